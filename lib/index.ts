@@ -1,0 +1,6 @@
+/**
+ * vmplumb: the plumbing between a Linux host and its virtual machines.
+ *
+ * See README.md for a tour; every export below has its own TSDoc.
+ */
+export {};

@@ -1,0 +1,81 @@
+/**
+ * Throwaway network namespaces for integration tests. Every name is unique (prefix, pid, a
+ * counter, random), every namespace is removed in `cleanup()` — call it from afterAll/afterEach
+ * so it also runs when a test fails — and nothing here touches the host's own namespace.
+ */
+import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+let counter = 0;
+
+/** A unique namespace name: `vmpt-<pid>-<n>-<rand>` (well under the 255-byte limit). */
+export function uniqueName(prefix = 'vmpt'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs a command synchronously and returns its stdout (throws with stderr on failure). */
+export function run(cmd: string, args: string[], options: ExecFileSyncOptions = {}): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }) as string;
+  } catch (error) {
+    const e = error as { stderr?: Buffer | string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${String(e.stderr ?? '').trim() || e.message}`);
+  }
+}
+
+/** A namespace made for one test file; `ip(...)` runs `ip -n NAME ...`. */
+export class TestNetns {
+  readonly name: string;
+  readonly path: string;
+
+  constructor(prefix?: string) {
+    this.name = uniqueName(prefix);
+    run('ip', ['netns', 'add', this.name]);
+    this.path = `/run/netns/${this.name}`;
+    run('ip', ['-n', this.name, 'link', 'set', 'lo', 'up']);
+  }
+
+  /** `ip -n NAME args…` → stdout. */
+  ip(...args: string[]): string {
+    return run('ip', ['-n', this.name, ...args]);
+  }
+
+  /** `ip -n NAME -j args…` parsed (e.g. `ipJson('-d', 'link', 'show', 'dev', 'br0')`). */
+  ipJson<T = any>(...args: string[]): T {
+    const out = run('ip', ['-n', this.name, '-j', ...args]);
+    return (out.trim() ? JSON.parse(out) : []) as T;
+  }
+
+  /** `bridge -n NAME -j args…` parsed. */
+  bridgeJson<T = any>(...args: string[]): T {
+    const out = run('bridge', ['-n', this.name, '-j', ...args]);
+    return (out.trim() ? JSON.parse(out) : []) as T;
+  }
+
+  /** `ip netns exec NAME cmd args…` → stdout. */
+  exec(cmd: string, args: string[], options: ExecFileSyncOptions = {}): string {
+    return run('ip', ['netns', 'exec', this.name, cmd, ...args], options);
+  }
+
+  /** Sets a sysctl inside this namespace only (never the host's). */
+  sysctl(key: string, value: string | number): void {
+    this.exec('sysctl', ['-qw', `${key}=${value}`]);
+  }
+
+  /** Removes the namespace (idempotent). Links inside it go with it. */
+  cleanup(): void {
+    try {
+      execFileSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Joins two namespaces with a veth pair named `aName` in `a` and `bName` in `b`, both up. */
+export function joinWithVeth(a: TestNetns, aName: string, b: TestNetns, bName: string): void {
+  a.ip('link', 'add', aName, 'type', 'veth', 'peer', 'name', bName, 'netns', b.name);
+  a.ip('link', 'set', aName, 'up');
+  b.ip('link', 'set', bName, 'up');
+}
