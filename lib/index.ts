@@ -4,3 +4,5 @@
  * See README.md for a tour; every export below has its own TSDoc.
  */
 export {};
+export { Netlink, NetlinkError, vxlanGroupForId } from './netlink/index.js';
+export type * from './netlink/types.js';
