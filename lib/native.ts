@@ -38,9 +38,37 @@ export interface TunBinding {}
 export interface ScmBinding {}
 
 // ── icmp6.cc ─────────────────────────────────────────────────────────────────────────────
-/** Owned by the router-advertisement change; declared there. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface Icmp6Binding {}
+/**
+ * Called for every ICMPv6 datagram the socket receives (only router solicitations pass its
+ * ICMP6_FILTER): the interface it arrived on, source and destination addresses (16 bytes
+ * each), the IPv6 hop limit (-1 if the kernel gave none), the ICMPv6 message, and whether it
+ * was longer than the receive buffer.
+ */
+export type Icmp6PacketCallback = (
+  ifindex: number, source: Buffer, destination: Buffer, hopLimit: number, data: Buffer, truncated: boolean,
+) => void;
+
+/** A raw ICMPv6 socket in one namespace (hop limits 255, loop off, RS-only filter, pktinfo). */
+export interface NativeIcmp6Socket {
+  /** sendmsg with IPV6_PKTINFO (ifindex, source); the kernel fills the checksum. 0 or a positive errno. */
+  send(ifindex: number, source: Buffer, destination: Buffer, data: Buffer): number;
+  /** IPV6_ADD_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
+  join(ifindex: number, group: Buffer): number;
+  /** IPV6_DROP_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
+  leave(ifindex: number, group: Buffer): number;
+  /** Whether the open socket keeps the event loop alive (it does by default). */
+  ref(): void;
+  /** See ref(). */
+  unref(): void;
+  /** Stops polling and closes the fd (idempotent). */
+  close(): void;
+}
+
+/** The raw ICMPv6 socket used by lib/ra/. */
+export interface Icmp6Binding {
+  /** Opens the socket inside `netns` (throws a SystemError-shaped Error). */
+  Icmp6Socket: new (netns: NativeNetns, onPacket: Icmp6PacketCallback, onError: (error: Error) => void) => NativeIcmp6Socket;
+}
 
 /** The whole native surface. */
 export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding;
