@@ -1,0 +1,67 @@
+// The rtnetlink codec (rtnetlink(7), include/uapi/linux/rtnetlink.h): builds RTM_* requests
+// from plain parameter objects and parses RTM_* messages into plain objects. It is thin: field
+// names map one to one onto kernel fields and attributes; defaults and validation are
+// TypeScript's (lib/netlink/).
+//
+// One file per message family: rtnl_link.cc (links and their kinds), rtnl_addr.cc,
+// rtnl_neigh.cc (bridge FDB), rtnl_route.cc; rtnl_codec.cc dispatches by message type.
+#pragma once
+
+#include <linux/netlink.h>
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "netlink_attr.h"
+
+namespace vmplumb {
+
+// Appends one request message (header, family header, attributes) to `w`.
+void EncodeRequest(Napi::Env env, NlWriter& w, uint16_t type, uint16_t flags, uint32_t seq,
+                   const Napi::Object& params);
+
+// Parses one message into an object carrying `msgType`, or undefined for a type we don't parse.
+Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h);
+
+// 'RTM_NEWLINK' for RTM_NEWLINK, 'RTM_<n>' for others.
+std::string MessageTypeName(uint16_t type);
+
+// The C name path of the attribute at byte `offset` of request `msg` (NLMSGERR_ATTR_OFFS),
+// e.g. 'IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_VXLAN_TTL'; empty when not found.
+std::string AttributeAt(const uint8_t* msg, size_t len, uint32_t offset);
+
+// The C name of a missing attribute of type `type` inside the nest at `nestOffset` (0: top level).
+std::string MissingAttribute(const uint8_t* msg, size_t len, uint32_t nestOffset, uint16_t type);
+
+// Per family (rtnl_link.cc, rtnl_addr.cc, rtnl_neigh.cc, rtnl_route.cc).
+void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params);
+Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h);
+void EncodeAddr(Napi::Env env, NlWriter& w, const Napi::Object& params);
+Napi::Object DecodeAddr(Napi::Env env, const nlmsghdr* h);
+void EncodeNeigh(Napi::Env env, NlWriter& w, const Napi::Object& params);
+Napi::Object DecodeNeigh(Napi::Env env, const nlmsghdr* h);
+void EncodeRoute(Napi::Env env, NlWriter& w, const Napi::Object& params);
+Napi::Object DecodeRoute(Napi::Env env, const nlmsghdr* h);
+
+// Attribute tables a family exposes for naming attributes in errors.
+struct FamilyTables {
+  size_t headerSize;          // sizeof(ifinfomsg) etc.
+  const AttrTable* top;       // IFLA_* / IFA_* / NDA_* / RTA_*
+};
+FamilyTables LinkTables();
+FamilyTables AddrTables();
+FamilyTables NeighTables();
+FamilyTables RouteTables();
+// Names inside IFLA_LINKINFO: 'IFLA_INFO_DATA/IFLA_VXLAN_TTL' for an offset in that nest.
+std::string LinkInfoAttributeAt(const nlattr* linkinfo, const uint8_t* base, uint32_t offset);
+
+// Reads an optional number property (0 when absent).
+inline uint32_t OptU32(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsNumber()) return v.As<Napi::Number>().Uint32Value();
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
+  return 0;
+}
+
+}  // namespace vmplumb
