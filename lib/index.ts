@@ -6,3 +6,10 @@
 export {};
 export { Netlink, NetlinkError, vxlanGroupForId } from './netlink/index.js';
 export type * from './netlink/types.js';
+export { openTap, Tap } from './tap.js';
+export type { TapOptions } from './tap.js';
+export { macForVm, eui64Address } from './mac.js';
+export { Qemu, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
+export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, ShutdownOptions, QmpEvent, QmpGreeting, ExecuteOptions } from './qemu/index.js';
+export { ensureGuest, guestCacheDir, parseGuestConsole, parseGuestConsoleLine, waitForGuestConsole, GUEST_APPEND } from './guest/index.js';
+export type { EnsureGuestOptions, Guest, GuestConsoleLine } from './guest/index.js';

@@ -23,19 +23,116 @@ export interface ErrorsBinding {
 }
 
 // ── netlink_socket.cc + rtnl codec ──────────────────────────────────────────────────────
-/** Owned by the netlink change; declared there. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface NetlinkBinding {}
+/**
+ * A parsed rtnetlink message: the family header's fields and the attributes, named as in
+ * native/rtnl_*.cc (`msgType` is the nlmsg_type, RTM_NEWLINK etc.). Plain data, untyped here:
+ * lib/netlink/parse.ts gives it shape.
+ */
+export type NativeRtnlMessage = Record<string, unknown> & { msgType: number };
+
+/** What a failed request is rejected with (lib/netlink turns it into a NetlinkError). */
+export interface NativeNetlinkFailure {
+  errno: number;
+  code: string;
+  syscall: string;
+  /** strerror(3) text: 'File exists'. */
+  description: string;
+  extack?: string;
+  attribute?: string;
+  missingAttribute?: string;
+  /** Set when the socket was closed with the request outstanding. */
+  closed?: boolean;
+}
+
+/** A NETLINK_ROUTE socket (native/netlink_socket.cc). */
+export interface NativeNetlinkSocket {
+  /**
+   * Queues a request (NLM_F_REQUEST, and NLM_F_ACK unless a dump, are added) and returns its
+   * promise: the messages the kernel answered with (GET, dumps) or undefined (plain ack).
+   * Rejects with a NativeNetlinkFailure. Nothing is sent before flush().
+   */
+  request(type: number, flags: number, params: object): Promise<NativeRtnlMessage[] | undefined>;
+  /** Sends the queued requests; `async`: from the libuv pool (the kernel works in sendmsg). */
+  flush(async: boolean): void;
+  /** SIOCGIFINDEX in the socket's namespace; 0 when there is no such link. */
+  ifIndex(name: string): number;
+  /** Closes the socket (idempotent); outstanding requests reject with `closed: true`. */
+  close(): void;
+  /** Requests waiting for their answer. */
+  readonly pending: number;
+  /** The descriptor (-1 once closed). */
+  readonly fd: number;
+  /** The socket's netlink port id (nl_pid). */
+  readonly portId: number;
+}
+
+/** The native netlink surface. */
+export interface NetlinkBinding {
+  /**
+   * Opens a socket in `netns`, joined to the RTNLGRP_* `groups`; `onEvent` receives
+   * notifications in batches, or (null, failure) when the receive queue overflowed (ENOBUFS).
+   */
+  NetlinkSocket: new (
+    netns: NativeNetns,
+    groups: number[],
+    onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void,
+  ) => NativeNetlinkSocket;
+  /** Encodes one request as the socket would send it (for codec tests). */
+  rtnlEncode(type: number, flags: number, seq: number, params: object): Buffer;
+  /** Parses every message in a buffer. */
+  rtnlDecode(buffer: Buffer): Array<NativeRtnlMessage | undefined>;
+  /** The C name path of the attribute at `offset` of a request ('IFLA_LINKINFO/IFLA_INFO_DATA/IFLA_VXLAN_TTL'). */
+  rtnlAttributeAt(buffer: Buffer, offset: number): string;
+}
 
 // ── tun.cc ───────────────────────────────────────────────────────────────────────────────
-/** Owned by the tap change; declared there. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface TunBinding {}
+/** TUNSETIFF flags from include/uapi/linux/if_tun.h, as the addon was compiled with them. */
+export interface TunConstants {
+  IFF_TAP: number;
+  IFF_NO_PI: number;
+  IFF_VNET_HDR: number;
+  IFF_MULTI_QUEUE: number;
+  IFF_TUN_EXCL: number;
+}
+
+/** What `tunOpen` does: open /dev/net/tun `queues` times (O_CLOEXEC) and TUNSETIFF each fd. */
+export interface TunOpenRequest {
+  /** '' lets the kernel pick (tap%d); a pattern with %d is completed by the kernel. */
+  name: string;
+  /** TUNSETIFF flags of the first queue (later queues attach without IFF_TUN_EXCL). */
+  flags: number;
+  queues: number;
+  persist: boolean;
+  /** TUNSETOWNER uid, or -1 to leave it untouched. */
+  owner: number;
+  /** TUNSETGROUP gid, or -1 to leave it untouched. */
+  group: number;
+  netns: NativeNetns;
+}
+
+/** The tap as the kernel made it. */
+export interface TunOpenResult {
+  name: string;
+  index: number;
+  fds: number[];
+}
+
+/** tun.cc: tap devices. Errors are SystemErrors with `syscall` 'open' | 'TUNSETIFF' | … */
+export interface TunBinding {
+  tunConstants: TunConstants;
+  tunOpen(request: TunOpenRequest): TunOpenResult;
+  /** TUNSETPERSIST on one of the tap's fds. */
+  tunSetPersist(fd: number, on: boolean): void;
+}
 
 // ── scm.cc ───────────────────────────────────────────────────────────────────────────────
-/** Owned by the qemu change; declared there. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ScmBinding {}
+/** scm.cc: unix stream socket pairs and fd passing (SCM_RIGHTS). */
+export interface ScmBinding {
+  /** A connected AF_UNIX SOCK_STREAM pair, both SOCK_CLOEXEC. */
+  socketPair(): [number, number];
+  /** One non-blocking sendmsg of `data` with `fds` attached (SCM_RIGHTS); returns bytes sent. */
+  sendWithFds(socketFd: number, data: Buffer, fds: number[]): number;
+}
 
 // ── icmp6.cc ─────────────────────────────────────────────────────────────────────────────
 /**

@@ -1,8 +1,130 @@
-// Placeholder: filled in by its own change.
+// Tap devices opened directly: open("/dev/net/tun") once per queue and TUNSETIFF on each fd.
+//
+// See Documentation/networking/tuntap.rst and include/uapi/linux/if_tun.h. A tap belongs to
+// the network namespace of the thread that opened /dev/net/tun (the tun_file's socket records
+// current->nsproxy->net_ns at open), so the open and TUNSETIFF happen inside a NetnsScope.
+// The fds are O_CLOEXEC: the only way one reaches a child is spawn's stdio array.
+//
+// Thin on purpose: the TUNSETIFF flags, the name pattern and the options are decided in
+// lib/tap.ts; this file only performs the syscalls and unwinds on failure.
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include "addon.h"
+#include "errors.h"
+#include "netns.h"
 
 namespace vmplumb {
 
-void InitTun(Napi::Env, Napi::Object, Addon&) {}
+namespace {
+
+// Closes every fd opened so far when TUNSETIFF & co fail halfway, so nothing leaks.
+struct FdList {
+  std::vector<int> fds;
+  bool keep = false;
+  ~FdList() {
+    if (keep) return;
+    for (int fd : fds) close(fd);
+  }
+};
+
+// tunOpen({ name, flags, queues, persist, owner, group, netns }) -> { name, index, fds }
+//   name:    '' lets the kernel choose (tap%d); a pattern with %d is filled in by the kernel.
+//   flags:   TUNSETIFF flags of the first queue; later queues attach without IFF_TUN_EXCL.
+//   owner, group: -1 leaves them untouched.
+Napi::Value TunOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object options = info[0].As<Napi::Object>();
+  std::string name = options.Get("name").As<Napi::String>().Utf8Value();
+  int flags = options.Get("flags").As<Napi::Number>().Int32Value();
+  int queues = options.Get("queues").As<Napi::Number>().Int32Value();
+  bool persist = options.Get("persist").ToBoolean().Value();
+  int64_t owner = options.Get("owner").As<Napi::Number>().Int64Value();
+  int64_t group = options.Get("group").As<Napi::Number>().Int64Value();
+  NetnsSpec spec = NetnsSpecFromValue(options.Get("netns"));
+  if (queues < 1) throw Napi::RangeError::New(env, "queues must be at least 1");
+  if (name.size() >= IFNAMSIZ) throw Napi::RangeError::New(env, "name too long");
+
+  NetnsScope scope(env, spec);
+  FdList list;
+  struct ifreq ifr;
+  std::memset(&ifr, 0, sizeof ifr);
+  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  for (int q = 0; q < queues; q++) {
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) throw SystemError(env, errno, "open", "/dev/net/tun");
+    list.fds.push_back(fd);
+    // The first TUNSETIFF creates the device (and fails with EBUSY if the name is taken,
+    // thanks to IFF_TUN_EXCL); the others attach further queues to it by the kernel's name.
+    ifr.ifr_flags = static_cast<short>(q == 0 ? flags : (flags & ~IFF_TUN_EXCL));
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) throw SystemError(env, errno, "TUNSETIFF", ifr.ifr_name);
+  }
+  int first = list.fds.front();
+  // Until TUNSETPERSIST the device vanishes with its last fd, which is what rollback needs.
+  if (owner >= 0 && ioctl(first, TUNSETOWNER, static_cast<unsigned long>(owner)) < 0) {
+    throw SystemError(env, errno, "TUNSETOWNER", ifr.ifr_name);
+  }
+  if (group >= 0 && ioctl(first, TUNSETGROUP, static_cast<unsigned long>(group)) < 0) {
+    throw SystemError(env, errno, "TUNSETGROUP", ifr.ifr_name);
+  }
+
+  // The index, read in the tap's namespace through any socket there (SIOCGIFINDEX resolves
+  // the name in the socket's namespace).
+  int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) throw SystemError(env, errno, "socket", "AF_UNIX");
+  struct ifreq idx;
+  std::memset(&idx, 0, sizeof idx);
+  std::memcpy(idx.ifr_name, ifr.ifr_name, IFNAMSIZ);
+  int rc = ioctl(sock, SIOCGIFINDEX, &idx);
+  int err = errno;
+  close(sock);
+  if (rc < 0) throw SystemError(env, err, "SIOCGIFINDEX", ifr.ifr_name);
+
+  if (persist && ioctl(first, TUNSETPERSIST, 1UL) < 0) {
+    throw SystemError(env, errno, "TUNSETPERSIST", ifr.ifr_name);
+  }
+
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("name", Napi::String::New(env, std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ))));
+  result.Set("index", Napi::Number::New(env, idx.ifr_ifindex));
+  Napi::Array fds = Napi::Array::New(env, list.fds.size());
+  for (size_t i = 0; i < list.fds.size(); i++) fds.Set(static_cast<uint32_t>(i), Napi::Number::New(env, list.fds[i]));
+  result.Set("fds", fds);
+  list.keep = true;
+  return result;
+}
+
+// tunSetPersist(fd, on): TUNSETPERSIST, to remove a persistent tap (persist off, then close).
+Napi::Value TunSetPersist(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  bool on = info[1].ToBoolean().Value();
+  if (ioctl(fd, TUNSETPERSIST, on ? 1UL : 0UL) < 0) throw SystemError(env, errno, "TUNSETPERSIST");
+  return env.Undefined();
+}
+
+}  // namespace
+
+void InitTun(Napi::Env env, Napi::Object exports, Addon&) {
+  exports.Set("tunOpen", Napi::Function::New(env, TunOpen, "tunOpen"));
+  exports.Set("tunSetPersist", Napi::Function::New(env, TunSetPersist, "tunSetPersist"));
+  // The flags TypeScript combines (include/uapi/linux/if_tun.h), so they are not copied by hand.
+  Napi::Object constants = Napi::Object::New(env);
+  constants.Set("IFF_TAP", Napi::Number::New(env, IFF_TAP));
+  constants.Set("IFF_NO_PI", Napi::Number::New(env, IFF_NO_PI));
+  constants.Set("IFF_VNET_HDR", Napi::Number::New(env, IFF_VNET_HDR));
+  constants.Set("IFF_MULTI_QUEUE", Napi::Number::New(env, IFF_MULTI_QUEUE));
+  constants.Set("IFF_TUN_EXCL", Napi::Number::New(env, IFF_TUN_EXCL));
+  exports.Set("tunConstants", constants);
+}
 
 }  // namespace vmplumb

@@ -1,0 +1,61 @@
+/**
+ * Choosing the accelerator for accel 'auto': KVM only where it really works.
+ *
+ * /dev/kvm opening is not enough: on some nested hosts KVM_CREATE_VM succeeds but guests
+ * hang, and such hosts also fail to offer plain qemu64 CPUID bits (qemu warns "host doesn't
+ * support requested feature"). So the probe runs a tiny firmware under KVM with `-cpu qemu64`
+ * (mov al,42; out 0xf4,al: isa-debug-exit makes qemu exit with (42<<1)|1 = 85) and accepts KVM
+ * only if qemu exits with 85 and without such warnings, within 5 s. The answer is cached per
+ * binary for the life of the process.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const probes = new Map<string, Promise<'kvm' | 'tcg'>>();
+
+/** 64 KiB of hlt with, at the reset vector 0xFFF0: mov al,0x2a; out 0xf4,al; hlt; jmp $. */
+function probeFirmware(): Buffer {
+  const rom = Buffer.alloc(0x10000, 0xf4);
+  Buffer.from([0xb0, 0x2a, 0xe6, 0xf4, 0xf4, 0xeb, 0xfe]).copy(rom, 0xfff0);
+  return rom;
+}
+
+/** Runs the probe; resolves true when KVM ran the firmware cleanly. */
+export async function kvmWorks(qemuBinary: string, timeoutMs = 5000): Promise<boolean> {
+  try {
+    accessSync('/dev/kvm', fsConstants.R_OK | fsConstants.W_OK);
+  } catch {
+    return false;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'vmplumb-kvm-probe-'));
+  try {
+    const firmware = join(dir, 'probe.rom');
+    writeFileSync(firmware, probeFirmware());
+    const child = spawn(qemuBinary, ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc,accel=kvm', '-cpu', 'qemu64',
+      '-m', '16', '-bios', firmware, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('error', () => resolve(null));
+      child.on('close', (c) => resolve(c));
+    });
+    clearTimeout(timer);
+    return code === 85 && !/doesn't support requested feature/u.test(stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Resolves 'auto' into 'kvm' or 'tcg' (cached); 'kvm' and 'tcg' pass through. */
+export function resolveAccel(accel: 'kvm' | 'tcg' | 'auto', qemuBinary: string): Promise<'kvm' | 'tcg'> {
+  if (accel !== 'auto') return Promise.resolve(accel);
+  let probe = probes.get(qemuBinary);
+  if (!probe) {
+    probe = kvmWorks(qemuBinary).then((ok) => (ok ? 'kvm' : 'tcg'));
+    probes.set(qemuBinary, probe);
+  }
+  return probe;
+}

@@ -1,0 +1,12 @@
+/**
+ * qemu with inherited tap fds and a QMP client. See ./qemu.ts (lifecycle, hot-plug),
+ * ./spec.ts (the spec), ./argv.ts (the command line), ./qmp.ts (the protocol).
+ */
+export { Qemu } from './qemu.js';
+export type { QemuExit, QemuNicInfo, ShutdownOptions } from './qemu.js';
+export type { Accel, QemuDisk, QemuNic, QemuSpec } from './spec.js';
+export { buildQemuArgs } from './argv.js';
+export type { ArgvInput, ArgvNic } from './argv.js';
+export { QmpClient, QmpError } from './qmp.js';
+export type { ExecuteOptions, QmpEvent, QmpGreeting } from './qmp.js';
+export { kvmWorks } from './accel.js';

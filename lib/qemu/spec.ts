@@ -1,0 +1,210 @@
+/**
+ * The typed description of a VM that {@link Qemu.spawn} starts, and its validation: every
+ * field is checked with a message naming it before anything is spawned.
+ */
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+import { macForVm } from '../mac.js';
+import { Tap } from '../tap.js';
+import { checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
+
+/** How qemu runs guest code: KVM, TCG (emulation), or KVM only where it really works. */
+export type Accel = 'kvm' | 'tcg' | 'auto';
+
+/** A NIC: a tap (its fds go to qemu) and how the guest sees it. */
+export interface QemuNic {
+  /** An open tap; qemu takes its fds over and the tap lives as long as qemu. */
+  tap: Tap;
+  /** The guest's MAC; default: macForVm(name) for the first NIC, macForVm(`${name}/${i}`) after. */
+  mac?: string;
+  /** The qemu device model; default 'virtio-net-pci'. */
+  model?: string;
+}
+
+/** A disk drive. A bare string is a raw image on virtio. */
+export interface QemuDisk {
+  file: string;
+  /** Image format; default 'raw'. */
+  format?: 'raw' | 'qcow2';
+  /** Default 'virtio'. */
+  interface?: 'virtio' | 'ide' | 'scsi' | 'none';
+  readOnly?: boolean;
+}
+
+/** Everything {@link Qemu.spawn} needs. */
+export interface QemuSpec {
+  /** The VM's name (qemu -name): 1–64 letters, digits, '.', '_' or '-'. */
+  name: string;
+  /** SMBIOS UUID (qemu -uuid). */
+  uuid?: string;
+  /** Machine type; default 'pc' (as the reference). 'q35' gets pcie-root-ports for hot-plug. */
+  machine?: string;
+  /** Default 'auto'. */
+  accel?: Accel;
+  /** Guest RAM in MiB, 16 to 4194304. */
+  memoryMiB: number;
+  /** Virtual CPUs, 1 to 255. */
+  cpus: number;
+  /** An ISO image attached as a read-only CD-ROM. */
+  cdrom?: string;
+  disks?: Array<string | QemuDisk>;
+  /** Direct kernel boot. */
+  kernel?: string;
+  initrd?: string;
+  /** Kernel command line (needs `kernel`). */
+  append?: string;
+  nics?: QemuNic[];
+  /** The first serial port goes to this file (created or truncated). */
+  serial?: { file: string };
+  /** On q35, how many pcie-root-ports to pre-create for hot-plugged NICs; default 2 (0 on pc). */
+  hotplugSlots?: number;
+  /** The qemu binary, a path or a name looked up in PATH; default 'qemu-system-x86_64'. */
+  qemuBinary?: string;
+  /** Appended to the argv as they are. */
+  extraArgs?: string[];
+  /** How long qemu may take to greet on QMP; default 30000 ms. */
+  startTimeoutMs?: number;
+}
+
+/** A spec after validation and defaults (accel still unresolved when 'auto'). */
+export interface ResolvedSpec {
+  name: string;
+  uuid: string | undefined;
+  machine: string;
+  accel: Accel;
+  memoryMiB: number;
+  cpus: number;
+  cdrom: string | undefined;
+  disks: Required<QemuDisk>[];
+  kernel: string | undefined;
+  initrd: string | undefined;
+  append: string | undefined;
+  nics: Array<{ tap: Tap; mac: string; model: string }>;
+  serialFile: string | undefined;
+  hotplugSlots: number;
+  qemuBinary: string;
+  extraArgs: string[];
+  startTimeoutMs: number;
+}
+
+const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/u;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
+const MACHINE_RE = /^[a-z0-9][a-z0-9._-]*$/u;
+const MODEL_RE = /^[a-z0-9][a-z0-9_-]*$/u;
+
+/** Whether a machine type is a PCI Express one (q35 and its versions), where hot-plug needs root ports. */
+export function isPcieMachine(machine: string): boolean {
+  return machine === 'q35' || machine.startsWith('pc-q35');
+}
+
+/** A path field: a non-empty string without NUL that names an existing file. */
+function checkFile(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) throw invalidType(field, 'a file path', value);
+  try {
+    accessSync(value, fsConstants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'ENOENT';
+    throw invalidValue(field, 'a readable file', value, code);
+  }
+  return value;
+}
+
+/**
+ * Finds the qemu binary like execvp would (a name is looked up in PATH). A missing binary is
+ * an ENOENT system error naming the path, raised before anything is spawned.
+ */
+export function resolveQemuBinary(binary: string): string {
+  const candidates = binary.includes('/') ? [binary] : (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).filter(Boolean).map((d) => join(d, binary));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  const error = new Error(`spawn ${binary} ENOENT: qemu binary not found${binary.includes('/') ? '' : ' in PATH'}`) as NodeJS.ErrnoException;
+  error.code = 'ENOENT';
+  error.errno = -2;
+  error.syscall = 'spawn';
+  error.path = binary;
+  throw error;
+}
+
+/** Validates a spec and applies the defaults. Throws ERR_INVALID_ARG_* naming the field. */
+export function resolveSpec(spec: QemuSpec): ResolvedSpec {
+  const s = checkObject('spec', spec);
+  if (typeof s.name !== 'string' || !NAME_RE.test(s.name)) {
+    throw invalidValue('name', "a VM name of 1 to 64 letters, digits, '.', '_' or '-'", s.name);
+  }
+  const name = s.name;
+  if (s.uuid !== undefined && (typeof s.uuid !== 'string' || !UUID_RE.test(s.uuid))) throw invalidValue('uuid', 'a UUID like 6a1f…-…', s.uuid);
+  const machine = s.machine === undefined ? 'pc' : checkString('machine', s.machine);
+  if (!MACHINE_RE.test(machine)) throw invalidValue('machine', 'a qemu machine type like pc or q35', s.machine);
+  const accel = s.accel === undefined ? 'auto' : s.accel;
+  if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", s.accel);
+  const memoryMiB = checkInteger('memoryMiB', s.memoryMiB, 16, 4194304);
+  const cpus = checkInteger('cpus', s.cpus, 1, 255);
+  const cdrom = s.cdrom === undefined ? undefined : checkFile('cdrom', s.cdrom);
+  if (s.disks !== undefined && !Array.isArray(s.disks)) throw invalidType('disks', 'an array', s.disks);
+  const disks = ((s.disks as unknown[] | undefined) ?? []).map((d, i): Required<QemuDisk> => {
+    const field = `disks[${i}]`;
+    if (typeof d === 'string') return { file: checkFile(field, d), format: 'raw', interface: 'virtio', readOnly: false };
+    const o = checkObject(field, d);
+    const format = o.format ?? 'raw';
+    if (format !== 'raw' && format !== 'qcow2') throw invalidValue(`${field}.format`, "'raw' or 'qcow2'", o.format);
+    const iface = o.interface ?? 'virtio';
+    if (!['virtio', 'ide', 'scsi', 'none'].includes(iface as string)) throw invalidValue(`${field}.interface`, "'virtio', 'ide', 'scsi' or 'none'", o.interface);
+    if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') throw invalidType(`${field}.readOnly`, 'a boolean', o.readOnly);
+    return { file: checkFile(`${field}.file`, o.file), format: format as 'raw' | 'qcow2', interface: iface as QemuDisk['interface'] & string, readOnly: o.readOnly === true };
+  });
+  const kernel = s.kernel === undefined ? undefined : checkFile('kernel', s.kernel);
+  const initrd = s.initrd === undefined ? undefined : checkFile('initrd', s.initrd);
+  if (initrd !== undefined && kernel === undefined) throw invalidValue('initrd', 'given together with "kernel"', s.initrd);
+  if (s.append !== undefined && typeof s.append !== 'string') throw invalidType('append', 'a string', s.append);
+  if (s.append !== undefined && kernel === undefined) throw invalidValue('append', 'given together with "kernel"', s.append);
+  const append = s.append as string | undefined;
+
+  if (s.nics !== undefined && !Array.isArray(s.nics)) throw invalidType('nics', 'an array', s.nics);
+  const seenTaps = new Set<Tap>();
+  const seenMacs = new Set<string>();
+  const nics = ((s.nics as unknown[] | undefined) ?? []).map((n, i) => {
+    const o = checkObject(`nics[${i}]`, n);
+    const nic = resolveNic(`nics[${i}]`, o, i === 0 ? macForVm(name) : macForVm(`${name}/${i}`));
+    if (seenTaps.has(nic.tap)) throw invalidValue(`nics[${i}].tap`, 'a tap not used by another NIC', nic.tap.name);
+    if (seenMacs.has(nic.mac)) throw invalidValue(`nics[${i}].mac`, 'a MAC not used by another NIC', nic.mac);
+    seenTaps.add(nic.tap);
+    seenMacs.add(nic.mac);
+    return nic;
+  });
+
+  let serialFile: string | undefined;
+  if (s.serial !== undefined) {
+    const o = checkObject('serial', s.serial);
+    if (typeof o.file !== 'string' || o.file.length === 0 || o.file.includes('\0')) throw invalidType('serial.file', 'a file path', o.file);
+    serialFile = o.file;
+  }
+  const pcie = isPcieMachine(machine);
+  const hotplugSlots = s.hotplugSlots === undefined ? (pcie ? 2 : 0) : checkInteger('hotplugSlots', s.hotplugSlots, 0, 32);
+  if (hotplugSlots > 0 && !pcie) throw invalidValue('hotplugSlots', '0 on a non-PCIe machine (pc hot-plugs on pci.0)', s.hotplugSlots);
+  const qemuBinary = s.qemuBinary === undefined ? 'qemu-system-x86_64' : checkString('qemuBinary', s.qemuBinary);
+  if (s.extraArgs !== undefined && (!Array.isArray(s.extraArgs) || !s.extraArgs.every((a) => typeof a === 'string'))) {
+    throw invalidType('extraArgs', 'an array of strings', s.extraArgs);
+  }
+  const startTimeoutMs = s.startTimeoutMs === undefined ? 30_000 : checkInteger('startTimeoutMs', s.startTimeoutMs, 1, 600_000);
+  return {
+    name, uuid: s.uuid as string | undefined, machine, accel, memoryMiB, cpus, cdrom, disks, kernel, initrd, append, nics,
+    serialFile, hotplugSlots, qemuBinary, extraArgs: [...((s.extraArgs as string[] | undefined) ?? [])], startTimeoutMs,
+  };
+}
+
+/** Validates one NIC (at spawn or hot-plug). */
+export function resolveNic(field: string, o: Record<string, unknown>, defaultMac: string): { tap: Tap; mac: string; model: string } {
+  if (!(o.tap instanceof Tap)) throw invalidType(`${field}.tap`, 'a Tap from openTap()', o.tap);
+  if (o.tap.closed) throw invalidValue(`${field}.tap`, 'an open tap', o.tap.name, 'it is closed (or already handed to a VM)');
+  const mac = o.mac === undefined ? defaultMac : checkUnicastMac(`${field}.mac`, o.mac);
+  const model = o.model === undefined ? 'virtio-net-pci' : checkString(`${field}.model`, o.model);
+  if (!MODEL_RE.test(model)) throw invalidValue(`${field}.model`, 'a qemu NIC device model like virtio-net-pci', o.model);
+  return { tap: o.tap, mac, model };
+}
