@@ -1,0 +1,271 @@
+/**
+ * Validation and defaults of the RA configuration: RFC 4861 §6.2.1 router configuration
+ * variables with the ranges of RFC 8319 §4, RFC 4862 §5.5.3 (SLAAC needs a /64, preferred ≤
+ * valid), RFC 8106 §5 (RDNSS, DNSSL), RFC 4191 §2.3 (routes), RFC 8781 §4 (PREF64).
+ *
+ * Everything is checked before anything is sent; an error names the field as the caller wrote
+ * it (`interfaces[0].prefixes[1].preferredLifetime`) and the value.
+ */
+import { bytesToIPv6, checkBoolean, checkIfname, checkInteger, checkNumber, checkObject, checkPrefixed,
+  invalidType, invalidValue, ipv6ToBytes, outOfRange, checkIPv6 } from '../validate.js';
+import {
+  DEFAULT_MAX_RTR_ADV_INTERVAL, INFINITE_LIFETIME, MAX_FINAL_RTR_ADVERTISEMENTS, MAX_MAX_RTR_ADV_INTERVAL,
+  MAX_REACHABLE_TIME, MAX_ROUTER_LIFETIME, MIN_MAX_RTR_ADV_INTERVAL, MIN_MIN_RTR_ADV_INTERVAL, PREF64_MAX_LIFETIME,
+  PREF64_PLC, PREFERENCE_BITS, type Preference, IPV6_MIN_MTU,
+} from './constants.js';
+import type {
+  Lifetime, RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
+  RouterAdvertiserOptions,
+} from './types.js';
+
+/** A prefix with its length, the address in canonical form. */
+export interface ResolvedPrefixValue {
+  address: string;
+  length: number;
+}
+
+/** A Prefix Information option with every default applied; lifetimes as 32-bit wire values. */
+export interface ResolvedPrefix extends ResolvedPrefixValue {
+  onLink: boolean;
+  autonomous: boolean;
+  routerAddress: boolean;
+  validLifetime: number;
+  preferredLifetime: number;
+}
+
+/** An RDNSS option, resolved. */
+export interface ResolvedRdnss {
+  servers: string[];
+  lifetime: number;
+}
+
+/** A DNSSL option, resolved (domains without a trailing dot, lower case). */
+export interface ResolvedDnssl {
+  domains: string[];
+  lifetime: number;
+}
+
+/** A Route Information option, resolved. */
+export interface ResolvedRoute extends ResolvedPrefixValue {
+  preference: Preference;
+  lifetime: number;
+}
+
+/** A PREF64 option, resolved (lifetime in seconds, a multiple of 8). */
+export interface ResolvedPref64 extends ResolvedPrefixValue {
+  lifetime: number;
+}
+
+/** One interface's configuration with every default applied. */
+export interface ResolvedInterfaceConfig {
+  name: string;
+  minInterval: number;
+  maxInterval: number;
+  defaultLifetime: number;
+  managed: boolean;
+  other: boolean;
+  preference: Preference;
+  hopLimit: number;
+  reachableTime: number;
+  retransTimer: number;
+  mtu: number | undefined;
+  sourceLinkLayerAddress: boolean;
+  solicitedUnicast: boolean;
+  prefixes: ResolvedPrefix[];
+  rdnss: ResolvedRdnss[];
+  dnssl: ResolvedDnssl[];
+  routes: ResolvedRoute[];
+  pref64: ResolvedPref64[];
+}
+
+/** The whole configuration, resolved. */
+export interface ResolvedOptions {
+  interfaces: ResolvedInterfaceConfig[];
+  finalAdvertisements: number;
+}
+
+const PREFIX_DEFAULT_VALID = 86400;
+const PREFIX_DEFAULT_PREFERRED = 14400;
+const DEFAULT_HOP_LIMIT = 64;
+const UINT32_MAX = 0xffffffff;
+
+function optional<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+/** A lifetime: a whole number of seconds in [0, 2^32 - 2], or 'infinity' / 0xffffffff. */
+export function checkLifetime(field: string, value: unknown, max = UINT32_MAX): number {
+  if (value === 'infinity') {
+    if (max < UINT32_MAX) throw outOfRange(field, `an integer from 0 to ${max}`, value);
+    return INFINITE_LIFETIME;
+  }
+  if (typeof value !== 'number') throw invalidType(field, `an integer from 0 to ${max} or 'infinity'`, value);
+  return checkInteger(field, value, 0, max);
+}
+
+function checkPreference(field: string, value: unknown): Preference {
+  if (typeof value !== 'string' || !Object.hasOwn(PREFERENCE_BITS, value)) {
+    throw invalidValue(field, "one of 'low', 'medium', 'high'", value);
+  }
+  return value as Preference;
+}
+
+function checkArray(field: string, value: unknown): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidType(field, 'an array', value);
+  return value;
+}
+
+/** An IPv6 prefix `addr/len`, returned with the address canonicalised. */
+export function checkIPv6Prefix(field: string, value: unknown): ResolvedPrefixValue {
+  const p = checkPrefixed(field, value);
+  if (p.family !== 6) throw invalidValue(field, 'an IPv6 prefix like 2001:db8::/64', value);
+  return { address: bytesToIPv6(ipv6ToBytes(p.address)), length: p.prefixLength };
+}
+
+const LABEL_RE = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/iu;
+
+/**
+ * A domain name for DNSSL (RFC 8106 §5.2 refers to RFC 1035 §3.1): labels of 1–63 letters,
+ * digits, hyphens (not first or last) or underscores, at most 253 characters; a trailing dot
+ * is allowed and dropped.
+ */
+export function checkDomain(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidType(field, 'a domain name', value);
+  const name = value.endsWith('.') ? value.slice(0, -1) : value;
+  if (name.length === 0 || name.length > 253 || !name.split('.').every((label) => LABEL_RE.test(label))) {
+    throw invalidValue(field, 'a domain name like example.com', value);
+  }
+  return name.toLowerCase();
+}
+
+function resolvePrefix(field: string, value: unknown): ResolvedPrefix {
+  const o = checkObject(field, value) as Partial<RaPrefixConfig>;
+  const p = checkIPv6Prefix(`${field}.prefix`, o.prefix);
+  const onLink = checkBoolean(`${field}.onLink`, optional<unknown>(o.onLink, true));
+  const autonomous = checkBoolean(`${field}.autonomous`, optional<unknown>(o.autonomous, true));
+  const routerAddress = checkBoolean(`${field}.routerAddress`, optional<unknown>(o.routerAddress, false));
+  const validLifetime = checkLifetime(`${field}.validLifetime`, optional<unknown>(o.validLifetime, PREFIX_DEFAULT_VALID));
+  const preferredLifetime = checkLifetime(`${field}.preferredLifetime`, optional<unknown>(o.preferredLifetime, PREFIX_DEFAULT_PREFERRED));
+  // RFC 4862 §5.5.3: SLAAC forms address = prefix (64 bits) + interface identifier (64 bits).
+  if (autonomous && p.length !== 64) {
+    throw invalidValue(`${field}.prefix`, 'a /64 prefix while autonomous is true', o.prefix, 'SLAAC needs a 64-bit prefix (RFC 4862 §5.5.3)');
+  }
+  // RFC 4861 §6.2.1 / RFC 4862 §5.5.3 c): a preferred lifetime above the valid one is ignored by hosts.
+  if (preferredLifetime > validLifetime) {
+    throw invalidValue(`${field}.preferredLifetime`, `at most validLifetime (${describeLifetime(validLifetime)})`, o.preferredLifetime);
+  }
+  return { ...p, onLink, autonomous, routerAddress, validLifetime, preferredLifetime };
+}
+
+function describeLifetime(value: number): string {
+  return value === INFINITE_LIFETIME ? 'infinity' : String(value);
+}
+
+function resolveRdnss(field: string, value: unknown, defaultLifetime: number): ResolvedRdnss {
+  const o = checkObject(field, value) as Partial<RaRdnssConfig>;
+  const servers = checkArray(`${field}.servers`, o.servers);
+  if (servers.length === 0) throw invalidValue(`${field}.servers`, 'at least one IPv6 address', o.servers);
+  // The option length is 8-octet units in one byte: (1 + 2n) ≤ 255.
+  if (servers.length > 127) throw outOfRange(`${field}.servers`, 'at most 127 addresses', servers.length);
+  return {
+    servers: servers.map((s, i) => bytesToIPv6(ipv6ToBytes(checkIPv6(`${field}.servers[${i}]`, s)))),
+    lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)),
+  };
+}
+
+function resolveDnssl(field: string, value: unknown, defaultLifetime: number): ResolvedDnssl {
+  const o = checkObject(field, value) as Partial<RaDnsslConfig>;
+  const domains = checkArray(`${field}.domains`, o.domains);
+  if (domains.length === 0) throw invalidValue(`${field}.domains`, 'at least one domain name', o.domains);
+  const resolved = domains.map((d, i) => checkDomain(`${field}.domains[${i}]`, d));
+  const encoded = resolved.reduce((n, d) => n + d.length + 2, 0);
+  if (8 + encoded > 255 * 8) throw outOfRange(`${field}.domains`, 'names that fit one DNSSL option (2040 bytes)', domains.length);
+  return { domains: resolved, lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)) };
+}
+
+function resolveRoute(field: string, value: unknown, defaultLifetime: number): ResolvedRoute {
+  const o = checkObject(field, value) as Partial<RaRouteConfig>;
+  return {
+    ...checkIPv6Prefix(`${field}.prefix`, o.prefix),
+    preference: checkPreference(`${field}.preference`, optional<unknown>(o.preference, 'medium')),
+    lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)),
+  };
+}
+
+function resolvePref64(field: string, value: unknown, defaultLifetime: number): ResolvedPref64 {
+  const o = typeof value === 'string' ? { prefix: value } : (checkObject(field, value) as Partial<RaPref64Config>);
+  const prefixField = typeof value === 'string' ? field : `${field}.prefix`;
+  const p = checkIPv6Prefix(prefixField, o.prefix);
+  if (PREF64_PLC[p.length] === undefined) {
+    throw invalidValue(prefixField, 'a NAT64 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 8781 §4)', o.prefix);
+  }
+  const lifetime = checkInteger(`${field}.lifetime`, optional<unknown>(o.lifetime, Math.min(defaultLifetime, PREF64_MAX_LIFETIME)), 0, PREF64_MAX_LIFETIME);
+  // Sent as a scaled lifetime in units of 8 s; round up so the host never sees less than asked.
+  return { ...p, lifetime: Math.ceil(lifetime / 8) * 8 };
+}
+
+/** Validates one interface and applies the RFC defaults. `field` names it in errors. */
+export function resolveInterfaceConfig(field: string, value: unknown): ResolvedInterfaceConfig {
+  const o = checkObject(field, value) as Partial<RaInterfaceConfig>;
+  const name = checkIfname(`${field}.name`, o.name);
+  const maxInterval = checkNumber(`${field}.maxInterval`, optional<unknown>(o.maxInterval, DEFAULT_MAX_RTR_ADV_INTERVAL),
+    MIN_MAX_RTR_ADV_INTERVAL, MAX_MAX_RTR_ADV_INTERVAL);
+  // RFC 4861 §6.2.1: 0.33 × max when max ≥ 9 s; below that radvd's 0.75 × max keeps min ≥ 3.
+  const defaultMin = maxInterval >= 9 ? 0.33 * maxInterval : 0.75 * maxInterval;
+  const minInterval = checkNumber(`${field}.minInterval`, optional<unknown>(o.minInterval, Math.max(MIN_MIN_RTR_ADV_INTERVAL, defaultMin)),
+    MIN_MIN_RTR_ADV_INTERVAL, 0.75 * maxInterval);
+  const defaultLifetime = checkInteger(`${field}.defaultLifetime`,
+    optional<unknown>(o.defaultLifetime, Math.min(MAX_ROUTER_LIFETIME, Math.ceil(3 * maxInterval))), 0, MAX_ROUTER_LIFETIME);
+  // RFC 8319 §4: zero (not a default router) or at least MaxRtrAdvInterval.
+  if (defaultLifetime !== 0 && defaultLifetime < maxInterval) {
+    throw outOfRange(`${field}.defaultLifetime`, `0 or an integer from maxInterval (${maxInterval}) to ${MAX_ROUTER_LIFETIME}`, defaultLifetime);
+  }
+  const optionLifetime = Math.min(UINT32_MAX - 1, Math.ceil(3 * maxInterval));
+  const mtu = o.mtu === undefined ? undefined : checkInteger(`${field}.mtu`, o.mtu, IPV6_MIN_MTU, UINT32_MAX);
+  const pref64Input = o.pref64 === undefined ? [] : Array.isArray(o.pref64) ? o.pref64 : [o.pref64];
+  const pref64Field = (i: number): string => (Array.isArray(o.pref64) ? `${field}.pref64[${i}]` : `${field}.pref64`);
+  return {
+    name,
+    minInterval,
+    maxInterval,
+    defaultLifetime,
+    managed: checkBoolean(`${field}.managed`, optional<unknown>(o.managed, false)),
+    other: checkBoolean(`${field}.other`, optional<unknown>(o.other, false)),
+    preference: checkPreference(`${field}.preference`, optional<unknown>(o.preference, 'medium')),
+    hopLimit: checkInteger(`${field}.hopLimit`, optional<unknown>(o.hopLimit, DEFAULT_HOP_LIMIT), 0, 255),
+    reachableTime: checkInteger(`${field}.reachableTime`, optional<unknown>(o.reachableTime, 0), 0, MAX_REACHABLE_TIME),
+    retransTimer: checkInteger(`${field}.retransTimer`, optional<unknown>(o.retransTimer, 0), 0, UINT32_MAX),
+    mtu,
+    sourceLinkLayerAddress: checkBoolean(`${field}.sourceLinkLayerAddress`, optional<unknown>(o.sourceLinkLayerAddress, true)),
+    solicitedUnicast: checkBoolean(`${field}.solicitedUnicast`, optional<unknown>(o.solicitedUnicast, true)),
+    prefixes: checkArray(`${field}.prefixes`, o.prefixes).map((p, i) => resolvePrefix(`${field}.prefixes[${i}]`, p)),
+    rdnss: checkArray(`${field}.rdnss`, o.rdnss).map((r, i) => resolveRdnss(`${field}.rdnss[${i}]`, r, optionLifetime)),
+    dnssl: checkArray(`${field}.dnssl`, o.dnssl).map((d, i) => resolveDnssl(`${field}.dnssl[${i}]`, d, optionLifetime)),
+    routes: checkArray(`${field}.routes`, o.routes).map((r, i) => resolveRoute(`${field}.routes[${i}]`, r, optionLifetime)),
+    pref64: pref64Input.map((p, i) => resolvePref64(pref64Field(i), p, optionLifetime)),
+  };
+}
+
+/** Validates the options of a RouterAdvertiser (interface names must be unique). */
+export function resolveOptions(value: unknown, field = 'options'): ResolvedOptions {
+  const o = checkObject(field, value) as Partial<RouterAdvertiserOptions>;
+  const list = checkArray(`${field}.interfaces`, o.interfaces);
+  const interfaces = list.map((c, i) => resolveInterfaceConfig(`${field}.interfaces[${i}]`, c));
+  checkUniqueNames(`${field}.interfaces`, interfaces);
+  const finalAdvertisements = checkInteger(`${field}.finalAdvertisements`,
+    optional<unknown>(o.finalAdvertisements, MAX_FINAL_RTR_ADVERTISEMENTS), 0, MAX_FINAL_RTR_ADVERTISEMENTS);
+  return { interfaces, finalAdvertisements };
+}
+
+/** Throws when two interface configs name the same interface. */
+export function checkUniqueNames(field: string, interfaces: { name: string }[]): void {
+  const seen = new Set<string>();
+  interfaces.forEach((c, i) => {
+    if (seen.has(c.name)) throw invalidValue(`${field}[${i}].name`, 'a name not configured twice', c.name);
+    seen.add(c.name);
+  });
+}
+
+/** The lifetime type as configured, for callers that render configs back. */
+export type { Lifetime };

@@ -1,0 +1,167 @@
+/**
+ * The public configuration and statistics of the router advertisement sender. Field names
+ * follow RFC 4861 §6.2.1 (MinRtrAdvInterval → minInterval, AdvDefaultLifetime →
+ * defaultLifetime, …); radvd.conf(5) names are given for each so a radvd user can map them.
+ */
+import type { NetnsOption } from '../netns.js';
+import type { Preference } from './constants.js';
+
+export type { Preference } from './constants.js';
+
+/** A lifetime in seconds, or 'infinity' (all ones on the wire). */
+export type Lifetime = number | 'infinity';
+
+/** A Prefix Information option (RFC 4861 §4.6.2); radvd `prefix P/L { … }`. */
+export interface RaPrefixConfig {
+  /** The prefix, `2001:db8:1:2::/64`. */
+  prefix: string;
+  /** L flag, AdvOnLink (default true). */
+  onLink?: boolean;
+  /** A flag, AdvAutonomous (default true): the prefix must then be a /64 for SLAAC. */
+  autonomous?: boolean;
+  /** R flag, AdvRouterAddr (default false): the prefix field carries a router address. */
+  routerAddress?: boolean;
+  /** AdvValidLifetime (default 86400 s). */
+  validLifetime?: Lifetime;
+  /** AdvPreferredLifetime (default 14400 s); at most validLifetime. */
+  preferredLifetime?: Lifetime;
+}
+
+/** A Recursive DNS Server option (RFC 8106 §5.1); radvd `RDNSS a b { … }`. */
+export interface RaRdnssConfig {
+  /** One or more server addresses. */
+  servers: string[];
+  /** AdvRDNSSLifetime (default 3 × maxInterval, RFC 8106 §5.1). */
+  lifetime?: Lifetime;
+}
+
+/** A DNS Search List option (RFC 8106 §5.2); radvd `DNSSL d1 d2 { … }`. */
+export interface RaDnsslConfig {
+  /** One or more domain names. */
+  domains: string[];
+  /** AdvDNSSLLifetime (default 3 × maxInterval, RFC 8106 §5.2). */
+  lifetime?: Lifetime;
+}
+
+/** A Route Information option (RFC 4191 §2.3); radvd `route P/L { … }`. */
+export interface RaRouteConfig {
+  /** The route prefix, `2001:db8::/48`. */
+  prefix: string;
+  /** AdvRoutePreference (default 'medium'). */
+  preference?: Preference;
+  /** AdvRouteLifetime (default 3 × maxInterval). */
+  lifetime?: Lifetime;
+}
+
+/** A PREF64 option (RFC 8781): the NAT64 prefix; radvd `nat64prefix P/L { … }`. */
+export interface RaPref64Config {
+  /** The NAT64 prefix: /96, /64, /56, /48, /40 or /32, e.g. `64:ff9b::/96`. */
+  prefix: string;
+  /** AdvValidLifetime in seconds (default 3 × maxInterval, at most 65528; sent in units of 8 s). */
+  lifetime?: number;
+}
+
+/** What one interface advertises (RFC 4861 §6.2.1 "router configuration variables"). */
+export interface RaInterfaceConfig {
+  /** The interface (bridge) name; it may not exist yet. */
+  name: string;
+  /** MinRtrAdvInterval in seconds: 3 to 0.75 × maxInterval (default 0.33 × maxInterval, at least 3). */
+  minInterval?: number;
+  /** MaxRtrAdvInterval in seconds: 4 to 65535 (RFC 8319; default 600). */
+  maxInterval?: number;
+  /** AdvDefaultLifetime, the router lifetime in seconds: 0 or maxInterval to 65535 (default 3 × maxInterval). */
+  defaultLifetime?: number;
+  /** M flag, AdvManagedFlag (default false). */
+  managed?: boolean;
+  /** O flag, AdvOtherConfigFlag (default false). */
+  other?: boolean;
+  /** Default router preference, AdvDefaultPreference (RFC 4191; default 'medium'). */
+  preference?: Preference;
+  /** Cur Hop Limit, AdvCurHopLimit (0 = unspecified; default 64). */
+  hopLimit?: number;
+  /** Reachable Time in ms, AdvReachableTime (0 = unspecified, the default; at most 3600000). */
+  reachableTime?: number;
+  /** Retrans Timer in ms, AdvRetransTimer (0 = unspecified, the default). */
+  retransTimer?: number;
+  /** AdvLinkMTU: an MTU option with this value (default: no MTU option). */
+  mtu?: number;
+  /** AdvSourceLLAddress: include the source link-layer address option (default true). */
+  sourceLinkLayerAddress?: boolean;
+  /** AdvRASolicitedUnicast: answer a solicitation from a host with an address by unicast (default true). */
+  solicitedUnicast?: boolean;
+  /** Prefix Information options. */
+  prefixes?: RaPrefixConfig[];
+  /** RDNSS options. */
+  rdnss?: RaRdnssConfig[];
+  /** DNSSL options. */
+  dnssl?: RaDnsslConfig[];
+  /** Route Information options. */
+  routes?: RaRouteConfig[];
+  /** PREF64 option(s): a prefix string, one config or several. */
+  pref64?: string | RaPref64Config | RaPref64Config[];
+}
+
+/** Options of `new RouterAdvertiser(…)`; `parseRadvdConf` returns this shape. */
+export interface RouterAdvertiserOptions {
+  /** The namespace whose interfaces are served (name, path or fd; default: the current one). */
+  netns?: NetnsOption;
+  /** The interfaces to advertise on. */
+  interfaces: RaInterfaceConfig[];
+  /**
+   * How many final RAs (router lifetime 0) stop() and removeInterface() send, 0 to 3
+   * (MAX_FINAL_RTR_ADVERTISEMENTS; default 3). They are MIN_DELAY_BETWEEN_RAS (3 s) apart,
+   * so 3 makes stop() take about 6 s; 1 is what radvd sends.
+   */
+  finalAdvertisements?: number;
+}
+
+/** Counters of one interface. */
+export interface RaInterfaceStats {
+  /** The interface name. */
+  name: string;
+  /** Its ifindex while served, undefined while waiting for it. */
+  index: number | undefined;
+  /** 'waiting' (absent, no carrier, or link-local tentative), 'serving', or 'stopped'. */
+  state: 'waiting' | 'serving' | 'stopped';
+  /** RA messages sent (a split RA counts once per packet). */
+  advertisementsSent: number;
+  /** Router solicitations received on the interface. */
+  solicitationsReceived: number;
+  /** Solicitations dropped as invalid (RFC 4861 §6.1.1). */
+  solicitationsDropped: number;
+  /** sendmsg failures. */
+  sendErrors: number;
+}
+
+/** Payload of the 'sent' event. */
+export interface RaSentEvent {
+  interface: string;
+  index: number;
+  destination: string;
+  /** In reply to a solicitation. */
+  solicited: boolean;
+  /** A final RA (router lifetime 0). */
+  final: boolean;
+  /** ICMPv6 bytes. */
+  bytes: number;
+}
+
+/** Payload of the 'received' event. */
+export interface RaReceivedEvent {
+  interface: string;
+  index: number;
+  source: string;
+  hopLimit: number;
+  /** Whether it passed RFC 4861 §6.1.1 validation. */
+  valid: boolean;
+  /** Why it was dropped. */
+  reason?: string;
+}
+
+/** Errors reported by the 'error' event carry the interface they concern, if any. */
+export interface RaError extends Error {
+  interface?: string;
+  code?: string;
+  errno?: number;
+  syscall?: string;
+}

@@ -1,0 +1,41 @@
+/**
+ * Reads the IPv6 packets of a libpcap file with an Ethernet link type (the captures under
+ * test/fixtures/ra/): source, destination, hop limit and the ICMPv6 message.
+ */
+import { readFileSync } from 'node:fs';
+import { bytesToIPv6 } from '../../lib/validate.js';
+
+/** One captured IPv6 packet. */
+export interface CapturedPacket {
+  source: string;
+  destination: string;
+  hopLimit: number;
+  nextHeader: number;
+  payload: Buffer;
+}
+
+/** Parses a libpcap (not pcapng) file; throws on anything else. */
+export function readPcap(path: string): CapturedPacket[] {
+  const data = readFileSync(path);
+  const magic = data.readUInt32LE(0);
+  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  if (!le && data.readUInt32BE(0) !== 0xa1b2c3d4) throw new Error(`${path}: not a libpcap file`);
+  const u32 = (o: number): number => (le ? data.readUInt32LE(o) : data.readUInt32BE(o));
+  if (u32(20) !== 1) throw new Error(`${path}: link type ${u32(20)}, expected Ethernet (1)`);
+  const packets: CapturedPacket[] = [];
+  for (let o = 24; o + 16 <= data.length; ) {
+    const caplen = u32(o + 8);
+    const frame = data.subarray(o + 16, o + 16 + caplen);
+    o += 16 + caplen;
+    if (frame.readUInt16BE(12) !== 0x86dd) continue;
+    const ip = frame.subarray(14);
+    packets.push({
+      source: bytesToIPv6(ip.subarray(8, 24)),
+      destination: bytesToIPv6(ip.subarray(24, 40)),
+      hopLimit: ip[7] ?? 0,
+      nextHeader: ip[6] ?? 0,
+      payload: ip.subarray(40, 40 + ip.readUInt16BE(4)),
+    });
+  }
+  return packets;
+}
