@@ -157,7 +157,8 @@ Napi::Value DecodeValue(Napi::Env env, Wire wire, const uint8_t* d, size_t len) 
     case Wire::Str:
       return Napi::String::New(env, reinterpret_cast<const char*>(d), strnlen(reinterpret_cast<const char*>(d), len));
     case Wire::Flag:
-      return Napi::Boolean::New(env, true);
+      // Some flags are NLA_FLAG on input but u8 0/1 in dumps (IFLA_VXLAN_TTL_INHERIT).
+      return Napi::Boolean::New(env, len == 0 || d[0] != 0);
     case Wire::PortRange:
       if (need(4)) {
         uint16_t r[2];

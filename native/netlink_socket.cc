@@ -84,6 +84,17 @@ int SendMessages(int fd, const uint8_t* data, size_t len, size_t* sent) {
   return 0;
 }
 
+// The plain object a failed request is rejected with; TypeScript turns it into a
+// NetlinkError with the caller's stack. `description` is strerror's text ("File exists").
+Napi::Object ErrorObject(Napi::Env env, int err, const std::string& syscall) {
+  Napi::Object e = Napi::Object::New(env);
+  e.Set("errno", -err);
+  e.Set("code", ErrnoName(err));
+  e.Set("syscall", syscall);
+  e.Set("description", std::strerror(err));
+  return e;
+}
+
 class NetlinkSocket;
 
 // Sends one outbox on the libuv thread pool.
@@ -271,11 +282,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       auto* h = reinterpret_cast<const nlmsghdr*>(data + off);
       auto it = pending_.find(h->nlmsg_seq);
       if (it != pending_.end()) {
-        Napi::Object e = Napi::Object::New(env);
-        e.Set("errno", -err);
-        e.Set("code", ErrnoName(err));
-        e.Set("syscall", "sendmsg");
-        it->second.deferred.Reject(e);
+        it->second.deferred.Reject(ErrorObject(env, err, "sendmsg"));
         pending_.erase(it);
       }
       if (h->nlmsg_len < NLMSG_HDRLEN) break;
@@ -346,10 +353,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       Napi::Env env = Env();
       Napi::HandleScope scope(env);
       for (auto& [seq, p] : pending_) {
-        Napi::Object e = Napi::Object::New(env);
-        e.Set("errno", -ECANCELED);
-        e.Set("code", "ECANCELED");
-        e.Set("syscall", MessageTypeName(p.type));
+        Napi::Object e = ErrorObject(env, ECANCELED, MessageTypeName(p.type));
         e.Set("closed", true);
         p.deferred.Reject(e);
       }
@@ -464,10 +468,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   // { errno, code, syscall, extack?, attribute?, missingAttribute? } from NLMSG_ERROR/DONE;
   // `tlvOffset` is where the NLMSGERR_ATTR_* attributes start in the payload.
   Napi::Object ErrorDetails(Napi::Env env, const Pending& p, const nlmsghdr* h, int err, size_t tlvOffset) {
-    Napi::Object e = Napi::Object::New(env);
-    e.Set("errno", -err);
-    e.Set("code", ErrnoName(err));
-    e.Set("syscall", MessageTypeName(p.type));
+    Napi::Object e = ErrorObject(env, err, MessageTypeName(p.type));
     if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return e;
     size_t payload = h->nlmsg_len - NLMSG_HDRLEN;
     if (tlvOffset >= payload) return e;
@@ -512,22 +513,14 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   void Overrun(Napi::Env env) {
     if (!pending_.empty() && !events_) FailAll(ENOBUFS);
     if (!onEvent_.IsEmpty()) {
-      Napi::Object e = Napi::Object::New(env);
-      e.Set("errno", -ENOBUFS);
-      e.Set("code", "ENOBUFS");
-      e.Set("syscall", "recvmsg");
-      onEvent_.Call({env.Null(), e});
+      onEvent_.Call({env.Null(), ErrorObject(env, ENOBUFS, "recvmsg")});
     }
   }
 
   void FailAll(int err) {
     Napi::Env env = Env();
     for (auto& [seq, p] : pending_) {
-      Napi::Object e = Napi::Object::New(env);
-      e.Set("errno", -err);
-      e.Set("code", ErrnoName(err));
-      e.Set("syscall", "recvmsg");
-      p.deferred.Reject(e);
+      p.deferred.Reject(ErrorObject(env, err, "recvmsg"));
     }
     pending_.clear();
   }

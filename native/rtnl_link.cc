@@ -225,6 +225,7 @@ Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h) {
   out.Set("msgType", Napi::Number::New(env, h->nlmsg_type));
   if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return out;
   auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
+  out.Set("family", Napi::Number::New(env, ifi->ifi_family));
   out.Set("index", Napi::Number::New(env, ifi->ifi_index));
   out.Set("flags", Napi::Number::New(env, ifi->ifi_flags));
   out.Set("type", Napi::Number::New(env, ifi->ifi_type));

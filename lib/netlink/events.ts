@@ -1,0 +1,205 @@
+/**
+ * Link and address notifications as async iterables (rtnetlink(7) multicast groups,
+ * RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR), like `ip monitor link|address`.
+ *
+ * Each iterable has its own socket: subscribed first, then a dump taken on the same socket,
+ * so nothing falls between "what exists" and "what changes". The dump is the baseline (and,
+ * with `existing: true`, is yielded as 'new' events first). When the kernel drops
+ * notifications because the receive queue overflowed (ENOBUFS), the iterable dumps again and
+ * yields the difference: 'new' for links/addresses that appeared or changed, 'del' for those
+ * that vanished. The socket closes when the iteration ends (break, return) or on nl.close().
+ */
+import { AF, RTM, RTNLGRP } from './constants.js';
+import { Connection } from './connection.js';
+import { parseAddress, parseLink } from './parse.js';
+import type { NativeNetns, NativeRtnlMessage } from '../native.js';
+import type { Address, AddressEvent, Link, LinkEvent } from './types.js';
+
+/** What differs between link and address streams. */
+interface StreamKind<T, E> {
+  groups: number[];
+  dumpType: number;
+  newType: number;
+  delType: number;
+  /** Messages this stream reports (e.g. not the bridge-port AF_BRIDGE link messages). */
+  accept(m: NativeRtnlMessage): boolean;
+  parse(m: NativeRtnlMessage): T;
+  key(item: T): string;
+  event(type: 'new' | 'del', item: T): E;
+}
+
+const LINKS: StreamKind<Link, LinkEvent> = {
+  groups: [RTNLGRP.LINK],
+  dumpType: RTM.GETLINK,
+  newType: RTM.NEWLINK,
+  delType: RTM.DELLINK,
+  // AF_BRIDGE RTM_NEWLINK/DELLINK describe bridge ports (joining/leaving), not links.
+  accept: (m) => m.family === AF.UNSPEC || m.family === undefined,
+  parse: parseLink,
+  key: (l) => String(l.index),
+  event: (type, link) => ({ type, link }),
+};
+
+const ADDRESSES: StreamKind<Address, AddressEvent> = {
+  groups: [RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR],
+  dumpType: RTM.GETADDR,
+  newType: RTM.NEWADDR,
+  delType: RTM.DELADDR,
+  accept: () => true,
+  parse: parseAddress,
+  key: (a) => `${a.index} ${a.address}/${a.prefixLength}`,
+  event: (type, address) => ({ type, address }),
+};
+
+/** An async iterable of events with its own subscribed socket. */
+export class EventStream<T, E> implements AsyncIterableIterator<E> {
+  private readonly connection: Connection;
+  private readonly queue: E[] = [];
+  private waiter: ((result: IteratorResult<E>) => void) | undefined;
+  private failer: ((error: unknown) => void) | undefined;
+  private failure: unknown;
+  private state = new Map<string, T>();
+  private syncing = true;
+  private held: NativeRtnlMessage[] = [];
+  private done = false;
+
+  constructor(
+    private readonly kind: StreamKind<T, E>,
+    netns: NativeNetns,
+    existing: boolean,
+    private readonly onClose: (stream: EventStream<T, E>) => void,
+  ) {
+    this.connection = new Connection(netns, kind.groups, (messages, failure) => {
+      if (failure) void this.resync(false);
+      else if (messages) this.receive(messages);
+    });
+    void this.resync(existing);
+  }
+
+  /** Notifications: held while a dump is running, applied in order afterwards. */
+  private receive(messages: NativeRtnlMessage[]): void {
+    if (this.syncing) {
+      this.held.push(...messages);
+      return;
+    }
+    for (const m of messages) {
+      if (!this.kind.accept(m)) continue;
+      const item = this.kind.parse(m);
+      const key = this.kind.key(item);
+      if (m.msgType === this.kind.delType) {
+        this.state.delete(key);
+        this.push(this.kind.event('del', item));
+      } else if (m.msgType === this.kind.newType) {
+        this.state.set(key, item);
+        this.push(this.kind.event('new', item));
+      }
+    }
+  }
+
+  /**
+   * Dumps and reconciles with what we knew: at start (emitting everything only with
+   * `existing`) and after an overrun (emitting the difference).
+   */
+  private async resync(emitAll: boolean): Promise<void> {
+    const initial = this.syncing && this.state.size === 0;
+    this.syncing = true;
+    try {
+      const messages = (await this.connection.request(this.kind.dumpType, 0x300, { family: AF.UNSPEC, extMask: 8 }, { operation: 'events' })) ?? [];
+      const next = new Map<string, T>();
+      for (const m of messages) {
+        if (!this.kind.accept(m)) continue;
+        const item = this.kind.parse(m);
+        next.set(this.kind.key(item), item);
+      }
+      if (emitAll || !initial) {
+        for (const [key, item] of next) {
+          const before = this.state.get(key);
+          if (emitAll || before === undefined || JSON.stringify(before) !== JSON.stringify(item)) this.push(this.kind.event('new', item));
+        }
+        if (!initial) {
+          for (const [key, item] of this.state) if (!next.has(key)) this.push(this.kind.event('del', item));
+        }
+      }
+      this.state = next;
+      this.syncing = false;
+      const held = this.held;
+      this.held = [];
+      this.receive(held);
+    } catch (error) {
+      if (!this.done) this.fail(error);
+    }
+  }
+
+  private push(event: E): void {
+    if (this.done) return;
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      this.failer = undefined;
+      waiter({ value: event, done: false });
+    } else {
+      this.queue.push(event);
+    }
+  }
+
+  private fail(error: unknown): void {
+    const failer = this.failer;
+    if (failer) {
+      this.waiter = undefined;
+      this.failer = undefined;
+      failer(error);
+    } else {
+      this.failure = error;
+    }
+    this.close();
+  }
+
+  /** The next event (waits for one). */
+  next(): Promise<IteratorResult<E>> {
+    const queued = this.queue.shift();
+    if (queued !== undefined) return Promise.resolve({ value: queued, done: false });
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      return Promise.reject(failure);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = resolve;
+      this.failer = reject;
+    });
+  }
+
+  /** Ends the iteration and closes the socket (called by `break`). */
+  return(): Promise<IteratorResult<E>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Closes the socket (idempotent); a pending next() resolves as done. */
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    this.connection.close();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    this.failer = undefined;
+    waiter?.({ value: undefined, done: true });
+    this.onClose(this);
+  }
+}
+
+/** A link event stream (RTNLGRP_LINK). */
+export function linkEventStream(netns: NativeNetns, existing: boolean, onClose: (s: EventStream<Link, LinkEvent>) => void): EventStream<Link, LinkEvent> {
+  return new EventStream(LINKS, netns, existing, onClose);
+}
+
+/** An address event stream (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR). */
+export function addressEventStream(netns: NativeNetns, existing: boolean, onClose: (s: EventStream<Address, AddressEvent>) => void): EventStream<Address, AddressEvent> {
+  return new EventStream(ADDRESSES, netns, existing, onClose);
+}
