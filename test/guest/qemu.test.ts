@@ -1,0 +1,166 @@
+/**
+ * qemu for real, under TCG: one boot of the tiny test guest (lib/guest) on a tap in a test
+ * namespace whose bridge has an address and radvd as the router, plus a few qemu starts with
+ * -S and no guest at all for start-up errors and a hung qemu.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ensureGuest, waitForGuestConsole, type Guest } from '../../lib/guest/index.js';
+import { eui64Address } from '../../lib/mac.js';
+import { Qemu, type QmpEvent } from '../../lib/qemu/index.js';
+import { openTap, type Tap } from '../../lib/tap.js';
+import { skipUnlessRoot } from '../helpers/privileges.js';
+import { TestNetns } from '../helpers/netns.js';
+
+const PREFIX = '2001:db8:77::/64';
+
+/** The tap names a process holds fds of (fdinfo `iff:` lines). */
+function heldTaps(pid: number | 'self' = 'self'): string[] {
+  return readdirSync(`/proc/${pid}/fdinfo`).flatMap((fd) => {
+    try {
+      return [...readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').matchAll(/^iff:\s*(\S+)/gmu)].map((m) => m[1] as string);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** A process that is gone, not a zombie: no /proc entry (or not in state Z). */
+function reaped(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}`)) return true;
+  try {
+    return !/^State:\s*Z/mu.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmptap-guest-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('without a guest (-S)', () => {
+    it('rejects with qemu\'s own error text when qemu exits before QMP is ready', async () => {
+      const error = await Qemu.spawn({ name: 'early', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-no-such-option'] }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_QEMU_EXITED' });
+      expect(String((error as Error).message)).toMatch(/qemu exited with code 1 before QMP was ready: .*-no-such-option.*invalid option/s);
+    });
+
+    it('times a command to a hung qemu out, and shutdown still ends it within the timeout', async () => {
+      const vm = await Qemu.spawn({ name: 'hung', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'] });
+      const events: string[] = [];
+      vm.on('event', (e: QmpEvent) => events.push(e.event));
+      expect(await vm.qmp.execute('query-status')).toMatchObject({ status: 'prelaunch', running: false });
+      await vm.qmp.execute('cont');
+      process.kill(vm.pid, 'SIGSTOP');
+      await expect(vm.qmp.execute('query-status', undefined, { timeoutMs: 300 })).rejects.toMatchObject({
+        code: 'ETIMEDOUT', message: expect.stringMatching(/query-status: no reply within 300 ms \(is qemu hung\?\)/),
+      });
+      const started = Date.now();
+      const exit = await vm.shutdown({ timeoutMs: 2000 });
+      const elapsed = Date.now() - started;
+      expect(exit).toEqual({ code: null, signal: 'SIGKILL', reason: 'killed' });
+      expect(elapsed).toBeGreaterThanOrEqual(1600); // powerdown and quit each had their share
+      expect(elapsed).toBeLessThan(2000 + 1000);
+      expect(events).toContain('RESUME');
+      expect(reaped(vm.pid)).toBe(true);
+      expect(vm.running).toBe(false);
+    });
+  });
+
+  describe('a booted guest', () => {
+    let ns: TestNetns;
+    let radvd: ChildProcess | undefined;
+    let guest: Guest;
+    let tap: Tap;
+    let vm: Qemu;
+    const serial = join(dir, 'serial.log');
+    const mac = '02:00:f0:a9:c4:4e';
+    const events: QmpEvent[] = [];
+
+    beforeAll(async () => {
+      guest = await ensureGuest();
+      ns = new TestNetns('vmptap');
+      ns.ip('link', 'add', 'br0', 'type', 'bridge');
+      ns.ip('link', 'set', 'br0', 'up');
+      ns.ip('addr', 'add', '2001:db8:77::1/64', 'dev', 'br0');
+      const conf = join(dir, 'radvd.conf');
+      writeFileSync(conf, `interface br0 {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 5;\n  prefix ${PREFIX} { };\n};\n`);
+      radvd = spawn('ip', ['netns', 'exec', ns.name, 'radvd', '--nodaemon', '-C', conf, '-p', join(dir, 'radvd.pid'), '-m', 'logfile', '-l', join(dir, 'radvd.log')], { stdio: 'ignore' });
+
+      tap = await openTap({ netns: ns.name });
+      ns.ip('link', 'set', tap.name, 'master', 'br0', 'up');
+      vm = await Qemu.spawn({
+        name: 'vmptap-guest', machine: 'q35', accel: 'tcg', memoryMiB: 256, cpus: 1,
+        kernel: guest.kernel, initrd: guest.initrd, append: guest.append, nics: [{ tap, mac }], serial: { file: serial },
+      });
+      vm.on('event', (e: QmpEvent) => events.push(e));
+    }, 180_000);
+
+    afterAll(async () => {
+      if (vm?.running) vm.kill();
+      await vm?.exited;
+      if (radvd?.pid !== undefined && radvd.exitCode === null) radvd.kill('SIGTERM');
+      ns?.cleanup();
+    });
+
+    it('hands the tap to qemu: qemu holds it and the library no longer does', () => {
+      expect(tap.closed).toBe(true);
+      expect(heldTaps(vm.pid)).toEqual([tap.name]);
+      expect(readFileSync(`/proc/${vm.pid}/fdinfo/3`, 'utf8')).toMatch(new RegExp(`^iff:\\s*${tap.name}$`, 'mu'));
+      expect(heldTaps('self')).not.toContain(tap.name);
+    });
+
+    it('answers QMP query-status with running', async () => {
+      expect(await vm.qmp.execute('query-status')).toMatchObject({ status: 'running', running: true });
+    });
+
+    it('the guest configures the predicted EUI-64 address by SLAAC and answers ping from the bridge', async () => {
+      const address = eui64Address(PREFIX, mac);
+      const line = await waitForGuestConsole(serial, (l) => l.kind === 'addr' && l.address === address, { timeoutMs: 150_000 });
+      expect(line).toMatchObject({ ifname: 'eth0', prefixLength: 64, scope: 'global' });
+      const ping = ns.exec('ping', ['-c', '3', '-i', '0.3', '-W', '3', address]);
+      expect(ping).toMatch(/\b[123] received/);
+    }, 180_000);
+
+    it('a hot-plugged second NIC shows up in the guest, and goes again on removal', async () => {
+      const tap2 = await openTap({ netns: ns.name, name: 'vmphot%d', queues: 2 });
+      // An unrelated child started while the library holds tap2 inherits none of its fds.
+      const script = 'for f in /proc/$$/fdinfo/*; do grep -h "^iff:" "$f" 2>/dev/null; done; true';
+      expect(spawnSync('sh', ['-c', script], { encoding: 'utf8' }).stdout).toBe('');
+      ns.ip('link', 'set', tap2.name, 'master', 'br0', 'up');
+      const nic = await vm.addNic({ tap: tap2 });
+      expect(nic).toMatchObject({ id: 'net1', tapName: tap2.name, queues: 2, hotplugged: true, port: 'vmphp0' });
+      expect(tap2.closed).toBe(true);
+      expect(heldTaps(vm.pid).filter((n) => n === tap2.name)).toHaveLength(2);
+      expect(heldTaps('self')).not.toContain(tap2.name);
+      const link = await waitForGuestConsole(serial, (l) => l.kind === 'link' && l.mac === nic.mac, { timeoutMs: 60_000 });
+      expect(link).toMatchObject({ ifname: 'eth1' });
+      await waitForGuestConsole(serial, (l) => l.kind === 'addr' && l.address === eui64Address(PREFIX, nic.mac), { timeoutMs: 60_000 });
+
+      await vm.removeNic(nic.id, { timeoutMs: 60_000 });
+      expect(events.some((e) => e.event === 'DEVICE_DELETED' && e.data?.device === 'net1.dev')).toBe(true);
+      expect(heldTaps(vm.pid)).not.toContain(tap2.name);
+      expect(ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap2.name);
+    }, 150_000);
+
+    it('a guest that ignores ACPI is stopped within the timeout; the tap goes with qemu; no zombie', async () => {
+      const started = Date.now();
+      const exit = await vm.shutdown({ timeoutMs: 5000 });
+      const elapsed = Date.now() - started;
+      // The guest has no handler for the power button: POWERDOWN reached it, then `quit` ended qemu.
+      expect(events.some((e) => e.event === 'POWERDOWN')).toBe(true);
+      expect(exit).toEqual({ code: 0, signal: null, reason: 'host-qmp-quit' });
+      expect(elapsed).toBeGreaterThanOrEqual(2900);
+      expect(elapsed).toBeLessThan(5000 + 1000);
+      expect(reaped(vm.pid)).toBe(true);
+      expect(ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap.name);
+      expect(await vm.shutdown()).toBe(exit); // idempotent
+    }, 30_000);
+  });
+});
