@@ -1,0 +1,89 @@
+/**
+ * `vmplumb net up --id 100 --dev eth0 --prefix 2a0a:e5c1:111:888::/64 [--rdnss …] [--dnssl …]`:
+ * the reference network in the foreground (vxlan + bridge + router address + router
+ * advertisements) until Ctrl-C, which tears it down (final RAs, links removed).
+ */
+import type { Command } from 'commander';
+
+import type { VxlanNetworkOptions } from '../network/types.js';
+import { intOption, listOption, note, printJson, say, untilSignal } from './common.js';
+
+interface NetUpOptions {
+  id: number;
+  dev: string;
+  prefix: string;
+  routerAddress?: string;
+  group?: string;
+  peer?: string[];
+  local?: string;
+  port?: number;
+  ttl?: number;
+  rdnss?: string[];
+  dnssl?: string[];
+  pref64?: string;
+  mtu?: number;
+  netns?: string;
+  ra: boolean;
+  json?: boolean;
+}
+
+/** The library options a `net up` command line stands for (validated by the library). */
+export function netUpOptions(o: NetUpOptions): VxlanNetworkOptions {
+  const out: VxlanNetworkOptions = { id: o.id, underlay: o.dev, prefix: o.prefix };
+  if (o.routerAddress !== undefined) out.routerAddress = o.routerAddress;
+  if (o.group !== undefined) out.group = o.group;
+  if (o.peer !== undefined) out.peers = o.peer;
+  if (o.local !== undefined) out.local = o.local;
+  if (o.port !== undefined) out.port = o.port;
+  if (o.ttl !== undefined) out.ttl = o.ttl;
+  if (o.rdnss !== undefined) out.rdnss = o.rdnss;
+  if (o.dnssl !== undefined) out.dnssl = o.dnssl;
+  if (o.pref64 !== undefined) out.pref64 = o.pref64;
+  if (o.mtu !== undefined) out.mtu = o.mtu;
+  if (o.netns !== undefined) out.netns = o.netns;
+  if (!o.ra) out.ra = false;
+  return out;
+}
+
+/** Registers `net` and `net up`. */
+export function registerNet(program: Command): void {
+  const net = program.command('net').description('VXLAN networks (vxlan<id> in bridge br<id> with router advertisements)');
+  net
+    .command('up')
+    .description('make network <id> and keep it up in the foreground; Ctrl-C tears it down')
+    .requiredOption('--id <n>', 'network id: the VNI and the N of vxlanN/brN', intOption(0, 16777215))
+    .requiredOption('--dev <ifname>', 'underlay device, e.g. eth0')
+    .requiredOption('--prefix <prefix>', 'the IPv6 /64 the VMs get their addresses from')
+    .option('--router-address <address>', "the host's address on the bridge (default: the prefix's ::1)")
+    .option('--group <address>', 'multicast group (default: ff05::<id>, as the reference scripts)')
+    .option('--peer <addresses>', 'unicast mode: peer VTEP addresses instead of a group (repeatable, comma-separated)', listOption)
+    .option('--local <address>', 'source address of the VXLAN packets')
+    .option('--port <port>', 'VXLAN UDP port (default 4789)', intOption(1, 65535))
+    .option('--ttl <ttl>', 'TTL of VXLAN packets (default 5)', intOption(1, 255))
+    .option('--rdnss <addresses>', 'DNS servers to advertise (repeatable, comma-separated)', listOption)
+    .option('--dnssl <domains>', 'search domains to advertise (repeatable, comma-separated)', listOption)
+    .option('--pref64 <prefix>', 'NAT64 prefix to advertise, e.g. 64:ff9b::/96')
+    .option('--mtu <bytes>', 'MTU of the vxlan and the bridge, also advertised', intOption(1280, 65535))
+    .option('--netns <name>', 'work in this namespace (a name under /run/netns or a path)')
+    .option('--no-ra', 'send no router advertisements')
+    .option('--json', 'print the network as JSON once it is up')
+    .action(async (options: NetUpOptions) => {
+      const { VxlanNetwork } = await import('../network.js');
+      const network = await VxlanNetwork.create(netUpOptions(options));
+      const info = {
+        id: network.id, vxlan: network.vxlanName, bridge: network.bridgeName, group: network.group ?? null,
+        peers: options.peer ?? [], prefix: network.prefix, routerAddress: network.routerAddress, ra: options.ra,
+      };
+      if (options.json) printJson(info);
+      else {
+        const mode = network.group ? `group ${network.group}` : `unicast to ${(options.peer ?? []).join(', ')}`;
+        say(`network ${network.id} up: ${network.vxlanName} (${mode}, dev ${options.dev}) in ${network.bridgeName}, ` +
+          `router ${network.routerAddress}, ${options.ra ? `advertising ${network.prefix}` : 'no router advertisements'}`);
+        say('press Ctrl-C to tear it down');
+      }
+      const signal = await untilSignal();
+      note(`${signal}: tearing down network ${network.id}`);
+      await network.destroy({ timeoutMs: 10_000 });
+      if (!options.json) say(`network ${network.id} down`);
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * `vmplumb ra -C radvd.conf`: a drop-in replacement for radvd(8) in the foreground. It reads
+ * radvd.conf(5) with parseRadvdConf, advertises until SIGINT/SIGTERM (then sends the final
+ * RAs with router lifetime 0, as radvd does) and reloads the file on SIGHUP. radvd's `-n`
+ * (stay in the foreground) is accepted and implied; `-c` checks the file and exits; `-p`
+ * writes a pid file.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+
+import type { Command } from 'commander';
+
+import { CliError, messageOf, note, say, untilSignal } from './common.js';
+
+interface RaOptions {
+  config: string;
+  configtest?: boolean;
+  nodaemon?: boolean;
+  pidfile?: string;
+  netns?: string;
+  quiet?: boolean;
+}
+
+function readConfig(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? messageOf(error)}`);
+  }
+}
+
+/** Registers `ra`. */
+export function registerRa(program: Command): void {
+  program
+    .command('ra')
+    .description('send router advertisements as radvd would, from a radvd.conf, in the foreground')
+    .option('-C, --config <file>', 'radvd.conf(5) to read', '/etc/radvd.conf')
+    .option('-c, --configtest', 'check the configuration file and exit')
+    .option('-n, --nodaemon', 'stay in the foreground (always the case; accepted for radvd compatibility)')
+    .option('-p, --pidfile <file>', 'write the process id to this file')
+    .option('--netns <name>', 'advertise in this namespace (a name under /run/netns or a path)')
+    .option('-q, --quiet', 'no line per RA sent')
+    .action(async (options: RaOptions) => {
+      const text = readConfig(options.config);
+      const { parseRadvdConf, RouterAdvertiser } = await import('../ra/index.js');
+      const parse = (text: string): ReturnType<typeof parseRadvdConf> => {
+        try {
+          return parseRadvdConf(text);
+        } catch (error) {
+          throw new CliError(`${options.config}: ${messageOf(error)}`, { cause: error });
+        }
+      };
+      const config = parse(text);
+      const names = config.interfaces.map((i) => i.name);
+      if (options.configtest) {
+        say(`${options.config}: syntax OK (interfaces: ${names.join(', ')})`);
+        return;
+      }
+      const ra = new RouterAdvertiser({ ...config, ...(options.netns === undefined ? {} : { netns: options.netns }) });
+      ra.on('error', (error: Error & { interface?: string }) => note(`vmplumb ra: ${error.interface ? `${error.interface}: ` : ''}${messageOf(error)}`));
+      if (!options.quiet) {
+        ra.on('sent', (event: { interface: string; solicited?: boolean }) => {
+          note(`sent RA on ${event.interface}${event.solicited ? ' (solicited)' : ''}`);
+        });
+      }
+      await ra.start();
+      if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
+      say(`advertising on ${names.join(', ')} (${options.config}); SIGHUP reloads, Ctrl-C stops`);
+      const onHup = (): void => {
+        try {
+          const next = parse(readConfig(options.config));
+          void Promise.resolve(ra.update(next)).then(
+            () => note(`reloaded ${options.config}`),
+            (error: unknown) => note(`vmplumb ra: reload failed, keeping the old configuration: ${messageOf(error)}`),
+          );
+        } catch (error) {
+          note(`vmplumb ra: reload failed, keeping the old configuration: ${messageOf(error)}`);
+        }
+      };
+      process.on('SIGHUP', onHup);
+      try {
+        const signal = await untilSignal();
+        note(`${signal}: sending final router advertisements`);
+      } finally {
+        process.off('SIGHUP', onHup);
+        await ra.stop();
+        if (options.pidfile) rmSync(options.pidfile, { force: true });
+      }
+    });
+}

@@ -1,0 +1,74 @@
+/**
+ * What VxlanNetwork uses of the other modules, as narrow interfaces: the orchestration (order,
+ * rollback, teardown) is then testable with fakes, and ./system.ts binds the real Netlink,
+ * openTap, Qemu and RouterAdvertiser.
+ */
+import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
+import type { NetnsOption } from '../netns.js';
+import type { RaInterfaceConfig, VmExit } from './types.js';
+
+/** The rtnetlink calls a network makes. */
+export interface NetlinkPort {
+  createVxlan(options: CreateVxlanOptions): Promise<void>;
+  createBridge(options: CreateBridgeOptions): Promise<void>;
+  setLink(link: LinkRef, changes: SetLinkOptions): Promise<void>;
+  getLink(link: LinkRef): Promise<Link | undefined>;
+  deleteLink(link: LinkRef): Promise<void>;
+  addAddress(link: LinkRef, address: string, options?: AddAddressOptions): Promise<void>;
+  listAddresses(link?: LinkRef): Promise<Address[]>;
+  addFdb(entry: FdbEntryOptions): Promise<void>;
+  deleteFdb(entry: FdbEntryOptions): Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** A tap device the network opened (it disappears when closed: not persistent). */
+export interface TapPort {
+  readonly name: string;
+  close(): void | Promise<void>;
+}
+
+/** A running qemu. */
+export interface QemuPort {
+  readonly pid: number;
+  readonly qmp: unknown;
+  readonly exited: Promise<VmExit>;
+  shutdown(options?: { timeoutMs?: number }): Promise<unknown>;
+  kill(): void;
+}
+
+/** A router advertiser serving one namespace. */
+export interface AdvertiserPort {
+  start(): Promise<void>;
+  addInterface(config: RaInterfaceConfig): void | Promise<void>;
+  removeInterface(name: string): void | Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The qemu options the network passes on (a subset of Qemu.spawn's). */
+export interface QemuSpawnOptions {
+  name: string;
+  uuid?: string;
+  accel?: 'kvm' | 'tcg' | 'auto';
+  memoryMiB: number;
+  cpus: number;
+  cdrom?: string;
+  disks?: unknown[];
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  nics: { tap: TapPort; mac: string }[];
+  serial?: { file: string };
+  qemuBinary?: string;
+  extraArgs?: string[];
+}
+
+/** Everything a network needs from the rest of vmplumb. */
+export interface NetworkDeps {
+  openNetlink(netns: NetnsOption | undefined): Promise<NetlinkPort>;
+  openTap(options: { name: string; netns?: NetnsOption }): Promise<TapPort>;
+  spawnQemu(options: QemuSpawnOptions): Promise<QemuPort>;
+  createAdvertiser(options: { netns?: NetnsOption; interfaces: RaInterfaceConfig[] }): AdvertiserPort;
+  macForVm(id: number): string;
+  eui64Address(prefix: string, mac: string): string;
+  vxlanGroupForId(id: number): string;
+}

@@ -1,0 +1,65 @@
+/**
+ * Set-up as a list of named steps with their undo actions: when a step fails, what the earlier
+ * steps made is undone in reverse order and the error says which step failed, keeping the
+ * original error as `cause`.
+ */
+
+/** A set-up step failed; what was made before it has been removed. */
+export class NetworkSetupError extends Error {
+  /** The step that failed, in words ('create vxlan100 on eth0'). */
+  readonly step: string;
+  /** Undo actions that failed themselves (something may be left behind: they say what). */
+  readonly rollbackErrors: Error[];
+
+  constructor(subject: string, step: string, cause: unknown, rollbackErrors: Error[]) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    const left = rollbackErrors.length === 0 ? '' : `; rollback incomplete: ${rollbackErrors.map((e) => e.message).join('; ')}`;
+    super(`${subject}: ${step} failed: ${why}${left}`, { cause });
+    this.name = 'NetworkSetupError';
+    this.step = step;
+    this.rollbackErrors = rollbackErrors;
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') Object.defineProperty(this, 'code', { value: code, enumerable: true });
+  }
+}
+
+type Undo = () => unknown;
+
+/** Runs steps, remembering how to undo each; `rollback()` undoes them newest first. */
+export class Steps {
+  private readonly undos: { step: string; undo: Undo }[] = [];
+
+  constructor(private readonly subject: string) {}
+
+  /** Runs `action`; on success remembers `undo` (if any). On failure rolls back and throws NetworkSetupError. */
+  async run<T>(step: string, action: () => Promise<T> | T, undo?: (result: T) => unknown): Promise<T> {
+    let result: T;
+    try {
+      result = await action();
+    } catch (error) {
+      const rollbackErrors = await this.rollback();
+      throw new NetworkSetupError(this.subject, step, error, rollbackErrors);
+    }
+    if (undo) this.undos.push({ step, undo: () => undo(result) });
+    return result;
+  }
+
+  /** Undoes every completed step, newest first; returns the undo errors (it never throws). */
+  async rollback(): Promise<Error[]> {
+    const errors: Error[] = [];
+    for (let u = this.undos.pop(); u; u = this.undos.pop()) {
+      try {
+        await u.undo();
+      } catch (error) {
+        const e = error instanceof Error ? error : new Error(String(error));
+        errors.push(new Error(`undo of "${u.step}": ${e.message}`, { cause: e }));
+      }
+    }
+    return errors;
+  }
+
+  /** Forgets the undo actions: the set-up is complete and now owned by its object. */
+  commit(): void {
+    this.undos.length = 0;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Validation of startVm's options and the tap naming rule. Everything is checked before a tap
+ * is opened, so a bad option changes nothing.
+ */
+import { IFNAMSIZ, checkIfname, checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
+import type { StartVmOptions, VmDisk } from './types.js';
+
+/**
+ * The tap of VM `vmId` in network `netId`: `vm<id>n<netid>` (vm1n100), which fits IFNAMSIZ
+ * for ids up to ~10^5 in any network. Longer combinations use base 36 with a '-' separator
+ * (`v<id36>-<net36>`, at most 14 bytes for 32-bit ids): the decimal form never contains '-',
+ * so the two forms never collide and each is unique per (vm, network).
+ */
+export function tapNameForVm(vmId: number, netId: number): string {
+  const decimal = `vm${vmId}n${netId}`;
+  if (Buffer.byteLength(decimal) < IFNAMSIZ) return decimal;
+  return `v${vmId.toString(36)}-${netId.toString(36)}`;
+}
+
+/** startVm's options after validation. */
+export interface ResolvedVmOptions extends StartVmOptions {
+  mac: string | undefined;
+  tap: string;
+}
+
+/** Validates startVm's options (the MAC default is filled in by the network). */
+export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOptions {
+  const o = checkObject('options', options) as Partial<Record<keyof StartVmOptions, unknown>>;
+  // macForVm encodes the id in the MAC's low 32 bits at most.
+  const id = checkInteger('id', o.id, 0, 0xffffffff);
+  const memoryMiB = checkInteger('memoryMiB', o.memoryMiB, 16, 4 * 1024 * 1024);
+  const cpus = checkInteger('cpus', o.cpus, 1, 1024);
+  const media = (['cdrom', 'disks', 'kernel'] as const).filter((k) => o[k] !== undefined);
+  if (media.length === 0) throw invalidValue('options', 'an object with one of "cdrom", "disks" or "kernel"', 'none of them');
+  if (media.includes('cdrom')) checkString('cdrom', o.cdrom);
+  if (media.includes('kernel')) checkString('kernel', o.kernel);
+  if (o.disks !== undefined) {
+    if (!Array.isArray(o.disks) || o.disks.length === 0) throw invalidType('disks', 'a non-empty array of image files', o.disks);
+    o.disks.forEach((d: unknown, i) => {
+      if (typeof d === 'string') checkString(`disks[${i}]`, d);
+      else checkString(`disks[${i}].file`, checkObject(`disks[${i}]`, d).file);
+    });
+  }
+  if (o.kernel === undefined && (o.initrd !== undefined || o.append !== undefined)) {
+    throw invalidValue(o.initrd !== undefined ? 'initrd' : 'append', 'given only with "kernel"', o.initrd ?? o.append);
+  }
+  if (o.initrd !== undefined) checkString('initrd', o.initrd);
+  if (o.append !== undefined && typeof o.append !== 'string') throw invalidType('append', 'a string', o.append);
+  if (o.accel !== undefined && !['kvm', 'tcg', 'auto'].includes(o.accel as string)) {
+    throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", o.accel);
+  }
+  const mac = o.mac === undefined ? undefined : checkUnicastMac('mac', o.mac);
+  if (o.serial !== undefined) checkString('serial.file', checkObject('serial', o.serial).file);
+  if (o.uuid !== undefined && (typeof o.uuid !== 'string' || !/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/iu.test(o.uuid))) {
+    throw invalidValue('uuid', 'a UUID like 1b4e28ba-2fa1-11d2-883f-0016d3cca427', o.uuid);
+  }
+  const tap = o.tap === undefined ? tapNameForVm(id, netId) : checkIfname('tap', o.tap);
+  if (o.extraArgs !== undefined && (!Array.isArray(o.extraArgs) || o.extraArgs.some((a) => typeof a !== 'string'))) {
+    throw invalidType('extraArgs', 'an array of strings', o.extraArgs);
+  }
+  return {
+    ...(o as StartVmOptions),
+    id,
+    memoryMiB,
+    cpus,
+    mac,
+    tap,
+    disks: o.disks as (string | VmDisk)[] | undefined,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * A VM attached to a network: its qemu process and the tap it owns. The tap is not persistent,
+ * so the kernel removes it when the last fd closes; the handle closes it as soon as qemu has
+ * exited, whether stop() asked for it or the guest powered off by itself.
+ */
+import type { QmpClient } from '../qemu/index.js';
+import type { QemuPort, TapPort } from './deps.js';
+import type { VmExit } from './types.js';
+
+/** Stop options. */
+export interface StopVmOptions {
+  /** How long the guest gets to power off after ACPI shutdown before qemu is killed (ms, default 30000). */
+  timeoutMs?: number;
+}
+
+/** A running VM in a {@link VxlanNetwork}. */
+export class NetworkVm {
+  /** The VM id given to startVm. */
+  readonly id: number;
+  /** The qemu `-name` (vm<id>). */
+  readonly name: string;
+  /** The NIC's MAC. */
+  readonly mac: string;
+  /** The address the guest configures by SLAAC: the prefix + EUI-64 of `mac` (RFC 4291 App. A). */
+  readonly address: string;
+  /** The tap's name. */
+  readonly tap: string;
+  /** Resolves once qemu has exited and the tap is gone. */
+  readonly exited: Promise<VmExit>;
+
+  private readonly qemu: QemuPort;
+  private stopping: Promise<VmExit> | undefined;
+  private done = false;
+
+  /** @internal Made by VxlanNetwork.startVm. */
+  constructor(
+    init: { id: number; name: string; mac: string; address: string; tap: TapPort; qemu: QemuPort; tapGone: () => Promise<void> },
+    onExit: (vm: NetworkVm, exit: VmExit, expected: boolean) => void,
+  ) {
+    this.id = init.id;
+    this.name = init.name;
+    this.mac = init.mac;
+    this.address = init.address;
+    this.tap = init.tap.name;
+    this.qemu = init.qemu;
+    const tap = init.tap;
+    this.exited = init.qemu.exited
+      .catch((error: unknown): VmExit => ({ code: null, signal: null, reason: `error: ${String(error)}` }))
+      .then(async (exit) => {
+        try {
+          // qemu held the only fds of the (non-persistent) tap; ours, if any, go now.
+          await tap.close();
+          await init.tapGone();
+        } finally {
+          this.done = true;
+          onExit(this, exit, this.stopping !== undefined);
+        }
+        return exit;
+      });
+  }
+
+  /** qemu's pid. */
+  get pid(): number {
+    return this.qemu.pid;
+  }
+
+  /** qemu's QMP client (`await vm.qmp.execute('query-status')`). */
+  get qmp(): QmpClient {
+    return this.qemu.qmp as QmpClient;
+  }
+
+  /** Whether qemu is still running. */
+  get running(): boolean {
+    return !this.done;
+  }
+
+  /**
+   * Asks the guest to power off (ACPI), kills qemu after `timeoutMs`, and resolves when it has
+   * exited and its tap is gone. Idempotent.
+   */
+  stop(options: StopVmOptions = {}): Promise<VmExit> {
+    if (this.stopping) return this.stopping;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.stopping = (async () => {
+      if (this.done) return this.exited;
+      const kill = (): void => {
+        try { this.qemu.kill(); } catch { /* already gone */ }
+      };
+      // Whatever shutdown() does on its own timeout, qemu is gone shortly after ours.
+      const backstop = setTimeout(kill, timeoutMs + 2000);
+      try {
+        await this.qemu.shutdown({ timeoutMs });
+      } catch {
+        // No QMP, or the guest ignored the power button: qemu must go anyway.
+        kill();
+      }
+      try {
+        return await this.exited;
+      } finally {
+        clearTimeout(backstop);
+      }
+    })();
+    return this.stopping;
+  }
+
+  /** `await using vm = await net.startVm(…)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

@@ -1,0 +1,367 @@
+/**
+ * VxlanNetwork: network `id` on a host, as the reference setup makes it (DESIGN.md) —
+ *
+ *     ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5
+ *     ip link add br100 type bridge ; ip link set vxlan100 master br100 up ; ip link set br100 up
+ *     ip addr add 2a0a:e5c1:111:888::1/64 dev br100 ; radvd -C radvd.conf
+ *
+ * — and the VMs in it (a tap per VM in the bridge, qemu with the tap's fd). Set-up is a list of
+ * steps that is rolled back when one fails; destroy() stops the VMs, sends the final RAs and
+ * removes the links.
+ */
+import { EventEmitter } from 'node:events';
+import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
+import type { NetlinkPort, NetworkDeps } from './deps.js';
+import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
+import { NetworkSetupError, Steps } from './steps.js';
+import type { JoinNetworkOptions, RaInterfaceConfig, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
+import { NetworkVm } from './vm.js';
+import { resolveVmOptions } from './vm-options.js';
+import { vxlanGroupForId } from '../netlink/vxlan-group.js';
+import { resolveNetns } from '../netns.js';
+import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
+
+/** Options of {@link VxlanNetwork.destroy}. */
+export interface DestroyNetworkOptions {
+  /** How long each VM gets to power off before it is killed (ms, default 30000). */
+  timeoutMs?: number;
+}
+
+/** Events of a network. */
+export interface VxlanNetworkEvents {
+  /** A VM ended; `expected` is false when it exited by itself (its tap is gone already). */
+  'vm-exit': [VmExitEvent];
+}
+
+/** What the network made and must remove, or `undefined` for a joined network (owns only VMs). */
+interface Owned {
+  vxlan: string;
+  bridge: string;
+  raKey: string | undefined;
+  advertiser: RaInterfaceConfig['name'] | undefined;
+  ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
+}
+
+/** @internal What tests replace: the other modules, and the shared advertiser registry. */
+export interface NetworkInternals {
+  deps?: NetworkDeps;
+  registry?: AdvertiserRegistry;
+}
+
+let defaultDeps: Promise<NetworkDeps> | undefined;
+
+/** The real modules, loaded on first use (tests pass fakes instead). */
+function loadDeps(): Promise<NetworkDeps> {
+  defaultDeps ??= import('./system.js').then((m) => m.systemDeps);
+  return defaultDeps;
+}
+
+/**
+ * A VXLAN network with its bridge, router address and router advertisements, and the VMs
+ * attached to it. Make one with {@link VxlanNetwork.create}, or attach to one another process
+ * made with {@link VxlanNetwork.join}.
+ */
+export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
+  /** Network id (the VNI). */
+  readonly id: number;
+  /** The /64 prefix the VMs configure their addresses in. */
+  readonly prefix: string;
+  /** The host's address on the bridge. */
+  readonly routerAddress: string;
+  /** Link names. */
+  readonly vxlanName: string | undefined;
+  readonly bridgeName: string;
+  /** Multicast group, or undefined in unicast mode (and for joined networks). */
+  readonly group: string | undefined;
+
+  private readonly nl: NetlinkPort;
+  private readonly deps: NetworkDeps;
+  private readonly netns: string | number | undefined;
+  private readonly owned: Owned | undefined;
+  private readonly vms = new Map<number, NetworkVm>();
+  private readonly starting = new Set<number>();
+  private readonly usedTaps = new Set<string>();
+  private readonly registry: AdvertiserRegistry;
+  private destroying: Promise<void> | undefined;
+
+  private constructor(init: {
+    id: number; prefix: string; routerAddress: string; vxlan: string | undefined; bridge: string;
+    group: string | undefined; nl: NetlinkPort; deps: NetworkDeps; netns: string | number | undefined; owned: Owned | undefined;
+    registry: AdvertiserRegistry;
+  }) {
+    super();
+    this.id = init.id;
+    this.prefix = init.prefix;
+    this.routerAddress = init.routerAddress;
+    this.vxlanName = init.vxlan;
+    this.bridgeName = init.bridge;
+    this.group = init.group;
+    this.nl = init.nl;
+    this.deps = init.deps;
+    this.netns = init.netns;
+    this.owned = init.owned;
+    this.registry = init.registry;
+  }
+
+  /**
+   * Makes network `id`: vxlan<id> (multicast group vxlanGroupForId(id), or unicast to `peers`)
+   * in bridge br<id>, both up, the router address on the bridge, and router advertisements for
+   * the prefix on the bridge. Options are validated first; when a step fails, what was made is
+   * removed and the NetworkSetupError names the step (the kernel's error is its `cause`).
+   *
+   * @param internals For tests: fakes of the other modules, a private advertiser registry.
+   */
+  static async create(options: VxlanNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+    // Validation first: a bad option is reported before anything (even the addon) is loaded.
+    const o = resolveNetworkOptions(options, internals.deps?.vxlanGroupForId ?? vxlanGroupForId);
+    const d = internals.deps ?? (await loadDeps());
+    const registry = internals.registry ?? sharedAdvertisers;
+    const steps = new Steps(`VxlanNetwork ${o.id}`);
+    const { vxlan, bridge } = o.names;
+
+    const nl = await steps.run(`open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
+      () => d.openNetlink(o.netns), (n) => n.close());
+    await steps.run(`create bridge ${bridge}`,
+      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
+      () => nl.deleteLink(bridge));
+    await steps.run(`create ${vxlan} on underlay ${o.underlay}`,
+      () => nl.createVxlan(vxlanOptions(o)),
+      () => nl.deleteLink(vxlan));
+    for (const peer of o.peers) {
+      // Head-end replication: broadcast and unknown unicast go to every peer (bridge(8) fdb append).
+      await steps.run(`add FDB entry for peer ${peer} on ${vxlan}`,
+        () => nl.addFdb({ link: vxlan, mac: '00:00:00:00:00:00', dst: peer, append: true }));
+    }
+    // nodad: the router address is ours by configuration, and RAs must not wait for DAD.
+    await steps.run(`add ${o.routerAddress}/64 to ${bridge}`,
+      () => nl.addAddress(bridge, `${o.routerAddress}/64`, { nodad: true }));
+
+    let owned: Owned = { vxlan, bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined };
+    if (o.ra !== false) {
+      const config = raInterface(o);
+      const own = o.ra.advertiser;
+      if (own) {
+        await steps.run(`add ${bridge} to the router advertiser`, () => own.addInterface(config), () => own.removeInterface(bridge));
+        owned = { ...owned, advertiser: bridge, ownAdvertiser: own };
+      } else {
+        await steps.run(`start router advertisements on ${bridge}`,
+          () => registry.add(o.netnsKey, o.netns, config, d.createAdvertiser),
+          () => registry.remove(o.netnsKey, bridge));
+        owned = { ...owned, advertiser: bridge, raKey: o.netnsKey };
+      }
+    }
+    steps.commit();
+    return new VxlanNetwork({
+      id: o.id, prefix: o.prefix, routerAddress: o.routerAddress, vxlan, bridge, group: o.group, nl, deps: d, netns: o.netns, owned, registry,
+    });
+  }
+
+  /**
+   * Attaches to network `id` made by another process (e.g. `vmplumb net up`): finds its bridge
+   * (br<id>) and, unless given, its prefix from the bridge's global /64 address. The returned
+   * object owns only the VMs it starts: destroy() stops them and leaves the network alone.
+   */
+  static async join(options: JoinNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+    const o = checkObject('options', options);
+    const id = checkInteger('id', o.id, 0, 16777215);
+    const bridge = o.bridge === undefined ? `br${id}` : checkIfname('bridge', o.bridge);
+    const givenPrefix = o.prefix === undefined ? undefined : checkPrefix64('prefix', o.prefix);
+    resolveNetns('netns', o.netns);
+    const netns = o.netns as string | number | undefined;
+    const d = internals.deps ?? (await loadDeps());
+    const nl = await d.openNetlink(netns);
+    try {
+      const link = await nl.getLink(bridge);
+      if (!link) throw new Error(`VxlanNetwork ${id}: there is no bridge ${bridge}${netns === undefined ? '' : ` in namespace ${String(netns)}`} (start the network first, e.g. vmplumb net up --id ${id} …)`);
+      if (link.kind !== 'bridge') throw new Error(`VxlanNetwork ${id}: ${bridge} is a ${link.kind ?? 'device'}, not a bridge`);
+      let prefix = givenPrefix;
+      let routerAddress: string | undefined;
+      const global = (await nl.listAddresses(bridge)).filter((a) => a.family === 6 && a.prefixLength === 64 && a.scope === 'universe');
+      if (prefix === undefined) {
+        const first = global[0];
+        if (!first) throw new Error(`VxlanNetwork ${id}: ${bridge} has no global IPv6 /64 address to take the prefix from (give "prefix")`);
+        const bytes = ipv6ToBytes(first.address);
+        bytes.fill(0, 8);
+        prefix = `${bytesToIPv6(bytes)}/64`;
+        routerAddress = first.address;
+      }
+      return new VxlanNetwork({
+        id, prefix, routerAddress: routerAddress ?? global[0]?.address ?? addressInPrefix(prefix, 1), vxlan: undefined, bridge,
+        group: undefined, nl, deps: d, netns, owned: undefined, registry: sharedAdvertisers,
+      });
+    } catch (error) {
+      await nl.close();
+      throw error;
+    }
+  }
+
+  /** The VMs running in this network. */
+  get vmList(): NetworkVm[] {
+    return [...this.vms.values()];
+  }
+
+  /** Whether destroy() has been called. */
+  get destroyed(): boolean {
+    return this.destroying !== undefined;
+  }
+
+  /**
+   * Starts VM `id` in the network: opens its tap (vm<id>n<netid>), puts it in the bridge, brings
+   * it up and spawns qemu with the tap's fd. The handle's `address` is the one the guest will
+   * configure from the network's RAs. On failure the tap is removed again.
+   */
+  async startVm(options: StartVmOptions): Promise<NetworkVm> {
+    if (this.destroying) throw new Error(`VxlanNetwork ${this.id}: destroyed`);
+    const o = resolveVmOptions(options, this.id);
+    if (this.vms.has(o.id) || this.starting.has(o.id)) throw invalidValue('id', 'the id of no other VM in this network', o.id);
+    if (this.usedTaps.has(o.tap)) throw invalidValue('tap', 'a tap name no other VM of this network uses', o.tap);
+    const mac = o.mac ?? this.deps.macForVm(o.id);
+    const address = this.deps.eui64Address(this.prefix, mac);
+    const name = `vm${o.id}`;
+    this.starting.add(o.id);
+    this.usedTaps.add(o.tap);
+    const steps = new Steps(`VM ${o.id} in network ${this.id}`);
+    try {
+      const tap = await steps.run(`open tap ${o.tap}`,
+        () => this.deps.openTap({ name: o.tap, ...(this.netns === undefined ? {} : { netns: this.netns }) }),
+        (t) => t.close());
+      await steps.run(`put ${tap.name} in ${this.bridgeName}`, () => this.nl.setLink(tap.name, { master: this.bridgeName, up: true }));
+      const qemu = await steps.run(`spawn qemu for ${name}`, () => this.deps.spawnQemu({
+        name, memoryMiB: o.memoryMiB, cpus: o.cpus, nics: [{ tap, mac }],
+        ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
+      }));
+      steps.commit();
+      const tapGone = (): Promise<void> => this.waitLinkGone(tap.name);
+      const vm = new NetworkVm({ id: o.id, name, mac, address, tap, qemu, tapGone }, (v, exit, expected) => this.onVmExit(v, exit, expected));
+      this.vms.set(o.id, vm);
+      return vm;
+    } catch (error) {
+      this.usedTaps.delete(o.tap);
+      throw error;
+    } finally {
+      this.starting.delete(o.id);
+    }
+  }
+
+  /**
+   * The kernel unregisters a tap when its last fd closes, which happens as qemu exits; wait
+   * for it so that 'vm-exit' and `exited` mean "the tap is gone", and remove it if it lingers.
+   */
+  private async waitLinkGone(name: string, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const link = await this.nl.getLink(name).catch(() => undefined);
+      if (!link) return;
+      if (Date.now() > deadline) {
+        await this.nl.deleteLink(name).catch(() => undefined);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private onVmExit(vm: NetworkVm, exit: VmExit, expected: boolean): void {
+    this.vms.delete(vm.id);
+    this.usedTaps.delete(vm.tap);
+    this.emit('vm-exit', { id: vm.id, name: vm.name, tap: vm.tap, exit, expected });
+  }
+
+  /** Adds a unicast peer VTEP (`bridge fdb append 00:00:00:00:00:00 dev vxlan<id> dst PEER`). */
+  async addPeer(address: string): Promise<void> {
+    if (!this.vxlanName) throw new Error(`VxlanNetwork ${this.id}: joined networks have no vxlan of their own`);
+    await this.nl.addFdb({ link: this.vxlanName, mac: '00:00:00:00:00:00', dst: checkIPv6('address', address), append: true });
+  }
+
+  /** Removes a unicast peer VTEP. */
+  async removePeer(address: string): Promise<void> {
+    if (!this.vxlanName) throw new Error(`VxlanNetwork ${this.id}: joined networks have no vxlan of their own`);
+    await this.nl.deleteFdb({ link: this.vxlanName, mac: '00:00:00:00:00:00', dst: checkIPv6('address', address) });
+  }
+
+  /**
+   * Stops the VMs, sends the final router advertisements (router lifetime 0), removes the
+   * vxlan and the bridge and closes the netlink socket. Idempotent; a joined network only stops
+   * its VMs. Rejects with an AggregateError when a part failed (the rest is still done).
+   */
+  destroy(options: DestroyNetworkOptions = {}): Promise<void> {
+    this.destroying ??= this.teardown(options.timeoutMs ?? 30_000);
+    return this.destroying;
+  }
+
+  private async teardown(timeoutMs: number): Promise<void> {
+    const errors: Error[] = [];
+    const note = (what: string) => (error: unknown): void => {
+      errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+    };
+    await Promise.all([...this.vms.values()].map((vm) => vm.stop({ timeoutMs }).then(() => undefined, note(`stop ${vm.name}`))));
+    const owned = this.owned;
+    if (owned) {
+      if (owned.advertiser !== undefined) {
+        const name = owned.advertiser;
+        const stopping = owned.ownAdvertiser
+          ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
+          : this.registry.remove(owned.raKey ?? 'current', name);
+        await stopping.catch(note(`stop router advertisements on ${name}`));
+      }
+      // The vxlan first, as `ip link del` in reverse order of the reference set-up.
+      for (const link of [owned.vxlan, owned.bridge]) {
+        await this.nl.deleteLink(link).catch((error: unknown) => {
+          if ((error as { code?: string }).code !== 'ENODEV') note(`delete ${link}`)(error);
+        });
+      }
+    }
+    await Promise.resolve(this.nl.close()).catch(note('close rtnetlink'));
+    if (errors.length > 0) {
+      throw new AggregateError(errors, `VxlanNetwork ${this.id}: teardown incomplete: ${errors.map((e) => e.message).join('; ')}`);
+    }
+  }
+
+  /** `await using net = await VxlanNetwork.create(…)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.destroy();
+  }
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/** The vxlan as the reference `ip -6 link add … type vxlan` makes it, enslaved and up in the same request. */
+function vxlanOptions(o: ResolvedNetworkOptions): Parameters<NetlinkPort['createVxlan']>[0] {
+  return {
+    name: o.names.vxlan,
+    vni: o.id,
+    dev: o.underlay,
+    port: o.port,
+    ttl: o.ttl,
+    master: o.names.bridge,
+    up: true,
+    // Unicast mode: `remote ::` is what `ip -6 link add … type vxlan` sends without a group
+    // (IFLA_VXLAN_GROUP6 = ::). It makes the vxlan's default family IPv6, without which the
+    // kernel refuses IPv6 FDB destinations (EAFNOSUPPORT); :: itself floods to nobody.
+    ...(o.group === undefined ? { remote: '::' } : { group: o.group }),
+    ...(o.local === undefined ? {} : { local: o.local }),
+    ...(o.mtu === undefined ? {} : { mtu: o.mtu }),
+  };
+}
+
+/** The bridge's RA interface, as the reference radvd.conf. */
+function raInterface(o: ResolvedNetworkOptions): RaInterfaceConfig {
+  if (o.ra === false) throw new Error('unreachable');
+  const life = o.ra.dnsLifetime;
+  return {
+    name: o.names.bridge,
+    minInterval: o.ra.minInterval,
+    maxInterval: o.ra.maxInterval,
+    defaultLifetime: o.ra.defaultLifetime,
+    prefixes: [{ prefix: o.prefix }],
+    rdnss: o.rdnss.length === 0 ? [] : [{ servers: o.rdnss, lifetime: life }],
+    dnssl: o.dnssl.length === 0 ? [] : [{ domains: o.dnssl, lifetime: life }],
+    ...(o.mtu === undefined ? {} : { mtu: o.mtu }),
+    ...(o.pref64 === undefined ? {} : { pref64: o.pref64 }),
+  };
+}
+
+export { NetworkSetupError };

@@ -1,0 +1,377 @@
+/**
+ * VxlanNetwork's orchestration with fakes of the other modules: option validation before
+ * anything is made, the order of the set-up, rollback of every step when a later one fails,
+ * the teardown, the VM life cycle and the shared advertiser per namespace.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
+import type { AdvertiserPort, NetlinkPort, NetworkDeps, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
+import { resolveNetworkOptions } from '../../lib/network/options.js';
+import { tapNameForVm } from '../../lib/network/vm-options.js';
+import type { RaInterfaceConfig, VmExit, VmExitEvent } from '../../lib/network/types.js';
+import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
+import { eui64Address, macForVm } from '../../lib/mac.js';
+import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
+
+/** A fake world: links that exist, a log of calls, and failures to inject by call name. */
+class World {
+  links = new Map<string, { kind: string; master?: string; up?: boolean }>();
+  addresses: { link: string; address: string; nodad?: boolean }[] = [];
+  fdb: { link: string; dst?: string }[] = [];
+  log: string[] = [];
+  fail = new Map<string, Error>();
+  advertisers: FakeAdvertiser[] = [];
+  qemus: FakeQemu[] = [];
+  netlinksOpen = 0;
+
+  private check(call: string): void {
+    this.log.push(call);
+    const error = this.fail.get(call.split(' ')[0] ?? '');
+    if (error) throw error;
+  }
+
+  netlink(): NetlinkPort {
+    this.netlinksOpen += 1;
+    const w = this;
+    let open = true;
+    return {
+      async createBridge(o) { w.check(`createBridge ${o.name}`); w.links.set(o.name, { kind: 'bridge', up: o.up }); },
+      async createVxlan(o) {
+        w.check(`createVxlan ${o.name}`);
+        if (!w.links.has(String(o.dev))) throw Object.assign(new Error(`createVxlan ${o.name}: ENODEV: No such device`), { code: 'ENODEV' });
+        w.links.set(o.name, { kind: 'vxlan', master: String(o.master), up: o.up });
+        w.lastVxlan = o as unknown as Record<string, unknown>;
+      },
+      async setLink(link, c) {
+        w.check(`setLink ${String(link)}`);
+        const l = w.links.get(String(link));
+        if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
+        Object.assign(l, { master: c.master, up: c.up });
+      },
+      async getLink(link) {
+        const l = w.links.get(String(link));
+        return l ? ({ name: String(link), kind: l.kind } as never) : undefined;
+      },
+      async deleteLink(link) {
+        w.check(`deleteLink ${String(link)}`);
+        if (!w.links.delete(String(link))) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
+      },
+      async addAddress(link, address, o) { w.check(`addAddress ${String(link)} ${address}`); w.addresses.push({ link: String(link), address, nodad: o?.nodad }); },
+      async listAddresses(link) {
+        return w.addresses.filter((a) => a.link === link).map((a) => ({
+          index: 1, family: 6, address: a.address.split('/')[0], prefixLength: Number(a.address.split('/')[1]), scope: 'universe',
+        })) as never;
+      },
+      async addFdb(e) { w.check(`addFdb ${String(e.link)} ${e.dst}`); w.fdb.push({ link: String(e.link), dst: e.dst }); },
+      async deleteFdb(e) { w.check(`deleteFdb ${String(e.link)} ${e.dst}`); },
+      close() { if (open) { open = false; w.netlinksOpen -= 1; } },
+    };
+  }
+
+  lastVxlan: Record<string, unknown> = {};
+
+  deps(): NetworkDeps {
+    return {
+      openNetlink: async () => { this.check('openNetlink'); return this.netlink(); },
+      openTap: async ({ name }) => {
+        this.check(`openTap ${name}`);
+        this.links.set(name, { kind: 'tun' });
+        const tap: TapPort = { name, close: () => { this.links.delete(name); } };
+        return tap;
+      },
+      spawnQemu: async (o) => {
+        this.check(`spawnQemu ${o.name}`);
+        const q = new FakeQemu(o, this);
+        this.qemus.push(q);
+        return q;
+      },
+      createAdvertiser: (o) => {
+        this.log.push(`createAdvertiser ${o.interfaces.map((i) => i.name).join(',')}`);
+        const a = new FakeAdvertiser(o.interfaces, this);
+        this.advertisers.push(a);
+        return a;
+      },
+      macForVm,
+      eui64Address,
+      vxlanGroupForId,
+    };
+  }
+}
+
+class FakeAdvertiser implements AdvertiserPort {
+  running = false;
+  constructor(public interfaces: RaInterfaceConfig[], private w: World) {}
+  async start() { this.w.log.push('ra.start'); const e = this.w.fail.get('ra.start'); if (e) throw e; this.running = true; }
+  addInterface(c: RaInterfaceConfig) { this.w.log.push(`ra.addInterface ${c.name}`); this.interfaces.push(c); }
+  removeInterface(name: string) { this.w.log.push(`ra.removeInterface ${name}`); this.interfaces = this.interfaces.filter((i) => i.name !== name); }
+  async stop() { this.w.log.push('ra.stop'); this.running = false; }
+}
+
+class FakeQemu implements QemuPort {
+  readonly pid = 4242;
+  readonly qmp = {};
+  readonly exited: Promise<VmExit>;
+  exit!: (e: VmExit) => void;
+  constructor(public options: QemuSpawnOptions, private w: World) {
+    this.exited = new Promise((resolve) => { this.exit = (e) => {
+      // qemu's tap fds close with the process: the kernel removes the tap.
+      for (const nic of options.nics) w.links.delete(nic.tap.name);
+      resolve(e);
+    }; });
+  }
+  async shutdown() { this.w.log.push(`qemu.shutdown ${this.options.name}`); this.exit({ code: 0, signal: null, reason: 'shutdown' }); }
+  kill() { this.w.log.push(`qemu.kill ${this.options.name}`); this.exit({ code: null, signal: 'SIGKILL' }); }
+}
+
+const base = { id: 100, underlay: 'eth0', prefix: '2a0a:e5c1:111:888::/64' };
+
+function setup() {
+  const w = new World();
+  w.links.set('eth0', { kind: 'veth' });
+  return { w, internals: { deps: w.deps(), registry: new AdvertiserRegistry() } };
+}
+
+describe('VxlanNetwork options', () => {
+  const resolve = (o: object) => resolveNetworkOptions({ ...base, ...o }, vxlanGroupForId);
+
+  it('fills in the reference defaults', () => {
+    const o = resolve({});
+    expect(o).toMatchObject({
+      group: 'ff05::100', port: 4789, ttl: 5, routerAddress: '2a0a:e5c1:111:888::1', names: { vxlan: 'vxlan100', bridge: 'br100' },
+      ra: { minInterval: 3, maxInterval: 5, defaultLifetime: 3600, dnsLifetime: 6000 }, peers: [],
+    });
+  });
+
+  it.each([
+    [{ id: 16777216 }, 'Expected "id" to be an integer from 0 to 16777215, got 16777216'],
+    [{ id: '100' }, 'Expected "id" to be an integer from 0 to 16777215, got "100"'],
+    [{ underlay: 'a-very-long-ifname0' }, 'Expected "underlay" to be an interface name of 1 to 15 bytes, got "a-very-long-ifname0"'],
+    [{ prefix: '2a0a:e5c1:111:888::/48' }, 'got "2a0a:e5c1:111:888::/48": SLAAC needs a /64'],
+    [{ prefix: '2a0a:e5c1:111:888::1/64' }, 'host bits are set'],
+    [{ prefix: '10.0.0.0/8' }, 'Expected "prefix" to be an IPv6 /64 prefix'],
+    [{ routerAddress: '2001:db8::1' }, 'Expected "routerAddress" to be an address inside 2a0a:e5c1:111:888::/64, got "2001:db8::1"'],
+    [{ group: '2001:db8::1' }, 'Expected "group" to be an IPv6 multicast address'],
+    [{ group: 'ff05::1', peers: ['2001:db8::2'] }, 'Expected "peers" to be absent when "group" is given'],
+    [{ peers: [] }, 'Expected "peers" to be a non-empty array'],
+    [{ peers: ['nope'] }, 'Expected "peers[0]" to be an IPv6 address, got "nope"'],
+    [{ port: 0 }, 'Expected "port" to be an integer from 1 to 65535, got 0'],
+    [{ ttl: 256 }, 'Expected "ttl" to be an integer from 1 to 255, got 256'],
+    [{ rdnss: ['2a0a:e5c0::3', 'x'] }, 'Expected "rdnss[1]" to be an IPv6 address, got "x"'],
+    [{ dnssl: ['bad domain'] }, 'Expected "dnssl[0]" to be a domain name, got "bad domain"'],
+    [{ mtu: 1000 }, 'Expected "mtu" to be an integer from 1280 to 65535, got 1000'],
+    [{ pref64: '64:ff9b::/80' }, 'Expected "pref64" to be an IPv6 prefix of length 32, 40, 48, 56, 64 or 96'],
+    [{ ra: { minInterval: 10, maxInterval: 5 } }, 'Expected "ra.minInterval" to be at most 0.75 × ra.maxInterval (5), got 10'],
+    [{ names: { bridge: 'vxlan100' } }, 'Expected "names.bridge" to be a name other than the vxlan\'s'],
+    [{ netns: {} }, 'Expected "netns" to be a namespace name, path or fd'],
+  ])('rejects %j', (bad, message) => {
+    expect(() => resolve(bad)).toThrow(message);
+  });
+
+  it('a missing "underlay" is named', () => {
+    expect(() => resolveNetworkOptions({ id: 1, prefix: base.prefix }, vxlanGroupForId)).toThrow(/"underlay"/u);
+  });
+});
+
+describe('tapNameForVm', () => {
+  it('is vm<id>n<netid> when it fits, shorter and unique otherwise', () => {
+    expect(tapNameForVm(1, 100)).toBe('vm1n100');
+    expect(tapNameForVm(99999, 999999)).toBe('vm99999n999999');
+    expect(tapNameForVm(12345, 16777215)).toBe('v9ix-9zldr');
+    const long = tapNameForVm(4294967295, 16777215);
+    expect(Buffer.byteLength(long)).toBeLessThanOrEqual(15);
+    expect(long).toBe('v1z141z3-9zldr');
+    const names = new Set<string>();
+    for (const vm of [0, 9, 99999, 100000, 123456789, 4294967295]) for (const net of [0, 100, 99999, 16777215]) names.add(tapNameForVm(vm, net));
+    expect(names.size).toBe(24);
+    for (const n of names) expect(Buffer.byteLength(n)).toBeLessThan(16);
+  });
+});
+
+describe('VxlanNetwork.create', () => {
+  it('makes the reference set-up in order and tears it down', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create({ ...base, rdnss: ['2a0a:e5c0::3'], dnssl: ['place7.ungleich.ch'] }, internals);
+    expect(w.log).toEqual([
+      'openNetlink', 'createBridge br100', 'createVxlan vxlan100', 'addAddress br100 2a0a:e5c1:111:888::1/64',
+      'createAdvertiser br100', 'ra.start',
+    ]);
+    expect(w.lastVxlan).toMatchObject({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth0', port: 4789, ttl: 5, master: 'br100', up: true });
+    expect(w.addresses[0]?.nodad).toBe(true);
+    expect(w.advertisers[0]?.interfaces).toEqual([{
+      name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
+      rdnss: [{ servers: ['2a0a:e5c0::3'], lifetime: 6000 }], dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
+    }]);
+    w.log = [];
+    await net.destroy();
+    await net.destroy();
+    expect(w.log).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
+    expect([...w.links.keys()]).toEqual(['eth0']);
+    expect(w.netlinksOpen).toBe(0);
+  });
+
+  it('unicast mode: no group, an FDB entry per peer', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create({ ...base, peers: ['2001:db8::2', '2001:db8::3'] }, internals);
+    expect(w.lastVxlan.group).toBeUndefined();
+    expect(w.lastVxlan.remote).toBe('::');
+    expect(w.fdb).toEqual([{ link: 'vxlan100', dst: '2001:db8::2' }, { link: 'vxlan100', dst: '2001:db8::3' }]);
+    expect(net.group).toBeUndefined();
+    await net.destroy();
+  });
+
+  it.each([
+    ['createBridge', 'create bridge br100', ['openNetlink', 'createBridge br100']],
+    ['createVxlan', 'create vxlan100 on underlay eth0', ['openNetlink', 'createBridge br100', 'createVxlan vxlan100', 'deleteLink br100']],
+    ['addAddress', 'add 2a0a:e5c1:111:888::1/64 to br100', ['openNetlink', 'createBridge br100', 'createVxlan vxlan100',
+      'addAddress br100 2a0a:e5c1:111:888::1/64', 'deleteLink vxlan100', 'deleteLink br100']],
+    ['ra.start', 'start router advertisements on br100', ['openNetlink', 'createBridge br100', 'createVxlan vxlan100',
+      'addAddress br100 2a0a:e5c1:111:888::1/64', 'createAdvertiser br100', 'ra.start', 'deleteLink vxlan100', 'deleteLink br100']],
+  ])('rolls back when %s fails', async (call, step, log) => {
+    const { w, internals } = setup();
+    const cause = Object.assign(new Error(`${call}: EPERM: Operation not permitted`), { code: 'EPERM' });
+    w.fail.set(call, cause);
+    const error = await VxlanNetwork.create(base, internals).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkSetupError);
+    expect((error as NetworkSetupError).message).toBe(`VxlanNetwork 100: ${step} failed: ${cause.message}`);
+    expect((error as NetworkSetupError).step).toBe(step);
+    expect((error as NetworkSetupError).cause).toBe(cause);
+    expect((error as { code?: string }).code).toBe('EPERM');
+    expect(w.log).toEqual(log);
+    expect([...w.links.keys()]).toEqual(['eth0']);
+    expect(w.netlinksOpen).toBe(0);
+  });
+
+  it('a missing underlay fails at the vxlan and leaves no bridge', async () => {
+    const { w, internals } = setup();
+    await expect(VxlanNetwork.create({ ...base, underlay: 'eth9' }, internals)).rejects.toThrow(
+      'VxlanNetwork 100: create vxlan100 on underlay eth9 failed: createVxlan vxlan100: ENODEV: No such device');
+    expect([...w.links.keys()]).toEqual(['eth0']);
+  });
+
+  it('validates before touching anything', async () => {
+    const { w, internals } = setup();
+    await expect(VxlanNetwork.create({ ...base, ttl: 0 }, internals)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    expect(w.log).toEqual([]);
+  });
+
+  it('one advertiser per namespace serves every network in it', async () => {
+    const { w, internals } = setup();
+    const a = await VxlanNetwork.create(base, internals);
+    const b = await VxlanNetwork.create({ ...base, id: 101, prefix: '2a0a:e5c1:111:889::/64' }, internals);
+    const c = await VxlanNetwork.create({ ...base, id: 102, prefix: '2a0a:e5c1:111:88a::/64', netns: 'other' }, internals);
+    expect(w.advertisers).toHaveLength(2);
+    expect(w.advertisers[0]?.interfaces.map((i) => i.name)).toEqual(['br100', 'br101']);
+    await a.destroy();
+    expect(w.advertisers[0]?.running).toBe(true);
+    expect(w.advertisers[0]?.interfaces.map((i) => i.name)).toEqual(['br101']);
+    await Promise.all([b.destroy(), c.destroy()]);
+    expect(w.advertisers.map((x) => x.running)).toEqual([false, false]);
+    expect(internals.registry.size).toBe(0);
+  });
+
+  it('ra: false sends none', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create({ ...base, ra: false }, internals);
+    expect(w.advertisers).toHaveLength(0);
+    await net.destroy();
+  });
+});
+
+describe('VxlanNetwork.startVm', () => {
+  it('opens the tap, enslaves it, spawns qemu with it; stop removes the tap', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create(base, internals);
+    const exits: VmExitEvent[] = [];
+    net.on('vm-exit', (e) => exits.push(e));
+    w.log = [];
+    const vm = await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k', initrd: '/i', accel: 'tcg' });
+    expect(w.log).toEqual(['openTap vm1n100', 'setLink vm1n100', 'spawnQemu vm1']);
+    expect(w.links.get('vm1n100')).toMatchObject({ master: 'br100', up: true });
+    expect(vm).toMatchObject({ mac: '02:00:00:00:00:01', address: '2a0a:e5c1:111:888:0:ff:fe00:1', tap: 'vm1n100', pid: 4242 });
+    expect(w.qemus[0]?.options).toMatchObject({ name: 'vm1', accel: 'tcg', kernel: '/k', initrd: '/i', nics: [{ mac: '02:00:00:00:00:01' }] });
+    await expect(net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow('Expected "id" to be the id of no other VM');
+    await vm.stop({ timeoutMs: 10 });
+    expect(w.links.has('vm1n100')).toBe(false);
+    expect(exits).toEqual([{ id: 1, name: 'vm1', tap: 'vm1n100', exit: { code: 0, signal: null, reason: 'shutdown' }, expected: true }]);
+    expect(net.vmList).toEqual([]);
+    await net.destroy();
+  });
+
+  it('reports a VM that exits by itself, with its tap gone', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create(base, internals);
+    const vm = await net.startVm({ id: 7, memoryMiB: 256, cpus: 1, cdrom: '/x.iso', mac: '02:00:f0:a9:c4:4e' });
+    expect(vm.address).toBe('2a0a:e5c1:111:888:0:f0ff:fea9:c44e');
+    const event = new Promise<VmExitEvent>((resolve) => net.once('vm-exit', resolve));
+    w.qemus[0]?.exit({ code: 0, signal: null, reason: 'guest-shutdown' });
+    expect(await event).toMatchObject({ id: 7, expected: false });
+    expect(w.links.has('vm7n100')).toBe(false);
+    expect(vm.running).toBe(false);
+    await net.destroy();
+  });
+
+  it('rolls back the tap when qemu fails to start', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create(base, internals);
+    w.fail.set('spawnQemu', new Error('spawn qemu-system-x86_64 ENOENT'));
+    await expect(net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow(
+      'VM 2 in network 100: spawn qemu for vm2 failed: spawn qemu-system-x86_64 ENOENT');
+    expect(w.links.has('vm2n100')).toBe(false);
+    w.fail.clear();
+    const vm = await net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    expect(vm.tap).toBe('vm2n100');
+    await net.destroy({ timeoutMs: 10 });
+    expect([...w.links.keys()]).toEqual(['eth0']);
+  });
+
+  it.each([
+    [{ id: -1 }, 'Expected "id" to be an integer from 0 to 4294967295, got -1'],
+    [{ kernel: undefined }, 'one of "cdrom", "disks" or "kernel"'],
+    [{ kernel: undefined, cdrom: '/a.iso', initrd: '/i' }, 'Expected "initrd" to be given only with "kernel"'],
+    [{ mac: '01:00:00:00:00:01' }, 'Expected "mac" to be a unicast MAC address'],
+    [{ tap: 'a-name-too-long-x' }, 'Expected "tap" to be an interface name of 1 to 15 bytes'],
+    [{ accel: 'hvf' }, `Expected "accel" to be 'kvm', 'tcg' or 'auto', got "hvf"`],
+    [{ memoryMiB: 1.5 }, 'Expected "memoryMiB" to be an integer'],
+  ])('rejects %j before opening anything', async (bad, message) => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create(base, internals);
+    w.log = [];
+    await expect(net.startVm({ id: 3, memoryMiB: 256, cpus: 1, kernel: '/k', ...bad } as never)).rejects.toThrow(message);
+    expect(w.log).toEqual([]);
+    await net.destroy();
+  });
+
+  it('destroy stops every VM first', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create(base, internals);
+    await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    await net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    w.log = [];
+    await net.destroy({ timeoutMs: 10 });
+    expect(w.log.slice(0, 2).sort()).toEqual(['qemu.shutdown vm1', 'qemu.shutdown vm2']);
+    expect(w.log.slice(2)).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
+    await expect(net.startVm({ id: 3, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow('destroyed');
+  });
+});
+
+describe('VxlanNetwork.join', () => {
+  it('finds the bridge and its prefix, and owns only its VMs', async () => {
+    const { w, internals } = setup();
+    const made = await VxlanNetwork.create(base, internals);
+    const joined = await VxlanNetwork.join({ id: 100 }, internals);
+    expect(joined.prefix).toBe('2a0a:e5c1:111:888::/64');
+    const vm = await joined.startVm({ id: 5, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    expect(vm.address).toBe('2a0a:e5c1:111:888:0:ff:fe00:5');
+    await joined.destroy({ timeoutMs: 10 });
+    expect(w.links.has('br100')).toBe(true);
+    expect(w.links.has('vm5n100')).toBe(false);
+    await made.destroy();
+  });
+
+  it('says what to do when the network is not there', async () => {
+    const { internals } = setup();
+    await expect(VxlanNetwork.join({ id: 100 }, internals)).rejects.toThrow(
+      'VxlanNetwork 100: there is no bridge br100 (start the network first, e.g. vmplumb net up --id 100 …)');
+  });
+});
