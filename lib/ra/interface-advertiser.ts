@@ -1,0 +1,346 @@
+/**
+ * One interface's router advertisement state: RFC 4861 §6.2.4 (unsolicited RAs at random
+ * intervals in [MinRtrAdvInterval, MaxRtrAdvInterval], the first MAX_INITIAL_RTR_ADVERTISEMENTS
+ * at most MAX_INITIAL_RTR_ADVERT_INTERVAL apart), §6.2.5 (final RAs with router lifetime 0),
+ * §6.2.6 (solicited replies after a random 0–MAX_RA_DELAY_TIME, multicast RAs never closer
+ * than MIN_DELAY_BETWEEN_RAS), with the encoded RA cached until the config or link changes.
+ *
+ * It knows nothing of sockets or netlink: the host gives it a timer queue and a transmit
+ * function, and tells it when its link is ready (setLink) or gone (setLink(undefined)).
+ */
+import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
+import { buildAdvertisements, type Withdrawn } from './codec.js';
+import type { ResolvedInterfaceConfig } from './config.js';
+import {
+  ALL_NODES, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME, MIN_DELAY_BETWEEN_RAS,
+} from './constants.js';
+import { validateRouterSolicitation, type RsDropReason } from './rs.js';
+import { TimerEntry, type TimerQueue } from './timer-queue.js';
+import type { RaInterfaceStats } from './types.js';
+
+/** An interface ready to advertise on: it exists, is up with carrier, and has a usable link-local address. */
+export interface LinkInfo {
+  index: number;
+  name: string;
+  mac: string | undefined;
+  mtu: number;
+  /** A non-tentative fe80::/10 address of the interface, the RAs' source (RFC 4861 §4.2). */
+  linkLocal: string;
+}
+
+/** What an interface advertiser needs from its owner. */
+export interface AdvertiserHost {
+  /** The shared scheduler (and its clock). */
+  readonly queue: TimerQueue;
+  /** Sends one ICMPv6 message; 0 or a positive errno. */
+  transmit(index: number, source: Buffer, destination: Buffer, message: Buffer): number;
+  /** Called after each RA message sent, when someone listens. */
+  readonly onSent: ((iface: InterfaceAdvertiser, destination: Buffer, solicited: boolean, final: boolean, bytes: number) => void) | undefined;
+  /** Called for each solicitation, when someone listens. */
+  readonly onReceived: ((iface: InterfaceAdvertiser, source: Buffer, hopLimit: number, reason: RsDropReason | undefined) => void) | undefined;
+  /** A send failed. */
+  onSendError(iface: InterfaceAdvertiser, errno: number): void;
+}
+
+const ALL_NODES_BYTES = ipv6ToBytes(ALL_NODES);
+/** Unicast replies waiting at once per interface; more solicitations are answered by one multicast RA. */
+const MAX_PENDING_UNICAST = 16;
+const S = 1000;
+
+function isUnspecified(address: Buffer): boolean {
+  for (let i = 0; i < 16; i++) if (address[i] !== 0) return false;
+  return true;
+}
+
+function emptyWithdrawn(): Withdrawn {
+  return { prefixes: [], routes: [], rdnss: [], dnssl: [], pref64: [] };
+}
+
+/** What `next` no longer has of `previous` (and what was already being withdrawn and was not re-added). */
+export function withdrawnItems(previous: ResolvedInterfaceConfig, next: ResolvedInterfaceConfig, already?: Withdrawn): Withdrawn {
+  const key = (p: { address: string; length: number }): string => `${p.address}/${p.length}`;
+  const out = emptyWithdrawn();
+  const keep = <T extends { address: string; length: number }>(old: T[], now: T[], was: T[] = []): T[] => {
+    const present = new Set(now.map(key));
+    const seen = new Set<string>();
+    return [...old, ...was].filter((p) => !present.has(key(p)) && !seen.has(key(p)) && seen.add(key(p)));
+  };
+  out.prefixes = keep(previous.prefixes, next.prefixes, already?.prefixes);
+  out.routes = keep(previous.routes, next.routes, already?.routes);
+  out.pref64 = keep(previous.pref64, next.pref64, already?.pref64);
+  const servers = new Set(next.rdnss.flatMap((r) => r.servers));
+  const goneServers = [...new Set([...previous.rdnss, ...(already?.rdnss ?? [])].flatMap((r) => r.servers))].filter((s) => !servers.has(s));
+  if (goneServers.length > 0) out.rdnss = [{ servers: goneServers, lifetime: 0 }];
+  const domains = new Set(next.dnssl.flatMap((d) => d.domains));
+  const goneDomains = [...new Set([...previous.dnssl, ...(already?.dnssl ?? [])].flatMap((d) => d.domains))].filter((d) => !domains.has(d));
+  if (goneDomains.length > 0) out.dnssl = [{ domains: goneDomains, lifetime: 0 }];
+  return out;
+}
+
+function isEmpty(w: Withdrawn): boolean {
+  return w.prefixes.length + w.routes.length + w.rdnss.length + w.dnssl.length + w.pref64.length === 0;
+}
+
+/** The RA state machine of one interface. */
+export class InterfaceAdvertiser {
+  /** The interface while it is ready. */
+  link: LinkInfo | undefined;
+  private state: 'waiting' | 'serving' | 'stopped' = 'waiting';
+  private readonly counters = { advertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 };
+  private source: Buffer | undefined;
+  private packets: Buffer[] | undefined;
+  private finalPackets: Buffer[] | undefined;
+  /** Unsolicited RAs sent since the interface became ready or the config changed. */
+  private initialSent = 0;
+  private lastMulticast = -Infinity;
+  private solicitedPending = false;
+  private readonly pendingUnicast = new Map<string, Buffer>();
+  private withdrawn: Withdrawn | undefined;
+  private withdrawnLeft = 0;
+  private finalLeft = 0;
+  private stopping: Promise<void> | undefined;
+  private finishStop: (() => void) | undefined;
+  private readonly periodic = new TimerEntry(() => this.onPeriodic());
+  private readonly unicast = new TimerEntry(() => this.onUnicast());
+  private readonly finalTimer = new TimerEntry(() => this.onFinal());
+
+  constructor(private configValue: ResolvedInterfaceConfig, private readonly host: AdvertiserHost) {}
+
+  /** The interface name. */
+  get name(): string {
+    return this.configValue.name;
+  }
+
+  /** The current configuration. */
+  get config(): ResolvedInterfaceConfig {
+    return this.configValue;
+  }
+
+  /** Counters and state. */
+  stats(): RaInterfaceStats {
+    return { name: this.name, index: this.link?.index, state: this.state, ...this.counters };
+  }
+
+  private get queue(): TimerQueue {
+    return this.host.queue;
+  }
+
+  private now(): number {
+    return this.queue.clock.now();
+  }
+
+  /** Uniform in [lo, hi] ms, shortened by the queue's rounding tick so the RA is not later than hi. */
+  private uniform(lo: number, hi: number): number {
+    const top = Math.max(lo, hi - this.queue.tick);
+    return lo + this.queue.clock.random() * (top - lo);
+  }
+
+  /** The link became ready, changed, or went away (undefined). */
+  setLink(link: LinkInfo | undefined): void {
+    if (this.state === 'stopped') return;
+    if (this.stopping && (!link || !this.link || link.index !== this.link.index)) {
+      // Gone while sending final RAs: nothing more can be sent on it.
+      this.goWaiting();
+      this.finishStopping();
+      return;
+    }
+    if (!link) {
+      if (this.state === 'serving') this.goWaiting();
+      this.finishStopping();
+      return;
+    }
+    const previous = this.link;
+    if (this.state === 'serving' && previous && previous.index !== link.index) this.goWaiting(); // recreated
+    this.link = link;
+    if (!previous || previous.mac !== link.mac || previous.mtu !== link.mtu || previous.linkLocal !== link.linkLocal) {
+      this.invalidate();
+      this.source = ipv6ToBytes(link.linkLocal);
+    }
+    if (this.state === 'waiting' && !this.stopping) {
+      this.state = 'serving';
+      this.restartInitial();
+    }
+  }
+
+  private goWaiting(): void {
+    this.state = 'waiting';
+    this.link = undefined;
+    this.queue.cancel(this.periodic);
+    this.queue.cancel(this.unicast);
+    this.queue.cancel(this.finalTimer);
+    this.pendingUnicast.clear();
+    this.solicitedPending = false;
+  }
+
+  /** RFC 4861 §6.2.4: a fresh initial burst, the first RA after a random 0–500 ms. */
+  private restartInitial(): void {
+    this.initialSent = 0;
+    this.schedulePeriodicAt(this.now() + this.uniform(0, MAX_RA_DELAY_TIME * S), true);
+  }
+
+  /** Schedules the next multicast RA, never within MIN_DELAY_BETWEEN_RAS of the last one. */
+  private schedulePeriodicAt(at: number, onlyIfSooner: boolean): void {
+    const due = Math.max(at, this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S);
+    if (onlyIfSooner && this.periodic.scheduled && this.periodic.due <= due) return;
+    this.queue.scheduleAt(this.periodic, due);
+  }
+
+  private nextInterval(): number {
+    const min = this.configValue.minInterval * S;
+    const max = this.configValue.maxInterval * S;
+    if (this.initialSent < MAX_INITIAL_RTR_ADVERTISEMENTS && max > MAX_INITIAL_RTR_ADVERT_INTERVAL * S) {
+      // RFC 4861 §6.2.4: the first few RAs go out at most 16 s apart.
+      const cap = MAX_INITIAL_RTR_ADVERT_INTERVAL * S;
+      return this.uniform(Math.min(min, cap), cap);
+    }
+    return this.uniform(min, max);
+  }
+
+  private invalidate(): void {
+    this.packets = undefined;
+    this.finalPackets = undefined;
+  }
+
+  private build(final: boolean): Buffer[] {
+    const input = { config: this.configValue, mac: this.link?.mac, linkMtu: this.link?.mtu, withdrawn: this.withdrawn };
+    if (final) return (this.finalPackets ??= buildAdvertisements({ ...input, final: true, withdrawn: undefined }));
+    return (this.packets ??= buildAdvertisements(input));
+  }
+
+  private sendTo(destination: Buffer, solicited: boolean, final: boolean): void {
+    const link = this.link;
+    const source = this.source;
+    if (!link || !source) return;
+    for (const message of this.build(final)) {
+      const errno = this.host.transmit(link.index, source, destination, message);
+      if (errno !== 0) {
+        this.counters.sendErrors += 1;
+        this.host.onSendError(this, errno);
+        continue;
+      }
+      this.counters.advertisementsSent += 1;
+      this.host.onSent?.(this, destination, solicited, final, message.length);
+    }
+  }
+
+  private sendMulticast(solicited: boolean, final: boolean): void {
+    this.lastMulticast = this.now();
+    this.sendTo(ALL_NODES_BYTES, solicited, final);
+    if (!final && this.withdrawnLeft > 0) {
+      this.withdrawnLeft -= 1;
+      if (this.withdrawnLeft === 0) {
+        this.withdrawn = undefined;
+        this.packets = undefined;
+      }
+    }
+  }
+
+  private onPeriodic(): void {
+    if (this.state !== 'serving') return;
+    const solicited = this.solicitedPending;
+    this.solicitedPending = false;
+    this.sendMulticast(solicited, false);
+    if (this.initialSent < MAX_INITIAL_RTR_ADVERTISEMENTS) this.initialSent += 1;
+    this.queue.scheduleAt(this.periodic, this.now() + this.nextInterval());
+  }
+
+  private onUnicast(): void {
+    if (this.state !== 'serving') return;
+    for (const destination of this.pendingUnicast.values()) this.sendTo(destination, true, false);
+    this.pendingUnicast.clear();
+  }
+
+  /**
+   * A router solicitation arrived on this interface (RFC 4861 §6.2.6). Invalid ones are
+   * counted and dropped; valid ones get a unicast reply after 0–500 ms, or a multicast RA
+   * (when the source is ::, unicast replies are off, or too many are pending) no sooner than
+   * 3 s after the previous multicast one.
+   */
+  solicit(source: Buffer, hopLimit: number, message: Uint8Array, truncated = false): void {
+    this.counters.solicitationsReceived += 1;
+    const unspecified = isUnspecified(source);
+    const result = validateRouterSolicitation(message, hopLimit, unspecified, truncated);
+    if (!result.valid) this.counters.solicitationsDropped += 1;
+    this.host.onReceived?.(this, source, hopLimit, result.valid ? undefined : result.reason);
+    if (!result.valid || this.state !== 'serving' || this.stopping) return;
+    const delay = this.uniform(0, MAX_RA_DELAY_TIME * S);
+    if (!unspecified && this.configValue.solicitedUnicast && this.pendingUnicast.size < MAX_PENDING_UNICAST) {
+      const key = source.toString('hex');
+      if (!this.pendingUnicast.has(key)) this.pendingUnicast.set(key, Buffer.from(source));
+      if (!this.unicast.scheduled) this.queue.schedule(this.unicast, delay);
+      return;
+    }
+    const now = this.now();
+    let at = now + delay;
+    if (this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S > at) at = this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S + delay;
+    // A multicast RA already due by then answers this solicitation too.
+    if (this.periodic.scheduled && this.periodic.due <= at) return;
+    this.queue.scheduleAt(this.periodic, at);
+    this.solicitedPending = true;
+  }
+
+  /**
+   * A new configuration for the same interface. Removed prefixes, routes, RDNSS servers, DNSSL
+   * domains and PREF64 prefixes are advertised with lifetime 0 in the next three RAs, which
+   * follow the initial-burst rules (RFC 4861 §6.2.4 allows it when the config changes).
+   */
+  update(config: ResolvedInterfaceConfig): void {
+    const withdrawn = withdrawnItems(this.configValue, config, this.withdrawn);
+    this.withdrawn = isEmpty(withdrawn) ? undefined : withdrawn;
+    this.withdrawnLeft = this.withdrawn ? MAX_INITIAL_RTR_ADVERTISEMENTS : 0;
+    this.configValue = config;
+    this.invalidate();
+    if (this.state === 'serving' && !this.stopping) this.restartInitial();
+  }
+
+  /**
+   * Stops advertising: up to `count` final RAs with router lifetime 0 (RFC 4861 §6.2.5),
+   * MIN_DELAY_BETWEEN_RAS apart, then nothing. Resolves when the last one is sent (at once
+   * when the interface is not being served). Idempotent.
+   */
+  stop(count: number): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.queue.cancel(this.periodic);
+    this.queue.cancel(this.unicast);
+    this.pendingUnicast.clear();
+    if (this.state !== 'serving' || count <= 0) {
+      this.state = 'stopped';
+      this.stopping = Promise.resolve();
+      return this.stopping;
+    }
+    this.finalLeft = count;
+    this.stopping = new Promise<void>((resolve) => { this.finishStop = resolve; });
+    this.queue.scheduleAt(this.finalTimer, Math.max(this.now(), this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S));
+    return this.stopping;
+  }
+
+  private onFinal(): void {
+    if (this.state !== 'serving') { this.finishStopping(); return; }
+    this.sendMulticast(false, true);
+    this.finalLeft -= 1;
+    if (this.finalLeft > 0) this.queue.schedule(this.finalTimer, MIN_DELAY_BETWEEN_RAS * S);
+    else this.finishStopping();
+  }
+
+  private finishStopping(): void {
+    if (!this.finishStop) return;
+    const done = this.finishStop;
+    this.finishStop = undefined;
+    this.queue.cancel(this.finalTimer);
+    this.state = 'stopped';
+    this.link = undefined;
+    done();
+  }
+
+  /** Drops every timer at once (the namespace is closing); no final RAs. */
+  abandon(): void {
+    this.goWaiting();
+    this.state = 'stopped';
+    this.finishStopping();
+  }
+
+  /** The source address text of the RAs (for events). */
+  sourceText(): string | undefined {
+    return this.source ? bytesToIPv6(this.source) : undefined;
+  }
+}

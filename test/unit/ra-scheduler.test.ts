@@ -1,0 +1,297 @@
+/**
+ * RFC 4861 §6.2.4–6.2.6 timing of one interface, on a fake clock: random intervals in
+ * [min, max], the first three at most 16 s apart, solicited replies within 500 ms, never two
+ * multicast RAs within 3 s, final RAs with router lifetime 0; and the shared timer queue.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeAdvertisement } from '../../lib/ra/codec.js';
+import { resolveInterfaceConfig } from '../../lib/ra/config.js';
+import { InterfaceAdvertiser, type AdvertiserHost, type LinkInfo } from '../../lib/ra/interface-advertiser.js';
+import { TimerEntry, TimerQueue } from '../../lib/ra/timer-queue.js';
+import { bytesToIPv6, ipv6ToBytes } from '../../lib/validate.js';
+import { FakeClock } from './ra-fake-clock.js';
+
+interface Sent { at: number; index: number; source: string; destination: string; message: Buffer }
+
+const LINK: LinkInfo = { index: 7, name: 'br100', mac: '02:00:00:00:01:00', mtu: 1500, linkLocal: 'fe80::ff:fe00:100' };
+const RS = Buffer.from([133, 0, 0, 0, 0, 0, 0, 0]);
+const HOST_LL = ipv6ToBytes('fe80::1234');
+const UNSPECIFIED = Buffer.alloc(16);
+
+function setup(config: object = {}, seed = 1) {
+  const clock = new FakeClock(seed);
+  const queue = new TimerQueue(clock, 20);
+  const sent: Sent[] = [];
+  const errors: number[] = [];
+  let fail = 0;
+  const host: AdvertiserHost = {
+    queue,
+    transmit(index, source, destination, message) {
+      if (fail) return fail;
+      sent.push({ at: clock.now(), index, source: bytesToIPv6(source), destination: bytesToIPv6(destination), message });
+      return 0;
+    },
+    onSent: undefined,
+    onReceived: undefined,
+    onSendError: (_i, errno) => errors.push(errno),
+  };
+  const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }], ...config }), host);
+  const multicast = () => sent.filter((s) => s.destination === 'ff02::1');
+  return { clock, queue, sent, errors, iface, multicast, failWith: (e: number) => { fail = e; } };
+}
+
+describe('unsolicited RAs (RFC 4861 §6.2.4)', () => {
+  it('waits for the link, then sends from its link-local to ff02::1 at intervals in [min, max]', () => {
+    const { clock, iface, multicast, sent } = setup();
+    clock.advance(60_000);
+    expect(sent).toHaveLength(0);
+    expect(iface.stats().state).toBe('waiting');
+    iface.setLink(LINK);
+    clock.advance(600_000);
+    const m = multicast();
+    expect(m.length).toBeGreaterThan(100);
+    expect(m[0]!.at - 60_000).toBeLessThanOrEqual(500);
+    for (let i = 1; i < m.length; i++) {
+      const gap = m[i]!.at - m[i - 1]!.at;
+      expect(gap).toBeGreaterThanOrEqual(3000);
+      expect(gap).toBeLessThanOrEqual(5000);
+    }
+    const gaps = m.slice(1).map((s, i) => s.at - m[i]!.at);
+    // Uniformly random, not fixed: both halves of the range are used.
+    expect(gaps.some((g) => g < 4000)).toBe(true);
+    expect(gaps.some((g) => g > 4000)).toBe(true);
+    expect(m.every((s) => s.source === 'fe80::ff:fe00:100' && s.index === 7)).toBe(true);
+    expect(iface.stats()).toMatchObject({ state: 'serving', index: 7, advertisementsSent: m.length, sendErrors: 0 });
+  });
+
+  it('sends the first three RAs at most 16 s apart (MAX_INITIAL_RTR_ADVERT_INTERVAL), then uses the configured interval', () => {
+    const { clock, iface, multicast } = setup({ minInterval: 200, maxInterval: 600, defaultLifetime: 1800 });
+    iface.setLink(LINK);
+    clock.advance(3_000_000);
+    const at = multicast().map((s) => s.at);
+    expect(at[0]).toBeLessThanOrEqual(500);
+    expect(at[1]! - at[0]!).toBeLessThanOrEqual(16_000);
+    expect(at[2]! - at[1]!).toBeLessThanOrEqual(16_000);
+    // The three initial RAs (the first after 0-500 ms, two more at most 16 s apart), then the normal interval.
+    for (let i = 3; i < at.length; i++) {
+      expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(200_000);
+      expect(at[i]! - at[i - 1]!).toBeLessThanOrEqual(600_000);
+    }
+  });
+
+  it('starts a fresh initial burst when the link comes back', () => {
+    const { clock, iface, multicast } = setup({ minInterval: 200, maxInterval: 600, defaultLifetime: 1800 });
+    iface.setLink(LINK);
+    clock.advance(1_000_000);
+    iface.setLink(undefined);
+    const before = multicast().length;
+    clock.advance(1_000_000);
+    expect(multicast()).toHaveLength(before);
+    iface.setLink({ ...LINK, index: 9 });
+    const t = clock.now();
+    clock.advance(40_000);
+    const after = multicast().filter((s) => s.at >= t);
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    expect(after[0]!.index).toBe(9);
+    expect(after[0]!.at - t).toBeLessThanOrEqual(500);
+  });
+
+  it('rebuilds the RA when the MAC or MTU changes', () => {
+    const { clock, iface, multicast } = setup({ mtu: 1500 });
+    iface.setLink(LINK);
+    clock.advance(1000);
+    iface.setLink({ ...LINK, mac: '02:00:00:00:02:00', mtu: 1280 });
+    clock.advance(6000);
+    const last = decodeAdvertisement(multicast().at(-1)!.message);
+    expect(last.options).toContainEqual({ type: 'sourceLinkLayer', mac: '02:00:00:00:02:00' });
+  });
+
+  it('counts send errors and keeps going', () => {
+    const { clock, iface, errors, failWith, multicast } = setup();
+    iface.setLink(LINK);
+    failWith(101);
+    clock.advance(20_000);
+    expect(iface.stats().sendErrors).toBeGreaterThan(2);
+    expect(errors.every((e) => e === 101)).toBe(true);
+    failWith(0);
+    clock.advance(20_000);
+    expect(multicast().length).toBeGreaterThan(2);
+  });
+});
+
+describe('solicited RAs (RFC 4861 §6.2.6)', () => {
+  it('answers a solicitation from a host with a unicast RA within 500 ms', () => {
+    for (let seed = 1; seed < 30; seed++) {
+      const { clock, iface, sent } = setup({}, seed);
+      iface.setLink(LINK);
+      clock.advance(1000);
+      const t = clock.now();
+      iface.solicit(HOST_LL, 255, RS);
+      clock.advance(600);
+      const reply = sent.find((s) => s.destination === 'fe80::1234');
+      expect(reply).toBeDefined();
+      expect(reply!.at - t).toBeLessThanOrEqual(500);
+      expect(decodeAdvertisement(reply!.message).routerLifetime).toBe(3600);
+    }
+  });
+
+  it('coalesces a burst of solicitations from one host into one reply', () => {
+    const { clock, iface, sent } = setup();
+    iface.setLink(LINK);
+    clock.advance(1000);
+    for (let i = 0; i < 50; i++) iface.solicit(HOST_LL, 255, RS);
+    clock.advance(600);
+    expect(sent.filter((s) => s.destination === 'fe80::1234')).toHaveLength(1);
+    expect(iface.stats().solicitationsReceived).toBe(50);
+  });
+
+  it('answers a solicitation from :: by multicast, never within 3 s of the previous multicast RA', () => {
+    for (let seed = 1; seed < 30; seed++) {
+      const { clock, iface, multicast } = setup({ minInterval: 30, maxInterval: 60, defaultLifetime: 180 }, seed);
+      iface.setLink(LINK);
+      clock.advance(600); // the first RA has gone out
+      const first = multicast().length;
+      expect(first).toBe(1);
+      const t = clock.now();
+      iface.solicit(UNSPECIFIED, 255, RS);
+      clock.advance(4000);
+      const m = multicast();
+      expect(m.length).toBe(2);
+      expect(m[1]!.at - m[0]!.at).toBeGreaterThanOrEqual(3000);
+      expect(m[1]!.at - m[0]!.at).toBeLessThanOrEqual(3500);
+      // Later: a solicitation long after the last RA is answered within 500 ms.
+      clock.advance(5000);
+      const t2 = clock.now();
+      iface.solicit(UNSPECIFIED, 255, RS);
+      clock.advance(600);
+      const m2 = multicast();
+      expect(m2).toHaveLength(3);
+      expect(m2[2]!.at - t2).toBeLessThanOrEqual(500);
+      expect(t).toBeGreaterThan(0);
+    }
+  });
+
+  it('a flood of solicitations from :: yields multicast RAs at least 3 s apart', () => {
+    const { clock, iface, multicast } = setup();
+    iface.setLink(LINK);
+    for (let i = 0; i < 3000; i++) {
+      iface.solicit(UNSPECIFIED, 255, RS);
+      clock.advance(10);
+    }
+    const m = multicast();
+    for (let i = 1; i < m.length; i++) expect(m[i]!.at - m[i - 1]!.at).toBeGreaterThanOrEqual(3000);
+    expect(m.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('with solicitedUnicast off, replies by multicast', () => {
+    const { clock, iface, sent } = setup({ solicitedUnicast: false });
+    iface.setLink(LINK);
+    clock.advance(4000);
+    const n = sent.length;
+    iface.solicit(HOST_LL, 255, RS);
+    clock.advance(3600);
+    expect(sent.slice(n).every((s) => s.destination === 'ff02::1')).toBe(true);
+    expect(sent.length).toBeGreaterThan(n);
+  });
+
+  it('drops and counts invalid solicitations without replying', () => {
+    const { clock, iface, sent } = setup();
+    iface.setLink(LINK);
+    clock.advance(1000);
+    iface.solicit(HOST_LL, 64, RS);
+    iface.solicit(HOST_LL, 255, Buffer.from([133, 1, 0, 0, 0, 0, 0, 0]));
+    clock.advance(600);
+    expect(sent.filter((s) => s.destination === 'fe80::1234')).toHaveLength(0);
+    expect(iface.stats()).toMatchObject({ solicitationsReceived: 2, solicitationsDropped: 2 });
+  });
+});
+
+describe('stop and update', () => {
+  it('stop() sends three final RAs, 3 s apart, router lifetime 0, then nothing', async () => {
+    const { clock, iface, multicast } = setup({ rdnss: [{ servers: ['2a0a:e5c0::3'], lifetime: 6000 }] });
+    iface.setLink(LINK);
+    clock.advance(10_000);
+    const before = multicast().length;
+    let done = false;
+    const p = iface.stop(3).then(() => { done = true; });
+    clock.advance(20_000);
+    await p;
+    expect(done).toBe(true);
+    const finals = multicast().slice(before);
+    expect(finals).toHaveLength(3);
+    for (const f of finals) {
+      const d = decodeAdvertisement(f.message);
+      expect(d.routerLifetime).toBe(0);
+      expect(d.options.find((o) => o.type === 'rdnss')).toMatchObject({ lifetime: 0 });
+    }
+    expect(finals[1]!.at - finals[0]!.at).toBeGreaterThanOrEqual(3000);
+    expect(finals[0]!.at - multicast()[before - 1]!.at).toBeGreaterThanOrEqual(3000);
+    clock.advance(60_000);
+    expect(multicast().length).toBe(before + 3);
+    expect(iface.stats().state).toBe('stopped');
+    expect(iface.stop(3)).toBe(iface.stop(1)); // idempotent
+  });
+
+  it('stop() of an interface that is not ready sends nothing and resolves at once', async () => {
+    const { iface, sent } = setup();
+    await iface.stop(3);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('update() advertises a removed prefix with lifetimes 0 three times, then drops it', () => {
+    const { clock, iface, multicast } = setup({ prefixes: [{ prefix: '2001:db8:1::/64' }, { prefix: '2001:db8:2::/64' }] });
+    iface.setLink(LINK);
+    clock.advance(30_000);
+    const n = multicast().length;
+    iface.update(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2001:db8:2::/64' }] }));
+    clock.advance(60_000);
+    const prefixesOf = (s: Sent) => decodeAdvertisement(s.message).options.filter((o) => o.type === 'prefix');
+    const after = multicast().slice(n);
+    for (const s of after.slice(0, 3)) {
+      expect(prefixesOf(s)).toEqual([
+        expect.objectContaining({ prefix: '2001:db8:2::', validLifetime: 86400 }),
+        expect.objectContaining({ prefix: '2001:db8:1::', validLifetime: 0, preferredLifetime: 0 }),
+      ]);
+    }
+    for (const s of after.slice(3)) expect(prefixesOf(s)).toEqual([expect.objectContaining({ prefix: '2001:db8:2::' })]);
+    // The change is announced soon (an initial burst), not at the end of the current interval.
+    expect(after[0]!.at - (clock.now() - 60_000)).toBeLessThanOrEqual(3500);
+  });
+});
+
+describe('TimerQueue', () => {
+  it('runs entries in deadline order on one clock timer, never early, at most one tick late', () => {
+    const clock = new FakeClock();
+    const queue = new TimerQueue(clock, 20);
+    const ran: Array<[number, number]> = [];
+    const entries = Array.from({ length: 1000 }, (_, i) => new TimerEntry(() => ran.push([i, clock.now()])));
+    const due = entries.map(() => Math.floor(clock.random() * 10_000));
+    entries.forEach((e, i) => queue.scheduleAt(e, due[i]!));
+    expect(clock.pending).toBe(1);
+    // Moving and cancelling entries.
+    queue.cancel(entries[0]!);
+    queue.scheduleAt(entries[1]!, 20_000);
+    due[1] = 20_000;
+    clock.advance(30_000);
+    expect(ran).toHaveLength(999);
+    for (const [i, at] of ran) {
+      expect(at).toBeGreaterThanOrEqual(due[i]!);
+      expect(at - due[i]!).toBeLessThanOrEqual(20);
+    }
+    const order = ran.map(([i]) => due[i]!);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(clock.pending).toBe(0);
+    expect(queue.size).toBe(0);
+  });
+
+  it('batches deadlines within one tick into one wakeup', () => {
+    const clock = new FakeClock();
+    const queue = new TimerQueue(clock, 20);
+    let wakeups = 0;
+    const real = clock.setTimer.bind(clock);
+    clock.setTimer = (cb, ms) => real(() => { wakeups++; cb(); }, ms);
+    for (let i = 0; i < 100; i++) queue.scheduleAt(new TimerEntry(() => {}), 1000 + (i % 20));
+    clock.advance(2000);
+    expect(wakeups).toBeLessThanOrEqual(2);
+  });
+});
