@@ -7,9 +7,9 @@
  */
 import type { NetnsOption } from '../netns.js';
 import type { AdvertiserPort } from './deps.js';
-import type { RaInterfaceConfig } from './types.js';
+import type { AdvertisedInterface } from './types.js';
 
-type Factory = (options: { netns?: NetnsOption; interfaces: RaInterfaceConfig[] }) => AdvertiserPort;
+type Factory = (options: { netns?: NetnsOption; interfaces: AdvertisedInterface[] }) => AdvertiserPort;
 
 interface Entry {
   advertiser: AdvertiserPort;
@@ -34,7 +34,7 @@ export class AdvertiserRegistry {
   }
 
   /** Adds an interface to the namespace's advertiser, creating and starting it first if needed. */
-  add(key: string, netns: NetnsOption | undefined, config: RaInterfaceConfig, create: Factory): Promise<void> {
+  add(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory): Promise<void> {
     return this.serialize(key, async () => {
       const entry = this.entries.get(key);
       if (entry) {

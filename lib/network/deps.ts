@@ -5,7 +5,7 @@
  */
 import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
 import type { NetnsOption } from '../netns.js';
-import type { RaInterfaceConfig, VmExit } from './types.js';
+import type { AdvertisedInterface, VmExit } from './types.js';
 
 /** The rtnetlink calls a network makes. */
 export interface NetlinkPort {
@@ -39,7 +39,7 @@ export interface QemuPort {
 /** A router advertiser serving one namespace. */
 export interface AdvertiserPort {
   start(): Promise<void>;
-  addInterface(config: RaInterfaceConfig): void | Promise<void>;
+  addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string): void | Promise<void>;
   stop(): Promise<void>;
 }
@@ -67,7 +67,7 @@ export interface NetworkDeps {
   openNetlink(netns: NetnsOption | undefined): Promise<NetlinkPort>;
   openTap(options: { name: string; netns?: NetnsOption }): Promise<TapPort>;
   spawnQemu(options: QemuSpawnOptions): Promise<QemuPort>;
-  createAdvertiser(options: { netns?: NetnsOption; interfaces: RaInterfaceConfig[] }): AdvertiserPort;
+  createAdvertiser(options: { netns?: NetnsOption; interfaces: AdvertisedInterface[] }): AdvertiserPort;
   macForVm(id: number): string;
   eui64Address(prefix: string, mac: string): string;
   vxlanGroupForId(id: number): string;

@@ -29,12 +29,12 @@ export interface NetworkRaOptions {
  * callers may pass their own instance.
  */
 export interface SharedAdvertiser {
-  addInterface(config: RaInterfaceConfig): void | Promise<void>;
+  addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string): void | Promise<void>;
 }
 
 /** One interface of a RouterAdvertiser as VxlanNetwork configures it. */
-export interface RaInterfaceConfig {
+export interface AdvertisedInterface {
   name: string;
   minInterval: number;
   maxInterval: number;

@@ -14,7 +14,7 @@ import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
 import type { NetlinkPort, NetworkDeps } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { NetworkSetupError, Steps } from './steps.js';
-import type { JoinNetworkOptions, RaInterfaceConfig, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
+import type { JoinNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
@@ -38,7 +38,7 @@ interface Owned {
   vxlan: string;
   bridge: string;
   raKey: string | undefined;
-  advertiser: RaInterfaceConfig['name'] | undefined;
+  advertiser: AdvertisedInterface['name'] | undefined;
   ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
 }
 
@@ -348,7 +348,7 @@ function vxlanOptions(o: ResolvedNetworkOptions): Parameters<NetlinkPort['create
 }
 
 /** The bridge's RA interface, as the reference radvd.conf. */
-function raInterface(o: ResolvedNetworkOptions): RaInterfaceConfig {
+function raInterface(o: ResolvedNetworkOptions): AdvertisedInterface {
   if (o.ra === false) throw new Error('unreachable');
   const life = o.ra.dnsLifetime;
   return {

@@ -9,7 +9,7 @@ import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
 import type { AdvertiserPort, NetlinkPort, NetworkDeps, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
 import { resolveNetworkOptions } from '../../lib/network/options.js';
 import { tapNameForVm } from '../../lib/network/vm-options.js';
-import type { RaInterfaceConfig, VmExit, VmExitEvent } from '../../lib/network/types.js';
+import type { AdvertisedInterface, VmExit, VmExitEvent } from '../../lib/network/types.js';
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
 import { eui64Address, macForVm } from '../../lib/mac.js';
 import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
@@ -101,9 +101,9 @@ class World {
 
 class FakeAdvertiser implements AdvertiserPort {
   running = false;
-  constructor(public interfaces: RaInterfaceConfig[], private w: World) {}
+  constructor(public interfaces: AdvertisedInterface[], private w: World) {}
   async start() { this.w.log.push('ra.start'); const e = this.w.fail.get('ra.start'); if (e) throw e; this.running = true; }
-  addInterface(c: RaInterfaceConfig) { this.w.log.push(`ra.addInterface ${c.name}`); this.interfaces.push(c); }
+  addInterface(c: AdvertisedInterface) { this.w.log.push(`ra.addInterface ${c.name}`); this.interfaces.push(c); }
   removeInterface(name: string) { this.w.log.push(`ra.removeInterface ${name}`); this.interfaces = this.interfaces.filter((i) => i.name !== name); }
   async stop() { this.w.log.push('ra.stop'); this.running = false; }
 }
