@@ -47,7 +47,7 @@ constexpr size_t kMaxChunk = 256 << 10;
 // A dump's messages come in skbs of at most 32 KiB (netlink_dump); a bigger buffer is spare.
 constexpr size_t kReceiveChunk = 64 << 10;
 // Reads per readiness callback before yielding to the rest of the event loop.
-constexpr int kReadsPerWakeup = 64;
+constexpr int kReadsPerWakeup = 16;
 constexpr int kDumpRetries = 10;
 
 // Sends [data, data+len) in chunks at message boundaries. Returns 0 or an errno; `*sent` is
