@@ -45,10 +45,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   preflight(detail);
 
   // Loaded only now: the library needs the native addon, and the checks above explain more.
-  const [{ VxlanNetwork }, guestModule] = await Promise.all([
-    import('../network.js').catch((error: unknown) => { throw addonHint(error); }),
-    import('../guest/index.js'),
-  ]);
+  await import('../native.js').catch((error: unknown) => { throw addonHint(error); });
+  const [{ VxlanNetwork }, guestModule] = await Promise.all([import('../network.js'), import('../guest/index.js')]);
 
   head('the tiny test guest (Debian kernel + busybox initramfs)');
   const guest = await guestModule.ensureGuest({

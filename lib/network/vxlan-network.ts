@@ -81,6 +81,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   private readonly vms = new Map<number, NetworkVm>();
   private readonly starting = new Set<number>();
   private readonly usedTaps = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly registry: AdvertiserRegistry;
   private destroying: Promise<void> | undefined;
 
@@ -210,8 +211,17 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * it up and spawns qemu with the tap's fd. The handle's `address` is the one the guest will
    * configure from the network's RAs. On failure the tap is removed again.
    */
-  async startVm(options: StartVmOptions): Promise<NetworkVm> {
-    if (this.destroying) throw new Error(`VxlanNetwork ${this.id}: destroyed`);
+  startVm(options: StartVmOptions): Promise<NetworkVm> {
+    if (this.destroying) return Promise.reject(new Error(`VxlanNetwork ${this.id}: destroyed`));
+    // destroy() waits for starts in flight, so a VM cannot slip past the teardown.
+    const start = this.startVmNow(options);
+    const settled = start.then(() => undefined, () => undefined);
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return start;
+  }
+
+  private async startVmNow(options: StartVmOptions): Promise<NetworkVm> {
     const o = resolveVmOptions(options, this.id);
     if (this.vms.has(o.id) || this.starting.has(o.id)) throw invalidValue('id', 'the id of no other VM in this network', o.id);
     if (this.usedTaps.has(o.tap)) throw invalidValue('tap', 'a tap name no other VM of this network uses', o.tap);
@@ -293,6 +303,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const note = (what: string) => (error: unknown): void => {
       errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
     };
+    await Promise.all([...this.inFlight]);
     await Promise.all([...this.vms.values()].map((vm) => vm.stop({ timeoutMs }).then(() => undefined, note(`stop ${vm.name}`))));
     const owned = this.owned;
     if (owned) {

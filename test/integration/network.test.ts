@@ -128,6 +128,11 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     const fdb = h1.bridgeJson<{ mac: string; dst?: string; ifname: string }[]>('fdb', 'show', 'dev', 'vxlan101');
     expect(fdb).toContainEqual(expect.objectContaining({ mac: '00:00:00:00:00:00', dst: H2 }));
 
+    // One ICMPv6 raw socket in host 1's namespace serves both networks (/proc/net/raw6 lists
+    // the namespace's raw sockets; the "port" of a raw socket is its protocol, 58 = 0x3A).
+    const raw6 = h1.exec('cat', ['/proc/net/raw6']).split('\n').filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
+    expect(raw6).toHaveLength(1);
+
     h2.exec('sh', ['-ec', reference(101, '2a0a:e5c1:111:889::2/64', H1)]);
     await expectHost2Slaac(101, '2a0a:e5c1:111:889::/64');
     h2.exec('ping', ['-6', '-c', '1', '-W', '3', '2a0a:e5c1:111:889::1']);

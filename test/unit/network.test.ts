@@ -375,3 +375,17 @@ describe('VxlanNetwork.join', () => {
       'VxlanNetwork 100: there is no bridge br100 (start the network first, e.g. vmplumb net up --id 100 …)');
   });
 });
+
+describe('VxlanNetwork.destroy during startVm', () => {
+  it('waits for the start in flight and stops that VM too', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create(base, internals);
+    const starting = net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    const destroyed = net.destroy({ timeoutMs: 10 });
+    const vm = await starting;
+    await destroyed;
+    expect(vm.running).toBe(false);
+    expect(w.log).toContain('qemu.shutdown vm1');
+    expect([...w.links.keys()]).toEqual(['eth0']);
+  });
+});
