@@ -121,7 +121,7 @@ export function parseLink(m: NativeRtnlMessage): Link {
     else if (link.kind === 'tun') link.tun = tunInfo(data);
   }
   if (typeof m.linkNetnsId === 'number') link.linkNetnsId = m.linkNetnsId;
-  if (typeof m.link === 'number' && m.link !== link.index) link.link = m.link;
+  if (typeof m.link === 'number' && m.link !== 0) link.link = m.link;
   return link;
 }
 
