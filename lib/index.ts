@@ -18,3 +18,8 @@ export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
   VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions,
 } from './network.js';
+export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
+export type {
+  RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
+  RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
+} from './ra/index.js';

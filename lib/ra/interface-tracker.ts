@@ -1,0 +1,106 @@
+/**
+ * Which interfaces are ready for router advertisements, computed from link and address
+ * events (rtnetlink(7) RTM_NEWLINK/DELLINK, RTM_NEWADDR/DELADDR): an interface is ready when
+ * it exists, is up with carrier (IFF_UP, IFF_LOWER_UP), and has a link-local address that is
+ * neither tentative nor failed DAD, since RAs must come from a link-local source
+ * (RFC 4861 §4.2) and the kernel refuses a tentative one.
+ *
+ * Pure bookkeeping, fed by NetlinkInterfaceMonitor (./monitor.ts) or by tests.
+ */
+import type { Address, AddressEvent, Link, LinkEvent } from '../netlink/types.js';
+import type { LinkInfo } from './interface-advertiser.js';
+
+/** Called with the interface's state whenever it changes: LinkInfo while ready, undefined otherwise. */
+export type InterfaceListener = (link: LinkInfo | undefined) => void;
+
+function same(a: LinkInfo | undefined, b: LinkInfo | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.index === b.index && a.name === b.name && a.mac === b.mac && a.mtu === b.mtu && a.linkLocal === b.linkLocal;
+}
+
+function usableLinkLocal(a: Address): boolean {
+  return a.family === 6 && /^fe[89ab]/iu.test(a.address) && !a.flags.tentative && !a.flags.dadfailed;
+}
+
+/** Link and address state of one namespace, and listeners per interface name. */
+export class InterfaceTracker {
+  private readonly links = new Map<number, Link>();
+  private readonly indexByName = new Map<string, number>();
+  private readonly addresses = new Map<number, Map<string, Address>>();
+  private readonly listeners = new Map<string, Set<InterfaceListener>>();
+  private readonly reported = new Map<string, LinkInfo | undefined>();
+
+  /** The interface's current state. */
+  lookup(name: string): LinkInfo | undefined {
+    const index = this.indexByName.get(name);
+    const link = index === undefined ? undefined : this.links.get(index);
+    if (!link || !link.up || !link.carrier) return undefined;
+    const candidates = [...(this.addresses.get(link.index)?.values() ?? [])].filter(usableLinkLocal);
+    if (candidates.length === 0) return undefined;
+    // Keep the address already in use while it stays valid, so RAs keep one source.
+    const current = this.reported.get(name)?.linkLocal;
+    const chosen = candidates.find((a) => a.address === current) ?? candidates[0]!;
+    return { index: link.index, name: link.name, mac: link.mac, mtu: link.mtu, linkLocal: chosen.address };
+  }
+
+  /** Calls `listener` now (if ready) and on every change of `name`; returns the unsubscribe function. */
+  watch(name: string, listener: InterfaceListener): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    const now = this.lookup(name);
+    this.reported.set(name, now);
+    if (now) listener(now);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) {
+        this.listeners.delete(name);
+        this.reported.delete(name);
+      }
+    };
+  }
+
+  private notify(name: string | undefined): void {
+    if (name === undefined) return;
+    const set = this.listeners.get(name);
+    if (!set) return;
+    const now = this.lookup(name);
+    if (same(now, this.reported.get(name))) return;
+    this.reported.set(name, now);
+    for (const listener of [...set]) listener(now);
+  }
+
+  /** Applies a link event. */
+  onLink(event: LinkEvent): void {
+    const { link } = event;
+    const previous = this.links.get(link.index);
+    const affected = new Set<string>([link.name]);
+    if (previous) {
+      affected.add(previous.name);
+      if (this.indexByName.get(previous.name) === link.index) this.indexByName.delete(previous.name);
+    }
+    if (event.type === 'new') {
+      this.links.set(link.index, link);
+      this.indexByName.set(link.name, link.index);
+    } else {
+      this.links.delete(link.index);
+      this.addresses.delete(link.index);
+      if (this.indexByName.get(link.name) === link.index) this.indexByName.delete(link.name);
+    }
+    for (const name of affected) this.notify(name);
+  }
+
+  /** Applies an address event (only IPv6 ones matter). */
+  onAddress(event: AddressEvent): void {
+    const a = event.address;
+    if (a.family !== 6) return;
+    let set = this.addresses.get(a.index);
+    if (event.type === 'new') {
+      if (!set) this.addresses.set(a.index, (set = new Map()));
+      set.set(a.address, a);
+    } else {
+      set?.delete(a.address);
+    }
+    this.notify(this.links.get(a.index)?.name);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * One raw ICMPv6 socket, one interface monitor and one timer queue per network namespace,
+ * shared (reference-counted) by every RouterAdvertiser in it: a host with hundreds of
+ * networks has one RA socket per namespace, not one per bridge.
+ *
+ * The namespace joins ff02::2 (all-routers) on each served interface, since the host does not
+ * forward and so has not joined it itself, and routes each received solicitation to the
+ * interface advertiser of its ifindex.
+ */
+import { fstatSync, statSync } from 'node:fs';
+import { native, type NativeIcmp6Socket } from '../native.js';
+import { ipv6ToBytes } from '../validate.js';
+import { systemClock, type Clock } from './clock.js';
+import { ALL_ROUTERS } from './constants.js';
+import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
+import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
+import { TimerQueue } from './timer-queue.js';
+
+const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
+const EADDRINUSE = 98;
+
+/** Something that wants to hear about namespace-level failures (socket or monitor). */
+export type NamespaceErrorListener = (error: Error) => void;
+
+interface Served {
+  iface: InterfaceAdvertiser;
+  index: number | undefined;
+  unwatch: () => void;
+}
+
+/** Identifies a namespace by the inode of its nsfs file, so two paths to one namespace share. */
+export function namespaceKey(netns: string | number | undefined): string {
+  const st = netns === undefined ? statSync('/proc/thread-self/ns/net') : typeof netns === 'number' ? fstatSync(netns) : statSync(netns);
+  return `${st.dev}:${st.ino}`;
+}
+
+const registry = new Map<string, Promise<RaNamespace>>();
+
+/** The shared RA machinery of one namespace. */
+export class RaNamespace {
+  readonly queue: TimerQueue;
+  private refs = 1;
+  private readonly served = new Map<string, Served>();
+  private readonly byIndex = new Map<number, InterfaceAdvertiser>();
+  private readonly errorListeners = new Set<NamespaceErrorListener>();
+  private closed = false;
+
+  private constructor(
+    private readonly key: string,
+    private readonly socket: NativeIcmp6Socket,
+    private readonly monitor: InterfaceMonitor,
+    clock: Clock,
+  ) {
+    this.queue = new TimerQueue(clock);
+  }
+
+  /**
+   * The namespace's shared instance, opened on first use (socket inside the namespace, then
+   * the netlink monitor). Each acquire needs one release.
+   */
+  static async acquire(netns: string | number | undefined): Promise<RaNamespace> {
+    const key = namespaceKey(netns);
+    const existing = registry.get(key);
+    if (existing) {
+      const ns = await existing;
+      // It may have been released to zero while we waited: then open a fresh one.
+      if (ns.closed) return RaNamespace.acquire(netns);
+      ns.refs += 1;
+      return ns;
+    }
+    const opening = RaNamespace.open(key, netns);
+    registry.set(key, opening);
+    try {
+      return await opening;
+    } catch (error) {
+      registry.delete(key);
+      throw error;
+    }
+  }
+
+  private static async open(key: string, netns: string | number | undefined): Promise<RaNamespace> {
+    let ns: RaNamespace | undefined;
+    const socket = new native.Icmp6Socket(
+      netns,
+      (ifindex, source, _destination, hopLimit, data, truncated) => ns?.receive(ifindex, source, hopLimit, data, truncated),
+      (error) => ns?.fail(error),
+    );
+    let monitor: InterfaceMonitor;
+    try {
+      monitor = await NetlinkInterfaceMonitor.open(netns, (error) => ns?.fail(error));
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
+    ns = new RaNamespace(key, socket, monitor, systemClock);
+    return ns;
+  }
+
+  /** Hears socket and monitor failures (returns the unsubscribe function). */
+  onError(listener: NamespaceErrorListener): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  private fail(error: Error): void {
+    for (const l of [...this.errorListeners]) l(error);
+  }
+
+  private receive(ifindex: number, source: Buffer, hopLimit: number, data: Buffer, truncated: boolean): void {
+    // Solicitations on interfaces nobody serves are none of our business (not even counted).
+    this.byIndex.get(ifindex)?.solicit(source, hopLimit, data, truncated);
+  }
+
+  /** Sends one ICMPv6 message (0 or a positive errno). */
+  transmit = (index: number, source: Buffer, destination: Buffer, message: Buffer): number => {
+    if (this.closed) return 9; // EBADF
+    return this.socket.send(index, source, destination, message);
+  };
+
+  /** Whether `name` is served by some advertiser in this namespace. */
+  serves(name: string): boolean {
+    return this.served.has(name);
+  }
+
+  /** Starts serving `iface` as soon as its interface is ready. The name must be free (see serves()). */
+  attach(iface: InterfaceAdvertiser, onJoinError: (errno: number, index: number) => void): void {
+    const name = iface.name;
+    if (this.served.has(name)) throw new Error(`interface ${name} is already served in this namespace`);
+    const entry: Served = { iface, index: undefined, unwatch: () => {} };
+    this.served.set(name, entry);
+    entry.unwatch = this.monitor.watch(name, (link) => this.update(entry, link, onJoinError));
+  }
+
+  private update(entry: Served, link: LinkInfo | undefined, onJoinError: (errno: number, index: number) => void): void {
+    const index = link?.index;
+    if (entry.index !== index) {
+      if (entry.index !== undefined) {
+        this.byIndex.delete(entry.index);
+        this.socket.leave(entry.index, ALL_ROUTERS_BYTES); // fails harmlessly when the link is gone
+      }
+      if (index !== undefined) {
+        this.byIndex.set(index, entry.iface);
+        const errno = this.socket.join(index, ALL_ROUTERS_BYTES);
+        if (errno !== 0 && errno !== EADDRINUSE) onJoinError(errno, index);
+      }
+      entry.index = index;
+    }
+    entry.iface.setLink(link);
+  }
+
+  /** Stops routing events and packets to `iface` (after its final RAs) and leaves ff02::2 on its interface. */
+  detach(iface: InterfaceAdvertiser): void {
+    const entry = this.served.get(iface.name);
+    if (!entry || entry.iface !== iface) return;
+    entry.unwatch();
+    this.served.delete(iface.name);
+    if (entry.index !== undefined) {
+      this.byIndex.delete(entry.index);
+      this.socket.leave(entry.index, ALL_ROUTERS_BYTES);
+    }
+  }
+
+  /** Drops one reference; the last closes the socket, the monitor and the queue. */
+  async release(): Promise<void> {
+    this.refs -= 1;
+    if (this.refs > 0 || this.closed) return;
+    this.closed = true;
+    registry.delete(this.key);
+    for (const entry of this.served.values()) entry.unwatch();
+    this.served.clear();
+    this.byIndex.clear();
+    this.queue.close();
+    this.socket.close();
+    await this.monitor.close();
+  }
+}

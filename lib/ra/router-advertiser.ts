@@ -1,0 +1,258 @@
+/**
+ * RouterAdvertiser: IPv6 router advertisements (RFC 4861 §6.2) from inside the host agent's
+ * process, replacing radvd. Every advertiser in a namespace shares one raw ICMPv6 socket, one
+ * netlink monitor and one timer queue (./namespace.ts); each interface has its own state
+ * machine (./interface-advertiser.ts).
+ *
+ *     const ra = new RouterAdvertiser({ interfaces: [{ name: 'br100', minInterval: 3, maxInterval: 5,
+ *       defaultLifetime: 3600, prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }] }] });
+ *     await ra.start();
+ *     ...
+ *     await ra.stop();   // final RAs with router lifetime 0
+ */
+import { EventEmitter } from 'node:events';
+import { getSystemErrorMap } from 'node:util';
+import { resolveNetns } from '../netns.js';
+import { bytesToIPv6, checkIfname, invalidValue } from '../validate.js';
+import { checkUniqueNames, resolveInterfaceConfig, resolveOptions, type ResolvedInterfaceConfig } from './config.js';
+import { InterfaceAdvertiser, type AdvertiserHost } from './interface-advertiser.js';
+import { RaNamespace } from './namespace.js';
+import type { RsDropReason } from './rs.js';
+import type { TimerQueue } from './timer-queue.js';
+import type {
+  RaError, RaInterfaceConfig, RaInterfaceStats, RaReceivedEvent, RaSentEvent, RouterAdvertiserOptions,
+} from './types.js';
+
+/** Events of a RouterAdvertiser. */
+export interface RouterAdvertiserEvents {
+  /** An RA message went out. */
+  sent: [event: RaSentEvent];
+  /** A router solicitation arrived on a served interface (valid or not). */
+  received: [event: RaReceivedEvent];
+  /**
+   * A send, membership or monitor failure. Emitted only when there is a listener (failures
+   * are also counted in stats()), so a long-running agent is not brought down by a send
+   * error on one bridge.
+   */
+  error: [error: RaError];
+}
+
+function systemError(errno: number, syscall: string, iface: string | undefined, detail?: string): RaError {
+  const [code, text] = getSystemErrorMap().get(-errno) ?? [`E${errno}`, 'unknown error'];
+  const where = [iface, detail].filter(Boolean).join(' ');
+  const error = new Error(`${syscall} ${code}: ${text}${where ? ` (${where})` : ''}`) as RaError;
+  error.code = code;
+  error.errno = -errno;
+  error.syscall = syscall;
+  if (iface !== undefined) error.interface = iface;
+  return error;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Sends router advertisements on the configured interfaces of one namespace. Interfaces that
+ * do not exist yet, have no carrier, or whose link-local address is still tentative are
+ * waited for (netlink events) and served as soon as they are ready.
+ */
+export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
+  private readonly netns: string | number | undefined;
+  private readonly finalAdvertisements: number;
+  private configs: ResolvedInterfaceConfig[];
+  private readonly interfaces = new Map<string, InterfaceAdvertiser>();
+  private namespace: RaNamespace | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private state: State = 'new';
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly host: AdvertiserHost;
+
+  /** Validates everything (throws ERR_INVALID_ARG_* / ERR_OUT_OF_RANGE naming the field); sends nothing until start(). */
+  constructor(options: RouterAdvertiserOptions) {
+    super();
+    const resolved = resolveOptions(options);
+    this.netns = resolveNetns('options.netns', (options as { netns?: unknown }).netns);
+    this.finalAdvertisements = resolved.finalAdvertisements;
+    this.configs = resolved.interfaces;
+    const self = this;
+    this.host = {
+      get queue(): TimerQueue {
+        return self.namespace!.queue;
+      },
+      transmit: (index, source, destination, message) => self.namespace?.transmit(index, source, destination, message) ?? 9,
+      get onSent() {
+        return self.listenerCount('sent') > 0 ? self.emitSent : undefined;
+      },
+      get onReceived() {
+        return self.listenerCount('received') > 0 ? self.emitReceived : undefined;
+      },
+      onSendError: (iface, errno) => self.report(systemError(errno, 'sendmsg', iface.name)),
+    };
+  }
+
+  private readonly emitSent = (iface: InterfaceAdvertiser, destination: Buffer, solicited: boolean, final: boolean, bytes: number): void => {
+    this.emit('sent', { interface: iface.name, index: iface.link?.index ?? 0, destination: bytesToIPv6(destination), solicited, final, bytes });
+  };
+
+  private readonly emitReceived = (iface: InterfaceAdvertiser, source: Buffer, hopLimit: number, reason: RsDropReason | undefined): void => {
+    const event: RaReceivedEvent = { interface: iface.name, index: iface.link?.index ?? 0, source: bytesToIPv6(source), hopLimit, valid: reason === undefined };
+    if (reason !== undefined) event.reason = reason;
+    this.emit('received', event);
+  };
+
+  private report(error: RaError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /**
+   * Opens (or shares) the namespace's ICMPv6 socket and netlink monitor and starts serving.
+   * Resolves once listening, not once every interface is ready. Idempotent while running.
+   */
+  start(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      return Promise.reject(Object.assign(new Error('RouterAdvertiser: start() after stop()'), { code: 'ERR_INVALID_STATE' }));
+    }
+    this.starting ??= this.open();
+    return this.starting;
+  }
+
+  private async open(): Promise<void> {
+    this.state = 'starting';
+    let ns: RaNamespace;
+    try {
+      ns = await RaNamespace.acquire(this.netns);
+    } catch (error) {
+      this.state = 'new';
+      this.starting = undefined;
+      throw error;
+    }
+    if (this.state !== 'starting') { // stopped while opening
+      await ns.release();
+      return;
+    }
+    // Refuse interfaces another advertiser in this namespace already serves, before serving any.
+    const taken = this.configs.find((c) => ns.serves(c.name));
+    if (taken) {
+      await ns.release();
+      this.state = 'new';
+      this.starting = undefined;
+      throw invalidValue('options.interfaces[].name', 'an interface no other RouterAdvertiser in the namespace serves', taken.name);
+    }
+    this.namespace = ns;
+    this.unsubscribe = ns.onError((error) => this.report(error as RaError));
+    for (const config of this.configs) this.serve(config);
+    this.state = 'running';
+  }
+
+  private serve(config: ResolvedInterfaceConfig): void {
+    const iface = new InterfaceAdvertiser(config, this.host);
+    this.interfaces.set(config.name, iface);
+    this.namespace!.attach(iface, (errno, index) => this.report(systemError(errno, 'setsockopt', config.name, `IPV6_ADD_MEMBERSHIP ff02::2 ifindex ${index}`)));
+  }
+
+  /** Final RAs, then detach; `forget` drops its counters too (removal, not stop). */
+  private async retire(iface: InterfaceAdvertiser, forget = true): Promise<void> {
+    try {
+      await iface.stop(this.finalAdvertisements);
+    } finally {
+      this.namespace?.detach(iface);
+      if (forget && this.interfaces.get(iface.name) === iface) this.interfaces.delete(iface.name);
+    }
+  }
+
+  /** Adds an interface (validated like the constructor's; the name must not be configured yet). */
+  async addInterface(config: RaInterfaceConfig): Promise<void> {
+    const resolved = resolveInterfaceConfig('config', config);
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw Object.assign(new Error('RouterAdvertiser: addInterface() after stop()'), { code: 'ERR_INVALID_STATE' });
+    }
+    if (this.configs.some((c) => c.name === resolved.name)) {
+      throw invalidValue('config.name', 'an interface this advertiser does not serve yet', resolved.name);
+    }
+    if (this.starting) await this.starting;
+    if (this.namespace?.serves(resolved.name)) {
+      throw invalidValue('config.name', 'an interface no other RouterAdvertiser in the namespace serves', resolved.name);
+    }
+    if (this.configs.some((c) => c.name === resolved.name)) {
+      throw invalidValue('config.name', 'an interface this advertiser does not serve yet', resolved.name);
+    }
+    this.configs = [...this.configs, resolved];
+    if (this.state === 'running') this.serve(resolved);
+  }
+
+  /**
+   * Removes an interface: its final RAs (router lifetime 0, RFC 4861 §6.2.5) go out, then it
+   * is forgotten. Resolves when they are sent. An unknown name is a no-op.
+   */
+  async removeInterface(name: string): Promise<void> {
+    checkIfname('name', name);
+    this.configs = this.configs.filter((c) => c.name !== name);
+    const iface = this.interfaces.get(name);
+    if (iface) await this.retire(iface);
+  }
+
+  /**
+   * Applies a new configuration without a restart: new interfaces are served, missing ones
+   * removed (final RAs), changed ones re-advertised at once (removed prefixes, routes, DNS
+   * servers and domains go out with lifetime 0 first). `netns` cannot change. Validates
+   * everything before changing anything; resolves when removed interfaces are done.
+   */
+  async update(options: RouterAdvertiserOptions): Promise<void> {
+    const resolved = resolveOptions(options);
+    if ((options as { netns?: unknown }).netns !== undefined && resolveNetns('options.netns', options.netns) !== this.netns) {
+      throw invalidValue('options.netns', 'the namespace the advertiser was created for', options.netns);
+    }
+    checkUniqueNames('options.interfaces', resolved.interfaces);
+    if (this.starting) await this.starting;
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw Object.assign(new Error('RouterAdvertiser: update() after stop()'), { code: 'ERR_INVALID_STATE' });
+    }
+    const names = new Set(resolved.interfaces.map((c) => c.name));
+    const added = resolved.interfaces.filter((c) => !this.configs.some((o) => o.name === c.name));
+    const taken = added.find((c) => this.namespace?.serves(c.name));
+    if (taken) throw invalidValue('options.interfaces[].name', 'an interface no other RouterAdvertiser in the namespace serves', taken.name);
+    const removed = this.configs.filter((c) => !names.has(c.name));
+    this.configs = resolved.interfaces;
+    for (const config of resolved.interfaces) {
+      const iface = this.interfaces.get(config.name);
+      if (iface) iface.update(config);
+      else if (this.state === 'running') this.serve(config);
+    }
+    await Promise.all(removed.map((c) => this.interfaces.get(c.name)).filter((i) => i !== undefined).map((i) => this.retire(i)));
+  }
+
+  /** Counters per configured interface. */
+  stats(): RaInterfaceStats[] {
+    return this.configs.map((c) => this.interfaces.get(c.name)?.stats()
+      ?? { name: c.name, index: undefined, state: this.state === 'stopped' ? 'stopped' : 'waiting', advertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 });
+  }
+
+  /**
+   * Stops: final RAs with router lifetime 0 and RDNSS/DNSSL lifetime 0 on every served
+   * interface (`finalAdvertisements` of them, 3 s apart), then releases the socket.
+   * Idempotent; resolves when done.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    this.state = 'stopping';
+    try {
+      await Promise.all([...this.interfaces.values()].map((i) => this.retire(i, false)));
+    } finally {
+      this.unsubscribe?.();
+      const ns = this.namespace;
+      this.namespace = undefined;
+      this.state = 'stopped';
+      await ns?.release();
+    }
+  }
+
+  /** `await using ra = new RouterAdvertiser(…)` stops it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
