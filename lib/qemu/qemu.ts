@@ -170,7 +170,9 @@ export class Qemu extends EventEmitter {
     const why = { killed: false, shutdownReason: undefined as string | undefined };
     let onExit: ((exit: QemuExit) => void) | undefined;
     const exited = new Promise<QemuExit>((resolve) => {
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': by then qemu's stdout and stderr are drained (its error text is
+      // complete) and the process has been reaped.
+      child.once('close', (code, signal) => {
         const reason = why.killed ? 'killed' : why.shutdownReason ?? (signal ? 'host-signal' : 'exited');
         const exit: QemuExit = { code, signal, reason };
         onExit?.(exit);
@@ -203,6 +205,7 @@ export class Qemu extends EventEmitter {
       error.stderr = text;
       throw error;
     });
+    early.catch(() => { /* after start-up an exit is reported through vm.exited */ });
     try {
       await Promise.race([qmp.negotiate(s.startTimeoutMs), early]);
     } catch (error) {
@@ -213,7 +216,6 @@ export class Qemu extends EventEmitter {
       const died = await early.catch((e: unknown) => e);
       throw died instanceof Error && (error as { code?: string }).code !== 'ETIMEDOUT' ? died : error;
     }
-    early.catch(() => { /* after start-up an exit is reported through vm.exited */ });
     return vm;
   }
 
