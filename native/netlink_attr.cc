@@ -175,7 +175,7 @@ Napi::Value DecodeValue(Napi::Env env, Wire wire, const uint8_t* d, size_t len) 
 
 bool DecodeAttr(Napi::Env env, const AttrTable& table, const nlattr* a, Napi::Object& out) {
   const AttrSpec* spec = table.ByType(AttrType(a));
-  if (spec == nullptr) return false;
+  if (spec == nullptr || spec->js[0] == '\0') return false;  // unknown, or decoded by hand
   Napi::Value v = DecodeValue(env, spec->wire, AttrData(a), AttrLen(a));
   if (!v.IsUndefined()) out.Set(spec->js, v);
   return true;

@@ -17,8 +17,8 @@ constexpr AttrSpec kAddrRows[] = {
     {IFA_LOCAL, Wire::Ip, "local", "IFA_LOCAL"},
     {IFA_LABEL, Wire::Str, "label", "IFA_LABEL"},
     {IFA_BROADCAST, Wire::In4, "broadcast", "IFA_BROADCAST"},
-    {IFA_FLAGS, Wire::U32, "ifaFlags", "IFA_FLAGS"},
-    {IFA_CACHEINFO, Wire::Flag, "cacheinfo", "IFA_CACHEINFO"},  // struct: by hand
+    {IFA_FLAGS, Wire::U32, "", "IFA_FLAGS"},  // by hand, from "flags"
+    {IFA_CACHEINFO, Wire::Flag, "", "IFA_CACHEINFO"},  // struct, by hand ("" never matches a param)
     {IFA_PROTO, Wire::U8, "proto", "IFA_PROTO"},
 };
 constexpr AttrTable kAddr = MakeTable(kAddrRows);
