@@ -45,6 +45,33 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   describe('without a guest (-S)', () => {
+    let sns: TestNetns;
+    beforeAll(() => { sns = new TestNetns('vmptap'); });
+    afterAll(() => sns?.cleanup());
+
+    it('hands a multiqueue tap over as fds=3:4 with mq=on, all queues attached', async () => {
+      const tap = await openTap({ netns: sns.name, name: 'vmptmq%d', queues: 2 });
+      const vm = await Qemu.spawn({ name: 'mq', accel: 'tcg', memoryMiB: 64, cpus: 1, nics: [{ tap }], extraArgs: ['-S'] });
+      try {
+        expect(vm.argv).toContain('tap,id=net0,fds=3:4');
+        expect(heldTaps(vm.pid)).toEqual([tap.name, tap.name]);
+        expect(heldTaps('self')).not.toContain(tap.name);
+        const info = sns.ipJson<Array<{ linkinfo: { info_data: { multi_queue: boolean; numqueues: number; numdisabled: number } } }>>(
+          '-d', 'link', 'show', 'dev', tap.name);
+        // Both queues are qemu's; until the guest's driver enables the second, qemu keeps it
+        // detached (TUNSETQUEUE IFF_DETACH_QUEUE), which the kernel counts as disabled.
+        const data = info[0]?.linkinfo.info_data;
+        expect(data?.multi_queue).toBe(true);
+        expect((data?.numqueues ?? 0) + (data?.numdisabled ?? 0)).toBe(2);
+        const mq = await vm.qmp.execute('qom-get', { path: '/machine/peripheral/net0.dev', property: 'mq' });
+        expect(mq).toBe(true);
+      } finally {
+        vm.kill();
+        expect(await vm.exited).toMatchObject({ signal: 'SIGKILL', reason: 'killed' });
+      }
+      expect(sns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap.name);
+    });
+
     it('rejects with qemu\'s own error text when qemu exits before QMP is ready', async () => {
       const error = await Qemu.spawn({ name: 'early', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-no-such-option'] }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'ERR_QEMU_EXITED' });
@@ -142,6 +169,17 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       const link = await waitForGuestConsole(serial, (l) => l.kind === 'link' && l.mac === nic.mac, { timeoutMs: 60_000 });
       expect(link).toMatchObject({ ifname: 'eth1' });
       await waitForGuestConsole(serial, (l) => l.kind === 'addr' && l.address === eui64Address(PREFIX, nic.mac), { timeoutMs: 60_000 });
+
+      // A device qemu refuses is rolled back: no netdev left, the tap still the caller's.
+      const tap3 = await openTap({ netns: ns.name, name: 'vmpbad%d' });
+      try {
+        await expect(vm.addNic({ tap: tap3, model: 'no-such-nic' })).rejects.toMatchObject({ name: 'QmpError', command: 'device_add' });
+        expect(tap3.closed).toBe(false);
+        expect(heldTaps(vm.pid)).not.toContain(tap3.name);
+        expect(vm.nics.map((n) => n.id)).toEqual(['net0', 'net1']);
+      } finally {
+        tap3.close();
+      }
 
       await vm.removeNic(nic.id, { timeoutMs: 60_000 });
       expect(events.some((e) => e.event === 'DEVICE_DELETED' && e.data?.device === 'net1.dev')).toBe(true);
