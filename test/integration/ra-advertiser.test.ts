@@ -1,0 +1,258 @@
+/**
+ * RouterAdvertiser against real peers: a router namespace with br100 and a veth into a client
+ * namespace whose kernel does SLAAC from our RAs (client sysctls set inside the client
+ * namespace only). Checked with the client kernel's addresses and routes, rdisc6, tshark, and
+ * a flood of malformed solicitations from the client.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RouterAdvertiser } from '../../lib/ra/index.js';
+import type { RaInterfaceConfig } from '../../lib/ra/types.js';
+import { joinWithVeth, TestNetns } from '../helpers/netns.js';
+import { skipUnlessRoot } from '../helpers/privileges.js';
+
+const execFileAsync = promisify(execFile);
+const HERE = dirname(fileURLToPath(import.meta.url));
+const CLIENT_MAC = '02:00:f0:a9:c4:4e';
+const CLIENT_SLAAC = '2a0a:e5c1:111:888:0:f0ff:fea9:c44e';
+const BR100_MAC = '02:00:00:00:01:00';
+const BR100_LL = 'fe80::ff:fe00:100';
+
+const reference = (name = 'br100'): RaInterfaceConfig => ({
+  name, minInterval: 3, maxInterval: 5, defaultLifetime: 3600,
+  prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
+  rdnss: [{ servers: ['2a0a:e5c0::3', '2a0a:e5c0::4'], lifetime: 6000 }],
+  dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
+});
+
+/** Runs a command without blocking the event loop (the advertiser lives in this process). */
+async function run(cmd: string, args: string[], timeout = 20_000): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await execFileAsync(cmd, args, { timeout, encoding: 'utf8' });
+    return { code: 0, out: stdout };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertiser in namespaces', () => {
+  let router: TestNetns;
+  let client: TestNetns;
+  let tmp: string;
+
+  const clientAddresses = (dev: string) =>
+    client.ipJson<Array<{ addr_info: Array<{ local: string; scope: string; preferred_life_time?: number; dynamic?: boolean }> }>>('-6', 'addr', 'show', 'dev', dev)[0]?.addr_info ?? [];
+  const defaultRoute = (dev: string) =>
+    client.ipJson<Array<{ dst: string; gateway?: string; dev: string; protocol?: string }>>('-6', 'route', 'show', 'default', 'dev', dev)
+      .find((r) => r.protocol === 'ra');
+  const rdisc6 = (dev: string) => run('ip', ['netns', 'exec', client.name, 'rdisc6', '-1', '-r', '3', '-w', '1000', dev]);
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'vmpra-'));
+    router = new TestNetns('vmpra');
+    client = new TestNetns('vmpra');
+    router.ip('link', 'add', 'br100', 'address', BR100_MAC, 'type', 'bridge');
+    router.ip('link', 'set', 'br100', 'addrgenmode', 'eui64');
+    joinWithVeth(router, 'vmpra-r0', client, 'vmpra-c0');
+    router.ip('link', 'set', 'vmpra-r0', 'master', 'br100');
+    router.ip('link', 'set', 'br100', 'up');
+    router.ip('addr', 'add', '2a0a:e5c1:111:888::1/64', 'dev', 'br100');
+    // The client: a host that accepts RAs and does SLAAC with EUI-64 (inside its namespace only).
+    client.ip('link', 'set', 'vmpra-c0', 'down');
+    client.ip('link', 'set', 'vmpra-c0', 'address', CLIENT_MAC, 'addrgenmode', 'eui64');
+    for (const dev of ['all', 'default', 'vmpra-c0']) {
+      client.sysctl(`net.ipv6.conf.${dev}.forwarding`, 0);
+      client.sysctl(`net.ipv6.conf.${dev}.accept_ra`, 1);
+      client.sysctl(`net.ipv6.conf.${dev}.autoconf`, 1);
+      client.sysctl(`net.ipv6.conf.${dev}.accept_ra_defrtr`, 1);
+    }
+    client.ip('link', 'set', 'vmpra-c0', 'up');
+  });
+
+  afterAll(() => {
+    router?.cleanup();
+    client?.cleanup();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the client configures its EUI-64 address and default route; rdisc6 and tshark see the reference RA; stop() withdraws the route', async () => {
+    const pcap = join(tmp, 'ra.pcap');
+    const dumpcap = spawn('ip', ['netns', 'exec', client.name, 'dumpcap', '-q', '-i', 'vmpra-c0', '-f', 'icmp6 and ip6[40] == 134', '-P', '-w', pcap], { stdio: 'ignore' });
+    const dumpcapDone = new Promise((resolve) => dumpcap.on('close', resolve));
+    await sleep(1000);
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference()] });
+    try {
+      await ra.start();
+      const address = await until('the SLAAC address', () => clientAddresses('vmpra-c0').find((a) => a.local === CLIENT_SLAAC));
+      expect(address.scope).toBe('global');
+      const route = await until('the default route', () => defaultRoute('vmpra-c0'));
+      expect(route.gateway).toBe(BR100_LL);
+
+      const r = await rdisc6('vmpra-c0');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/Router lifetime\s+:\s+3600 \(0x00000e10\) seconds/);
+      expect(r.out).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/);
+      expect(r.out).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::3/);
+      expect(r.out).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::4/);
+      expect(r.out).toMatch(/DNS search list\s+:\s+place7\.ungleich\.ch/);
+      expect(r.out).toMatch(/Source link-layer address: 02:00:00:00:01:00/);
+      expect(r.out).toContain(`from ${BR100_LL}`);
+      await sleep(6000); // at least one more unsolicited RA
+
+      const stats = ra.stats();
+      expect(stats[0]).toMatchObject({ name: 'br100', state: 'serving', sendErrors: 0 });
+      expect(stats[0]!.advertisementsSent).toBeGreaterThanOrEqual(3);
+      expect(stats[0]!.solicitationsReceived).toBeGreaterThanOrEqual(1);
+    } finally {
+      await ra.stop();
+    }
+    await until('the default route to go', () => !defaultRoute('vmpra-c0'), 5000);
+    await sleep(500);
+    dumpcap.kill('SIGTERM');
+    await dumpcapDone;
+
+    // tshark decodes every RA without expert warnings or errors; hop limit 255, checksum good.
+    const fields = await run('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 134', '-T', 'fields', '-E', 'separator=|',
+      '-e', 'ipv6.hlim', '-e', 'ipv6.src', '-e', 'icmpv6.nd.ra.router_lifetime', '-e', 'icmpv6.checksum.status', '-e', '_ws.expert.severity', '-e', '_ws.malformed']);
+    expect(fields.code).toBe(0);
+    const rows = fields.out.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    for (const [hlim, src, , checksum, severity, malformed] of rows) {
+      expect(hlim).toBe('255');
+      expect(src).toBe(BR100_LL);
+      expect(checksum).toBe('1');
+      // Expert severities: 0x00400000 note and below are fine; warn (0x00600000) and error (0x00800000) are not.
+      for (const s of (severity ?? '').split(',').filter(Boolean)) expect(Number(s)).toBeLessThan(0x00600000);
+      expect(malformed ?? '').toBe('');
+    }
+    expect(rows.at(-1)![2]).toBe('0'); // the final RA
+    expect(rows.slice(0, -1).every((r) => r[2] === '3600')).toBe(true);
+  }, 90_000);
+
+  it('keeps answering while the client floods it with malformed solicitations', async () => {
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference()] });
+    await ra.start();
+    try {
+      await until('serving', () => ra.stats()[0]!.state === 'serving');
+      const flood = run('ip', ['netns', 'exec', client.name, process.execPath, join(HERE, 'ra-flood-peer.mjs'), 'vmpra-c0', '6'], 30_000);
+      await sleep(500);
+      const answers: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = Date.now();
+        const r = await rdisc6('vmpra-c0');
+        expect(r.code).toBe(0);
+        expect(r.out).toMatch(/Router lifetime\s+:\s+3600/);
+        answers.push(Date.now() - t);
+      }
+      const done = await flood;
+      expect(done.code).toBe(0);
+      const { sent } = JSON.parse(done.out) as { sent: number };
+      expect(sent).toBeGreaterThan(10_000);
+      const s = ra.stats()[0]!;
+      // The kernel may drop some of the flood when our receive queue is full; what arrives is counted.
+      expect(s.solicitationsDropped).toBeGreaterThan(1000);
+      expect(s.solicitationsReceived).toBeGreaterThan(s.solicitationsDropped);
+      expect(s.sendErrors).toBe(0);
+      expect(answers.length).toBe(3);
+    } finally {
+      await ra.stop();
+    }
+  }, 90_000);
+
+  it('serves an interface created after start, drops it when deleted, picks it up when it returns, follows MAC changes', async () => {
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference('br200')] });
+    await ra.start();
+    try {
+      await sleep(1500);
+      expect(ra.stats()[0]).toMatchObject({ name: 'br200', state: 'waiting', advertisementsSent: 0 });
+      const create = () => {
+        router.ip('link', 'add', 'br200', 'address', '02:00:00:00:02:00', 'type', 'bridge');
+        router.ip('link', 'set', 'br200', 'addrgenmode', 'eui64');
+        joinWithVeth(router, 'vmpra-r1', client, 'vmpra-c1');
+        router.ip('link', 'set', 'vmpra-r1', 'master', 'br200');
+        router.ip('link', 'set', 'br200', 'up');
+      };
+      create();
+      const route = await until('a default route on vmpra-c1', () => defaultRoute('vmpra-c1'));
+      expect(route.gateway).toBe('fe80::ff:fe00:200');
+      expect(ra.stats()[0]).toMatchObject({ state: 'serving' });
+
+      router.ip('link', 'set', 'br200', 'address', '02:00:00:00:02:99');
+      const seen = await rdisc6('vmpra-c1');
+      expect(seen.out).toMatch(/Source link-layer address: 02:00:00:00:02:99/);
+
+      router.ip('link', 'del', 'br200');
+      router.ip('link', 'del', 'vmpra-r1');
+      await until('waiting again', () => ra.stats()[0]!.state === 'waiting');
+      const before = ra.stats()[0]!.advertisementsSent;
+      create();
+      await until('served again', () => ra.stats()[0]!.state === 'serving');
+      const again = await rdisc6('vmpra-c1');
+      expect(again.code).toBe(0);
+      expect(again.out).toContain('from fe80::ff:fe00:200');
+      expect(ra.stats()[0]!.advertisementsSent).toBeGreaterThan(before);
+    } finally {
+      await ra.stop();
+      try { router.ip('link', 'del', 'br200'); } catch { /* gone */ }
+      try { router.ip('link', 'del', 'vmpra-r1'); } catch { /* gone */ }
+    }
+  }, 90_000);
+
+  it('shares one raw ICMPv6 socket between the advertisers of a namespace, refuses serving one interface twice', async () => {
+    const rawSockets = async () => (await run('ip', ['netns', 'exec', router.name, 'cat', '/proc/net/raw6'])).out
+      .split('\n').filter((l) => /:003A /u.test(l)).length;
+    expect(await rawSockets()).toBe(0);
+    const a = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 0, interfaces: [reference('br100')] });
+    const b = new RouterAdvertiser({ netns: router.path, finalAdvertisements: 0, interfaces: [reference('br300')] });
+    const c = new RouterAdvertiser({ netns: router.name, interfaces: [reference('br100')] });
+    await Promise.all([a.start(), b.start()]);
+    try {
+      expect(await rawSockets()).toBe(1);
+      await expect(c.start()).rejects.toThrow(/no other RouterAdvertiser in the namespace serves, got "br100"/);
+      await b.addInterface(reference('br301'));
+      await expect(a.addInterface(reference('br301'))).rejects.toThrow(/br301/);
+      expect(await rawSockets()).toBe(1);
+    } finally {
+      await a.stop();
+      expect(await rawSockets()).toBe(1);
+      await b.stop();
+      await c.stop();
+    }
+    expect(await rawSockets()).toBe(0);
+  }, 60_000);
+
+  it('update() deprecates a removed prefix on the client (lifetime 0) and adds the new one', async () => {
+    const two: RaInterfaceConfig = { ...reference(), prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }, { prefix: '2001:db8:77::/64' }] };
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [two] });
+    await ra.start();
+    try {
+      await until('both SLAAC addresses', () => clientAddresses('vmpra-c0').some((a) => a.local === '2001:db8:77::f0ff:fea9:c44e'));
+      await ra.update({ interfaces: [{ ...reference(), prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }, { prefix: '2001:db8:88::/64' }] }] });
+      const old = await until('2001:db8:77:: deprecated', () =>
+        clientAddresses('vmpra-c0').find((a) => a.local === '2001:db8:77::f0ff:fea9:c44e' && a.preferred_life_time === 0), 15_000);
+      expect(old.preferred_life_time).toBe(0);
+      await until('the new prefix', () => clientAddresses('vmpra-c0').some((a) => a.local === '2001:db8:88::f0ff:fea9:c44e'), 15_000);
+      expect(clientAddresses('vmpra-c0').find((a) => a.local === CLIENT_SLAAC)?.preferred_life_time).toBeGreaterThan(0);
+    } finally {
+      await ra.stop();
+    }
+  }, 60_000);
+});
