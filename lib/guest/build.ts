@@ -12,7 +12,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -181,7 +181,7 @@ async function buildInto(work: string, out: string, progress: (m: string) => voi
   await copyFile('/bin/busybox', join(root, 'bin', 'busybox'));
   await chmod(join(root, 'bin', 'busybox'), 0o755);
   const applets = (await run('/bin/busybox', ['--list'])).split('\n').filter((a) => /^[a-z0-9_.[-]+$/u.test(a) && a !== 'busybox');
-  const { symlink } = await import('node:fs/promises');
+  // /bin/sh and every applet the init script uses are links to the one static binary.
   for (const applet of applets) await symlink('busybox', join(root, 'bin', applet)).catch(() => undefined);
   await writeFile(join(root, 'init'), INIT_SCRIPT, { mode: 0o755 });
 
