@@ -129,7 +129,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
                        });
   }
 
-  // new NetlinkSocket(netns, groups: number[], onEvent?: (messages | null, error?) => void)
+  // new NetlinkSocket(netns, groups: number[], onEvent?: (messages | null, error?) => void,
+  //                   receiveBuffer?: number)
   explicit NetlinkSocket(const Napi::CallbackInfo& info)
       : Napi::ObjectWrap<NetlinkSocket>(info), async_(info.Env(), "vmplumb:netlink") {
     Napi::Env env = info.Env();
@@ -140,7 +141,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       if (fd_ < 0) throw SystemError(env, errno, "socket", "AF_NETLINK NETLINK_ROUTE");
     }
     try {
-      Configure(env, info[1]);
+      Configure(env, info[1], info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : kReceiveBuffer);
     } catch (...) {
       ::close(fd_);
       fd_ = -1;
@@ -189,14 +190,14 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     int retries = 0;
   };
 
-  void Configure(Napi::Env env, const Napi::Value& groups) {
+  void Configure(Napi::Env env, const Napi::Value& groups, int receiveBuffer) {
     int one = 1;
     // NETLINK_EXT_ACK and NETLINK_GET_STRICT_CHK are what we rely on; CAP_ACK only saves bytes.
     if (setsockopt(fd_, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) < 0) throw SystemError(env, errno, "setsockopt", "NETLINK_EXT_ACK");
     if (setsockopt(fd_, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0) throw SystemError(env, errno, "setsockopt", "NETLINK_GET_STRICT_CHK");
     setsockopt(fd_, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
     // The *FORCE variants pass rmem_max/wmem_max with CAP_NET_ADMIN; fall back without it.
-    int rcv = kReceiveBuffer, snd = kSendBuffer;
+    int rcv = receiveBuffer, snd = kSendBuffer;
     if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
     if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0) setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
     sockaddr_nl local{};
@@ -373,7 +374,10 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     Napi::CallbackScope callbackScope(env, self->async_);
     try {
       if (status < 0) {
-        self->FailAll(-status);
+        // POLLERR: the socket has a pending error (ENOBUFS after an overrun). libuv stopped
+        // the handle; start it again and let recv() report (and clear) the error.
+        uv_poll_start(handle, UV_READABLE, &NetlinkSocket::OnPoll);
+        self->ReadAll(env);
         return;
       }
       if (events & UV_READABLE) self->ReadAll(env);

@@ -52,8 +52,8 @@ export class Connection {
   private scheduled = false;
   private closed = false;
 
-  constructor(netns: NativeNetns, groups: number[] = [], onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void) {
-    this.socket = new native.NetlinkSocket(netns, groups, onEvent);
+  constructor(netns: NativeNetns, groups: number[] = [], onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void, receiveBuffer?: number) {
+    this.socket = new native.NetlinkSocket(netns, groups, onEvent, receiveBuffer);
   }
 
   /** Resolves a link name to its index in this socket's namespace; 0 when absent. */

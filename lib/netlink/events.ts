@@ -62,17 +62,26 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
   private syncing = true;
   private held: NativeRtnlMessage[] = [];
   private done = false;
+  private resyncing = false;
+  private resyncAgain = false;
+  /** How often the kernel dropped notifications (ENOBUFS) and the stream re-dumped. */
+  overruns = 0;
 
   constructor(
     private readonly kind: StreamKind<T, E>,
     netns: NativeNetns,
     existing: boolean,
+    receiveBuffer: number | undefined,
     private readonly onClose: (stream: EventStream<T, E>) => void,
   ) {
     this.connection = new Connection(netns, kind.groups, (messages, failure) => {
-      if (failure) void this.resync(false);
-      else if (messages) this.receive(messages);
-    });
+      if (failure) {
+        this.overruns += 1;
+        void this.resync(false);
+      } else if (messages) {
+        this.receive(messages);
+      }
+    }, receiveBuffer);
     void this.resync(existing);
   }
 
@@ -101,6 +110,12 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
    * `existing`) and after an overrun (emitting the difference).
    */
   private async resync(emitAll: boolean): Promise<void> {
+    // Another overrun while re-dumping: one more dump once this one is done.
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncing = true;
     const initial = this.syncing && this.state.size === 0;
     this.syncing = true;
     try {
@@ -127,6 +142,12 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
       this.receive(held);
     } catch (error) {
       if (!this.done) this.fail(error);
+    } finally {
+      this.resyncing = false;
+    }
+    if (this.resyncAgain && !this.done) {
+      this.resyncAgain = false;
+      await this.resync(false);
     }
   }
 
@@ -195,11 +216,11 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
 }
 
 /** A link event stream (RTNLGRP_LINK). */
-export function linkEventStream(netns: NativeNetns, existing: boolean, onClose: (s: EventStream<Link, LinkEvent>) => void): EventStream<Link, LinkEvent> {
-  return new EventStream(LINKS, netns, existing, onClose);
+export function linkEventStream(netns: NativeNetns, existing: boolean, receiveBuffer: number | undefined, onClose: (s: EventStream<Link, LinkEvent>) => void): EventStream<Link, LinkEvent> {
+  return new EventStream(LINKS, netns, existing, receiveBuffer, onClose);
 }
 
 /** An address event stream (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR). */
-export function addressEventStream(netns: NativeNetns, existing: boolean, onClose: (s: EventStream<Address, AddressEvent>) => void): EventStream<Address, AddressEvent> {
-  return new EventStream(ADDRESSES, netns, existing, onClose);
+export function addressEventStream(netns: NativeNetns, existing: boolean, receiveBuffer: number | undefined, onClose: (s: EventStream<Address, AddressEvent>) => void): EventStream<Address, AddressEvent> {
+  return new EventStream(ADDRESSES, netns, existing, receiveBuffer, onClose);
 }

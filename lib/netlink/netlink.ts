@@ -14,7 +14,7 @@ import { closeSync, openSync } from 'node:fs';
 import { NetlinkError } from '../errors.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import { resolveNetns } from '../netns.js';
-import { checkObject, invalidType } from '../validate.js';
+import { checkInteger, checkObject, invalidType } from '../validate.js';
 import { applyAddOptions, addressParams, checkAddress } from './address-options.js';
 import { captureTrace, Connection, toNetlinkError, type RequestContext } from './connection.js';
 import { AF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM } from './constants.js';
@@ -35,6 +35,11 @@ const CREATE_EXCL = NLM_F.CREATE | NLM_F.EXCL;
 const GROUP_DELETE_MIN = 2;
 
 const ENODEV = 19;
+
+/** Validates EventOptions.receiveBuffer (4 KiB to 1 GiB). */
+function receiveBufferOf(options: EventOptions): number | undefined {
+  return options.receiveBuffer === undefined ? undefined : checkInteger('receiveBuffer', options.receiveBuffer, 4096, 1 << 30);
+}
 
 /** A NETLINK_ROUTE connection in one network namespace. */
 export class Netlink {
@@ -329,7 +334,7 @@ export class Netlink {
    */
   linkEvents(options: EventOptions = {}): AsyncIterableIterator<LinkEvent> {
     const checked = checkObject('options', options) as EventOptions;
-    const stream = linkEventStream(this.#netns, checked.existing === true, (s) => this.#streams.delete(s));
+    const stream = linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
     this.#streams.add(stream);
     return stream;
   }
@@ -337,7 +342,7 @@ export class Netlink {
   /** Address notifications (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR), as linkEvents. */
   addressEvents(options: EventOptions = {}): AsyncIterableIterator<AddressEvent> {
     const checked = checkObject('options', options) as EventOptions;
-    const stream = addressEventStream(this.#netns, checked.existing === true, (s) => this.#streams.delete(s));
+    const stream = addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
     this.#streams.add(stream);
     return stream;
   }

@@ -291,6 +291,11 @@ export interface AddAddressOptions {
 export interface EventOptions {
   /** First yield 'new' for everything present, then the changes (no race in between). */
   existing?: boolean;
+  /**
+   * Bytes the kernel may queue for this iterable before it drops notifications (then the
+   * iterable re-dumps); 32 MiB by default, which holds thousands of link notifications.
+   */
+  receiveBuffer?: number;
 }
 
 /** A bridge FDB entry (`bridge fdb add MAC dev LINK dst IP vni N port P self|master`). */
