@@ -76,6 +76,8 @@ export interface NetlinkBinding {
     netns: NativeNetns,
     groups: number[],
     onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void,
+    /** Bytes of kernel receive queue (SO_RCVBUF(FORCE)); 32 MiB by default. */
+    receiveBuffer?: number,
   ) => NativeNetlinkSocket;
   /** Encodes one request as the socket would send it (for codec tests). */
   rtnlEncode(type: number, flags: number, seq: number, params: object): Buffer;
