@@ -105,15 +105,21 @@ export class QmpClient extends EventEmitter {
   async execute<T = unknown>(command: string, args?: Record<string, unknown>, options: ExecuteOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     if (this.#closed) throw new QmpError(command, 'Closed', this.#closeReason, 'ECONNRESET');
+    // The reply arrives from a socket callback; keep the caller's stack for the error.
+    const caller = new Error();
+    const withCaller = (error: Error): Error => {
+      error.stack = `${error.name}: ${error.message}\n${(caller.stack ?? '').split('\n').slice(1).join('\n')}`;
+      return error;
+    };
     const id = this.#nextId++;
     const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
     const line = `${JSON.stringify(message)}\n`;
     const reply = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new QmpError(command, 'Timeout', `no reply within ${timeoutMs} ms (is qemu hung?)`, 'ETIMEDOUT'));
+        reject(withCaller(new QmpError(command, 'Timeout', `no reply within ${timeoutMs} ms (is qemu hung?)`, 'ETIMEDOUT')));
       }, timeoutMs);
-      this.#pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.#pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject: (e) => reject(withCaller(e)), timer });
     });
     try {
       if (options.fds && options.fds.length > 0) await this.#writeWithFds(Buffer.from(line), options.fds);

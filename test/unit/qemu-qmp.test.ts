@@ -90,9 +90,10 @@ describe('QmpClient', () => {
       s.write(`${JSON.stringify({ error: { class: 'DeviceNotFound', desc: "Device 'x' not found" }, id: m.id })}\r\n`);
     });
     await client.negotiate();
-    await expect(client.execute('device_del', { id: 'x' })).rejects.toMatchObject({
-      name: 'QmpError', class: 'DeviceNotFound', code: 'ERR_QMP', message: "QMP device_del: Device 'x' not found",
-    });
+    const error = (await client.execute('device_del', { id: 'x' }).then(() => undefined, (e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ name: 'QmpError', class: 'DeviceNotFound', code: 'ERR_QMP', message: "QMP device_del: Device 'x' not found" });
+    // The stack points at the caller, not at the socket callback that got the reply.
+    expect(error.stack).toContain('qemu-qmp.test.ts');
   });
 
   it('times out a command to a hung peer with a clear error, and ignores the late reply', async () => {
