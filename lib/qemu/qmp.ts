@@ -141,6 +141,11 @@ export class QmpClient extends EventEmitter {
     this.#onClose();
   }
 
+  /** `await using qmp = new QmpClient(…)`: close(). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   // The fds must ride on bytes of this command, so nothing may be queued in the stream ahead
   // of them: wait until the stream's own queue is empty, then one sendmsg on the same socket.
   async #writeWithFds(data: Buffer, fds: number[]): Promise<void> {
