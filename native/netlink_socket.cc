@@ -7,9 +7,9 @@
 // - request() encodes a message into the outbox and returns a promise; flush() sends the
 //   whole outbox in as few sendmsg calls as the socket buffer allows. The kernel processes a
 //   request inside sendmsg, synchronously: flush(true) does that on the libuv thread pool so
-//   slow requests (a bridge deletion waits for RCU) never hold the event loop; flush(false)
-//   sends inline (cheap requests, no thread hop). Order is kept: while a pool send runs, later
-//   messages wait for it.
+//   slow requests (a bridge deletion waits for RCU; any request waits for the rtnl lock) never
+//   hold the event loop; flush(false) sends inline, for callers that know the request is cheap
+//   and uncontended. Order is kept: while a pool send runs, later messages wait for it.
 // - Replies are read on the event loop when uv_poll reports the socket readable and matched by
 //   sequence number: an ack (NLMSG_ERROR 0) or a dump's NLMSG_DONE settles its promise with the
 //   parsed messages. An interrupted dump (NLM_F_DUMP_INTR) is run again.
@@ -451,7 +451,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
         p.results.Reset();
         p.count = 0;
         outbox_.insert(outbox_.end(), p.msg.begin(), p.msg.end());
-        Send(env, false);
+        Send(env, true);
         return true;
       } else {
         p.deferred.Resolve(p.results.IsEmpty() ? Napi::Array::New(env) : p.results.Value());

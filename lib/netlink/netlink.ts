@@ -170,7 +170,7 @@ export class Netlink {
   async deleteLink(link: LinkRef): Promise<void> {
     const trace = captureTrace(this.deleteLink);
     const ref = checkLinkRef('link', link);
-    await this.#connection.request(RTM.DELLINK, 0, linkSelector(ref), { operation: 'deleteLink', object: String(ref), trace, slow: true });
+    await this.#connection.request(RTM.DELLINK, 0, linkSelector(ref), { operation: 'deleteLink', object: String(ref), trace });
   }
 
   /**
@@ -185,7 +185,7 @@ export class Netlink {
     const trace = captureTrace(this.deleteLinks);
     if (!Array.isArray(links)) throw invalidType('links', 'an array of interface names or indexes', links);
     const refs = links.map((l, i) => checkLinkRef(`links[${i}]`, l));
-    const context: RequestContext = { operation: 'deleteLinks', object: `${refs.length} links`, trace, slow: true };
+    const context: RequestContext = { operation: 'deleteLinks', object: `${refs.length} links`, trace };
     const indexes = [...new Set(refs.map((r, i) => this.#index(`links[${i}]`, r, context)))];
     if (indexes.length === 0) return;
     if (indexes.length < GROUP_DELETE_MIN) {
