@@ -111,6 +111,14 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     expect((await nl!.listLinks()).length).toBe(ns!.ipJson('link', 'show').length);
   });
 
+  it('reads tun/tap details (kind tun) as ip tuntap made them', async () => {
+    ns!.ip('tuntap', 'add', 'dev', 'tap7', 'mode', 'tap', 'vnet_hdr', 'multi_queue');
+    const info = shown('tap7').linkinfo.info_data;
+    expect(info).toMatchObject({ type: 'tap', pi: false, vnet_hdr: true, multi_queue: true, persist: true });
+    expect(await nl!.getLink('tap7')).toMatchObject({ kind: 'tun', tun: { type: 'tap', pi: false, vnetHdr: true, multiQueue: true, persist: true } });
+    expect((await nl!.listLinks({ kind: 'tun' })).map((l) => l.name)).toEqual(['tap7']);
+  });
+
   it('a kernel refusal is a NetlinkError with the extended ack', async () => {
     const error = await nl!.createVxlan({ name: 'vx7', vni: 7, group: 'ff05::7' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetlinkError);
