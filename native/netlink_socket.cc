@@ -250,6 +250,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   // flush(async: boolean): sends the outbox (async: on the thread pool).
   Napi::Value Flush(const Napi::CallbackInfo& info) {
     if (!closed_) Send(info.Env(), info[0].ToBoolean().Value());
+    UpdateRef();
     return info.Env().Undefined();
   }
 
@@ -323,8 +324,18 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     return seq_;
   }
 
-  // Keeps the process alive while requests are outstanding or notifications are wanted.
+  // Keeps the process alive while requests are outstanding or notifications are wanted, and
+  // the JS object (with its promises) alive while requests are outstanding even if the caller
+  // dropped every reference to it.
   void UpdateRef() {
+    bool busy = !pending_.empty();
+    if (busy && !pinned_) {
+      Ref();
+      pinned_ = true;
+    } else if (!busy && pinned_) {
+      pinned_ = false;
+      Unref();
+    }
     if (poll_ == nullptr) return;
     if (events_ || !pending_.empty() || sending_) {
       uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
@@ -359,6 +370,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
         p.deferred.Reject(e);
       }
       onEvent_.Reset();
+      pending_.clear();
+      UpdateRef();
     }
     pending_.clear();
   }
@@ -537,6 +550,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   bool sending_ = false;
   bool wantAsync_ = false;
   bool events_ = false;
+  bool pinned_ = false;  // Ref() held for outstanding requests
   std::vector<uint8_t> outbox_;
   std::vector<uint8_t> receive_;
   std::unordered_map<uint32_t, Pending> pending_;
