@@ -46,8 +46,10 @@ constexpr int kSendBuffer = 4 << 20;
 constexpr size_t kMaxChunk = 256 << 10;
 // A dump's messages come in skbs of at most 32 KiB (netlink_dump); a bigger buffer is spare.
 constexpr size_t kReceiveChunk = 64 << 10;
-// Reads per readiness callback before yielding to the rest of the event loop.
+// Reads (and bytes) per readiness callback before yielding to the rest of the event loop:
+// parsing a dump into objects costs JS-thread time in proportion to its bytes.
 constexpr int kReadsPerWakeup = 16;
+constexpr size_t kBytesPerWakeup = 64 << 10;
 constexpr int kDumpRetries = 10;
 
 // Sends [data, data+len) in chunks at message boundaries. Returns 0 or an errno; `*sent` is
@@ -402,7 +404,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   void ReadAll(Napi::Env env) {
     Napi::Array batch;
     uint32_t batchSize = 0;
-    for (int reads = 0; reads < kReadsPerWakeup && !closed_; reads++) {
+    size_t bytes = 0;
+    for (int reads = 0; reads < kReadsPerWakeup && bytes < kBytesPerWakeup && !closed_; reads++) {
       ssize_t n = recv(fd_, receive_.data(), receive_.size(), MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -414,6 +417,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
         FailAll(errno);
         break;
       }
+      bytes += static_cast<size_t>(n);
       auto* h = reinterpret_cast<nlmsghdr*>(receive_.data());
       auto left = static_cast<unsigned int>(n);
       for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
