@@ -13,7 +13,9 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync } from 'node:fs';
 
+import { native } from '../lib/native.js';
 import { Qemu } from '../lib/qemu/index.js';
 import { openTapSync } from '../lib/tap.js';
 
@@ -72,6 +74,16 @@ function timeOpens(options: { netns?: string }): number[] {
 async function main(): Promise<void> {
   if (process.env.BENCH_TAP_ONLY === '1') {
     console.log(summary('openTap() inside the namespace       ', timeOpens({}), 'µs'));
+    // The floor: the addon call alone (open + TUNSETIFF + SIOCGIFINDEX), no TypeScript layer.
+    const c = native.tunConstants;
+    const floor: number[] = [];
+    for (let i = 0; i < TAP_OPENS; i++) {
+      const started = process.hrtime.bigint();
+      const made = native.tunOpen({ name: '', flags: c.IFF_TAP | c.IFF_NO_PI | c.IFF_TUN_EXCL | c.IFF_VNET_HDR, queues: 1, persist: false, owner: -1, group: -1, netns: undefined });
+      floor.push(Number(process.hrtime.bigint() - started) / 1000);
+      for (const fd of made.fds) closeSync(fd);
+    }
+    console.log(summary('  of which the kernel (addon call)   ', floor, 'µs'));
     return;
   }
   const ns = `vmptap-bench-${process.pid}-${randomBytes(2).toString('hex')}`;
