@@ -42,8 +42,11 @@ namespace {
 // notifications (each RTM_NEWLINK notification is ~1-2 KiB of payload, ~4 KiB of truesize).
 constexpr int kReceiveBuffer = 32 << 20;
 constexpr int kSendBuffer = 4 << 20;
-// One sendmsg carries at most this much (netlink_sendmsg refuses more than sk_sndbuf - 32).
+// One sendmsg carries at most this much (netlink_sendmsg refuses more than sk_sndbuf - 32),
+// and at most this many requests: their acks are all queued during that one sendmsg, and must
+// fit the receive buffer even when it could not be raised (bench/FINDINGS.md).
 constexpr size_t kMaxChunk = 256 << 10;
+constexpr size_t kMaxMessagesPerChunk = 256;
 // A dump's messages come in skbs of at most 32 KiB (netlink_dump); a bigger buffer is spare.
 constexpr size_t kReceiveChunk = 64 << 10;
 // Reads (and bytes) per readiness callback before yielding to the rest of the event loop:
@@ -58,11 +61,13 @@ int SendMessages(int fd, const uint8_t* data, size_t len, size_t* sent) {
   size_t off = 0;
   while (off < len) {
     size_t end = off;
-    while (end < len) {
+    size_t messages = 0;
+    while (end < len && messages < kMaxMessagesPerChunk) {
       auto* h = reinterpret_cast<const nlmsghdr*>(data + end);
       size_t next = end + NLMSG_ALIGN(h->nlmsg_len);
       if (next - off > kMaxChunk && end > off) break;
       end = next > len ? len : next;
+      messages++;
     }
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;

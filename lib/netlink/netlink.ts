@@ -35,6 +35,7 @@ const CREATE_EXCL = NLM_F.CREATE | NLM_F.EXCL;
 const GROUP_DELETE_MIN = 2;
 
 const ENODEV = 19;
+const EOPNOTSUPP = 95;
 
 /** Validates EventOptions.receiveBuffer (4 KiB to 1 GiB). */
 function receiveBufferOf(options: EventOptions): number | undefined {
@@ -179,7 +180,11 @@ export class Netlink {
    * (rtnl_group_dellink → unregister_netdevice_many: the RCU grace periods of all devices are
    * shared instead of paid per device). Every name is resolved first: an unknown one fails
    * before anything changes. If tagging fails, the links get their group back. Links that
-   * vanish meanwhile (a veth's peer) count as deleted.
+   * vanish meanwhile (a veth's peer) count as deleted. A link the kernel cannot delete (lo, a
+   * physical NIC: EOPNOTSUPP for the whole group) makes it fall back to per-link deletes of
+   * the others, then reject with that link's error. bench/FINDINGS.md has the measurements:
+   * ~17 ms per bridge+vxlan pair, 3.2-3.4x faster than per-link deletes, and more sockets in
+   * parallel do not beat it (every bridge costs an rcu_barrier under RTNL).
    */
   async deleteLinks(links: LinkRef[]): Promise<void> {
     const trace = captureTrace(this.deleteLinks);
@@ -225,6 +230,12 @@ export class Netlink {
       await this.#connection.request(RTM.DELLINK, 0, { group }, context);
     } catch (error) {
       await restore();
+      // EOPNOTSUPP: a link without rtnl_link_ops->dellink (a physical NIC, lo) is in the list;
+      // the kernel checked that before deleting anything. Delete what can be, one by one.
+      if (error instanceof NetlinkError && error.errno === -EOPNOTSUPP) {
+        await this.#deleteEach(targets, context);
+        return;
+      }
       throw error;
     }
   }
