@@ -6,6 +6,7 @@
  * over the runs.
  */
 import { cpus, loadavg, release } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { checkInteger } from '../validate.js';
 import { buildFloor, runFloor, type FloorDelete } from './floor.js';
@@ -43,7 +44,11 @@ export interface ContenderReport {
   createUs: Summary;
   /** Microseconds to delete all pairs. */
   deleteUs: Summary;
-  /** Library only: the event loop's largest delay per run, in milliseconds. */
+  /**
+   * The event loop's largest delay per run, in milliseconds. For the library it is what the
+   * library's calls caused plus the machine's noise; for the floor and ip -batch (other
+   * processes: the loop only waits for them) it is the machine's noise alone, the baseline.
+   */
   eventLoopMaxDelayMs?: Summary;
   /** Floor only: the longest single sendmsg per run, in microseconds. */
   maxSendUs?: Summary;
@@ -120,7 +125,10 @@ export async function runChurn(options: ChurnOptions = {}): Promise<ChurnReport>
   const loadStart = loadavg();
   const samples = new Map<Contender, Sample[]>();
   for (let run = 1; run <= o.runs; run++) {
-    for (const contender of o.contenders) {
+    // Every other run in reverse order, so a machine getting busier or quieter over the
+    // runs does not favour whoever goes first.
+    const order = run % 2 === 1 ? o.contenders : [...o.contenders].reverse();
+    for (const contender of order) {
       if (skipped[contender] !== undefined) continue;
       o.signal?.throwIfAborted();
       progress(`run ${run}/${o.runs}: ${contender}, ${o.pairs} pairs`);
@@ -162,13 +170,25 @@ async function measure(contender: Contender, netns: string, pairs: number, floor
       return { createUs: r.createUs, deleteUs: r.deleteUs, eventLoopMaxDelayMs: r.eventLoopMaxDelayMs };
     }
     case 'floor': {
+      const watch = watchEventLoop();
       const r = await runFloor({ binary: floorBinary!, netns, pairs, delete: floorDelete, signal });
-      return { createUs: r.createUs, deleteUs: r.deleteUs, maxSendUs: r.maxSendUs };
+      return { createUs: r.createUs, deleteUs: r.deleteUs, maxSendUs: r.maxSendUs, eventLoopMaxDelayMs: watch() };
     }
     case 'ip-batch': {
+      const watch = watchEventLoop();
       const createUs = await runIpBatch(netns, ipBatchCreateCommands(pairs), signal);
       const deleteUs = await runIpBatch(netns, ipBatchDeleteCommands(pairs), signal);
-      return { createUs, deleteUs };
+      return { createUs, deleteUs, eventLoopMaxDelayMs: watch() };
     }
   }
+}
+
+/** Starts watching the event loop (1 ms resolution); the returned function stops and gives the max in ms. */
+function watchEventLoop(): () => number {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  return () => {
+    histogram.disable();
+    return histogram.max / 1e6;
+  };
 }
