@@ -152,7 +152,7 @@ async function waitForGuest(guest: GuestModule, serial: string, address: string,
     const addr = lines.find((l) => l.kind === 'addr' && l.address === address && l.scope === 'global');
     const route = [...lines].reverse().find((l) => l.kind === 'route');
     const last = lines.at(-1);
-    if (last) lastFact = last.kind === 'addr' ? `address ${last.address}` : last.kind === 'route' ? `default via ${last.via}` : last.kind;
+    if (last) lastFact = describeFact(last);
     const seconds = Math.round((Date.now() - start) / 1000);
     if (addr) {
       if (tty) process.stdout.write('\n');
@@ -174,6 +174,18 @@ async function waitForGuest(guest: GuestModule, serial: string, address: string,
       say(`      waiting for the guest: ${seconds} s, console: ${lastFact}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** A console report in words, for the progress line. */
+function describeFact(line: ReturnType<GuestModule['parseGuestConsole']>[number]): string {
+  switch (line.kind) {
+    case 'boot': return `kernel ${line.kernel} up`;
+    case 'link': return `${line.ifname} up with MAC ${line.mac}`;
+    case 'addr': return `${line.scope} address ${line.address}`;
+    case 'route': return `default route via ${line.via}`;
+    case 'state': return 'waiting for a router advertisement';
+    case 'error': return `error: ${line.text}`;
   }
 }
 

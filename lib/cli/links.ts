@@ -25,12 +25,14 @@ export function registerLinks(program: Command): void {
       const { Netlink } = await import('../netlink/index.js');
       const nl = await Netlink.open(options.netns === undefined ? {} : { netns: options.netns });
       try {
-        const links = await nl.listLinks(options.kind === undefined ? {} : { kind: options.kind });
+        // All of them, also with --kind: the MASTER column names bridges of other kinds.
+        const all = await nl.listLinks();
+        const links = options.kind === undefined ? all : all.filter((l) => l.kind === options.kind);
         if (options.json) {
           printJson(links);
           return;
         }
-        say(formatLinks(links));
+        say(formatLinks(links, all));
       } finally {
         await nl.close();
       }
@@ -38,8 +40,8 @@ export function registerLinks(program: Command): void {
 }
 
 /** The human table. */
-export function formatLinks(links: Link[]): string {
-  const byIndex = new Map(links.map((l) => [l.index, l.name]));
+export function formatLinks(links: Link[], all: Link[] = links): string {
+  const byIndex = new Map(all.map((l) => [l.index, l.name]));
   const rows = [['INDEX', 'NAME', 'KIND', 'STATE', 'MTU', 'MAC', 'MASTER']];
   for (const l of links) {
     rows.push([

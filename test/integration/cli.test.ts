@@ -16,7 +16,9 @@ import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'lib', 'cli.ts')];
+// `node --import tsx`: one process (the tsx wrapper would put a second node in between, which
+// neither receives our signals nor dies with the wrapper).
+const CLI = ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts')];
 
 interface Running {
   child: ChildProcessWithoutNullStreams;
