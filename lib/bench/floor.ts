@@ -31,6 +31,8 @@ export interface FloorResult {
   deleteUs: number;
   /** The longest single sendmsg: how long the kernel kept the sender busy in one call. */
   maxSendUs: number;
+  /** When the bridges' batch of the create phase was acked. */
+  bridgesUs: number;
 }
 
 /** bench/floor.c of this package (lib/bench → ../../bench; dist/bench → ../../bench). */
