@@ -147,10 +147,15 @@ export type Icmp6PacketCallback = (
   ifindex: number, source: Buffer, destination: Buffer, hopLimit: number, data: Buffer, truncated: boolean,
 ) => void;
 
-/** A raw ICMPv6 socket in one namespace (hop limits 255, loop off, RS-only filter, pktinfo). */
+/** A raw ICMPv6 socket in one namespace (hop limits 255, loop off, RS-only filter, pktinfo), plus a send-only packet socket. */
 export interface NativeIcmp6Socket {
   /** sendmsg with IPV6_PKTINFO (ifindex, source); the kernel fills the checksum. 0 or a positive errno. */
   send(ifindex: number, source: Buffer, destination: Buffer, data: Buffer): number;
+  /**
+   * A whole IPv6 packet (header and checksummed ICMPv6) to link-layer address `mac` (6 bytes)
+   * on `ifindex`, through the send-only AF_PACKET socket: no route lookup. 0 or a positive errno.
+   */
+  sendFrame(ifindex: number, mac: Buffer, packet: Buffer): number;
   /** IPV6_ADD_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
   join(ifindex: number, group: Buffer): number;
   /** IPV6_DROP_MEMBERSHIP on `ifindex`. 0 or a positive errno. */

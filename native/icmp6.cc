@@ -9,9 +9,19 @@
 //
 //   const s = new native.Icmp6Socket(netns, onPacket, onError);
 //   s.send(ifindex, source16, destination16, icmpBytes)  -> 0 or a positive errno
+//   s.sendFrame(ifindex, mac6, ipv6Packet)              -> 0 or a positive errno
+//
+// sendFrame goes through a send-only AF_PACKET socket (packet(7), SOCK_DGRAM, protocol 0 so it
+// receives nothing) opened in the same namespace: a complete IPv6 packet handed to the device
+// without a route lookup. With hundreds of bridges the kernel's multicast route lookup for
+// ff02::1 with an oif walks every interface's ff00::/8 route (fib6 __find_rr_leaf) on each
+// sendmsg; the periodic multicast RAs skip it this way.
 //   s.join(ifindex, group16) / s.leave(ifindex, group16) -> 0 or a positive errno
 //   s.close()
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <netinet/icmp6.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,6 +52,7 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     return DefineClass(env, "Icmp6Socket",
                        {
                            InstanceMethod<&Icmp6Socket::Send>("send"),
+                           InstanceMethod<&Icmp6Socket::SendFrame>("sendFrame"),
                            InstanceMethod<&Icmp6Socket::Join>("join"),
                            InstanceMethod<&Icmp6Socket::Leave>("leave"),
                            InstanceMethod<&Icmp6Socket::RefHandle>("ref"),
@@ -62,12 +73,20 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
       NetnsScope scope(env, spec);
       fd_ = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6);
       if (fd_ < 0) throw SystemError(env, errno, "socket", "AF_INET6 SOCK_RAW IPPROTO_ICMPV6");
+      packet_fd_ = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      if (packet_fd_ < 0) {
+        int err = errno;
+        ::close(fd_);
+        fd_ = -1;
+        throw SystemError(env, err, "socket", "AF_PACKET SOCK_DGRAM");
+      }
     }
     try {
       Configure(env);
     } catch (...) {
       ::close(fd_);
-      fd_ = -1;
+      ::close(packet_fd_);
+      fd_ = packet_fd_ = -1;
       throw;
     }
     on_packet_ = Napi::Persistent(info[1].As<Napi::Function>());
@@ -83,7 +102,8 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     }
     if (rc != 0) {
       ::close(fd_);
-      fd_ = -1;
+      ::close(packet_fd_);
+      fd_ = packet_fd_ = -1;
       delete poll_;
       poll_ = nullptr;
       throw SystemError(env, -rc, "uv_poll_start");
@@ -170,6 +190,28 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     return Napi::Number::New(env, n < 0 ? errno : 0);
   }
 
+  // sendFrame(ifindex, mac, packet) -> 0 or errno: `packet` is a whole IPv6 packet (header,
+  // checksummed ICMPv6), sent to link-layer address `mac` on `ifindex`.
+  Napi::Value SendFrame(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (packet_fd_ < 0) return Napi::Number::New(env, EBADF);
+    if (!info[0].IsNumber() || !info[1].IsBuffer() || !info[2].IsBuffer()) {
+      throw Napi::TypeError::New(env, "sendFrame(ifindex, mac6, packet)");
+    }
+    auto mac = info[1].As<Napi::Buffer<uint8_t>>();
+    auto packet = info[2].As<Napi::Buffer<uint8_t>>();
+    if (mac.Length() != 6) throw Napi::TypeError::New(env, "sendFrame: mac must be 6 bytes");
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_protocol = htons(ETH_P_IPV6);
+    to.sll_ifindex = info[0].As<Napi::Number>().Int32Value();
+    to.sll_halen = 6;
+    std::memcpy(to.sll_addr, mac.Data(), 6);
+    ssize_t n = sendto(packet_fd_, packet.Data(), packet.Length(), MSG_DONTWAIT,
+                       reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    return Napi::Number::New(env, n < 0 ? errno : 0);
+  }
+
   Napi::Value Membership(const Napi::CallbackInfo& info, int option) {
     Napi::Env env = info.Env();
     ipv6_mreq mreq{};
@@ -219,6 +261,10 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
+    }
+    if (packet_fd_ >= 0) {
+      ::close(packet_fd_);
+      packet_fd_ = -1;
     }
   }
 
@@ -311,6 +357,7 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
   }
 
   int fd_ = -1;
+  int packet_fd_ = -1;
   bool hooked_ = false;
   uv_poll_t* poll_ = nullptr;
   std::vector<uint8_t> buffer_;

@@ -154,11 +154,34 @@ export function decodeAdvertisement(message: Uint8Array): DecodedAdvertisement {
   };
 }
 
+/**
+ * A whole IPv6 packet carrying `message` (RFC 8200 §3): hop limit 255 as neighbor discovery
+ * requires (RFC 4861 §4.2), next header ICMPv6, the checksum filled in. For sending through a
+ * packet socket, where the kernel adds nothing.
+ */
+export function ipv6Packet(source: Uint8Array, destination: Uint8Array, message: Uint8Array): Buffer {
+  const out = Buffer.alloc(IPV6_HEADER_LENGTH + message.length);
+  out[0] = 0x60;
+  out.writeUInt16BE(message.length, 4);
+  out[6] = 58;
+  out[7] = 255;
+  out.set(source, 8);
+  out.set(destination, 24);
+  out.set(message, IPV6_HEADER_LENGTH);
+  out.writeUInt16BE(icmpv6ChecksumBytes(source, destination, message), IPV6_HEADER_LENGTH + 2);
+  return out;
+}
+
 /** The ICMPv6 checksum over the IPv6 pseudo-header (RFC 8200 §8.1) and the message. */
 export function icmpv6Checksum(source: string, destination: string, message: Uint8Array): number {
+  return icmpv6ChecksumBytes(ipv6ToBytes(source), ipv6ToBytes(destination), message);
+}
+
+/** icmpv6Checksum with the addresses as 16 bytes each. */
+export function icmpv6ChecksumBytes(source: Uint8Array, destination: Uint8Array, message: Uint8Array): number {
   const pseudo = Buffer.alloc(40);
-  ipv6ToBytes(source).copy(pseudo, 0);
-  ipv6ToBytes(destination).copy(pseudo, 16);
+  pseudo.set(source, 0);
+  pseudo.set(destination, 16);
   pseudo.writeUInt32BE(message.length, 32);
   pseudo[39] = 58;
   let sum = 0;

@@ -9,7 +9,7 @@
  * function, and tells it when its link is ready (setLink) or gone (setLink(undefined)).
  */
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
-import { buildAdvertisements, type Withdrawn } from './codec.js';
+import { buildAdvertisements, ipv6Packet, type Withdrawn } from './codec.js';
 import type { ResolvedInterfaceConfig } from './config.js';
 import {
   ALL_NODES, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME, MIN_DELAY_BETWEEN_RAS,
@@ -38,11 +38,27 @@ export interface AdvertiserHost {
   readonly onSent: ((iface: InterfaceAdvertiser, destination: Buffer, solicited: boolean, final: boolean, bytes: number) => void) | undefined;
   /** Called for each solicitation, when someone listens. */
   readonly onReceived: ((iface: InterfaceAdvertiser, source: Buffer, hopLimit: number, reason: RsDropReason | undefined) => void) | undefined;
+  /**
+   * Sends a whole IPv6 packet to a link-layer address, bypassing the route lookup (see
+   * native/icmp6.cc); used for multicast RAs on interfaces with a MAC. 0 or a positive errno.
+   */
+  readonly transmitFrame?: ((index: number, mac: Buffer, packet: Buffer) => number) | undefined;
   /** A send failed. */
   onSendError(iface: InterfaceAdvertiser, errno: number): void;
+  /**
+   * The kernel refused the source address (EINVAL/EADDRNOTAVAIL): it went tentative again
+   * without a notification (DAD restarts when a link regains carrier). The owner should treat
+   * the interface as not ready until its next address event.
+   */
+  onSourceUnusable(iface: InterfaceAdvertiser): void;
 }
 
+const EINVAL = 22;
+const EADDRNOTAVAIL = 99;
+
 const ALL_NODES_BYTES = ipv6ToBytes(ALL_NODES);
+/** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7). */
+const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
 /** Unicast replies waiting at once per interface; more solicitations are answered by one multicast RA. */
 const MAX_PENDING_UNICAST = 16;
 const S = 1000;
@@ -90,6 +106,9 @@ export class InterfaceAdvertiser {
   private source: Buffer | undefined;
   private packets: Buffer[] | undefined;
   private finalPackets: Buffer[] | undefined;
+  /** The same as whole IPv6 packets to ff02::1, for the packet-socket path. */
+  private frames: Buffer[] | undefined;
+  private finalFrames: Buffer[] | undefined;
   /** Unsolicited RAs sent since the interface became ready or the config changed. */
   private initialSent = 0;
   private lastMulticast = -Infinity;
@@ -199,6 +218,14 @@ export class InterfaceAdvertiser {
   private invalidate(): void {
     this.packets = undefined;
     this.finalPackets = undefined;
+    this.frames = undefined;
+    this.finalFrames = undefined;
+  }
+
+  private multicastFrames(final: boolean, source: Buffer): Buffer[] {
+    const make = (): Buffer[] => this.build(final).map((m) => ipv6Packet(source, ALL_NODES_BYTES, m));
+    if (final) return (this.finalFrames ??= make());
+    return (this.frames ??= make());
   }
 
   private build(final: boolean): Buffer[] {
@@ -211,15 +238,28 @@ export class InterfaceAdvertiser {
     const link = this.link;
     const source = this.source;
     if (!link || !source) return;
-    for (const message of this.build(final)) {
-      const errno = this.host.transmit(link.index, source, destination, message);
+    const transmitFrame = this.host.transmitFrame;
+    // The first RA after the interface became ready goes through the raw socket, whose source
+    // check (EINVAL for a tentative address) catches a DAD the kernel restarted silently when
+    // the link regained carrier; the rest take the packet socket, which checks nothing.
+    const viaFrames = destination === ALL_NODES_BYTES && link.mac !== undefined && transmitFrame !== undefined &&
+      (final || this.initialSent > 0);
+    const messages = viaFrames ? this.multicastFrames(final, source) : this.build(final);
+    for (const message of messages) {
+      const errno = viaFrames
+        ? transmitFrame(link.index, ALL_NODES_MAC, message)
+        : this.host.transmit(link.index, source, destination, message);
       if (errno !== 0) {
         this.counters.sendErrors += 1;
         this.host.onSendError(this, errno);
+        if (errno === EINVAL || errno === EADDRNOTAVAIL) {
+          this.host.onSourceUnusable(this);
+          return;
+        }
         continue;
       }
       this.counters.advertisementsSent += 1;
-      this.host.onSent?.(this, destination, solicited, final, message.length);
+      this.host.onSent?.(this, destination, solicited, final, viaFrames ? message.length - 40 : message.length);
     }
   }
 
@@ -231,6 +271,7 @@ export class InterfaceAdvertiser {
       if (this.withdrawnLeft === 0) {
         this.withdrawn = undefined;
         this.packets = undefined;
+        this.frames = undefined;
       }
     }
   }
@@ -240,14 +281,19 @@ export class InterfaceAdvertiser {
     const solicited = this.solicitedPending;
     this.solicitedPending = false;
     this.sendMulticast(solicited, false);
+    if (this.state !== 'serving') return; // the send found the interface unusable
     if (this.initialSent < MAX_INITIAL_RTR_ADVERTISEMENTS) this.initialSent += 1;
     this.queue.scheduleAt(this.periodic, this.now() + this.nextInterval());
   }
 
   private onUnicast(): void {
     if (this.state !== 'serving') return;
-    for (const destination of this.pendingUnicast.values()) this.sendTo(destination, true, false);
+    const destinations = [...this.pendingUnicast.values()];
     this.pendingUnicast.clear();
+    for (const destination of destinations) {
+      if (this.state !== 'serving') return;
+      this.sendTo(destination, true, false);
+    }
   }
 
   /**
@@ -317,6 +363,7 @@ export class InterfaceAdvertiser {
   private onFinal(): void {
     if (this.state !== 'serving') { this.finishStopping(); return; }
     this.sendMulticast(false, true);
+    if (this.state !== 'serving') return; // gone or unusable: finishStopping already ran
     this.finalLeft -= 1;
     if (this.finalLeft > 0) this.queue.schedule(this.finalTimer, MIN_DELAY_BETWEEN_RAS * S);
     else this.finishStopping();

@@ -60,6 +60,18 @@ export class InterfaceTracker {
     };
   }
 
+  /**
+   * Tells `name`'s listeners it is not ready, until the next link or address event about it
+   * says otherwise. For what netlink does not report: the kernel re-runs DAD (address
+   * tentative again) when a link regains carrier, and announces only the end of it.
+   */
+  suspend(name: string): void {
+    const set = this.listeners.get(name);
+    if (!set || this.reported.get(name) === undefined) return;
+    this.reported.set(name, undefined);
+    for (const listener of [...set]) listener(undefined);
+  }
+
   private notify(name: string | undefined): void {
     if (name === undefined) return;
     const set = this.listeners.get(name);

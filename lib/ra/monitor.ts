@@ -10,6 +10,8 @@ import { InterfaceTracker, type InterfaceListener } from './interface-tracker.js
 export interface InterfaceMonitor {
   /** See InterfaceTracker.watch. */
   watch(name: string, listener: InterfaceListener): () => void;
+  /** Reports `name` as not ready until the next event about it (see InterfaceTracker.suspend). */
+  suspend(name: string): void;
   /** Stops watching (idempotent). */
   close(): Promise<void>;
 }
@@ -47,6 +49,10 @@ export class NetlinkInterfaceMonitor implements InterfaceMonitor {
 
   watch(name: string, listener: InterfaceListener): () => void {
     return this.tracker.watch(name, listener);
+  }
+
+  suspend(name: string): void {
+    this.tracker.suspend(name);
   }
 
   async close(): Promise<void> {

@@ -117,6 +117,12 @@ export class RaNamespace {
     return this.socket.send(index, source, destination, message);
   };
 
+  /** Sends a whole IPv6 packet to a link-layer address (0 or a positive errno). */
+  transmitFrame = (index: number, mac: Buffer, packet: Buffer): number => {
+    if (this.closed) return 9; // EBADF
+    return this.socket.sendFrame(index, mac, packet);
+  };
+
   /** Whether `name` is served by some advertiser in this namespace. */
   serves(name: string): boolean {
     return this.served.has(name);
@@ -146,6 +152,12 @@ export class RaNamespace {
       entry.index = index;
     }
     entry.iface.setLink(link);
+  }
+
+  /** `iface`'s source address was refused: not ready until the monitor next hears of its interface. */
+  suspend(iface: InterfaceAdvertiser): void {
+    const entry = this.served.get(iface.name);
+    if (entry?.iface === iface) this.monitor.suspend(iface.name);
   }
 
   /** Stops routing events and packets to `iface` (after its final RAs) and leaves ff02::2 on its interface. */

@@ -37,8 +37,11 @@ export interface RouterAdvertiserEvents {
   error: [error: RaError];
 }
 
+let errorMap: Map<number, [string, string]> | undefined;
+
 function systemError(errno: number, syscall: string, iface: string | undefined, detail?: string): RaError {
-  const [code, text] = getSystemErrorMap().get(-errno) ?? [`E${errno}`, 'unknown error'];
+  errorMap ??= getSystemErrorMap();
+  const [code, text] = errorMap.get(-errno) ?? [`E${errno}`, 'unknown error'];
   const where = [iface, detail].filter(Boolean).join(' ');
   const error = new Error(`${syscall} ${code}: ${text}${where ? ` (${where})` : ''}`) as RaError;
   error.code = code;
@@ -80,13 +83,17 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
         return self.namespace!.queue;
       },
       transmit: (index, source, destination, message) => self.namespace?.transmit(index, source, destination, message) ?? 9,
+      transmitFrame: (index, mac, packet) => self.namespace?.transmitFrame(index, mac, packet) ?? 9,
       get onSent() {
         return self.listenerCount('sent') > 0 ? self.emitSent : undefined;
       },
       get onReceived() {
         return self.listenerCount('received') > 0 ? self.emitReceived : undefined;
       },
-      onSendError: (iface, errno) => self.report(systemError(errno, 'sendmsg', iface.name)),
+      onSendError: (iface, errno) => {
+        if (self.listenerCount('error') > 0) self.emit('error', systemError(errno, 'sendmsg', iface.name));
+      },
+      onSourceUnusable: (iface) => self.namespace?.suspend(iface),
     };
   }
 

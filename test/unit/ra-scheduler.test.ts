@@ -4,7 +4,7 @@
  * multicast RAs within 3 s, final RAs with router lifetime 0; and the shared timer queue.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeAdvertisement } from '../../lib/ra/codec.js';
+import { decodeAdvertisement, icmpv6Checksum } from '../../lib/ra/codec.js';
 import { resolveInterfaceConfig } from '../../lib/ra/config.js';
 import { InterfaceAdvertiser, type AdvertiserHost, type LinkInfo } from '../../lib/ra/interface-advertiser.js';
 import { TimerEntry, TimerQueue } from '../../lib/ra/timer-queue.js';
@@ -24,6 +24,7 @@ function setup(config: object = {}, seed = 1) {
   const sent: Sent[] = [];
   const errors: number[] = [];
   let fail = 0;
+  let unusable = 0;
   const host: AdvertiserHost = {
     queue,
     transmit(index, source, destination, message) {
@@ -34,10 +35,11 @@ function setup(config: object = {}, seed = 1) {
     onSent: undefined,
     onReceived: undefined,
     onSendError: (_i, errno) => errors.push(errno),
+    onSourceUnusable: (i) => { unusable += 1; i.setLink(undefined); },
   };
   const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }], ...config }), host);
   const multicast = () => sent.filter((s) => s.destination === 'ff02::1');
-  return { clock, queue, sent, errors, iface, multicast, failWith: (e: number) => { fail = e; } };
+  return { clock, queue, sent, errors, iface, multicast, failWith: (e: number) => { fail = e; }, unusable: () => unusable };
 }
 
 describe('unsolicited RAs (RFC 4861 §6.2.4)', () => {
@@ -116,6 +118,22 @@ describe('unsolicited RAs (RFC 4861 §6.2.4)', () => {
     failWith(0);
     clock.advance(20_000);
     expect(multicast().length).toBeGreaterThan(2);
+  });
+
+  it('stops on EINVAL (source address tentative again) until the link is reported ready again', () => {
+    const { clock, iface, failWith, multicast, unusable, queue } = setup();
+    iface.setLink(LINK);
+    clock.advance(1000);
+    failWith(22);
+    clock.advance(10_000);
+    expect(unusable()).toBe(1);
+    expect(iface.stats()).toMatchObject({ state: 'waiting', sendErrors: 1 });
+    expect(queue.size).toBe(0);
+    failWith(0);
+    const n = multicast().length;
+    iface.setLink(LINK);
+    clock.advance(1000);
+    expect(multicast().length).toBe(n + 1);
   });
 });
 
@@ -293,5 +311,36 @@ describe('TimerQueue', () => {
     for (let i = 0; i < 100; i++) queue.scheduleAt(new TimerEntry(() => {}), 1000 + (i % 20));
     clock.advance(2000);
     expect(wakeups).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('packet-socket path', () => {
+  it('sends multicast RAs as whole IPv6 packets to 33:33:00:00:00:01, the first one through the raw socket', () => {
+    const clock = new FakeClock(3);
+    const queue = new TimerQueue(clock, 20);
+    const raw: Buffer[] = [];
+    const frames: Array<{ mac: string; packet: Buffer }> = [];
+    const host: AdvertiserHost = {
+      queue,
+      transmit: (_i, _s, _d, m) => { raw.push(m); return 0; },
+      transmitFrame: (_i, mac, packet) => { frames.push({ mac: mac.toString('hex'), packet }); return 0; },
+      onSent: undefined, onReceived: undefined, onSendError: () => {}, onSourceUnusable: () => {},
+    };
+    const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600 }), host);
+    iface.setLink(LINK);
+    clock.advance(20_000);
+    expect(raw).toHaveLength(1);
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    const { mac, packet } = frames[0]!;
+    expect(mac).toBe('333300000001');
+    // IPv6 header: version 6, payload length, next header 58, hop limit 255, fe80::ff:fe00:100 → ff02::1
+    expect(packet.subarray(0, 8).toString('hex')).toBe(`60000000${(packet.length - 40).toString(16).padStart(4, '0')}3aff`);
+    expect(bytesToIPv6(packet.subarray(8, 24))).toBe('fe80::ff:fe00:100');
+    expect(bytesToIPv6(packet.subarray(24, 40))).toBe('ff02::1');
+    const message = packet.subarray(40);
+    expect(icmpv6Checksum('fe80::ff:fe00:100', 'ff02::1', message)).toBe(message.readUInt16BE(2));
+    const zeroed = Buffer.from(message);
+    zeroed.writeUInt16BE(0, 2);
+    expect(zeroed.equals(raw[0]!)).toBe(true);
   });
 });
