@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 
+import { registerBench } from './bench.js';
 import { CliError, intOption, messageOf } from './common.js';
 import { registerLinks } from './links.js';
 import { registerNet } from './net.js';
@@ -36,6 +37,7 @@ export function buildProgram(version: string): Command {
   registerVm(program);
   registerRa(program);
   registerLinks(program);
+  registerBench(program);
   for (const command of allCommands(program)) {
     command.exitOverride().configureOutput({ outputError: (text, write) => write(`${fullName(command)}: ${text.replace(/^error: /u, '')}`) });
   }

@@ -147,4 +147,14 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     expect(() => readFileSync(pidfile)).toThrow();
     h1.ip('link', 'del', 'br100');
   }, 60_000);
+
+  it('bench churn --json measures the library on a few pairs', async () => {
+    const r = await runCli(['bench', 'churn', '--pairs', '5', '--contenders', 'library', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { pairs: number; contenders: { library?: { createUs: { median: number }; deleteUs: { median: number } } } };
+    expect(report.pairs).toBe(5);
+    expect(report.contenders.library?.createUs.median).toBeGreaterThan(0);
+    expect(report.contenders.library?.deleteUs.median).toBeGreaterThan(0);
+    expect(r.err).toContain('run 1/1: library, 5 pairs');
+  }, 60_000);
 });

@@ -28,7 +28,8 @@ const run = (...args: string[]): Promise<number> => main(['node', 'vmplumb', ...
 
 describe('vmplumb --help', () => {
   it.each([
-    [[], ['demo', 'net', 'vm', 'ra', 'links']],
+    [[], ['demo', 'net', 'vm', 'ra', 'links', 'bench']],
+    [['bench', 'churn'], ['--pairs', '--runs', '--contenders', '--floor-delete', '--json']],
     [['demo'], ['--cache-dir', '--timeout']],
     [['net', 'up'], ['--id', '--dev', '--prefix', '--rdnss', '--dnssl', '--netns', '--peer', '--no-ra']],
     [['vm', 'run'], ['--net', '--id', '--cdrom', '--memory', '--cpus', '--kernel']],
@@ -75,6 +76,10 @@ describe('vmplumb errors: one line, exit code 1', () => {
       "vmplumb vm run: option '--memory <MiB>' argument '0' is invalid. expected an integer from 16 to 4194304."],
     [['ra', '-C', '/nonexistent/radvd.conf'], 'vmplumb ra: cannot read /nonexistent/radvd.conf: ENOENT'],
     [['links', '--bogus'], "vmplumb links: unknown option '--bogus'"],
+    [['bench', 'churn', '--pairs', '0'], "vmplumb bench churn: option '--pairs <n>' argument '0' is invalid. expected an integer from 1 to 10000."],
+    [['bench', 'churn', '--contenders', 'library,foo'], 'vmplumb bench churn: unknown contender "foo": expected library, library-sequential, floor, ip-batch'],
+    [['bench', 'churn', '--floor-delete', 'fast'],
+      "vmplumb bench churn: option '--floor-delete <strategy>' argument 'fast' is invalid. Allowed choices are group, group-preset, vx-br, br-vx, pairwise, threads, group-threads."],
   ])('vmplumb %j', async (args, message) => {
     expect(await run(...args)).toBe(1);
     expect(err).toBe(`${message}\n`);
