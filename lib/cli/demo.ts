@@ -141,7 +141,7 @@ async function waitForGuest(guest: GuestModule, serial: string, address: string,
   void exited.then(() => { exitedEarly = true; });
   const tty = process.stdout.isTTY;
   let lastShown = 0;
-  let lastFact = 'starting';
+  let lastFact = 'kernel booting, no report yet';
   const deadline = start + timeoutMs;
   const { readFile } = await import('node:fs/promises');
   for (;;) {

@@ -100,6 +100,13 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     expect(missing.err).toBe('vmplumb vm run: VxlanNetwork 101: there is no bridge br101 in namespace ' +
       `${h1.name} (start the network first, e.g. vmplumb net up --id 101 …)\n`);
 
+    // A VM that cannot start: the tap was opened and enslaved, qemu refused; nothing stays.
+    const bad = await runCli(['vm', 'run', '--net', '100', '--id', '1', '--kernel', '/nonexistent/vmlinuz', '--netns', h1.name]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toBe('vmplumb vm run: VM 1 in network 100: spawn qemu for vm1 failed: ' +
+      'Expected "kernel" to be a readable file, got "/nonexistent/vmlinuz": ENOENT\n');
+    expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname)).not.toContain('vm1n100');
+
     net.child.kill('SIGINT');
     expect(await net.done).toBe(0);
     expect(net.out()).toContain('network 100 down');
