@@ -35,11 +35,15 @@ export class InterfaceTracker {
     const index = this.indexByName.get(name);
     const link = index === undefined ? undefined : this.links.get(index);
     if (!link || !link.up || !link.carrier) return undefined;
-    const candidates = [...(this.addresses.get(link.index)?.values() ?? [])].filter(usableLinkLocal);
-    if (candidates.length === 0) return undefined;
     // Keep the address already in use while it stays valid, so RAs keep one source.
     const current = this.reported.get(name)?.linkLocal;
-    const chosen = candidates.find((a) => a.address === current) ?? candidates[0]!;
+    let chosen: Address | undefined;
+    for (const a of this.addresses.get(link.index)?.values() ?? []) {
+      if (!usableLinkLocal(a)) continue;
+      if (a.address === current) { chosen = a; break; }
+      chosen ??= a;
+    }
+    if (!chosen) return undefined;
     return { index: link.index, name: link.name, mac: link.mac, mtu: link.mtu, linkLocal: chosen.address };
   }
 
