@@ -6,9 +6,9 @@
  * over the runs.
  */
 import { cpus, loadavg, release } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { checkInteger } from '../validate.js';
+import { watchEventLoop } from './event-loop.js';
 import { buildFloor, runFloor, type FloorDelete } from './floor.js';
 import { ipBatchCreateCommands, ipBatchDeleteCommands, runIpBatch } from './ip-batch.js';
 import { runLibrary, type CreateMode } from './library.js';
@@ -50,6 +50,8 @@ export interface ContenderReport {
    * processes: the loop only waits for them) it is the machine's noise alone, the baseline.
    */
   eventLoopMaxDelayMs?: Summary;
+  /** The 99th percentile of the event loop's delay per run, in milliseconds. */
+  eventLoopP99DelayMs?: Summary;
   /** Floor only: the longest single sendmsg per run, in microseconds. */
   maxSendUs?: Summary;
 }
@@ -73,7 +75,7 @@ export const TARGETS = { createRatio: 1.2, deleteRatio: 1.1, eventLoopMaxDelayMs
 
 const ALL: readonly Contender[] = ['library', 'library-sequential', 'floor', 'ip-batch'];
 
-interface Sample { createUs: number; deleteUs: number; eventLoopMaxDelayMs?: number; maxSendUs?: number }
+interface Sample { createUs: number; deleteUs: number; eventLoopMaxDelayMs?: number; eventLoopP99DelayMs?: number; maxSendUs?: number }
 
 function toReport(samples: Sample[]): ContenderReport {
   const report: ContenderReport = {
@@ -81,6 +83,7 @@ function toReport(samples: Sample[]): ContenderReport {
     deleteUs: summarize(samples.map((s) => s.deleteUs)),
   };
   if (samples[0]?.eventLoopMaxDelayMs !== undefined) report.eventLoopMaxDelayMs = summarize(samples.map((s) => s.eventLoopMaxDelayMs!));
+  if (samples[0]?.eventLoopP99DelayMs !== undefined) report.eventLoopP99DelayMs = summarize(samples.map((s) => s.eventLoopP99DelayMs!));
   if (samples[0]?.maxSendUs !== undefined) report.maxSendUs = summarize(samples.map((s) => s.maxSendUs!));
   return report;
 }
@@ -167,28 +170,21 @@ async function measure(contender: Contender, netns: string, pairs: number, floor
     case 'library-sequential': {
       const mode: CreateMode = contender === 'library' ? 'pipelined' : 'sequential';
       const r = await runLibrary(netns, pairs, mode);
-      return { createUs: r.createUs, deleteUs: r.deleteUs, eventLoopMaxDelayMs: r.eventLoopMaxDelayMs };
+      return { createUs: r.createUs, deleteUs: r.deleteUs, eventLoopMaxDelayMs: r.eventLoopMaxDelayMs, eventLoopP99DelayMs: r.eventLoopP99DelayMs };
     }
     case 'floor': {
       const watch = watchEventLoop();
       const r = await runFloor({ binary: floorBinary!, netns, pairs, delete: floorDelete, signal });
-      return { createUs: r.createUs, deleteUs: r.deleteUs, maxSendUs: r.maxSendUs, eventLoopMaxDelayMs: watch() };
+      const delay = watch.stop();
+      return { createUs: r.createUs, deleteUs: r.deleteUs, maxSendUs: r.maxSendUs, eventLoopMaxDelayMs: delay.maxMs, eventLoopP99DelayMs: delay.p99Ms };
     }
     case 'ip-batch': {
       const watch = watchEventLoop();
       const createUs = await runIpBatch(netns, ipBatchCreateCommands(pairs), signal);
       const deleteUs = await runIpBatch(netns, ipBatchDeleteCommands(pairs), signal);
-      return { createUs, deleteUs, eventLoopMaxDelayMs: watch() };
+      const delay = watch.stop();
+      return { createUs, deleteUs, eventLoopMaxDelayMs: delay.maxMs, eventLoopP99DelayMs: delay.p99Ms };
     }
   }
 }
 
-/** Starts watching the event loop (1 ms resolution); the returned function stops and gives the max in ms. */
-function watchEventLoop(): () => number {
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
-  histogram.enable();
-  return () => {
-    histogram.disable();
-    return histogram.max / 1e6;
-  };
-}

@@ -77,7 +77,9 @@ export function formatChurnReport(report: ChurnReport): string {
     // machine's noise (CPU contention), the baseline to read the library's figure against.
     const idle = [report.contenders.floor, report.contenders['ip-batch']].flatMap((c) => c?.eventLoopMaxDelayMs?.samples ?? []);
     const baseline = idle.length > 0 ? `; idle baseline (while the other contenders ran) ${Math.max(...idle).toFixed(1)} ms` : '';
-    lines.push(`event loop: largest delay ${loop.max.toFixed(1)} ms over all library runs (target ≤ ${TARGETS.eventLoopMaxDelayMs} ms: ${verdict(t.eventLoop)})${baseline}`);
+    const p99 = report.contenders.library?.eventLoopP99DelayMs;
+    const p99Text = p99 ? `, 99th percentile ${formatSummary(p99, 1, 1)} ms` : '';
+    lines.push(`event loop: largest delay ${loop.max.toFixed(1)} ms over all library runs (target ≤ ${TARGETS.eventLoopMaxDelayMs} ms: ${verdict(t.eventLoop)})${p99Text}${baseline}`);
   }
   return `${lines.join('\n')}\n`;
 }
