@@ -30,8 +30,15 @@ interface Served {
 
 /** Identifies a namespace by the inode of its nsfs file, so two paths to one namespace share. */
 export function namespaceKey(netns: string | number | undefined): string {
-  const st = netns === undefined ? statSync('/proc/thread-self/ns/net') : typeof netns === 'number' ? fstatSync(netns) : statSync(netns);
-  return `${st.dev}:${st.ino}`;
+  try {
+    const st = netns === undefined ? statSync('/proc/thread-self/ns/net') : typeof netns === 'number' ? fstatSync(netns) : statSync(netns);
+    return `${st.dev}:${st.ino}`;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot open network namespace ${String(netns)}: ${e.code ?? e.message}`, { cause: error }), {
+      code: e.code, errno: e.errno, syscall: e.syscall,
+    });
+  }
 }
 
 const registry = new Map<string, Promise<RaNamespace>>();

@@ -46,4 +46,11 @@ describe('RouterAdvertiser (no privileges)', () => {
     expect(ra.stats()[0]!.state).toBe('stopped');
     await ra[Symbol.asyncDispose]();
   });
+
+  it('start() names a namespace that does not exist, and can be retried', async () => {
+    const ra = new RouterAdvertiser({ netns: 'vmpra-no-such-namespace', interfaces: [br100] });
+    await expect(ra.start()).rejects.toThrow(/cannot open network namespace \/run\/netns\/vmpra-no-such-namespace: ENOENT/);
+    await expect(ra.start()).rejects.toMatchObject({ code: 'ENOENT' });
+    await ra.stop();
+  });
 });
