@@ -52,6 +52,8 @@ export interface ContenderReport {
   eventLoopMaxDelayMs?: Summary;
   /** The 99th percentile of the event loop's delay per run, in milliseconds. */
   eventLoopP99DelayMs?: Summary;
+  /** Library only: the largest delay an idle sentinel process saw in the same runs (ms). */
+  sentinelMaxDelayMs?: Summary;
   /** Floor only: the longest single sendmsg per run, in microseconds. */
   maxSendUs?: Summary;
 }
@@ -75,7 +77,7 @@ export const TARGETS = { createRatio: 1.2, deleteRatio: 1.1, eventLoopMaxDelayMs
 
 const ALL: readonly Contender[] = ['library', 'library-sequential', 'floor', 'ip-batch'];
 
-interface Sample { createUs: number; deleteUs: number; eventLoopMaxDelayMs?: number; eventLoopP99DelayMs?: number; maxSendUs?: number }
+interface Sample { createUs: number; deleteUs: number; eventLoopMaxDelayMs?: number; eventLoopP99DelayMs?: number; sentinelMaxDelayMs?: number; maxSendUs?: number }
 
 function toReport(samples: Sample[]): ContenderReport {
   const report: ContenderReport = {
@@ -84,6 +86,7 @@ function toReport(samples: Sample[]): ContenderReport {
   };
   if (samples[0]?.eventLoopMaxDelayMs !== undefined) report.eventLoopMaxDelayMs = summarize(samples.map((s) => s.eventLoopMaxDelayMs!));
   if (samples[0]?.eventLoopP99DelayMs !== undefined) report.eventLoopP99DelayMs = summarize(samples.map((s) => s.eventLoopP99DelayMs!));
+  if (samples[0]?.sentinelMaxDelayMs !== undefined) report.sentinelMaxDelayMs = summarize(samples.map((s) => s.sentinelMaxDelayMs!));
   if (samples[0]?.maxSendUs !== undefined) report.maxSendUs = summarize(samples.map((s) => s.maxSendUs!));
   return report;
 }
@@ -170,7 +173,7 @@ async function measure(contender: Contender, netns: string, pairs: number, floor
     case 'library-sequential': {
       const mode: CreateMode = contender === 'library' ? 'pipelined' : 'sequential';
       const r = await runLibrary(netns, pairs, mode);
-      return { createUs: r.createUs, deleteUs: r.deleteUs, eventLoopMaxDelayMs: r.eventLoopMaxDelayMs, eventLoopP99DelayMs: r.eventLoopP99DelayMs };
+      return { createUs: r.createUs, deleteUs: r.deleteUs, eventLoopMaxDelayMs: r.eventLoopMaxDelayMs, eventLoopP99DelayMs: r.eventLoopP99DelayMs, sentinelMaxDelayMs: r.sentinelMaxDelayMs };
     }
     case 'floor': {
       const watch = watchEventLoop();

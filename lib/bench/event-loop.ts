@@ -32,3 +32,56 @@ export function watchEventLoop(): EventLoopWatch {
     },
   };
 }
+
+/**
+ * An idle Node.js process watching its own event loop, the same-window baseline: on a busy
+ * machine an idle loop is delayed too (other processes, kernel work that is not preempted),
+ * and only the part of a delay the sentinel did not see is the measured code's doing.
+ */
+export interface Sentinel {
+  /** Stops the sentinel and returns the delays it saw while it ran. */
+  stop(): Promise<EventLoopDelay>;
+}
+
+const SENTINEL_SOURCE = `
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: 1 });
+h.enable();
+process.stdout.write('ready\\n');
+process.stdin.on('data', () => {});
+process.stdin.on('end', () => {
+  h.disable();
+  process.stdout.write(JSON.stringify({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 }) + '\\n');
+});`;
+
+/** Starts a sentinel process and resolves once it is watching. */
+export async function startSentinel(): Promise<Sentinel> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', SENTINEL_SOURCE], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  const exited = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', () => resolve());
+  });
+  child.stdout.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      if (output.startsWith('ready\n')) resolve();
+    });
+    child.on('error', reject);
+    child.on('close', () => reject(new Error('the event-loop sentinel exited early')));
+  });
+  return {
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+      const line = output.split('\n')[1] ?? '';
+      try {
+        return JSON.parse(line) as EventLoopDelay;
+      } catch {
+        throw new Error(`the event-loop sentinel printed ${JSON.stringify(output)}`);
+      }
+    },
+  };
+}

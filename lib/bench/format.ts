@@ -80,6 +80,8 @@ export function formatChurnReport(report: ChurnReport): string {
     const p99 = report.contenders.library?.eventLoopP99DelayMs;
     const p99Text = p99 ? `, 99th percentile ${formatSummary(p99, 1, 1)} ms` : '';
     lines.push(`event loop: largest delay ${loop.max.toFixed(1)} ms over all library runs (target ≤ ${TARGETS.eventLoopMaxDelayMs} ms: ${verdict(t.eventLoop)})${p99Text}${baseline}`);
+    const sentinel = report.contenders.library?.sentinelMaxDelayMs;
+    if (sentinel) lines.push(`event loop: an idle sentinel process saw up to ${sentinel.max.toFixed(1)} ms in the same windows (per run ${formatSummary(sentinel, 1, 1)} ms)`);
   }
   return `${lines.join('\n')}\n`;
 }

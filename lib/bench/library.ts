@@ -5,7 +5,7 @@
  */
 import { Netlink } from '../netlink/index.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
-import { watchEventLoop } from './event-loop.js';
+import { startSentinel, watchEventLoop } from './event-loop.js';
 import { pairNames } from './ip-batch.js';
 import { UNDERLAY } from './namespace.js';
 
@@ -24,6 +24,8 @@ export interface LibraryResult {
   eventLoopMaxDelayMs: number;
   /** The 99th percentile of the event loop's delay over create and delete, in milliseconds. */
   eventLoopP99DelayMs: number;
+  /** The largest delay an idle process saw meanwhile (the machine's share), in milliseconds. */
+  sentinelMaxDelayMs: number;
 }
 
 function elapsedUs(started: bigint): number {
@@ -66,10 +68,12 @@ async function createPairs(nl: Netlink, pairs: number, mode: CreateMode): Promis
  */
 export async function runLibrary(netns: string, pairs: number, mode: CreateMode): Promise<LibraryResult> {
   await using nl = await Netlink.open({ netns });
+  const sentinel = await startSentinel();
   const watch = watchEventLoop();
   let createUs: number;
   let deleteUs: number;
   let delay;
+  let sentinelDelay;
   try {
     const created = process.hrtime.bigint();
     await createPairs(nl, pairs, mode);
@@ -88,8 +92,10 @@ export async function runLibrary(netns: string, pairs: number, mode: CreateMode)
     deleteUs = elapsedUs(deleted);
   } finally {
     delay = watch.stop();
+    // Over create, the check and delete: a little longer than the library's window.
+    sentinelDelay = await sentinel.stop();
   }
   const left = (await nl.listLinks()).filter((l) => /^(br|vx)\d+$/u.test(l.name)).length;
   if (left !== 0) throw new Error(`deleteLinks left ${left} of the benchmark's links`);
-  return { mode, createUs, deleteUs, eventLoopMaxDelayMs: delay.maxMs, eventLoopP99DelayMs: delay.p99Ms };
+  return { mode, createUs, deleteUs, eventLoopMaxDelayMs: delay.maxMs, eventLoopP99DelayMs: delay.p99Ms, sentinelMaxDelayMs: sentinelDelay.maxMs };
 }
