@@ -75,7 +75,11 @@ async function latency(): Promise<void> {
   await ra.start();
   try {
     await until('br100 served', () => ra.stats()[0]?.state === 'serving', 60_000);
-    await sleep(1000); // let the client's link-local finish DAD
+    // rdisc6 needs the client's link-local address out of DAD.
+    await until('the client link-local address', () => {
+      const out = sh('ip', ['-n', client, '-6', 'addr', 'show', 'dev', 'vmpra-c0', 'scope', 'link']);
+      return out.includes('fe80') && !out.includes('tentative');
+    }, 60_000);
     const base: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
@@ -91,10 +95,12 @@ async function latency(): Promise<void> {
         await execFileAsync('ip', ['netns', 'exec', client, 'rdisc6', '-1', '-r', '1', '-w', '1000', 'vmpra-c0']);
         times.push(performance.now() - t - median(base));
         if (process.env.BENCH_RA_VERBOSE) console.log(`  rdisc6 ${i}: ${times.at(-1)!.toFixed(0)} ms`);
-      } catch {
+      } catch (error) {
         failures += 1;
+        if (process.env.BENCH_RA_VERBOSE) console.log(`  rdisc6 ${i}: ${(error as { stdout?: string }).stdout ?? String(error)}`);
       }
     }
+    if (times.length === 0) throw new Error('rdisc6 got no reply at all');
     console.log(`solicited reply (rdisc6, ${SOLICITS} runs): median ${median(times).toFixed(0)} ms, ` +
       `max ${Math.max(...times).toFixed(0)} ms, over 500 ms: ${times.filter((x) => x > 500).length}, no reply: ${failures} ` +
       `(process start-up of ${median(base).toFixed(0)} ms subtracted)`);
