@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 
 import type { VxlanNetworkOptions } from '../network/types.js';
-import { intOption, listOption, note, printJson, say, untilSignal } from './common.js';
+import { intOption, listOption, messageOf, note, printJson, say, untilSignal } from './common.js';
 
 interface NetUpOptions {
   id: number;
@@ -70,6 +70,7 @@ export function registerNet(program: Command): void {
     .action(async (options: NetUpOptions) => {
       const { VxlanNetwork } = await import('../network.js');
       const network = await VxlanNetwork.create(netUpOptions(options));
+      network.on('ra-error', (error) => note(`vmplumb net up: router advertisements: ${messageOf(error)}`));
       const info = {
         id: network.id, vxlan: network.vxlanName, bridge: network.bridgeName, group: network.group ?? null,
         peers: options.peer ?? [], prefix: network.prefix, routerAddress: network.routerAddress, ra: options.ra,

@@ -3,13 +3,13 @@
  * radvd.conf(5) with parseRadvdConf, advertises until SIGINT/SIGTERM (then sends the final
  * RAs with router lifetime 0, as radvd does) and reloads the file on SIGHUP. radvd's `-n`
  * (stay in the foreground) is accepted and implied; `-c` checks the file and exits; `-p`
- * writes a pid file.
+ * writes a pid file; `-d N` (N > 0) logs every RA and RS on stderr.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { CliError, messageOf, note, say, untilSignal } from './common.js';
+import { CliError, intOption, messageOf, note, say, untilSignal } from './common.js';
 
 interface RaOptions {
   config: string;
@@ -17,7 +17,7 @@ interface RaOptions {
   nodaemon?: boolean;
   pidfile?: string;
   netns?: string;
-  quiet?: boolean;
+  debug?: number;
 }
 
 function readConfig(file: string): string {
@@ -38,7 +38,7 @@ export function registerRa(program: Command): void {
     .option('-n, --nodaemon', 'stay in the foreground (always the case; accepted for radvd compatibility)')
     .option('-p, --pidfile <file>', 'write the process id to this file')
     .option('--netns <name>', 'advertise in this namespace (a name under /run/netns or a path)')
-    .option('-q, --quiet', 'no line per RA sent')
+    .option('-d, --debug <level>', 'with a level above 0, a line on stderr per RA sent and RS received', intOption(0, 5), 0)
     .action(async (options: RaOptions) => {
       const text = readConfig(options.config);
       const { parseRadvdConf, RouterAdvertiser } = await import('../ra/index.js');
@@ -57,10 +57,9 @@ export function registerRa(program: Command): void {
       }
       const ra = new RouterAdvertiser({ ...config, ...(options.netns === undefined ? {} : { netns: options.netns }) });
       ra.on('error', (error: Error & { interface?: string }) => note(`vmplumb ra: ${error.interface ? `${error.interface}: ` : ''}${messageOf(error)}`));
-      if (!options.quiet) {
-        ra.on('sent', (event: { interface: string; solicited?: boolean }) => {
-          note(`sent RA on ${event.interface}${event.solicited ? ' (solicited)' : ''}`);
-        });
+      if ((options.debug ?? 0) > 0) {
+        ra.on('sent', (e) => note(`sent ${e.final ? 'final ' : ''}RA on ${e.interface} to ${e.destination}${e.solicited ? ' (solicited)' : ''}`));
+        ra.on('received', (e) => note(`RS on ${e.interface} from ${e.source}${e.valid ? '' : ' (invalid, dropped)'}`));
       }
       await ra.start();
       if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);

@@ -11,9 +11,13 @@ import type { AdvertisedInterface } from './types.js';
 
 type Factory = (options: { netns?: NetnsOption; interfaces: AdvertisedInterface[] }) => AdvertiserPort;
 
+/** Told about the advertiser's failures that concern one interface (or all of them). */
+export type AdvertiserErrorListener = (error: Error & { interface?: string }) => void;
+
 interface Entry {
   advertiser: AdvertiserPort;
   interfaces: Set<string>;
+  listeners: Map<string, AdvertiserErrorListener>;
 }
 
 /** The shared advertisers, keyed by resolved namespace. */
@@ -34,17 +38,25 @@ export class AdvertiserRegistry {
   }
 
   /** Adds an interface to the namespace's advertiser, creating and starting it first if needed. */
-  add(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory): Promise<void> {
+  add(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory, onError?: AdvertiserErrorListener): Promise<void> {
     return this.serialize(key, async () => {
       const entry = this.entries.get(key);
       if (entry) {
         await entry.advertiser.addInterface(config);
         entry.interfaces.add(config.name);
+        if (onError) entry.listeners.set(config.name, onError);
         return;
       }
       const advertiser = create(netns === undefined ? { interfaces: [config] } : { netns, interfaces: [config] });
+      const created: Entry = { advertiser, interfaces: new Set([config.name]), listeners: new Map() };
+      if (onError) created.listeners.set(config.name, onError);
+      // One listener per advertiser: each failure goes to the network whose bridge it concerns.
+      advertiser.on?.('error', (error) => {
+        const targets = error.interface === undefined ? [...created.listeners.values()] : [created.listeners.get(error.interface)];
+        for (const listener of targets) listener?.(error);
+      });
       await advertiser.start();
-      this.entries.set(key, { advertiser, interfaces: new Set([config.name]) });
+      this.entries.set(key, created);
     });
   }
 
@@ -57,6 +69,7 @@ export class AdvertiserRegistry {
       const entry = this.entries.get(key);
       if (!entry || !entry.interfaces.has(name)) return;
       entry.interfaces.delete(name);
+      entry.listeners.delete(name);
       if (entry.interfaces.size > 0) {
         await entry.advertiser.removeInterface(name);
         return;

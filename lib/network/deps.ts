@@ -42,6 +42,8 @@ export interface AdvertiserPort {
   addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string): void | Promise<void>;
   stop(): Promise<void>;
+  /** Send and monitor failures ('error' events carry the interface name when there is one). */
+  on?(event: 'error', listener: (error: Error & { interface?: string }) => void): unknown;
 }
 
 /** The qemu options the network passes on (a subset of Qemu.spawn's). */

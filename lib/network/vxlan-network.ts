@@ -31,6 +31,8 @@ export interface DestroyNetworkOptions {
 export interface VxlanNetworkEvents {
   /** A VM ended; `expected` is false when it exited by itself (its tap is gone already). */
   'vm-exit': [VmExitEvent];
+  /** The router advertiser failed to send or to follow the bridge (it keeps trying). */
+  'ra-error': [Error & { interface?: string }];
 }
 
 /** What the network made and must remove, or `undefined` for a joined network (owns only VMs). */
@@ -137,6 +139,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     await steps.run(`add ${o.routerAddress}/64 to ${bridge}`,
       () => nl.addAddress(bridge, `${o.routerAddress}/64`, { nodad: true }));
 
+    // The network is made after the steps; RA failures before that have nobody to tell.
+    const relay = new EventEmitter<{ 'ra-error': [Error] }>();
     let owned: Owned = { vxlan, bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined };
     if (o.ra !== false) {
       const config = raInterface(o);
@@ -146,15 +150,17 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         owned = { ...owned, advertiser: bridge, ownAdvertiser: own };
       } else {
         await steps.run(`start router advertisements on ${bridge}`,
-          () => registry.add(o.netnsKey, o.netns, config, d.createAdvertiser),
+          () => registry.add(o.netnsKey, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
           () => registry.remove(o.netnsKey, bridge));
         owned = { ...owned, advertiser: bridge, raKey: o.netnsKey };
       }
     }
     steps.commit();
-    return new VxlanNetwork({
+    const network = new VxlanNetwork({
       id: o.id, prefix: o.prefix, routerAddress: o.routerAddress, vxlan, bridge, group: o.group, nl, deps: d, netns: o.netns, owned, registry,
     });
+    relay.on('ra-error', (error) => network.emit('ra-error', error));
+    return network;
   }
 
   /**

@@ -3,6 +3,8 @@
  * anything is made, the order of the set-up, rollback of every step when a later one fails,
  * the teardown, the VM life cycle and the shared advertiser per namespace.
  */
+import { EventEmitter } from 'node:events';
+
 import { describe, expect, it } from 'vitest';
 
 import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
@@ -99,9 +101,9 @@ class World {
   }
 }
 
-class FakeAdvertiser implements AdvertiserPort {
+class FakeAdvertiser extends EventEmitter implements AdvertiserPort {
   running = false;
-  constructor(public interfaces: AdvertisedInterface[], private w: World) {}
+  constructor(public interfaces: AdvertisedInterface[], private w: World) { super(); }
   async start() { this.w.log.push('ra.start'); const e = this.w.fail.get('ra.start'); if (e) throw e; this.running = true; }
   addInterface(c: AdvertisedInterface) { this.w.log.push(`ra.addInterface ${c.name}`); this.interfaces.push(c); }
   removeInterface(name: string) { this.w.log.push(`ra.removeInterface ${name}`); this.interfaces = this.interfaces.filter((i) => i.name !== name); }
@@ -268,6 +270,19 @@ describe('VxlanNetwork.create', () => {
     await Promise.all([b.destroy(), c.destroy()]);
     expect(w.advertisers.map((x) => x.running)).toEqual([false, false]);
     expect(internals.registry.size).toBe(0);
+  });
+
+  it("the shared advertiser's failures reach the network whose bridge they concern", async () => {
+    const { w, internals } = setup();
+    const a = await VxlanNetwork.create(base, internals);
+    const b = await VxlanNetwork.create({ ...base, id: 101, prefix: '2a0a:e5c1:111:889::/64' }, internals);
+    const seen: string[] = [];
+    a.on('ra-error', (e) => seen.push(`100: ${e.message}`));
+    b.on('ra-error', (e) => seen.push(`101: ${e.message}`));
+    w.advertisers[0]?.emit('error', Object.assign(new Error('sendmsg ENOBUFS'), { interface: 'br101' }));
+    w.advertisers[0]?.emit('error', new Error('monitor failed'));
+    expect(seen).toEqual(['101: sendmsg ENOBUFS', '100: monitor failed', '101: monitor failed']);
+    await Promise.all([a.destroy(), b.destroy()]);
   });
 
   it('ra: false sends none', async () => {
