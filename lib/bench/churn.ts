@@ -68,8 +68,11 @@ export interface ChurnReport {
   contenders: Partial<Record<Contender, ContenderReport>>;
   /** Contenders that could not run, with the reason (e.g. no C compiler for the floor). */
   skipped: Partial<Record<Contender, string>>;
-  /** library / floor, from the medians (undefined without both). */
-  ratios: { create?: number; delete?: number };
+  /**
+   * library / floor from the medians (undefined without both), and run by run: the two ran
+   * back to back, so a run's ratio is less exposed to the machine's load changing over time.
+   */
+  ratios: { create?: number; delete?: number; createPerRun?: number[]; deletePerRun?: number[] };
 }
 
 /** The targets. */
@@ -162,7 +165,12 @@ export async function runChurn(options: ChurnOptions = {}): Promise<ChurnReport>
     contenders,
     skipped,
     ratios: lib && floor
-      ? { create: lib.createUs.median / floor.createUs.median, delete: lib.deleteUs.median / floor.deleteUs.median }
+      ? {
+        create: lib.createUs.median / floor.createUs.median,
+        delete: lib.deleteUs.median / floor.deleteUs.median,
+        createPerRun: lib.createUs.samples.map((v, i) => v / floor.createUs.samples[i]!),
+        deletePerRun: lib.deleteUs.samples.map((v, i) => v / floor.deleteUs.samples[i]!),
+      }
       : {},
   };
 }

@@ -70,6 +70,11 @@ export function formatChurnReport(report: ChurnReport): string {
       `library/floor: create ${report.ratios.create.toFixed(2)}× (target ≤ ${TARGETS.createRatio}×: ${verdict(t.create)}), ` +
         `delete ${report.ratios.delete.toFixed(2)}× (target ≤ ${TARGETS.deleteRatio}×: ${verdict(t.delete)})`,
     );
+    const { createPerRun, deletePerRun } = report.ratios;
+    if (createPerRun && deletePerRun && createPerRun.length > 1) {
+      const list = (r: number[]) => r.map((x) => x.toFixed(2)).join(' ');
+      lines.push(`library/floor run by run: create ${list(createPerRun)}; delete ${list(deletePerRun)}`);
+    }
   }
   const loop = report.contenders.library?.eventLoopMaxDelayMs;
   if (loop) {

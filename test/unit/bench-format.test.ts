@@ -26,7 +26,7 @@ function report(overrides: Partial<ChurnReport> = {}): ChurnReport {
       'ip-batch': { createUs: summarize([54000]), deleteUs: summarize([5500000]) },
     },
     skipped: {},
-    ratios: { create: 46000 / 42000, delete: 1750000 / 1700000 },
+    ratios: { create: 46000 / 42000, delete: 1750000 / 1700000, createPerRun: [46 / 42, 1.1, 1.125], deletePerRun: [1.02, 1.0, 1.05] },
     ...overrides,
   };
 }
@@ -43,7 +43,8 @@ describe('churn report', () => {
     expect(text).toMatch(/library \(pipelined\) +460 \[450–480\] +1750 \[1700–1800\] +17\.5 \[17\.0–18\.0\] +3\.1 \[2\.5–4\.2\]/u);
     expect(text).toMatch(/floor \(delete: group\) +420 \[410–430\] +1700 \[1690–1710\] +17\.0 \[16\.9–17\.1\] +2\.0 \[1\.5–6\.3\]\n/u);
     expect(text).toMatch(/ip -batch +540 +5500 +55\.0\n/u);
-    expect(text).toContain('library/floor: create 1.10× (target ≤ 1.2×: met), delete 1.03× (target ≤ 1.1×: met)');
+    expect(text).toContain('library/floor: create 1.10× (target ≤ 1.2×: met), delete 1.03× (target ≤ 1.1×: met)\n' +
+      'library/floor run by run: create 1.10 1.10 1.13; delete 1.02 1.00 1.05\n');
     // The worst run, not the median, decides "never delayed more than 20 ms".
     expect(text).toContain('event loop: largest delay 4.2 ms over all library runs (target ≤ 20 ms: met), 99th percentile 1.2 [1.0–2.0] ms; idle baseline (while the other contenders ran) 6.3 ms\n' +
       'event loop: an idle sentinel process saw up to 9.5 ms in the same windows (per run 3.0 [2.0–9.5] ms)\n');
