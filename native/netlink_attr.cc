@@ -114,9 +114,15 @@ void EncodeAttr(Napi::Env env, NlWriter& w, const AttrSpec& spec, const Napi::Va
 
 void EncodeAttrs(Napi::Env env, NlWriter& w, const AttrTable& table, const Napi::Object& params) {
   Napi::Array keys = params.GetPropertyNames();
-  for (uint32_t i = 0; i < keys.Length(); i++) {
+  for (uint32_t i = 0, n = keys.Length(); i < n; i++) {
     Napi::Value key = keys.Get(i);
-    const AttrSpec* spec = table.ByName(key.As<Napi::String>().Utf8Value());
+    // Read the key into a stack buffer in one call (Utf8Value asks for the length first, then
+    // allocates): this loop runs for every option of every request. A key that fills the
+    // buffer is longer than any attribute's name.
+    char name[40];
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, key, name, sizeof(name), &length) != napi_ok || length >= sizeof(name) - 1) continue;
+    const AttrSpec* spec = table.ByName(std::string_view(name, length));
     if (spec == nullptr) continue;
     Napi::Value v = params.Get(key);
     if (v.IsUndefined() || v.IsNull()) continue;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vmplumb {
@@ -139,7 +140,7 @@ struct AttrTable {
     for (size_t i = 0; i < size; i++) if (rows[i].type == type) return &rows[i];
     return nullptr;
   }
-  const AttrSpec* ByName(const std::string& js) const {
+  const AttrSpec* ByName(std::string_view js) const {
     for (size_t i = 0; i < size; i++) if (js == rows[i].js) return &rows[i];
     return nullptr;
   }
