@@ -6,10 +6,10 @@
 //   bad headers refused) and NETLINK_CAP_ACK (errors don't echo the request: we keep it).
 // - request() encodes a message into the outbox and returns a promise; flush() sends the
 //   whole outbox back to back, 16 requests per sendmsg (kMaxMessagesPerChunk says why). The
-//   kernel processes a request inside sendmsg, synchronously: flush(true) does that on the libuv thread pool so
-//   slow requests (a bridge deletion waits for RCU; any request waits for the rtnl lock) never
-//   hold the event loop; flush(false) sends inline, for callers that know the request is cheap
-//   and uncontended. Order is kept: while a pool send runs, later messages wait for it.
+//   kernel processes a request inside sendmsg, synchronously: flush(true) does that on the
+//   libuv thread pool so slow requests (a bridge deletion waits for RCU; any request waits for
+//   the rtnl lock) never hold the event loop; flush(false) sends inline, for callers that know
+//   the request is cheap and uncontended. Order is kept: while a pool send runs, later messages wait for it.
 // - Replies are read on the event loop when uv_poll reports the socket readable and matched by
 //   sequence number: an ack (NLMSG_ERROR 0) or a dump's NLMSG_DONE settles its promise with the
 //   parsed messages. An interrupted dump (NLM_F_DUMP_INTR) is run again.

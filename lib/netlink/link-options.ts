@@ -131,7 +131,9 @@ export function checkVxlan(input: unknown): CheckedVxlan {
   if (options.external !== undefined && checkBoolean('external', options.external)) {
     data.collectMetadata = true;
   }
-  const out: CheckedVxlan = { ...common, params: { ...common.params, kind: 'vxlan', data } };
+  common.params.kind = 'vxlan';
+  common.params.data = data;
+  const out: CheckedVxlan = common;
   if (options.dev !== undefined) out.dev = checkLinkRef('dev', options.dev);
   return out;
 }
@@ -154,7 +156,9 @@ export function checkBridge(input: unknown): CheckedCommon {
   if (options.vlanDefaultPvid !== undefined) data.vlanDefaultPvid = checkInteger('vlanDefaultPvid', options.vlanDefaultPvid, 0, 4094);
   if (options.mcastSnooping !== undefined) data.mcastSnooping = checkBoolean('mcastSnooping', options.mcastSnooping);
   if (options.mcastQuerier !== undefined) data.mcastQuerier = checkBoolean('mcastQuerier', options.mcastQuerier);
-  return { ...common, params: { ...common.params, kind: 'bridge', data } };
+  common.params.kind = 'bridge';
+  common.params.data = data;
+  return common;
 }
 
 /** A validated setLink: params (without the link selector) plus the master to resolve. */

@@ -6,8 +6,8 @@
  * Every call validates its arguments before any syscall, resolves link names it needs as
  * indexes with SIOCGIFINDEX (no rtnl lock, microseconds), and sends exactly one request where
  * `ip` would (a link is created already enslaved and up: IFLA_MASTER and IFF_UP in the same
- * RTM_NEWLINK). Calls made in the same tick are pipelined: they leave in one sendmsg and each
- * promise settles on its own ack.
+ * RTM_NEWLINK). Calls made in the same tick are pipelined: they leave together in one flush
+ * and each promise settles on its own ack.
  */
 import { closeSync, openSync } from 'node:fs';
 
@@ -69,22 +69,32 @@ export class Netlink {
    * optionally enslaved (`master`) and up in the same request. Port 4789 and learning on
    * unless told otherwise.
    */
-  async createVxlan(options: CreateVxlanOptions): Promise<void> {
-    const trace = captureTrace(this.createVxlan);
-    const checked = checkVxlan(options);
-    const context: RequestContext = { operation: 'createVxlan', object: checked.params.name, trace };
-    if (checked.dev !== undefined) checked.params.data!.link = this.#index('dev', checked.dev, context);
-    if (checked.master !== undefined) checked.params.master = this.#index('master', checked.master, context);
-    await this.#connection.request(RTM.NEWLINK, CREATE_EXCL, checked.params, context);
+  createVxlan(options: CreateVxlanOptions): Promise<void> {
+    // Not an async function: its extra promise and await cost ~0.6 µs a call, a tenth of the
+    // call, when thousands are made in one tick. Bad input still rejects, never throws.
+    try {
+      const trace = captureTrace(this.createVxlan);
+      const checked = checkVxlan(options);
+      const context: RequestContext = { operation: 'createVxlan', object: checked.params.name, trace };
+      if (checked.dev !== undefined) checked.params.data!.link = this.#index('dev', checked.dev, context);
+      if (checked.master !== undefined) checked.params.master = this.#index('master', checked.master, context);
+      return this.#connection.command(RTM.NEWLINK, CREATE_EXCL, checked.params, context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** `ip link add NAME type bridge [stp_state …] …`, optionally enslaved and up. */
-  async createBridge(options: CreateBridgeOptions): Promise<void> {
-    const trace = captureTrace(this.createBridge);
-    const checked = checkBridge(options);
-    const context: RequestContext = { operation: 'createBridge', object: checked.params.name, trace };
-    if (checked.master !== undefined) checked.params.master = this.#index('master', checked.master, context);
-    await this.#connection.request(RTM.NEWLINK, CREATE_EXCL, checked.params, context);
+  /** `ip link add NAME type bridge [stp_state …] …`, optionally enslaved and up (as createVxlan). */
+  createBridge(options: CreateBridgeOptions): Promise<void> {
+    try {
+      const trace = captureTrace(this.createBridge);
+      const checked = checkBridge(options);
+      const context: RequestContext = { operation: 'createBridge', object: checked.params.name, trace };
+      if (checked.master !== undefined) checked.params.master = this.#index('master', checked.master, context);
+      return this.#connection.command(RTM.NEWLINK, CREATE_EXCL, checked.params, context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `ip link add NAME type veth peer name PEER [netns NS]`: both ends in one request. */
@@ -200,7 +210,7 @@ export class Netlink {
     await this.#deleteByGroup(indexes, context);
   }
 
-  /** Per-link RTM_DELLINK, all pipelined in one sendmsg (from the thread pool). */
+  /** Per-link RTM_DELLINK, all pipelined in one flush (from the thread pool). */
   async #deleteEach(indexes: number[], context: RequestContext): Promise<void> {
     const results = await Promise.allSettled(indexes.map((index) => this.#connection.request(RTM.DELLINK, 0, { index }, context)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof NetlinkError && r.reason.code === 'ENODEV'));
@@ -208,9 +218,13 @@ export class Netlink {
   }
 
   async #deleteByGroup(indexes: number[], context: RequestContext): Promise<void> {
-    const all = (await this.#dump(RTM.GETLINK, { extMask: RTEXT_FILTER_SKIP_STATS }, context)).map(parseLink);
-    const groups = new Map(all.map((l) => [l.index, l.group]));
-    const used = new Set(all.map((l) => l.group));
+    // Only each link's index and group are needed: read them off the raw messages rather than
+    // parse thousands of links into Link objects on the event loop.
+    const groups = new Map<number, number>();
+    for (const m of await this.#dump(RTM.GETLINK, { extMask: RTEXT_FILTER_SKIP_STATS }, context)) {
+      if (typeof m.index === 'number') groups.set(m.index, typeof m.group === 'number' ? m.group : 0);
+    }
+    const used = new Set(groups.values());
     const targets = indexes.filter((i) => groups.has(i));
     if (targets.length === 0) return;
     // A group number no link uses: the deletion takes exactly the links we tagged.
