@@ -5,7 +5,7 @@
 //   error text and offending attribute), NETLINK_GET_STRICT_CHK (dump filters are honoured,
 //   bad headers refused) and NETLINK_CAP_ACK (errors don't echo the request: we keep it).
 // - request() encodes a message into the outbox and returns a promise; flush() sends the
-//   whole outbox back to back, 16 requests per sendmsg (kMaxMessagesPerChunk says why). The
+//   whole outbox back to back, 4 requests per sendmsg (kMaxMessagesPerChunk says why). The
 //   kernel processes a request inside sendmsg, synchronously: flush(true) does that on the
 //   libuv thread pool so slow requests (a bridge deletion waits for RCU; any request waits for
 //   the rtnl lock) never hold the event loop; flush(false) sends inline, for callers that know
@@ -47,14 +47,14 @@ constexpr int kSendBuffer = 4 << 20;
 // fit the receive buffer (bench/FINDINGS.md); and the kernel runs them all inside that call,
 // where a kernel built without preemption (PREEMPT_NONE, as on these machines) does not give
 // the CPU away: a pool thread in the middle of 256 link creations (~0.5 ms each) kept the
-// event loop's thread runnable but off the CPU for tens of milliseconds. 16 requests are a
-// few milliseconds of kernel work between returns to user space, where the scheduler can
-// switch. Measured in the churn at 1000 pairs (3 runs each, /proc/<tid>/schedstat of the JS
-// thread): 19-22 stalls over 8 ms per run, 320-410 ms spent waiting for a CPU, with 256 per
-// sendmsg; 3-5 stalls, 20-53 ms, with 16. Creation time did not change measurably. The
-// requests still leave back to back from one pool job, without waiting for acks in between.
+// event loop's thread runnable but off the CPU for tens of milliseconds. 4 requests are a
+// millisecond or two of kernel work between returns to user space, where the scheduler can
+// switch. Measured in the churn at 1000 pairs, time the JS thread spent runnable but waiting
+// for a CPU in stalls over 8 ms (/proc/<tid>/schedstat), 3 runs each, alternated: 256 per
+// sendmsg 600-880 ms; 16: 11-475 ms; 4: 6-39 ms. Creation time did not change measurably.
+// The requests still leave back to back from one pool job, never waiting for acks between.
 constexpr size_t kMaxChunk = 256 << 10;
-constexpr size_t kMaxMessagesPerChunk = 16;
+constexpr size_t kMaxMessagesPerChunk = 4;
 // A dump's messages come in skbs of at most 32 KiB (netlink_dump); a bigger buffer is spare.
 constexpr size_t kReceiveChunk = 64 << 10;
 // Reads (and bytes) per readiness callback before yielding to the rest of the event loop:

@@ -1,6 +1,6 @@
 /**
  * One rtnetlink socket as the Netlink class uses it: requests queued in the same tick go out
- * together in one flush (back to back, 16 per sendmsg), and failures become NetlinkErrors that
+ * together in one flush (back to back, 4 per sendmsg), and failures become NetlinkErrors that
  * point at the caller's code.
  *
  * Every flush is sent from the libuv thread pool. The kernel runs each request inside
