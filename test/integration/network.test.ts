@@ -45,6 +45,20 @@ async function eventually<T>(what: string, fn: () => T | undefined | false, time
   }
 }
 
+/**
+ * Pings until a reply (host 2's own address, added as the reference does without nodad, may
+ * still be in DAD, and neighbour discovery crosses the tunnel first).
+ */
+async function pingFrom(ns: TestNetns, address: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await execFileP('ip', ['netns', 'exec', ns.name, 'ping', '-6', '-n', '-c', '1', '-W', '2', address]).then(() => true, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`no reply from ${address} in ${ns.name}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean }
 
 describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork between two hosts', () => {
@@ -119,7 +133,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     expect(out).toMatch(/DNS search list\s+:\s+place7\.ungleich\.ch/u);
 
     // Host 2 reaches host 1's router address through the tunnel.
-    h2.exec('ping', ['-6', '-c', '1', '-W', '3', '2a0a:e5c1:111:888::1']);
+    await pingFrom(h2, '2a0a:e5c1:111:888::1');
 
     await net.destroy({ timeoutMs: 1000 });
     await net.destroy();
@@ -146,7 +160,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
 
     h2.exec('sh', ['-ec', reference(101, '2a0a:e5c1:111:889::2/64', H1)]);
     await expectHost2Slaac(101, '2a0a:e5c1:111:889::/64');
-    h2.exec('ping', ['-6', '-c', '1', '-W', '3', '2a0a:e5c1:111:889::1']);
+    await pingFrom(h2, '2a0a:e5c1:111:889::1');
 
     await Promise.all([multicast.destroy({ timeoutMs: 1000 }), unicast.destroy({ timeoutMs: 1000 })]);
     expect(linkNames(h1)).toEqual(['eth0', 'lo']);
