@@ -30,9 +30,9 @@ export const DEMO_TOOLS: Record<string, string> = { ip: 'iproute2', ping: 'iputi
  * apt-get (saying so through `progress`) when it can. Throws CliError otherwise.
  */
 export function preflight(progress: (line: string) => void): void {
-  if (process.platform !== 'linux') throw new CliError(`vmplumb demo needs Linux (network namespaces, VXLAN, tap), this is ${process.platform}`);
+  if (process.platform !== 'linux') throw new CliError(`needs Linux (network namespaces, VXLAN, tap), this is ${process.platform}`);
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    throw new CliError('vmplumb demo needs root (CAP_NET_ADMIN for namespaces, links and taps): run it with sudo');
+    throw new CliError('needs root (CAP_NET_ADMIN for namespaces, links and taps): run it with sudo');
   }
   try {
     closeSync(openSync('/dev/net/tun', fsConstants.O_RDWR));
@@ -42,7 +42,7 @@ export function preflight(progress: (line: string) => void): void {
   }
   const missing = Object.entries(DEMO_TOOLS).filter(([tool]) => !which(tool)).map(([, pkg]) => pkg);
   if (missing.length === 0) return;
-  if (!which('apt-get')) throw new CliError(`vmplumb demo needs ${missing.join(', ')}, and there is no apt-get to install them with`);
+  if (!which('apt-get')) throw new CliError(`needs ${missing.join(', ')}, and there is no apt-get to install them with`);
   progress(`installing ${missing.join(' ')} with apt-get`);
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

@@ -43,7 +43,7 @@ async function runCli(args: string[]): Promise<{ code: number | null; out: strin
   return { code, out: r.out(), err: r.err() };
 }
 
-async function waitFor(what: string, fn: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function waitFor(what: string, fn: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!fn()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -111,7 +111,7 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     expect(await net.done).toBe(0);
     expect(net.out()).toContain('network 100 down');
     expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
-  }, 60_000);
+  }, 150_000);
 
   it('net up fails with one line and exit 1 when the underlay is missing, leaving nothing', async () => {
     const r = await runCli(['net', 'up', '--id', '100', '--dev', 'eth9', '--prefix', '2a0a:e5c1:111:888::/64', '--netns', h1.name]);
@@ -164,4 +164,13 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     expect(report.contenders.library?.deleteUs.median).toBeGreaterThan(0);
     expect(r.err).toContain('run 1/1: library, 5 pairs');
   }, 60_000);
+
+  it('demo as an ordinary user: one clear line, exit code 1, nothing made', async () => {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...CLI, 'demo'], { cwd: ROOT });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(err).toBe('vmplumb demo: needs root (CAP_NET_ADMIN for namespaces, links and taps): run it with sudo\n');
+  }, 30_000);
 });
