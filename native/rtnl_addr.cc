@@ -47,18 +47,15 @@ void EncodeAddr(Napi::Env env, NlWriter& w, const Napi::Object& p) {
 }
 
 Napi::Object DecodeAddr(Napi::Env env, const nlmsghdr* h) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("msgType", Napi::Number::New(env, h->nlmsg_type));
-  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return out;
-  auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
+  Napi::Object out;
+  const ifaddrmsg* ifa = BeginDecode<ifaddrmsg>(env, h, out);
+  if (ifa == nullptr) return out;
   out.Set("family", Napi::Number::New(env, ifa->ifa_family));
   out.Set("prefixLength", Napi::Number::New(env, ifa->ifa_prefixlen));
   out.Set("scope", Napi::Number::New(env, ifa->ifa_scope));
   out.Set("index", Napi::Number::New(env, ifa->ifa_index));
   uint32_t flags = ifa->ifa_flags;
-  const uint8_t* attrs = reinterpret_cast<const uint8_t*>(ifa) + NLMSG_ALIGN(sizeof(ifaddrmsg));
-  size_t len = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifaddrmsg)));
-  for (const nlattr* a : NlAttrs(attrs, len)) {
+  for (const nlattr* a : AttrsAfter<ifaddrmsg>(h)) {
     if (AttrType(a) == IFA_FLAGS && AttrLen(a) >= 4) {
       std::memcpy(&flags, AttrData(a), 4);
     } else if (AttrType(a) == IFA_CACHEINFO && AttrLen(a) >= sizeof(ifa_cacheinfo)) {

@@ -56,6 +56,23 @@ FamilyTables RouteTables();
 // Names inside IFLA_LINKINFO: 'IFLA_INFO_DATA/IFLA_VXLAN_TTL' for an offset in that nest.
 std::string LinkInfoAttributeAt(const nlattr* linkinfo, const uint8_t* base, uint32_t offset);
 
+// What every Decode* starts with: `out` becomes the object carrying `msgType`; returns the
+// family header (ifinfomsg, ifaddrmsg, …) when the message is long enough for one, else null.
+template <typename T>
+const T* BeginDecode(Napi::Env env, const nlmsghdr* h, Napi::Object& out) {
+  out = Napi::Object::New(env);
+  out.Set("msgType", Napi::Number::New(env, h->nlmsg_type));
+  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(T))) return nullptr;
+  return static_cast<const T*>(NLMSG_DATA(h));
+}
+
+// The attributes that follow the family header T in message `h`.
+template <typename T>
+NlAttrs AttrsAfter(const nlmsghdr* h) {
+  size_t start = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(T)));
+  return NlAttrs(static_cast<const uint8_t*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(T)), h->nlmsg_len > start ? h->nlmsg_len - start : 0);
+}
+
 // Reads an optional number property (0 when absent).
 inline uint32_t OptU32(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);

@@ -221,17 +221,14 @@ void DecodeLinkInfo(Napi::Env env, const nlattr* info, Napi::Object& out) {
 void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params) { EncodeLinkBody(env, w, params); }
 
 Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("msgType", Napi::Number::New(env, h->nlmsg_type));
-  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return out;
-  auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
+  Napi::Object out;
+  const ifinfomsg* ifi = BeginDecode<ifinfomsg>(env, h, out);
+  if (ifi == nullptr) return out;
   out.Set("family", Napi::Number::New(env, ifi->ifi_family));
   out.Set("index", Napi::Number::New(env, ifi->ifi_index));
   out.Set("flags", Napi::Number::New(env, ifi->ifi_flags));
   out.Set("type", Napi::Number::New(env, ifi->ifi_type));
-  const uint8_t* attrs = reinterpret_cast<const uint8_t*>(ifi) + NLMSG_ALIGN(sizeof(ifinfomsg));
-  size_t len = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ifinfomsg)));
-  for (const nlattr* a : NlAttrs(attrs, len)) {
+  for (const nlattr* a : AttrsAfter<ifinfomsg>(h)) {
     if (AttrType(a) == IFLA_LINKINFO) {
       DecodeLinkInfo(env, a, out);
     } else {

@@ -42,18 +42,15 @@ void EncodeNeigh(Napi::Env env, NlWriter& w, const Napi::Object& p) {
 }
 
 Napi::Object DecodeNeigh(Napi::Env env, const nlmsghdr* h) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("msgType", Napi::Number::New(env, h->nlmsg_type));
-  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ndmsg))) return out;
-  auto* nd = static_cast<const ndmsg*>(NLMSG_DATA(h));
+  Napi::Object out;
+  const ndmsg* nd = BeginDecode<ndmsg>(env, h, out);
+  if (nd == nullptr) return out;
   out.Set("family", Napi::Number::New(env, nd->ndm_family));
   out.Set("index", Napi::Number::New(env, nd->ndm_ifindex));
   out.Set("state", Napi::Number::New(env, nd->ndm_state));
   out.Set("flags", Napi::Number::New(env, nd->ndm_flags));
   out.Set("type", Napi::Number::New(env, nd->ndm_type));
-  const uint8_t* attrs = reinterpret_cast<const uint8_t*>(nd) + NLMSG_ALIGN(sizeof(ndmsg));
-  size_t len = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(ndmsg)));
-  for (const nlattr* a : NlAttrs(attrs, len)) DecodeAttr(env, kNeigh, a, out);
+  for (const nlattr* a : AttrsAfter<ndmsg>(h)) DecodeAttr(env, kNeigh, a, out);
   return out;
 }
 

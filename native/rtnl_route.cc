@@ -42,10 +42,9 @@ void EncodeRoute(Napi::Env env, NlWriter& w, const Napi::Object& p) {
 }
 
 Napi::Object DecodeRoute(Napi::Env env, const nlmsghdr* h) {
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("msgType", Napi::Number::New(env, h->nlmsg_type));
-  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) return out;
-  auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
+  Napi::Object out;
+  const rtmsg* rt = BeginDecode<rtmsg>(env, h, out);
+  if (rt == nullptr) return out;
   out.Set("family", Napi::Number::New(env, rt->rtm_family));
   out.Set("dstLen", Napi::Number::New(env, rt->rtm_dst_len));
   out.Set("srcLen", Napi::Number::New(env, rt->rtm_src_len));
@@ -55,9 +54,7 @@ Napi::Object DecodeRoute(Napi::Env env, const nlmsghdr* h) {
   out.Set("scope", Napi::Number::New(env, rt->rtm_scope));
   out.Set("type", Napi::Number::New(env, rt->rtm_type));
   out.Set("rtmFlags", Napi::Number::New(env, rt->rtm_flags));
-  const uint8_t* attrs = reinterpret_cast<const uint8_t*>(rt) + NLMSG_ALIGN(sizeof(rtmsg));
-  size_t len = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(rtmsg)));
-  for (const nlattr* a : NlAttrs(attrs, len)) DecodeAttr(env, kRoute, a, out);
+  for (const nlattr* a : AttrsAfter<rtmsg>(h)) DecodeAttr(env, kRoute, a, out);
   return out;
 }
 
