@@ -404,3 +404,17 @@ describe('VxlanNetwork.destroy during startVm', () => {
     expect([...w.links.keys()]).toEqual(['eth0']);
   });
 });
+
+describe('await using', () => {
+  it('disposes the VM and the network at the end of the scope', async () => {
+    const { w, internals } = setup();
+    {
+      await using net = await VxlanNetwork.create(base, internals);
+      await using vm = await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
+      expect(vm.running).toBe(true);
+    }
+    expect(w.log).toContain('qemu.shutdown vm1');
+    expect([...w.links.keys()]).toEqual(['eth0']);
+    expect(w.netlinksOpen).toBe(0);
+  });
+});
