@@ -82,10 +82,10 @@ describe('the npm package', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('ships the N-API prebuild and the compiled library, not the tests or the benchmark', () => {
+  it('ships the N-API prebuild and the compiled library, not the tests or the benchmark (but the floor source `vmplumb bench churn` compiles)', () => {
     expect(entries.filter((p) => /^prebuilds\/linux-x64\/[^/]+\.node$/u.test(p))).toHaveLength(1);
     expect(entries).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/native.js', 'package.json', 'README.md']));
-    expect(entries.filter((p) => /^(test|bench|build|node_modules)\//u.test(p))).toEqual([]);
+    expect(entries.filter((p) => /^(test|bench|build|node_modules)\//u.test(p))).toEqual(['bench/floor.c']);
     expect(tarball).toMatch(/vmplumb-\d+\.\d+\.\d+\.tgz$/u);
   });
 
