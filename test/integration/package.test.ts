@@ -62,9 +62,7 @@ describe('the npm package', () => {
     }
     const npm = (args: string[], cwd: string) => sh('npm', [...args, '--no-audit', '--no-fund'], { cwd, timeout: 15 * MINUTES });
     // Install scripts skipped: the prebuild below is the one native build this test needs.
-    // `npm install`, not `npm ci`: this test is about packaging; whether the lock file is in
-    // sync is .ci/run's business (its `npm ci` fails loudly when it is not).
-    npm(['install', '--ignore-scripts', '--prefer-offline'], src);
+    npm(['ci', '--ignore-scripts', '--prefer-offline'], src);
     npm(['run', 'prebuild'], src);
     // `npm pack` runs `prepare` (tsc → dist/) as publishing does.
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], src)) as { filename: string; files: { path: string }[] }[];
