@@ -9,7 +9,7 @@ import { cpus, loadavg, release } from 'node:os';
 
 import { checkInteger } from '../validate.js';
 import { watchEventLoop } from './event-loop.js';
-import { buildFloor, runFloor, type FloorDelete } from './floor.js';
+import { buildFloor, FLOOR_DELETES, runFloor, type FloorDelete } from './floor.js';
 import { ipBatchCreateCommands, ipBatchDeleteCommands, runIpBatch } from './ip-batch.js';
 import { runLibrary, type CreateMode } from './library.js';
 import { BenchNamespace } from './namespace.js';
@@ -105,12 +105,18 @@ export function churnDefaults(options: ChurnOptions = {}): Required<Omit<ChurnOp
       throw error;
     }
   }
+  const floorDelete = options.floorDelete ?? 'group';
+  if (!FLOOR_DELETES.includes(floorDelete)) {
+    const error = new TypeError(`Expected "floorDelete" to be one of ${FLOOR_DELETES.join(', ')}, got ${JSON.stringify(floorDelete)}`) as TypeError & { code: string };
+    error.code = 'ERR_INVALID_ARG_VALUE';
+    throw error;
+  }
   return {
     ...options,
     pairs: checkInteger('pairs', options.pairs ?? 100, 1, 10000),
     runs: checkInteger('runs', options.runs ?? 1, 1, 100),
     contenders: [...new Set(contenders)],
-    floorDelete: options.floorDelete ?? 'group',
+    floorDelete,
     netnsPrefix: options.netnsPrefix ?? 'vmpbench',
   };
 }

@@ -39,5 +39,6 @@ describe('npm run bench arguments', () => {
     expect(() => churnDefaults({ pairs: 0 })).toThrow(/"pairs"/u);
     expect(() => churnDefaults({ runs: 101 })).toThrow(/"runs"/u);
     expect(() => churnDefaults({ contenders: ['qemu' as never] })).toThrow(/got "qemu"/u);
+    expect(() => churnDefaults({ floorDelete: 'fast' as never })).toThrow(/Expected "floorDelete" to be one of group, .* got "fast"/u);
   });
 });
