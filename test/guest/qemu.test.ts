@@ -189,13 +189,19 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
 
     it('a guest that ignores ACPI is stopped within the timeout; the tap goes with qemu; no zombie', async () => {
       const started = Date.now();
-      const exit = await vm.shutdown({ timeoutMs: 5000 });
+      const timeoutMs = 8000;
+      const exit = await vm.shutdown({ timeoutMs });
       const elapsed = Date.now() - started;
-      // The guest has no handler for the power button: POWERDOWN reached it, then `quit` ended qemu.
+      // The guest has no handler for the power button: POWERDOWN reached it and was ignored for
+      // the power-down share of the timeout (60 %); then `quit` ended qemu, or, when a loaded
+      // machine made qemu slower than the quit share (25 %), SIGKILL did. Either way: in time.
       expect(events.some((e) => e.event === 'POWERDOWN')).toBe(true);
-      expect(exit).toEqual({ code: 0, signal: null, reason: 'host-qmp-quit' });
-      expect(elapsed).toBeGreaterThanOrEqual(2900);
-      expect(elapsed).toBeLessThan(5000 + 1000);
+      expect([
+        { code: 0, signal: null, reason: 'host-qmp-quit' },
+        { code: null, signal: 'SIGKILL', reason: 'killed' },
+      ]).toContainEqual(exit);
+      expect(elapsed).toBeGreaterThanOrEqual(timeoutMs * 0.6 - 100);
+      expect(elapsed).toBeLessThan(timeoutMs + 1000);
       expect(reaped(vm.pid)).toBe(true);
       expect(ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap.name);
       expect(await vm.shutdown()).toBe(exit); // idempotent
