@@ -28,6 +28,17 @@ export function listOption(value: string, previous: string[] | undefined): strin
   return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 
+/**
+ * Copies the options the user gave (not `undefined`) under the same names into the library's
+ * options, so that an option left out keeps the library's default.
+ */
+export function copyDefined<T extends object, K extends keyof T>(to: T, from: { [P in K]?: T[P] }, keys: readonly K[]): void {
+  for (const key of keys) {
+    const value = from[key];
+    if (value !== undefined) to[key] = value;
+  }
+}
+
 /** The message of an error, without a stack (errors from the library already name field and value). */
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.message;

@@ -6,40 +6,25 @@
 import type { Command } from 'commander';
 
 import type { VxlanNetworkOptions } from '../network/types.js';
-import { intOption, listOption, messageOf, note, printJson, say, untilSignal } from './common.js';
+import { copyDefined, intOption, listOption, messageOf, note, printJson, say, untilSignal } from './common.js';
 
-interface NetUpOptions {
-  id: number;
+/** The `net up` options passed through to the library unchanged (same name, same meaning). */
+const PASSED_THROUGH = ['routerAddress', 'group', 'local', 'port', 'ttl', 'rdnss', 'dnssl', 'pref64', 'mtu'] as const;
+
+/** The parsed `net up` command line (commander's camelCase names). */
+type NetUpOptions = Pick<VxlanNetworkOptions, 'id' | 'prefix' | (typeof PASSED_THROUGH)[number]> & {
   dev: string;
-  prefix: string;
-  routerAddress?: string;
-  group?: string;
   peer?: string[];
-  local?: string;
-  port?: number;
-  ttl?: number;
-  rdnss?: string[];
-  dnssl?: string[];
-  pref64?: string;
-  mtu?: number;
   netns?: string;
   ra: boolean;
   json?: boolean;
-}
+};
 
 /** The library options a `net up` command line stands for (validated by the library). */
 export function netUpOptions(o: NetUpOptions): VxlanNetworkOptions {
   const out: VxlanNetworkOptions = { id: o.id, underlay: o.dev, prefix: o.prefix };
-  if (o.routerAddress !== undefined) out.routerAddress = o.routerAddress;
-  if (o.group !== undefined) out.group = o.group;
+  copyDefined(out, o, PASSED_THROUGH);
   if (o.peer !== undefined) out.peers = o.peer;
-  if (o.local !== undefined) out.local = o.local;
-  if (o.port !== undefined) out.port = o.port;
-  if (o.ttl !== undefined) out.ttl = o.ttl;
-  if (o.rdnss !== undefined) out.rdnss = o.rdnss;
-  if (o.dnssl !== undefined) out.dnssl = o.dnssl;
-  if (o.pref64 !== undefined) out.pref64 = o.pref64;
-  if (o.mtu !== undefined) out.mtu = o.mtu;
   if (o.netns !== undefined) out.netns = o.netns;
   if (!o.ra) out.ra = false;
   return out;

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 
 import type { StartVmOptions } from '../network/types.js';
-import { CliError, intOption, listOption, note, printJson, say, untilSignal } from './common.js';
+import { CliError, copyDefined, intOption, listOption, note, printJson, say, untilSignal } from './common.js';
 
 interface VmRunOptions {
   net: number;
@@ -35,14 +35,8 @@ export function vmRunOptions(o: VmRunOptions): StartVmOptions {
   const media = [o.cdrom, o.disk, o.kernel].filter((m) => m !== undefined).length;
   if (media !== 1) throw new CliError('give exactly one of --cdrom, --disk or --kernel');
   const out: StartVmOptions = { id: o.id, memoryMiB: o.memory, cpus: o.cpus };
-  if (o.cdrom !== undefined) out.cdrom = o.cdrom;
+  copyDefined(out, o, ['cdrom', 'kernel', 'initrd', 'append', 'accel', 'mac', 'uuid']);
   if (o.disk !== undefined) out.disks = o.disk;
-  if (o.kernel !== undefined) out.kernel = o.kernel;
-  if (o.initrd !== undefined) out.initrd = o.initrd;
-  if (o.append !== undefined) out.append = o.append;
-  if (o.accel !== undefined) out.accel = o.accel;
-  if (o.mac !== undefined) out.mac = o.mac;
-  if (o.uuid !== undefined) out.uuid = o.uuid;
   if (o.serial !== undefined) out.serial = { file: o.serial };
   return out;
 }
