@@ -10,7 +10,7 @@
  */
 import { resolveInterfaceConfig } from './config.js';
 import type {
-  RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
+  Lifetime, RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
   RouterAdvertiserOptions,
 } from './types.js';
 
@@ -240,33 +240,34 @@ class Parser {
   private rdnss(config: RaInterfaceConfig, field: string, head: Token): void {
     const servers = this.wordsUntilBrace('RDNSS', head.line);
     const list = (config.rdnss ??= []);
-    const f = `${field}.rdnss[${list.length}]`;
     const entry: RaRdnssConfig = { servers };
-    this.lines.set(f, head.line);
-    this.options((name, value, nameToken) => {
-      switch (name) {
-        case 'advrdnsslifetime': entry.lifetime = lifetime(value); this.lines.set(`${f}.lifetime`, nameToken.line); break;
-        case 'flushrdnss': onlyOn(value, nameToken); break; // lifetime 0 is always sent on stop
-        default: throw new RadvdConfError(nameToken.line, `unknown RDNSS option "${nameToken.text}"`);
-      }
-    });
+    this.dnsBlock('RDNSS', `${field}.rdnss[${list.length}]`, head, entry);
     list.push(entry);
   }
 
   private dnssl(config: RaInterfaceConfig, field: string, head: Token): void {
     const domains = this.wordsUntilBrace('DNSSL', head.line);
     const list = (config.dnssl ??= []);
-    const f = `${field}.dnssl[${list.length}]`;
     const entry: RaDnsslConfig = { domains };
+    this.dnsBlock('DNSSL', `${field}.dnssl[${list.length}]`, head, entry);
+    list.push(entry);
+  }
+
+  /**
+   * The `{ … }` block of an RDNSS or DNSSL section (RFC 8106 §5.1, §5.2): both take the same
+   * two options, AdvRDNSSLifetime / AdvDNSSLLifetime and FlushRDNSS / FlushDNSSL (only `on`:
+   * lifetime 0 is always sent on stop).
+   */
+  private dnsBlock(kind: 'RDNSS' | 'DNSSL', f: string, head: Token, entry: { lifetime?: Lifetime }): void {
+    const lower = kind.toLowerCase();
     this.lines.set(f, head.line);
     this.options((name, value, nameToken) => {
       switch (name) {
-        case 'advdnssllifetime': entry.lifetime = lifetime(value); this.lines.set(`${f}.lifetime`, nameToken.line); break;
-        case 'flushdnssl': onlyOn(value, nameToken); break;
-        default: throw new RadvdConfError(nameToken.line, `unknown DNSSL option "${nameToken.text}"`);
+        case `adv${lower}lifetime`: entry.lifetime = lifetime(value); this.lines.set(`${f}.lifetime`, nameToken.line); break;
+        case `flush${lower}`: onlyOn(value, nameToken); break;
+        default: throw new RadvdConfError(nameToken.line, `unknown ${kind} option "${nameToken.text}"`);
       }
     });
-    list.push(entry);
   }
 
   private nat64(config: RaInterfaceConfig, field: string, head: Token): void {
