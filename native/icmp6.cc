@@ -46,6 +46,20 @@ constexpr int kMaxPacketsPerWakeup = 64;
 // Largest datagram we read; an RS is a few dozen bytes, anything longer is reported truncated.
 constexpr size_t kReceiveBuffer = 2048;
 
+// The msghdr of one datagram for sendmsg/recvmsg: one buffer, the peer's address, and the
+// ancillary data (IPV6_PKTINFO and friends) in `control`.
+template <size_t N>
+msghdr DatagramMsghdr(sockaddr_in6* peer, iovec* iov, char (&control)[N]) {
+  msghdr msg{};
+  msg.msg_name = peer;
+  msg.msg_namelen = sizeof(*peer);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = N;
+  return msg;
+}
+
 class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -171,13 +185,7 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     to.sin6_scope_id = ifindex;  // link-local and link-scope multicast need the interface
     iovec iov{data.Data(), data.Length()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
-    msghdr msg{};
-    msg.msg_name = &to;
-    msg.msg_namelen = sizeof(to);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
+    msghdr msg = DatagramMsghdr(&to, &iov, control);
     cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = IPPROTO_IPV6;
     cmsg->cmsg_type = IPV6_PKTINFO;
@@ -298,13 +306,7 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
       sockaddr_in6 from{};
       iovec iov{buffer_.data(), buffer_.size()};
       alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof(from);
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof(control);
+      msghdr msg = DatagramMsghdr(&from, &iov, control);
       ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
