@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { joinWithVeth, TestNetns } from '../helpers/netns.js';
+import { twoHostsWithVeth } from '../helpers/hosts.js';
+import type { TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,11 +59,7 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
   const children: Running[] = [];
 
   beforeAll(() => {
-    h1 = new TestNetns('vmpe2e');
-    h2 = new TestNetns('vmpe2e');
-    joinWithVeth(h1, 'eth0', h2, 'eth0');
-    h1.ip('addr', 'add', 'fd00:4789::1/64', 'dev', 'eth0', 'nodad');
-    h2.ip('addr', 'add', 'fd00:4789::2/64', 'dev', 'eth0', 'nodad');
+    [h1, h2] = twoHostsWithVeth('vmpe2e', 'fd00:4789::1/64', 'fd00:4789::2/64');
     work = mkdtempSync(join(tmpdir(), 'vmpe2e-cli-'));
   });
 

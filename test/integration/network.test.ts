@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
-import { joinWithVeth, TestNetns } from '../helpers/netns.js';
+import { twoHostsWithVeth } from '../helpers/hosts.js';
+import type { TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const execFileP = promisify(execFile);
@@ -67,11 +68,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
   const nets: VxlanNetwork[] = [];
 
   beforeAll(() => {
-    h1 = new TestNetns('vmpe2e');
-    h2 = new TestNetns('vmpe2e');
-    joinWithVeth(h1, 'eth0', h2, 'eth0');
-    h1.ip('addr', 'add', `${H1}/64`, 'dev', 'eth0', 'nodad');
-    h2.ip('addr', 'add', `${H2}/64`, 'dev', 'eth0', 'nodad');
+    [h1, h2] = twoHostsWithVeth('vmpe2e', `${H1}/64`, `${H2}/64`);
   });
 
   afterEach(async () => {
