@@ -11,12 +11,19 @@ export interface EventLoopDelay {
   p99Ms: number;
 }
 
-/** A watch over the event loop: `pause()`/`resume()` leave out what is not measured. */
+/**
+ * A watch over the event loop. It cannot be paused: a histogram disabled and enabled again
+ * counts the whole pause as one delay (Node keeps the previous tick's time), so leaving a
+ * stretch out takes two watches.
+ */
 export interface EventLoopWatch {
-  pause(): void;
-  resume(): void;
   /** Stops watching and returns the delays seen while watching. */
   stop(): EventLoopDelay;
+}
+
+/** The larger of two delays, field by field. */
+export function worstDelay(a: EventLoopDelay, b: EventLoopDelay): EventLoopDelay {
+  return { maxMs: Math.max(a.maxMs, b.maxMs), p99Ms: Math.max(a.p99Ms, b.p99Ms) };
 }
 
 /** Starts watching now. */
@@ -24,8 +31,6 @@ export function watchEventLoop(): EventLoopWatch {
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   return {
-    pause: () => histogram.disable(),
-    resume: () => histogram.enable(),
     stop: () => {
       histogram.disable();
       return { maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6 };

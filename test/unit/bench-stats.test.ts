@@ -30,3 +30,10 @@ describe('bench statistics', () => {
     expect(relativeSpread(summarize([0, 0]))).toBe(0);
   });
 });
+
+describe('event-loop delays', () => {
+  it('combines two watches field by field', async () => {
+    const { worstDelay } = await import('../../lib/bench/event-loop.js');
+    expect(worstDelay({ maxMs: 12, p99Ms: 1 }, { maxMs: 3, p99Ms: 2.5 })).toEqual({ maxMs: 12, p99Ms: 2.5 });
+  });
+});
