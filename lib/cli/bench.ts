@@ -36,10 +36,15 @@ export function registerBench(program: Command): void {
       if (typeof process.getuid === 'function' && process.getuid() !== 0) {
         throw new CliError('the benchmark makes network namespaces and links: run it as root');
       }
-      const { formatChurnReport, runChurn } = await import('../bench/index.js');
+      const { formatChurnReport, liveNamespaces, runChurn } = await import('../bench/index.js');
+      const { execFileSync } = await import('node:child_process');
       const controller = new AbortController();
       const onSignal = (signal: NodeJS.Signals): void => {
-        if (controller.signal.aborted) process.exit(130);
+        if (controller.signal.aborted) {
+          // Forced: remove the namespaces now (their links go with them), then leave.
+          for (const ns of liveNamespaces()) ns.destroySync((cmd, argv) => execFileSync(cmd, argv, { stdio: 'ignore' }));
+          process.exit(130);
+        }
         note(`${signal}: stopping after the current step and removing the namespaces (again to force)`);
         controller.abort(new CliError(`interrupted by ${signal}`));
       };
