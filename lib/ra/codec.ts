@@ -160,7 +160,11 @@ export function decodeAdvertisement(message: Uint8Array): DecodedAdvertisement {
  * packet socket, where the kernel adds nothing.
  */
 export function ipv6Packet(source: Uint8Array, destination: Uint8Array, message: Uint8Array): Buffer {
-  const out = Buffer.alloc(IPV6_HEADER_LENGTH + message.length);
+  // From the shared Buffer pool rather than an ArrayBuffer of its own: one of these is cached
+  // per served interface, and a thousand small ArrayBuffers cost more than their bytes.
+  // Every byte is written below (the header's zero fields by the fill).
+  const out = Buffer.allocUnsafe(IPV6_HEADER_LENGTH + message.length);
+  out.fill(0, 0, IPV6_HEADER_LENGTH);
   out[0] = 0x60;
   out.writeUInt16BE(message.length, 4);
   out[6] = 58;

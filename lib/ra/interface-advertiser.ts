@@ -113,7 +113,8 @@ export class InterfaceAdvertiser {
   private initialSent = 0;
   private lastMulticast = -Infinity;
   private solicitedPending = false;
-  private readonly pendingUnicast = new Map<string, Buffer>();
+  /** Made on the first unicast reply: most interfaces never need one. */
+  private pendingUnicast: Map<string, Buffer> | undefined;
   private withdrawn: Withdrawn | undefined;
   private withdrawnLeft = 0;
   private finalLeft = 0;
@@ -173,7 +174,8 @@ export class InterfaceAdvertiser {
     this.link = link;
     if (!previous || previous.mac !== link.mac || previous.mtu !== link.mtu || previous.linkLocal !== link.linkLocal) {
       this.invalidate();
-      this.source = ipv6ToBytes(link.linkLocal);
+      // A copy from the shared Buffer pool: kept while serving, one per interface (see ipv6Packet).
+      this.source = Buffer.from(ipv6ToBytes(link.linkLocal));
     }
     if (this.state === 'waiting' && !this.stopping) {
       this.state = 'serving';
@@ -187,7 +189,7 @@ export class InterfaceAdvertiser {
     this.queue.cancel(this.periodic);
     this.queue.cancel(this.unicast);
     this.queue.cancel(this.finalTimer);
-    this.pendingUnicast.clear();
+    this.pendingUnicast?.clear();
     this.solicitedPending = false;
   }
 
@@ -287,7 +289,7 @@ export class InterfaceAdvertiser {
   }
 
   private onUnicast(): void {
-    if (this.state !== 'serving') return;
+    if (this.state !== 'serving' || !this.pendingUnicast) return;
     const destinations = [...this.pendingUnicast.values()];
     this.pendingUnicast.clear();
     for (const destination of destinations) {
@@ -310,9 +312,10 @@ export class InterfaceAdvertiser {
     this.host.onReceived?.(this, source, hopLimit, result.valid ? undefined : result.reason);
     if (!result.valid || this.state !== 'serving' || this.stopping) return;
     const delay = this.uniform(0, MAX_RA_DELAY_TIME * S);
-    if (!unspecified && this.configValue.solicitedUnicast && this.pendingUnicast.size < MAX_PENDING_UNICAST) {
+    if (!unspecified && this.configValue.solicitedUnicast && (this.pendingUnicast?.size ?? 0) < MAX_PENDING_UNICAST) {
+      const pending = (this.pendingUnicast ??= new Map());
       const key = source.toString('hex');
-      if (!this.pendingUnicast.has(key)) this.pendingUnicast.set(key, Buffer.from(source));
+      if (!pending.has(key)) pending.set(key, Buffer.from(source));
       if (!this.unicast.scheduled) this.queue.schedule(this.unicast, delay);
       return;
     }
@@ -348,7 +351,7 @@ export class InterfaceAdvertiser {
     if (this.stopping) return this.stopping;
     this.queue.cancel(this.periodic);
     this.queue.cancel(this.unicast);
-    this.pendingUnicast.clear();
+    this.pendingUnicast?.clear();
     if (this.state !== 'serving' || count <= 0) {
       this.state = 'stopped';
       this.stopping = Promise.resolve();

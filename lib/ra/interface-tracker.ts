@@ -27,7 +27,8 @@ export class InterfaceTracker {
   private readonly links = new Map<number, Link>();
   private readonly indexByName = new Map<string, number>();
   private readonly addresses = new Map<number, Map<string, Address>>();
-  private readonly listeners = new Map<string, Set<InterfaceListener>>();
+  /** Arrays rather than Sets (no duplicates either): one per served interface, a thousand of them. */
+  private readonly listeners = new Map<string, InterfaceListener[]>();
   private readonly reported = new Map<string, LinkInfo | undefined>();
 
   /** The interface's current state. */
@@ -49,15 +50,17 @@ export class InterfaceTracker {
 
   /** Calls `listener` now (if ready) and on every change of `name`; returns the unsubscribe function. */
   watch(name: string, listener: InterfaceListener): () => void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
-    set.add(listener);
+    let list = this.listeners.get(name);
+    // A one-element literal: an empty array's first push would reserve 16 slots.
+    if (!list) this.listeners.set(name, (list = [listener]));
+    else if (!list.includes(listener)) list.push(listener);
     const now = this.lookup(name);
     this.reported.set(name, now);
     if (now) listener(now);
     return () => {
-      set.delete(listener);
-      if (set.size === 0) {
+      const at = list.indexOf(listener);
+      if (at !== -1) list.splice(at, 1);
+      if (list.length === 0) {
         this.listeners.delete(name);
         this.reported.delete(name);
       }
@@ -70,20 +73,20 @@ export class InterfaceTracker {
    * tentative again) when a link regains carrier, and announces only the end of it.
    */
   suspend(name: string): void {
-    const set = this.listeners.get(name);
-    if (!set || this.reported.get(name) === undefined) return;
+    const list = this.listeners.get(name);
+    if (!list || this.reported.get(name) === undefined) return;
     this.reported.set(name, undefined);
-    for (const listener of [...set]) listener(undefined);
+    for (const listener of [...list]) listener(undefined);
   }
 
   private notify(name: string | undefined): void {
     if (name === undefined) return;
-    const set = this.listeners.get(name);
-    if (!set) return;
+    const list = this.listeners.get(name);
+    if (!list) return;
     const now = this.lookup(name);
     if (same(now, this.reported.get(name))) return;
     this.reported.set(name, now);
-    for (const listener of [...set]) listener(now);
+    for (const listener of [...list]) listener(now);
   }
 
   /** Applies a link event. */
