@@ -117,12 +117,19 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     h2.exec('sh', ['-ec', reference(100, '2a0a:e5c1:111:888::2/64')]);
     await expectHost2Slaac(100, PREFIX);
 
-    // rdisc6 on host 2 solicits across the VXLAN and prints what host 1 advertises. Run
-    // asynchronously: the advertiser answering it lives in this process's event loop.
+    // rdisc6 on host 2 solicits across the VXLAN and prints what host 1 advertises. It sends
+    // from br100's link-local, which must have finished DAD (slow when other processes hold
+    // RTNL): until then sendto fails at once. Run asynchronously: the advertiser answering it
+    // lives in this process's event loop.
+    await eventually('host 2 link-local on br100 past DAD', () =>
+      (h2.ipJson<{ addr_info: Partial<AddrInfo & { tentative: boolean }>[] }[]>('-6', 'addr', 'show', 'dev', 'br100', 'scope', 'link')[0]?.addr_info ?? [])
+        .some((a) => a.local?.startsWith('fe80:') && a.tentative !== true));
     let out = '';
-    for (let attempt = 0; attempt < 5 && !out.includes('Prefix'); attempt++) {
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('Prefix') && Date.now() < deadline) {
       out = await execFileP('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'], { encoding: 'utf8' })
         .then((r) => r.stdout, (e: { stdout?: string }) => e.stdout ?? '');
+      if (!out.includes('Prefix')) await new Promise((r) => setTimeout(r, 500));
     }
     expect(out).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
     expect(out).toMatch(/Router lifetime\s+:\s+3600/u);
