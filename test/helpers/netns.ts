@@ -47,6 +47,15 @@ export class TestNetns {
     return (out.trim() ? JSON.parse(out) : []) as T;
   }
 
+  /**
+   * The link-local address of `dev` once it is usable (past DAD), else undefined. Anything
+   * that sends from it (rdisc6, an RA source) fails at once while it is still tentative.
+   */
+  linkLocal(dev: string): string | undefined {
+    const [link] = this.ipJson<Array<{ addr_info: Array<{ local?: string; tentative?: boolean }> }>>('-6', 'addr', 'show', 'dev', dev, 'scope', 'link');
+    return link?.addr_info.find((a) => a.local?.startsWith('fe80:') && a.tentative !== true)?.local;
+  }
+
   /** `bridge -n NAME -j args…` parsed. */
   bridgeJson<T = any>(...args: string[]): T {
     const out = run('bridge', ['-n', this.name, '-j', ...args]);

@@ -84,10 +84,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
 
   /** Host 2's kernel configured an address from our prefix on br<id> and a default route via host 1's bridge. */
   async function expectHost2Slaac(id: number, prefix: string): Promise<void> {
-    const routerLl = await eventually(`host 1 link-local on br${id}`,
-      // (`ip -j … scope link` lists the filtered-out addresses as {}.)
-      () => (h1.ipJson<{ addr_info: Partial<AddrInfo>[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`, 'scope', 'link')[0]?.addr_info ?? [])
-        .find((a) => a.local?.startsWith('fe80:'))?.local);
+    const routerLl = await eventually(`host 1 link-local on br${id}`, () => h1.linkLocal(`br${id}`));
     expect(routerLl).toMatch(/^fe80:/u);
     const network = prefix.replace(/::\/64$/u, ':');
     const slaac = await eventually(`host 2 SLAAC on br${id}`, () => h2.ipJson<{ addr_info: AddrInfo[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`)[0]
@@ -121,9 +118,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     // from br100's link-local, which must have finished DAD (slow when other processes hold
     // RTNL): until then sendto fails at once. Run asynchronously: the advertiser answering it
     // lives in this process's event loop.
-    await eventually('host 2 link-local on br100 past DAD', () =>
-      (h2.ipJson<{ addr_info: Partial<AddrInfo & { tentative: boolean }>[] }[]>('-6', 'addr', 'show', 'dev', 'br100', 'scope', 'link')[0]?.addr_info ?? [])
-        .some((a) => a.local?.startsWith('fe80:') && a.tentative !== true));
+    await eventually('host 2 link-local on br100 past DAD', () => h2.linkLocal('br100'));
     let out = '';
     const deadline = Date.now() + 60_000;
     while (!out.includes('Prefix') && Date.now() < deadline) {

@@ -65,11 +65,8 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
     client.ipJson<Array<{ dst: string; gateway?: string; dev: string; protocol?: string }>>('-6', 'route', 'show', 'default', 'dev', dev)
       .find((r) => r.protocol === 'ra');
   // rdisc6 solicits from the client's link-local: until its DAD is over, sendto fails at once.
-  const linkLocalReady = (dev: string) =>
-    client.ipJson<Array<{ addr_info: Array<{ local?: string; tentative?: boolean }> }>>('-6', 'addr', 'show', 'dev', dev, 'scope', 'link')[0]
-      ?.addr_info.some((a) => a.local?.startsWith('fe80:') && a.tentative !== true);
   const rdisc6 = async (dev: string) => {
-    await until(`${dev}'s link-local past DAD`, () => linkLocalReady(dev));
+    await until(`${dev}'s link-local past DAD`, () => client.linkLocal(dev));
     return run('ip', ['netns', 'exec', client.name, 'rdisc6', '-1', '-r', '3', '-w', '1000', dev]);
   };
 
