@@ -171,9 +171,10 @@ static struct in6_addr group_for(int k) {
   return a;
 }
 
-static void add_bridge(struct batch *b, uint32_t seq, int k, int index, uint32_t group) {
+/* RTM_NEWLINK creating "<prefix><k>" already up (and in link group `group` when nonzero). */
+static struct nlmsghdr *new_link_up(struct batch *b, uint32_t seq, const char *prefix, int k, int index, uint32_t group) {
   char name[IFNAMSIZ];
-  snprintf(name, sizeof name, "br%d", k);
+  snprintf(name, sizeof name, "%s%d", prefix, k);
   struct nlmsghdr *h = msg_begin(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq);
   ifi(h)->ifi_family = AF_UNSPEC;
   ifi(h)->ifi_index = index;
@@ -181,6 +182,11 @@ static void add_bridge(struct batch *b, uint32_t seq, int k, int index, uint32_t
   ifi(h)->ifi_change = IFF_UP;
   attr_str(h, IFLA_IFNAME, name);
   if (group) attr_u32(h, IFLA_GROUP, group);
+  return h;
+}
+
+static void add_bridge(struct batch *b, uint32_t seq, int k, int index, uint32_t group) {
+  struct nlmsghdr *h = new_link_up(b, seq, "br", k, index, group);
   struct rtattr *li = nest_begin(h, IFLA_LINKINFO);
   attr_str(h, IFLA_INFO_KIND, "bridge");
   nest_end(h, li);
@@ -188,16 +194,8 @@ static void add_bridge(struct batch *b, uint32_t seq, int k, int index, uint32_t
 }
 
 static void add_vxlan(struct batch *b, uint32_t seq, int k, int index, int master, int dev, uint32_t group) {
-  char name[IFNAMSIZ];
-  snprintf(name, sizeof name, "vx%d", k);
-  struct nlmsghdr *h = msg_begin(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq);
-  ifi(h)->ifi_family = AF_UNSPEC;
-  ifi(h)->ifi_index = index;
-  ifi(h)->ifi_flags = IFF_UP;
-  ifi(h)->ifi_change = IFF_UP;
-  attr_str(h, IFLA_IFNAME, name);
+  struct nlmsghdr *h = new_link_up(b, seq, "vx", k, index, group);
   attr_u32(h, IFLA_MASTER, (uint32_t)master);
-  if (group) attr_u32(h, IFLA_GROUP, group);
   struct rtattr *li = nest_begin(h, IFLA_LINKINFO);
   attr_str(h, IFLA_INFO_KIND, "vxlan");
   struct rtattr *data = nest_begin(h, IFLA_INFO_DATA);
