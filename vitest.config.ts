@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A temporary VMPLUMB_RUN_DIR per test file: tests never touch the host's /run/vmplumb.
+    setupFiles: ['test/helpers/run-dir.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,

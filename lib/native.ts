@@ -174,8 +174,38 @@ export interface Icmp6Binding {
   Icmp6Socket: new (netns: NativeNetns, onPacket: Icmp6PacketCallback, onError: (error: Error) => void) => NativeIcmp6Socket;
 }
 
+// ── pidfd.cc ─────────────────────────────────────────────────────────────────────────────
+/** A pidfd (pidfd_open(2)): signals reach exactly that process; readable once it exited. */
+export interface NativePidFd {
+  /** pidfd_send_signal(2): 0 or a positive errno (ESRCH once the process exited). */
+  sendSignal(signo: number): number;
+  /** Whether the watch keeps the event loop alive (it does by default). */
+  ref(): void;
+  /** See ref(). */
+  unref(): void;
+  /** Stops watching and closes the fd (idempotent). */
+  close(): void;
+}
+
+/** pidfd.cc: process identity and exit of processes that are not our children. */
+export interface PidfdBinding {
+  /** Opens a pidfd for `pid` (ESRCH SystemError if gone); `onExit(0)` once it exits (or a positive errno if polling failed). */
+  PidFd: new (pid: number, onExit: (errno: number) => void) => NativePidFd;
+}
+
+// ── runfiles.cc ──────────────────────────────────────────────────────────────────────────
+/** runfiles.cc: lock files and listening unix sockets of the run directory. */
+export interface RunFilesBinding {
+  /** open(O_CREAT|O_CLOEXEC) + flock(LOCK_EX|LOCK_NB): the fd (close it to unlock), or -1 when held elsewhere. */
+  lockFile(path: string): number;
+  /** A bound, listening AF_UNIX SOCK_STREAM socket (SOCK_CLOEXEC); the fd. */
+  unixListen(path: string, backlog: number): number;
+  /** A connected, non-blocking AF_UNIX SOCK_STREAM socket (SOCK_CLOEXEC); the fd. */
+  unixConnect(path: string): number;
+}
+
 /** The whole native surface. */
-export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding;
+export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & PidfdBinding & RunFilesBinding;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);

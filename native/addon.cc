@@ -12,6 +12,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTun(env, exports, *addon);
   InitScm(env, exports, *addon);
   InitIcmp6(env, exports, *addon);
+  InitPidfd(env, exports, *addon);
+  InitRunFiles(env, exports, *addon);
   return exports;
 }
 

@@ -23,5 +23,7 @@ void InitNetlink(Napi::Env env, Napi::Object exports, Addon& addon);  // netlink
 void InitTun(Napi::Env env, Napi::Object exports, Addon& addon);      // tun.cc
 void InitScm(Napi::Env env, Napi::Object exports, Addon& addon);      // scm.cc
 void InitIcmp6(Napi::Env env, Napi::Object exports, Addon& addon);    // icmp6.cc
+void InitPidfd(Napi::Env env, Napi::Object exports, Addon& addon);    // pidfd.cc
+void InitRunFiles(Napi::Env env, Napi::Object exports, Addon& addon); // runfiles.cc
 
 }  // namespace vmplumb

@@ -29,8 +29,12 @@ export interface ArgvInput {
   append?: string | undefined;
   nics: ArgvNic[];
   serialFile?: string | undefined;
-  /** The child fd of qemu's end of the QMP socket pair. */
+  /** The child fd of the listening QMP socket the library made (qemu accepts on it). */
   qmpFd: number;
+  /** The child fd of a second listening monitor socket (short status queries by others). */
+  monitorFd?: number | undefined;
+  /** qemu writes its pid here; the path in the argv is also the VM's identity mark (lib/state/identity.ts). */
+  pidfile?: string | undefined;
   /** pcie-root-ports to pre-create (ids from {@link hotplugPortId}). */
   hotplugSlots: number;
   extraArgs?: string[];
@@ -43,6 +47,8 @@ export function hotplugPortId(i: number): string {
 
 /** The chardev id of the QMP monitor. */
 export const QMP_CHARDEV = 'vmpqmp';
+/** The chardev id of the second (status) monitor. */
+export const MONITOR_CHARDEV = 'vmpmon';
 
 /** Escapes a value inside a qemu option list: a comma is doubled (qemu-options: QemuOpts). */
 export function escapeOptionValue(value: string): string {
@@ -70,8 +76,13 @@ export function buildQemuArgs(input: ArgvInput): string[] {
     '-smp', String(input.cpus),
   ];
   if (input.uuid !== undefined) args.push('-uuid', input.uuid);
-  // QMP on an inherited, already connected socket: no path to race on, nothing to clean up.
-  args.push('-chardev', `socket,id=${QMP_CHARDEV},fd=${input.qmpFd}`, '-mon', `chardev=${QMP_CHARDEV},mode=control`);
+  if (input.pidfile !== undefined) args.push('-pidfile', input.pidfile);
+  // QMP on an inherited socket that already listens: a client can connect before qemu runs
+  // (no path to race on), and the path stays for any later process to attach.
+  args.push('-chardev', `socket,id=${QMP_CHARDEV},fd=${input.qmpFd},server=on,wait=off`, '-mon', `chardev=${QMP_CHARDEV},mode=control`);
+  if (input.monitorFd !== undefined) {
+    args.push('-chardev', `socket,id=${MONITOR_CHARDEV},fd=${input.monitorFd},server=on,wait=off`, '-mon', `chardev=${MONITOR_CHARDEV},mode=control`);
+  }
   if (input.serialFile !== undefined) {
     args.push('-chardev', `file,id=vmpserial0,path=${escapeOptionValue(input.serialFile)}`, '-serial', 'chardev:vmpserial0');
   }

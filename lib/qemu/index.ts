@@ -3,7 +3,9 @@
  * ./spec.ts (the spec), ./argv.ts (the command line), ./qmp.ts (the protocol).
  */
 export { Qemu } from './qemu.js';
-export type { QemuExit, QemuNicInfo, ShutdownOptions } from './qemu.js';
+export type { AttachOptions, QemuExit, QemuNicInfo, ShutdownOptions } from './qemu.js';
+export { listVms } from './list.js';
+export type { ListVmsOptions, VmListEntry, VmState } from './list.js';
 export type { Accel, QemuDisk, QemuNic, QemuSpec } from './spec.js';
 export { buildQemuArgs } from './argv.js';
 export type { ArgvInput, ArgvNic } from './argv.js';

@@ -1,23 +1,34 @@
 /**
- * A running qemu: spawned with its tap fds inherited (child fds 3, 4, …) and QMP on an
- * inherited socket pair, then driven over QMP: lifecycle (shutdown escalation, kill) and NIC
- * hot-plug (getfd with SCM_RIGHTS, netdev_add, device_add).
+ * A running qemu, detached from the process that started it: qemu runs in its own session
+ * (setsid) with stdout/stderr in its folder's qemu.log, inherits only its tap fds and two
+ * listening monitor sockets the library made (qmp.sock for the owner, status.sock for short
+ * status queries), and writes its pidfile. Killing the Node process changes nothing for the
+ * guest; any later process takes the VM over with {@link Qemu.attach}.
  *
- * The parent's copies of the tap fds are closed as soon as qemu has them (uv_spawn returns
- * after the child exec'd), so a tap lives exactly as long as its qemu. Every other fd the
- * library holds is O_CLOEXEC, so no other child can inherit a tap.
+ * Driven over QMP: lifecycle (shutdown escalation, kill) and NIC hot-plug (getfd with
+ * SCM_RIGHTS, netdev_add, device_add). The parent's copies of the tap fds are closed as soon
+ * as qemu has them, so a tap lives exactly as long as its qemu.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 
 import { macForVm } from '../mac.js';
-import { native } from '../native.js';
+import { native, type NativePidFd } from '../native.js';
+import { crashPoint } from '../state/crash-point.js';
+import { openProvenProcess, readPidFile } from '../state/identity.js';
+import { tryLock, type FileLock } from '../state/lock.js';
+import { resolveRunDir } from '../state/run-dir.js';
+import {
+  claimVmFolder, readVmRecord, removeVmFolder, vmFolder, vmFolderExists, writeVmRecord, type VmFolder, type VmRecord,
+} from '../state/vm-folder.js';
 import type { Tap } from '../tap.js';
 import { checkInteger, checkObject, checkString, invalidValue } from '../validate.js';
 import { resolveAccel } from './accel.js';
 import { buildQemuArgs, hotplugPortId, nicDeviceProps, type ArgvNic } from './argv.js';
+import { listVms, type ListVmsOptions, type VmListEntry } from './list.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { isPcieMachine, resolveNic, resolveQemuBinary, resolveSpec, type QemuNic, type QemuSpec } from './spec.js';
 
@@ -62,17 +73,33 @@ export interface ShutdownOptions {
 /** Keep at most this much of qemu's stdout/stderr for error messages. */
 const OUTPUT_LIMIT = 64 * 1024;
 
+/** Options of {@link Qemu.attach}. */
+export interface AttachOptions {
+  /** The run directory; default $VMPLUMB_RUN_DIR or /run/vmplumb. */
+  runDir?: string;
+  /** How long qemu may take to greet on QMP; default 10000 ms. */
+  timeoutMs?: number;
+}
+
+/** How a VM is managed: by its parent (spawn) or through a pidfd (attach). */
+interface ProcessHandle {
+  pid: number;
+  signal(signal: NodeJS.Signals): void;
+  /** Stops keeping the event loop alive for the process (its exit is still reported). */
+  unref(): void;
+}
+
 /**
  * A qemu process. Events: 'event' (every QMP event), 'exit' (QemuExit).
  */
 export class Qemu extends EventEmitter {
-  /** The VM's name. */
+  /** The VM's name (its folder in the run directory). */
   readonly name: string;
   /** qemu's process id. */
   readonly pid: number;
   /** The QMP connection (already negotiated). */
   readonly qmp: QmpClient;
-  /** Resolves once qemu has exited (and has been reaped). Never rejects. */
+  /** Resolves once qemu has exited (and has been reaped, when this process is its parent). Never rejects. */
   readonly exited: Promise<QemuExit>;
   /** The machine type qemu runs. */
   readonly machine: string;
@@ -80,148 +107,277 @@ export class Qemu extends EventEmitter {
   readonly accel: 'kvm' | 'tcg';
   /** The argv qemu was started with (without the binary). */
   readonly argv: readonly string[];
-  #child: ChildProcess;
-  #qmpFd: number;
-  #output: { text: string };
+  /** The VM's folder in the run directory. */
+  readonly folder: string;
+  /** The metadata given to spawn (kept in spec.json). */
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+  /** Whether this process spawned qemu (false: attached to a VM another process started). */
+  readonly spawned: boolean;
+  #process: ProcessHandle;
+  #paths: VmFolder;
+  #record: VmRecord;
+  #lock: FileLock | undefined;
   #exit: QemuExit | undefined;
   #why: { killed: boolean; shutdownReason: string | undefined };
   #nics: QemuNicInfo[];
   #freePorts: string[];
-  #nextNic: number;
   #shutdownPromise: Promise<QemuExit> | undefined;
 
   private constructor(init: {
-    name: string; child: ChildProcess; qmp: QmpClient; qmpFd: number; machine: string; accel: 'kvm' | 'tcg'; argv: string[];
-    nics: QemuNicInfo[]; ports: string[]; output: { text: string }; exited: Promise<QemuExit>;
-    why: { killed: boolean; shutdownReason: string | undefined };
+    process: ProcessHandle; qmp: QmpClient; paths: VmFolder; record: VmRecord; lock: FileLock; exited: Promise<QemuExit>;
+    why: { killed: boolean; shutdownReason: string | undefined }; spawned: boolean;
   }) {
     super();
     this.#why = init.why;
-    this.name = init.name;
-    this.#child = init.child;
-    this.pid = init.child.pid as number;
+    this.name = init.record.name;
+    this.#process = init.process;
+    this.pid = init.process.pid;
     this.qmp = init.qmp;
-    this.#qmpFd = init.qmpFd;
-    this.machine = init.machine;
-    this.accel = init.accel;
-    this.argv = init.argv;
-    this.#nics = init.nics;
-    this.#freePorts = init.ports;
-    this.#nextNic = init.nics.length;
-    this.#output = init.output;
+    this.machine = init.record.machine;
+    this.accel = init.record.accel;
+    this.argv = init.record.argv;
+    this.folder = init.paths.dir;
+    this.metadata = init.record.metadata;
+    this.spawned = init.spawned;
+    this.#paths = init.paths;
+    this.#record = init.record;
+    this.#lock = init.lock;
+    this.#nics = init.record.nics.map((n) => ({ ...n }));
+    this.#freePorts = [...init.record.freePorts];
     this.exited = init.exited;
   }
 
+  /** Wires QMP events and the exit: the owner removes the folder of a VM that has ended. */
+  #wire(onExit: { set(fn: (exit: QemuExit) => void): void }): void {
+    onExit.set((exit) => {
+      this.#exit = exit;
+      this.qmp.close();
+      if (this.#lock) {
+        removeVmFolder(this.#paths);
+        this.#lock.release();
+        this.#lock = undefined;
+      }
+      this.emit('exit', exit);
+    });
+    this.qmp.on('event', (event: QmpEvent) => {
+      if (event.event === 'SHUTDOWN' && typeof event.data?.reason === 'string') this.#why.shutdownReason = event.data.reason;
+      this.emit('event', event);
+    });
+  }
+
   /**
-   * Validates the spec, spawns qemu with the taps' fds and a QMP socket, and resolves once
-   * QMP is negotiated. The taps are handed over: their `fds` are closed in this process.
+   * Validates the spec, makes the VM's folder in the run directory, spawns qemu detached with
+   * the taps' fds and its listening monitor sockets, and resolves once QMP is negotiated. The
+   * taps are handed over: their `fds` are closed in this process. This process manages the VM
+   * until {@link Qemu.close} (or its own end): then any process may {@link Qemu.attach}.
    *
    * @throws ERR_INVALID_ARG_* for a bad spec and ENOENT for a missing binary, before anything
-   *   is spawned; an Error with qemu's own stderr text when qemu exits before QMP is ready.
+   *   is spawned; EEXIST when a VM of that name runs; an Error with qemu's own stderr text
+   *   when qemu exits before QMP is ready.
    */
   static async spawn(spec: QemuSpec): Promise<Qemu> {
     const s = resolveSpec(spec);
     const binary = resolveQemuBinary(s.qemuBinary);
     const accel = await resolveAccel(s.accel, binary);
-
-    // Child fds: 0-2 stdio, then every tap queue in order, then QMP.
-    const stdioFds: number[] = [];
-    const nics: ArgvNic[] = s.nics.map((nic, i) => {
-      const fds = nic.tap.fds.map((fd) => {
-        stdioFds.push(fd);
-        return 2 + stdioFds.length;
-      });
-      return { id: `net${i}`, fds, mac: nic.mac, model: nic.model };
-    });
-    const [parentEnd, childEnd] = native.socketPair();
-    const qmpFd = 3 + stdioFds.length;
-    const argv = buildQemuArgs({
-      name: s.name, uuid: s.uuid, machine: s.machine, accel, memoryMiB: s.memoryMiB, cpus: s.cpus, cdrom: s.cdrom,
-      disks: s.disks, kernel: s.kernel, initrd: s.initrd, append: s.append, nics, serialFile: s.serialFile, qmpFd,
-      hotplugSlots: s.hotplugSlots, extraArgs: s.extraArgs,
-    });
-
-    let child: ChildProcess;
+    const paths = vmFolder(s.runDir, s.name);
+    const lock = claimVmFolder(paths);
+    writeOwner(paths);
+    crashPoint('Qemu.spawn: folder claimed');
+    let child: ChildProcess | undefined;
+    let qmp: QmpClient | undefined;
     try {
-      child = spawn(binary, argv, { stdio: ['ignore', 'pipe', 'pipe', ...stdioFds, childEnd] });
-    } catch (error) {
-      closeSync(parentEnd);
-      closeSync(childEnd);
-      throw error;
-    }
-    closeSync(childEnd);
-    if (child.pid === undefined) {
-      // exec failed (the 'error' event follows): the taps stay the caller's.
-      closeSync(parentEnd);
-      const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-      throw error;
-    }
-    // qemu has its copies now; ours go, so the tap's life is qemu's.
-    for (const nic of s.nics) nic.tap.close();
-
-    const output = { text: '' };
-    const drain = (chunk: string): void => {
-      output.text = (output.text + chunk).slice(-OUTPUT_LIMIT);
-    };
-    child.stdout?.setEncoding('utf8').on('data', drain);
-    child.stderr?.setEncoding('utf8').on('data', drain);
-    child.on('error', () => { /* reported through 'exit' */ });
-    // Why qemu stopped, as far as we know when it exits: filled in by vm.kill() and events.
-    const why = { killed: false, shutdownReason: undefined as string | undefined };
-    let onExit: ((exit: QemuExit) => void) | undefined;
-    const exited = new Promise<QemuExit>((resolve) => {
-      // 'close', not 'exit': by then qemu's stdout and stderr are drained (its error text is
-      // complete) and the process has been reaped.
-      child.once('close', (code, signal) => {
-        const reason = why.killed ? 'killed' : why.shutdownReason ?? (signal ? 'host-signal' : 'exited');
-        const exit: QemuExit = { code, signal, reason };
-        onExit?.(exit);
-        resolve(exit);
+      // Child fds: 0-2 stdio, then every tap queue in order, then the two monitor sockets.
+      const stdioFds: number[] = [];
+      const nics: ArgvNic[] = s.nics.map((nic, i) => {
+        const fds = nic.tap.fds.map((fd) => {
+          stdioFds.push(fd);
+          return 2 + stdioFds.length;
+        });
+        return { id: `net${i}`, fds, mac: nic.mac, model: nic.model };
       });
-    });
+      const qmpFd = 3 + stdioFds.length;
+      const argv = buildQemuArgs({
+        name: s.name, uuid: s.uuid, machine: s.machine, accel, memoryMiB: s.memoryMiB, cpus: s.cpus, cdrom: s.cdrom,
+        disks: s.disks, kernel: s.kernel, initrd: s.initrd, append: s.append, nics, serialFile: s.serialFile, qmpFd,
+        monitorFd: qmpFd + 1, pidfile: paths.pid, hotplugSlots: s.hotplugSlots, extraArgs: s.extraArgs,
+      });
+      const record: VmRecord = {
+        name: s.name, createdAt: new Date().toISOString(), qemuBinary: binary, argv, machine: s.machine, accel,
+        nics: s.nics.map((nic, i) => ({ id: `net${i}`, mac: nic.mac, model: nic.model, tapName: nic.tap.name, queues: nics[i]?.fds.length ?? 1, hotplugged: false })),
+        freePorts: isPcieMachine(s.machine) ? Array.from({ length: s.hotplugSlots }, (_, i) => hotplugPortId(i)) : [],
+        nextNic: s.nics.length,
+        ...(s.serialFile === undefined ? {} : { serialFile: s.serialFile }),
+        ...(s.metadata === undefined ? {} : { metadata: s.metadata }),
+      };
+      writeVmRecord(paths, record);
+      crashPoint('Qemu.spawn: spec.json written');
 
-    const socket = new Socket({ fd: parentEnd, readable: true, writable: true });
-    const qmp = new QmpClient(socket, { sendWithFds: (data, fds) => native.sendWithFds(parentEnd, data, fds) });
-    const ports = isPcieMachine(s.machine) ? Array.from({ length: s.hotplugSlots }, (_, i) => hotplugPortId(i)) : [];
-    const nicInfo = s.nics.map((nic, i): QemuNicInfo => ({
-      id: `net${i}`, mac: nic.mac, model: nic.model, tapName: nic.tap.name, queues: nics[i]?.fds.length ?? 1, hotplugged: false,
-    }));
-    const vm = new Qemu({ name: s.name, child, qmp, qmpFd: parentEnd, machine: s.machine, accel, argv, nics: nicInfo, ports, output, exited, why });
-    onExit = (exit) => {
-      vm.#exit = exit;
-      vm.qmp.close();
-      vm.emit('exit', exit);
-    };
-    qmp.on('event', (event: QmpEvent) => {
-      if (event.event === 'SHUTDOWN' && typeof event.data?.reason === 'string') why.shutdownReason = event.data.reason;
-      vm.emit('event', event);
-    });
+      const listening: number[] = [];
+      let logFd = -1;
+      try {
+        listening.push(native.unixListen(paths.qmp, 8), native.unixListen(paths.status, 64));
+        logFd = openSync(paths.log, 'a', 0o600);
+        // detached: setsid(2), so a signal to our process group or session never reaches qemu.
+        child = spawn(binary, argv, { detached: true, stdio: ['ignore', logFd, logFd, ...stdioFds, ...listening] });
+      } finally {
+        for (const fd of listening) closeSync(fd);
+        if (logFd >= 0) closeSync(logFd);
+      }
+      const spawnedChild = child;
+      if (spawnedChild.pid === undefined) {
+        // exec failed (the 'error' event follows): the taps stay the caller's.
+        throw await new Promise<Error>((resolve) => spawnedChild.once('error', resolve));
+      }
+      crashPoint('Qemu.spawn: qemu spawned');
+      // qemu has its copies now; ours go, so the tap's life is qemu's.
+      for (const nic of s.nics) nic.tap.close();
+      spawnedChild.on('error', () => { /* reported through 'exit' */ });
 
-    const early = exited.then((exit) => {
-      const text = output.text.trim();
-      const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
-      const error = new Error(`qemu exited with ${how} before QMP was ready${text ? `: ${text}` : ''}`) as NodeJS.ErrnoException & { stderr?: string };
-      error.code = 'ERR_QEMU_EXITED';
-      error.stderr = text;
-      throw error;
-    });
-    early.catch(() => { /* after start-up an exit is reported through vm.exited */ });
-    try {
-      await Promise.race([qmp.negotiate(s.startTimeoutMs), early]);
+      const why = { killed: false, shutdownReason: undefined as string | undefined };
+      let onExit: ((exit: QemuExit) => void) | undefined;
+      const exited = new Promise<QemuExit>((resolve) => {
+        spawnedChild.once('close', (code, signal) => {
+          const reason = why.killed ? 'killed' : why.shutdownReason ?? (signal ? 'host-signal' : 'exited');
+          const exit: QemuExit = { code, signal, reason };
+          onExit?.(exit);
+          resolve(exit);
+        });
+      });
+      // The socket exists and listens already: connect completes now, the greeting comes
+      // once qemu accepts.
+      qmp = connectQmp(paths.qmp);
+      const handle: ProcessHandle = {
+        pid: spawnedChild.pid,
+        signal: (signal) => { spawnedChild.kill(signal); },
+        unref: () => spawnedChild.unref(),
+      };
+      const vm = new Qemu({ process: handle, qmp, paths, record, lock, exited, why, spawned: true });
+      vm.#wire({ set: (fn) => { onExit = fn; } });
+
+      const early = exited.then(async (exit) => {
+        const text = readTail(paths.log).trim();
+        const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+        const error = new Error(`qemu exited with ${how} before QMP was ready${text ? `: ${text}` : ''}`) as NodeJS.ErrnoException & { stderr?: string };
+        error.code = 'ERR_QEMU_EXITED';
+        error.stderr = text;
+        throw error;
+      });
+      early.catch(() => { /* after start-up an exit is reported through vm.exited */ });
+      try {
+        await Promise.race([qmp.negotiate(s.startTimeoutMs), early]);
+      } catch (error) {
+        vm.kill();
+        await exited;
+        const died = await early.catch((e: unknown) => e);
+        throw died instanceof Error && (error as { code?: string }).code !== 'ETIMEDOUT' ? died : error;
+      }
+      crashPoint('Qemu.spawn: QMP ready');
+      return vm;
     } catch (error) {
-      vm.kill();
-      await exited;
-      qmp.close();
-      // Prefer qemu's own words when it died while we were negotiating.
-      const died = await early.catch((e: unknown) => e);
-      throw died instanceof Error && (error as { code?: string }).code !== 'ETIMEDOUT' ? died : error;
+      qmp?.close();
+      // Nothing of a VM that never came up stays: its folder goes (the process is gone or was never there).
+      if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) removeVmFolder(paths);
+      lock.release();
+      throw error;
     }
-    return vm;
   }
 
-  /** qemu's recent stdout and stderr (the last 64 KiB). */
+  /**
+   * Takes over VM `name`, started by any process (this one included, after close()): proves
+   * that the pid in its folder is its qemu (lib/state/identity.ts), then connects to its QMP
+   * socket. Returns the same API as spawn; `exited` is observed through a pidfd (the exit
+   * status of a process that is not our child cannot be known: `code` and `signal` are null
+   * unless this process killed it).
+   *
+   * One process manages a VM at a time (QMP serves one client per socket): while another
+   * process holds it, attach fails at once with code 'ERR_VM_BUSY' naming that process;
+   * `Qemu.list()` and status queries use the VM's second monitor and always work.
+   *
+   * @throws ENOENT when there is no such VM, ERR_VM_BUSY, ERR_VM_GONE when its process is
+   *   gone (or its pid now belongs to another process, which is never signalled).
+   */
+  static async attach(name: string, options: AttachOptions = {}): Promise<Qemu> {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/u.test(name) || name === '.' || name === '..') {
+      throw invalidValue('name', 'the name of a VM', name);
+    }
+    const o = checkObject('options', options);
+    const runDir = resolveRunDir(o.runDir);
+    const timeoutMs = o.timeoutMs === undefined ? 10_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 600_000);
+    const paths = vmFolder(runDir, name);
+    if (!vmFolderExists(paths)) {
+      const error = new Error(`VM ${name}: no such VM in ${runDir}`) as NodeJS.ErrnoException;
+      error.code = 'ENOENT';
+      throw error;
+    }
+    const lock = tryLock(paths.lock);
+    if (!lock) throw vmError(name, 'ERR_VM_BUSY', `managed by another process${ownerText(paths)}; only one process may hold its QMP monitor (use Qemu.list() for its state)`);
+    let pidfd: NativePidFd | undefined;
+    let qmp: QmpClient | undefined;
+    try {
+      writeOwner(paths);
+      const record = await readVmRecord(paths);
+      const pid = readPidFile(paths.pid);
+      const why = { killed: false, shutdownReason: undefined as string | undefined };
+      let onExit: ((exit: QemuExit) => void) | undefined;
+      let resolveExit: (exit: QemuExit) => void = () => undefined;
+      const exited = new Promise<QemuExit>((resolve) => { resolveExit = resolve; });
+      const report = (): void => {
+        pidfd?.close();
+        const exit: QemuExit = { code: null, signal: why.killed ? 'SIGKILL' : null, reason: why.killed ? 'killed' : why.shutdownReason ?? 'exited' };
+        onExit?.(exit);
+        resolveExit(exit);
+      };
+      pidfd = pid === undefined ? undefined : openProvenProcess(pid, paths.pid, report);
+      if (!pidfd) {
+        throw vmError(name, 'ERR_VM_GONE', pid === undefined
+          ? 'not running (no pid file): remove it with VxlanNetwork.cleanup() or `vmplumb gc`'
+          : `not running (pid ${pid} is not its qemu any more): remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``);
+      }
+      const proven = pidfd;
+      qmp = connectQmp(paths.qmp);
+      const handle: ProcessHandle = {
+        pid: pid as number,
+        signal: (signal) => { proven.sendSignal(osConstants.signals[signal]); },
+        unref: () => proven.unref(),
+      };
+      const vm = new Qemu({ process: handle, qmp, paths, record, lock, exited, why, spawned: false });
+      vm.#wire({ set: (fn) => { onExit = fn; } });
+      await Promise.race([qmp.negotiate(timeoutMs), exited.then(() => { throw vmError(name, 'ERR_VM_GONE', 'exited while attaching'); })]);
+      return vm;
+    } catch (error) {
+      qmp?.close();
+      pidfd?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** Every VM of the run directory with its state (see {@link listVms}). */
+  static list(options: ListVmsOptions = {}): Promise<VmListEntry[]> {
+    return listVms(options);
+  }
+
+  /**
+   * Lets go of the VM without stopping it: closes QMP and releases the VM for another process
+   * to attach. The event loop is no longer kept alive for qemu, but `exited` still resolves if
+   * it ends while this process runs. Idempotent.
+   */
+  close(): void {
+    if (!this.#lock) return;
+    this.#lock.release();
+    this.#lock = undefined;
+    this.qmp.close();
+    this.#process.unref();
+  }
+
+  /** Whether this process manages the VM (until close() or its exit). */
+  get managed(): boolean {
+    return this.#lock !== undefined;
+  }
+
+  /** qemu's recent stdout and stderr (the last 64 KiB of its qemu.log). */
   get output(): string {
-    return this.#output.text;
+    return readTail(this.#paths.log);
   }
 
   /** How qemu ended, once it has. */
@@ -243,7 +399,7 @@ export class Qemu extends EventEmitter {
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.#exit) return;
     if (signal === 'SIGKILL') this.#why.killed = true;
-    this.#child.kill(signal);
+    this.#process.signal(signal);
   }
 
   /**
@@ -287,7 +443,7 @@ export class Qemu extends EventEmitter {
    * (its fds are closed here) once qemu holds it. On failure what was added is removed.
    */
   async addNic(nic: QemuNic, options: { timeoutMs?: number } = {}): Promise<QemuNicInfo> {
-    const index = this.#nextNic;
+    const index = this.#record.nextNic;
     const resolved = resolveNic('nic', checkObject('nic', nic), macForVm(`${this.name}/${index}`));
     if (this.#nics.some((n) => n.mac === resolved.mac)) throw invalidValue('nic.mac', 'a MAC not used by another NIC', resolved.mac);
     if (this.#exit) throw new Error(`qemu ${this.name} has exited`);
@@ -295,7 +451,7 @@ export class Qemu extends EventEmitter {
     const port = pcie ? this.#freePorts[0] : undefined;
     if (pcie && port === undefined) throw new Error(`qemu ${this.name}: no free hot-plug slot (raise spec.hotplugSlots)`);
     const timeoutMs = options.timeoutMs ?? 10_000;
-    this.#nextNic += 1;
+    this.#record.nextNic += 1;
     const id = `net${index}`;
     const tap: Tap = resolved.tap;
     const fdnames = tap.fds.map((_, q) => `${id}q${q}`);
@@ -324,6 +480,7 @@ export class Qemu extends EventEmitter {
     if (port) this.#freePorts.shift();
     const info: QemuNicInfo = { id, mac: resolved.mac, model: resolved.model, tapName: tap.name, queues: fdnames.length, hotplugged: true, ...(port ? { port } : {}) };
     this.#nics.push(info);
+    this.#persist();
     return info;
   }
 
@@ -361,15 +518,53 @@ export class Qemu extends EventEmitter {
     await this.qmp.execute('netdev_del', { id }, { timeoutMs });
     this.#nics = this.#nics.filter((n) => n !== nic);
     if (nic.port) this.#freePorts.push(nic.port);
+    this.#persist();
+  }
+
+  /** Keeps spec.json in step with hot-plug, for whoever attaches next. */
+  #persist(): void {
+    this.#record = { ...this.#record, nics: this.#nics.map((n) => ({ ...n })), freePorts: [...this.#freePorts] };
+    if (this.#lock) writeVmRecord(this.#paths, this.#record);
   }
 
   /** `await using vm = await Qemu.spawn(…)`: shutdown with a 10 s budget. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown({ timeoutMs: 10_000 });
   }
+}
 
-  /** The parent's end of the QMP socket pair (for diagnostics). */
-  get qmpFd(): number {
-    return this.#qmpFd;
+/** A QMP client on a fresh connection to a VM's listening monitor socket. */
+function connectQmp(path: string): QmpClient {
+  const fd = native.unixConnect(path);
+  const socket = new Socket({ fd, readable: true, writable: true });
+  return new QmpClient(socket, { sendWithFds: (data, fds) => native.sendWithFds(fd, data, fds) });
+}
+
+/** The tail of qemu.log, for error messages. */
+function readTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-OUTPUT_LIMIT);
+  } catch {
+    return '';
   }
+}
+
+function vmError(name: string, code: string, why: string): Error {
+  const error = new Error(`VM ${name}: ${why}`) as NodeJS.ErrnoException;
+  error.code = code;
+  return error;
+}
+
+/** Notes which process manages the VM, in its lock file (for the ERR_VM_BUSY message). */
+function writeOwner(paths: VmFolder): void {
+  try {
+    writeFileSync(paths.lock, `${process.pid}\n`);
+  } catch {
+    // only a diagnostic
+  }
+}
+
+function ownerText(paths: VmFolder): string {
+  const pid = readPidFile(paths.lock);
+  return pid === undefined ? '' : ` (pid ${pid})`;
 }

@@ -6,6 +6,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 import { macForVm } from '../mac.js';
+import { resolveRunDir } from '../state/run-dir.js';
 import { Tap } from '../tap.js';
 import { checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
 
@@ -65,6 +66,10 @@ export interface QemuSpec {
   extraArgs?: string[];
   /** How long qemu may take to greet on QMP; default 30000 ms. */
   startTimeoutMs?: number;
+  /** The run directory the VM's folder goes in; default $VMPLUMB_RUN_DIR or /run/vmplumb. */
+  runDir?: string;
+  /** JSON data kept in the VM's spec.json for whoever attaches later (e.g. the network it belongs to). */
+  metadata?: Record<string, unknown>;
 }
 
 /** A spec after validation and defaults (accel still unresolved when 'auto'). */
@@ -86,6 +91,8 @@ export interface ResolvedSpec {
   qemuBinary: string;
   extraArgs: string[];
   startTimeoutMs: number;
+  runDir: string;
+  metadata: Record<string, unknown> | undefined;
 }
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/u;
@@ -138,6 +145,8 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   if (typeof s.name !== 'string' || !NAME_RE.test(s.name)) {
     throw invalidValue('name', "a VM name of 1 to 64 letters, digits, '.', '_' or '-'", s.name);
   }
+  // The name is a folder of the run directory.
+  if (s.name === '.' || s.name === '..') throw invalidValue('name', "a VM name other than '.' and '..'", s.name);
   const name = s.name;
   if (s.uuid !== undefined && (typeof s.uuid !== 'string' || !UUID_RE.test(s.uuid))) throw invalidValue('uuid', 'a UUID like 6a1f…-…', s.uuid);
   const machine = s.machine === undefined ? 'pc' : checkString('machine', s.machine);
@@ -193,9 +202,20 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
     throw invalidType('extraArgs', 'an array of strings', s.extraArgs);
   }
   const startTimeoutMs = s.startTimeoutMs === undefined ? 30_000 : checkInteger('startTimeoutMs', s.startTimeoutMs, 1, 600_000);
+  const runDir = resolveRunDir(s.runDir);
+  let metadata: Record<string, unknown> | undefined;
+  if (s.metadata !== undefined) {
+    metadata = checkObject('metadata', s.metadata);
+    try {
+      JSON.stringify(metadata);
+    } catch {
+      throw invalidValue('metadata', 'JSON-serializable data', s.metadata);
+    }
+  }
   return {
     name, uuid: s.uuid as string | undefined, machine, accel, memoryMiB, cpus, cdrom, disks, kernel, initrd, append, nics,
     serialFile, hotplugSlots, qemuBinary, extraArgs: [...((s.extraArgs as string[] | undefined) ?? [])], startTimeoutMs,
+    runDir, metadata,
   };
 }
 

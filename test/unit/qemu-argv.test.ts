@@ -23,7 +23,7 @@ describe('buildQemuArgs', () => {
 
   it('puts QMP on the inherited socket fd', () => {
     const argv = buildQemuArgs({ ...base, qmpFd: 7 });
-    expect(values(argv, '-chardev')).toContain('socket,id=vmpqmp,fd=7');
+    expect(values(argv, '-chardev')).toContain('socket,id=vmpqmp,fd=7,server=on,wait=off');
     expect(values(argv, '-mon')).toEqual(['chardev=vmpqmp,mode=control']);
   });
 

@@ -1,0 +1,53 @@
+/**
+ * Where vmplumb keeps the host state any process can find again (DESIGN.md "Host state"):
+ *
+ *     <runDir>/vm/<name>/                 one folder per VM (see ./vm-files.ts)
+ *     <runDir>/net/<netns-key>/<id>.json  one record per network (see ./network-record.ts)
+ *
+ * The run directory is the `runDir` option, else $VMPLUMB_RUN_DIR, else /run/vmplumb (a
+ * tmpfs: the state goes with a reboot, as the VMs and links it describes do).
+ */
+import { isAbsolute, join, normalize } from 'node:path';
+
+import { invalidType, invalidValue } from '../validate.js';
+
+/** The run directory when neither the option nor $VMPLUMB_RUN_DIR says otherwise. */
+export const DEFAULT_RUN_DIR = '/run/vmplumb';
+
+/** Resolves the `runDir` option: an absolute path, else $VMPLUMB_RUN_DIR, else /run/vmplumb. */
+export function resolveRunDir(value: unknown, field = 'runDir'): string {
+  if (value === undefined || value === null) {
+    const env = process.env.VMPLUMB_RUN_DIR;
+    if (env === undefined || env === '') return DEFAULT_RUN_DIR;
+    if (!isAbsolute(env) || env.includes('\0')) throw invalidValue('VMPLUMB_RUN_DIR', 'an absolute path', env);
+    return normalize(env);
+  }
+  if (typeof value !== 'string') throw invalidType(field, 'an absolute path', value);
+  if (!isAbsolute(value) || value.includes('\0')) throw invalidValue(field, 'an absolute path', value);
+  return normalize(value);
+}
+
+/** The folder of all VMs. */
+export function vmRoot(runDir: string): string {
+  return join(runDir, 'vm');
+}
+
+/** The folder of all network records. */
+export function netRoot(runDir: string): string {
+  return join(runDir, 'net');
+}
+
+/**
+ * A namespace key as a single path component: 'host' for the current namespace, else the
+ * namespace path with '/' escaped as '%2F' ('%' itself as '%25'), reversible and unique.
+ */
+export function netnsDirName(netnsKey: string): string {
+  if (netnsKey === 'current') return 'host';
+  return netnsKey.replaceAll('%', '%25').replaceAll('/', '%2F');
+}
+
+/** The inverse of {@link netnsDirName}. */
+export function netnsKeyFromDirName(dir: string): string {
+  if (dir === 'host') return 'current';
+  return dir.replaceAll('%2F', '/').replaceAll('%25', '%');
+}

@@ -1,0 +1,107 @@
+// The two descriptors the run directory (lib/state/) needs that Node cannot make itself.
+//
+// - lockFile(path): open(2) + flock(2) LOCK_EX|LOCK_NB. The kernel drops the lock when the
+//   last fd goes, including when the holder is SIGKILLed, so a lock never outlives its owner
+//   and needs no stale-lock guessing. Returns the fd, or -1 when another holder has it.
+// - unixListen(path, backlog): a bound, listening AF_UNIX SOCK_STREAM socket for qemu to
+//   inherit (`-chardev socket,fd=N,server=on`): the socket exists before qemu starts, so a
+//   client's connect(2) never races qemu's start-up, and the path stays for later attach.
+// - unixConnect(path): the client end, as a raw fd so that QMP can pass fds (SCM_RIGHTS) on it.
+//
+// Both are O_CLOEXEC/SOCK_CLOEXEC: only child_process's stdio array hands them to qemu.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "addon.h"
+#include "errors.h"
+
+namespace vmplumb {
+
+namespace {
+
+Napi::Value LockFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "lockFile(path)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw SystemError(env, errno, "open", path);
+  int rc;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    throw SystemError(env, err, "flock", path);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value UnixListen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "unixListen(path, backlog)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int backlog = info[1].As<Napi::Number>().Int32Value();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw SystemError(env, ENAMETOOLONG, "bind", path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SystemError(env, errno, "socket", "AF_UNIX SOCK_STREAM");
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    int err = errno;
+    ::close(fd);
+    throw SystemError(env, err, "bind", path);
+  }
+  if (listen(fd, backlog) < 0) {
+    int err = errno;
+    ::close(fd);
+    unlink(path.c_str());
+    throw SystemError(env, err, "listen", path);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+// unixConnect(path) -> fd: a connected AF_UNIX SOCK_STREAM socket, non-blocking (node's
+// net.Socket takes it over) and close-on-exec. A unix connect(2) completes at once when the
+// listener's backlog has room, even before the listener calls accept(2), which is what
+// makes the inherited listening QMP socket race-free; EAGAIN means the backlog is full.
+Napi::Value UnixConnect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "unixConnect(path)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw SystemError(env, ENAMETOOLONG, "connect", path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) throw SystemError(env, errno, "socket", "AF_UNIX SOCK_STREAM");
+  int rc;
+  do {
+    rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    int err = errno;
+    ::close(fd);
+    throw SystemError(env, err, "connect", path);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+}  // namespace
+
+void InitRunFiles(Napi::Env env, Napi::Object exports, Addon&) {
+  exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
+  exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
+  exports.Set("unixConnect", Napi::Function::New(env, UnixConnect, "unixConnect"));
+}
+
+}  // namespace vmplumb
