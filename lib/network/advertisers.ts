@@ -62,20 +62,21 @@ export class AdvertiserRegistry {
 
   /**
    * Removes an interface (the advertiser sends its final RAs, router lifetime 0, RFC 4861
-   * §6.2.5); stops the advertiser when it was the last one.
+   * §6.2.5, unless `final` is false: a handover); stops the advertiser when it was the last one.
    */
-  remove(key: string, name: string): Promise<void> {
+  remove(key: string, name: string, options: { final?: boolean } = {}): Promise<void> {
+    const how = options.final === false ? { final: false } : {};
     return this.serialize(key, async () => {
       const entry = this.entries.get(key);
       if (!entry || !entry.interfaces.has(name)) return;
       entry.interfaces.delete(name);
       entry.listeners.delete(name);
       if (entry.interfaces.size > 0) {
-        await entry.advertiser.removeInterface(name);
+        await entry.advertiser.removeInterface(name, how);
         return;
       }
       this.entries.delete(key);
-      await entry.advertiser.stop();
+      await entry.advertiser.stop(how);
     });
   }
 

@@ -5,6 +5,8 @@
  */
 import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
 import type { NetnsOption } from '../netns.js';
+import type { FileLock } from '../state/lock.js';
+import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { AdvertisedInterface, VmExit } from './types.js';
 
 /** The rtnetlink calls a network makes. */
@@ -34,14 +36,43 @@ export interface QemuPort {
   readonly exited: Promise<VmExit>;
   shutdown(options?: { timeoutMs?: number }): Promise<unknown>;
   kill(): void;
+  /** Lets go of the VM without stopping it (another process may attach). */
+  close?(): void;
+}
+
+/** What a network keeps in a VM's spec.json, to find its VMs again. */
+export interface NetworkVmMetadata {
+  network: { id: number; netnsKey: string };
+  vm: { id: number; mac: string; address: string; tap: string };
+}
+
+/** A VM of the network found in the run directory. */
+export interface AdoptedVm {
+  qemu: QemuPort;
+  metadata: NetworkVmMetadata;
+}
+
+/** The run directory (lib/state): the network's record, its locks and its VMs' folders. */
+export interface NetworkStatePort {
+  resolveRunDir(value: unknown): string;
+  files(runDir: string, netnsKey: string, id: number): NetworkFiles;
+  /** The management lock, or undefined when another process manages the network. */
+  lock(files: NetworkFiles): FileLock | undefined;
+  /** The router-advertisement lock, or undefined when another process sends the RAs. */
+  lockRa(files: NetworkFiles): FileLock | undefined;
+  read(files: NetworkFiles): Promise<NetworkRecord>;
+  write(files: NetworkFiles, record: NetworkRecord): void;
+  remove(files: NetworkFiles): void;
+  /** Attaches the live VMs of network `id`; the others are reported in `skipped`. */
+  adoptVms(runDir: string, netnsKey: string, id: number): Promise<{ vms: AdoptedVm[]; skipped: Array<{ name: string; reason: string }> }>;
 }
 
 /** A router advertiser serving one namespace. */
 export interface AdvertiserPort {
   start(): Promise<void>;
   addInterface(config: AdvertisedInterface): void | Promise<void>;
-  removeInterface(name: string): void | Promise<void>;
-  stop(): Promise<void>;
+  removeInterface(name: string, options?: { final?: boolean }): void | Promise<void>;
+  stop(options?: { final?: boolean }): Promise<void>;
   /** Send and monitor failures ('error' events carry the interface name when there is one). */
   on?(event: 'error', listener: (error: Error & { interface?: string }) => void): unknown;
 }
@@ -62,6 +93,8 @@ export interface QemuSpawnOptions {
   serial?: { file: string };
   qemuBinary?: string;
   extraArgs?: string[];
+  runDir?: string;
+  metadata?: NetworkVmMetadata;
 }
 
 /** Everything a network needs from the rest of vmplumb. */
@@ -73,4 +106,6 @@ export interface NetworkDeps {
   macForVm(id: number): string;
   eui64Address(prefix: string, mac: string): string;
   vxlanGroupForId(id: number): string;
+  /** Host state; without it (test fakes) a network keeps no records and cannot be opened. */
+  state?: NetworkStatePort;
 }

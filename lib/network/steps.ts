@@ -3,6 +3,7 @@
  * steps made is undone in reverse order and the error says which step failed, keeping the
  * original error as `cause`.
  */
+import { crashPoint } from '../state/crash-point.js';
 
 /** A set-up step failed; what was made before it has been removed. */
 export class NetworkSetupError extends Error {
@@ -41,6 +42,7 @@ export class Steps {
       throw new NetworkSetupError(this.subject, step, error, rollbackErrors);
     }
     if (undo) this.undos.push({ step, undo: () => undo(result) });
+    crashPoint(`${this.subject}: ${step}`);
     return result;
   }
 

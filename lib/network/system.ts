@@ -8,6 +8,7 @@ import { Qemu } from '../qemu/index.js';
 import { RouterAdvertiser } from '../ra/index.js';
 import { openTap, type Tap } from '../tap.js';
 import type { NetworkDeps } from './deps.js';
+import { systemState } from './state.js';
 
 /** The production bindings of {@link NetworkDeps}. */
 export const systemDeps: NetworkDeps = {
@@ -18,4 +19,5 @@ export const systemDeps: NetworkDeps = {
   macForVm,
   eui64Address,
   vxlanGroupForId,
+  state: systemState,
 };

@@ -87,6 +87,18 @@ export interface VxlanNetworkOptions {
   ra?: NetworkRaOptions | false;
   /** Link names, vxlan<id> and br<id> by default. */
   names?: { vxlan?: string; bridge?: string };
+  /** The run directory the network and its VMs are recorded in; default $VMPLUMB_RUN_DIR or /run/vmplumb. */
+  runDir?: string;
+}
+
+/** Options of {@link VxlanNetwork.open}: take over a recorded network. */
+export interface OpenNetworkOptions {
+  /** Network id. */
+  id: number;
+  /** The namespace it was created in (name or path). */
+  netns?: string;
+  /** The run directory; default $VMPLUMB_RUN_DIR or /run/vmplumb. */
+  runDir?: string;
 }
 
 /** Options of {@link VxlanNetwork.join}: attach to a network another process made. */

@@ -103,6 +103,14 @@ export class NetworkVm {
     return this.stopping;
   }
 
+  /**
+   * Lets go of the VM without stopping it (the network is being handed over): another
+   * process can then attach it. `exited` still resolves if it ends while this process runs.
+   */
+  release(): void {
+    this.qemu.close?.();
+  }
+
   /** `await using vm = await net.startVm(…)`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();

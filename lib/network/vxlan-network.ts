@@ -11,14 +11,18 @@
  */
 import { EventEmitter } from 'node:events';
 import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
-import type { NetlinkPort, NetworkDeps } from './deps.js';
+import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, QemuPort } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { NetworkSetupError, Steps } from './steps.js';
-import type { JoinNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
+import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { resolveNetns } from '../netns.js';
+import { crashPoint } from '../state/crash-point.js';
+import type { FileLock } from '../state/lock.js';
+import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
+import { claimNetwork, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
 
 /** Options of {@link VxlanNetwork.destroy}. */
@@ -42,6 +46,24 @@ interface Owned {
   raKey: string | undefined;
   advertiser: AdvertisedInterface['name'] | undefined;
   ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
+  persisted: Persisted | undefined;
+}
+
+/** The network's record in the run directory and the locks this process holds on it. */
+interface Persisted {
+  state: NetworkStatePort;
+  runDir: string;
+  files: NetworkFiles;
+  lock: FileLock;
+  /** Held while this process sends the network's RAs (else `vmplumb serve` may). */
+  raLock: FileLock | undefined;
+  record: NetworkRecord;
+}
+
+/** A VM of the network that open() found but could not take over. */
+export interface SkippedVm {
+  name: string;
+  reason: string;
 }
 
 /** @internal What tests replace: the other modules, and the shared advertiser registry. */
@@ -86,6 +108,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly registry: AdvertiserRegistry;
   private destroying: Promise<void> | undefined;
+  /** VMs of the network that open() found but could not take over (with why). */
+  skippedVms: SkippedVm[] = [];
 
   private constructor(init: {
     id: number; prefix: string; routerAddress: string; vxlan: string | undefined; bridge: string;
@@ -117,13 +141,43 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   static async create(options: VxlanNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
     // Validation first: a bad option is reported before anything (even the addon) is loaded.
     const o = resolveNetworkOptions(options, internals.deps?.vxlanGroupForId ?? vxlanGroupForId);
+    const resolvedNetns = resolveNetns('netns', o.netns);
     const d = internals.deps ?? (await loadDeps());
     const registry = internals.registry ?? sharedAdvertisers;
     const steps = new Steps(`VxlanNetwork ${o.id}`);
     const { vxlan, bridge } = o.names;
+    // A namespace given as an fd means nothing to another process: such a network is not recorded.
+    const claim = d.state && typeof resolvedNetns !== 'number'
+      ? await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id)
+      : undefined;
+    try {
+      return await VxlanNetwork.build(o, d, registry, steps, claim, resolvedNetns);
+    } catch (error) {
+      claim?.lock.release();
+      throw error;
+    }
+  }
 
+  private static async build(
+    o: ResolvedNetworkOptions, d: NetworkDeps, registry: AdvertiserRegistry, steps: Steps,
+    claim: Omit<Persisted, 'raLock' | 'record'> & { previous: NetworkRecord | undefined } | undefined, resolvedNetns: string | number | undefined,
+  ): Promise<VxlanNetwork> {
+    const { vxlan, bridge } = o.names;
     const nl = await steps.run(`open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
       () => d.openNetlink(o.netns), (n) => n.close());
+    let persisted: Persisted | undefined;
+    if (claim) {
+      const { previous } = claim;
+      if (previous) {
+        // A create or destroy that died half-way left this: finish removing it first, so a
+        // repeated create is idempotent and leaks nothing.
+        await steps.run(`remove what a crashed ${previous.state === 'creating' ? 'create' : 'destroy'} left of network ${o.id}`,
+          () => removeRemnants(nl, previous, claim.state, claim.runDir));
+      }
+      const record = networkRecord(o, resolvedNetns, 'creating', o.ra === false ? false : raInterface(o));
+      persisted = { state: claim.state, runDir: claim.runDir, files: claim.files, lock: claim.lock, raLock: undefined, record };
+      await steps.run(`record network ${o.id} in ${claim.runDir}`, () => claim.state.write(claim.files, record), () => claim.state.remove(claim.files));
+    }
     await steps.run(`create bridge ${bridge}`,
       () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
       () => nl.deleteLink(bridge));
@@ -141,13 +195,18 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
     // The network is made after the steps; RA failures before that have nobody to tell.
     const relay = new EventEmitter<{ 'ra-error': [Error] }>();
-    let owned: Owned = { vxlan, bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined };
+    let owned: Owned = { vxlan, bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined, persisted: undefined };
     if (o.ra !== false) {
       const config = raInterface(o);
       const own = o.ra.advertiser;
+      const p = persisted;
+      const raLock = p ? await steps.run(`take the RA lock of network ${o.id}`, () => p.state.lockRa(p.files), (l) => l?.release()) : undefined;
+      if (p) p.raLock = raLock;
       if (own) {
         await steps.run(`add ${bridge} to the router advertiser`, () => own.addInterface(config), () => own.removeInterface(bridge));
         owned = { ...owned, advertiser: bridge, ownAdvertiser: own };
+      } else if (persisted && !raLock) {
+        // Another process (vmplumb serve) holds the network's RA lock: it advertises.
       } else {
         await steps.run(`start router advertisements on ${bridge}`,
           () => registry.add(o.netnsKey, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
@@ -155,12 +214,97 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         owned = { ...owned, advertiser: bridge, raKey: o.netnsKey };
       }
     }
+    if (persisted) {
+      const p = persisted;
+      p.record = { ...p.record, state: 'ready' };
+      await steps.run(`record network ${o.id} as ready`, () => p.state.write(p.files, p.record));
+    }
     steps.commit();
+    owned = { ...owned, persisted };
     const network = new VxlanNetwork({
       id: o.id, prefix: o.prefix, routerAddress: o.routerAddress, vxlan, bridge, group: o.group, nl, deps: d, netns: o.netns, owned, registry,
     });
     relay.on('ra-error', (error) => network.emit('ra-error', error));
     return network;
+  }
+
+  /**
+   * Takes over network `id` as recorded in the run directory, as if this process had made it:
+   * checks its links against the kernel, attaches its running VMs (Qemu.attach; those it
+   * cannot take over are listed in `skippedVms`), and resumes its router advertisements with
+   * the recorded config (unless another process, e.g. `vmplumb serve`, sends them). Then
+   * `destroy()` removes everything, VMs included, and `close()` hands over again.
+   *
+   * @throws ENOENT when the network is not recorded, ERR_NETWORK_INCOMPLETE when a process
+   *   died creating or destroying it (VxlanNetwork.cleanup() removes it), EBUSY when another
+   *   process manages it, ERR_NETWORK_STATE when the kernel disagrees with the record (a
+   *   link missing or changed: reported, nothing is touched).
+   */
+  static async open(options: OpenNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+    const o = checkObject('options', options);
+    const id = checkInteger('id', o.id, 0, 16777215);
+    const resolved = resolveNetns('netns', o.netns);
+    if (typeof resolved === 'number') throw invalidValue('netns', 'a namespace name or path', o.netns);
+    const netnsKey = resolved ?? 'current';
+    const d = internals.deps ?? (await loadDeps());
+    const registry = internals.registry ?? sharedAdvertisers;
+    const st = d.state;
+    if (!st) throw new Error(`VxlanNetwork ${id}: these dependencies keep no host state`);
+    const runDir = st.resolveRunDir(o.runDir);
+    const files = st.files(runDir, netnsKey, id);
+    const record = await st.read(files).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'ENOENT') throw networkError(id, 'ENOENT', `not recorded in ${runDir}${resolved === undefined ? '' : ` for namespace ${resolved}`}`);
+      throw error;
+    });
+    const lock = st.lock(files);
+    if (!lock) throw networkError(id, 'EBUSY', 'another process is managing this network');
+    if (record.state !== 'ready') {
+      lock.release();
+      throw networkError(id, 'ERR_NETWORK_INCOMPLETE', `a process died while ${record.state === 'creating' ? 'creating' : 'destroying'} it; VxlanNetwork.cleanup() (vmplumb gc) removes what is left`);
+    }
+    let nl: NetlinkPort | undefined;
+    let adopted: Awaited<ReturnType<NetworkStatePort['adoptVms']>> | undefined;
+    let raLock: FileLock | undefined;
+    try {
+      nl = await d.openNetlink(record.netns);
+      const problems = await checkLinks(nl, record);
+      if (problems.length > 0) throw networkError(id, 'ERR_NETWORK_STATE', `the kernel disagrees with ${files.record}: ${problems.join('; ')}`);
+      adopted = await st.adoptVms(runDir, netnsKey, id);
+      const relay = new EventEmitter<{ 'ra-error': [Error] }>();
+      let owned: Owned = { vxlan: record.vxlan, bridge: record.bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined, persisted: undefined };
+      if (record.ra !== false) {
+        raLock = st.lockRa(files);
+        if (raLock) {
+          await registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
+          owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
+        }
+      }
+      owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record } };
+      const network = new VxlanNetwork({
+        id, prefix: record.prefix, routerAddress: record.routerAddress, vxlan: record.vxlan, bridge: record.bridge, group: record.group,
+        nl, deps: d, netns: record.netns, owned, registry,
+      });
+      relay.on('ra-error', (error) => network.emit('ra-error', error));
+      for (const vm of adopted.vms) network.adopt(vm.qemu, vm.metadata);
+      network.skippedVms = adopted.skipped;
+      return network;
+    } catch (error) {
+      for (const vm of adopted?.vms ?? []) vm.qemu.close?.();
+      raLock?.release();
+      await Promise.resolve(nl?.close()).catch(() => undefined);
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** Makes the handle of a VM found in the run directory. */
+  private adopt(qemu: QemuPort, metadata: NetworkVmMetadata): void {
+    const { id, mac, address, tap } = metadata.vm;
+    const name = `vm${id}n${this.id}`;
+    const tapPort = { name: tap, close: (): void => undefined };
+    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap) }, (v, exit, expected) => this.onVmExit(v, exit, expected));
+    this.vms.set(id, vm);
+    this.usedTaps.add(tap);
   }
 
   /**
@@ -233,7 +377,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (this.usedTaps.has(o.tap)) throw invalidValue('tap', 'a tap name no other VM of this network uses', o.tap);
     const mac = o.mac ?? this.deps.macForVm(o.id);
     const address = this.deps.eui64Address(this.prefix, mac);
-    const name = `vm${o.id}`;
+    const name = `vm${o.id}n${this.id}`;
+    const persisted = this.owned?.persisted;
     this.starting.add(o.id);
     this.usedTaps.add(o.tap);
     const steps = new Steps(`VM ${o.id} in network ${this.id}`);
@@ -245,6 +390,10 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       const qemu = await steps.run(`spawn qemu for ${name}`, () => this.deps.spawnQemu({
         name, memoryMiB: o.memoryMiB, cpus: o.cpus, nics: [{ tap, mac }],
         ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
+        ...(persisted ? {
+          runDir: persisted.runDir,
+          metadata: { network: { id: this.id, netnsKey: persisted.record.netnsKey }, vm: { id: o.id, mac, address, tap: tap.name } },
+        } : {}),
       }));
       steps.commit();
       const tapGone = (): Promise<void> => this.waitLinkGone(tap.name);
@@ -304,13 +453,45 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     return this.destroying;
   }
 
+  /**
+   * Hands the network over without changing it: its VMs keep running (released for another
+   * process to attach), its links stay, and its router advertisements stop with no final RA
+   * (router lifetime 0 is for a router that goes away, not for an agent restart), so clients
+   * keep their default route until the next process resumes them with open(). Idempotent;
+   * destroy() after close() does nothing.
+   */
+  close(): Promise<void> {
+    this.destroying ??= this.handover();
+    return this.destroying;
+  }
+
+  private async handover(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+    for (const vm of this.vms.values()) vm.release();
+    const owned = this.owned;
+    if (owned?.advertiser !== undefined && !owned.ownAdvertiser) {
+      await this.registry.remove(owned.raKey ?? 'current', owned.advertiser, { final: false }).catch(() => undefined);
+    }
+    owned?.persisted?.raLock?.release();
+    owned?.persisted?.lock.release();
+    await Promise.resolve(this.nl.close()).catch(() => undefined);
+  }
+
   private async teardown(timeoutMs: number): Promise<void> {
     const errors: Error[] = [];
     const note = (what: string) => (error: unknown): void => {
       errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
     };
     await Promise.all([...this.inFlight]);
+    const p = this.owned?.persisted;
+    if (p) {
+      // From here a crash leaves a record that says so: cleanup finishes the removal.
+      p.record = { ...p.record, state: 'destroying' };
+      p.state.write(p.files, p.record);
+      crashPoint(`VxlanNetwork ${this.id} destroy: record says destroying`);
+    }
     await Promise.all([...this.vms.values()].map((vm) => vm.stop({ timeoutMs }).then(() => undefined, note(`stop ${vm.name}`))));
+    crashPoint(`VxlanNetwork ${this.id} destroy: VMs stopped`);
     const owned = this.owned;
     if (owned) {
       if (owned.advertiser !== undefined) {
@@ -319,13 +500,20 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
           : this.registry.remove(owned.raKey ?? 'current', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
+        crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
       }
       // The vxlan first, as `ip link del` in reverse order of the reference set-up.
       for (const link of [owned.vxlan, owned.bridge]) {
         await this.nl.deleteLink(link).catch((error: unknown) => {
           if ((error as { code?: string }).code !== 'ENODEV') note(`delete ${link}`)(error);
         });
+        crashPoint(`VxlanNetwork ${this.id} destroy: ${link} deleted`);
       }
+    }
+    if (p) {
+      if (errors.length === 0) p.state.remove(p.files);
+      p.raLock?.release();
+      p.lock.release();
     }
     await Promise.resolve(this.nl.close()).catch(note('close rtnetlink'));
     if (errors.length > 0) {
@@ -337,6 +525,19 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
   }
+}
+
+/** What the kernel says against the record: missing or changed links, in words. */
+async function checkLinks(nl: NetlinkPort, record: NetworkRecord): Promise<string[]> {
+  const problems: string[] = [];
+  const bridge = await nl.getLink(record.bridge);
+  const vxlan = await nl.getLink(record.vxlan);
+  if (!bridge) problems.push(`bridge ${record.bridge} is missing`);
+  else if (bridge.kind !== 'bridge') problems.push(`${record.bridge} is a ${bridge.kind ?? 'device'}, not a bridge`);
+  if (!vxlan) problems.push(`vxlan ${record.vxlan} is missing`);
+  else if (vxlan.kind !== 'vxlan') problems.push(`${record.vxlan} is a ${vxlan.kind ?? 'device'}, not a vxlan`);
+  else if (bridge && vxlan.master !== bridge.index) problems.push(`${record.vxlan} is not in ${record.bridge}`);
+  return problems;
 }
 
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {

@@ -122,6 +122,7 @@ export class Qemu extends EventEmitter {
   #nics: QemuNicInfo[];
   #freePorts: string[];
   #shutdownPromise: Promise<QemuExit> | undefined;
+  #lastOutput: string | undefined;
 
   private constructor(init: {
     process: ProcessHandle; qmp: QmpClient; paths: VmFolder; record: VmRecord; lock: FileLock; exited: Promise<QemuExit>;
@@ -153,6 +154,8 @@ export class Qemu extends EventEmitter {
       this.#exit = exit;
       this.qmp.close();
       if (this.#lock) {
+        // The log goes with the folder: keep its tail for `output` and start-up errors.
+        this.#lastOutput = readTail(this.#paths.log);
         removeVmFolder(this.#paths);
         this.#lock.release();
         this.#lock = undefined;
@@ -255,7 +258,7 @@ export class Qemu extends EventEmitter {
       vm.#wire({ set: (fn) => { onExit = fn; } });
 
       const early = exited.then(async (exit) => {
-        const text = readTail(paths.log).trim();
+        const text = vm.output.trim();
         const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
         const error = new Error(`qemu exited with ${how} before QMP was ready${text ? `: ${text}` : ''}`) as NodeJS.ErrnoException & { stderr?: string };
         error.code = 'ERR_QEMU_EXITED';
@@ -377,7 +380,7 @@ export class Qemu extends EventEmitter {
 
   /** qemu's recent stdout and stderr (the last 64 KiB of its qemu.log). */
   get output(): string {
-    return readTail(this.#paths.log);
+    return this.#lastOutput ?? readTail(this.#paths.log);
   }
 
   /** How qemu ended, once it has. */

@@ -157,10 +157,10 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
     this.namespace!.attach(iface, (errno, index) => this.report(systemError(errno, 'setsockopt', config.name, `IPV6_ADD_MEMBERSHIP ff02::2 ifindex ${index}`)));
   }
 
-  /** Final RAs, then detach; `forget` drops its counters too (removal, not stop). */
-  private async retire(iface: InterfaceAdvertiser, forget = true): Promise<void> {
+  /** Final RAs (`finals` of them), then detach; `forget` drops its counters too (removal, not stop). */
+  private async retire(iface: InterfaceAdvertiser, forget = true, finals = this.finalAdvertisements): Promise<void> {
     try {
-      await iface.stop(this.finalAdvertisements);
+      await iface.stop(finals);
     } finally {
       this.namespace?.detach(iface);
       if (forget && this.interfaces.get(iface.name) === iface) this.interfaces.delete(iface.name);
@@ -189,13 +189,15 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
 
   /**
    * Removes an interface: its final RAs (router lifetime 0, RFC 4861 §6.2.5) go out, then it
-   * is forgotten. Resolves when they are sent. An unknown name is a no-op.
+   * is forgotten. Resolves when they are sent. An unknown name is a no-op. With
+   * `{ final: false }` no final RA goes out: a handover to another sender (an agent restart),
+   * where clients must keep their default route (lifetime 0 is for a router that goes away).
    */
-  async removeInterface(name: string): Promise<void> {
+  async removeInterface(name: string, options: { final?: boolean } = {}): Promise<void> {
     checkIfname('name', name);
     this.configs = this.configs.filter((c) => c.name !== name);
     const iface = this.interfaces.get(name);
-    if (iface) await this.retire(iface);
+    if (iface) await this.retire(iface, true, options.final === false ? 0 : this.finalAdvertisements);
   }
 
   /**
@@ -237,18 +239,18 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   /**
    * Stops: final RAs with router lifetime 0 and RDNSS/DNSSL lifetime 0 on every served
    * interface (`finalAdvertisements` of them, 3 s apart), then releases the socket.
-   * Idempotent; resolves when done.
+   * Idempotent; resolves when done. `{ final: false }`: no final RA (a handover, see removeInterface).
    */
-  stop(): Promise<void> {
-    this.stopping ??= this.close();
+  stop(options: { final?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.close(options.final === false ? 0 : this.finalAdvertisements);
     return this.stopping;
   }
 
-  private async close(): Promise<void> {
+  private async close(finals: number): Promise<void> {
     if (this.starting) await this.starting.catch(() => undefined);
     this.state = 'stopping';
     try {
-      await Promise.all([...this.interfaces.values()].map((i) => this.retire(i, false)));
+      await Promise.all([...this.interfaces.values()].map((i) => this.retire(i, false, finals)));
     } finally {
       this.unsubscribe?.();
       const ns = this.namespace;

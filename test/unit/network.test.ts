@@ -301,14 +301,14 @@ describe('VxlanNetwork.startVm', () => {
     net.on('vm-exit', (e) => exits.push(e));
     w.log = [];
     const vm = await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k', initrd: '/i', accel: 'tcg' });
-    expect(w.log).toEqual(['openTap vm1n100', 'setLink vm1n100', 'spawnQemu vm1']);
+    expect(w.log).toEqual(['openTap vm1n100', 'setLink vm1n100', 'spawnQemu vm1n100']);
     expect(w.links.get('vm1n100')).toMatchObject({ master: 'br100', up: true });
     expect(vm).toMatchObject({ mac: '02:00:00:00:00:01', address: '2a0a:e5c1:111:888:0:ff:fe00:1', tap: 'vm1n100', pid: 4242 });
-    expect(w.qemus[0]?.options).toMatchObject({ name: 'vm1', accel: 'tcg', kernel: '/k', initrd: '/i', nics: [{ mac: '02:00:00:00:00:01' }] });
+    expect(w.qemus[0]?.options).toMatchObject({ name: 'vm1n100', accel: 'tcg', kernel: '/k', initrd: '/i', nics: [{ mac: '02:00:00:00:00:01' }] });
     await expect(net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow('Expected "id" to be the id of no other VM');
     await vm.stop({ timeoutMs: 10 });
     expect(w.links.has('vm1n100')).toBe(false);
-    expect(exits).toEqual([{ id: 1, name: 'vm1', tap: 'vm1n100', exit: { code: 0, signal: null, reason: 'shutdown' }, expected: true }]);
+    expect(exits).toEqual([{ id: 1, name: 'vm1n100', tap: 'vm1n100', exit: { code: 0, signal: null, reason: 'shutdown' }, expected: true }]);
     expect(net.vmList).toEqual([]);
     await net.destroy();
   });
@@ -331,7 +331,7 @@ describe('VxlanNetwork.startVm', () => {
     const net = await VxlanNetwork.create(base, internals);
     w.fail.set('spawnQemu', new Error('spawn qemu-system-x86_64 ENOENT'));
     await expect(net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow(
-      'VM 2 in network 100: spawn qemu for vm2 failed: spawn qemu-system-x86_64 ENOENT');
+      'VM 2 in network 100: spawn qemu for vm2n100 failed: spawn qemu-system-x86_64 ENOENT');
     expect(w.links.has('vm2n100')).toBe(false);
     w.fail.clear();
     const vm = await net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' });
@@ -364,7 +364,7 @@ describe('VxlanNetwork.startVm', () => {
     await net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' });
     w.log = [];
     await net.destroy({ timeoutMs: 10 });
-    expect(w.log.slice(0, 2).sort()).toEqual(['qemu.shutdown vm1', 'qemu.shutdown vm2']);
+    expect(w.log.slice(0, 2).sort()).toEqual(['qemu.shutdown vm1n100', 'qemu.shutdown vm2n100']);
     expect(w.log.slice(2)).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
     await expect(net.startVm({ id: 3, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow('destroyed');
   });
@@ -400,7 +400,7 @@ describe('VxlanNetwork.destroy during startVm', () => {
     const vm = await starting;
     await destroyed;
     expect(vm.running).toBe(false);
-    expect(w.log).toContain('qemu.shutdown vm1');
+    expect(w.log).toContain('qemu.shutdown vm1n100');
     expect([...w.links.keys()]).toEqual(['eth0']);
   });
 });
@@ -413,7 +413,7 @@ describe('await using', () => {
       await using vm = await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
       expect(vm.running).toBe(true);
     }
-    expect(w.log).toContain('qemu.shutdown vm1');
+    expect(w.log).toContain('qemu.shutdown vm1n100');
     expect([...w.links.keys()]).toEqual(['eth0']);
     expect(w.netlinksOpen).toBe(0);
   });

@@ -1,0 +1,80 @@
+/**
+ * A network's side of the run directory: claiming its record for create, the record's
+ * content, and finishing the removal of what a create or destroy killed half-way left.
+ */
+import type { FileLock } from '../state/lock.js';
+import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
+import type { NetlinkPort, NetworkStatePort } from './deps.js';
+import type { ResolvedNetworkOptions } from './options.js';
+import type { AdvertisedInterface } from './types.js';
+
+/** An error with a Node-style code. */
+export function networkError(id: number, code: string, message: string): Error {
+  const error = new Error(`VxlanNetwork ${id}: ${message}`) as NodeJS.ErrnoException;
+  error.code = code;
+  return error;
+}
+
+/**
+ * Takes network `id`'s management lock for create and reads what is recorded: a network that
+ * exists is refused (EEXIST: open it), one another process manages too (EBUSY); a record a
+ * crashed process left ('creating'/'destroying') is returned as `previous` to be finished.
+ */
+export async function claimNetwork(state: NetworkStatePort, runDirOption: unknown, netnsKey: string, id: number): Promise<{
+  state: NetworkStatePort; runDir: string; files: NetworkFiles; lock: FileLock; previous: NetworkRecord | undefined;
+}> {
+  const runDir = state.resolveRunDir(runDirOption);
+  const files = state.files(runDir, netnsKey, id);
+  const lock = state.lock(files);
+  if (!lock) throw networkError(id, 'EBUSY', `another process is managing this network (${files.record})`);
+  try {
+    const previous = await state.read(files).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (previous?.state === 'ready') {
+      throw networkError(id, 'EEXIST', `the network exists already (${files.record}); take it over with VxlanNetwork.open({ id: ${id} })`);
+    }
+    return { state, runDir, files, lock, previous };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** The record of a network made from `o`. */
+export function networkRecord(o: ResolvedNetworkOptions, resolvedNetns: string | number | undefined, state: NetworkRecord['state'], ra: AdvertisedInterface | false): NetworkRecord {
+  return {
+    id: o.id, state, netns: typeof resolvedNetns === 'string' ? resolvedNetns : undefined, netnsKey: o.netnsKey,
+    vxlan: o.names.vxlan, bridge: o.names.bridge, mode: o.group === undefined ? 'peers' : 'group', group: o.group, peers: o.peers,
+    underlay: o.underlay, port: o.port, ttl: o.ttl, local: o.local, mtu: o.mtu, prefix: o.prefix, routerAddress: o.routerAddress,
+    ra: ra === false ? false : { ...ra }, createdAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * Finishes removing a network whose create or destroy died half-way: its VMs (proven by
+ * pidfd, killed), its vxlan and bridge. Links that are gone already are fine. Returns what
+ * was removed, in words.
+ */
+export async function removeRemnants(nl: NetlinkPort, record: NetworkRecord, state: NetworkStatePort, runDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const { vms, skipped } = await state.adoptVms(runDir, record.netnsKey, record.id);
+  await Promise.all(vms.map(async ({ qemu }) => {
+    qemu.kill();
+    await qemu.exited;
+    removed.push(`VM pid ${qemu.pid}`);
+  }));
+  if (skipped.some((s) => !/no qemu runs/u.test(s.reason))) {
+    throw networkError(record.id, 'EBUSY', `a VM of the network is busy: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  }
+  for (const link of [record.vxlan, record.bridge]) {
+    try {
+      await nl.deleteLink(link);
+      removed.push(link);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENODEV') throw error;
+    }
+  }
+  return removed;
+}
