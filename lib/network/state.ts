@@ -21,7 +21,7 @@ export function networkVmMetadata(metadata: unknown, netnsKey: string, id: numbe
 async function adoptVms(runDir: string, netnsKey: string, id: number): Promise<{ vms: AdoptedVm[]; skipped: Array<{ name: string; reason: string }> }> {
   const vms: AdoptedVm[] = [];
   const skipped: Array<{ name: string; reason: string }> = [];
-  const entries = (await listVms({ runDir, timeoutMs: 1 })).filter((e) => networkVmMetadata(e.record?.metadata, netnsKey, id));
+  const entries = (await listVms({ runDir, status: false })).filter((e) => networkVmMetadata(e.record?.metadata, netnsKey, id));
   await Promise.all(entries.map(async (entry) => {
     const metadata = networkVmMetadata(entry.record?.metadata, netnsKey, id) as NetworkVmMetadata;
     if (entry.pid === undefined) {

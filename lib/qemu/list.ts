@@ -10,7 +10,7 @@ import { isProcessOf, readPidFile } from '../state/identity.js';
 import { isLocked } from '../state/lock.js';
 import { resolveRunDir, vmRoot } from '../state/run-dir.js';
 import { readVmRecord, vmFolder, type VmFolder, type VmRecord } from '../state/vm-folder.js';
-import { checkObject } from '../validate.js';
+import { checkBoolean, checkInteger, checkObject } from '../validate.js';
 import { native } from '../native.js';
 import { Socket } from 'node:net';
 import { QmpClient } from './qmp.js';
@@ -46,6 +46,8 @@ export interface ListVmsOptions {
   runDir?: string;
   /** How long each VM may take to answer query-status; default 2000 ms. */
   timeoutMs?: number;
+  /** Ask each live VM for its run state (default true); without, live VMs are 'unknown' with their pid. */
+  status?: boolean;
 }
 
 /** qemu's run states that mean the guest's CPUs do not run (qapi/run-state.json). */
@@ -68,7 +70,7 @@ export async function queryStatus(folder: VmFolder, timeoutMs: number): Promise<
 }
 
 /** The state of one VM folder. */
-export async function inspectVm(folder: VmFolder, timeoutMs: number): Promise<VmListEntry> {
+export async function inspectVm(folder: VmFolder, timeoutMs: number, askStatus = true): Promise<VmListEntry> {
   const record = await readVmRecord(folder).catch(() => undefined);
   const managed = isLocked(folder.lock);
   const pidInFile = readPidFile(folder.pid);
@@ -78,7 +80,7 @@ export async function inspectVm(folder: VmFolder, timeoutMs: number): Promise<Vm
     const stale = pidInFile === undefined ? {} : { stalePid: pidInFile };
     return { ...base, ...stale, pid: undefined, status: undefined, state: managed && pidInFile === undefined ? 'starting' : 'shutoff' };
   }
-  const status = await queryStatus(folder, timeoutMs);
+  const status = askStatus ? await queryStatus(folder, timeoutMs) : undefined;
   const state: VmState = status === undefined ? 'unknown' : status === 'running' ? 'running' : PAUSED.has(status) ? 'paused' : 'unknown';
   return { ...base, pid: pidInFile, status, state };
 }
@@ -87,7 +89,8 @@ export async function inspectVm(folder: VmFolder, timeoutMs: number): Promise<Vm
 export async function listVms(options: ListVmsOptions = {}): Promise<VmListEntry[]> {
   const o = checkObject('options', options);
   const runDir = resolveRunDir(o.runDir);
-  const timeoutMs = typeof o.timeoutMs === 'number' ? o.timeoutMs : 2000;
+  const timeoutMs = o.timeoutMs === undefined ? 2000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 600_000);
+  const askStatus = o.status === undefined ? true : checkBoolean('options.status', o.status);
   let names: string[];
   try {
     names = (await readdir(vmRoot(runDir), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -95,6 +98,6 @@ export async function listVms(options: ListVmsOptions = {}): Promise<VmListEntry
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const entries = await Promise.all(names.sort().map((name) => inspectVm(vmFolder(runDir, name), timeoutMs)));
+  const entries = await Promise.all(names.sort().map((name) => inspectVm(vmFolder(runDir, name), timeoutMs, askStatus)));
   return entries;
 }
