@@ -78,3 +78,16 @@ export async function removeRemnants(nl: NetlinkPort, record: NetworkRecord, sta
   }
   return removed;
 }
+
+/** What the kernel says against the record: missing or changed links, in words. */
+export async function linkProblems(nl: NetlinkPort, record: NetworkRecord): Promise<string[]> {
+  const problems: string[] = [];
+  const bridge = await nl.getLink(record.bridge);
+  const vxlan = await nl.getLink(record.vxlan);
+  if (!bridge) problems.push(`bridge ${record.bridge} is missing`);
+  else if (bridge.kind !== 'bridge') problems.push(`${record.bridge} is a ${bridge.kind ?? 'device'}, not a bridge`);
+  if (!vxlan) problems.push(`vxlan ${record.vxlan} is missing`);
+  else if (vxlan.kind !== 'vxlan') problems.push(`${record.vxlan} is a ${vxlan.kind ?? 'device'}, not a vxlan`);
+  else if (bridge && vxlan.master !== bridge.index) problems.push(`${record.vxlan} is not in ${record.bridge}`);
+  return problems;
+}

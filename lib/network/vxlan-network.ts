@@ -22,7 +22,8 @@ import { resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
-import { claimNetwork, networkError, networkRecord, removeRemnants } from './records.js';
+import type { CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
+import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
 
 /** Options of {@link VxlanNetwork.destroy}. */
@@ -267,7 +268,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     let raLock: FileLock | undefined;
     try {
       nl = await d.openNetlink(record.netns);
-      const problems = await checkLinks(nl, record);
+      const problems = await linkProblems(nl, record);
       if (problems.length > 0) throw networkError(id, 'ERR_NETWORK_STATE', `the kernel disagrees with ${files.record}: ${problems.join('; ')}`);
       adopted = await st.adoptVms(runDir, netnsKey, id);
       const relay = new EventEmitter<{ 'ra-error': [Error] }>();
@@ -295,6 +296,23 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       lock.release();
       throw error;
     }
+  }
+
+  /** Every recorded network with its condition as the kernel and the lock holders say it. */
+  static async list(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<NetworkListEntry[]> {
+    // Loaded on use, like the system modules: they load the addon.
+    const { listNetworks } = await import('./inventory.js');
+    return listNetworks(internals.deps ?? (await loadDeps()), options);
+  }
+
+  /**
+   * Removes what crashed processes left half-made: VM folders with no qemu, networks whose
+   * create or destroy died half-way, temp files. Never touches a running VM or a network a
+   * live process manages. Same as `vmplumb gc`.
+   */
+  static async cleanup(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<CleanupReport> {
+    const { cleanupHost } = await import('./inventory.js');
+    return cleanupHost(internals.deps ?? (await loadDeps()), options);
   }
 
   /** Makes the handle of a VM found in the run directory. */
@@ -525,19 +543,6 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy();
   }
-}
-
-/** What the kernel says against the record: missing or changed links, in words. */
-async function checkLinks(nl: NetlinkPort, record: NetworkRecord): Promise<string[]> {
-  const problems: string[] = [];
-  const bridge = await nl.getLink(record.bridge);
-  const vxlan = await nl.getLink(record.vxlan);
-  if (!bridge) problems.push(`bridge ${record.bridge} is missing`);
-  else if (bridge.kind !== 'bridge') problems.push(`${record.bridge} is a ${bridge.kind ?? 'device'}, not a bridge`);
-  if (!vxlan) problems.push(`vxlan ${record.vxlan} is missing`);
-  else if (vxlan.kind !== 'vxlan') problems.push(`${record.vxlan} is a ${vxlan.kind ?? 'device'}, not a vxlan`);
-  else if (bridge && vxlan.master !== bridge.index) problems.push(`${record.vxlan} is not in ${record.bridge}`);
-  return problems;
 }
 
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
