@@ -4,6 +4,7 @@
  * exited, whether stop() asked for it or the guest powered off by itself.
  */
 import type { QmpClient } from '../qemu/index.js';
+import { crashPoint } from '../state/crash-point.js';
 import type { QemuPort, TapPort } from './deps.js';
 import type { VmExit } from './types.js';
 
@@ -94,6 +95,7 @@ export class NetworkVm {
         // No QMP, or the guest ignored the power button: qemu must go anyway.
         kill();
       }
+      crashPoint(`VM ${this.name} stop: shutdown returned`);
       try {
         return await this.exited;
       } finally {

@@ -530,6 +530,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     }
     if (p) {
       if (errors.length === 0) p.state.remove(p.files);
+      crashPoint(`VxlanNetwork ${this.id} destroy: record removed`);
       p.raLock?.release();
       p.lock.release();
     }

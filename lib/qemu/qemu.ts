@@ -432,6 +432,7 @@ export class Qemu extends EventEmitter {
       } catch {
         // A hung or vanished QMP: fall through to waiting, then the next step.
       }
+      crashPoint(`Qemu ${this.name} shutdown: ${command} sent`);
       return exitedWithin(Math.max(0, ms - (Date.now() - start)));
     };
     if (await step('system_powerdown', powerdownMs)) return this.exited;

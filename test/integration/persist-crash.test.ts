@@ -1,0 +1,155 @@
+/**
+ * Crash consistency (issue 8): a host agent SIGKILLed at every crash point of create,
+ * startVm, stop and destroy (lib/state/crash-point.ts) leaves a state that list() reports
+ * truthfully and cleanup() removes, without touching a healthy VM of another network; and a
+ * VM folder whose pid was recycled is reported gone and that process is never signalled.
+ * qemu runs with -S on an empty disk: no guest boots.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { VxlanNetwork } from '../../lib/network.js';
+import { Qemu } from '../../lib/qemu/index.js';
+import { TestNetns, joinWithVeth } from '../helpers/netns.js';
+import { skipUnlessRoot } from '../helpers/privileges.js';
+import { tempRunDir } from '../helpers/run-dir.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const AGENT = join(ROOT, 'test', 'helpers', 'persist-agent.ts');
+
+/** Pids of every process whose argv names a file under `dir` (the VMs of a run directory). */
+function processesUnder(dir: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/u.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(`${dir}/`));
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/** Runs the agent until crash point `n`; resolves with its exit signal (null: it finished). */
+function runAgent(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', AGENT], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+  });
+}
+
+describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('crash consistency', () => {
+  let ns: TestNetns;
+  let peer: TestNetns;
+  let runDir: string;
+  let disk: string;
+  let healthy: { pid: number; folder: string };
+  let other: VxlanNetwork;
+
+  beforeAll(async () => {
+    ns = new TestNetns('vmpcr');
+    peer = new TestNetns('vmpcrp');
+    joinWithVeth(ns, 'eth0', peer, 'eth0');
+    runDir = tempRunDir();
+    disk = join(runDir, 'empty.img');
+    writeFileSync(disk, Buffer.alloc(1 << 20));
+    // A healthy VM of another network in the same run directory and namespace.
+    other = await VxlanNetwork.create({ id: 200, underlay: 'eth0', prefix: '2001:db8:c8::/64', netns: ns.name, runDir, ra: false });
+    const vm = await other.startVm({ id: 9, memoryMiB: 64, cpus: 1, accel: 'tcg', disks: [disk], extraArgs: ['-S'] });
+    healthy = { pid: vm.pid, folder: join(runDir, 'vm', vm.name) };
+  });
+
+  afterAll(async () => {
+    await other?.destroy({ timeoutMs: 1000 }).catch(() => undefined);
+    for (const pid of runDir ? processesUnder(runDir) : []) process.kill(pid, 'SIGKILL');
+    ns?.cleanup();
+    peer?.cleanup();
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('at every crash point of create, startVm, stop and destroy, list tells the truth and cleanup leaves nothing half-made', async () => {
+    const log = join(runDir, 'crash.log');
+    const points: string[] = [];
+    for (let n = 1; n <= 80; n++) {
+      const result = await runAgent({ VMPLUMB_CRASH_AT: String(n), VMPLUMB_CRASH_LOG: log, VMPLUMB_RUN_DIR: runDir, NETNS: ns.name, NET_ID: '100', DISK: disk });
+      if (result.signal === null) {
+        expect(result.code, result.stderr).toBe(0);
+        break;
+      }
+      expect(result.signal, result.stderr).toBe('SIGKILL');
+      const point = readFileSync(log, 'utf8').trim().split('\n').at(-1) as string;
+      points.push(point);
+
+      // list() agrees with the kernel and /proc.
+      const [entry] = (await VxlanNetwork.list({ runDir })).filter((e) => e.id === 100);
+      const links = ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
+      if (entry) {
+        expect(entry.managed, point).toBe(false);
+        if (entry.recordState === 'ready') {
+          expect(entry.condition, point).toBe('ok');
+          expect(links, point).toEqual(expect.arrayContaining(['br100', 'vxlan100']));
+        } else {
+          expect(entry.condition, point).toBe('incomplete');
+        }
+      }
+      for (const vm of await Qemu.list({ runDir })) {
+        const running = processesUnder(vm.folder);
+        if (vm.pid === undefined) expect(running, `${point}: ${vm.name}`).toEqual([]);
+        else expect(running, `${point}: ${vm.name}`).toEqual([vm.pid]);
+      }
+
+      const report = await VxlanNetwork.cleanup({ runDir });
+      const after = (await VxlanNetwork.list({ runDir })).filter((e) => e.id === 100);
+      if (after[0]) {
+        // A complete network survives cleanup untouched; taking it over and destroying it
+        // must then remove everything.
+        expect(after[0].condition, point).toBe('ok');
+        const net = await VxlanNetwork.open({ id: 100, netns: ns.name, runDir });
+        await net.destroy({ timeoutMs: 600 });
+      } else {
+        expect(report.networks.length + report.vms.length + report.files.length >= 0).toBe(true);
+      }
+      // Nothing of network 100 is left: no link, no tap, no qemu, no folder, no record.
+      const left = ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname).sort();
+      expect(left, point).toEqual(['br200', 'eth0', 'lo', 'vm9n200', 'vxlan200']);
+      expect(readdirSync(join(runDir, 'vm')), point).toEqual(['vm9n200']);
+      expect(processesUnder(runDir), point).toEqual([healthy.pid]);
+      expect(existsSync(join(runDir, 'net', '%2Frun%2Fnetns%2F' + ns.name, '100.json')), point).toBe(false);
+      // The healthy VM of network 200 was never touched.
+      expect(readFileSync(join(healthy.folder, 'pid'), 'utf8').trim(), point).toBe(String(healthy.pid));
+      rmSync(log, { force: true });
+    }
+    expect(new Set(points).size).toBe(points.length);
+    expect(points.length).toBeGreaterThanOrEqual(30);
+  }, 900_000);
+
+  it('a VM folder whose pid now belongs to another process is reported gone, and that process is never signalled', async () => {
+    const vm = await Qemu.spawn({ name: 'recycled', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'], runDir });
+    // Positive control: the real qemu is proven and listed with its pid.
+    expect((await Qemu.list({ runDir })).find((e) => e.name === 'recycled')).toMatchObject({ pid: vm.pid, state: 'paused' });
+    vm.close();
+    process.kill(vm.pid, 'SIGKILL');
+    await vm.exited;
+    // An unrelated process that records every catchable signal it receives.
+    const trapLog = join(runDir, 'trap.log');
+    const victim = spawn('sh', ['-c', `for s in HUP INT QUIT USR1 USR2 TERM CONT; do trap "echo $s >> ${trapLog}" $s; done; while :; do sleep 0.2; done`], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(runDir, 'vm', 'recycled', 'pid'), `${victim.pid}\n`);
+      const entry = (await Qemu.list({ runDir })).find((e) => e.name === 'recycled');
+      expect(entry).toMatchObject({ state: 'shutoff', pid: undefined, stalePid: victim.pid });
+      await expect(Qemu.attach('recycled', { runDir })).rejects.toMatchObject({ code: 'ERR_VM_GONE' });
+      const report = await VxlanNetwork.cleanup({ runDir });
+      expect(report.vms).toContain('recycled');
+      expect(existsSync(join(runDir, 'vm', 'recycled'))).toBe(false);
+      expect(existsSync(`/proc/${victim.pid}`)).toBe(true);
+      expect(readFileSync(`/proc/${victim.pid}/status`, 'utf8')).not.toMatch(/^State:\s*Z/mu);
+      expect(existsSync(trapLog)).toBe(false);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  });
+});
+void execFile;
