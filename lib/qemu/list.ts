@@ -6,7 +6,7 @@
  */
 import { readdir } from 'node:fs/promises';
 
-import { isProcessOf, readPidFile } from '../state/identity.js';
+import { livePidOf, readPidFile } from '../state/identity.js';
 import { isLocked } from '../state/lock.js';
 import { resolveRunDir, vmRoot } from '../state/run-dir.js';
 import { readVmRecord, vmFolder, type VmFolder, type VmRecord } from '../state/vm-folder.js';
@@ -74,15 +74,15 @@ export async function inspectVm(folder: VmFolder, timeoutMs: number, askStatus =
   const record = await readVmRecord(folder).catch(() => undefined);
   const managed = isLocked(folder.lock);
   const pidInFile = readPidFile(folder.pid);
-  const alive = pidInFile !== undefined && isProcessOf(pidInFile, folder.pid);
+  const pid = livePidOf(folder.pid);
   const base = { name: folder.name, folder: folder.dir, record, managed };
-  if (!alive) {
-    const stale = pidInFile === undefined ? {} : { stalePid: pidInFile };
-    return { ...base, ...stale, pid: undefined, status: undefined, state: managed && pidInFile === undefined ? 'starting' : 'shutoff' };
+  const stale = pidInFile !== undefined && pidInFile !== pid ? { stalePid: pidInFile } : {};
+  if (pid === undefined) {
+    return { ...base, ...stale, pid: undefined, status: undefined, state: managed ? 'starting' : 'shutoff' };
   }
   const status = askStatus ? await queryStatus(folder, timeoutMs) : undefined;
   const state: VmState = status === undefined ? 'unknown' : status === 'running' ? 'running' : PAUSED.has(status) ? 'paused' : 'unknown';
-  return { ...base, pid: pidInFile, status, state };
+  return { ...base, ...stale, pid, status, state };
 }
 
 /** Every VM folder of the run directory, inspected in parallel, sorted by name. */

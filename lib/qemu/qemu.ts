@@ -18,7 +18,7 @@ import { constants as osConstants } from 'node:os';
 import { macForVm } from '../mac.js';
 import { native, type NativePidFd } from '../native.js';
 import { crashPoint } from '../state/crash-point.js';
-import { openProvenProcess, readPidFile } from '../state/identity.js';
+import { livePidOf, openProvenProcess, readPidFile } from '../state/identity.js';
 import { tryLock, type FileLock } from '../state/lock.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import {
@@ -319,7 +319,7 @@ export class Qemu extends EventEmitter {
     try {
       writeOwner(paths);
       const record = await readVmRecord(paths);
-      const pid = readPidFile(paths.pid);
+      const pid = livePidOf(paths.pid);
       const why = { killed: false, shutdownReason: undefined as string | undefined };
       let onExit: ((exit: QemuExit) => void) | undefined;
       let resolveExit: (exit: QemuExit) => void = () => undefined;
@@ -333,8 +333,8 @@ export class Qemu extends EventEmitter {
       pidfd = pid === undefined ? undefined : openProvenProcess(pid, paths.pid, report);
       if (!pidfd) {
         throw vmError(name, 'ERR_VM_GONE', pid === undefined
-          ? 'not running (no pid file): remove it with VxlanNetwork.cleanup() or `vmplumb gc`'
-          : `not running (pid ${pid} is not its qemu any more): remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``);
+          ? `not running (no process carries its pidfile${readPidFile(paths.pid) === undefined ? '' : `; pid ${readPidFile(paths.pid)} is another process`}): remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``
+          : `not running: remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``);
       }
       const proven = pidfd;
       qmp = connectQmp(paths.qmp);

@@ -10,7 +10,7 @@
  *
  * Every later signal goes through the pidfd, so a recycled pid is never touched.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 import { native, type NativePidFd } from '../native.js';
 
@@ -48,6 +48,27 @@ export function carriesPidfile(argv: readonly string[], pidfile: string): boolea
 export function isProcessOf(pid: number, pidfile: string): boolean {
   const argv = cmdlineOf(pid);
   return argv !== undefined && carriesPidfile(argv, pidfile);
+}
+
+/**
+ * The process that carries `-pidfile <pidfile>`, found by scanning /proc: for a qemu that
+ * has not written its pidfile yet (a crash between spawn and qemu's start-up) or whose
+ * pidfile names something else. Undefined when no process carries the mark.
+ */
+export function findProcessOf(pidfile: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/u.test(entry)) continue;
+    const argv = cmdlineOf(Number(entry));
+    if (argv !== undefined && carriesPidfile(argv, pidfile)) return Number(entry);
+  }
+  return undefined;
+}
+
+/** The pid of the qemu of `pidfile`: the pidfile's when proven, else the one found in /proc. */
+export function livePidOf(pidfile: string): number | undefined {
+  const pid = readPidFile(pidfile);
+  if (pid !== undefined && isProcessOf(pid, pidfile)) return pid;
+  return findProcessOf(pidfile);
 }
 
 /**

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-import { isProcessOf, readPidFile } from './identity.js';
+import { livePidOf } from './identity.js';
 import { tryLock, type FileLock } from './lock.js';
 import { readRecord, writeRecord } from './record.js';
 import { vmRoot } from './run-dir.js';
@@ -95,8 +95,8 @@ export function claimVmFolder(folder: VmFolder): FileLock {
     mkdirSync(folder.dir, { mode: 0o700 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const pid = readPidFile(folder.pid);
-    if (pid !== undefined && isProcessOf(pid, folder.pid)) throw nameTaken(folder, `a VM of that name is running as pid ${pid}`);
+    const pid = livePidOf(folder.pid);
+    if (pid !== undefined) throw nameTaken(folder, `a VM of that name is running as pid ${pid}`);
     const lock = tryLock(folder.lock);
     if (!lock) throw nameTaken(folder, 'another process is starting or managing a VM of that name');
     // Stale: what is left of a VM that ended without a process to clean up after it.

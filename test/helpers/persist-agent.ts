@@ -10,7 +10,7 @@ import { VxlanNetwork } from '../../lib/network.js';
 const netns = process.env.NETNS as string;
 const id = Number(process.env.NET_ID);
 const disk = process.env.DISK as string;
-const vm = { memoryMiB: 64, cpus: 1, accel: 'tcg' as const, disks: [disk], extraArgs: ['-S'] };
+const vm = { memoryMiB: 64, cpus: 1, accel: 'tcg' as const, disks: [{ file: disk, readOnly: true }], extraArgs: ['-S'] };
 
 const net = await VxlanNetwork.create({ id, underlay: 'eth0', prefix: '2001:db8:c0::/64', netns });
 const first = await net.startVm({ id: 1, ...vm });

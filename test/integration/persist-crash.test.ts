@@ -58,7 +58,7 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     writeFileSync(disk, Buffer.alloc(1 << 20));
     // A healthy VM of another network in the same run directory and namespace.
     other = await VxlanNetwork.create({ id: 200, underlay: 'eth0', prefix: '2001:db8:c8::/64', netns: ns.name, runDir, ra: false });
-    const vm = await other.startVm({ id: 9, memoryMiB: 64, cpus: 1, accel: 'tcg', disks: [disk], extraArgs: ['-S'] });
+    const vm = await other.startVm({ id: 9, memoryMiB: 64, cpus: 1, accel: 'tcg', disks: [{ file: disk, readOnly: true }], extraArgs: ['-S'] });
     healthy = { pid: vm.pid, folder: join(runDir, 'vm', vm.name) };
   });
 
@@ -98,7 +98,7 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
       for (const vm of await Qemu.list({ runDir })) {
         const running = processesUnder(vm.folder);
         if (vm.pid === undefined) expect(running, `${point}: ${vm.name}`).toEqual([]);
-        else expect(running, `${point}: ${vm.name}`).toEqual([vm.pid]);
+        else expect(running, `${point}: ${vm.name}: ${readFileSync(join(vm.folder, 'qemu.log'), 'utf8')}`).toEqual([vm.pid]);
       }
 
       const report = await VxlanNetwork.cleanup({ runDir });
