@@ -87,3 +87,8 @@ export function table(rows: string[][]): string {
   for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
+
+/** The `--run-dir` and `--netns` options as library options (absent ones left out). */
+export function runAndNetns(o: { runDir?: string; netns?: string }): { runDir?: string; netns?: string } {
+  return { ...(o.runDir === undefined ? {} : { runDir: o.runDir }), ...(o.netns === undefined ? {} : { netns: o.netns }) };
+}

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 
 import { registerBench } from './bench.js';
 import { CliError, intOption, messageOf } from './common.js';
+import { registerHost } from './host.js';
 import { registerLinks } from './links.js';
 import { registerNet } from './net.js';
 import { registerRa } from './ra.js';
@@ -38,6 +39,7 @@ export function buildProgram(version: string): Command {
   registerRa(program);
   registerLinks(program);
   registerBench(program);
+  registerHost(program);
   for (const command of allCommands(program)) {
     command.exitOverride().configureOutput({ outputError: (text, write) => write(`${fullName(command)}: ${text.replace(/^error: /u, '')}`) });
   }

@@ -7,7 +7,8 @@
 import type { Command } from 'commander';
 
 import type { StartVmOptions } from '../network/types.js';
-import { CliError, copyDefined, intOption, listOption, note, printJson, say, untilSignal } from './common.js';
+import type { VmListEntry } from '../qemu/list.js';
+import { CliError, copyDefined, intOption, listOption, note, printJson, runAndNetns, say, table, untilSignal } from './common.js';
 
 interface VmRunOptions {
   net: number;
@@ -41,9 +42,94 @@ export function vmRunOptions(o: VmRunOptions): StartVmOptions {
   return out;
 }
 
-/** Registers `vm` and `vm run`. */
+/** `vm start`'s options: `vm run`'s plus the run directory. */
+interface VmStartOptions extends VmRunOptions {
+  runDir?: string;
+}
+
+/** One line per VM of `vm list`. */
+function vmRows(entries: VmListEntry[]): string[][] {
+  return [['NAME', 'STATE', 'PID', 'MANAGED', 'NETWORK', 'TAP'], ...entries.map((e) => {
+    const meta = e.record?.metadata as { network?: { id?: number }; vm?: { tap?: string } } | undefined;
+    return [e.name, e.state, e.pid === undefined ? '-' : String(e.pid), e.managed ? 'yes' : 'no', String(meta?.network?.id ?? '-'), meta?.vm?.tap ?? '-'];
+  })];
+}
+
+/** A VM list entry as JSON (without the whole spec.json). */
+function vmJson(e: VmListEntry): Record<string, unknown> {
+  return { name: e.name, state: e.state, status: e.status ?? null, pid: e.pid ?? null, managed: e.managed, folder: e.folder, metadata: e.record?.metadata ?? null };
+}
+
+/** Registers `vm run|start|stop|list|status`. */
 export function registerVm(program: Command): void {
   const vm = program.command('vm').description('VMs in a network');
+  vm
+    .command('start')
+    .description('start VM <id> in recorded network <net> (vmplumb net create) and return once QMP is ready; the VM keeps running')
+    .requiredOption('--net <n>', 'the network id', intOption(0, 16777215))
+    .requiredOption('--id <n>', 'VM id: names the VM (vm<id>n<net>) and its tap and gives its MAC', intOption(0, 0xffffffff))
+    .option('--cdrom <iso>', 'boot this ISO image')
+    .option('--disk <image>', 'a raw disk image (repeatable)', listOption)
+    .option('--kernel <file>', 'direct kernel boot')
+    .option('--initrd <file>', 'initramfs for --kernel')
+    .option('--append <cmdline>', 'kernel command line for --kernel')
+    .option('--memory <MiB>', 'guest memory in MiB', intOption(16, 4 * 1024 * 1024), 1024)
+    .option('--cpus <n>', 'virtual CPUs', intOption(1, 255), 2)
+    .option('--accel <accel>', "'kvm', 'tcg' or 'auto'")
+    .option('--mac <mac>', 'the NIC\'s MAC (default: from the id)')
+    .option('--uuid <uuid>', 'SMBIOS UUID')
+    .option('--serial <file>', 'write the serial console to this file')
+    .option('--netns <name>', 'the namespace the network is in')
+    .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
+    .option('--json', 'print the VM as JSON')
+    .action(async (options: VmStartOptions) => {
+      const vmOptions = vmRunOptions({ ...options, stopTimeout: 0 });
+      const { VxlanNetwork } = await import('../network.js');
+      const network = await VxlanNetwork.open({ id: options.net, ...runAndNetns(options) });
+      try {
+        const v = await network.startVm(vmOptions);
+        const info = { id: v.id, name: v.name, pid: v.pid, mac: v.mac, address: v.address, tap: v.tap, bridge: network.bridgeName };
+        if (options.json) printJson(info);
+        else say(`${v.name} running (pid ${v.pid}) on ${v.tap} in ${network.bridgeName}, MAC ${v.mac}, address ${v.address}`);
+      } finally {
+        // A handover: the VM keeps running, the network stays, no final RA.
+        await network.close();
+      }
+    });
+  vm
+    .command('stop <name>')
+    .description('stop a VM (ACPI power-off, then quit, then kill) started by any process')
+    .option('--timeout <ms>', 'how long the guest gets to power off', intOption(1, 3_600_000), 30_000)
+    .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
+    .action(async (name: string, options: { timeout: number; runDir?: string }) => {
+      const { Qemu } = await import('../qemu/index.js');
+      const v = await Qemu.attach(name, options.runDir === undefined ? {} : { runDir: options.runDir });
+      const exit = await v.shutdown({ timeoutMs: options.timeout });
+      say(`${name} stopped (${exit.reason})`);
+    });
+  vm
+    .command('list')
+    .description('every VM of the host with its state (as qemu and /proc say it)')
+    .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
+    .option('--json', 'print JSON')
+    .action(async (options: { runDir?: string; json?: boolean }) => {
+      const { Qemu } = await import('../qemu/index.js');
+      const entries = await Qemu.list(options.runDir === undefined ? {} : { runDir: options.runDir });
+      if (options.json) printJson(entries.map(vmJson));
+      else say(table(vmRows(entries)));
+    });
+  vm
+    .command('status <name>')
+    .description('one VM\'s state; exits 1 when there is no such VM')
+    .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { runDir?: string; json?: boolean }) => {
+      const { Qemu } = await import('../qemu/index.js');
+      const entry = (await Qemu.list(options.runDir === undefined ? {} : { runDir: options.runDir })).find((e) => e.name === name);
+      if (!entry) throw new CliError(`no VM named ${name}`);
+      if (options.json) printJson(vmJson(entry));
+      else say(table(vmRows([entry])));
+    });
   vm
     .command('run')
     .description('run VM <id> in network <net> in the foreground; Ctrl-C stops it')

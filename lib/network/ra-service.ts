@@ -1,0 +1,130 @@
+/**
+ * The host's router-advertisement service (`vmplumb serve`): sends the RAs of every recorded
+ * network that no other process advertises, following networks as they are created and
+ * destroyed. Ownership of a network's RAs is its RA lock (lib/state/network-record.ts): a
+ * process that manages a network (create/open) advertises it itself while it holds the lock;
+ * when that process closes the network or dies, the lock is free and this service takes the
+ * network over within one scan interval, with the recorded config, so clients never miss
+ * their default router. Restarting the service is a handover too: stop({ final: false })
+ * sends no final RA.
+ */
+import { EventEmitter } from 'node:events';
+
+import type { FileLock } from '../state/lock.js';
+import {
+  listNetworkFiles, lockNetworkRa, readNetworkRecord, type NetworkFiles,
+} from '../state/network-record.js';
+import { resolveRunDir } from '../state/run-dir.js';
+import { AdvertiserRegistry } from './advertisers.js';
+import type { AdvertiserPort } from './deps.js';
+import type { AdvertisedInterface } from './types.js';
+import type { NetnsOption } from '../netns.js';
+
+/** Options of {@link RaService}. */
+export interface RaServiceOptions {
+  /** The run directory; default $VMPLUMB_RUN_DIR or /run/vmplumb. */
+  runDir?: string;
+  /** How often the run directory is scanned for new, removed and released networks (ms, default 500). */
+  intervalMs?: number;
+}
+
+interface Served {
+  files: NetworkFiles;
+  lock: FileLock;
+  netnsKey: string;
+  bridge: string;
+}
+
+/** Events: 'serve' and 'unserve' (network id and namespace key), 'error'. */
+export interface RaServiceEvents {
+  serve: [{ id: number; netnsKey: string; bridge: string }];
+  unserve: [{ id: number; netnsKey: string; bridge: string; final: boolean }];
+  error: [Error];
+}
+
+/** See the file header. */
+export class RaService extends EventEmitter<RaServiceEvents> {
+  readonly runDir: string;
+  private readonly intervalMs: number;
+  private readonly registry = new AdvertiserRegistry();
+  private readonly served = new Map<string, Served>();
+  private readonly createAdvertiser: (options: { netns?: NetnsOption; interfaces: AdvertisedInterface[] }) => AdvertiserPort;
+  private timer: NodeJS.Timeout | undefined;
+  private scanning: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(options: RaServiceOptions, createAdvertiser: RaService['createAdvertiser']) {
+    super();
+    this.runDir = resolveRunDir(options.runDir);
+    this.intervalMs = options.intervalMs ?? 500;
+    this.createAdvertiser = createAdvertiser;
+  }
+
+  /** Starts scanning; resolves after the first scan. */
+  async start(): Promise<void> {
+    await this.scan();
+    this.timer = setInterval(() => { void this.scan(); }, this.intervalMs);
+  }
+
+  /** The networks served now ('<netns-key>/<id>'). */
+  get networks(): string[] {
+    return [...this.served.keys()].sort();
+  }
+
+  /** One pass over the records: take free networks, drop removed or destroying ones. */
+  scan(): Promise<void> {
+    this.scanning ??= this.scanOnce().catch((error: unknown) => {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    }).finally(() => { this.scanning = undefined; });
+    return this.scanning;
+  }
+
+  private async scanOnce(): Promise<void> {
+    if (this.stopped) return;
+    const seen = new Set<string>();
+    for (const { netnsKey, id, files } of listNetworkFiles(this.runDir)) {
+      const key = `${netnsKey}/${id}`;
+      const record = await readNetworkRecord(files).catch(() => undefined);
+      if (!record || record.state !== 'ready' || record.ra === false) continue;
+      seen.add(key);
+      if (this.served.has(key)) continue;
+      const lock = lockNetworkRa(files);
+      if (!lock) continue; // its manager advertises it
+      try {
+        await this.registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, this.createAdvertiser,
+          (error) => this.emit('error', error));
+      } catch (error) {
+        lock.release();
+        this.emit('error', error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      this.served.set(key, { files, lock, netnsKey, bridge: record.bridge });
+      this.emit('serve', { id, netnsKey, bridge: record.bridge });
+    }
+    // Gone or being destroyed: the router really goes away, so final RAs (RFC 4861 §6.2.5).
+    for (const [key, s] of this.served) {
+      if (seen.has(key)) continue;
+      this.served.delete(key);
+      await this.registry.remove(s.netnsKey, s.bridge).catch(() => undefined);
+      s.lock.release();
+      this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final: true });
+    }
+  }
+
+  /**
+   * Stops serving. `final: false` (the default: a restart or upgrade of the service) sends no
+   * final RA, so clients keep their default route until the next sender takes over.
+   */
+  async stop(options: { final?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.scanning;
+    const final = options.final === true;
+    for (const [key, s] of this.served) {
+      this.served.delete(key);
+      await this.registry.remove(s.netnsKey, s.bridge, { final }).catch(() => undefined);
+      s.lock.release();
+      this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final });
+    }
+  }
+}
