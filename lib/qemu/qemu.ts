@@ -185,7 +185,7 @@ export class Qemu extends EventEmitter {
     const paths = vmFolder(s.runDir, s.name);
     const lock = claimVmFolder(paths);
     writeOwner(paths);
-    crashPoint('Qemu.spawn: folder claimed');
+    crashPoint(`Qemu.spawn ${s.name}: folder claimed`);
     let child: ChildProcess | undefined;
     let qmp: QmpClient | undefined;
     try {
@@ -213,7 +213,7 @@ export class Qemu extends EventEmitter {
         ...(s.metadata === undefined ? {} : { metadata: s.metadata }),
       };
       writeVmRecord(paths, record);
-      crashPoint('Qemu.spawn: spec.json written');
+      crashPoint(`Qemu.spawn ${s.name}: spec.json written`);
 
       const listening: number[] = [];
       let logFd = -1;
@@ -231,7 +231,7 @@ export class Qemu extends EventEmitter {
         // exec failed (the 'error' event follows): the taps stay the caller's.
         throw await new Promise<Error>((resolve) => spawnedChild.once('error', resolve));
       }
-      crashPoint('Qemu.spawn: qemu spawned');
+      crashPoint(`Qemu.spawn ${s.name}: qemu spawned`);
       // qemu has its copies now; ours go, so the tap's life is qemu's.
       for (const nic of s.nics) nic.tap.close();
       spawnedChild.on('error', () => { /* reported through 'exit' */ });
@@ -274,7 +274,7 @@ export class Qemu extends EventEmitter {
         const died = await early.catch((e: unknown) => e);
         throw died instanceof Error && (error as { code?: string }).code !== 'ETIMEDOUT' ? died : error;
       }
-      crashPoint('Qemu.spawn: QMP ready');
+      crashPoint(`Qemu.spawn ${s.name}: QMP ready`);
       return vm;
     } catch (error) {
       qmp?.close();

@@ -124,7 +124,7 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     }
     expect(new Set(points).size).toBe(points.length);
     expect(points.length).toBeGreaterThanOrEqual(30);
-  }, 900_000);
+  }, 1_500_000);
 
   it('a VM folder whose pid now belongs to another process is reported gone, and that process is never signalled', async () => {
     const vm = await Qemu.spawn({ name: 'recycled', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'], runDir });
