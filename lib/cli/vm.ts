@@ -45,6 +45,7 @@ export function vmRunOptions(o: VmRunOptions): StartVmOptions {
 /** `vm start`'s options: `vm run`'s plus the run directory. */
 interface VmStartOptions extends VmRunOptions {
   runDir?: string;
+  paused?: boolean;
 }
 
 /** One line per VM of `vm list`. */
@@ -80,10 +81,12 @@ export function registerVm(program: Command): void {
     .option('--uuid <uuid>', 'SMBIOS UUID')
     .option('--serial <file>', 'write the serial console to this file')
     .option('--netns <name>', 'the namespace the network is in')
+    .option('--paused', 'start with the CPUs stopped (qemu -S); `cont` over QMP starts them')
     .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
     .option('--json', 'print the VM as JSON')
     .action(async (options: VmStartOptions) => {
       const vmOptions = vmRunOptions({ ...options, stopTimeout: 0 });
+      if (options.paused) vmOptions.extraArgs = ['-S'];
       const { VxlanNetwork } = await import('../network.js');
       const network = await VxlanNetwork.open({ id: options.net, ...runAndNetns(options) });
       try {

@@ -88,10 +88,17 @@ export class QmpClient extends EventEmitter {
     return this.#closed;
   }
 
-  /** Waits for the greeting and leaves capabilities negotiation mode (qmp_capabilities). */
+  /**
+   * Leaves capabilities negotiation mode (qmp_capabilities) and resolves with the greeting.
+   * The command is sent at once, not after the greeting: qemu reads it from the socket once
+   * it has greeted, so a connection is ready after one wake-up of qemu instead of two (this
+   * halves attach time on a busy host with hundreds of VMs).
+   */
   async negotiate(timeoutMs = 10_000): Promise<QmpGreeting> {
+    const reply = this.execute('qmp_capabilities', undefined, { timeoutMs });
+    reply.catch(() => { /* reported below, after the greeting's own error if any */ });
     const greeting = await this.#waitGreeting(timeoutMs);
-    await this.execute('qmp_capabilities', undefined, { timeoutMs });
+    await reply;
     return greeting;
   }
 
