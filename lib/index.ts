@@ -10,14 +10,18 @@ export { openTap, Tap } from './tap.js';
 export type { TapOptions } from './tap.js';
 export { macForVm, eui64Address } from './mac.js';
 export { Qemu, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
-export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, ShutdownOptions, QmpEvent, QmpGreeting, ExecuteOptions } from './qemu/index.js';
+export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, ShutdownOptions, QmpEvent, QmpGreeting, ExecuteOptions, AttachOptions, ListVmsOptions, VmListEntry, VmState } from './qemu/index.js';
 export { ensureGuest, guestCacheDir, parseGuestConsole, parseGuestConsoleLine, waitForGuestConsole, GUEST_APPEND } from './guest/index.js';
 export type { EnsureGuestOptions, Guest, GuestConsoleLine } from './guest/index.js';
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
 export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
-  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions,
+  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions, OpenNetworkOptions, SkippedVm, CleanupReport, InventoryOptions,
+  NetworkCondition, NetworkListEntry,
 } from './network.js';
+export { RaService } from './network/ra-service.js';
+export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
+export { DEFAULT_RUN_DIR } from './state/run-dir.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
