@@ -3,7 +3,7 @@
  * counter, random), every namespace is removed in `cleanup()` — call it from afterAll/afterEach
  * so it also runs when a test fails — and nothing here touches the host's own namespace.
  */
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { execFile, execFileSync, type ExecFileOptions, type ExecFileSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 let counter = 0;
@@ -22,6 +22,21 @@ export function run(cmd: string, args: string[], options: ExecFileSyncOptions = 
     const e = error as { stderr?: Buffer | string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed: ${String(e.stderr ?? '').trim() || e.message}`);
   }
+}
+
+/**
+ * Runs a command without blocking the event loop (npm, qemu, apt, anything that may take
+ * seconds: a blocked worker misses vitest's RPC deadline) and resolves with its stdout;
+ * rejects with the command, its exit status and the tail of stdout/stderr.
+ */
+export function runAsync(cmd: string, args: string[], options: ExecFileOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options }, (error, stdout, stderr) => {
+      if (!error) return resolve(String(stdout));
+      const tail = (s: unknown) => String(s ?? '').slice(-4000);
+      reject(new Error(`${cmd} ${args.join(' ')} failed: ${error.message}\n${tail(stdout)}\n${tail(stderr)}`));
+    });
+  });
 }
 
 /** A namespace made for one test file; `ip(...)` runs `ip -n NAME ...`. */

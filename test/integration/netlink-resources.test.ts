@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netlink } from '../../lib/netlink/index.js';
-import { TestNetns } from '../helpers/netns.js';
+import { runAsync, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const fds = () => readdirSync('/proc/self/fd').length;
@@ -82,9 +82,9 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
     }
   });
 
-  it('an idle Netlink left open does not keep the process alive', () => {
+  it('an idle Netlink left open does not keep the process alive', async () => {
     const script = `import('${new URL('../../lib/netlink/index.ts', import.meta.url).pathname}').then(async ({ Netlink }) => { const nl = await Netlink.open({ netns: '${ns!.name}' }); await nl.listLinks(); console.log('done'); });`;
-    const out = execFileSync('npx', ['--no-install', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    const out = await runAsync('npx', ['--no-install', 'tsx', '-e', script], { timeout: 30_000 });
     expect(out.trim().split('\n').at(-1)).toBe('done');
   });
 

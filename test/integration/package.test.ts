@@ -7,7 +7,6 @@
  * imported: the exports load, the addon that gets loaded is the shipped prebuild, and it
  * talks to the kernel. Slow (a full native build and two installs): minutes, not seconds.
  */
-import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,30 +14,21 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { TestNetns } from '../helpers/netns.js';
+import { runAsync as sh, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MINUTES = 60_000;
 
-function sh(cmd: string, args: string[], options: ExecFileSyncOptions = {}): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...options }) as string;
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${String(e.stdout ?? '').slice(-4000)}\n${String(e.stderr ?? '').slice(-4000)}`);
-  }
-}
-
 /** Which program `name` is on the host's PATH (absolute, symlinks resolved). */
-function which(name: string): string {
-  return realpathSync(sh('sh', ['-c', `command -v ${name}`]).trim());
+async function which(name: string): Promise<string> {
+  return realpathSync((await sh('sh', ['-c', `command -v ${name}`])).trim());
 }
 
 /** The environment of a user without a compiler: only node, npm and sh on PATH. */
-function toolchainFreeEnv(bin: string): NodeJS.ProcessEnv {
+async function toolchainFreeEnv(bin: string): Promise<NodeJS.ProcessEnv> {
   mkdirSync(bin, { recursive: true });
-  for (const tool of ['node', 'npm', 'sh']) symlinkSync(which(tool), join(bin, tool));
+  for (const tool of ['node', 'npm', 'sh']) symlinkSync(await which(tool), join(bin, tool));
   // A clean environment: nothing from the npm/vitest run that started this test leaks in.
   return { PATH: bin, HOME: process.env.HOME ?? '/root', CC: '/bin/false', CXX: '/bin/false', LANG: 'C.UTF-8' };
 }
@@ -50,11 +40,11 @@ describe('the npm package', () => {
   let app: string;
   let userEnv: NodeJS.ProcessEnv;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'vmpbench-pkg-'));
     const src = join(work, 'src');
     // The tracked files as they are in the working tree (a fresh clone in CI).
-    const files = sh('git', ['ls-files', '-z'], { cwd: ROOT }).split('\0').filter(Boolean);
+    const files = (await sh('git', ['ls-files', '-z'], { cwd: ROOT })).split('\0').filter(Boolean);
     for (const file of files) {
       if (!existsSync(join(ROOT, file))) continue;
       mkdirSync(dirname(join(src, file)), { recursive: true });
@@ -62,18 +52,18 @@ describe('the npm package', () => {
     }
     const npm = (args: string[], cwd: string) => sh('npm', [...args, '--no-audit', '--no-fund'], { cwd, timeout: 15 * MINUTES });
     // Install scripts skipped: the prebuild below is the one native build this test needs.
-    npm(['ci', '--ignore-scripts', '--prefer-offline'], src);
-    npm(['run', 'prebuild'], src);
+    await npm(['ci', '--ignore-scripts', '--prefer-offline'], src);
+    await npm(['run', 'prebuild'], src);
     // `npm pack` runs `prepare` (tsc → dist/) as publishing does.
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], src)) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], src)) as { filename: string; files: { path: string }[] }[];
     tarball = join(work, packed[0]!.filename);
     entries = packed[0]!.files.map((f) => f.path);
 
     app = join(work, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'vmplumb-user', version: '1.0.0', private: true, type: 'module' }));
-    userEnv = toolchainFreeEnv(join(work, 'bin'));
-    sh('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: userEnv, timeout: 10 * MINUTES });
+    userEnv = await toolchainFreeEnv(join(work, 'bin'));
+    await sh('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: userEnv, timeout: 10 * MINUTES });
   }, 30 * MINUTES);
 
   afterAll(() => {
@@ -87,14 +77,14 @@ describe('the npm package', () => {
     expect(tarball).toMatch(/vmplumb-\d+\.\d+\.\d+\.tgz$/u);
   });
 
-  it('installs where there is no compiler, and compiles nothing', () => {
-    expect(() => sh('sh', ['-c', 'command -v gcc || command -v cc || command -v g++ || command -v make'], { env: userEnv })).toThrow();
+  it('installs where there is no compiler, and compiles nothing', async () => {
+    await expect(sh('sh', ['-c', 'command -v gcc || command -v cc || command -v g++ || command -v make'], { env: userEnv })).rejects.toThrow();
     const installed = join(app, 'node_modules', 'vmplumb');
     expect(existsSync(join(installed, 'build'))).toBe(false);
     expect(readdirSync(join(installed, 'prebuilds', 'linux-x64')).filter((f) => f.endsWith('.node'))).toHaveLength(1);
   });
 
-  it('imports, with the public names of the design, and loads the shipped prebuild', () => {
+  it('imports, with the public names of the design, and loads the shipped prebuild', async () => {
     const script = `
       const m = await import('vmplumb');
       const names = ['Netlink', 'NetlinkError', 'openTap', 'Qemu', 'RouterAdvertiser', 'parseRadvdConf',
@@ -107,7 +97,7 @@ describe('the npm package', () => {
       const addons = [...new Set(maps.split('\\n').map((l) => l.split(/\\s+/)[5]).filter((p) => p && p.endsWith('.node')))];
       console.log(JSON.stringify({ missing, group: m.vxlanGroupForId(12345),
         address: m.eui64Address('2a0a:e5c1:111:888::/64', '02:00:f0:a9:c4:4e'), addons }));`;
-    const out = JSON.parse(sh('node', ['--input-type=module', '-e', script], { cwd: app, env: userEnv })) as {
+    const out = JSON.parse(await sh('node', ['--input-type=module', '-e', script], { cwd: app, env: userEnv })) as {
       missing: string[]; group: string; address: string; addons: string[];
     };
     expect(out.missing).toEqual([]);
@@ -121,7 +111,7 @@ describe('the npm package', () => {
     let ns: TestNetns;
     afterAll(() => ns?.cleanup());
 
-    it('makes links the kernel shows, through the installed prebuild', () => {
+    it('makes links the kernel shows, through the installed prebuild', async () => {
       ns = new TestNetns('vmpbench');
       const script = `
         const { Netlink } = await import('vmplumb');
@@ -132,7 +122,7 @@ describe('the npm package', () => {
         } finally {
           await nl.close();
         }`;
-      const links = JSON.parse(sh('node', ['--input-type=module', '-e', script, ns.name], { cwd: app, env: userEnv })) as [string, string | null, boolean][];
+      const links = JSON.parse(await sh('node', ['--input-type=module', '-e', script, ns.name], { cwd: app, env: userEnv })) as [string, string | null, boolean][];
       expect(links).toEqual(expect.arrayContaining([['lo', null, true], ['vmpbr0', 'bridge', true]]));
       const [shown] = ns.ipJson<{ ifname: string; flags: string[]; linkinfo: { info_kind: string } }[]>('-d', 'link', 'show', 'dev', 'vmpbr0');
       expect(shown?.linkinfo.info_kind).toBe('bridge');
