@@ -7,7 +7,7 @@
  * imported: the exports load, the addon that gets loaded is the shipped prebuild, and it
  * talks to the kernel. Slow (a full native build and two installs): minutes, not seconds.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,11 +38,15 @@ describe('the npm package', () => {
   let tarball: string;
   let entries: string[];
   let app: string;
+  let cjsApp: string;
   let userEnv: NodeJS.ProcessEnv;
+  let src: string;
+  /** What `npm pack` said when there was no prebuild yet (it must refuse). */
+  let packWithoutPrebuild: string;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'vmpbench-pkg-'));
-    const src = join(work, 'src');
+    src = join(work, 'src');
     // The tracked files as they are in the working tree (a fresh clone in CI).
     const files = (await sh('git', ['ls-files', '-z'], { cwd: ROOT })).split('\0').filter(Boolean);
     for (const file of files) {
@@ -53,6 +57,8 @@ describe('the npm package', () => {
     const npm = (args: string[], cwd: string) => sh('npm', [...args, '--no-audit', '--no-fund'], { cwd, timeout: 15 * MINUTES });
     // Install scripts skipped: the prebuild below is the one native build this test needs.
     await npm(['ci', '--ignore-scripts', '--prefer-offline'], src);
+    // The prepack check: no tarball without the prebuild.
+    packWithoutPrebuild = await npm(['pack', '--dry-run'], src).then((out) => `packed: ${out}`, (error: Error) => error.message);
     await npm(['run', 'prebuild'], src);
     // `npm pack` runs `prepare` (tsc → dist/) as publishing does.
     const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], src)) as { filename: string; files: { path: string }[] }[];
@@ -64,6 +70,11 @@ describe('the npm package', () => {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'vmplumb-user', version: '1.0.0', private: true, type: 'module' }));
     userEnv = await toolchainFreeEnv(join(work, 'bin'));
     await sh('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: userEnv, timeout: 10 * MINUTES });
+    // A CommonJS project ("type" unset): require('vmplumb') through Node's require(esm).
+    cjsApp = join(work, 'cjs-app');
+    mkdirSync(cjsApp);
+    writeFileSync(join(cjsApp, 'package.json'), JSON.stringify({ name: 'vmplumb-cjs-user', version: '1.0.0', private: true }));
+    await sh('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: cjsApp, env: userEnv, timeout: 10 * MINUTES });
   }, 30 * MINUTES);
 
   afterAll(() => {
@@ -72,9 +83,46 @@ describe('the npm package', () => {
 
   it('ships the N-API prebuild and the compiled library, not the tests or the benchmark (but the floor source `vmplumb bench churn` compiles)', () => {
     expect(entries.filter((p) => /^prebuilds\/linux-x64\/[^/]+\.node$/u.test(p))).toHaveLength(1);
-    expect(entries).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/native.js', 'package.json', 'README.md']));
+    expect(entries).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/native.js', 'package.json', 'README.md', 'LICENSE']));
     expect(entries.filter((p) => /^(test|bench|build|node_modules)\//u.test(p))).toEqual(['bench/floor.c']);
     expect(tarball).toMatch(/vmplumb-\d+\.\d+\.\d+\.tgz$/u);
+  });
+
+  it('refuses to pack without the prebuild (prepack)', () => {
+    expect(packWithoutPrebuild).toMatch(/refusing to pack without the prebuild: no prebuilds\/linux-x64\/\*\.node/u);
+  });
+
+  it('ships its license and source maps that carry their sources', async () => {
+    expect(entries).toContain('LICENSE');
+    const maps = entries.filter((p) => p.endsWith('.js.map'));
+    expect(maps).toContain('dist/index.js.map');
+    // Every .js names its map, and the map holds the TypeScript it came from (lib/ is not shipped).
+    expect(entries.filter((p) => p.startsWith('dist/') && p.endsWith('.js')).every((p) => entries.includes(`${p}.map`))).toBe(true);
+    const installed = join(app, 'node_modules', 'vmplumb');
+    const map = JSON.parse(readFileSync(join(installed, 'dist', 'netlink', 'netlink.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    expect(map.sources).toEqual(['../../lib/netlink/netlink.ts']);
+    expect(map.sourcesContent?.[0]).toContain('export class Netlink');
+  });
+
+  it('passes publint and are-the-types-wrong (require(esm) is the CommonJS path)', async () => {
+    const bin = join(src, 'node_modules', '.bin');
+    await sh(join(bin, 'publint'), ['run', tarball, '--strict']);
+    // cjs-resolves-to-esm is the point: Node >= 20.19 require()s the ES module (tested below),
+    // and TypeScript >= 5.8 with "module": "nodenext" types it.
+    await sh(join(bin, 'attw'), [tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii']);
+  });
+
+  it('loads from CommonJS with require(), types included', async () => {
+    const script = `
+      const m = require('vmplumb');
+      console.log(JSON.stringify({ kinds: ['Netlink', 'VxlanNetwork', 'RouterAdvertiser', 'NetlinkError'].map((n) => typeof m[n]),
+        group: m.vxlanGroupForId(100) }));`;
+    const out = JSON.parse(await sh('node', ['-e', script], { cwd: cjsApp, env: userEnv })) as { kinds: string[]; group: string };
+    expect(out).toEqual({ kinds: ['function', 'function', 'function', 'function'], group: 'ff05::100' });
+    // A CommonJS TypeScript consumer type-checks against the shipped declarations.
+    writeFileSync(join(cjsApp, 'index.cts'), `import vmplumb = require('vmplumb');\nconst group: string = vmplumb.vxlanGroupForId(100);\nexport = group;\n`);
+    writeFileSync(join(cjsApp, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: [], skipLibCheck: false, lib: ['ES2022', 'ESNext.Disposable'] }, files: ['index.cts'] }));
+    await sh(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cjsApp]);
   });
 
   it('installs where there is no compiler, and compiles nothing', async () => {
