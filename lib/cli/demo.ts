@@ -128,6 +128,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   say(`demo OK in ${Math.round((Date.now() - started) / 1000)} s: nothing left behind`);
 }
 
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports -- the guest builder is loaded lazily (import()), only its type statically
 type GuestModule = typeof import('../guest/index.js');
 
 /**
