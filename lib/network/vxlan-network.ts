@@ -146,7 +146,6 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const d = internals.deps ?? (await loadDeps());
     const registry = internals.registry ?? sharedAdvertisers;
     const steps = new Steps(`VxlanNetwork ${o.id}`);
-    const { vxlan, bridge } = o.names;
     // A namespace given as an fd means nothing to another process: such a network is not recorded.
     const claim = d.state && typeof resolvedNetns !== 'number'
       ? await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id)

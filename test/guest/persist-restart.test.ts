@@ -103,7 +103,6 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     }, 60_000);
 
     // RAs on the client's link, with their router lifetime, from now until before destroy().
-    const capture = join(runDir, 'ra.txt');
     const tshark = spawn('ip', ['netns', 'exec', client.name, 'tshark', '-l', '-n', '-i', 'eth0', '-f', 'icmp6 and ip6[40] == 134',
       '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'icmpv6.nd.ra.router_lifetime'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(tshark);
