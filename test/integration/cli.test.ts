@@ -100,7 +100,7 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     // A VM that cannot start: the tap was opened and enslaved, qemu refused; nothing stays.
     const bad = await runCli(['vm', 'run', '--net', '100', '--id', '1', '--kernel', '/nonexistent/vmlinuz', '--netns', h1.name]);
     expect(bad.code).toBe(1);
-    expect(bad.err).toBe('vmplumb vm run: VM 1 in network 100: spawn qemu for vm1 failed: ' +
+    expect(bad.err).toBe('vmplumb vm run: VM 1 in network 100: spawn qemu for vm1n100 failed: ' +
       'Expected "kernel" to be a readable file, got "/nonexistent/vmlinuz": ENOENT\n');
     expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname)).not.toContain('vm1n100');
 
