@@ -83,7 +83,7 @@ describe('the npm package', () => {
 
   it('ships the N-API prebuild and the compiled library, not the tests or the benchmark (but the floor source `vmplumb bench churn` compiles)', () => {
     expect(entries.filter((p) => /^prebuilds\/linux-x64\/[^/]+\.node$/u.test(p))).toHaveLength(1);
-    expect(entries).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/native.js', 'package.json', 'README.md', 'LICENSE']));
+    expect(entries).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/native.js', 'package.json', 'README.md', 'LICENSE', 'docs/ARCHITECTURE.md']));
     expect(entries.filter((p) => /^(test|bench|build|node_modules)\//u.test(p))).toEqual(['bench/floor.c']);
     expect(tarball).toMatch(/vmplumb-\d+\.\d+\.\d+\.tgz$/u);
   });
