@@ -25,3 +25,5 @@ export type {
 } from './ra/index.js';
 export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
 export type { NetlinkRequestMessage } from './diagnostics.js';
+export { ERROR_CODES, SystemCallError, VmplumbError } from './errors.js';
+export type { VmplumbErrorCode } from './errors.js';
