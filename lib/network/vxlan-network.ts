@@ -1,5 +1,5 @@
 /**
- * VxlanNetwork: network `id` on a host, as the reference setup makes it (DESIGN.md) —
+ * VxlanNetwork: network `id` on a host, as the reference setup makes it (docs/ARCHITECTURE.md) —
  *
  *     ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5
  *     ip link add br100 type bridge ; ip link set vxlan100 master br100 up ; ip link set br100 up
@@ -32,7 +32,12 @@ export interface VxlanNetworkEvents {
   /** A VM ended; `expected` is false when it exited by itself (its tap is gone already). */
   'vm-exit': [VmExitEvent];
   /** The router advertiser failed to send or to follow the bridge (it keeps trying). */
-  'ra-error': [Error & { interface?: string }];
+  'ra-error': [
+    Error & {
+      /** The interface (bridge) the failure concerns, when it concerns one. */
+      interface?: string;
+    },
+  ];
 }
 
 /** What the network made and must remove, or `undefined` for a joined network (owns only VMs). */
@@ -70,8 +75,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   readonly prefix: string;
   /** The host's address on the bridge. */
   readonly routerAddress: string;
-  /** Link names. */
+  /** Name of the vxlan link (vxlan<id> by default); undefined for a joined network, which knows only its bridge. */
   readonly vxlanName: string | undefined;
+  /** Name of the bridge the VMs' taps join (br<id> by default). */
   readonly bridgeName: string;
   /** Multicast group, or undefined in unicast mode (and for joined networks). */
   readonly group: string | undefined;

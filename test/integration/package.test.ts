@@ -83,7 +83,7 @@ describe('the npm package', () => {
 
   it('ships the N-API prebuild, the compiled library and vmplumb/testing, not the tests or the benchmarks', () => {
     expect(entries.filter((p) => /^prebuilds\/linux-x64\/[^/]+\.node$/u.test(p))).toHaveLength(1);
-    expect(entries).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/native.js', 'dist/testing/index.js', 'package.json', 'README.md', 'LICENSE']));
+    expect(entries).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/native.js', 'dist/testing/index.js', 'package.json', 'README.md', 'LICENSE', 'docs/ARCHITECTURE.md']));
     expect(entries.filter((p) => /^(test|bench|build|node_modules|testing)\//u.test(p))).toEqual([]);
     expect(tarball).toMatch(/vmplumb-\d+\.\d+\.\d+\.tgz$/u);
   });

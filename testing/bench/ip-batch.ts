@@ -1,5 +1,5 @@
 /**
- * The `ip -batch` peer: the reference setup's commands (DESIGN.md), one pair after another,
+ * The `ip -batch` peer: the reference setup's commands (docs/ARCHITECTURE.md), one pair after another,
  * fed to one `ip -n NS -batch -` per phase (ip(8) -batch).
  */
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * `vmplumb demo`: the reference scenario of DESIGN.md on this machine, in throwaway namespaces.
+ * `vmplumb demo`: the reference scenario of docs/ARCHITECTURE.md on this machine, in throwaway namespaces.
  * Host 1 makes network 100 with VxlanNetwork and boots the tiny test guest in it; host 2 runs
  * the reference shell commands unchanged; the guest configures its address from host 1's RAs
  * and host 2 pings it across VXLAN over IPv6 multicast. Everything is torn down at the end,
@@ -40,7 +40,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const head = (text: string): void => { step += 1; say(`[${step}/${STEPS}] ${text}`); };
   const detail = (text: string): void => say(`      ${text}`);
 
-  say('vmplumb demo: the reference scenario (DESIGN.md) in throwaway network namespaces');
+  say('vmplumb demo: the reference scenario (docs/ARCHITECTURE.md) in throwaway network namespaces');
   head('checking the machine: root, /dev/net/tun, ip, ping');
   preflight(detail);
 
