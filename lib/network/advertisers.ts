@@ -126,6 +126,16 @@ export class AdvertiserRegistry {
     return this.entries.size;
   }
 
+  /** RAs sent and send errors of the namespace's advertiser so far (0 when there is none). */
+  counters(key: string): { advertisementsSent: number; sendErrors: number } {
+    const out = { advertisementsSent: 0, sendErrors: 0 };
+    for (const s of this.entries.get(key)?.advertiser.stats?.() ?? []) {
+      out.advertisementsSent += s.advertisementsSent;
+      out.sendErrors += s.sendErrors;
+    }
+    return out;
+  }
+
   /** The interfaces served in a namespace. */
   interfaces(key: string): string[] {
     return [...(this.entries.get(key)?.interfaces ?? [])];

@@ -44,6 +44,8 @@ export interface AdvertiserPort {
   addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string): void | Promise<void>;
   stop(): Promise<void>;
+  /** Counters per interface (RouterAdvertiser.stats). */
+  stats?(): { advertisementsSent: number; sendErrors: number }[];
   /** Send and monitor failures ('error' events carry the interface name when there is one). */
   on?(event: 'error', listener: (error: Error & { interface?: string }) => void): unknown;
 }
