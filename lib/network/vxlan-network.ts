@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
 import type { NetlinkPort, NetworkDeps } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
+import { explainVxlanFailure } from './kernel-limits.js';
 import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { JoinNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
@@ -132,7 +133,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
       () => nl.deleteLink(bridge));
     await steps.run(`create ${vxlan} on underlay ${o.underlay}`,
-      () => nl.createVxlan(vxlanOptions(o)),
+      () => nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => { throw explainVxlanFailure(error, o.group, o.port); }),
       () => nl.deleteLink(vxlan));
     for (const peer of o.peers) {
       // Head-end replication: broadcast and unknown unicast go to every peer (bridge(8) fdb append).

@@ -87,4 +87,38 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork scale test'))('300 networks in one 
       if (!destroyed) await Promise.allSettled(nets.map((n) => n.destroy({ timeoutMs: 1000 })));
     }
   }, 240_000);
+
+  it('names net.core.optmem_max when the VXLAN socket cannot join another multicast group', async () => {
+    const ns = new TestNetns('vmpscalecap');
+    const nets: VxlanNetwork[] = [];
+    try {
+      ns.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
+      ns.ip('link', 'set', 'eth0', 'up');
+      ns.ip('link', 'set', 'eth0p', 'up');
+      // The namespace's own option memory (never the host's): room for about 18 memberships.
+      ns.sysctl('net.core.optmem_max', 1024);
+      let failure: unknown;
+      for (let id = 3000; id < 3100 && failure === undefined; id++) {
+        await VxlanNetwork.create({ id, underlay: 'eth0', prefix: `fd02:0:${id.toString(16)}::/64`, netns: ns.name, ra: false })
+          .then((n) => { nets.push(n); }, (error: unknown) => { failure = error; });
+      }
+      expect(nets.length).toBeGreaterThan(0);
+      expect(nets.length).toBeLessThan(100);
+      const error = failure as Error & { code?: string; step?: string; cause?: Error & { limit?: string } };
+      expect(error.code).toBe('ENOMEM');
+      expect(error.step).toMatch(/^create vxlan\d+ on underlay eth0$/u);
+      expect(error.message).toContain('net.core.optmem_max');
+      expect(error.cause?.limit).toBe('net.core.optmem_max');
+      const refused = 3000 + nets.length;
+      // Rolled back: the refused network's bridge is gone.
+      expect(ns.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname)).not.toContain(`br${refused}`);
+      // Positive control: with more option memory the same network is made.
+      ns.sysctl('net.core.optmem_max', 131072);
+      nets.push(await VxlanNetwork.create({ id: refused, underlay: 'eth0', prefix: `fd02:0:${refused.toString(16)}::/64`, netns: ns.name, ra: false }));
+      expect(ns.ipJson('-d', 'link', 'show', 'dev', `vxlan${refused}`)[0].linkinfo.info_data.group6).toBe(`ff05::${refused}`);
+    } finally {
+      await Promise.allSettled(nets.map((n) => n.destroy()));
+      ns.cleanup();
+    }
+  }, 120_000);
 });
