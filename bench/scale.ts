@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 
 import { buildFloor, runFloor } from '../lib/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../lib/bench/namespace.js';
-import { watchEventLoop } from '../lib/bench/event-loop.js';
+import { startSentinel, watchEventLoop, type EventLoopDelay } from '../lib/bench/event-loop.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { VxlanNetwork } from '../lib/network.js';
 
@@ -54,9 +54,11 @@ interface Report {
   networks: number;
   optmemMax: number;
   floor: { createMs: number; deleteMs: number };
-  create: { ms: number; ratio: number; loopMaxMs: number; fdsBefore: number; fdsAfter: number };
-  serve: { seconds: number; cpuPercent: number; userPercent: number; systemPercent: number; rssMaxMb: number; ras: number; rasPerSecond: number; sendErrors: number; loopMaxMs: number; cpuUsPerRa: number };
-  destroy: { ms: number; target: number; loopMaxMs: number; fdsAfter: number; timersBefore: number; timersAfter: number; linksLeft: number };
+  floorDelete: string;
+  /** `idle`: what an idle node process (the sentinel) saw of its own loop meanwhile: the machine's noise. */
+  create: { ms: number; ratio: number; loopMaxMs: number; loopP99Ms: number; idle: EventLoopDelay; fdsBefore: number; fdsAfter: number };
+  serve: { seconds: number; cpuPercent: number; userPercent: number; systemPercent: number; rssMaxMb: number; ras: number; rasPerSecond: number; sendErrors: number; loopMaxMs: number; idle: EventLoopDelay; cpuUsPerRa: number };
+  destroy: { ms: number; target: number; loopMaxMs: number; loopP99Ms: number; idle: EventLoopDelay; fdsAfter: number; timersBefore: number; timersAfter: number; linksLeft: number };
 }
 
 async function measure(networks: number, serveSeconds: number): Promise<Report> {
@@ -64,7 +66,12 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
   const floorNs = await makeNamespace('vmpscale-floor', networks);
   let floor;
   try {
-    floor = await runFloor({ binary: floorBinary, netns: floorNs.ns.name, pairs: networks, delete: 'group', address: true });
+    // One group deletion of thousands of bridges would hold RTNL for a minute, stalling every
+    // rtnetlink user of the host; the library deletes in batches of 128 pairs, and so does the
+    // floor then (one group per 128 pairs, in parallel threads).
+    const groups = Math.min(64, Math.ceil(networks / 128));
+    floor = await runFloor({ binary: floorBinary, netns: floorNs.ns.name, pairs: networks, address: true,
+      ...(groups > 1 ? { delete: 'group-threads' as const, threads: groups } : { delete: 'group' as const }) });
   } finally {
     await floorNs.ns.destroy();
   }
@@ -74,11 +81,13 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     const timersBefore = timers();
     const fdsBefore = fds();
     const ids = Array.from({ length: networks }, (_, i) => FIRST_ID + i);
+    let sentinel = await startSentinel();
     let watch = watchEventLoop();
     let t = performance.now();
     const nets = await Promise.all(ids.map((id) => VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: prefixOf(id), netns: ns.name })));
     const createMs = performance.now() - t;
     const createLoop = watch.stop();
+    const createIdle = await sentinel.stop();
     const fdsAfterCreate = fds();
     process.stderr.write(`created ${networks} networks in ${createMs.toFixed(0)} ms\n`);
 
@@ -89,6 +98,7 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     const before = sharedAdvertisers.counters(key);
     // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
     watch = watchEventLoop(20);
+    sentinel = await startSentinel();
     const cpu = process.cpuUsage();
     t = performance.now();
     let rssMax = 0;
@@ -99,15 +109,18 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     const used = process.cpuUsage(cpu);
     const wall = performance.now() - t;
     const serveLoop = watch.stop();
+    const serveIdle = await sentinel.stop();
     const after = sharedAdvertisers.counters(key);
     const ras = after.advertisementsSent - before.advertisementsSent;
     process.stderr.write(`served ${(wall / 1000).toFixed(0)} s: ${ras} RAs\n`);
 
+    sentinel = await startSentinel();
     watch = watchEventLoop();
     t = performance.now();
     await Promise.all(nets.map((n) => n.destroy()));
     const destroyMs = performance.now() - t;
     const destroyLoop = watch.stop();
+    const destroyIdle = await sentinel.stop();
     const linksLeft = (await ns.extraLinks()).length;
     await sleep(100); // let closed handles leave the active list
     const floorDeleteMs = floor.deleteUs / 1000;
@@ -115,7 +128,8 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
       networks,
       optmemMax: optmem,
       floor: { createMs: floor.createUs / 1000, deleteMs: floorDeleteMs },
-      create: { ms: createMs, ratio: createMs / (floor.createUs / 1000), loopMaxMs: createLoop.maxMs, fdsBefore, fdsAfter: fdsAfterCreate },
+      floorDelete: floor.delete,
+      create: { ms: createMs, ratio: createMs / (floor.createUs / 1000), loopMaxMs: createLoop.maxMs, loopP99Ms: createLoop.p99Ms, idle: createIdle, fdsBefore, fdsAfter: fdsAfterCreate },
       serve: {
         seconds: wall / 1000,
         cpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
@@ -126,9 +140,10 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
         rasPerSecond: ras / (wall / 1000),
         sendErrors: after.sendErrors - before.sendErrors,
         loopMaxMs: serveLoop.maxMs,
+        idle: serveIdle,
         cpuUsPerRa: ras === 0 ? 0 : (used.user + used.system) / ras,
       },
-      destroy: { ms: destroyMs, target: 1.1 * floorDeleteMs + 1000, loopMaxMs: destroyLoop.maxMs, fdsAfter: fds(), timersBefore, timersAfter: timers(), linksLeft },
+      destroy: { ms: destroyMs, target: 1.1 * floorDeleteMs + 1000, loopMaxMs: destroyLoop.maxMs, loopP99Ms: destroyLoop.p99Ms, idle: destroyIdle, fdsAfter: fds(), timersBefore, timersAfter: timers(), linksLeft },
     };
   } finally {
     await ns.destroy();
@@ -140,12 +155,12 @@ function format(r: Report): string {
   return [
     `${r.networks} networks in one namespace (net.core.optmem_max ${r.optmemMax} in it), node ${process.version}`,
     `create:  ${f(r.create.ms)} ms, floor ${f(r.floor.createMs)} ms (bridge+vxlan+address), ${f(r.create.ratio, 2)}x (target <= 1.3x); ` +
-      `loop max delay ${f(r.create.loopMaxMs, 1)} ms (target <= 20); fds ${r.create.fdsBefore} -> ${r.create.fdsAfter}`,
+      `loop max/p99 delay ${f(r.create.loopMaxMs, 1)}/${f(r.create.loopP99Ms, 1)} ms (target <= 20; idle sentinel ${f(r.create.idle.maxMs, 1)}/${f(r.create.idle.p99Ms, 1)}); fds ${r.create.fdsBefore} -> ${r.create.fdsAfter}`,
     `serve:   ${f(r.serve.seconds)} s, CPU ${f(r.serve.cpuPercent, 2)} % of a core (user ${f(r.serve.userPercent, 2)}, system ${f(r.serve.systemPercent, 2)}; ` +
       `target < 2 %), ${r.serve.ras} RAs (${f(r.serve.rasPerSecond)}/s, ${f(r.serve.cpuUsPerRa, 1)} us CPU each), ${r.serve.sendErrors} send errors, ` +
-      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms`,
-    `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (group deletion), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
-      `loop max delay ${f(r.destroy.loopMaxMs, 1)} ms; fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +
+      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)})`,
+    `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (${r.floorDelete}), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
+      `loop max/p99 delay ${f(r.destroy.loopMaxMs, 1)}/${f(r.destroy.loopP99Ms, 1)} ms (idle sentinel ${f(r.destroy.idle.maxMs, 1)}/${f(r.destroy.idle.p99Ms, 1)}); fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +
       `timers ${r.destroy.timersAfter} (before ${r.destroy.timersBefore}); links left ${r.destroy.linksLeft}`,
     '',
   ].join('\n');
