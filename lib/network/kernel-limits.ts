@@ -8,6 +8,19 @@
  * bytes a membership: 2,340 groups). Past it, bringing a vxlan up fails with ENOMEM, which
  * says nothing of the cause. Unicast networks (`peers`) join no group.
  */
+import { ERROR_CODES, VmplumbError } from '../errors.js';
+
+/** A kernel limit stopped a set-up: `limit` names the knob (a sysctl), `cause` is the kernel's error. */
+export class KernelLimitError extends VmplumbError {
+  /** The sysctl that caps it ('net.core.optmem_max'). */
+  readonly limit: string;
+
+  constructor(limit: string, message: string, cause: unknown) {
+    super(ERROR_CODES.UNSUPPORTED, message, { cause });
+    this.name = 'KernelLimitError';
+    this.limit = limit;
+  }
+}
 
 /** Bytes of option memory one IPv6 multicast membership costs (sizeof(struct ipv6_mc_socklist) on x86-64). */
 export const MULTICAST_MEMBERSHIP_BYTES = 56;
@@ -15,11 +28,9 @@ export const MULTICAST_MEMBERSHIP_BYTES = 56;
 /** The error for a vxlan whose group could not be joined, or `error` itself when that is not what happened. */
 export function explainVxlanFailure(error: unknown, group: string | undefined, port: number): unknown {
   if (group === undefined || (error as { code?: unknown } | undefined)?.code !== 'ENOMEM') return error;
-  return Object.assign(new Error(
+  return new KernelLimitError('net.core.optmem_max',
     `the VXLAN socket of UDP port ${port} cannot join multicast group ${group}: ENOMEM, the namespace's ` +
     `net.core.optmem_max caps its multicast group memberships (${MULTICAST_MEMBERSHIP_BYTES} bytes each: ` +
     `2340 groups at the default 131072 bytes). Raise net.core.optmem_max in this namespace, use unicast ` +
-    'peers, or spread the networks over namespaces or ports', { cause: error }), {
-    code: 'ENOMEM', limit: 'net.core.optmem_max',
-  });
+    'peers, or spread the networks over namespaces or ports', error);
 }
