@@ -84,7 +84,10 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     let sentinel = await startSentinel();
     let watch = watchEventLoop();
     let t = performance.now();
-    const nets = await Promise.all(ids.map((id) => VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: prefixOf(id), netns: ns.name })));
+    let made = 0;
+    const progress = setInterval(() => process.stderr.write(`  ${made} of ${networks} networks made\n`), 10_000);
+    const nets = await Promise.all(ids.map((id) => VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: prefixOf(id), netns: ns.name })
+      .then((n) => { made += 1; return n; }))).finally(() => clearInterval(progress));
     const createMs = performance.now() - t;
     const createLoop = watch.stop();
     const createIdle = await sentinel.stop();
