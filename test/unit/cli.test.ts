@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram, main } from '../../lib/cli/program.js';
 import { netUpOptions } from '../../lib/cli/net.js';
 import { vmRunOptions } from '../../lib/cli/vm.js';
-import { referenceScript } from '../../lib/cli/demo-hosts.js';
+import { referenceScript } from '../../testing/demo/hosts.js';
 
 let out = '';
 let err = '';

@@ -6,7 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
-import { vxlanGroupForId } from '../netlink/vxlan-group.js';
+import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
 
 const execFileP = promisify(execFile);
 

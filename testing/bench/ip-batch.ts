@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 
-import { vxlanGroupForId } from '../netlink/vxlan-group.js';
+import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
 import { UNDERLAY } from './namespace.js';
 
 /** The link names of pair `k`. */

@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { packageRoot } from '../../lib/package-root.js';
 import { UNDERLAY } from './namespace.js';
 
 const execFileAsync = promisify(execFile);
@@ -35,9 +35,9 @@ export interface FloorResult {
   bridgesUs: number;
 }
 
-/** bench/floor.c of this package (lib/bench → ../../bench; dist/bench → ../../bench). */
+/** bench/floor.c of the git tree (the npm package does not ship it: the floor is for the repository's benchmarks). */
 export function defaultFloorSource(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'floor.c');
+  return join(packageRoot(import.meta.url), 'bench', 'floor.c');
 }
 
 /**

@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { CliError, interrupted, messageOf, say } from './common.js';
-import { DemoHosts, referenceScript, UNDERLAY } from './demo-hosts.js';
-import { preflight } from './preflight.js';
+import { CliError, interrupted, messageOf, say } from '../../lib/cli/common.js';
+import { DemoHosts, referenceScript, UNDERLAY } from './hosts.js';
+import { preflight } from '../../lib/cli/preflight.js';
 
 /** Options of the demo. */
 export interface DemoOptions {
@@ -45,8 +45,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   preflight(detail);
 
   // Loaded only now: the library needs the native addon, and the checks above explain more.
-  await import('../native.js').catch((error: unknown) => { throw addonHint(error); });
-  const [{ VxlanNetwork }, guestModule] = await Promise.all([import('../network.js'), import('../guest/index.js')]);
+  await import('../../lib/native.js').catch((error: unknown) => { throw addonHint(error); });
+  const [{ VxlanNetwork }, guestModule] = await Promise.all([import('../../lib/network.js'), import('../guest/index.js')]);
 
   head('the tiny test guest (Debian kernel + busybox initramfs)');
   const guest = await guestModule.ensureGuest({
