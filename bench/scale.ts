@@ -19,9 +19,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { buildFloor, runFloor } from '../lib/bench/floor.js';
-import { BenchNamespace, UNDERLAY } from '../lib/bench/namespace.js';
-import { startSentinel, watchEventLoop, type EventLoopDelay } from '../lib/bench/event-loop.js';
+import { buildFloor, runFloor } from '../testing/bench/floor.js';
+import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
+import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { VxlanNetwork } from '../lib/network.js';
 
