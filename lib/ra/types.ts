@@ -109,8 +109,8 @@ export interface RouterAdvertiserOptions {
   interfaces: RaInterfaceConfig[];
   /**
    * How many final RAs (router lifetime 0) stop() and removeInterface() send, 0 to 3
-   * (MAX_FINAL_RTR_ADVERTISEMENTS; default 3). They are MIN_DELAY_BETWEEN_RAS (3 s) apart,
-   * so 3 makes stop() take about 6 s; 1 is what radvd sends.
+   * (MAX_FINAL_RTR_ADVERTISEMENTS; default 1, as radvd). The first goes at once, the others
+   * MIN_DELAY_BETWEEN_RAS (3 s) apart, so 3 makes stop() take about 6 s.
    */
   finalAdvertisements?: number;
 }

@@ -70,6 +70,8 @@ export interface RunFloorOptions {
   pairs: number;
   delete: FloorDelete;
   threads?: number;
+  /** Also add each bridge's router address (fd00:HI:LO::1/64 nodad) in the create phase. */
+  address?: boolean;
   signal?: AbortSignal;
 }
 
@@ -77,6 +79,7 @@ export interface RunFloorOptions {
 export async function runFloor(options: RunFloorOptions): Promise<FloorResult> {
   const args = ['netns', 'exec', options.netns, options.binary, '--pairs', String(options.pairs), '--dev', UNDERLAY, '--delete', options.delete];
   if (options.threads !== undefined) args.push('--threads', String(options.threads));
+  if (options.address) args.push('--address');
   try {
     const { stdout } = await execFileAsync('ip', args, { encoding: 'utf8', signal: options.signal });
     return JSON.parse(stdout) as FloorResult;
