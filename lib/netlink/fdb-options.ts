@@ -3,7 +3,7 @@
  * `bridge fdb add|append|del MAC dev LINK [dst IP] [vni N] [port P] [self] [master]
  * [permanent|static|dynamic]` (bridge(8)).
  */
-import { checkBoolean, checkIP, checkInteger, checkMac, checkObject, invalidValue } from '../validate.js';
+import { checkBoolean, checkIP, checkInteger, checkMac, checkObject, invalidValue, isOwnKey } from '../validate.js';
 import { AF, NTF, NUD } from './constants.js';
 import { checkLinkRef } from './link-options.js';
 import type { FdbEntryOptions, LinkRef } from './types.js';
@@ -37,7 +37,7 @@ export function checkFdb(input: unknown): CheckedFdb {
   const self = entry.self !== undefined ? checkBoolean('self', entry.self) : !master;
   let state: number = NUD.PERMANENT;
   if (entry.state !== undefined) {
-    if (typeof entry.state !== 'string' || !(entry.state in STATES)) throw invalidValue('state', "'permanent', 'static' or 'dynamic'", entry.state);
+    if (!isOwnKey(STATES, entry.state)) throw invalidValue('state', "'permanent', 'static' or 'dynamic'", entry.state);
     state = STATES[entry.state];
   }
   const params: Omit<FdbParams, 'index'> = {

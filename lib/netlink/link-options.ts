@@ -10,7 +10,7 @@
 import { isIPv6 } from 'node:net';
 
 import {
-  checkBoolean, checkIP, checkIfname, checkInteger, checkNumber, checkObject, checkUnicastMac, invalidType, invalidValue,
+  checkBoolean, checkIP, checkIfname, checkInteger, checkNumber, checkObject, checkUnicastMac, invalidType, invalidValue, isOwnKey,
 } from '../validate.js';
 import { IFF } from './constants.js';
 import { isMulticast } from './parse.js';
@@ -128,7 +128,7 @@ export function checkVxlan(input: unknown): CheckedVxlan {
   }
   if (options.tos !== undefined) data.tos = checkInteger('tos', options.tos, 0, 255);
   if (options.df !== undefined) {
-    if (typeof options.df !== 'string' || !(options.df in DF)) throw invalidValue('df', "'unset', 'set' or 'inherit'", options.df);
+    if (!isOwnKey(DF, options.df)) throw invalidValue('df', "'unset', 'set' or 'inherit'", options.df);
     data.df = DF[options.df];
   }
   if (options.label !== undefined) data.label = checkInteger('label', options.label, 0, 0xfffff);

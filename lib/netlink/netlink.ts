@@ -14,10 +14,10 @@ import { closeSync, openSync } from 'node:fs';
 import { NetlinkError } from '../errors.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import { resolveNetns } from '../netns.js';
-import { checkInteger, checkObject, invalidType } from '../validate.js';
+import { checkArray, checkInteger, checkObject, checkString, invalidType } from '../validate.js';
 import { applyAddOptions, addressParams, checkAddress } from './address-options.js';
-import { captureTrace, Connection, toNetlinkError, type RequestContext } from './connection.js';
-import { AF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM } from './constants.js';
+import { captureTrace, closedError, Connection, toNetlinkError, type RequestContext } from './connection.js';
+import { AF, IFF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM, RT_TABLE_MAIN } from './constants.js';
 import { addressEventStream, linkEventStream } from './events.js';
 import { checkFdb } from './fdb-options.js';
 import { checkBridge, checkCommon, checkLinkRef, checkSetLink, checkVxlan, linkSelector, type LinkParams } from './link-options.js';
@@ -33,9 +33,30 @@ const CREATE_EXCL = NLM_F.CREATE | NLM_F.EXCL;
 
 /** deleteLinks switches from per-link deletes to one group deletion from this many links. */
 const GROUP_DELETE_MIN = 2;
+/** The most links one deleteLinks takes (more than any namespace here holds; bounds the work of a bad call). */
+const MAX_BULK_LINKS = 1 << 20;
 
 const ENODEV = 19;
 const EOPNOTSUPP = 95;
+
+/** What setLink can change, named as LinkParams (and the codec) name them. */
+type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'name' | 'master';
+
+/** The fields a setLink request changes. */
+function changedFields(params: LinkParams): LinkField[] {
+  const fields: LinkField[] = [];
+  if (params.change !== undefined) fields.push('up');
+  for (const f of ['mtu', 'mac', 'group', 'master'] as const) if (params[f] !== undefined) fields.push(f);
+  if (params.name !== undefined && params.index !== undefined) fields.push('name');
+  return fields;
+}
+
+/** A field of a raw link message as setLink would write it (master 0 when there is none). */
+function linkField(message: NativeRtnlMessage, field: LinkField): unknown {
+  if (field === 'up') return ((message.flags as number) & IFF.UP) !== 0;
+  if (field === 'master') return message.master ?? 0;
+  return message[field];
+}
 
 /** Validates EventOptions.receiveBuffer (4 KiB to 1 GiB). */
 function receiveBufferOf(options: EventOptions): number | undefined {
@@ -130,6 +151,13 @@ export class Netlink {
   /**
    * `ip link set LINK [up|down] [master M|nomaster] [mtu N] [address MAC] [name NEW] [group G]`
    * in one RTM_NEWLINK. `master: null` releases the link from its master.
+   *
+   * All or nothing: the kernel applies a request's changes one after the other (do_setlink)
+   * and stops at the first it refuses, keeping the earlier ones. With more than one change,
+   * the link is read first and, when the kernel refuses, what it applied is set back before
+   * the call rejects with the kernel's error (`rolledBack` lists the fields set back). If
+   * setting back fails too, the error's code is 'ERR_NETLINK_PARTIAL' and `applied` lists
+   * the fields left changed.
    */
   async setLink(link: LinkRef, changes: SetLinkOptions): Promise<void> {
     const trace = captureTrace(this.setLink);
@@ -145,7 +173,69 @@ export class Netlink {
     }
     if (checked.master === null) params.master = 0;
     else if (checked.master !== undefined) params.master = this.#index('master', checked.master, context);
-    await this.#connection.request(RTM.NEWLINK, 0, params, context);
+    const fields = changedFields(params);
+    if (fields.length < 2) {
+      await this.#connection.request(RTM.NEWLINK, 0, params, context);
+      return;
+    }
+    const before = await this.#rawLink(params.index ?? ref, context);
+    if (before === undefined) {
+      throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `link ${JSON.stringify(ref)} does not exist` }, context);
+    }
+    // From here the link is addressed by its index, which a rename in this request keeps.
+    delete params.name;
+    if (checked.rename !== undefined) params.name = checked.rename;
+    params.index = before.index as number;
+    try {
+      await this.#connection.request(RTM.NEWLINK, 0, params, context);
+    } catch (error) {
+      throw await this.#rollBack(before, fields, error, context);
+    }
+  }
+
+  /** Sets back what a refused setLink applied anyway; returns the error to reject with. */
+  async #rollBack(before: NativeRtnlMessage, fields: LinkField[], error: unknown, context: RequestContext): Promise<unknown> {
+    if (!(error instanceof NetlinkError)) return error;
+    let after: NativeRtnlMessage | undefined;
+    try {
+      after = await this.#rawLink(before.index as number, context);
+    } catch {
+      after = undefined;
+    }
+    if (after === undefined) return error;
+    const restore: LinkParams = { index: before.index as number };
+    const applied: LinkField[] = [];
+    for (const field of fields) {
+      const was = linkField(before, field);
+      if (linkField(after, field) === was) continue;
+      applied.push(field);
+      if (field === 'up') {
+        restore.change = IFF.UP;
+        restore.flags = was ? IFF.UP : 0;
+      } else {
+        (restore as Record<string, unknown>)[field] = was;
+      }
+    }
+    if (applied.length === 0) return error;
+    try {
+      await this.#connection.request(RTM.NEWLINK, 0, restore, context);
+    } catch (restoreError) {
+      const partial = new NetlinkError(context.operation, context.object, { ...error, code: 'ERR_NETLINK_PARTIAL' },
+        `partly applied: ${applied.join(', ')} changed, then ${error.code} (${error.message}); setting them back failed: ${(restoreError as Error).message}`);
+      return Object.assign(partial, { applied, cause: error });
+    }
+    return Object.assign(error, { rolledBack: applied });
+  }
+
+  /** The link's raw RTM_NEWLINK (by name or index), or undefined when there is none. */
+  async #rawLink(ref: LinkRef, context: RequestContext): Promise<NativeRtnlMessage | undefined> {
+    try {
+      const reply = await this.#connection.request(RTM.GETLINK, 0, { ...linkSelector(ref), extMask: RTEXT_FILTER_SKIP_STATS }, context);
+      return reply?.[0];
+    } catch (error) {
+      if (error instanceof NetlinkError && error.code === 'ENODEV') return undefined;
+      throw error;
+    }
   }
 
   /** The link (by name or index), or undefined when there is none. */
@@ -169,8 +259,7 @@ export class Netlink {
     const context: RequestContext = { operation: 'listLinks', trace };
     const params: LinkParams = { extMask: RTEXT_FILTER_SKIP_STATS };
     if (checked.kind !== undefined) {
-      if (typeof checked.kind !== 'string' || checked.kind === '') throw invalidType('kind', 'a link kind such as "vxlan"', checked.kind);
-      params.kind = checked.kind;  // strict dump filter (IFLA_LINKINFO/IFLA_INFO_KIND)
+      params.kind = checkString('kind', checked.kind);  // strict dump filter (IFLA_LINKINFO/IFLA_INFO_KIND)
     }
     if (checked.master !== undefined) params.master = this.#index('master', checkLinkRef('master', checked.master), context);
     const links = (await this.#dump(RTM.GETLINK, params, context)).map(parseLink);
@@ -199,15 +288,18 @@ export class Netlink {
   async deleteLinks(links: LinkRef[]): Promise<void> {
     const trace = captureTrace(this.deleteLinks);
     if (!Array.isArray(links)) throw invalidType('links', 'an array of interface names or indexes', links);
-    const refs = links.map((l, i) => checkLinkRef(`links[${i}]`, l));
+    const refs = checkArray('links', links, MAX_BULK_LINKS).map((l, i) => checkLinkRef(`links[${i}]`, l));
     const context: RequestContext = { operation: 'deleteLinks', object: `${refs.length} links`, trace };
+    // Names resolve here (SIOCGIFINDEX), indexes against the dump in #deleteByGroup: an
+    // unknown one of either fails before anything changes.
     const indexes = [...new Set(refs.map((r, i) => this.#index(`links[${i}]`, r, context)))];
     if (indexes.length === 0) return;
     if (indexes.length < GROUP_DELETE_MIN) {
-      await this.#deleteEach(indexes, context);
+      // One link: its own RTM_DELLINK, whose ENODEV is the caller's (99999 does not exist).
+      await this.#connection.request(RTM.DELLINK, 0, { index: indexes[0] }, context);
       return;
     }
-    await this.#deleteByGroup(indexes, context);
+    await this.#deleteByGroup(refs, indexes, context);
   }
 
   /** Per-link RTM_DELLINK, all pipelined in one flush (from the thread pool). */
@@ -217,14 +309,19 @@ export class Netlink {
     if (failed) throw failed.reason;
   }
 
-  async #deleteByGroup(indexes: number[], context: RequestContext): Promise<void> {
+  async #deleteByGroup(refs: LinkRef[], indexes: number[], context: RequestContext): Promise<void> {
     // Only each link's index and group are needed: read them off the raw messages rather than
     // parse thousands of links into Link objects on the event loop.
     const groups = new Map<number, number>();
     for (const m of await this.#dump(RTM.GETLINK, { extMask: RTEXT_FILTER_SKIP_STATS }, context)) {
       if (typeof m.index === 'number') groups.set(m.index, typeof m.group === 'number' ? m.group : 0);
     }
+    const unknown = refs.findIndex((r) => typeof r === 'number' && !groups.has(r));
+    if (unknown >= 0) {
+      throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `links[${unknown}] ${refs[unknown]} does not exist` }, context);
+    }
     const used = new Set(groups.values());
+    // A name resolved a moment ago may be gone already (a veth end with its peer): deleted.
     const targets = indexes.filter((i) => groups.has(i));
     if (targets.length === 0) return;
     // A group number no link uses: the deletion takes exactly the links we tagged.
@@ -278,8 +375,9 @@ export class Netlink {
   /** `ip address show [dev LINK]`: IPv4 and IPv6 addresses. */
   async listAddresses(link?: LinkRef): Promise<Address[]> {
     const trace = captureTrace(this.listAddresses);
-    const context: RequestContext = { operation: 'listAddresses', object: link === undefined ? undefined : String(link), trace };
-    const index = link === undefined ? 0 : this.#index('link', checkLinkRef('link', link), context);
+    const ref = link === undefined ? undefined : checkLinkRef('link', link);
+    const context: RequestContext = { operation: 'listAddresses', object: ref === undefined ? undefined : String(ref), trace };
+    const index = ref === undefined ? 0 : this.#index('link', ref, context);
     const messages = await this.#dump(RTM.GETADDR, { family: AF.UNSPEC, index }, context);
     return messages.map(parseAddress).filter((a) => index === 0 || a.index === index);
   }
@@ -340,8 +438,7 @@ export class Netlink {
     const context: RequestContext = { operation: 'listRoutes', trace };
     const family = checked.family === undefined ? AF.UNSPEC : checked.family === 6 ? AF.INET6 : checked.family === 4 ? AF.INET : -1;
     if (family < 0) throw invalidType('family', '4 or 6', checked.family);
-    const table = checked.table ?? 254;
-    if (!Number.isInteger(table) || table < 0) throw invalidType('table', 'a table id', checked.table);
+    const table = checked.table === undefined ? RT_TABLE_MAIN : checkInteger('table', checked.table, 0, 0xffffffff);
     const params: Record<string, number> = { family };
     if (table !== 0) {
       params.tableId = table < 256 ? table : 0;
@@ -359,6 +456,8 @@ export class Netlink {
    */
   linkEvents(options: EventOptions = {}): AsyncIterableIterator<LinkEvent> {
     const checked = checkObject('options', options) as EventOptions;
+    // A stream opened now would have a socket of its own that no close() ever reaches.
+    if (this.#closed) throw closedError({ operation: 'linkEvents' });
     const stream = linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
     this.#streams.add(stream);
     return stream;
@@ -367,17 +466,24 @@ export class Netlink {
   /** Address notifications (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR), as linkEvents. */
   addressEvents(options: EventOptions = {}): AsyncIterableIterator<AddressEvent> {
     const checked = checkObject('options', options) as EventOptions;
+    if (this.#closed) throw closedError({ operation: 'addressEvents' });
     const stream = addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
     this.#streams.add(stream);
     return stream;
   }
 
-  /** Closes the socket and every event iterable (idempotent). Outstanding calls reject (ECANCELED). */
+  /**
+   * Closes the socket and every event iterable (idempotent). A rejected call did not happen:
+   * calls whose requests were still queued reject with ECANCELED (nothing was sent); calls the
+   * kernel already has are waited for and settle with its answer; calls made after close()
+   * reject with EBADF. Resolves once the socket is closed.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const stream of [...this.#streams]) stream.close();
-    this.#connection.close();
+    if (!this.#closed) {
+      this.#closed = true;
+      for (const stream of [...this.#streams]) stream.close();
+    }
+    await this.#connection.drainAndClose();
   }
 
   /** `await using nl = await Netlink.open()`. */
@@ -388,11 +494,9 @@ export class Netlink {
   /** Link name → ifindex (numbers pass through); an unknown name fails naming the field. */
   #index(field: string, ref: LinkRef, context: RequestContext): number {
     if (typeof ref === 'number') return ref;
-    const index = this.#connection.isClosed ? -1 : this.#connection.ifIndex(ref);
+    if (this.#connection.isClosed) throw closedError(context);
+    const index = this.#connection.ifIndex(ref);
     if (index > 0) return index;
-    if (index < 0) {
-      throw toNetlinkError({ errno: -9, code: 'EBADF', syscall: 'ioctl', description: 'Bad file descriptor', extack: 'the Netlink is closed' }, context);
-    }
     throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'SIOCGIFINDEX', description: 'No such device', extack: `${field} ${JSON.stringify(ref)} does not exist` }, context);
   }
 

@@ -3,7 +3,7 @@
  * subset of `ip route add|del PREFIX [via GW] [dev LINK] [metric N] [table T] [src IP]
  * [TYPE]` (ip-route(8)), with `ip`'s choices of protocol (boot) and scope.
  */
-import { checkBoolean, checkIP, checkInteger, checkObject, checkPrefixed, invalidValue } from '../validate.js';
+import { checkBoolean, checkIP, checkInteger, checkObject, checkPrefixed, invalidValue, isOwnKey } from '../validate.js';
 import { AF, RTN, RT_TABLE_MAIN, SCOPES } from './constants.js';
 import { checkLinkRef } from './link-options.js';
 import type { LinkRef, RouteOptions } from './types.js';
@@ -42,7 +42,7 @@ export function checkRoute(input: unknown, remove = false): CheckedRoute {
   const dest = checkPrefixed('destination', route.destination, false);
   const family = dest.family;
   const type = route.type ?? 'unicast';
-  if (!TYPES.includes(type)) throw invalidValue('type', `one of ${TYPES.join(', ')}`, route.type);
+  if (typeof type !== 'string' || !TYPES.includes(type) || !isOwnKey(RTN, type)) throw invalidValue('type', `one of ${TYPES.join(', ')}`, route.type);
   const table = route.table === undefined ? RT_TABLE_MAIN : checkInteger('table', route.table, 1, 0xffffffff);
   const params: RouteParams = {
     family: family === 6 ? AF.INET6 : AF.INET,
