@@ -150,11 +150,13 @@ export class Netlink {
 
   /**
    * `ip link set LINK [up|down] [master M|nomaster] [mtu N] [address MAC] [name NEW] [group G]`
-   * in one RTM_NEWLINK. `master: null` releases the link from its master.
+   * in one RTM_NEWLINK (two when `up` comes with other changes). `master: null` releases the
+   * link from its master.
    *
    * All or nothing: the kernel applies a request's changes one after the other (do_setlink)
    * and stops at the first it refuses, keeping the earlier ones. With more than one change,
-   * the link is read first and, when the kernel refuses, what it applied is set back before
+   * the link is read first, `up`/down goes in a second request after the others (its side
+   * effects cannot be undone), and when the kernel refuses, what it applied is set back before
    * the call rejects with the kernel's error (`rolledBack` lists the fields set back). If
    * setting back fails too, the error's code is 'ERR_NETLINK_PARTIAL' and `applied` lists
    * the fields left changed.
@@ -186,8 +188,13 @@ export class Netlink {
     delete params.name;
     if (checked.rename !== undefined) params.name = checked.rename;
     params.index = before.index as number;
+    // Bringing a link up cannot be undone exactly (its first IFF_UP attaches the default qdisc
+    // for good, and the kernel applies flags before IFLA_MASTER): it goes last, on its own,
+    // once everything else was accepted.
+    const { flags, change, ...rest } = params;
     try {
-      await this.#connection.request(RTM.NEWLINK, 0, params, context);
+      await this.#connection.request(RTM.NEWLINK, 0, rest, context);
+      if (change !== undefined) await this.#connection.request(RTM.NEWLINK, 0, { index: params.index, flags, change }, context);
     } catch (error) {
       throw await this.#rollBack(before, fields, error, context);
     }
