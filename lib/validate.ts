@@ -147,6 +147,15 @@ export function checkArray(field: string, value: unknown, max = 0xffff): unknown
   return out;
 }
 
+/**
+ * `init` as an object without a prototype: for the library's own bags of optional fields
+ * (request params, checked options), so reading an absent field gives undefined even when
+ * Object.prototype carries a property of that name.
+ */
+export function bare<T extends object>(init: T): T {
+  return Object.assign(Object.create(null) as T, init);
+}
+
 /** Whether `key` is one of `table`'s own keys (not `toString`, `__proto__`, …). */
 export function isOwnKey<T extends object>(table: T, key: unknown): key is keyof T {
   return typeof key === 'string' && Object.hasOwn(table, key);

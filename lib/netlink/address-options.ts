@@ -3,7 +3,7 @@
  * `ip address add|del ADDRESS/LEN dev LINK [scope S] [nodad] [noprefixroute] [valid_lft …]`
  * (ip-address(8)).
  */
-import { checkBoolean, checkInteger, checkObject, checkPrefixed, invalidValue, isOwnKey, type Prefixed } from '../validate.js';
+import { checkBoolean, checkInteger, checkObject, checkPrefixed, invalidValue, isOwnKey, bare, type Prefixed } from '../validate.js';
 import { AF, IFA_F, SCOPES } from './constants.js';
 import type { AddAddressOptions } from './types.js';
 
@@ -31,13 +31,13 @@ export function checkAddress(field: string, value: unknown): Prefixed {
 /** Params of an RTM_NEWADDR/RTM_DELADDR for `address` on link `index`. */
 export function addressParams(index: number, address: Prefixed): AddressParams {
   // `ip` sends the address as IFA_LOCAL, and IFA_ADDRESS too (the peer, equal without one).
-  return {
+  return bare({
     family: address.family === 6 ? AF.INET6 : AF.INET,
     prefixLength: address.prefixLength,
     index,
     local: address.address,
     address: address.address,
-  };
+  });
 }
 
 /** Validates AddAddressOptions and applies them to params. */

@@ -14,7 +14,7 @@ import { closeSync, openSync } from 'node:fs';
 import { NetlinkError } from '../errors.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import { resolveNetns } from '../netns.js';
-import { checkArray, checkInteger, checkObject, checkString, invalidType } from '../validate.js';
+import { bare, checkArray, checkInteger, checkObject, checkString, invalidType } from '../validate.js';
 import { applyAddOptions, addressParams, checkAddress } from './address-options.js';
 import { captureTrace, closedError, Connection, toNetlinkError, type RequestContext } from './connection.js';
 import { AF, IFF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM, RT_TABLE_MAIN } from './constants.js';
@@ -54,8 +54,9 @@ function changedFields(params: LinkParams): LinkField[] {
 /** A field of a raw link message as setLink would write it (master 0 when there is none). */
 function linkField(message: NativeRtnlMessage, field: LinkField): unknown {
   if (field === 'up') return ((message.flags as number) & IFF.UP) !== 0;
-  if (field === 'master') return message.master ?? 0;
-  return message[field];
+  // Own properties: a decoded message has Object.prototype, which may carry a `master`.
+  if (field === 'master') return Object.hasOwn(message, 'master') ? message.master : 0;
+  return Object.hasOwn(message, field) ? message[field] : undefined;
 }
 
 /** Validates EventOptions.receiveBuffer (4 KiB to 1 GiB). */
@@ -166,7 +167,7 @@ export class Netlink {
     const ref = checkLinkRef('link', link);
     const checked = checkSetLink(changes);
     const context: RequestContext = { operation: 'setLink', object: String(ref), trace };
-    const params: LinkParams = { ...checked.params };
+    const params: LinkParams = bare({ ...checked.params });
     if (checked.rename !== undefined) {
       params.index = this.#index('link', ref, context);
       params.name = checked.rename;
@@ -210,7 +211,7 @@ export class Netlink {
       after = undefined;
     }
     if (after === undefined) return error;
-    const restore: LinkParams = { index: before.index as number };
+    const restore: LinkParams = bare({ index: before.index as number });
     const applied: LinkField[] = [];
     for (const field of fields) {
       const was = linkField(before, field);
@@ -264,7 +265,7 @@ export class Netlink {
     const trace = captureTrace(this.listLinks);
     const checked = checkObject('options', options) as ListLinksOptions;
     const context: RequestContext = { operation: 'listLinks', trace };
-    const params: LinkParams = { extMask: RTEXT_FILTER_SKIP_STATS };
+    const params: LinkParams = bare({ extMask: RTEXT_FILTER_SKIP_STATS });
     if (checked.kind !== undefined) {
       params.kind = checkString('kind', checked.kind);  // strict dump filter (IFLA_LINKINFO/IFLA_INFO_KIND)
     }
@@ -412,7 +413,7 @@ export class Netlink {
     const trace = captureTrace(this.listFdb);
     const checked = checkObject('options', options) as ListFdbOptions;
     const context: RequestContext = { operation: 'listFdb', trace };
-    const params: Record<string, number> = { family: AF.BRIDGE };
+    const params: Record<string, number> = bare({ family: AF.BRIDGE });
     if (checked.link !== undefined) params.index = this.#index('link', checkLinkRef('link', checked.link), context);
     if (checked.master !== undefined) params.master = this.#index('master', checkLinkRef('master', checked.master), context);
     const messages = await this.#dump(RTM.GETNEIGH, params, context);
@@ -446,7 +447,7 @@ export class Netlink {
     const family = checked.family === undefined ? AF.UNSPEC : checked.family === 6 ? AF.INET6 : checked.family === 4 ? AF.INET : -1;
     if (family < 0) throw invalidType('family', '4 or 6', checked.family);
     const table = checked.table === undefined ? RT_TABLE_MAIN : checkInteger('table', checked.table, 0, 0xffffffff);
-    const params: Record<string, number> = { family };
+    const params: Record<string, number> = bare({ family });
     if (table !== 0) {
       params.tableId = table < 256 ? table : 0;
       params.table = table;
