@@ -177,6 +177,9 @@ export function checkIfname(field: string, value: unknown): string {
   // The kernel would stop at a NUL and act on the name before it (ve0\0x is ve0); other
   // control characters it takes, but they are never meant and garble every listing.
   if (/[\0-\x1f\x7f]/u.test(value)) throw invalidValue(field, 'an interface name without NUL or control characters', value);
+  // A '%' makes the kernel treat the name as a pattern (dev_alloc_name: br%d → br0): the call
+  // would act on a name it did not give. Only openTap takes patterns, on purpose.
+  if (value.includes('%')) throw invalidValue(field, "an interface name without '%'", value);
   return value;
 }
 
