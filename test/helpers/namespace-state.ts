@@ -4,7 +4,7 @@
  * changed nothing the kernel shows; the fields that move on their own (lifetimes counting
  * down, statistics, route cache ages) are left out.
  */
-import type { TestNetns } from './netns.js';
+import { runAsync, type TestNetns } from './netns.js';
 
 /** Keys whose values change without anyone acting (timers, lifetimes, counters). */
 const VOLATILE = /life_time|expires|^used$|^updated$|^stats|_timer$|^gc_timer$|^ifi_change$/u;
@@ -33,4 +33,17 @@ export function namespaceState(ns: TestNetns): NamespaceState {
     fdb: ns.bridgeJson('fdb', 'show'),
     routes: [...ns.ipJson('-4', 'route', 'show', 'table', 'all'), ...ns.ipJson('-6', 'route', 'show', 'table', 'all')],
   }) as NamespaceState;
+}
+
+/** namespaceState without blocking the event loop: the four commands run in parallel. */
+export async function namespaceStateAsync(ns: TestNetns): Promise<NamespaceState> {
+  const json = async (cmd: string, ...args: string[]): Promise<unknown[]> => {
+    const out = await runAsync(cmd, ['-n', ns.name, '-j', ...args]);
+    return out.trim() ? (JSON.parse(out) as unknown[]) : [];
+  };
+  const [links, addresses, fdb, routes4, routes6] = await Promise.all([
+    json('ip', '-d', 'link', 'show'), json('ip', 'addr', 'show'), json('bridge', 'fdb', 'show'),
+    json('ip', '-4', 'route', 'show', 'table', 'all'), json('ip', '-6', 'route', 'show', 'table', 'all'),
+  ]);
+  return strip({ links, addresses, fdb, routes: [...routes4, ...routes6] }) as NamespaceState;
 }
