@@ -94,6 +94,8 @@ const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/u;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 const MACHINE_RE = /^[a-z0-9][a-z0-9._-]*$/u;
 const MODEL_RE = /^[a-z0-9][a-z0-9_-]*$/u;
+/** The most vCPUs qemu's pc/q35 machines take without an IOMMU (x2APIC ids): what spawn accepts. */
+export const MAX_CPUS = 255;
 const INTERFACES = { virtio: true, ide: true, scsi: true, none: true } as const;
 /** Bounds on arrays a spec may hold (far above what qemu takes; they bound a bad call's work). */
 const MAX_DISKS = 256;
@@ -151,7 +153,7 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   const accel = s.accel === undefined ? 'auto' : s.accel;
   if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", s.accel);
   const memoryMiB = checkInteger('memoryMiB', s.memoryMiB, 16, 4194304);
-  const cpus = checkInteger('cpus', s.cpus, 1, 255);
+  const cpus = checkInteger('cpus', s.cpus, 1, MAX_CPUS);
   const cdrom = s.cdrom === undefined ? undefined : checkFile('cdrom', s.cdrom);
   const disks = (s.disks === undefined ? [] : checkArray('disks', s.disks, MAX_DISKS)).map((d, i): Required<QemuDisk> => {
     const field = `disks[${i}]`;

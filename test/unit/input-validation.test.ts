@@ -15,6 +15,7 @@ import { checkBridge, checkSetLink, checkVxlan } from '../../lib/netlink/link-op
 import { checkRoute } from '../../lib/netlink/route-options.js';
 import { resolveNetns } from '../../lib/netns.js';
 import { resolveNetworkOptions } from '../../lib/network/options.js';
+import { resolveVmOptions } from '../../lib/network/vm-options.js';
 import { resolveSpec, type QemuSpec } from '../../lib/qemu/spec.js';
 import { resolveInterfaceConfig } from '../../lib/ra/config.js';
 import { openTapSync } from '../../lib/tap.js';
@@ -204,6 +205,17 @@ describe('error messages stay short', () => {
 });
 
 describe('late validation moved before anything is made', () => {
+  it('startVm: cpus that Qemu.spawn refuses, and NULs, are refused before the tap is opened', () => {
+    const vm = (patch: Record<string, unknown>) => resolveVmOptions({ id: 1, memoryMiB: 64, cpus: 1, kernel: '/boot/vmlinuz', ...patch }, 100);
+    coded(() => vm({ cpus: 256 }), 'ERR_OUT_OF_RANGE', 'cpus');
+    expect(() => qemu({ cpus: 256 })).toThrow(/"cpus"/u);
+    expect(vm({ cpus: 255 }).cpus).toBe(255);
+    coded(() => vm({ kernel: '/boot/vmlinuz\0x' }), 'ERR_INVALID_ARG_VALUE', 'kernel');
+    coded(() => vm({ append: 'console=ttyS0\0x' }), 'ERR_INVALID_ARG_VALUE', 'append');
+    coded(() => vm({ cdrom: '/x.iso\0y', kernel: undefined }), 'ERR_INVALID_ARG_VALUE', 'cdrom');
+    coded(() => vm({ tap: 'vm1\0x' }), 'ERR_INVALID_ARG_VALUE', 'tap');
+  });
+
   it('VxlanNetwork: more RDNSS servers than one option holds, or DNSSL too large', () => {
     const servers = Array.from({ length: 128 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
     coded(() => network({ rdnss: servers }), 'ERR_OUT_OF_RANGE', 'rdnss.length');
