@@ -285,8 +285,8 @@ export class Netlink {
    * Deletes many links by the fastest path the kernel offers: the links are put in a link
    * group no other link uses (IFLA_GROUP, pipelined), then one RTM_DELLINK for the group
    * (rtnl_group_dellink → unregister_netdevice_many: the RCU grace periods of all devices are
-   * shared instead of paid per device). Every name is resolved first: an unknown one fails
-   * before anything changes. If tagging fails, the links get their group back. Links that
+   * shared instead of paid per device). Every name and index is resolved first: an unknown one
+   * fails before anything changes. If tagging fails, the links get their group back. Links that
    * vanish meanwhile (a veth's peer) count as deleted. A link the kernel cannot delete (lo, a
    * physical NIC: EOPNOTSUPP for the whole group) makes it fall back to per-link deletes of
    * the others, then reject with that link's error. bench/FINDINGS.md has the measurements:
