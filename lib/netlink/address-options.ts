@@ -3,7 +3,7 @@
  * `ip address add|del ADDRESS/LEN dev LINK [scope S] [nodad] [noprefixroute] [valid_lft …]`
  * (ip-address(8)).
  */
-import { checkBoolean, checkInteger, checkObject, checkPrefixed, invalidValue, isOwnKey, bare, type Prefixed } from '../validate.js';
+import { checkBoolean, checkInteger, checkObject, checkPrefixed, invalidValue, isOwnKey, bare, hasControlCharacter, type Prefixed } from '../validate.js';
 import { AF, IFA_F, SCOPES } from './constants.js';
 import type { AddAddressOptions } from './types.js';
 
@@ -57,7 +57,7 @@ export function applyAddOptions(params: AddressParams, input: unknown): { replac
   if (options.label !== undefined) {
     if (params.family !== AF.INET) throw invalidValue('label', 'set only for IPv4 addresses', options.label);
     // IFA_LABEL is IFNAMSIZ long; aliases like "eth0:1" contain a colon, unlike link names.
-    if (typeof options.label !== 'string' || options.label.length === 0 || Buffer.byteLength(options.label) > 15 || /[\0-\x1f\x7f]/u.test(options.label)) {
+    if (typeof options.label !== 'string' || options.label.length === 0 || Buffer.byteLength(options.label) > 15 || hasControlCharacter(options.label)) {
       throw invalidValue('label', 'a label of 1 to 15 bytes without NUL or control characters', options.label);
     }
     params.label = options.label;

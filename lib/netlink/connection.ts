@@ -11,6 +11,7 @@
  * the event loop by 26-28 ms; from the pool it stays under 10 ms, for about the same
  * throughput (the hop costs tens of microseconds against hundreds in the kernel).
  */
+import { netlinkTraced, traceNetlinkRequest } from '../diagnostics.js';
 import { NetlinkError } from '../errors.js';
 import { native, type NativeNetlinkFailure, type NativeNetlinkSocket, type NativeNetns, type NativeRtnlMessage } from '../native.js';
 
@@ -117,7 +118,7 @@ export class Connection {
     this.inflight.add(settled);
     const forget = (): void => { this.inflight.delete(settled); };
     settled.then(forget, forget);
-    return settled;
+    return netlinkTraced() ? traceNetlinkRequest({ operation: context.operation, object: context.object, type }, settled) : settled;
   }
 
   /** Closes the socket at once (idempotent); outstanding requests reject with ECANCELED. */

@@ -23,6 +23,10 @@ const NASTY_STRINGS = [
 const taintedString = fc.tuple(fc.string({ maxLength: 12 }), fc.constantFrom('\0', '%', '%eth0', '\n', '\u0001', '\u007f', '/', ':'), fc.string({ maxLength: 12 }))
   .map(([a, b, c]) => a + b + c);
 
+/** An array with a hole at index 0 (read through the prototype by careless code). */
+const holey: unknown[] = [];
+holey[1] = 'a';
+
 /** Any hostile scalar or structure. */
 export const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(...NASTY_STRINGS),
@@ -34,7 +38,7 @@ export const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.bigInt(),
   fc.boolean(),
   fc.constantFrom(null, undefined),
-  fc.constantFrom(Object.create(null) as object, [], [, 'a'], Array.from({ length: 100_000 }, () => 'ff05::1'), { toString: () => 'br0' }, Symbol('s')),
+  fc.constantFrom(Object.create(null) as object, [], holey, Array.from({ length: 100_000 }, () => 'ff05::1'), { toString: () => 'br0' }, Symbol('s')),
   fc.array(fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.integer()), { maxLength: 4 }),
   fc.dictionary(fc.constantFrom('name', 'index', 'low', 'high', 'file', '__proto__'), fc.oneof(fc.string({ maxLength: 8 }), fc.integer()), { maxKeys: 3 }),
 );

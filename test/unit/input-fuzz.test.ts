@@ -42,7 +42,7 @@ function property<T>(arbitrary: fc.Arbitrary<T>, call: (input: T) => unknown): v
     try {
       result = call(input);
     } catch (error) {
-      if (!isCodedError(error)) throw new Error(`uncoded or unbounded error: ${String(error)}`);
+      if (!isCodedError(error)) throw new Error(`uncoded or unbounded error: ${String(error)}`, { cause: error });
       return;
     }
     accepted += 1;
