@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { namespaceState } from '../helpers/namespace-state.js';
+import { namespaceStateAsync } from '../helpers/namespace-state.js';
 import { runAsync, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
@@ -31,10 +31,11 @@ describe.skipIf(skipUnlessRoot('input: prototype pollution'))('input: prototype 
   }
 
   /** The state with ifindexes and MACs (which differ between two namespaces) left out. */
-  const comparable = (ns: TestNetns) => JSON.parse(JSON.stringify(namespaceState(ns), (key, value: unknown) =>
+  const comparable = async (ns: TestNetns) => JSON.parse(JSON.stringify(await namespaceStateAsync(ns), (key, value: unknown) =>
     /^(ifindex|address|mac|link_index|broadcast|lladdr|bridge_id|root_id|designated_root|designated_bridge|id|no)$/u.test(key) ? undefined : value));
 
-  it('calls act exactly as without the pollution, and the victim is untouched', async () => {
+  // Two tsx children compile and run in parallel: tens of seconds on a loaded machine.
+  it('calls act exactly as without the pollution, and the victim is untouched', { timeout: 180_000 }, async () => {
     const clean = setUp();
     const polluted = setUp();
     const victimBefore = polluted.ns.ipJson('-d', 'link', 'show', 'dev', 'victim');
@@ -46,7 +47,7 @@ describe.skipIf(skipUnlessRoot('input: prototype pollution'))('input: prototype 
     expect(JSON.parse(cleanOut)).toEqual(expected);
     expect(JSON.parse(pollutedOut)).toEqual(expected);
     expect(polluted.ns.ipJson('-d', 'link', 'show', 'dev', 'victim')).toEqual(victimBefore);
-    expect(comparable(polluted.ns)).toEqual(comparable(clean.ns));
+    expect(await comparable(polluted.ns)).toEqual(await comparable(clean.ns));
     // The calls did act: the control shows what "as asked" means.
     const links = clean.ns.ipJson('-d', 'link', 'show').map((l: { ifname: string }) => l.ifname);
     expect(links).toEqual(expect.arrayContaining(['brp', 'vxp', 'victim']));
