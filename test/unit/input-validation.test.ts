@@ -152,6 +152,8 @@ describe('only own properties are options', () => {
     coded(() => checkArray('links', holey), 'ERR_INVALID_ARG_VALUE', 'links[0]');
     expect(checkArray('links', ['a', 'b'])).toEqual(['a', 'b']);
     coded(() => checkArray('links', [1, 2, 3], 2), 'ERR_OUT_OF_RANGE', 'links.length');
+    // An RA server list with a hole was accepted as [null, …] and failed only when encoded.
+    coded(() => ra({ rdnss: [{ servers: holey }] }), 'ERR_INVALID_ARG_VALUE', 'interface.rdnss[0].servers[0]');
   });
 
   it('the native codec reads own properties only (an inherited index redirects nothing)', () => {
