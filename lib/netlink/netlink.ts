@@ -311,10 +311,20 @@ export class Netlink {
   }
 
   /** Per-link RTM_DELLINK, all pipelined in one flush (from the thread pool). */
+  /**
+   * Per-link RTM_DELLINK, all pipelined. When some fail, the first failure is thrown saying
+   * what was done anyway: `deleted` and `notDeleted` (ifindexes), and the message says so.
+   */
   async #deleteEach(indexes: number[], context: RequestContext): Promise<void> {
     const results = await Promise.allSettled(indexes.map((index) => this.#connection.request(RTM.DELLINK, 0, { index }, context)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof NetlinkError && r.reason.code === 'ENODEV'));
-    if (failed) throw failed.reason;
+    const gone = (r: PromiseSettledResult<unknown>): boolean => r.status === 'fulfilled' || (r.reason instanceof NetlinkError && r.reason.code === 'ENODEV');
+    const failed = results.find((r): r is PromiseRejectedResult => !gone(r));
+    if (!failed) return;
+    const deleted = indexes.filter((_, i) => gone(results[i]!));
+    const notDeleted = indexes.filter((_, i) => !gone(results[i]!));
+    const error = failed.reason as Error;
+    if (deleted.length > 0) error.message += ` (partial: links ${deleted.join(', ')} were deleted, ${notDeleted.join(', ')} not)`;
+    throw Object.assign(error, { deleted, notDeleted });
   }
 
   async #deleteByGroup(refs: LinkRef[], indexes: number[], context: RequestContext): Promise<void> {

@@ -110,6 +110,17 @@ describe.skipIf(skipUnlessRoot('input: rejected calls change nothing', ['/dev/ne
     expect(names()).not.toContain('va2');
   });
 
+  it('deleteLinks that must delete one by one says which links went (lo cannot be deleted)', async () => {
+    ns!.ip('link', 'add', 'vd1', 'type', 'bridge');
+    const vd1 = link('vd1').ifindex as number;
+    const error = await nl!.deleteLinks(['vd1', 'lo']).then(() => undefined, (e: unknown) => e) as NetlinkError & { deleted?: number[]; notDeleted?: number[] };
+    expect(error).toMatchObject({ code: 'ENOTSUP', deleted: [vd1], notDeleted: [1] });
+    expect(error.message).toContain('partial');
+    // What the error says is what the kernel shows.
+    expect(names()).not.toContain('vd1');
+    expect(names()).toContain('lo');
+  });
+
   it('setLink with several changes: the kernel applies some before refusing; setLink sets them back', async () => {
     ns!.ip('link', 'add', 'vs1', 'type', 'veth', 'peer', 'name', 'vs1p');
     const index = link('vs1').ifindex as number;
