@@ -59,6 +59,26 @@ function linkField(message: NativeRtnlMessage, field: LinkField): unknown {
   return Object.hasOwn(message, field) ? message[field] : undefined;
 }
 
+/**
+ * Whether Object.prototype carries enumerable properties (what `obj[key] = value` through a
+ * merge bug leaves). Decoded messages are ordinary objects, and the parsers read optional
+ * fields (`master`, `mtu`, …) that a polluted prototype would supply; only then are the
+ * messages copied into prototype-less objects, so the common case costs one loop.
+ */
+function prototypePolluted(): boolean {
+  for (const key in Object.prototype) if (key !== undefined) return true;
+  return false;
+}
+
+/** A decoded message (and its nested objects) as prototype-less copies of its own fields. */
+function ownFields<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(ownFields) as T;
+  if (value === null || typeof value !== 'object' || !prototypePolluted()) return value;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) out[key] = ownFields((value as Record<string, unknown>)[key]);
+  return out as T;
+}
+
 /** Validates EventOptions.receiveBuffer (4 KiB to 1 GiB). */
 function receiveBufferOf(options: EventOptions): number | undefined {
   return options.receiveBuffer === undefined ? undefined : checkInteger('receiveBuffer', options.receiveBuffer, 4096, 1 << 30);
@@ -253,7 +273,7 @@ export class Netlink {
     try {
       const reply = await this.#connection.request(RTM.GETLINK, 0, { ...linkSelector(ref), extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'getLink', object: String(ref), trace });
       const message = reply?.[0];
-      return message ? parseLink(message) : undefined;
+      return message ? parseLink(ownFields(message)) : undefined;
     } catch (error) {
       if (error instanceof NetlinkError && error.code === 'ENODEV') return undefined;
       throw error;
@@ -519,6 +539,7 @@ export class Netlink {
   }
 
   async #dump(type: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[]> {
-    return (await this.#connection.request(type, NLM_F.DUMP, params, context)) ?? [];
+    const messages = (await this.#connection.request(type, NLM_F.DUMP, params, context)) ?? [];
+    return prototypePolluted() ? messages.map(ownFields) : messages;
   }
 }

@@ -35,6 +35,10 @@ await record('addAddress', () => nl.addAddress('brp', '2001:db8:7::1/64', { noda
 await record('setLink', () => nl.setLink('vxp', { master: 'brp' }));
 await record('setLinkMany', () => nl.setLink('brp', { mtu: 1400, group: 3 }));
 await record('deleteLink', () => nl.deleteLink('target'));
+const brp = await nl.getLink('brp');
+results.getLink = JSON.stringify({ master: brp?.master, mtu: brp?.mtu, group: brp?.group });
+const listed = (await nl.listLinks({ kind: 'bridge' })).find((l) => l.name === 'brp');
+results.listLinks = JSON.stringify({ master: listed?.master, mtu: listed?.mtu });
 await record('deleteLinks', () => nl.deleteLinks(['target2', 'target3']));
 await nl.close();
 process.stdout.write(`${JSON.stringify(results)}\n`);
