@@ -7,7 +7,7 @@
  * it (`interfaces[0].prefixes[1].preferredLifetime`) and the value.
  */
 import { bytesToIPv6, checkBoolean, checkIfname, checkInteger, checkNumber, checkObject, checkPrefixed,
-  invalidType, invalidValue, ipv6ToBytes, outOfRange, checkIPv6 } from '../validate.js';
+  invalidType, invalidValue, ipv6ToBytes, outOfRange, checkIPv6, checkArray as checkDenseArray } from '../validate.js';
 import {
   DEFAULT_FINAL_RTR_ADVERTISEMENTS, DEFAULT_MAX_RTR_ADV_INTERVAL, INFINITE_LIFETIME, MAX_FINAL_RTR_ADVERTISEMENTS, MAX_MAX_RTR_ADV_INTERVAL,
   MAX_REACHABLE_TIME, MAX_ROUTER_LIFETIME, MIN_MAX_RTR_ADV_INTERVAL, MIN_MIN_RTR_ADV_INTERVAL, PREF64_MAX_LIFETIME,
@@ -112,8 +112,7 @@ function checkPreference(field: string, value: unknown): Preference {
 
 function checkArray(field: string, value: unknown): unknown[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalidType(field, 'an array', value);
-  return value;
+  return checkDenseArray(field, value);  // holes refused, not read through the prototype
 }
 
 /** An IPv6 prefix `addr/len`, returned with the address canonicalised. */
