@@ -231,7 +231,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   /** Counters per configured interface. */
   stats(): RaInterfaceStats[] {
     return this.configs.map((c) => this.interfaces.get(c.name)?.stats()
-      ?? { name: c.name, index: undefined, state: this.state === 'stopped' ? 'stopped' : 'waiting', advertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 });
+      ?? { name: c.name, index: undefined, state: this.state === 'stopped' ? 'stopped' : 'waiting', advertisementsSent: 0, multicastAdvertisementsSent: 0, unicastAdvertisementsSent: 0, finalAdvertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 });
   }
 
   /**
