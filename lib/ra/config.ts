@@ -289,12 +289,13 @@ export function resolveInterfaceConfig(field: string, value: unknown): ResolvedI
   const minInterval = checkNumber(`${field}.minInterval`, optional<unknown>(o.minInterval, Math.max(minMin, defaultMin)),
     minMin, 0.75 * maxInterval);
   const defaultLifetime = checkInteger(`${field}.defaultLifetime`,
-    optional<unknown>(o.defaultLifetime, Math.min(MAX_ROUTER_LIFETIME, Math.ceil(3 * maxInterval))), 0, MAX_ROUTER_LIFETIME);
+    optional<unknown>(o.defaultLifetime, Math.min(MAX_ROUTER_LIFETIME, Math.max(1, Math.trunc(3 * maxInterval)))), 0, MAX_ROUTER_LIFETIME);
   // RFC 8319 §4: zero (not a default router) or at least MaxRtrAdvInterval.
   if (defaultLifetime !== 0 && defaultLifetime < maxInterval) {
     throw outOfRange(`${field}.defaultLifetime`, `0 or an integer from maxInterval (${maxInterval}) to ${MAX_ROUTER_LIFETIME}`, defaultLifetime);
   }
-  const optionLifetime = Math.min(UINT32_MAX - 1, Math.ceil(3 * maxInterval));
+  // Whole seconds, truncated as radvd computes them (an int from 3.0 × MaxRtrAdvInterval).
+  const optionLifetime = Math.min(UINT32_MAX - 1, Math.trunc(3 * maxInterval));
   const mtu = o.mtu === undefined ? undefined : checkInteger(`${field}.mtu`, o.mtu, IPV6_MIN_MTU, UINT32_MAX);
   const pref64Input = o.pref64 === undefined ? [] : Array.isArray(o.pref64) ? o.pref64 : [o.pref64];
   const pref64Field = (i: number): string => (Array.isArray(o.pref64) ? `${field}.pref64[${i}]` : `${field}.pref64`);
