@@ -15,7 +15,7 @@
  * example, and files that use every option both implement (their interface renamed to the
  * test bridge).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,8 @@ import { icmpv6Checksum } from '../../lib/ra/codec.js';
 import { RouterAdvertiser, parseRadvdConf } from '../../lib/ra/index.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
-import { parsePcap, type CapturedPacket } from '../unit/ra-pcap.js';
+import type { CapturedPacket } from '../unit/ra-pcap.js';
+import { Capture, until } from './ra-capture.js';
 
 const RADVD = '/usr/sbin/radvd';
 const BRIDGE = 'br100';
@@ -117,48 +118,6 @@ function documented(packet: CapturedPacket): Buffer {
   }
   if (!out.equals(packet.payload)) out.writeUInt16BE(icmpv6Checksum(packet.source, packet.destination, out), 2);
   return out;
-}
-
-/** dumpcap writing libpcap to a pipe (flushed per packet), RAs only. */
-class Capture {
-  private data = Buffer.alloc(0);
-  private readonly child: ChildProcess;
-  private readonly closed: Promise<void>;
-  readonly ready: Promise<void>;
-
-  constructor(ns: TestNetns, dev: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns.name, 'dumpcap', '-i', dev, '-f', 'icmp6 and ip6[40] == 134', '-P', '-w', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => { this.data = Buffer.concat([this.data, chunk]); });
-    let stderr = '';
-    this.ready = new Promise((resolve, reject) => {
-      this.child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('Capturing on')) resolve();
-      });
-      this.child.on('close', () => reject(new Error(`dumpcap exited: ${stderr}`)));
-    });
-    this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
-  }
-
-  /** The RAs captured so far. */
-  packets(): CapturedPacket[] {
-    return parsePcap(this.data).filter((p) => p.nextHeader === 58 && p.payload[0] === 134);
-  }
-
-  async stop(): Promise<void> {
-    this.child.kill('SIGTERM');
-    await this.closed;
-  }
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const isFinal = (p: CapturedPacket): boolean => p.payload.readUInt16BE(6) === 0;
