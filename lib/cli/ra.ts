@@ -3,9 +3,13 @@
  * radvd.conf(5) with parseRadvdConf, advertises until SIGINT/SIGTERM (then sends the final
  * RAs with router lifetime 0, as radvd does) and reloads the file on SIGHUP. radvd's `-n`
  * (stay in the foreground) is accepted and implied; `-c` checks the file and exits; `-p`
- * writes a pid file; `-d N` (N > 0) logs every RA and RS on stderr.
+ * writes a pid file; `-d N` (N > 0) logs every RA and RS on stderr. `--metrics-listen
+ * [addr]:port` serves the advertiser's counters in the Prometheus text format on
+ * http://addr:port/metrics, as CoreRAD does.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 import type { Command } from 'commander';
 
@@ -18,6 +22,49 @@ interface RaOptions {
   pidfile?: string;
   netns?: string;
   debug?: number;
+  metricsListen?: MetricsListen;
+}
+
+/** Where `--metrics-listen` serves. */
+export interface MetricsListen {
+  /** Undefined: every address (as Node's listen() without a host). */
+  host: string | undefined;
+  port: number;
+}
+
+/**
+ * `--metrics-listen` value: `[addr]:port`, i.e. `:9430`, `127.0.0.1:9430`, `[::1]:9430` or
+ * `localhost:9430` (port 0 picks a free one, printed at start).
+ */
+export function parseMetricsListen(value: string): MetricsListen {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/u.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new CliError(`--metrics-listen: expected [address]:port (like :9430, 127.0.0.1:9430 or [::1]:9430), got "${value}"`);
+  const host = m[1] ?? (m[2] === '' ? undefined : m[2]);
+  return { host, port };
+}
+
+/** An HTTP server answering GET /metrics with `metrics()`; resolves once listening. */
+async function serveMetrics(listen: MetricsListen, metrics: () => string, contentType: string): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const body = metrics();
+    response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    response.end(request.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new CliError(`--metrics-listen: cannot listen on ${listen.host ?? '*'}:${listen.port}: ${error.code ?? messageOf(error)}`)));
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  return server;
 }
 
 function readConfig(file: string): string {
@@ -39,12 +86,13 @@ export function registerRa(program: Command): void {
     .option('-p, --pidfile <file>', 'write the process id to this file')
     .option('--netns <name>', 'advertise in this namespace (a name under /run/netns or a path)')
     .option('-d, --debug <level>', 'with a level above 0, a line on stderr per RA sent and RS received', intOption(0, 5), 0)
+    .option('--metrics-listen <[addr]:port>', 'serve Prometheus metrics on http://addr:port/metrics', parseMetricsListen)
     .action(async (options: RaOptions) => {
       const text = readConfig(options.config);
-      const { parseRadvdConf, RouterAdvertiser } = await import('../ra/index.js');
+      const { parseRadvdConf, RouterAdvertiser, METRICS_CONTENT_TYPE } = await import('../ra/index.js');
       const parse = (text: string): ReturnType<typeof parseRadvdConf> => {
         try {
-          return parseRadvdConf(text);
+          return parseRadvdConf(text, { onWarning: (w) => note(`${options.config} line ${w.line}: ${w.message}`) });
         } catch (error) {
           throw new CliError(`${options.config}: ${messageOf(error)}`, { cause: error });
         }
@@ -62,6 +110,17 @@ export function registerRa(program: Command): void {
         ra.on('received', (e) => note(`RS on ${e.interface} from ${e.source}${e.valid ? '' : ' (invalid, dropped)'}`));
       }
       await ra.start();
+      let server: Server | undefined;
+      if (options.metricsListen) {
+        try {
+          server = await serveMetrics(options.metricsListen, () => ra.metrics(), METRICS_CONTENT_TYPE);
+        } catch (error) {
+          await ra.stop();
+          throw error;
+        }
+        const { address, port } = server.address() as AddressInfo;
+        say(`metrics on http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`);
+      }
       if (options.pidfile) writeFileSync(options.pidfile, `${process.pid}\n`);
       say(`advertising on ${names.join(', ')} (${options.config}); SIGHUP reloads, Ctrl-C stops`);
       const onHup = (): void => {
@@ -81,6 +140,8 @@ export function registerRa(program: Command): void {
         note(`${signal}: sending final router advertisements`);
       } finally {
         process.off('SIGHUP', onHup);
+        server?.closeAllConnections();
+        server?.close();
         await ra.stop();
         if (options.pidfile) rmSync(options.pidfile, { force: true });
       }
