@@ -24,3 +24,7 @@ export type {
   RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
   ParseRadvdConfOptions, RadvdConfWarning,
 } from './ra/index.js';
+export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
+export type { NetlinkRequestMessage } from './diagnostics.js';
+export { ERROR_CODES, SystemCallError, VmplumbError } from './errors.js';
+export type { VmplumbErrorCode } from './errors.js';
