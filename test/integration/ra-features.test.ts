@@ -109,7 +109,7 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
       netns: router.name, finalAdvertisements: 0, interfaces: [base({
         prefixes: [
           { prefix: '2001:db8:de1::/64', validLifetime: 600, preferredLifetime: 7, decrementLifetimes: true },
-          { prefix: '2001:db8:de2::/64', validLifetime: 600, preferredLifetime: 7 }, // control: refreshed by every RA
+          { prefix: '2001:db8:de2::/64', validLifetime: 600, preferredLifetime: 60 }, // control: refreshed by every RA
         ],
       })],
     });
@@ -131,7 +131,7 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
         expect(600 - o.validLifetime).toBe(7 - o.preferredLifetime);
       }
       // The control is sent unchanged in every RA and its address stays preferred.
-      expect(sent.every((options) => options.some((o) => o.prefix === '2001:db8:de2::' && o.preferredLifetime === 7))).toBe(true);
+      expect(sent.every((options) => options.some((o) => o.prefix === '2001:db8:de2::' && o.preferredLifetime === 60))).toBe(true);
       await until('an RA without the expired prefix', () => {
         const last = capture.packets().at(-1);
         return last && !decodeAdvertisement(last.payload).options.some((o) => o.type === 'prefix' && o.prefix === '2001:db8:de1::');
