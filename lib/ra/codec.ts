@@ -77,7 +77,9 @@ function items(input: AdvertisementInput): Item[] {
   const final = input.final === true;
   const w = input.withdrawn;
   const v = (bytes: Buffer): Item => ({ bytes, fixed: false });
-  const prefixes = input.prefixes ?? config.prefixes;
+  // A `::` prefix stands for the interface's own prefixes (radvd's `prefix ::/64`): the
+  // interface advertiser expands it; without that expansion there is nothing to send for it.
+  const prefixes = input.prefixes ?? config.prefixes.filter((p) => p.address !== '::');
   const list: Item[] = [
     ...prefixes.map((p) => v(encodePrefix(final && p.deprecateOnStop === true ? deprecated(p) : p))),
     ...(w?.prefixes ?? []).map((p) => v(encodePrefix({ ...p, validLifetime: 0, preferredLifetime: 0 }))),

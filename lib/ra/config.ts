@@ -95,6 +95,8 @@ export interface ResolvedInterfaceConfig {
   removeOnStop: boolean;
   snacRouter: boolean;
   captivePortal: string | undefined;
+  /** radvd's autoignoreprefixes: own prefixes (`addr/len`, canonical) a `prefix ::/64` skips. */
+  autoIgnorePrefixes: string[];
   prefixes: ResolvedPrefix[];
   rdnss: ResolvedRdnss[];
   dnssl: ResolvedDnssl[];
@@ -324,6 +326,10 @@ export function resolveInterfaceConfig(field: string, value: unknown): ResolvedI
     removeOnStop: checkBoolean(`${field}.removeOnStop`, optional<unknown>(o.removeOnStop, true)),
     snacRouter: checkBoolean(`${field}.snacRouter`, optional<unknown>(o.snacRouter, false)),
     captivePortal: o.captivePortal === undefined ? undefined : checkCaptivePortal(`${field}.captivePortal`, o.captivePortal),
+    autoIgnorePrefixes: checkArray(`${field}.autoIgnorePrefixes`, o.autoIgnorePrefixes).map((p, i) => {
+      const r = checkIPv6Prefix(`${field}.autoIgnorePrefixes[${i}]`, p);
+      return `${r.address}/${r.length}`;
+    }),
     prefixes: checkArray(`${field}.prefixes`, o.prefixes).map((p, i) => resolvePrefix(`${field}.prefixes[${i}]`, p)),
     rdnss: checkArray(`${field}.rdnss`, o.rdnss).map((r, i) => resolveRdnss(`${field}.rdnss[${i}]`, r, optionLifetime)),
     dnssl: checkArray(`${field}.dnssl`, o.dnssl).map((d, i) => resolveDnssl(`${field}.dnssl[${i}]`, d, optionLifetime)),

@@ -26,6 +26,30 @@ export interface LinkInfo {
   mtu: number;
   /** A non-tentative fe80::/10 address of the interface, the RAs' source (RFC 4861 §4.2). */
   linkLocal: string;
+  /**
+   * The interface's other IPv6 addresses' prefixes (`2001:db8::/64`, host bits cleared), with
+   * their lifetimes: what radvd's `prefix ::/64` advertises. Absent when there are none.
+   */
+  prefixes?: OwnPrefix[];
+}
+
+/** A prefix of one of the interface's own addresses. */
+export interface OwnPrefix {
+  address: string;
+  length: number;
+  /** Seconds; undefined = forever. */
+  validLifetime?: number | undefined;
+  preferredLifetime?: number | undefined;
+}
+
+/** Whether two lists of own prefixes are the same. */
+export function samePrefixes(a: OwnPrefix[] | undefined, b: OwnPrefix[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  return x.length === y.length && x.every((p, i) => {
+    const q = y[i]!;
+    return p.address === q.address && p.length === q.length && p.validLifetime === q.validLifetime && p.preferredLifetime === q.preferredLifetime;
+  });
 }
 
 /** What an interface advertiser needs from its owner. */
@@ -66,6 +90,11 @@ const S = 1000;
 function isUnspecified(address: Buffer): boolean {
   for (let i = 0; i < 16; i++) if (address[i] !== 0) return false;
   return true;
+}
+
+/** radvd's `prefix ::/64`: the prefix field all zero stands for the interface's own prefixes. */
+function isAutomatic(p: ResolvedPrefix): boolean {
+  return p.address === '::';
 }
 
 function emptyWithdrawn(): Withdrawn {
@@ -158,15 +187,37 @@ export class InterfaceAdvertiser {
     return this.configValue.prefixes.some((p) => p.decrementLifetimes === true);
   }
 
+  /** Whether a `prefix ::/64` asks for the interface's own prefixes. */
+  private get automatic(): boolean {
+    return this.configValue.prefixes.some(isAutomatic);
+  }
+
+  /**
+   * radvd's `prefix ::/64 { … }`: one prefix option per prefix of the interface's own
+   * addresses (except the ignored ones), with the block's flags and lifetimes no longer than
+   * the address's own.
+   */
+  private expand(prefixes: ResolvedPrefix[]): ResolvedPrefix[] {
+    if (!prefixes.some(isAutomatic)) return prefixes;
+    const ignored = new Set(this.configValue.autoIgnorePrefixes);
+    const own = (this.link?.prefixes ?? []).filter((p) => !ignored.has(`${p.address}/${p.length}`));
+    return prefixes.flatMap((p) => (!isAutomatic(p) ? [p] : own.map((o) => ({
+      ...p, address: o.address, length: o.length,
+      autonomous: p.autonomous && o.length === 64, // SLAAC needs a /64 (RFC 4862 §5.5.3 d)
+      validLifetime: Math.min(p.validLifetime, o.validLifetime ?? INFINITE_LIFETIME),
+      preferredLifetime: Math.min(p.preferredLifetime, o.preferredLifetime ?? INFINITE_LIFETIME, o.validLifetime ?? INFINITE_LIFETIME),
+    }))));
+  }
+
   /**
    * DecrementLifetimes (radvd): each counting-down prefix with its lifetimes reduced by the
    * whole seconds since it was first advertised; dropped once its preferred lifetime is 0.
    */
   private currentPrefixes(): ResolvedPrefix[] | undefined {
-    if (!this.decrementing) return undefined;
+    if (!this.decrementing) return this.automatic ? this.expand(this.configValue.prefixes) : undefined;
     const now = this.now();
     const out: ResolvedPrefix[] = [];
-    for (const p of this.configValue.prefixes) {
+    for (const p of this.expand(this.configValue.prefixes)) {
       if (p.decrementLifetimes !== true) { out.push(p); continue; }
       const key = `${p.address}/${p.length}`;
       const since = this.prefixSince.get(key) ?? now;
@@ -226,7 +277,8 @@ export class InterfaceAdvertiser {
     const previous = this.link;
     if (this.state === 'serving' && previous && previous.index !== link.index) this.goWaiting(); // recreated
     this.link = link;
-    if (!previous || previous.mac !== link.mac || previous.mtu !== link.mtu || previous.linkLocal !== link.linkLocal) {
+    if (!previous || previous.mac !== link.mac || previous.mtu !== link.mtu || previous.linkLocal !== link.linkLocal ||
+      !samePrefixes(previous.prefixes, link.prefixes)) {
       this.invalidate();
       // A copy from the shared Buffer pool: kept while serving, one per interface (see ipv6Packet).
       this.source = Buffer.from(ipv6ToBytes(link.linkLocal));
@@ -289,7 +341,7 @@ export class InterfaceAdvertiser {
   private build(final: boolean): Buffer[] {
     const linkMtu = Math.min(this.link?.mtu ?? 1500, this.configValue.raMtu ?? Infinity);
     const input = { config: this.configValue, mac: this.link?.mac, linkMtu, withdrawn: this.withdrawn, prefixes: this.currentPrefixes() };
-    if (input.prefixes) return buildAdvertisements(final ? { ...input, final: true, withdrawn: undefined } : input);
+    if (input.prefixes && this.decrementing) return buildAdvertisements(final ? { ...input, final: true, withdrawn: undefined } : input);
     if (final) return (this.finalPackets ??= buildAdvertisements({ ...input, final: true, withdrawn: undefined }));
     return (this.packets ??= buildAdvertisements(input));
   }

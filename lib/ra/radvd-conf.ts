@@ -9,12 +9,12 @@
  * What has no effect (accepted silently, see README "radvd drop-in"): IgnoreIfMissing
  * (interfaces that are missing are always waited for), AdvRASrcAddress (the interface's
  * link-local address is the source), AdvRDNSSPreference and AdvRDNSSOpen (deprecated, radvd
- * ignores them too), autoignoreprefixes, HomeAgentPreference and HomeAgentLifetime (only used
- * with AdvHomeAgentInfo), and every Mobile IPv6 switch set to off.
+ * ignores them too), HomeAgentPreference and HomeAgentLifetime (only used with
+ * AdvHomeAgentInfo), and every Mobile IPv6 switch set to off.
  *
  * What is refused, with the line: AdvHomeAgentFlag, AdvHomeAgentInfo and AdvMobRtrSupportFlag
- * on (Mobile IPv6 home agents), lowpanco and abro blocks (6LoWPAN), Base6Interface and prefix
- * `::/64` (prefixes taken from an interface's addresses).
+ * on (Mobile IPv6 home agents), lowpanco and abro blocks (6LoWPAN), Base6Interface (prefixes
+ * taken from another interface's addresses; `prefix ::/64`, the served interface's own, works).
  *
  * What differs from radvd, with a warning through `onWarning`: a Base6to4Interface prefix is
  * left out (6to4 is deprecated, RFC 7526; radvd also leaves it out while the interface has no
@@ -297,7 +297,13 @@ class Parser {
         case 'nat64prefix': this.nat64(config, field, head); continue;
         case 'clients': this.clients(config, field, head); continue;
         case 'advrasrcaddress': this.addressList('AdvRASrcAddress'); continue; // the link-local is always the source
-        case 'autoignoreprefixes': this.addressList('autoignoreprefixes'); continue; // only for prefix ::/64
+        case 'autoignoreprefixes':
+          for (const t of this.addressList('autoignoreprefixes')) {
+            const list = (config.autoIgnorePrefixes ??= []);
+            this.lines.set(`${field}.autoIgnorePrefixes[${list.length}]`, t.line);
+            list.push(t.text);
+          }
+          continue;
         case 'abro': case 'lowpanco':
           throw new RadvdConfError(head.line, `"${head.text}" blocks are not supported: vmplumb does not implement 6LoWPAN neighbor discovery (RFC 6775)`);
         default: break;
@@ -313,10 +319,7 @@ class Parser {
   }
 
   private prefix(config: RaInterfaceConfig, field: string, head: Token): void {
-    const p = this.word('a prefix');
-    if (/^::\/\d+$/u.test(p.text)) {
-      throw new RadvdConfError(p.line, `prefix ${p.text} (advertise the interface's own prefixes) is not supported: list the prefixes`);
-    }
+    const p = this.word('a prefix'); // `::/64`: the interface's own prefixes (see RaInterfaceConfig.prefixes)
     const prefixes = config.prefixes ?? [];
     const f = `${field}.prefixes[${prefixes.length}]`;
     const entry: RaPrefixConfig = { prefix: p.text };

@@ -147,8 +147,14 @@ export interface RaInterfaceConfig {
   snacRouter?: boolean;
   /** AdvCaptivePortalAPI: the captive portal API URI, sent in the Captive-Portal option (RFC 8910 §2.3). */
   captivePortal?: string;
-  /** Prefix Information options. */
+  /**
+   * Prefix Information options. A prefix `::/64` (radvd's) stands for the interface's own
+   * prefixes: one option per prefix of its global IPv6 addresses, with this entry's flags and
+   * lifetimes (no longer than the address's own), following address changes.
+   */
   prefixes?: RaPrefixConfig[];
+  /** radvd's `autoignoreprefixes { P/L; … }`: own prefixes a `::/64` entry leaves out. */
+  autoIgnorePrefixes?: string[];
   /** RDNSS options. */
   rdnss?: RaRdnssConfig[];
   /** DNSSL options. */

@@ -143,6 +143,19 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
     expect(slaac(client1, C1.dev, '2001:db8:de2:')?.deprecated ?? false).toBe(false);
   });
 
+  it('prefix ::/64 advertises the bridge\'s own prefix: the client configures an address in it', async () => {
+    router.ip('addr', 'add', '2001:db8:a0::1/64', 'dev', BRIDGE, 'nodad');
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 0, interfaces: [base({ prefixes: [{ prefix: '::/64' }] })] });
+    try {
+      await ra.start();
+      const address = await until('the SLAAC address in the bridge\'s prefix', () => slaac(client1, C1.dev, '2001:db8:a0:'));
+      expect(address.local).toBe('2001:db8:a0::f0ff:fea9:c44e');
+    } finally {
+      await ra.stop();
+      router.ip('addr', 'del', '2001:db8:a0::1/64', 'dev', BRIDGE);
+    }
+  });
+
   it('clients + UnicastOnly: RAs go by unicast to the listed host only, never to ff02::1; an unlisted host is not answered', async () => {
     const capture1 = new Capture(client1, C1.dev);
     const capture2 = new Capture(client2, C2.dev);

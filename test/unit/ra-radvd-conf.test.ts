@@ -59,7 +59,7 @@ interface br3 { AdvSendAdvert off; };
     ['abro block', 'interface br0 {\n AdvSendAdvert on;\n abro fe80::1 { AdvVersionLow 1; };\n};', 3, /"abro" blocks are not supported/],
     ['lowpanco block', 'interface br0 {\n AdvSendAdvert on;\n\n lowpanco { };\n};', 4, /"lowpanco" blocks are not supported/],
     ['Base6Interface', 'interface br0 {\n AdvSendAdvert on;\n prefix 2001:db8::/64 {\n  Base6Interface eth1;\n };\n};', 4, /"Base6Interface eth1" is not supported/],
-    ['auto prefix ::/64', 'interface br0 {\n AdvSendAdvert on;\n prefix ::/64 { };\n};', 3, /prefix ::\/64 .* is not supported/],
+    ['bad autoignoreprefixes', 'interface br0 {\n AdvSendAdvert on;\n prefix ::/64 { };\n autoignoreprefixes {\n  2001:db8::/129;\n };\n};', 5, /autoIgnorePrefixes\[0\]/],
     ['semantic: bad client', 'interface br0 {\n AdvSendAdvert on;\n clients {\n  fe80::1;\n  fe80::zz;\n };\n};', 5, /clients\[1\]/],
     ['semantic: interval out of range', 'interface br0 {\n AdvSendAdvert on;\n MaxRtrAdvInterval 5;\n MinRtrAdvInterval 4;\n};', 4, /"options\.interfaces\[0\]\.minInterval" to be a number from 3 to 3\.75, got 4/],
     ['semantic: prefix length', 'interface br0 {\n AdvSendAdvert on;\n\n prefix 2001:db8::/129 {\n };\n};', 4, /prefixes\[0\]\.prefix/],

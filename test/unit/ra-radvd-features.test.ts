@@ -142,6 +142,36 @@ describe('timing and lifetimes', () => {
   });
 });
 
+describe('prefix ::/64: the interface\'s own prefixes', () => {
+  it('advertises one option per own prefix with the block\'s flags, lifetimes capped by the address\'s, minus autoignoreprefixes; follows changes', () => {
+    const { clock, sent, iface } = setup({
+      prefixes: [{ prefix: '::/64', onLink: false, validLifetime: 7200, preferredLifetime: 3600 }, { prefix: '2001:db8:f::/64' }],
+      autoIgnorePrefixes: ['2001:db8:bad::/64'],
+    });
+    iface.setLink({ ...LINK, prefixes: [
+      { address: '2001:db8:1::', length: 64 },
+      { address: '2001:db8:2::', length: 64, validLifetime: 600, preferredLifetime: 300 },
+      { address: '2001:db8:3::', length: 48 },
+      { address: '2001:db8:bad::', length: 64 },
+    ] });
+    clock.advance(600);
+    const prefixes = () => decodeAdvertisement(sent.at(-1)!.message).options.filter((o) => o.type === 'prefix');
+    expect(prefixes()).toEqual([
+      { type: 'prefix', prefix: '2001:db8:1::', length: 64, onLink: false, autonomous: true, routerAddress: false, validLifetime: 7200, preferredLifetime: 3600 },
+      { type: 'prefix', prefix: '2001:db8:2::', length: 64, onLink: false, autonomous: true, routerAddress: false, validLifetime: 600, preferredLifetime: 300 },
+      // Not a /64: no A flag (RFC 4862 §5.5.3 d).
+      { type: 'prefix', prefix: '2001:db8:3::', length: 48, onLink: false, autonomous: false, routerAddress: false, validLifetime: 7200, preferredLifetime: 3600 },
+      { type: 'prefix', prefix: '2001:db8:f::', length: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 86400, preferredLifetime: 14400 },
+    ]);
+    iface.setLink({ ...LINK, prefixes: [{ address: '2001:db8:4::', length: 64 }] });
+    clock.advance(5_000);
+    expect(prefixes().map((o) => o.type === 'prefix' && o.prefix)).toEqual(['2001:db8:4::', '2001:db8:f::']);
+    // Without a link, nothing stands for `::`: the encoder alone never sends the template.
+    const alone = buildAdvertisements({ config: resolveInterfaceConfig('c', { name: 'br0', prefixes: [{ prefix: '::/64' }] }) })[0]!;
+    expect(decodeAdvertisement(alone).options.filter((o) => o.type === 'prefix')).toEqual([]);
+  });
+});
+
 describe('options and flags radvd sends', () => {
   const ra = (config: Partial<RaInterfaceConfig>, final = false) =>
     buildAdvertisements({ config: resolveInterfaceConfig('c', { name: 'br0', ...config }), final })[0]!;
