@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { icmpv6Checksum } from '../../lib/ra/codec.js';
+import { decodeAdvertisement, icmpv6Checksum } from '../../lib/ra/codec.js';
 import { RouterAdvertiser, parseRadvdConf } from '../../lib/ra/index.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
@@ -76,6 +76,17 @@ interface br100
 };
 `;
 
+const OWN_PREFIXES = `
+# The bridge's own prefix (radvd's auto prefixes): br100 has 2001:db8:a1::1/64 in this test.
+interface br100
+{
+  AdvSendAdvert on;
+  MinRtrAdvInterval 3;
+  MaxRtrAdvInterval 10;
+  prefix ::/64 { AdvValidLifetime 7200; AdvPreferredLifetime 3600; AdvOnLink off; };
+};
+`;
+
 const corpus: Array<[string, string]> = [
   ['reference radvd.conf', readFileSync(new URL('radvd.conf', FIXTURES), 'utf8')],
   ['shipped radvd.conf.example', readFileSync(new URL('radvd-conf/shipped-radvd.conf.example', FIXTURES), 'utf8')],
@@ -83,6 +94,7 @@ const corpus: Array<[string, string]> = [
   ['radvd.conf(5) first example', readFileSync(new URL('radvd-conf/man-1-basic.conf', FIXTURES), 'utf8')],
   ['every shared option', KITCHEN_SINK],
   ['host bits past the prefix length', HOST_BITS],
+  ['prefix ::/64 (the bridge\'s own prefix)', OWN_PREFIXES],
 ];
 
 /** radvd 2.19's 24-byte route options cut to the length current radvd and vmplumb use. */
@@ -137,6 +149,7 @@ describe.skipIf(skipUnlessRoot('radvd wire comparison', [RADVD, '/usr/bin/dumpca
     joinWithVeth(router, 'vmpraw-r0', client, 'vmpraw-c0');
     router.ip('link', 'set', 'vmpraw-r0', 'master', BRIDGE);
     router.ip('link', 'set', BRIDGE, 'up');
+    router.ip('addr', 'add', '2001:db8:a1::1/64', 'dev', BRIDGE, 'nodad');
     client.sysctl('net.ipv6.conf.vmpraw-c0.accept_ra', 0); // a pure listener
     await until(`${BRIDGE}'s link-local past DAD`, () => router.linkLocal(BRIDGE), 60_000);
   });
@@ -201,6 +214,10 @@ describe.skipIf(skipUnlessRoot('radvd wire comparison', [RADVD, '/usr/bin/dumpca
       expect({ source: ours.source, destination: ours.destination, hopLimit: ours.hopLimit })
         .toEqual({ source: theirs.source, destination: theirs.destination, hopLimit: 255 });
       expect(ours.payload.toString('hex')).toBe(documented(theirs).toString('hex'));
+    }
+    if (original === OWN_PREFIXES) {
+      // Not two empty RAs: both carry the bridge's own prefix.
+      expect(decodeAdvertisement(radvdFirst.payload).options).toContainEqual(expect.objectContaining({ type: 'prefix', prefix: '2001:db8:a1::', length: 64, validLifetime: 7200 }));
     }
   });
 });
