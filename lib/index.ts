@@ -16,10 +16,11 @@ export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
   VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions,
 } from './network.js';
-export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
+export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
   RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
+  ParseRadvdConfOptions, RadvdConfWarning,
 } from './ra/index.js';
 export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
 export type { NetlinkRequestMessage } from './diagnostics.js';
