@@ -11,8 +11,6 @@ export type { TapOptions } from './tap.js';
 export { macForVm, eui64Address } from './mac.js';
 export { Qemu, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
 export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, ShutdownOptions, QmpEvent, QmpGreeting, ExecuteOptions, AttachOptions, ListVmsOptions, VmListEntry, VmState } from './qemu/index.js';
-export { ensureGuest, guestCacheDir, parseGuestConsole, parseGuestConsoleLine, waitForGuestConsole, GUEST_APPEND } from './guest/index.js';
-export type { EnsureGuestOptions, Guest, GuestConsoleLine } from './guest/index.js';
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
 export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
@@ -22,10 +20,11 @@ export type {
 export { RaService } from './network/ra-service.js';
 export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
 export { DEFAULT_RUN_DIR } from './state/run-dir.js';
-export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
+export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
   RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
+  ParseRadvdConfOptions, RadvdConfWarning,
 } from './ra/index.js';
 export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
 export type { NetlinkRequestMessage } from './diagnostics.js';

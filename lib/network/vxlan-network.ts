@@ -1,5 +1,5 @@
 /**
- * VxlanNetwork: network `id` on a host, as the reference setup makes it (DESIGN.md) —
+ * VxlanNetwork: network `id` on a host, as the reference setup makes it (docs/ARCHITECTURE.md) —
  *
  *     ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5
  *     ip link add br100 type bridge ; ip link set vxlan100 master br100 up ; ip link set br100 up
@@ -13,6 +13,8 @@ import { EventEmitter } from 'node:events';
 import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
 import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, QemuPort } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
+import { explainVxlanFailure } from './kernel-limits.js';
+import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { NetworkVm } from './vm.js';
@@ -37,7 +39,12 @@ export interface VxlanNetworkEvents {
   /** A VM ended; `expected` is false when it exited by itself (its tap is gone already). */
   'vm-exit': [VmExitEvent];
   /** The router advertiser failed to send or to follow the bridge (it keeps trying). */
-  'ra-error': [Error & { interface?: string }];
+  'ra-error': [
+    Error & {
+      /** The interface (bridge) the failure concerns, when it concerns one. */
+      interface?: string;
+    },
+  ];
 }
 
 /** What the network made and must remove, or `undefined` for a joined network (owns only VMs). */
@@ -71,6 +78,8 @@ export interface SkippedVm {
 export interface NetworkInternals {
   deps?: NetworkDeps;
   registry?: AdvertiserRegistry;
+  /** The shared rtnetlink connections (one per namespace). */
+  netlinks?: SharedNetlinks;
 }
 
 let defaultDeps: Promise<NetworkDeps> | undefined;
@@ -93,8 +102,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   readonly prefix: string;
   /** The host's address on the bridge. */
   readonly routerAddress: string;
-  /** Link names. */
+  /** Name of the vxlan link (vxlan<id> by default); undefined for a joined network, which knows only its bridge. */
   readonly vxlanName: string | undefined;
+  /** Name of the bridge the VMs' taps join (br<id> by default). */
   readonly bridgeName: string;
   /** Multicast group, or undefined in unicast mode (and for joined networks). */
   readonly group: string | undefined;
@@ -151,7 +161,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       ? await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id)
       : undefined;
     try {
-      return await VxlanNetwork.build(o, d, registry, steps, claim, resolvedNetns);
+      return await VxlanNetwork.build(o, d, registry, steps, claim, resolvedNetns, internals);
     } catch (error) {
       claim?.lock.release();
       throw error;
@@ -161,10 +171,12 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   private static async build(
     o: ResolvedNetworkOptions, d: NetworkDeps, registry: AdvertiserRegistry, steps: Steps,
     claim: Omit<Persisted, 'raLock' | 'record'> & { previous: NetworkRecord | undefined } | undefined, resolvedNetns: string | number | undefined,
+    internals: NetworkInternals,
   ): Promise<VxlanNetwork> {
     const { vxlan, bridge } = o.names;
+    // The namespace's one connection, shared by all its networks (released by destroy()).
     const nl = await steps.run(`open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
-      () => d.openNetlink(o.netns), (n) => n.close());
+      () => (internals.netlinks ?? sharedNetlinks).acquire(d, o.netnsKey, () => d.openNetlink(o.netns)), (n) => n.close());
     let persisted: Persisted | undefined;
     if (claim) {
       const { previous } = claim;
@@ -182,7 +194,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
       () => nl.deleteLink(bridge));
     await steps.run(`create ${vxlan} on underlay ${o.underlay}`,
-      () => nl.createVxlan(vxlanOptions(o)),
+      () => nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => { throw explainVxlanFailure(error, o.group, o.port); }),
       () => nl.deleteLink(vxlan));
     for (const peer of o.peers) {
       // Head-end replication: broadcast and unknown unicast go to every peer (bridge(8) fdb append).
@@ -519,12 +531,20 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         await stopping.catch(note(`stop router advertisements on ${name}`));
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
       }
-      // The vxlan first, as `ip link del` in reverse order of the reference set-up.
-      for (const link of [owned.vxlan, owned.bridge]) {
-        await this.nl.deleteLink(link).catch((error: unknown) => {
-          if ((error as { code?: string }).code !== 'ENODEV') note(`delete ${link}`)(error);
-        });
-        crashPoint(`VxlanNetwork ${this.id} destroy: ${link} deleted`);
+      // Both links in one bulk deletion shared with the other networks of the namespace being
+      // destroyed meanwhile; one by one (the vxlan first, reverse order of the reference
+      // set-up) where bulk deletion is not offered.
+      const links = [owned.vxlan, owned.bridge];
+      if (this.nl.deleteLinks) {
+        await this.nl.deleteLinks(links).catch(note(`delete ${links.join(' and ')}`));
+        crashPoint(`VxlanNetwork ${this.id} destroy: links deleted`);
+      } else {
+        for (const link of links) {
+          await this.nl.deleteLink(link).catch((error: unknown) => {
+            if ((error as { code?: string }).code !== 'ENODEV') note(`delete ${link}`)(error);
+          });
+          crashPoint(`VxlanNetwork ${this.id} destroy: ${link} deleted`);
+        }
       }
     }
     if (p) {
