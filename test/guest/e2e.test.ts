@@ -107,28 +107,14 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     for (const g of globals) expect(g.kind === 'addr' && g.address).toBe(vm.address);
   }
 
-  function ping(ns: TestNetns, address: string): void {
-    // A few tries: the first echo may wait for neighbour discovery across the tunnel.
-    let last: unknown;
-    for (let i = 0; i < 5; i++) {
-      try {
-        ns.exec('ping', ['-6', '-n', '-c', '2', '-i', '0.3', '-W', '2', address]);
-        return;
-      } catch (error) {
-        last = error;
-      }
-    }
-    throw last;
-  }
-
   it('multicast VXLAN: the guest takes vm.address and its default route from our RAs; hosts 1 and 2 ping it', async () => {
     const vm = vms.multicast!;
     expect(vm.address).toBe('2a0a:e5c1:111:888:0:ff:fe00:1');
     expect(vm.tap).toBe('vm1n100');
     expect(h1.ipJson('link', 'show', 'dev', 'vm1n100')[0].master).toBe('br100');
     await expectGuestConfigured('multicast');
-    ping(h1, vm.address);
-    ping(h2, vm.address);
+    await h1.pingUntilReply(vm.address);
+    await h2.pingUntilReply(vm.address);
     // Host 2 reached it through the tunnel: its bridge learned the guest's MAC behind vxlan100, at host 1's VTEP.
     const learned = h2.bridgeJson<{ mac: string; ifname: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan100');
     expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
@@ -138,8 +124,8 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const vm = vms.unicast!;
     expect(h1.ipJson('-d', 'link', 'show', 'dev', 'vxlan101')[0].linkinfo.info_data.group6).toBeUndefined();
     await expectGuestConfigured('unicast');
-    ping(h1, vm.address);
-    ping(h2, vm.address);
+    await h1.pingUntilReply(vm.address);
+    await h2.pingUntilReply(vm.address);
     const learned = h2.bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan101');
     expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
   }, BOOT_TIMEOUT_MS + 60_000);

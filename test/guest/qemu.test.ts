@@ -18,6 +18,12 @@ import { skipUnlessRoot } from '../helpers/privileges.js';
 import { TestNetns } from '../helpers/netns.js';
 
 const PREFIX = '2001:db8:77::/64';
+/**
+ * shutdown({ timeoutMs }) promises qemu is gone at the timeout. Checked with room for the
+ * kernel to reap qemu on a loaded machine, yet far below the 30 s default a dropped option
+ * would fall back to.
+ */
+const SHUTDOWN_MARGIN_MS = 5000;
 
 /** The tap names a process holds fds of (fdinfo `iff:` lines). */
 function heldTaps(pid: number | 'self' = 'self'): string[] {
@@ -92,8 +98,11 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       const exit = await vm.shutdown({ timeoutMs: 2000 });
       const elapsed = Date.now() - started;
       expect(exit).toEqual({ code: null, signal: 'SIGKILL', reason: 'killed' });
-      expect(elapsed).toBeGreaterThanOrEqual(1600); // powerdown and quit each had their share
-      expect(elapsed).toBeLessThan(2000 + 1000);
+      // Powerdown and quit each had their share before the kill (a wait cannot end early).
+      expect(elapsed).toBeGreaterThanOrEqual(1600);
+      // The contract: done at the timeout, not at the 30 s default; the margin is for reaping
+      // on a loaded machine (how fast is `npm run bench:qemu`'s business).
+      expect(elapsed).toBeLessThan(2000 + SHUTDOWN_MARGIN_MS);
       expect(events).toContain('RESUME');
       expect(reaped(vm.pid)).toBe(true);
       expect(vm.running).toBe(false);
@@ -151,8 +160,8 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       const address = eui64Address(PREFIX, mac);
       const line = await waitForGuestConsole(serial, (l) => l.kind === 'addr' && l.address === address, { timeoutMs: 150_000 });
       expect(line).toMatchObject({ ifname: 'eth0', prefixLength: 64, scope: 'global' });
-      const ping = ns.exec('ping', ['-c', '3', '-i', '0.3', '-W', '3', address]);
-      expect(ping).toMatch(/\b[123] received/);
+      const ping = await ns.pingUntilReply(address);
+      expect(ping).toMatch(/\b[12] received/);
     }, 180_000);
 
     it('a hot-plugged second NIC shows up in the guest, and goes again on removal', async () => {
@@ -201,7 +210,7 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
         { code: null, signal: 'SIGKILL', reason: 'killed' },
       ]).toContainEqual(exit);
       expect(elapsed).toBeGreaterThanOrEqual(timeoutMs * 0.6 - 100);
-      expect(elapsed).toBeLessThan(timeoutMs + 1000);
+      expect(elapsed).toBeLessThan(timeoutMs + SHUTDOWN_MARGIN_MS);
       expect(reaped(vm.pid)).toBe(true);
       expect(ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap.name);
       expect(await vm.shutdown()).toBe(exit); // idempotent

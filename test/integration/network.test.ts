@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
 import type { TestNetns } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const execFileP = promisify(execFile);
@@ -28,37 +29,6 @@ const reference = (id: number, address: string, peer?: string): string => [
   `ip link set vxlan${id} master br${id} up ; ip link set br${id} up`,
   `ip addr add ${address} dev br${id}`,
 ].join('\n');
-
-// Generous: the bridge's link-local (the RA source) waits for DAD, whose kernel work needs the
-// RTNL lock; on a machine busy with link churn that alone can take 20 s.
-async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/**
- * Pings until a reply (host 2's own address, added as the reference does without nodad, may
- * still be in DAD, and neighbour discovery crosses the tunnel first).
- */
-async function pingFrom(ns: TestNetns, address: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await execFileP('ip', ['netns', 'exec', ns.name, 'ping', '-6', '-n', '-c', '1', '-W', '2', address]).then(() => true, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`no reply from ${address} in ${ns.name}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean }
 
@@ -84,13 +54,13 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
 
   /** Host 2's kernel configured an address from our prefix on br<id> and a default route via host 1's bridge. */
   async function expectHost2Slaac(id: number, prefix: string): Promise<void> {
-    const routerLl = await eventually(`host 1 link-local on br${id}`, () => h1.linkLocal(`br${id}`));
+    const routerLl = await until(`host 1 link-local on br${id}`, () => h1.linkLocal(`br${id}`));
     expect(routerLl).toMatch(/^fe80:/u);
     const network = prefix.replace(/::\/64$/u, ':');
-    const slaac = await eventually(`host 2 SLAAC on br${id}`, () => h2.ipJson<{ addr_info: AddrInfo[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`)[0]
+    const slaac = await until(`host 2 SLAAC on br${id}`, () => h2.ipJson<{ addr_info: AddrInfo[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`)[0]
       ?.addr_info.find((a) => a.local?.startsWith(network) && a.dynamic === true && a.prefixlen === 64));
     expect(slaac.scope).toBe('global');
-    const route = await eventually(`host 2 default route via br${id}`, () => h2.ipJson<{ gateway?: string; dev: string }[]>('-6', 'route', 'show', 'default')
+    const route = await until(`host 2 default route via br${id}`, () => h2.ipJson<{ gateway?: string; dev: string }[]>('-6', 'route', 'show', 'default')
       .find((r) => r.dev === `br${id}`));
     expect(route.gateway).toBe(routerLl);
   }
@@ -118,21 +88,17 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     // from br100's link-local, which must have finished DAD (slow when other processes hold
     // RTNL): until then sendto fails at once. Run asynchronously: the advertiser answering it
     // lives in this process's event loop.
-    await eventually('host 2 link-local on br100 past DAD', () => h2.linkLocal('br100'));
-    let out = '';
-    const deadline = Date.now() + 60_000;
-    while (!out.includes('Prefix') && Date.now() < deadline) {
-      out = await execFileP('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'], { encoding: 'utf8' })
-        .then((r) => r.stdout, (e: { stdout?: string }) => e.stdout ?? '');
-      if (!out.includes('Prefix')) await new Promise((r) => setTimeout(r, 500));
-    }
+    await until('host 2 link-local on br100 past DAD', () => h2.linkLocal('br100'));
+    const out = await until('rdisc6 on host 2 to show a prefix', () =>
+      execFileP('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'], { encoding: 'utf8' })
+        .then((r) => r.stdout, (e: { stdout?: string }) => e.stdout ?? '').then((o) => o.includes('Prefix') && o), { intervalMs: 500 });
     expect(out).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
     expect(out).toMatch(/Router lifetime\s+:\s+3600/u);
     expect(out).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::3/u);
     expect(out).toMatch(/DNS search list\s+:\s+place7\.ungleich\.ch/u);
 
     // Host 2 reaches host 1's router address through the tunnel.
-    await pingFrom(h2, '2a0a:e5c1:111:888::1');
+    await h2.pingUntilReply('2a0a:e5c1:111:888::1');
 
     await net.destroy({ timeoutMs: 1000 });
     await net.destroy();
@@ -159,7 +125,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
 
     h2.exec('sh', ['-ec', reference(101, '2a0a:e5c1:111:889::2/64', H1)]);
     await expectHost2Slaac(101, '2a0a:e5c1:111:889::/64');
-    await pingFrom(h2, '2a0a:e5c1:111:889::1');
+    await h2.pingUntilReply('2a0a:e5c1:111:889::1');
 
     await Promise.all([multicast.destroy({ timeoutMs: 1000 }), unicast.destroy({ timeoutMs: 1000 })]);
     expect(linkNames(h1)).toEqual(['eth0', 'lo']);
