@@ -26,6 +26,8 @@ export interface Flood {
 /** Starts flooding `dev` in namespace `netns` for at most `maxSeconds`. */
 export function startFlood(netns: string, dev: string, maxSeconds = 120): Flood {
   const child = spawn('ip', ['netns', 'exec', netns, process.execPath, PEER, dev, String(maxSeconds)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The peer may have ended by itself (its time is up) when stop() closes its stdin.
+  child.stdin.on('error', () => undefined);
   let out = '';
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
