@@ -64,6 +64,9 @@ describe.skipIf(skipUnlessRoot('netlink addresses, fdb, routes'))('addresses, FD
       expect.objectContaining({ mac: '02:00:00:00:00:08', master: 'br100', state: 'static' }),
     ]));
     const listed = await nl!.listFdb({ link: 'vxlan100' });
+    // listFdb reports what bridge fdb shows for the device: the same entries, no more, no fewer.
+    const key = (mac: string, dst: string | undefined) => `${mac} ${dst ?? '-'}`;
+    expect(listed.map((e) => key(e.mac, e.dst)).sort()).toEqual(shown.map((e: any) => key(e.mac, e.dst)).sort());
     expect(listed).toEqual(expect.arrayContaining([
       expect.objectContaining({ mac: '00:00:00:00:00:00', dst: '2001:db8::4', vni: 200, port: 4790, self: true }),
       expect.objectContaining({ mac: '02:00:00:00:00:08', state: 'static', master: ns!.ipJson('link', 'show', 'dev', 'br100')[0].ifindex }),

@@ -93,13 +93,16 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
   it('setLink changes up, mtu, mac, master, group and name in one request each', async () => {
     await nl!.createBridge({ name: 'br3' });
     await nl!.createVxlan({ name: 'vx6', vni: 6, remote: '2001:db8::9' });
+    const index = shown('vx6').ifindex;
     await nl!.setLink('vx6', { up: true, master: 'br3', mtu: 1300, mac: '02:00:00:00:06:06', group: 7 });
     expect(shown('vx6')).toMatchObject({ master: 'br3', mtu: 1300, address: '02:00:00:00:06:06', group: '7' });
     expect(shown('vx6').flags).toContain('UP');
     await nl!.setLink('vx6', { up: false, master: null, name: 'vx6b' });
     const renamed = shown('vx6b');
+    expect(renamed.ifindex).toBe(index); // the same link, renamed
     expect(renamed.master).toBeUndefined();
     expect(renamed.flags).not.toContain('UP');
+    expect(() => ns!.ip('link', 'show', 'dev', 'vx6')).toThrow(/does not exist/u);
     expect(await nl!.getLink('vx6')).toBeUndefined();
   });
 
@@ -107,6 +110,7 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     const vx = await nl!.listLinks({ kind: 'vxlan' });
     expect(vx.map((l) => l.name).sort()).toEqual(ns!.ipJson('-d', 'link', 'show', 'type', 'vxlan').map((l: any) => l.ifname).sort());
     await nl!.setLink('vx5', { master: 'br1' });
+    expect(ns!.ipJson('link', 'show', 'master', 'br1').map((l: any) => l.ifname)).toEqual(['vx5']);
     expect((await nl!.listLinks({ master: 'br1' })).map((l) => l.name)).toEqual(['vx5']);
     expect((await nl!.listLinks()).length).toBe(ns!.ipJson('link', 'show').length);
   });
