@@ -100,9 +100,14 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     // Host 2 reaches host 1's router address through the tunnel.
     await h2.pingUntilReply('2a0a:e5c1:111:888::1');
 
+    expect(net.destroyed).toBe(false);
     await net.destroy({ timeoutMs: 1000 });
+    expect(net.destroyed).toBe(true);
     await net.destroy();
     expect(linkNames(h1)).toEqual(['eth0', 'lo']);
+    // The final RA (router lifetime 0) crossed the tunnel: host 2's kernel withdrew the route.
+    await until('host 2 default route via br100 withdrawn', () =>
+      !h2.ipJson<{ dev: string }[]>('-6', 'route', 'show', 'default').some((r) => r.dev === 'br100'), 30_000);
     h2.ip('link', 'del', 'vxlan100');
     h2.ip('link', 'del', 'br100');
   }, 150_000);
@@ -132,6 +137,33 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     h2.ip('link', 'del', 'vxlan101');
     h2.ip('link', 'del', 'br101');
   }, 150_000);
+
+  it('addPeer and removePeer add and remove the peer VTEP as bridge fdb shows it', async () => {
+    const net = await VxlanNetwork.create({ id: 104, underlay: 'eth0', prefix: '2a0a:e5c1:111:88a::/64', peers: [H2], netns: h1.name, ra: false });
+    nets.push(net);
+    const remotes = () => h1.bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan104')
+      .filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst).sort();
+    expect(remotes()).toEqual([H2]);
+    await net.addPeer('fd00:4789::9');
+    expect(remotes()).toEqual([H2, 'fd00:4789::9']);
+    await net.removePeer(H2);
+    expect(remotes()).toEqual(['fd00:4789::9']);
+    await expect(net.addPeer('not-an-address')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect(remotes()).toEqual(['fd00:4789::9']);
+  });
+
+  it('rolls back when the bridge name is taken, and leaves that bridge alone', async () => {
+    h1.ip('link', 'add', 'br105', 'type', 'bridge');
+    h1.ip('addr', 'add', '2001:db8:105::1/64', 'dev', 'br105', 'nodad');
+    try {
+      await expect(VxlanNetwork.create({ id: 105, underlay: 'eth0', prefix: PREFIX, netns: h1.name })).rejects.toMatchObject({ code: 'EEXIST' });
+      expect(linkNames(h1)).toEqual(['br105', 'eth0', 'lo']);
+      const [br] = h1.ipJson<{ addr_info: { local: string }[] }[]>('-6', 'addr', 'show', 'dev', 'br105');
+      expect(br!.addr_info.map((a) => a.local)).toContain('2001:db8:105::1');
+    } finally {
+      h1.ip('link', 'del', 'br105');
+    }
+  });
 
   it('rolls back when the underlay does not exist: no links left, the step named', async () => {
     const error = await VxlanNetwork.create({ id: 102, underlay: 'eth9', prefix: PREFIX, netns: h1.name }).catch((e: unknown) => e);
