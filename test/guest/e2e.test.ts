@@ -18,6 +18,7 @@ import { ensureGuest, parseGuestConsole, waitForGuestConsole, type GuestConsoleL
 import { VxlanNetwork, type NetworkVm, type VmExitEvent } from '../../lib/network.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
+import { running } from '../helpers/proc.js';
 
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
@@ -27,15 +28,6 @@ const NETS = {
 } as const;
 
 const BOOT_TIMEOUT_MS = 240_000;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the reference scenario with guests', () => {
   let h1: TestNetns;
@@ -137,7 +129,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const event = await reported;
     expect(event).toMatchObject({ id: 2, tap: 'vm2n101', expected: false });
     expect(() => h1.ip('link', 'show', 'dev', 'vm2n101')).toThrow();
-    expect(pidAlive(vm.pid)).toBe(false);
+    expect(running(vm.pid)).toBe(false);
     expect(nets.unicast!.vmList).toEqual([]);
   });
 
@@ -145,7 +137,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const vm = vms.multicast!;
     const pid = vm.pid;
     await vm.stop({ timeoutMs: 2000 });
-    expect(pidAlive(pid)).toBe(false);
+    expect(running(pid)).toBe(false);
     expect(() => h1.ip('link', 'show', 'dev', 'vm1n100')).toThrow();
     expect(exits).toContainEqual(expect.objectContaining({ id: 1, expected: true }));
     await Promise.all([nets.multicast!.destroy({ timeoutMs: 1000 }), nets.unicast!.destroy({ timeoutMs: 1000 })]);

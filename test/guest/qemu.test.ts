@@ -4,7 +4,7 @@
  * -S and no guest at all for start-up errors and a hung qemu.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ensureGuest, waitForGuestConsole, type Guest } from '../../lib/guest/index.js';
 import { eui64Address } from '../../lib/mac.js';
-import { Qemu, type QmpEvent } from '../../lib/qemu/index.js';
+import { Qemu, type QemuExit, type QmpEvent } from '../../lib/qemu/index.js';
 import { openTap, type Tap } from '../../lib/tap.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { TestNetns } from '../helpers/netns.js';
+import { heldTaps, reaped, running } from '../helpers/proc.js';
 
 const PREFIX = '2001:db8:77::/64';
 /**
@@ -24,27 +25,6 @@ const PREFIX = '2001:db8:77::/64';
  * would fall back to.
  */
 const SHUTDOWN_MARGIN_MS = 5000;
-
-/** The tap names a process holds fds of (fdinfo `iff:` lines). */
-function heldTaps(pid: number | 'self' = 'self'): string[] {
-  return readdirSync(`/proc/${pid}/fdinfo`).flatMap((fd) => {
-    try {
-      return [...readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').matchAll(/^iff:\s*(\S+)/gmu)].map((m) => m[1] as string);
-    } catch {
-      return [];
-    }
-  });
-}
-
-/** A process that is gone, not a zombie: no /proc entry (or not in state Z). */
-function reaped(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return true;
-  try {
-    return !/^State:\s*Z/mu.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmptap-guest-'));
@@ -77,6 +57,21 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       }
       expect(sns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap.name);
     });
+
+    it("emits 'exit' once, and `await using` ends qemu at the end of the scope", async () => {
+      const exits: QemuExit[] = [];
+      let pid = 0;
+      {
+        await using vm = await Qemu.spawn({ name: 'scoped', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'] });
+        pid = vm.pid;
+        vm.on('exit', (exit: QemuExit) => exits.push(exit));
+        expect(running(pid)).toBe(true);
+      }
+      expect(running(pid)).toBe(false);
+      expect(reaped(pid)).toBe(true);
+      expect(exits).toHaveLength(1);
+      expect(exits[0]).toMatchObject({ reason: expect.any(String) });
+    }, 30_000);
 
     it('rejects with qemu\'s own error text when qemu exits before QMP is ready', async () => {
       const error = await Qemu.spawn({ name: 'early', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-no-such-option'] }).catch((e: unknown) => e);

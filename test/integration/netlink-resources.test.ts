@@ -55,6 +55,18 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
     expect(await stable('the descriptor count', fds)).toBe(before);
   });
 
+  it('`await using` closes the Netlink (and its socket) at the end of the scope', async () => {
+    const before = await stable('the descriptor count', fds);
+    let links = 0;
+    {
+      await using nl = await Netlink.open({ netns: ns!.name });
+      links = (await nl.listLinks()).length;
+      expect(fds()).toBe(before + 1);
+    }
+    expect(links).toBe(ns!.ipJson('link', 'show').length);
+    expect(await stable('the descriptor count', fds)).toBe(before);
+  });
+
   it('opens every descriptor close-on-exec and non-blocking', async () => {
     const sockets = () => new Set(readdirSync('/proc/self/fd').filter((fd) => {
       try {
