@@ -18,7 +18,7 @@ import { ensureGuest, parseGuestConsole, waitForGuestConsole, type GuestConsoleL
 import { VxlanNetwork, type NetworkVm, type VmExitEvent } from '../../lib/network.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
-import { running } from '../helpers/proc.js';
+import { reaped, running } from '../helpers/proc.js';
 
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
@@ -129,7 +129,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const event = await reported;
     expect(event).toMatchObject({ id: 2, tap: 'vm2n101', expected: false });
     expect(() => h1.ip('link', 'show', 'dev', 'vm2n101')).toThrow();
-    expect(running(vm.pid)).toBe(false);
+    expect(running(vm.pid) || !reaped(vm.pid)).toBe(false);
     expect(nets.unicast!.vmList).toEqual([]);
   });
 
@@ -137,7 +137,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const vm = vms.multicast!;
     const pid = vm.pid;
     await vm.stop({ timeoutMs: 2000 });
-    expect(running(pid)).toBe(false);
+    expect(running(pid) || !reaped(pid)).toBe(false);
     expect(() => h1.ip('link', 'show', 'dev', 'vm1n100')).toThrow();
     expect(exits).toContainEqual(expect.objectContaining({ id: 1, expected: true }));
     await Promise.all([nets.multicast!.destroy({ timeoutMs: 1000 }), nets.unicast!.destroy({ timeoutMs: 1000 })]);

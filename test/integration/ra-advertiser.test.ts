@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterAdvertiser } from '../../lib/ra/index.js';
-import type { RaInterfaceConfig } from '../../lib/ra/types.js';
+import type { RaInterfaceConfig, RaReceivedEvent, RaSentEvent } from '../../lib/ra/types.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
 import { startFlood } from '../helpers/ra-flood.js';
@@ -100,6 +100,10 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
     // dumpcap writes the pcap file header (24 bytes) once the interface is open and filtered.
     await until('dumpcap capturing', () => { try { return statSync(pcap).size >= 24; } catch { return false; } }, 30_000);
     const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference()] });
+    const sent: RaSentEvent[] = [];
+    const received: RaReceivedEvent[] = [];
+    ra.on('sent', (e: RaSentEvent) => sent.push(e));
+    ra.on('received', (e: RaReceivedEvent) => received.push(e));
     try {
       await ra.start();
       const address = await until('the SLAAC address', () => clientAddresses('vmpra-c0').find((a) => a.local === CLIENT_SLAAC));
@@ -116,6 +120,9 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
       expect(r.out).toMatch(/DNS search list\s+:\s+place7\.ungleich\.ch/);
       expect(r.out).toMatch(/Source link-layer address: 02:00:00:00:01:00/);
       expect(r.out).toContain(`from ${BR100_LL}`);
+      // 'received' reported rdisc6's solicitation, from the client's link-local, as valid.
+      expect(received).toContainEqual({ interface: 'br100', index: expect.any(Number), source: client.linkLocal('vmpra-c0'), hopLimit: 255, valid: true });
+      expect(sent.some((e) => e.solicited)).toBe(true);
       // Unsolicited RAs go on (3–5 s apart): wait for the third, which the capture must show too.
       await until('three RAs sent', () => ra.stats()[0]!.advertisementsSent >= 3, 30_000);
 
@@ -144,6 +151,11 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
       expect(malformed ?? '').toBe('');
     }
     expect(rows.at(-1)![2]).toBe('0'); // the final RA
+    // 'sent' reported each RA the client's wire saw, the last one final.
+    expect(sent).toHaveLength(rows.length);
+    expect(sent.every((e) => e.interface === 'br100' && e.bytes > 0)).toBe(true);
+    expect(sent.at(-1)).toMatchObject({ final: true });
+    expect(sent.slice(0, -1).every((e) => !e.final)).toBe(true);
     expect(rows.slice(0, -1).every((r) => r[2] === '3600')).toBe(true);
   }, 240_000);
 
