@@ -19,6 +19,7 @@ import { VxlanNetwork, type NetworkVm, type VmExitEvent } from '../../lib/networ
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { reaped, running } from '../helpers/proc.js';
+import { referenceScript } from '../helpers/reference.js';
 
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
@@ -52,17 +53,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     for (const n of Object.values(nets)) n?.on('vm-exit', (e) => exits.push(e));
 
     // Host 2: the reference commands, unchanged (the second network in its unicast form).
-    h2.exec('sh', ['-ec', [
-      'ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5',
-      'ip link add br100 type bridge',
-      'ip link set vxlan100 master br100 up ; ip link set br100 up',
-      `ip addr add ${NETS.multicast.host2}/64 dev br100`,
-      'ip -6 link add vxlan101 type vxlan id 101 dstport 4789 dev eth0 ttl 5',
-      `bridge fdb append 00:00:00:00:00:00 dev vxlan101 dst ${H1}`,
-      'ip link add br101 type bridge',
-      'ip link set vxlan101 master br101 up ; ip link set br101 up',
-      `ip addr add ${NETS.unicast.host2}/64 dev br101`,
-    ].join('\n')]);
+    h2.exec('sh', ['-ec', `${referenceScript(100, `${NETS.multicast.host2}/64`)}\n${referenceScript(101, `${NETS.unicast.host2}/64`, H1)}`]);
 
     // Both guests boot at once: under TCG the wait is the long part.
     for (const [kind, id] of [['multicast', 1], ['unicast', 2]] as const) {

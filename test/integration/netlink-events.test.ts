@@ -31,6 +31,17 @@ async function collect<E>(iterable: AsyncIterableIterator<E>, done: (events: E[]
   }
 }
 
+/**
+ * Subscribes with `existing: true` and resolves once the present entries have come (the
+ * baseline dump is over, so the socket is subscribed): changes made after that must be seen.
+ * (Right after linkEvents() returns they can be lost when the socket is made in another
+ * namespace: there is no other signal that it is ready.)
+ */
+async function subscribed<E>(events: AsyncIterableIterator<E>, present: (e: E) => boolean): Promise<AsyncIterableIterator<E>> {
+  await collect(events, (got) => got.some(present), 20_000, false);
+  return events;
+}
+
 describe.skipIf(skipUnlessRoot('netlink events'))('netlink events', () => {
   let ns: TestNetns | undefined;
   let nl: Netlink | undefined;
@@ -46,8 +57,7 @@ describe.skipIf(skipUnlessRoot('netlink events'))('netlink events', () => {
   });
 
   it('reports link creation, change and deletion (made by ip, a different process)', async () => {
-    const events = nl!.linkEvents();
-    // Subscribed when linkEvents() returns: changes made at once are not lost.
+    const events = await subscribed(nl!.linkEvents({ existing: true }), (e) => e.link.name === 'lo');
     const seen = collect(events, (e) => e.some((x) => x.type === 'del' && x.link.name === 'ev0'));
     ns!.ip('link', 'add', 'ev0', 'type', 'bridge');
     ns!.ip('link', 'set', 'ev0', 'up');
@@ -76,17 +86,27 @@ describe.skipIf(skipUnlessRoot('netlink events'))('netlink events', () => {
   it('ignores bridge-port notifications (AF_BRIDGE) and reports enslaving as a link change', async () => {
     ns!.ip('link', 'add', 'br7', 'type', 'bridge');
     ns!.ip('link', 'add', 'vx7', 'type', 'vxlan', 'id', '7', 'remote', '2001:db8::7', 'dstport', '4789');
-    const events = nl!.linkEvents();
+    const events = await subscribed(nl!.linkEvents({ existing: true }), (e) => e.link.name === 'vx7');
     const br7 = ns!.ipJson('link', 'show', 'dev', 'br7')[0].ifindex;
     const seen = collect(events, (e) => e.some((x) => x.link.name === 'vx7' && x.link.master === br7));
     ns!.ip('link', 'set', 'vx7', 'master', 'br7');
     const got = await seen;
     expect(got.every((e) => e.link.name !== '' && e.link.index > 0)).toBe(true);
     expect(got.at(-1)).toMatchObject({ type: 'new', link: { name: 'vx7', master: br7 } });
+    // The port messages carry no link kind: every vx7 event here is the vxlan's own.
+    expect(got.filter((e) => e.link.name === 'vx7').every((e) => e.link.kind === 'vxlan')).toBe(true);
+    // Leaving the bridge is a change of vx7, not its deletion (the kernel's AF_BRIDGE
+    // RTM_DELLINK for the port must not come out as a 'del').
+    const stream = await subscribed(nl!.linkEvents({ existing: true }), (e) => e.link.name === 'vx7');
+    const left = collect(stream, (e) => e.some((x) => x.link.name === 'vx7' && x.link.master === undefined));
+    ns!.ip('link', 'set', 'vx7', 'nomaster');
+    const after = await left;
+    expect(after.filter((e) => e.link.name === 'vx7').map((e) => e.type)).not.toContain('del');
+    expect(ns!.ipJson('link', 'show', 'dev', 'vx7')[0].master).toBeUndefined();
   });
 
   it('reports IPv6 and IPv4 address events', async () => {
-    const events = nl!.addressEvents();
+    const events = await subscribed(nl!.addressEvents({ existing: true }), (e) => e.address.address === '127.0.0.1');
     // IPv6 announces addresses from the DAD work queue, so it may come after the IPv4 ones.
     const seen = collect<AddressEvent>(events, (e) => e.some((x) => x.type === 'del' && x.address.address === '192.0.2.9')
       && e.some((x) => x.type === 'new' && x.address.address === '2001:db8:7::1'));

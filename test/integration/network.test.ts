@@ -4,31 +4,19 @@
  * unchanged, and its own kernel is the client: it learns host 1's router advertisements across
  * the VXLAN (SLAAC address + default route via host 1's bridge), and rdisc6 shows the options.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
-import type { TestNetns } from '../helpers/netns.js';
+import { runAsync, type TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
+import { referenceScript } from '../helpers/reference.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
-const execFileP = promisify(execFile);
 const PREFIX = '2a0a:e5c1:111:888::/64';
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
 
-/** The reference commands (DESIGN.md), as host 2 runs them. */
-const reference = (id: number, address: string, peer?: string): string => [
-  peer === undefined
-    ? `ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 group ff05::${id} dev eth0 ttl 5`
-    : `ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 dev eth0 ttl 5 && bridge fdb append 00:00:00:00:00:00 dev vxlan${id} dst ${peer}`,
-  `ip link add br${id} type bridge`,
-  `ip link set vxlan${id} master br${id} up ; ip link set br${id} up`,
-  `ip addr add ${address} dev br${id}`,
-].join('\n');
 
 interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean }
 
@@ -81,7 +69,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     const brAddrs: AddrInfo[] = h1.ipJson('-6', 'addr', 'show', 'dev', 'br100')[0].addr_info;
     expect(brAddrs.map((a) => `${a.local}/${a.prefixlen}`)).toContain('2a0a:e5c1:111:888::1/64');
 
-    h2.exec('sh', ['-ec', reference(100, '2a0a:e5c1:111:888::2/64')]);
+    h2.exec('sh', ['-ec', referenceScript(100, '2a0a:e5c1:111:888::2/64')]);
     await expectHost2Slaac(100, PREFIX);
 
     // rdisc6 on host 2 solicits across the VXLAN and prints what host 1 advertises. It sends
@@ -90,8 +78,8 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     // lives in this process's event loop.
     await until('host 2 link-local on br100 past DAD', () => h2.linkLocal('br100'));
     const out = await until('rdisc6 on host 2 to show a prefix', () =>
-      execFileP('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'], { encoding: 'utf8' })
-        .then((r) => r.stdout, (e: { stdout?: string }) => e.stdout ?? '').then((o) => o.includes('Prefix') && o), { intervalMs: 500 });
+      runAsync('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'])
+        .then((o) => o.includes('Prefix') && o, () => false), { intervalMs: 500 });
     expect(out).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
     expect(out).toMatch(/Router lifetime\s+:\s+3600/u);
     expect(out).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::3/u);
@@ -128,7 +116,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     const raw6 = h1.exec('cat', ['/proc/net/raw6']).split('\n').filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
     expect(raw6).toHaveLength(1);
 
-    h2.exec('sh', ['-ec', reference(101, '2a0a:e5c1:111:889::2/64', H1)]);
+    h2.exec('sh', ['-ec', referenceScript(101, '2a0a:e5c1:111:889::2/64', H1)]);
     await expectHost2Slaac(101, '2a0a:e5c1:111:889::/64');
     await h2.pingUntilReply('2a0a:e5c1:111:889::1');
 
