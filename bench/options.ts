@@ -2,7 +2,7 @@
  * The options of the environment-driven benchmarks (`npm run bench:qemu`, `bench:ra`,
  * `bench:ra-flood`, `bench:bulk-delete`): every `BENCH_*` variable is read and checked here, so
  * a typo'd value fails with its name instead of becoming NaN runs. (`npm run bench`, the churn
- * benchmark, takes flags: bench/churn-args.ts.)
+ * benchmark, is `vmplumb bench churn` and takes flags: lib/cli.)
  */
 
 /** `process.env[name]` as an integer from 1 to `max`, or `fallback` when unset. */

@@ -93,7 +93,7 @@ for (const m of chosen) {
     writeFileSync(path, original.slice(0, at) + m.replace + original.slice(at + m.find.length));
     const run = spawnSync('npx', ['vitest', 'run', '--reporter=dot', ...m.tests], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
     const tail = `${run.stdout}${run.stderr}`.split('\n').filter((l) => /Tests\s|FAIL|×/u.test(l)).slice(0, 3).join(' | ');
-    results.push({ name: m.name, outcome: run.status === 0 ? 'SURVIVED' : 'killed', detail: `${((Date.now() - started) / 1000).toFixed(0)} s; ${tail.replace(/\u001b\[[0-9;]*m/gu, '')}` });
+    results.push({ name: m.name, outcome: run.status === 0 ? 'SURVIVED' : 'killed', detail: `${((Date.now() - started) / 1000).toFixed(0)} s; ${tail.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'gu'), '')}` });
   } finally {
     restore();
     restore = undefined;

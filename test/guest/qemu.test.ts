@@ -60,7 +60,7 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
 
     it("emits 'exit' once, and `await using` ends qemu at the end of the scope", async () => {
       const exits: QemuExit[] = [];
-      let pid = 0;
+      let pid: number;
       {
         await using vm = await Qemu.spawn({ name: 'scoped', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'] });
         pid = vm.pid;

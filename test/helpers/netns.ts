@@ -103,7 +103,7 @@ export class TestNetns {
         runAsync('ip', ['netns', 'exec', this.name, 'ping', '-6', '-n', '-c', '2', '-i', '0.3', '-W', '2', address])
           .catch((error: Error) => { last = error.message; return false as const; }), { timeoutMs, intervalMs: 300 });
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n${last}`);
+      throw new Error(`${(error as Error).message}\n${last}`, { cause: error });
     }
   }
 

@@ -3,7 +3,6 @@
  * the API and checked with the tools.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Netlink } from '../../lib/netlink/index.js';
 import { useNetlinkNamespace } from '../helpers/netlink-fixture.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 

@@ -57,7 +57,7 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
 
   it('`await using` closes the Netlink (and its socket) at the end of the scope', async () => {
     const before = await stable('the descriptor count', fds);
-    let links = 0;
+    let links: number;
     {
       await using nl = await Netlink.open({ netns: ns!.name });
       links = (await nl.listLinks()).length;

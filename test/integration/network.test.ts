@@ -153,6 +153,19 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     }
   });
 
+  it('rolls back when the kernel refuses the router address: no vxlan, no bridge left', async () => {
+    // Links made in h1 from now on start with IPv6 disabled: br106 cannot take an IPv6 address.
+    h1.sysctl('net.ipv6.conf.default.disable_ipv6', 1);
+    try {
+      const error = await VxlanNetwork.create({ id: 106, underlay: 'eth0', prefix: PREFIX, netns: h1.name }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NetworkSetupError);
+      expect((error as NetworkSetupError).step).toBe('add 2a0a:e5c1:111:888::1/64 to br106');
+      expect(linkNames(h1)).toEqual(['eth0', 'lo']);
+    } finally {
+      h1.sysctl('net.ipv6.conf.default.disable_ipv6', 0);
+    }
+  });
+
   it('rolls back when the underlay does not exist: no links left, the step named', async () => {
     const error = await VxlanNetwork.create({ id: 102, underlay: 'eth9', prefix: PREFIX, netns: h1.name }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkSetupError);

@@ -25,7 +25,7 @@ describe.skipIf(skipUnlessRoot('tap integration tests', ['/dev/net/tun']))('open
       .find((l) => l.ifname === name);
 
   it('`using` closes the tap at the end of the scope (Symbol.dispose)', async () => {
-    let name = '';
+    let name: string;
     {
       using tap = await openTap({ netns: ns.name, name: 'vmptusing' });
       name = tap.name;
