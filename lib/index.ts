@@ -11,17 +11,16 @@ export type { TapOptions } from './tap.js';
 export { macForVm, eui64Address } from './mac.js';
 export { Qemu, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
 export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, ShutdownOptions, QmpEvent, QmpGreeting, ExecuteOptions } from './qemu/index.js';
-export { ensureGuest, guestCacheDir, parseGuestConsole, parseGuestConsoleLine, waitForGuestConsole, GUEST_APPEND } from './guest/index.js';
-export type { EnsureGuestOptions, Guest, GuestConsoleLine } from './guest/index.js';
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
 export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
   VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions,
 } from './network.js';
-export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
+export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
   RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
+  ParseRadvdConfOptions, RadvdConfWarning,
 } from './ra/index.js';
 export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
 export type { NetlinkRequestMessage } from './diagnostics.js';

@@ -9,8 +9,8 @@
  * Each section below belongs to one native file; keep it in step with that file.
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
+import { packageRoot } from './package-root.js';
 
 /** A namespace as the addon takes it: undefined (current), a path, or an open fd. */
 export type NativeNetns = string | number | undefined;
@@ -58,6 +58,11 @@ export interface NativeNetlinkSocket {
   ifIndex(name: string): number;
   /** Closes the socket (idempotent); outstanding requests reject with `closed: true`. */
   close(): void;
+  /**
+   * Rejects the requests still queued (not yet handed to sendmsg) with ECANCELED and
+   * `closed: true`, and drops them; requests already sent keep waiting for their answer.
+   */
+  cancelUnsent(): void;
   /** Requests waiting for their answer. */
   readonly pending: number;
   /** The descriptor (-1 once closed). */
@@ -177,7 +182,7 @@ export interface Icmp6Binding {
 /** The whole native surface. */
 export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding;
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = packageRoot(import.meta.url);
 const require = createRequire(import.meta.url);
 const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
 
