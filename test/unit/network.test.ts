@@ -223,10 +223,9 @@ describe('VxlanNetwork.create', () => {
     expect(net.destroyed).toBe(true);
     expect(error).toBeInstanceOf(AggregateError);
     expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual([
-      'delete vxlan100: deleteLink: EBUSY: Device or resource busy',
-      'delete br100: deleteLink: EBUSY: Device or resource busy',
+      'delete vxlan100 and br100: deleteLink: EBUSY: Device or resource busy',
     ]);
-    expect((error as Error).message).toMatch(/^VxlanNetwork 100: teardown incomplete: delete vxlan100: /u);
+    expect((error as Error).message).toMatch(/^VxlanNetwork 100: teardown incomplete: delete vxlan100 and br100: /u);
     // The parts after a failure were still attempted, and the socket closed.
     expect(w.log).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
     expect(w.netlinksOpen).toBe(0);
