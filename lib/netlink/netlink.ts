@@ -10,6 +10,7 @@
  * and each promise settles on its own ack.
  */
 import { closeSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 
 import { checkSignal } from '../abort.js';
 import { NetlinkError } from '../errors.js';
@@ -37,8 +38,7 @@ const GROUP_DELETE_MIN = 2;
 /** The most links one deleteLinks takes (more than any namespace here holds; bounds the work of a bad call). */
 const MAX_BULK_LINKS = 1 << 20;
 
-const ENODEV = 19;
-const EOPNOTSUPP = 95;
+const { ENODEV, EOPNOTSUPP } = osConstants.errno;
 
 /** What setLink can change, named as LinkParams (and the codec) name them. */
 type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'name' | 'master';
