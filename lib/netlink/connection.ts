@@ -11,12 +11,14 @@
  * the event loop by 26-28 ms; from the pool it stays under 10 ms, for about the same
  * throughput (the hop costs tens of microseconds against hundreds in the kernel).
  */
+import { constants as osConstants } from 'node:os';
+
 import { netlinkTraced, traceNetlinkRequest } from '../diagnostics.js';
 import { NetlinkError } from '../errors.js';
 import { native, type NativeNetlinkFailure, type NativeNetlinkSocket, type NativeNetns, type NativeRtnlMessage } from '../native.js';
 
 /** EBADF (asm-generic/errno-base.h). */
-const EBADF = 9;
+const { EBADF } = osConstants.errno;
 
 /** What a request is, for its error message: `createVxlan vxlan100: EEXIST: File exists`. */
 export interface RequestContext {
