@@ -10,7 +10,7 @@
  * that vanished. The socket closes when the iteration ends (break, return) or on nl.close().
  */
 import { debug } from '../diagnostics.js';
-import { AF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM, RTNLGRP } from './constants.js';
+import { AF, RTEXT_FILTER_SKIP_STATS, RTM, RTNLGRP } from './constants.js';
 import { Connection } from './connection.js';
 import { parseAddress, parseLink } from './parse.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
@@ -139,7 +139,7 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
     const initial = this.syncing && this.state.size === 0;
     this.syncing = true;
     try {
-      const messages = (await this.connection.request(this.kind.dumpType, NLM_F.DUMP, { family: AF.UNSPEC, extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'events' })) ?? [];
+      const messages = await this.connection.dump(this.kind.dumpType, { family: AF.UNSPEC, extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'events' });
       // Every loop below yields to the event loop every MESSAGES_PER_TURN items.
       const next = new Map<string, T>();
       let n = 0;

@@ -554,7 +554,7 @@ export class Netlink {
   }
 
   async #dump(type: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[]> {
-    const messages = (await this.#connection.request(type, NLM_F.DUMP, params, context)) ?? [];
+    const messages = await this.#connection.dump(type, params, context);
     return prototypePolluted() ? messages.map(ownFields) : messages;
   }
 }
