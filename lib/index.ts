@@ -18,6 +18,8 @@ export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
   VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions,
 } from './network.js';
+export { securePort, securePorts, removeGuards, listGuards, pruneGuards, PortGuard, GUARD_TABLE } from './guard/index.js';
+export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
