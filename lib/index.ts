@@ -16,7 +16,7 @@ export type { EnsureGuestOptions, Guest, GuestConsoleLine } from './guest/index.
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
 export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
-  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions,
+  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions, VmPortSecurity,
 } from './network.js';
 export { securePort, securePorts, removeGuards, listGuards, pruneGuards, PortGuard, GUARD_TABLE } from './guard/index.js';
 export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';

@@ -64,6 +64,24 @@ export interface QemuSpawnOptions {
   extraArgs?: string[];
 }
 
+/** A VM port's guard (lib/guard's PortGuard). */
+export interface GuardPort {
+  counters(): Promise<Array<{ name: string; verdict: string; packets: number; bytes: number }>>;
+  remove(): Promise<void>;
+}
+
+/** What the network passes to securePort (lib/guard's SecurePortOptions). */
+export interface GuardPortOptions {
+  netns?: NetnsOption;
+  port: string;
+  mac: string;
+  prefixes: string[];
+  routers: string[];
+  addresses?: string[];
+  allowIPv4?: boolean;
+  bandwidth?: { inbound?: { rate: number; burst?: number }; outbound?: { rate: number; burst?: number } };
+}
+
 /** Everything a network needs from the rest of vmplumb. */
 export interface NetworkDeps {
   openNetlink(netns: NetnsOption | undefined): Promise<NetlinkPort>;
@@ -73,4 +91,6 @@ export interface NetworkDeps {
   macForVm(id: number): string;
   eui64Address(prefix: string, mac: string): string;
   vxlanGroupForId(id: number): string;
+  /** Port security for VM taps; optional so that fakes may leave it out (then VMs run unguarded). */
+  securePort?(options: GuardPortOptions): Promise<GuardPort>;
 }

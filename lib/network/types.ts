@@ -139,6 +139,22 @@ export interface StartVmOptions {
   qemuBinary?: string;
   /** More qemu arguments. */
   extraArgs?: string[];
+  /**
+   * Port security on the VM's tap (see securePort): only its MAC, IPv6 sources from the
+   * network's prefix, no RAs, redirects, DHCPv6 server traffic or NAs for others; on by
+   * default. `false` turns it off; an object pins `addresses`, allows IPv4, limits bandwidth.
+   */
+  portSecurity?: boolean | VmPortSecurity;
+}
+
+/** startVm's `portSecurity` options. */
+export interface VmPortSecurity {
+  /** Exact sources instead of the network's prefix (the MAC's link-local is always allowed). */
+  addresses?: string[];
+  /** Let IPv4 and ARP through (sources from `addresses`). */
+  allowIPv4?: boolean;
+  /** libvirt-style limits: `inbound` to the guest, `outbound` from it, in bytes per second. */
+  bandwidth?: { inbound?: { rate: number; burst?: number }; outbound?: { rate: number; burst?: number } };
 }
 
 /** How a VM process ended. */
