@@ -1,8 +1,17 @@
 /**
- * Errors the kernel reports. `NetlinkError` carries what an rtnetlink NLMSG_ERROR says (the
- * errno, and with NETLINK_EXT_ACK the kernel's own message and the offending attribute) in
- * the shape of Node's SystemError: `code` ('EEXIST'), negative `errno`, `syscall`.
+ * vmplumb's one error model. Every rejection carries a documented, stable `code`:
+ *
+ * - bad arguments: Node's own TypeError/RangeError codes (ERR_INVALID_ARG_TYPE,
+ *   ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE), thrown before anything changes (validate.ts);
+ * - the kernel refused over rtnetlink: {@link NetlinkError}, `code` the errno's name ('EEXIST'),
+ *   with the kernel's extended-ack text;
+ * - another system call failed: {@link SystemCallError}, shaped as Node's SystemError;
+ * - vmplumb's own conditions: {@link VmplumbError} with a code from {@link ERROR_CODES}, or a
+ *   subclass with more fields (QmpError, NetworkSetupError, RadvdConfError).
+ *
+ * Errors keep what caused them as `cause`.
  */
+import { getSystemErrorMap } from 'node:util';
 
 /** What the addon reports for a failed request (the native half of a NetlinkError). */
 export interface NetlinkErrorDetails {
@@ -60,4 +69,77 @@ export class NetlinkError extends Error {
     this.attribute = details.attribute;
     this.missingAttribute = details.missingAttribute;
   }
+}
+
+/**
+ * The codes vmplumb's own errors carry (beside Node's ERR_INVALID_ARG_* for bad arguments and
+ * errno names such as 'EEXIST' for what the kernel refused). Stable: programs switch on them.
+ */
+export const ERROR_CODES = {
+  /** An object used after close()/stop()/destroy(), or a VM after it exited. */
+  INVALID_STATE: 'ERR_INVALID_STATE',
+  /** qemu exited before its QMP monitor was ready (QemuExitedError). */
+  QEMU_EXITED: 'ERR_QEMU_EXITED',
+  /** qemu answered a QMP command with an error (QmpError). */
+  QMP: 'ERR_QMP',
+  /** Something did not happen within the time the caller gave (e.g. a NIC not released). */
+  TIMEOUT: 'ETIMEDOUT',
+  /** A resource the caller named is not there (a bridge to join, a VM to attach). */
+  NOT_FOUND: 'ENOENT',
+  /** A resource the caller wants to make is already there or held by another process. */
+  EXISTS: 'EEXIST',
+  /** The host cannot do what was asked (a missing binary, a kernel limit). */
+  UNSUPPORTED: 'ENOTSUP',
+} as const;
+
+/** One of {@link ERROR_CODES}' values. */
+export type VmplumbErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/**
+ * An error of vmplumb's own (not the kernel's): a message that names the object, a stable
+ * `code` from {@link ERROR_CODES}, and the error that caused it when there is one.
+ */
+export class VmplumbError extends Error {
+  /** A stable code from {@link ERROR_CODES}. */
+  readonly code: VmplumbErrorCode;
+
+  constructor(code: VmplumbErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VmplumbError';
+    this.code = code;
+  }
+}
+
+/**
+ * A failed system call, shaped as Node's own SystemError (`code` 'ENOENT', negative `errno`,
+ * `syscall`, `path`), from an errno the addon returned. Named from os.constants, never literals.
+ */
+export class SystemCallError extends Error {
+  /** The errno's name ('ENXIO'). */
+  readonly code: string;
+  /** Negative errno (-6), as Node reports it. */
+  readonly errno: number;
+  /** The call that failed ('sendmsg'). */
+  readonly syscall: string;
+  /** What it was about (an interface, a path), when known. */
+  readonly path: string | undefined;
+
+  constructor(errno: number, syscall: string, path?: string, detail?: string) {
+    const positive = Math.abs(errno);
+    const [code, text] = systemErrorMap().get(-positive) ?? [`E${positive}`, 'unknown error'];
+    const where = [path, detail].filter(Boolean).join(' ');
+    super(`${syscall} ${code}: ${text}${where ? ` (${where})` : ''}`);
+    this.name = 'SystemCallError';
+    this.code = code;
+    this.errno = -positive;
+    this.syscall = syscall;
+    this.path = path;
+  }
+}
+
+let errorMap: Map<number, [string, string]> | undefined;
+
+function systemErrorMap(): Map<number, [string, string]> {
+  errorMap ??= getSystemErrorMap();
+  return errorMap;
 }

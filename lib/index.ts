@@ -25,3 +25,7 @@ export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
   RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
 } from './ra/index.js';
+export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
+export type { NetlinkRequestMessage } from './diagnostics.js';
+export { ERROR_CODES, SystemCallError, VmplumbError } from './errors.js';
+export type { VmplumbErrorCode } from './errors.js';

@@ -13,4 +13,4 @@ if (found.length === 0) {
   process.stderr.write(`vmplumb: refusing to pack without the prebuild: no prebuilds/${target}/*.node (run \`npm run prebuild\` first)\n`);
   process.exit(1);
 }
-process.stdout.write(`vmplumb: packing with prebuilds/${target}/${found.join(', ')}\n`);
+process.stderr.write(`vmplumb: packing with prebuilds/${target}/${found.join(', ')}\n`);

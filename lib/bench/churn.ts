@@ -78,7 +78,8 @@ export interface ChurnReport {
 /** The issue's targets. */
 export const TARGETS = { createRatio: 1.2, deleteRatio: 1.1, eventLoopMaxDelayMs: 20 } as const;
 
-const ALL: readonly Contender[] = ['library', 'library-sequential', 'floor', 'ip-batch'];
+/** Every contender, in report order. */
+export const CONTENDERS: readonly Contender[] = ['library', 'library-sequential', 'floor', 'ip-batch'];
 
 interface Sample { createUs: number; deleteUs: number; eventLoopMaxDelayMs?: number; eventLoopP99DelayMs?: number; sentinelMaxDelayMs?: number; maxSendUs?: number }
 
@@ -99,8 +100,8 @@ export function churnDefaults(options: ChurnOptions = {}): Required<Omit<ChurnOp
   const contenders = options.contenders ?? ['library', 'floor', 'ip-batch'];
   if (!Array.isArray(contenders) || contenders.length === 0) throw new TypeError('Expected "contenders" to be a non-empty array');
   for (const c of contenders) {
-    if (!ALL.includes(c)) {
-      const error = new TypeError(`Expected "contenders" to hold ${ALL.join(', ')}, got ${JSON.stringify(c)}`) as TypeError & { code: string };
+    if (!CONTENDERS.includes(c)) {
+      const error = new TypeError(`Expected "contenders" to hold ${CONTENDERS.join(', ')}, got ${JSON.stringify(c)}`) as TypeError & { code: string };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
     }

@@ -57,7 +57,7 @@ export async function buildFloor(source = defaultFloorSource(), cc = process.env
     await execFileAsync(cc, ['-O2', '-Wall', '-pthread', '-o', partial, source], { encoding: 'utf8' });
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`compiling ${source} with ${cc} failed: ${(e.stderr ?? '').trim() || e.message}`);
+    throw new Error(`compiling ${source} with ${cc} failed: ${(e.stderr ?? '').trim() || e.message}`, { cause: error });
   }
   renameSync(partial, binary);
   return binary;
@@ -82,6 +82,6 @@ export async function runFloor(options: RunFloorOptions): Promise<FloorResult> {
     return JSON.parse(stdout) as FloorResult;
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`the floor failed: ${(e.stderr ?? '').trim() || e.message}`);
+    throw new Error(`the floor failed: ${(e.stderr ?? '').trim() || e.message}`, { cause: error });
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The link-churn benchmark as a library, for `npm run bench` (bench/churn.ts) and the
+ * The link-churn benchmark as a library, for `npm run bench` and the
  * `vmplumb bench churn` command: {@link runChurn} measures, {@link formatChurnReport} prints.
  */
-export { runChurn, churnDefaults, TARGETS } from './churn.js';
+export { runChurn, churnDefaults, CONTENDERS, TARGETS } from './churn.js';
 export type { ChurnOptions, ChurnReport, Contender, ContenderReport } from './churn.js';
 export { formatChurnReport, formatSummary, checkTargets } from './format.js';
 export { FLOOR_DELETES, buildFloor, defaultFloorSource } from './floor.js';

@@ -3,14 +3,28 @@
  * line, the error that ends a command with exit code 1, output helpers, and waiting in the
  * foreground until Ctrl-C (SIGINT) or SIGTERM.
  */
+import { constants as osConstants } from 'node:os';
+
 import { InvalidArgumentError } from 'commander';
 
-/** An error the user can act on: printed as one line, exit code 1. */
+/** An error the user can act on: printed as one line; exit code 1 unless it says otherwise. */
 export class CliError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The command's exit status: 1, or 128 + the signal number when a signal ended it. */
+  readonly exitCode: number;
+
+  constructor(message: string, options?: { cause?: unknown; exitCode?: number }) {
     super(message, options);
     this.name = 'CliError';
+    this.exitCode = options?.exitCode ?? 1;
   }
+}
+
+/**
+ * A foreground command stopped by a signal, after it tore down what it made: exit status
+ * 128 + the signal's number as a shell reports it (130 for Ctrl-C, 143 for SIGTERM).
+ */
+export function interrupted(signal: NodeJS.Signals): CliError {
+  return new CliError(`interrupted by ${signal}`, { exitCode: 128 + (osConstants.signals[signal] ?? 0) });
 }
 
 /** `--id 100`: an integer in [min, max]. */
@@ -64,6 +78,8 @@ export function note(line: string): void {
  * Resolves with the signal's name at the first SIGINT or SIGTERM (so the command can tear
  * down in order); a second one while tearing down exits at once with 130.
  */
+export function untilSignal(): Promise<NodeJS.Signals>;
+export function untilSignal(extra: Promise<unknown>[]): Promise<NodeJS.Signals | 'done'>;
 export function untilSignal(extra: Promise<unknown>[] = []): Promise<NodeJS.Signals | 'done'> {
   return new Promise((resolve) => {
     let seen = false;

@@ -35,7 +35,7 @@ export async function run(cmd: string, args: string[], timeoutMs = 30_000): Prom
     return stdout;
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr ?? '').trim().split('\n')[0] || e.message}`);
+    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr ?? '').trim().split('\n')[0] || e.message}`, { cause: error });
   }
 }
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { CliError, messageOf, say } from './common.js';
+import { CliError, interrupted, messageOf, say } from './common.js';
 import { DemoHosts, referenceScript, UNDERLAY } from './demo-hosts.js';
 import { preflight } from './preflight.js';
 
@@ -60,7 +60,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (abort.signal.aborted) process.exit(130);
     say(`${signal}: tearing down`);
-    abort.abort(new CliError(`interrupted by ${signal}`));
+    abort.abort(interrupted(signal));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -128,6 +128,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   say(`demo OK in ${Math.round((Date.now() - started) / 1000)} s: nothing left behind`);
 }
 
+// eslint-disable-next-line @typescript-eslint/consistent-type-imports -- the guest builder is loaded lazily (import()), only its type statically
 type GuestModule = typeof import('../guest/index.js');
 
 /**

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 
 import type { VxlanNetworkOptions } from '../network/types.js';
-import { copyDefined, intOption, listOption, messageOf, note, printJson, say, untilSignal } from './common.js';
+import { copyDefined, interrupted, intOption, listOption, messageOf, note, printJson, say, untilSignal } from './common.js';
 
 /** The `net up` options passed through to the library unchanged (same name, same meaning). */
 const PASSED_THROUGH = ['routerAddress', 'group', 'local', 'port', 'ttl', 'rdnss', 'dnssl', 'pref64', 'mtu'] as const;
@@ -71,5 +71,6 @@ export function registerNet(program: Command): void {
       note(`${signal}: tearing down network ${network.id}`);
       await network.destroy({ timeoutMs: 10_000 });
       if (!options.json) say(`network ${network.id} down`);
+      throw interrupted(signal);
     });
 }

@@ -1,7 +1,9 @@
 /**
  * The `vmplumb` command line (commander): one sub-command per file in this folder. Every
  * command loads the library (and so the native addon) only when it runs, so `--help` and
- * option errors work anywhere. Errors end the command with one line on stderr and exit code 1.
+ * option errors work anywhere. Errors end the command with one line on stderr and exit code 1;
+ * a foreground command stopped by Ctrl-C exits 130 (128 + SIGINT) once it has torn down, a
+ * service (`ra`) stops gracefully on SIGTERM or SIGINT and exits 0, as radvd does.
  */
 import { Command, CommanderError } from 'commander';
 
@@ -55,7 +57,7 @@ function allCommands(command: Command): Command[] {
   return command.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
 
-/** Runs the command line; returns the exit code (0 ok, 1 error, 130 interrupted). */
+/** Runs the command line; returns the exit code (0 ok, 1 error, 128 + signal when interrupted). */
 export async function main(argv: string[], version: string): Promise<number> {
   const program = buildProgram(version);
   try {
@@ -69,7 +71,7 @@ export async function main(argv: string[], version: string): Promise<number> {
     const name = commandName(argv);
     process.stderr.write(`vmplumb${name ? ` ${name}` : ''}: ${messageOf(error)}\n`);
     if (process.env.VMPLUMB_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
-    return error instanceof CliError && /interrupted/u.test(error.message) ? 130 : 1;
+    return error instanceof CliError ? error.exitCode : 1;
   }
 }
 

@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
 import { GUEST_MODULES, INIT_SCRIPT } from './init.js';
+import { abortable, checkSignal, throwIfAborted } from '../abort.js';
 
 const execFileP = promisify(execFile);
 
@@ -36,6 +37,12 @@ export interface EnsureGuestOptions {
   onProgress?: (message: string) => void;
   /** Install missing Debian packages with apt-get (needs root); default true. */
   installPackages?: boolean;
+  /**
+   * Stops waiting: the call rejects with `signal.reason`. The build itself (shared by every
+   * concurrent caller for the same cache) stops, and its temporary folder is removed, once
+   * every caller waiting for it has aborted.
+   */
+  signal?: AbortSignal;
 }
 
 /** A built guest. */
@@ -65,35 +72,54 @@ export function guestRecipeKey(): string {
   return createHash('sha256').update(JSON.stringify({ BUILDER_VERSION, INIT_SCRIPT, GUEST_MODULES })).digest('hex').slice(0, 16);
 }
 
-const inFlight = new Map<string, Promise<Guest>>();
+/** A build in progress, shared by its callers; aborted when the last of them aborts. */
+interface Build {
+  promise: Promise<Guest>;
+  controller: AbortController;
+  waiting: number;
+}
+
+const inFlight = new Map<string, Build>();
 
 /**
  * Returns the cached guest, building it first if needed (a few seconds: a 70 MB download
  * from the Debian mirror and an unpack). Installs qemu-system-x86, busybox-static and cpio
  * with apt-get when they are missing, and says so through `onProgress`.
  */
-export function ensureGuest(options: EnsureGuestOptions = {}): Promise<Guest> {
+export async function ensureGuest(options: EnsureGuestOptions = {}): Promise<Guest> {
+  const signal = checkSignal('options.signal', options.signal);
+  throwIfAborted(signal);
   const dir = join(guestCacheDir(options.cacheDir), guestRecipeKey());
-  let p = inFlight.get(dir);
-  if (!p) {
-    p = ensureGuestAt(dir, options).finally(() => inFlight.delete(dir));
-    inFlight.set(dir, p);
+  let build = inFlight.get(dir);
+  if (!build || build.controller.signal.aborted) {
+    const controller = new AbortController();
+    const started: Build = { promise: ensureGuestAt(dir, options, controller.signal), controller, waiting: 0 };
+    void started.promise.finally(() => {
+      if (inFlight.get(dir) === started) inFlight.delete(dir);
+    }).catch(() => undefined);
+    inFlight.set(dir, started);
+    build = started;
   }
-  return p;
+  const shared = build;
+  shared.waiting += 1;
+  return abortable(shared.promise, signal, () => {
+    shared.waiting -= 1;
+    if (shared.waiting === 0) shared.controller.abort(signal?.reason);
+  });
 }
 
-async function ensureGuestAt(dir: string, options: EnsureGuestOptions): Promise<Guest> {
+async function ensureGuestAt(dir: string, options: EnsureGuestOptions, signal: AbortSignal): Promise<Guest> {
   const cached = await readManifest(dir);
   if (cached) return cached;
   const progress = options.onProgress ?? (() => undefined);
-  await ensurePackages(progress, options.installPackages ?? true);
+  await ensurePackages(progress, options.installPackages ?? true, signal);
   const parent = join(dir, '..');
   await mkdir(parent, { recursive: true });
   const work = await mkdtemp(join(parent, '.build-'));
   try {
     const out = join(work, 'out');
     await mkdir(out);
-    const release = await buildInto(work, out, progress);
+    const release = await buildInto(work, out, progress, signal);
     await writeFile(join(out, 'manifest.json'), `${JSON.stringify({ kernelRelease: release, recipe: guestRecipeKey(), builtAt: new Date().toISOString() }, null, 2)}\n`);
     try {
       await rename(out, dir);
@@ -123,28 +149,30 @@ async function readManifest(dir: string): Promise<Guest | undefined> {
   }
 }
 
-async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
+async function run(cmd: string, args: string[], signal: AbortSignal, cwd?: string): Promise<string> {
+  signal.throwIfAborted();
   try {
-    const { stdout } = await execFileP(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' });
+    const { stdout } = await execFileP(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', signal });
     return stdout;
   } catch (error) {
+    if (signal.aborted) throw signal.reason;
     const e = error as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`, { cause: error });
   }
 }
 
-async function installed(pkg: string): Promise<boolean> {
+async function installed(pkg: string, signal: AbortSignal): Promise<boolean> {
   try {
-    const status = await run('dpkg-query', ['-W', '-f=${Status}', pkg]);
+    const status = await run('dpkg-query', ['-W', '-f=${Status}', pkg], signal);
     return status.trim() === 'install ok installed';
   } catch {
     return false;
   }
 }
 
-async function ensurePackages(progress: (m: string) => void, install: boolean): Promise<void> {
+async function ensurePackages(progress: (m: string) => void, install: boolean, signal: AbortSignal): Promise<void> {
   const missing: string[] = [];
-  for (const pkg of GUEST_PACKAGES) if (!(await installed(pkg))) missing.push(pkg);
+  for (const pkg of GUEST_PACKAGES) if (!(await installed(pkg, signal))) missing.push(pkg);
   if (missing.length === 0) return;
   if (!install || process.getuid?.() !== 0) {
     throw new Error(`the test guest needs these Debian packages: ${missing.join(' ')} (apt-get install ${missing.join(' ')})`);
@@ -152,26 +180,27 @@ async function ensurePackages(progress: (m: string) => void, install: boolean): 
   progress(`installing ${missing.join(' ')} with apt-get`);
   const args = ['install', '-y', '--no-install-recommends', ...missing];
   try {
-    await run('apt-get', args);
+    await run('apt-get', args, signal);
   } catch {
+    signal.throwIfAborted();
     progress('apt-get update');
-    await run('apt-get', ['update']);
-    await run('apt-get', args);
+    await run('apt-get', ['update'], signal);
+    await run('apt-get', args, signal);
   }
 }
 
 /** Downloads and unpacks the kernel, assembles the initramfs in `out`; returns the release. */
-async function buildInto(work: string, out: string, progress: (m: string) => void): Promise<string> {
-  const depends = await run('apt-cache', ['depends', 'linux-image-amd64']);
+async function buildInto(work: string, out: string, progress: (m: string) => void, signal: AbortSignal): Promise<string> {
+  const depends = await run('apt-cache', ['depends', 'linux-image-amd64'], signal);
   const pkg = /Depends:\s*(linux-image-[0-9][^\s]*-amd64)\b/u.exec(depends)?.[1];
   if (!pkg) throw new Error(`cannot find the kernel package linux-image-amd64 depends on:\n${depends}`);
   progress(`downloading ${pkg}`);
-  await run('apt-get', ['download', '-o', 'APT::Sandbox::User=root', pkg], work);
+  await run('apt-get', ['download', '-o', 'APT::Sandbox::User=root', pkg], signal, work);
   const deb = (await readdir(work)).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
   if (!deb) throw new Error(`apt-get download ${pkg} produced no .deb in ${work}`);
   progress(`unpacking ${deb}`);
   const unpacked = join(work, 'pkg');
-  await run('dpkg-deb', ['-x', join(work, deb), unpacked]);
+  await run('dpkg-deb', ['-x', join(work, deb), unpacked], signal);
   const release = pkg.slice('linux-image-'.length);
   await copyFile(join(unpacked, 'boot', `vmlinuz-${release}`), join(out, 'vmlinuz'));
 
@@ -180,7 +209,7 @@ async function buildInto(work: string, out: string, progress: (m: string) => voi
   for (const d of ['bin', 'dev', 'proc', 'sys', 'lib/modules']) await mkdir(join(root, d), { recursive: true });
   await copyFile('/bin/busybox', join(root, 'bin', 'busybox'));
   await chmod(join(root, 'bin', 'busybox'), 0o755);
-  const applets = (await run('/bin/busybox', ['--list'])).split('\n').filter((a) => /^[a-z0-9_.[-]+$/u.test(a) && a !== 'busybox');
+  const applets = (await run('/bin/busybox', ['--list'], signal)).split('\n').filter((a) => /^[a-z0-9_.[-]+$/u.test(a) && a !== 'busybox');
   // /bin/sh and every applet the init script uses are links to the one static binary.
   for (const applet of applets) await symlink('busybox', join(root, 'bin', applet)).catch(() => undefined);
   await writeFile(join(root, 'init'), INIT_SCRIPT, { mode: 0o755 });
@@ -191,13 +220,13 @@ async function buildInto(work: string, out: string, progress: (m: string) => voi
     if (!file) throw new Error(`module ${name} not found in ${pkg}`);
     const target = join(root, 'lib', 'modules', `${name}.ko`);
     if (file.endsWith('.ko')) await copyFile(file, target);
-    else if (file.endsWith('.ko.xz')) await writeFile(target, await decompress('xz', file));
-    else if (file.endsWith('.ko.zst')) await writeFile(target, await decompress('zstd', file));
+    else if (file.endsWith('.ko.xz')) await writeFile(target, await decompress('xz', file, signal));
+    else if (file.endsWith('.ko.zst')) await writeFile(target, await decompress('zstd', file, signal));
     else throw new Error(`unsupported module compression: ${file}`);
   }
-  const files = (await run('find', ['.'], root)).split('\n').filter(Boolean).sort().join('\n');
+  const files = (await run('find', ['.'], signal, root)).split('\n').filter(Boolean).sort().join('\n');
   const archive = await new Promise<Buffer>((resolve, reject) => {
-    const cpio = spawn('cpio', ['--quiet', '-o', '-H', 'newc', '-R', '0:0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    const cpio = spawn('cpio', ['--quiet', '-o', '-H', 'newc', '-R', '0:0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], signal });
     const chunks: Buffer[] = [];
     let stderr = '';
     cpio.stdout.on('data', (c: Buffer) => chunks.push(c));
@@ -221,7 +250,7 @@ async function findModules(dir: string): Promise<Map<string, string>> {
   return found;
 }
 
-async function decompress(tool: 'xz' | 'zstd', file: string): Promise<Buffer> {
-  const { stdout } = await execFileP(tool, ['-dc', file], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+async function decompress(tool: 'xz' | 'zstd', file: string, signal: AbortSignal): Promise<Buffer> {
+  const { stdout } = await execFileP(tool, ['-dc', file], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, signal });
   return stdout;
 }

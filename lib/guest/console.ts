@@ -60,9 +60,8 @@ export async function waitForGuestConsole(
 ): Promise<GuestConsoleLine> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const interval = options.intervalMs ?? 250;
-  let text = '';
   for (;;) {
-    text = await readAll(file);
+    const text = await readAll(file);
     const hit = parseGuestConsole(text).find(predicate);
     if (hit) return hit;
     if (options.signal?.aborted) throw new Error('waitForGuestConsole aborted');

@@ -11,6 +11,7 @@
  * the event loop by 26-28 ms; from the pool it stays under 10 ms, for about the same
  * throughput (the hop costs tens of microseconds against hundreds in the kernel).
  */
+import { netlinkTraced, traceNetlinkRequest } from '../diagnostics.js';
 import { NetlinkError } from '../errors.js';
 import { native, type NativeNetlinkFailure, type NativeNetlinkSocket, type NativeNetns, type NativeRtnlMessage } from '../native.js';
 
@@ -98,9 +99,10 @@ export class Connection {
       this.scheduled = true;
       queueMicrotask(() => this.flush());
     }
-    return promise.catch((failure: unknown) => {
+    const settled = promise.catch((failure: unknown) => {
       throw this.translate(failure, context);
     });
+    return netlinkTraced() ? traceNetlinkRequest({ operation: context.operation, object: context.object, type }, settled) : settled;
   }
 
   /** Closes the socket (idempotent); outstanding requests reject with ECANCELED. */

@@ -9,6 +9,7 @@
  * yields the difference: 'new' for links/addresses that appeared or changed, 'del' for those
  * that vanished. The socket closes when the iteration ends (break, return) or on nl.close().
  */
+import { debug } from '../diagnostics.js';
 import { AF, RTM, RTNLGRP } from './constants.js';
 import { Connection } from './connection.js';
 import { parseAddress, parseLink } from './parse.js';
@@ -17,6 +18,8 @@ import type { Address, AddressEvent, Link, LinkEvent } from './types.js';
 
 /** What differs between link and address streams. */
 interface StreamKind<T, E> {
+  /** 'link' or 'address', for debug output. */
+  name: string;
   groups: number[];
   dumpType: number;
   newType: number;
@@ -29,6 +32,7 @@ interface StreamKind<T, E> {
 }
 
 const LINKS: StreamKind<Link, LinkEvent> = {
+  name: 'link',
   groups: [RTNLGRP.LINK],
   dumpType: RTM.GETLINK,
   newType: RTM.NEWLINK,
@@ -41,6 +45,7 @@ const LINKS: StreamKind<Link, LinkEvent> = {
 };
 
 const ADDRESSES: StreamKind<Address, AddressEvent> = {
+  name: 'address',
   groups: [RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR],
   dumpType: RTM.GETADDR,
   newType: RTM.NEWADDR,
@@ -77,6 +82,7 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
     this.connection = new Connection(netns, kind.groups, (messages, failure) => {
       if (failure) {
         this.overruns += 1;
+        debug('%s events: the kernel dropped notifications (ENOBUFS, overrun %d): re-dumping', kind.name, this.overruns);
         void this.resync(false);
       } else if (messages) {
         this.receive(messages);

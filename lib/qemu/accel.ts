@@ -8,6 +8,7 @@
  * only if qemu exits with 85 and without such warnings, within 5 s. The answer is cached per
  * binary for the life of the process.
  */
+import { debug } from '../diagnostics.js';
 import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,10 @@ export function resolveAccel(accel: 'kvm' | 'tcg' | 'auto', qemuBinary: string):
   if (accel !== 'auto') return Promise.resolve(accel);
   let probe = probes.get(qemuBinary);
   if (!probe) {
-    probe = kvmWorks(qemuBinary).then((ok) => (ok ? 'kvm' : 'tcg'));
+    probe = kvmWorks(qemuBinary).then((ok) => {
+      debug(ok ? 'accel auto: KVM runs a probe guest with %s: using kvm' : 'accel auto: KVM does not run a probe guest with %s (no /dev/kvm, or guests hang): falling back to tcg', qemuBinary);
+      return ok ? 'kvm' : 'tcg';
+    });
     probes.set(qemuBinary, probe);
   }
   return probe;

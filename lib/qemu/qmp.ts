@@ -6,6 +6,8 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 
+import { abortable, checkSignal, throwIfAborted } from '../abort.js';
+
 /** The greeting qemu sends first. */
 export interface QmpGreeting {
   QMP: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };
@@ -24,6 +26,11 @@ export interface ExecuteOptions {
   timeoutMs?: number;
   /** File descriptors sent with the command (SCM_RIGHTS), for `getfd`/`add-fd`. */
   fds?: number[];
+  /**
+   * Stops waiting for the reply: the call rejects with `signal.reason` (qemu may still carry
+   * the command out; a late reply is dropped).
+   */
+  signal?: AbortSignal;
 }
 
 /** An error reply from qemu: `class` ('GenericError', 'DeviceNotFound', …) and `desc`. */
@@ -104,6 +111,8 @@ export class QmpClient extends EventEmitter {
    */
   async execute<T = unknown>(command: string, args?: Record<string, unknown>, options: ExecuteOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 10_000;
+    const signal = checkSignal('options.signal', options.signal);
+    throwIfAborted(signal);
     if (this.#closed) throw new QmpError(command, 'Closed', this.#closeReason, 'ECONNRESET');
     // The reply arrives from a socket callback; keep the caller's stack for the error.
     const caller = new Error();
@@ -132,7 +141,13 @@ export class QmpClient extends EventEmitter {
       }
       throw error;
     }
-    return reply;
+    return abortable(reply, signal, () => {
+      const p = this.#pending.get(id);
+      if (p) {
+        clearTimeout(p.timer);
+        this.#pending.delete(id);
+      }
+    });
   }
 
   /** Closes the connection (idempotent); pending commands reject with ECONNRESET. */

@@ -104,7 +104,6 @@ export function buildAdvertisements(input: AdvertisementInput): Buffer[] {
     if (anyInMessage && used + item.bytes.length > budget) {
       message += 1;
       used = fixedSize;
-      anyInMessage = false;
     }
     assignment.push(message);
     used += item.bytes.length;

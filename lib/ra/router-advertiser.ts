@@ -77,6 +77,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
     this.netns = resolveNetns('options.netns', (options as { netns?: unknown }).netns);
     this.finalAdvertisements = resolved.finalAdvertisements;
     this.configs = resolved.interfaces;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the host's getters read this advertiser's live state
     const self = this;
     this.host = {
       get queue(): TimerQueue {

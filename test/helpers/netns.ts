@@ -20,7 +20,7 @@ export function run(cmd: string, args: string[], options: ExecFileSyncOptions = 
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options }) as string;
   } catch (error) {
     const e = error as { stderr?: Buffer | string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${String(e.stderr ?? '').trim() || e.message}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${String(e.stderr ?? '').trim() || e.message}`, { cause: error });
   }
 }
 

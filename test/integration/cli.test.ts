@@ -153,7 +153,7 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
   }, 120_000);
 
   it('bench churn --json measures the library on a few pairs', async () => {
-    const r = await runCli(['bench', 'churn', '--pairs', '5', '--contenders', 'library', '--json']);
+    const r = await runCli(['bench', 'churn', '--pairs', '5', '--only', 'library', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out) as { pairs: number; contenders: { library?: { createUs: { median: number }; deleteUs: { median: number } } } };
     expect(report.pairs).toBe(5);

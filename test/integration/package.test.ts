@@ -121,7 +121,9 @@ describe('the npm package', () => {
     expect(out).toEqual({ kinds: ['function', 'function', 'function', 'function'], group: 'ff05::100' });
     // A CommonJS TypeScript consumer type-checks against the shipped declarations.
     writeFileSync(join(cjsApp, 'index.cts'), `import vmplumb = require('vmplumb');\nconst group: string = vmplumb.vxlanGroupForId(100);\nexport = group;\n`);
-    writeFileSync(join(cjsApp, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: [], skipLibCheck: false, lib: ['ES2022', 'ESNext.Disposable'] }, files: ['index.cts'] }));
+    // Like any Node TypeScript project it has @types/node (taken from this repository's install).
+    writeFileSync(join(cjsApp, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true,
+      typeRoots: [join(src, 'node_modules', '@types')], types: ['node'], skipLibCheck: false, lib: ['ES2022', 'ESNext.Disposable'] }, files: ['index.cts'] }));
     await sh(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cjsApp]);
   });
 

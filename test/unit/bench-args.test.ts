@@ -1,38 +1,58 @@
-import { describe, expect, it } from 'vitest';
+/**
+ * The churn benchmark's one front-end (`vmplumb bench churn`, which `npm run bench` runs):
+ * how flags map to runChurn's options, and bad flags refused with one line and exit code 1
+ * before anything runs.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { parseChurnArgs } from '../../bench/churn-args.js';
 import { churnDefaults } from '../../lib/bench/churn.js';
+import { churnOptions } from '../../lib/cli/bench.js';
+import { main } from '../../lib/cli/program.js';
 
-describe('npm run bench arguments', () => {
-  it('defaults to the library, the floor and ip -batch, as a table', () => {
-    const args = parseChurnArgs([]);
-    expect(args).toEqual({ options: { contenders: ['library', 'floor', 'ip-batch'] }, json: false, help: false });
-    const o = churnDefaults(args.options);
+let err = '';
+
+beforeEach(() => {
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err += String(chunk); return true; });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const run = (...args: string[]): Promise<number> => main(['node', 'vmplumb', 'bench', 'churn', ...args], '0.0.0-test');
+
+describe('bench churn flags', () => {
+  it('defaults to the library, the floor and ip -batch', () => {
+    const options = churnOptions({ pairs: 100, runs: 1 });
+    expect(options).toEqual({ pairs: 100, runs: 1, contenders: ['library', 'floor', 'ip-batch'] });
+    const o = churnDefaults(options);
     expect([o.pairs, o.runs, o.floorDelete, o.netnsPrefix]).toEqual([100, 1, 'group', 'vmpbench']);
   });
 
-  it('reads --pairs, --runs, --json, --sequential and --floor-delete', () => {
-    const args = parseChurnArgs(['--pairs', '1000', '--runs', '5', '--json', '--sequential', '--floor-delete', 'vx-br']);
-    expect(args.json).toBe(true);
-    expect(args.options).toEqual({
+  it('reads --sequential and --floor-delete', () => {
+    expect(churnOptions({ pairs: 1000, runs: 5, sequential: true, floorDelete: 'vx-br' })).toEqual({
       pairs: 1000, runs: 5, floorDelete: 'vx-br', contenders: ['library', 'library-sequential', 'floor', 'ip-batch'],
     });
   });
 
   it('restricts the contenders with --only', () => {
-    expect(parseChurnArgs(['--only', 'floor, library']).options.contenders).toEqual(['floor', 'library']);
+    expect(churnOptions({ pairs: 1, runs: 1, only: ['floor', 'library'] }).contenders).toEqual(['floor', 'library']);
+    expect(() => churnOptions({ pairs: 1, runs: 1, only: ['qemu'] })).toThrow(/--only takes a list of library, library-sequential, floor, ip-batch, got "qemu"/u);
   });
 
   it.each([
-    [['--pairs', '0'], /--pairs takes an integer from 1 to 10000, got "0"/u],
-    [['--pairs', '1.5'], /--pairs .* got "1.5"/u],
-    [['--runs', 'x'], /--runs takes an integer from 1 to 100, got "x"/u],
-    [['--only', 'qemu'], /--only takes a list of library, library-sequential, floor, ip-batch, got "qemu"/u],
-    [['--floor-delete', 'fast'], /--floor-delete takes one of group, .* got "fast"/u],
-    [['--bogus'], /Unknown option '--bogus'/u],
-    [['stray'], /Unexpected argument 'stray'/u],
-  ])('refuses %j', (argv, message) => {
-    expect(() => parseChurnArgs(argv)).toThrow(message);
+    [['--pairs', '0'], /--pairs <n>' argument '0' is invalid\. expected an integer from 1 to 10000/u],
+    [['--pairs', '1.5'], /--pairs <n>' argument '1\.5' is invalid/u],
+    [['--runs', 'x'], /--runs <n>' argument 'x' is invalid\. expected an integer from 1 to 100/u],
+    [['--only', 'qemu'], /--only takes a list of .* got "qemu"/u],
+    [['--floor-delete', 'fast'], /--floor-delete <strategy>' argument 'fast' is invalid\. Allowed choices are group, /u],
+    [['--bogus'], /unknown option '--bogus'/u],
+  ])('refuses %j with exit code 1', async (argv, message) => {
+    expect(await run(...argv)).toBe(1);
+    expect(err).toMatch(message);
+    expect(err.trim().split('\n')).toHaveLength(1);
   });
 
   it('refuses bad options given to runChurn directly, naming the field', () => {

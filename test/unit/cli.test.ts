@@ -29,7 +29,7 @@ const run = (...args: string[]): Promise<number> => main(['node', 'vmplumb', ...
 describe('vmplumb --help', () => {
   it.each([
     [[], ['demo', 'net', 'vm', 'ra', 'links', 'bench']],
-    [['bench', 'churn'], ['--pairs', '--runs', '--contenders', '--floor-delete', '--json']],
+    [['bench', 'churn'], ['--pairs', '--runs', '--only', '--sequential', '--floor-delete', '--json']],
     [['demo'], ['--cache-dir', '--timeout']],
     [['net', 'up'], ['--id', '--dev', '--prefix', '--rdnss', '--dnssl', '--netns', '--peer', '--no-ra']],
     [['vm', 'run'], ['--net', '--id', '--cdrom', '--memory', '--cpus', '--kernel']],
@@ -77,7 +77,7 @@ describe('vmplumb errors: one line, exit code 1', () => {
     [['ra', '-C', '/nonexistent/radvd.conf'], 'vmplumb ra: cannot read /nonexistent/radvd.conf: ENOENT'],
     [['links', '--bogus'], "vmplumb links: unknown option '--bogus'"],
     [['bench', 'churn', '--pairs', '0'], "vmplumb bench churn: option '--pairs <n>' argument '0' is invalid. expected an integer from 1 to 10000."],
-    [['bench', 'churn', '--contenders', 'library,foo'], 'vmplumb bench churn: unknown contender "foo": expected library, library-sequential, floor, ip-batch'],
+    [['bench', 'churn', '--contenders', 'library,foo'], 'vmplumb bench churn: --only takes a list of library, library-sequential, floor, ip-batch, got "library,foo"'],
     [['bench', 'churn', '--floor-delete', 'fast'],
       "vmplumb bench churn: option '--floor-delete <strategy>' argument 'fast' is invalid. Allowed choices are group, group-preset, vx-br, br-vx, pairwise, threads, group-threads."],
   ])('vmplumb %j', async (args, message) => {

@@ -35,6 +35,7 @@ class World {
 
   netlink(): NetlinkPort {
     this.netlinksOpen += 1;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the returned port's methods report back to this world
     const w = this;
     let open = true;
     return {

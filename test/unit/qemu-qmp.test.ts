@@ -132,4 +132,34 @@ describe('QmpClient', () => {
     await client.negotiate();
     await expect(client.execute('getfd', { fdname: 'x' }, { fds: [0] })).rejects.toThrow(/cannot pass file descriptors/);
   });
+
+  it('stops waiting when the signal fires: rejects with its reason, drops the late reply, stays usable', async () => {
+    let held: { id?: number } | undefined;
+    const { client, peer } = await fakePeer((m, s) => {
+      if (m.execute === 'query-slow') held = m;
+      else ok(m, s, m.execute === 'query-status' ? { status: 'running' } : {});
+    });
+    await client.negotiate();
+    const controller = new AbortController();
+    const slow = client.execute('query-slow', undefined, { signal: controller.signal });
+    await until(() => held !== undefined);
+    const reason = new Error('the operator gave up');
+    controller.abort(reason);
+    await expect(slow).rejects.toBe(reason);
+    ok(held!, peer(), { late: true });   // a late reply to the abandoned command is dropped
+    await expect(client.execute('query-status')).resolves.toEqual({ status: 'running' });
+    // Control: an already-aborted signal rejects at once and sends nothing.
+    const sent = held;
+    await expect(client.execute('query-slow', undefined, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(held).toBe(sent);
+    await expect(client.execute('query-status', undefined, { signal: 'yes' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
 });
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
