@@ -50,7 +50,12 @@ function median(values: number[]): number {
 }
 
 async function setupRemove(): Promise<void> {
-  console.log(`load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs`);
+  console.log(
+    `load average ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${(await import('node:os')).cpus().length} CPUs`,
+  );
   sh(['ip', 'netns', 'add', nsPorts]);
   const batch = join(tmpdir(), `${nsPorts}.batch`);
   writeFileSync(batch, Array.from({ length: N }, (_, i) => `tuntap add dev p${i} mode tap\n`).join(''));
@@ -75,8 +80,10 @@ async function setupRemove(): Promise<void> {
     remove.push(performance.now() - t);
   }
   const removeCpu = cpuMs(cpu);
-  console.log(`one at a time, ${N} ports: setup median ${median(setup).toFixed(3)} ms wall, ${(setupCpu / N).toFixed(3)} ms CPU per port; `
-    + `remove median ${median(remove).toFixed(3)} ms wall, ${(removeCpu / N).toFixed(3)} ms CPU per port`);
+  console.log(
+    `one at a time, ${N} ports: setup median ${median(setup).toFixed(3)} ms wall, ${(setupCpu / N).toFixed(3)} ms CPU per port; ` +
+      `remove median ${median(remove).toFixed(3)} ms wall, ${(removeCpu / N).toFixed(3)} ms CPU per port`,
+  );
 
   for (let round = 0; round < 2; round++) {
     cpu = process.cpuUsage();
@@ -89,9 +96,11 @@ async function setupRemove(): Promise<void> {
     await removeGuards(all);
     const batchRemove = performance.now() - t;
     const batchRemoveCpu = cpuMs(cpu);
-    console.log(`one batch of ${N} ports (round ${round + 1}): setup ${batchSetup.toFixed(1)} ms wall / ${batchSetupCpu.toFixed(1)} ms CPU `
-      + `(${(batchSetup / N).toFixed(3)} / ${(batchSetupCpu / N).toFixed(3)} ms per port), remove ${batchRemove.toFixed(1)} ms wall / ${batchRemoveCpu.toFixed(1)} ms CPU `
-      + `(${(batchRemove / N).toFixed(3)} / ${(batchRemoveCpu / N).toFixed(3)} ms per port)`);
+    console.log(
+      `one batch of ${N} ports (round ${round + 1}): setup ${batchSetup.toFixed(1)} ms wall / ${batchSetupCpu.toFixed(1)} ms CPU ` +
+        `(${(batchSetup / N).toFixed(3)} / ${(batchSetupCpu / N).toFixed(3)} ms per port), remove ${batchRemove.toFixed(1)} ms wall / ${batchRemoveCpu.toFixed(1)} ms CPU ` +
+        `(${(batchRemove / N).toFixed(3)} / ${(batchRemoveCpu / N).toFixed(3)} ms per port)`,
+    );
   }
 }
 
@@ -155,7 +164,9 @@ async function packetRate(): Promise<void> {
     await guard.remove();
   }
   const ratio = median(guarded) / median(plain);
-  console.log(`packets per second through the tap (${FRAMES} frames x ${ROUNDS} runs each): unguarded median ${Math.round(median(plain))}, guarded median ${Math.round(median(guarded))}, guarded/unguarded ${ratio.toFixed(3)}`);
+  console.log(
+    `packets per second through the tap (${FRAMES} frames x ${ROUNDS} runs each): unguarded median ${Math.round(median(plain))}, guarded median ${Math.round(median(guarded))}, guarded/unguarded ${ratio.toFixed(3)}`,
+  );
 }
 
 try {
@@ -163,6 +174,10 @@ try {
   await packetRate();
 } finally {
   for (const ns of [nsPorts, nsHost, nsRecv]) {
-    try { sh(['ip', 'netns', 'del', ns]); } catch { /* not made */ }
+    try {
+      sh(['ip', 'netns', 'del', ns]);
+    } catch {
+      /* not made */
+    }
   }
 }

@@ -15,10 +15,22 @@ export const NF_NETDEV_EGRESS = 1;
 
 /** enum nf_tables_msg_types. */
 export const NFT_MSG = {
-  NEWTABLE: 0, GETTABLE: 1, DELTABLE: 2, NEWCHAIN: 3, GETCHAIN: 4, DELCHAIN: 5, NEWRULE: 6, GETRULE: 7, DELRULE: 8,
-  NEWSET: 9, DELSET: 11, NEWSETELEM: 12, DELSETELEM: 14,
+  NEWTABLE: 0,
+  GETTABLE: 1,
+  DELTABLE: 2,
+  NEWCHAIN: 3,
+  GETCHAIN: 4,
+  DELCHAIN: 5,
+  NEWRULE: 6,
+  GETRULE: 7,
+  DELRULE: 8,
+  NEWSET: 9,
+  DELSET: 11,
+  NEWSETELEM: 12,
+  DELSETELEM: 14,
   /** Linux 6.3: deletion where a missing object is not an error. */
-  DESTROYTABLE: 26, DESTROYCHAIN: 27,
+  DESTROYTABLE: 26,
+  DESTROYCHAIN: 27,
 } as const;
 
 /** include/uapi/linux/netlink.h request flags. */
@@ -56,7 +68,11 @@ export function userdataComment(data: Buffer | undefined): string | undefined {
   if (!data) return undefined;
   for (let off = 0; off + 2 <= data.length; off += 2 + (data[off + 1] ?? 0)) {
     const len = data[off + 1] ?? 0;
-    if (data[off] === NFTNL_UDATA_COMMENT) return data.subarray(off + 2, off + 2 + len).toString().replace(/\0$/u, '');
+    if (data[off] === NFTNL_UDATA_COMMENT)
+      return data
+        .subarray(off + 2, off + 2 + len)
+        .toString()
+        .replace(/\0$/u, '');
   }
   return undefined;
 }
@@ -67,7 +83,12 @@ export function userdataComment(data: Buffer | undefined): string | undefined {
  * @throws NetlinkError `operation object: CODE: text (extack)`.
  */
 export async function nftTransact(
-  netns: string | number | undefined, messages: NativeNftMessage[], batch: boolean, operation: string, object?: string, links?: string[],
+  netns: string | number | undefined,
+  messages: NativeNftMessage[],
+  batch: boolean,
+  operation: string,
+  object?: string,
+  links?: string[],
 ): Promise<NativeNftObject[]> {
   const stack = new Error();
   try {

@@ -3,9 +3,7 @@
  * anything reaches the kernel.
  */
 import { resolveNetns, type NetnsOption } from '../netns.js';
-import {
-  checkBoolean, checkIfname, checkIP, checkInteger, checkObject, checkPrefixed, checkUnicastMac, invalidType, invalidValue,
-} from '../validate.js';
+import { checkBoolean, checkIfname, checkIP, checkInteger, checkObject, checkPrefixed, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
 import type { GuardPolicy, RateLimit } from './policy.js';
 
 /** A bandwidth limit in one direction. */
@@ -71,8 +69,12 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const routers = o.routers === undefined ? [] : checkAddressList('routers', o.routers);
   if (!allowIPv4) {
     const expected = 'an IPv6 prefix or address (IPv4 needs "allowIPv4": true)';
-    prefixes.forEach((p, i) => { if (p.family === 4) throw invalidValue(`prefixes[${i}]`, expected, `${p.address}/${p.prefixLength}`); });
-    addresses?.forEach((a, i) => { if (a.family === 4) throw invalidValue(`addresses[${i}]`, expected, a.address); });
+    prefixes.forEach((p, i) => {
+      if (p.family === 4) throw invalidValue(`prefixes[${i}]`, expected, `${p.address}/${p.prefixLength}`);
+    });
+    addresses?.forEach((a, i) => {
+      if (a.family === 4) throw invalidValue(`addresses[${i}]`, expected, a.address);
+    });
   }
   if (prefixes.length === 0 && addresses === undefined) {
     throw invalidValue('prefixes', 'a non-empty array (or pinned "addresses")', o.prefixes);

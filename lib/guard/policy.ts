@@ -91,9 +91,7 @@ const icmp6 = (type: number): Match[] => [
  * own, drops the rest (`name` is the final drop's counter). `field` is where the address is.
  */
 function ownedAddressRules(policy: GuardPolicy, field: 'ip6 saddr' | 'nd target', name: string): GuardRule[] {
-  const rules: GuardRule[] = [
-    { name: `${name}-link-local`, match: [{ field, value: ipBytes(linkLocalFor(policy.mac)) }], verdict: 'return' },
-  ];
+  const rules: GuardRule[] = [{ name: `${name}-link-local`, match: [{ field, value: ipBytes(linkLocalFor(policy.mac)) }], verdict: 'return' }];
   for (const r of policy.routers.filter((a) => a.family === 6)) {
     rules.push({ name: `${name}-router`, match: [{ field, value: ipBytes(r.address) }], verdict: 'drop' });
   }
@@ -156,7 +154,14 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
   base.push({ name: 'ethertype', match: [], verdict: 'drop' });
 
   const ip6: GuardRule[] = [
-    { name: 'icmpv6-fragment', match: [{ field: 'meta l4proto', value: u8(IPPROTO.icmpv6) }, { field: 'exthdr frag', value: u8(1) }], verdict: 'drop' },
+    {
+      name: 'icmpv6-fragment',
+      match: [
+        { field: 'meta l4proto', value: u8(IPPROTO.icmpv6) },
+        { field: 'exthdr frag', value: u8(1) },
+      ],
+      verdict: 'drop',
+    },
     { name: 'ip6-source-check', match: [], verdict: { jump: 'ip6-source' } },
     { name: 'router-advertisement', match: icmp6(ICMPV6.ra), verdict: 'drop' },
     { name: 'redirect', match: icmp6(ICMPV6.redirect), verdict: 'drop' },
@@ -166,7 +171,14 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
       match: [...icmp6(ICMPV6.ns), { field: 'nd option', value: be16(ND_OPT.sll) }, { field: 'nd option lladdr', value: mac, ne: true }],
       verdict: 'drop',
     },
-    { name: 'dhcpv6-server', match: [{ field: 'meta l4proto', value: u8(IPPROTO.udp) }, { field: 'th sport', value: be16(547) }], verdict: 'drop' },
+    {
+      name: 'dhcpv6-server',
+      match: [
+        { field: 'meta l4proto', value: u8(IPPROTO.udp) },
+        { field: 'th sport', value: be16(547) },
+      ],
+      verdict: 'drop',
+    },
     { name: 'ip6-pass', match: [], verdict: 'accept' },
   ];
   const unspecified: Match = { field: 'ip6 saddr', value: Buffer.alloc(16) };
@@ -177,7 +189,14 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
   ];
   const na: GuardRule[] = [
     { name: 'na-target-check', match: [], verdict: { jump: 'na-target' } },
-    { name: 'na-target-lladdr', match: [{ field: 'nd option', value: be16(ND_OPT.tll) }, { field: 'nd option lladdr', value: mac }], verdict: 'return' },
+    {
+      name: 'na-target-lladdr',
+      match: [
+        { field: 'nd option', value: be16(ND_OPT.tll) },
+        { field: 'nd option lladdr', value: mac },
+      ],
+      verdict: 'return',
+    },
     // 24 bytes of ICMPv6 and no extension header: an NA without options.
     { name: 'na-no-options', match: [{ field: 'ip6 plen', value: be16(24) }], verdict: 'return' },
     { name: 'na-lladdr', match: [], verdict: 'drop' },

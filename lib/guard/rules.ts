@@ -8,15 +8,19 @@
  */
 import type { NativeNftExpression } from '../native.js';
 import {
-  CMP_OP, NFT_EXTHDR_F_PRESENT, NFT_EXTHDR_OP_IPV6, NFT_LIMIT_F_INV, NFT_LIMIT_PKT_BYTES, NFT_META_L4PROTO, NFT_REG_1,
-  PAYLOAD_BASE, VERDICT,
+  CMP_OP,
+  NFT_EXTHDR_F_PRESENT,
+  NFT_EXTHDR_OP_IPV6,
+  NFT_LIMIT_F_INV,
+  NFT_LIMIT_PKT_BYTES,
+  NFT_META_L4PROTO,
+  NFT_REG_1,
+  PAYLOAD_BASE,
+  VERDICT,
 } from './nftables.js';
 
 /** Where a field lies: a payload (base, byte offset, length), the L4 protocol, or "has a fragment header". */
-type FieldSpec =
-  | { base: keyof typeof PAYLOAD_BASE; offset: number; len: number }
-  | { meta: 'l4proto' }
-  | { exthdr: 'fragment' };
+type FieldSpec = { base: keyof typeof PAYLOAD_BASE; offset: number; len: number } | { meta: 'l4proto' } | { exthdr: 'fragment' };
 
 /**
  * The packet fields the guard matches, named as `nft` names them. Offsets: Ethernet (IEEE

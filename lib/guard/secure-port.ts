@@ -18,9 +18,7 @@ import type { NativeNftMessage, NativeNftObject } from '../native.js';
 import type { NetnsOption } from '../netns.js';
 import { resolveNetns } from '../netns.js';
 import { checkObject, invalidType } from '../validate.js';
-import {
-  commentUserdata, NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, NFPROTO_NETDEV, NFT_MSG, nftTransact, NLM_F, userdataComment, VERDICT,
-} from './nftables.js';
+import { commentUserdata, NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, NFPROTO_NETDEV, NFT_MSG, nftTransact, NLM_F, userdataComment, VERDICT } from './nftables.js';
 import { resolveGuardOptions, type ResolvedGuardOptions, type SecurePortOptions } from './options.js';
 import { guardChains } from './policy.js';
 import { chainName, compileRule, type GuardChain } from './rules.js';
@@ -52,7 +50,13 @@ function destroyMessages(port: string): NativeNftMessage[] {
 function setupMessages(port: string, chains: GuardChain[]): NativeNftMessage[] {
   const messages: NativeNftMessage[] = [];
   for (const c of chains) {
-    const m: NativeNftMessage = { type: NFT_MSG.NEWCHAIN, flags: NLM_F.CREATE | NLM_F.EXCL, family: NFPROTO_NETDEV, table: GUARD_TABLE, name: chainName(port, c.name) };
+    const m: NativeNftMessage = {
+      type: NFT_MSG.NEWCHAIN,
+      flags: NLM_F.CREATE | NLM_F.EXCL,
+      family: NFPROTO_NETDEV,
+      table: GUARD_TABLE,
+      name: chainName(port, c.name),
+    };
     if (c.hook) {
       m.hook = { num: c.hook === 'ingress' ? NF_NETDEV_INGRESS : NF_NETDEV_EGRESS, priority: 0, device: port };
       m.chainType = 'filter';
@@ -64,8 +68,13 @@ function setupMessages(port: string, chains: GuardChain[]): NativeNftMessage[] {
   for (const c of chains) {
     for (const r of c.rules) {
       messages.push({
-        type: NFT_MSG.NEWRULE, flags: NLM_F.CREATE | NLM_F.APPEND, family: NFPROTO_NETDEV, table: GUARD_TABLE, chain: chainName(port, c.name),
-        expressions: compileRule(port, r), userdata: commentUserdata(r.name),
+        type: NFT_MSG.NEWRULE,
+        flags: NLM_F.CREATE | NLM_F.APPEND,
+        family: NFPROTO_NETDEV,
+        table: GUARD_TABLE,
+        chain: chainName(port, c.name),
+        expressions: compileRule(port, r),
+        userdata: commentUserdata(r.name),
       });
     }
   }
@@ -110,9 +119,17 @@ export class PortGuard {
 
   /** What each rule matched so far, in rule order (from the kernel's counters). */
   async counters(): Promise<GuardCounter[]> {
-    const dumps = await Promise.all(this.#chains.map((chain) => nftTransact(
-      this.#netns, [{ type: NFT_MSG.GETRULE, flags: NLM_F.DUMP, family: NFPROTO_NETDEV, table: GUARD_TABLE, chain }], false, 'counters', this.port,
-    )));
+    const dumps = await Promise.all(
+      this.#chains.map((chain) =>
+        nftTransact(
+          this.#netns,
+          [{ type: NFT_MSG.GETRULE, flags: NLM_F.DUMP, family: NFPROTO_NETDEV, table: GUARD_TABLE, chain }],
+          false,
+          'counters',
+          this.port,
+        ),
+      ),
+    );
     return countersOf(dumps.flat());
   }
 
@@ -138,7 +155,12 @@ export class PortGuard {
   }
 }
 
-const VERDICT_NAMES = new Map<number, GuardCounter['verdict']>([[0, 'drop'], [1, 'accept'], [-3, 'jump'], [-5, 'return']]);
+const VERDICT_NAMES = new Map<number, GuardCounter['verdict']>([
+  [0, 'drop'],
+  [1, 'accept'],
+  [-3, 'jump'],
+  [-5, 'return'],
+]);
 
 /** Per-rule counters from dumped rules: counter + verdict expressions, the name from the comment. */
 export function countersOf(rules: NativeNftObject[]): GuardCounter[] {
@@ -185,9 +207,18 @@ export async function securePorts(ports: SecurePortOptions[]): Promise<PortGuard
   for (const [i, r] of resolved.entries()) {
     const chains = guardChains(r.policy);
     messages.push(...destroyMessages(r.port), ...setupMessages(r.port, chains));
-    guards.push(new PortGuard({ port: r.port, mac: r.policy.mac, netns: ports[i]?.netns, resolved: r.netns, chains: chains.map((c) => chainName(r.port, c.name)) }));
+    guards.push(
+      new PortGuard({ port: r.port, mac: r.policy.mac, netns: ports[i]?.netns, resolved: r.netns, chains: chains.map((c) => chainName(r.port, c.name)) }),
+    );
   }
-  await nftTransact(netns, messages, true, 'securePort', resolved.length === 1 ? resolved[0]?.port : `${resolved.length} ports`, resolved.map((r) => r.port));
+  await nftTransact(
+    netns,
+    messages,
+    true,
+    'securePort',
+    resolved.length === 1 ? resolved[0]?.port : `${resolved.length} ports`,
+    resolved.map((r) => r.port),
+  );
   return guards;
 }
 
@@ -216,7 +247,13 @@ export async function removeGuards(guards: PortGuard[]): Promise<void> {
     byNetns.set(g.resolvedNetns, [...(byNetns.get(g.resolvedNetns) ?? []), g]);
   }
   for (const [netns, list] of byNetns) {
-    await nftTransact(netns, list.flatMap((g) => destroyMessages(g.port)), true, 'removeGuard', list.length === 1 ? list[0]?.port : `${list.length} ports`);
+    await nftTransact(
+      netns,
+      list.flatMap((g) => destroyMessages(g.port)),
+      true,
+      'removeGuard',
+      list.length === 1 ? list[0]?.port : `${list.length} ports`,
+    );
     for (const g of list) g.markRemoved();
     await tidyTable(netns);
   }

@@ -20,8 +20,21 @@ import { Netlink } from '../../lib/netlink/index.js';
 import { VxlanNetwork } from '../../lib/network.js';
 import { openTap, type Tap } from '../../lib/tap.js';
 import {
-  arpReply, echoBody, ether, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, fragmented, icmpv6, multicastMac, naBody, raBody, redirectBody,
-  udp4, udp6, withVnetHeader,
+  arpReply,
+  echoBody,
+  ether,
+  ETH_P_ARP,
+  ETH_P_IP,
+  ETH_P_IPV6,
+  fragmented,
+  icmpv6,
+  multicastMac,
+  naBody,
+  raBody,
+  redirectBody,
+  udp4,
+  udp6,
+  withVnetHeader,
 } from '../helpers/frames.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
 import { joinWithVeth, runAsync, TestNetns } from '../helpers/netns.js';
@@ -68,15 +81,21 @@ class Capture {
 
   constructor(ns: TestNetns, dev: string) {
     this.#file = join(tmpdir(), `${ns.name}-${dev}-${Date.now()}.pcap`);
-    this.#child = spawn('ip', ['netns', 'exec', ns.name, 'dumpcap', '-i', dev, '-f', `ether src ${GUEST} or ether src ${OTHER}`, '-P', '-w', this.#file],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#child.stderr?.on('data', (d: Buffer) => { this.#stderr += d.toString(); });
+    this.#child = spawn('ip', ['netns', 'exec', ns.name, 'dumpcap', '-i', dev, '-f', `ether src ${GUEST} or ether src ${OTHER}`, '-P', '-w', this.#file], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.#child.stderr?.on('data', (d: Buffer) => {
+      this.#stderr += d.toString();
+    });
   }
 
   /** Resolves once dumpcap says it is capturing. */
   started(): Promise<void> {
-    return eventually('dumpcap capturing', () => this.#stderr.includes('Capturing on') || (this.#child.exitCode !== null && Promise.reject(new Error(this.#stderr))), 30_000)
-      .then(() => undefined);
+    return eventually(
+      'dumpcap capturing',
+      () => this.#stderr.includes('Capturing on') || (this.#child.exitCode !== null && Promise.reject(new Error(this.#stderr))),
+      30_000,
+    ).then(() => undefined);
   }
 
   /**
@@ -85,9 +104,39 @@ class Capture {
    */
   decode(): Promise<string[]> {
     return new Promise((resolve) => {
-      execFile('tshark', ['-r', this.#file, '-n', '-T', 'fields', '-E', 'separator=|', '-e', 'eth.src', '-e', 'eth.type', '-e', 'vlan.id',
-        '-e', 'ipv6.src', '-e', 'icmpv6.type', '-e', 'icmpv6.echo.identifier', '-e', 'udp.srcport'], { encoding: 'utf8' },
-      (_error, stdout) => resolve(String(stdout).split('\n').filter((l) => l.length > 0)));
+      execFile(
+        'tshark',
+        [
+          '-r',
+          this.#file,
+          '-n',
+          '-T',
+          'fields',
+          '-E',
+          'separator=|',
+          '-e',
+          'eth.src',
+          '-e',
+          'eth.type',
+          '-e',
+          'vlan.id',
+          '-e',
+          'ipv6.src',
+          '-e',
+          'icmpv6.type',
+          '-e',
+          'icmpv6.echo.identifier',
+          '-e',
+          'udp.srcport',
+        ],
+        { encoding: 'utf8' },
+        (_error, stdout) =>
+          resolve(
+            String(stdout)
+              .split('\n')
+              .filter((l) => l.length > 0),
+          ),
+      );
     });
   }
 
@@ -118,7 +167,10 @@ class Capture {
 
 /** Icmp6InEchos of a namespace's kernel (/proc/net/snmp6 is per namespace). */
 function echoesReceived(ns: TestNetns): number {
-  const line = ns.exec('cat', ['/proc/net/snmp6']).split('\n').find((l) => l.startsWith('Icmp6InEchos '));
+  const line = ns
+    .exec('cat', ['/proc/net/snmp6'])
+    .split('\n')
+    .find((l) => l.startsWith('Icmp6InEchos '));
   return Number(line?.split(/\s+/u)[1] ?? 0);
 }
 
@@ -142,10 +194,14 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     // Bridge ports with high MACs: a port with a lower MAC than the bridge's would change the
     // bridge's MAC (and make the router re-advertise) in the middle of the test.
     h1.ip('link', 'set', 'vv1', 'address', 'fe:ff:ff:ff:31:01', 'master', BR);
-    h2.exec('sh', ['-ec', [
-      `ip -6 link add vxlan${ID} type vxlan id ${ID} dstport 4789 group ff05::310 dev eth0 ttl 5`,
-      `ip link add ${BR} type bridge`, `ip link set vxlan${ID} master ${BR} up ; ip link set ${BR} up`,
-    ].join('\n')]);
+    h2.exec('sh', [
+      '-ec',
+      [
+        `ip -6 link add vxlan${ID} type vxlan id ${ID} dstport 4789 group ff05::310 dev eth0 ttl 5`,
+        `ip link add ${BR} type bridge`,
+        `ip link set vxlan${ID} master ${BR} up ; ip link set ${BR} up`,
+      ].join('\n'),
+    ]);
     // The host keeps a table of its own: the guard must never touch it.
     h1.exec('nft', ['add table inet hostfw; add chain inet hostfw input { type filter hook input priority 0; }; add rule inet hostfw input counter']);
     tap = await openTap({ netns: h1.name, name: 'hostile0' });
@@ -165,13 +221,16 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     h2?.cleanup();
   });
 
-  const defaultGateways = (ns: TestNetns, dev: string): string[] => ns.ipJson<Array<{ gateway?: string; dev?: string; nexthops?: Array<{ gateway: string }> }>>('-6', 'route', 'show', 'default')
-    .filter((r) => r.dev === dev || r.nexthops !== undefined)
-    .flatMap((r) => r.nexthops?.map((n) => n.gateway) ?? [r.gateway ?? '']).sort();
+  const defaultGateways = (ns: TestNetns, dev: string): string[] =>
+    ns
+      .ipJson<Array<{ gateway?: string; dev?: string; nexthops?: Array<{ gateway: string }> }>>('-6', 'route', 'show', 'default')
+      .filter((r) => r.dev === dev || r.nexthops !== undefined)
+      .flatMap((r) => r.nexthops?.map((n) => n.gateway) ?? [r.gateway ?? ''])
+      .sort();
   const neighbour = (ns: TestNetns, address: string): string | undefined =>
     ns.ipJson<Array<{ dst: string; lladdr?: string }>>('-6', 'neigh', 'show').find((n) => n.dst === address)?.lladdr;
-  const addresses = (ns: TestNetns): string[] => ns.ipJson<Array<{ addr_info: Array<{ local: string }> }>>('-6', 'addr', 'show')
-    .flatMap((l) => l.addr_info.map((a) => a.local));
+  const addresses = (ns: TestNetns): string[] =>
+    ns.ipJson<Array<{ addr_info: Array<{ local: string }> }>>('-6', 'addr', 'show').flatMap((l) => l.addr_info.map((a) => a.local));
 
   function write(frame: Buffer): void {
     writeSync(tap?.fds[0] as number, withVnetHeader(frame));
@@ -182,20 +241,20 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     const allNodes = multicastMac(ALL_NODES);
     const v6 = (packet: Buffer, dst = allNodes, src = GUEST): Buffer => ether(dst, src, ETH_P_IPV6, packet);
     const rogueRa = icmpv6(guestLl, ALL_NODES, 134, raBody(GUEST, ROGUE_PREFIX));
-    write(v6(rogueRa));                                                                              // router-advertisement
-    write(v6(icmpv6(guestLl, victimGlobal, 137, redirectBody(guestLl, 'fd00:4789::2')), VICTIM));   // redirect
-    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(ROUTER, GUEST))));                               // na-target-router
-    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(routerLl, GUEST))));                             // na-target
-    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(victimGlobal, GUEST))));                         // na-target-foreign-eui64
-    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(guestGlobal, OTHER))));                          // na-lladdr
-    write(v6(icmpv6(guestGlobal, ALL_NODES, 128, echoBody(1, 'other mac')), allNodes, OTHER));      // mac-source
-    write(v6(icmpv6(victimGlobal, ALL_NODES, 128, echoBody(2, 'other ip'))));                        // ip6-source-foreign-eui64
-    write(v6(icmpv6(routerLl, ALL_NODES, 134, raBody(GUEST, ROGUE_PREFIX))));                        // ip6-source
-    write(v6(udp6(guestLl, ALL_NODES, 547, 546, Buffer.from([7, 0, 0, 1]))));                        // dhcpv6-server
-    write(v6(fragmented(rogueRa)));                                                                   // icmpv6-fragment
+    write(v6(rogueRa)); // router-advertisement
+    write(v6(icmpv6(guestLl, victimGlobal, 137, redirectBody(guestLl, 'fd00:4789::2')), VICTIM)); // redirect
+    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(ROUTER, GUEST)))); // na-target-router
+    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(routerLl, GUEST)))); // na-target
+    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(victimGlobal, GUEST)))); // na-target-foreign-eui64
+    write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(guestGlobal, OTHER)))); // na-lladdr
+    write(v6(icmpv6(guestGlobal, ALL_NODES, 128, echoBody(1, 'other mac')), allNodes, OTHER)); // mac-source
+    write(v6(icmpv6(victimGlobal, ALL_NODES, 128, echoBody(2, 'other ip')))); // ip6-source-foreign-eui64
+    write(v6(icmpv6(routerLl, ALL_NODES, 134, raBody(GUEST, ROGUE_PREFIX)))); // ip6-source
+    write(v6(udp6(guestLl, ALL_NODES, 547, 546, Buffer.from([7, 0, 0, 1])))); // dhcpv6-server
+    write(v6(fragmented(rogueRa))); // icmpv6-fragment
     write(ether('ff:ff:ff:ff:ff:ff', GUEST, ETH_P_IP, udp4('10.0.0.66', '255.255.255.255', 67, 68))); // ethertype
-    write(ether('ff:ff:ff:ff:ff:ff', GUEST, ETH_P_ARP, arpReply(GUEST, '10.0.0.1', '10.0.0.1')));    // ethertype
-    write(ether(allNodes, GUEST, ETH_P_IPV6, rogueRa, 5));                                           // vlan
+    write(ether('ff:ff:ff:ff:ff:ff', GUEST, ETH_P_ARP, arpReply(GUEST, '10.0.0.1', '10.0.0.1'))); // ethertype
+    write(ether(allNodes, GUEST, ETH_P_IPV6, rogueRa, 5)); // vlan
     // Legitimate: an NA for its own address with its own MAC, and the sentinel echo request.
     write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(guestGlobal, GUEST, 0x20))));
     write(v6(icmpv6(guestGlobal, ALL_NODES, 128, echoBody(SENTINEL_ID, 'sentinel'))));
@@ -204,14 +263,24 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
   let guard: PortGuard;
   let hostTable: string;
 
-  it('keeps both victims\' default routes and neighbour caches, shows them nothing, counts each attempt', async () => {
+  it("keeps both victims' default routes and neighbour caches, shows them nothing, counts each attempt", async () => {
     // Victims ready: SLAAC and a default route via the real router, a neighbour entry for
     // the router's address (victim) and for the victim's (host 2) that an NA could poison.
     await eventually('victim default route', () => defaultGateways(victim, 'eth0').includes(routerLl));
     await eventually('host 2 default route', () => defaultGateways(h2, BR).includes(routerLl));
     await eventually('victim SLAAC', () => addresses(victim).includes(victimGlobal));
-    await eventually('victim reaches the router', () => runAsync('ip', ['netns', 'exec', victim.name, 'ping', '-6', '-c1', '-W1', ROUTER]).then(() => true, () => false));
-    await eventually('host 2 reaches the victim', () => runAsync('ip', ['netns', 'exec', h2.name, 'ping', '-6', '-c1', '-W1', victimGlobal]).then(() => true, () => false));
+    await eventually('victim reaches the router', () =>
+      runAsync('ip', ['netns', 'exec', victim.name, 'ping', '-6', '-c1', '-W1', ROUTER]).then(
+        () => true,
+        () => false,
+      ),
+    );
+    await eventually('host 2 reaches the victim', () =>
+      runAsync('ip', ['netns', 'exec', h2.name, 'ping', '-6', '-c1', '-W1', victimGlobal]).then(
+        () => true,
+        () => false,
+      ),
+    );
     expect(neighbour(victim, ROUTER)).toBe(bridgeMac);
     hostTable = h1.exec('nft', ['-s', '-j', 'list', 'table', 'inet', 'hostfw']);
 
@@ -227,10 +296,16 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
 
     for (const lines of seen) {
       // Only the legitimate frames: the NA for the guest's own address and the sentinel.
-      const kinds = lines.map((l) => { const f = l.split('|'); return `${f[0]} ${f[3]} ${f[4]}`; });
+      const kinds = lines.map((l) => {
+        const f = l.split('|');
+        return `${f[0]} ${f[3]} ${f[4]}`;
+      });
       expect(kinds.sort()).toEqual([`${GUEST} ${guestGlobal} 128`, `${GUEST} ${guestLl} 136`].sort());
     }
-    for (const [ns, dev] of [[victim, 'eth0'], [h2, BR]] as const) {
+    for (const [ns, dev] of [
+      [victim, 'eth0'],
+      [h2, BR],
+    ] as const) {
       expect(defaultGateways(ns, dev)).not.toContain(guestLl);
       await eventually('the default route via the router', () => defaultGateways(ns, dev).includes(routerLl));
     }
@@ -241,15 +316,26 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
 
     const counters = Object.fromEntries((await guard.counters()).map((c) => [c.name, c.packets]));
     expect(counters).toMatchObject({
-      'router-advertisement': 1, redirect: 1, 'na-target-router': 1, 'na-lladdr': 1,
+      'router-advertisement': 1,
+      redirect: 1,
+      'na-target-router': 1,
+      'na-lladdr': 1,
       // Another VM's address and the router's link-local: both interface identifiers are
       // EUI-64 of another MAC (the RA forged from the router's link-local is the second source).
-      'na-target-foreign-eui64': 2, 'ip6-source-foreign-eui64': 2, 'na-target-eui64': 2,
-      'mac-source': 1, 'dhcpv6-server': 1, 'icmpv6-fragment': 1, ethertype: 2, vlan: 1,
+      'na-target-foreign-eui64': 2,
+      'ip6-source-foreign-eui64': 2,
+      'na-target-eui64': 2,
+      'mac-source': 1,
+      'dhcpv6-server': 1,
+      'icmpv6-fragment': 1,
+      ethertype: 2,
+      vlan: 1,
       'ip6-pass': 2,
     });
     // The same counters as nft itself reads them.
-    const ruleset = JSON.parse(h1.exec('nft', ['-j', 'list', 'table', 'netdev', 'vmplumb-guard'])) as { nftables: Array<{ rule?: { comment?: string; expr: Array<{ counter?: { packets: number } }> } }> };
+    const ruleset = JSON.parse(h1.exec('nft', ['-j', 'list', 'table', 'netdev', 'vmplumb-guard'])) as {
+      nftables: Array<{ rule?: { comment?: string; expr: Array<{ counter?: { packets: number } }> } }>;
+    };
     const nftRa = ruleset.nftables.find((o) => o.rule?.comment === 'router-advertisement')?.rule?.expr.find((e) => e.counter)?.counter?.packets;
     expect(nftRa).toBe(1);
   });

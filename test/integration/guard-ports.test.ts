@@ -20,7 +20,11 @@ const N = 500;
 const PREFIX = '2001:db8:500::/64';
 const mac = (i: number): string => `02:00:00:05:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 
-interface NftObject { table?: { family: string; name: string }; chain?: { name: string; table: string }; rule?: { table: string; chain: string; comment?: string; expr: Array<Record<string, any>> } }
+interface NftObject {
+  table?: { family: string; name: string };
+  chain?: { name: string; table: string };
+  rule?: { table: string; chain: string; comment?: string; expr: Array<Record<string, any>> };
+}
 
 describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun']))('guarded ports at scale', () => {
   let ns: TestNetns;
@@ -30,7 +34,9 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
 
   beforeAll(async () => {
     ns = new TestNetns('vmpgs');
-    ns.exec('nft', ['add table inet hostfw; add chain inet hostfw input { type filter hook input priority 0; }; add rule inet hostfw input tcp dport 22 counter accept']);
+    ns.exec('nft', [
+      'add table inet hostfw; add chain inet hostfw input { type filter hook input priority 0; }; add rule inet hostfw input tcp dport 22 counter accept',
+    ]);
     ns.exec('nft', ['add table netdev hostnetdev; add chain netdev hostnetdev c; add rule netdev hostnetdev c counter']);
     const batch = join(tmpdir(), `${ns.name}.batch`);
     writeFileSync(batch, Array.from({ length: N }, (_, i) => `tuntap add dev g${i} mode tap\n`).join(''));
@@ -47,10 +53,13 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     const before = hostTable();
     const beforeNetdev = ns.exec('nft', ['-s', '-j', 'list', 'table', 'netdev', 'hostnetdev']);
     const guards = await securePorts(Array.from({ length: N }, (_, i) => ({ netns: ns.name, port: `g${i}`, mac: mac(i), prefixes: [PREFIX] })));
-    const objects = (await ruleset());
+    const objects = await ruleset();
     const ours = objects.filter((o) => o.chain?.table === 'vmplumb-guard');
     expect(ours).toHaveLength(N * 5);
-    const base = objects.filter((o) => o.chain?.table === 'vmplumb-guard' && !o.chain.name.includes('/')).map((o) => o.chain?.name).sort();
+    const base = objects
+      .filter((o) => o.chain?.table === 'vmplumb-guard' && !o.chain.name.includes('/'))
+      .map((o) => o.chain?.name)
+      .sort();
     expect(base).toEqual(Array.from({ length: N }, (_, i) => `g${i}`).sort());
     // Each port's MAC rule holds its own MAC.
     const macRule = objects.find((o) => o.rule?.chain === 'g300' && o.rule.comment === 'mac-source');
@@ -59,7 +68,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     expect(hostTable()).toBe(before);
 
     await removeGuards(guards);
-    const after = (await ruleset());
+    const after = await ruleset();
     expect(after.some((o) => o.table?.name === 'vmplumb-guard' || o.chain?.table === 'vmplumb-guard')).toBe(false);
     expect(hostTable()).toBe(before);
     expect(ns.exec('nft', ['-s', '-j', 'list', 'table', 'netdev', 'hostnetdev'])).toBe(beforeNetdev);
@@ -71,10 +80,19 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     await securePort({ netns: ns.name, port: 'g2', mac: mac(2), prefixes: [PREFIX] });
     // Again, with IPv4: one guard, replaced in the same batch (arp and ip4 chains appear).
     await securePort({ netns: ns.name, port: 'g2', mac: mac(2), prefixes: [PREFIX, '192.0.2.0/24'], allowIPv4: true });
-    expect((await ruleset()).filter((o) => o.chain?.name.startsWith('g2')).map((o) => o.chain?.name).sort())
-      .toEqual(['g2', 'g2/arp', 'g2/ip4', 'g2/ip6', 'g2/ip6-source', 'g2/na', 'g2/na-target']);
+    expect(
+      (await ruleset())
+        .filter((o) => o.chain?.name.startsWith('g2'))
+        .map((o) => o.chain?.name)
+        .sort(),
+    ).toEqual(['g2', 'g2/arp', 'g2/ip4', 'g2/ip6', 'g2/ip6-source', 'g2/na', 'g2/na-target']);
     ns.ip('link', 'del', 'g2');
-    expect(await listGuards({ netns: ns.name })).toEqual(expect.arrayContaining([{ port: 'g1', present: true }, { port: 'g2', present: false }]));
+    expect(await listGuards({ netns: ns.name })).toEqual(
+      expect.arrayContaining([
+        { port: 'g1', present: true },
+        { port: 'g2', present: false },
+      ]),
+    );
     expect(await pruneGuards({ netns: ns.name })).toEqual(['g2']);
     expect((await ruleset()).some((o) => o.chain?.name.startsWith('g2'))).toBe(false);
     expect((await ruleset()).some((o) => o.chain?.name === 'g1')).toBe(true);
@@ -87,7 +105,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     expect((await ruleset()).some((o) => o.table?.name === 'vmplumb-guard')).toBe(false);
   });
 
-  it('polices the guest\'s outbound bandwidth (positive control: the same burst passes unlimited)', async () => {
+  it("polices the guest's outbound bandwidth (positive control: the same burst passes unlimited)", async () => {
     await using tap = await openTap({ netns: ns.name, name: 'bw0' });
     ns.ip('link', 'set', 'bw0', 'up');
     const guest = '02:00:00:05:ff:01';

@@ -53,20 +53,52 @@ describe('the policy as data', () => {
     const chains = names(resolveGuardOptions({ ...base, routers: ['2001:db8:1::1'] }).policy);
     expect(Object.keys(chains)).toEqual(['', 'ip6', 'ip6-source', 'na', 'na-target']);
     expect(chains['']).toEqual(['mac-source', 'vlan', 'qinq', 'ip6', 'ethertype']);
-    expect(chains.ip6).toEqual(['icmpv6-fragment', 'ip6-source-check', 'router-advertisement', 'redirect', 'neighbour-advertisement',
-      'ns-source-lladdr', 'dhcpv6-server', 'ip6-pass']);
-    expect(chains['ip6-source']).toEqual(['ip6-source-unspecified-ns', 'ip6-source-unspecified-mld', 'ip6-source-link-local',
-      'ip6-source-router', 'ip6-source-eui64', 'ip6-source-foreign-eui64', 'ip6-source-prefix', 'ip6-source']);
-    expect(chains['na-target']).toEqual(['na-target-link-local', 'na-target-router', 'na-target-eui64', 'na-target-foreign-eui64',
-      'na-target-prefix', 'na-target']);
+    expect(chains.ip6).toEqual([
+      'icmpv6-fragment',
+      'ip6-source-check',
+      'router-advertisement',
+      'redirect',
+      'neighbour-advertisement',
+      'ns-source-lladdr',
+      'dhcpv6-server',
+      'ip6-pass',
+    ]);
+    expect(chains['ip6-source']).toEqual([
+      'ip6-source-unspecified-ns',
+      'ip6-source-unspecified-mld',
+      'ip6-source-link-local',
+      'ip6-source-router',
+      'ip6-source-eui64',
+      'ip6-source-foreign-eui64',
+      'ip6-source-prefix',
+      'ip6-source',
+    ]);
+    expect(chains['na-target']).toEqual([
+      'na-target-link-local',
+      'na-target-router',
+      'na-target-eui64',
+      'na-target-foreign-eui64',
+      'na-target-prefix',
+      'na-target',
+    ]);
   });
 
   it('pins addresses instead of the prefix; IPv4 and ARP only when allowed; bandwidth both ways', () => {
-    const chains = names(resolveGuardOptions({
-      ...base, addresses: ['2001:db8:1::42', '192.0.2.7'], allowIPv4: true, bandwidth: { inbound: { rate: 1e6 }, outbound: { rate: 2e6 } },
-    }).policy);
-    expect(chains['ip6-source']).toEqual(['ip6-source-unspecified-ns', 'ip6-source-unspecified-mld', 'ip6-source-link-local',
-      'ip6-source-pinned', 'ip6-source']);
+    const chains = names(
+      resolveGuardOptions({
+        ...base,
+        addresses: ['2001:db8:1::42', '192.0.2.7'],
+        allowIPv4: true,
+        bandwidth: { inbound: { rate: 1e6 }, outbound: { rate: 2e6 } },
+      }).policy,
+    );
+    expect(chains['ip6-source']).toEqual([
+      'ip6-source-unspecified-ns',
+      'ip6-source-unspecified-mld',
+      'ip6-source-link-local',
+      'ip6-source-pinned',
+      'ip6-source',
+    ]);
     expect(chains['']).toEqual(['bandwidth-out', 'mac-source', 'vlan', 'qinq', 'ip6', 'arp', 'ip4', 'ethertype']);
     expect(chains.arp).toEqual(['arp-sender-mac', 'arp-probe', 'arp-sender-ip-allowed', 'arp-sender-ip']);
     expect(chains.ip4).toEqual(['dhcp-server', 'dhcp-client', 'ip4-source-allowed', 'ip4-source']);
@@ -92,7 +124,11 @@ describe('the policy as data', () => {
 
 describe('nf_tables codec', () => {
   const rule = {
-    type: NFT_MSG.NEWRULE, flags: 0x400 | 0x800, family: NFPROTO_NETDEV, table: 'vmplumb-guard', chain: 'vm1',
+    type: NFT_MSG.NEWRULE,
+    flags: 0x400 | 0x800,
+    family: NFPROTO_NETDEV,
+    table: 'vmplumb-guard',
+    chain: 'vm1',
     expressions: compileRule('vm1', { name: 'x', match: [{ field: 'ether type', value: Buffer.from([0x86, 0xdd]) }], verdict: 'accept' }),
     userdata: commentUserdata('ip6'),
   };
@@ -106,7 +142,7 @@ describe('nf_tables codec', () => {
     expect(bytes[16 + 20]).toBe(NFPROTO_NETDEV); // the rule's nfgenmsg.nfgen_family
   });
 
-  it('decodes what it encodes (NEWRULE has the same layout as the kernel\'s dump)', () => {
+  it("decodes what it encodes (NEWRULE has the same layout as the kernel's dump)", () => {
     const [decoded] = native.nfnlDecode(native.nfnlEncode([rule], false));
     expect(decoded).toMatchObject({ msgType: NFT_MSG.NEWRULE, family: NFPROTO_NETDEV, table: 'vmplumb-guard', chain: 'vm1' });
     expect(decoded?.expressions?.map((e) => e.kind)).toEqual(['payload', 'cmp', 'counter', 'immediate']);
@@ -119,10 +155,18 @@ describe('nf_tables codec', () => {
   });
 
   it('sums counters of rules that share a name', () => {
-    const r = (name: string, packets: number) => ({ msgType: 6, family: 5, userdata: commentUserdata(name),
-      expressions: [{ kind: 'counter', packets, bytes: packets * 100 }, { kind: 'immediate', verdict: 0 }] });
+    const r = (name: string, packets: number) => ({
+      msgType: 6,
+      family: 5,
+      userdata: commentUserdata(name),
+      expressions: [
+        { kind: 'counter', packets, bytes: packets * 100 },
+        { kind: 'immediate', verdict: 0 },
+      ],
+    });
     expect(countersOf([r('a', 1), r('b', 2), r('a', 3)])).toEqual([
-      { name: 'a', verdict: 'drop', packets: 4, bytes: 400 }, { name: 'b', verdict: 'drop', packets: 2, bytes: 200 },
+      { name: 'a', verdict: 'drop', packets: 4, bytes: 400 },
+      { name: 'b', verdict: 'drop', packets: 2, bytes: 200 },
     ]);
   });
 });
