@@ -338,13 +338,20 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     };
     const nftRa = ruleset.nftables.find((o) => o.rule?.comment === 'router-advertisement')?.rule?.expr.find((e) => e.counter)?.counter?.packets;
     expect(nftRa).toBe(1);
-  });
+  }, 240_000);
 
   it('positive control: unguarded, the same frames reach the victims and take them over', async () => {
     await guard.remove();
     expect(h1.exec('nft', ['-j', 'list', 'tables'])).not.toContain('vmplumb-guard');
     expect(h1.exec('nft', ['-s', '-j', 'list', 'table', 'inet', 'hostfw'])).toBe(hostTable);
 
+    // A fresh neighbour entry on host 2 for the victim: an unsolicited NA only updates one.
+    await eventually('host 2 reaches the victim', () =>
+      runAsync('ip', ['netns', 'exec', h2.name, 'ping', '-6', '-c1', '-W1', victimGlobal]).then(
+        () => true,
+        () => false,
+      ),
+    );
     const captures = [new Capture(victim, 'eth0'), new Capture(h2, BR)];
     live.push(...captures);
     await Promise.all(captures.map((c) => c.started()));
@@ -365,5 +372,5 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     await eventually('victim takes the rogue router', () => defaultGateways(victim, 'eth0').includes(guestLl));
     await eventually('host 2 takes the rogue router', () => defaultGateways(h2, BR).includes(guestLl));
     await eventually('host 2 takes the forged neighbour advertisement', () => neighbour(h2, victimGlobal) === GUEST);
-  });
+  }, 240_000);
 });
