@@ -57,8 +57,27 @@ const ICMPV6 = { ns: 135, na: 136, ra: 134, redirect: 137, mld2Report: 143 } as 
 /** ND option types (RFC 4861 §4.6.1) with length 1 (8 bytes): source/target link-layer address. */
 const ND_OPT = { sll: 0x0101, tll: 0x0201 } as const;
 
-const u8 = (n: number): Buffer => Buffer.from([n]);
-const be16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
+// Match values are only read (by the addon's encoder): the same few constants are shared by
+// every port instead of allocated per rule (setting up 500 ports is allocation-bound).
+const constants = new Map<number, Buffer>();
+const u8 = (n: number): Buffer => constants.get(n) ?? (constants.set(n, Buffer.from([n])), constants.get(n) as Buffer);
+const be16 = (n: number): Buffer => constants.get(n + 0x100) ?? (constants.set(n + 0x100, Buffer.from([n >> 8, n & 0xff])), constants.get(n + 0x100) as Buffer);
+
+/** The address SLAAC makes from a /64 network (16 bytes) and a MAC (RFC 4291 App. A), as bytes. */
+function eui64Bytes(network64: Buffer, mac: Buffer): Buffer {
+  const out = Buffer.from(network64);
+  out.fill(0, 8);
+  out[8] = (mac[0] ?? 0) ^ 0x02;
+  out[9] = mac[1] ?? 0;
+  out[10] = mac[2] ?? 0;
+  out[11] = 0xff;
+  out[12] = 0xfe;
+  out[13] = mac[3] ?? 0;
+  out[14] = mac[4] ?? 0;
+  out[15] = mac[5] ?? 0;
+  return out;
+}
+const LINK_LOCAL_NETWORK = ipv6ToBytes('fe80::');
 /** `aa:bb:…` → 6 bytes. */
 export function macBytes(mac: string): Buffer {
   return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
@@ -91,7 +110,8 @@ const icmp6 = (type: number): Match[] => [
  * own, drops the rest (`name` is the final drop's counter). `field` is where the address is.
  */
 function ownedAddressRules(policy: GuardPolicy, field: 'ip6 saddr' | 'nd target', name: string): GuardRule[] {
-  const rules: GuardRule[] = [{ name: `${name}-link-local`, match: [{ field, value: ipBytes(linkLocalFor(policy.mac)) }], verdict: 'return' }];
+  const mac = macBytes(policy.mac);
+  const rules: GuardRule[] = [{ name: `${name}-link-local`, match: [{ field, value: eui64Bytes(LINK_LOCAL_NETWORK, mac) }], verdict: 'return' }];
   for (const r of policy.routers.filter((a) => a.family === 6)) {
     rules.push({ name: `${name}-router`, match: [{ field, value: ipBytes(r.address) }], verdict: 'drop' });
   }
@@ -102,7 +122,7 @@ function ownedAddressRules(policy: GuardPolicy, field: 'ip6 saddr' | 'nd target'
   } else {
     const v6 = policy.prefixes.filter((p) => p.family === 6);
     for (const p of v6.filter((x) => x.prefixLength === 64)) {
-      rules.push({ name: `${name}-eui64`, match: [{ field, value: ipBytes(eui64Address(`${p.address}/64`, policy.mac)) }], verdict: 'return' });
+      rules.push({ name: `${name}-eui64`, match: [{ field, value: eui64Bytes(network(p), mac) }], verdict: 'return' });
     }
     if (v6.length > 0) {
       // Bytes 11-12 of the address are ff:fe in a modified EUI-64 interface identifier.

@@ -78,6 +78,10 @@ export interface GuardChain {
 
 const NEXTHDR_FRAGMENT = 44;
 
+// Read-only zero operands (bitwise xor), shared: the encoder only reads them.
+const ZEROS = Buffer.alloc(16);
+const zeros = (len: number): Buffer => ZEROS.subarray(0, len);
+
 function load(field: Field): NativeNftExpression {
   const f: FieldSpec = FIELDS[field];
   if ('meta' in f) return { kind: 'meta', key: NFT_META_L4PROTO, dreg: NFT_REG_1 };
@@ -104,7 +108,7 @@ export function compileRule(port: string, rule: GuardRule): NativeNftExpression[
   for (const m of rule.match) {
     if (m.value.length !== fieldLength(m.field)) throw new RangeError(`rule ${rule.name}: ${m.field} takes ${fieldLength(m.field)} bytes`);
     out.push(load(m.field));
-    if (m.mask) out.push({ kind: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, mask: m.mask, xor: Buffer.alloc(m.mask.length) });
+    if (m.mask) out.push({ kind: 'bitwise', sreg: NFT_REG_1, dreg: NFT_REG_1, mask: m.mask, xor: zeros(m.mask.length) });
     out.push({ kind: 'cmp', sreg: NFT_REG_1, op: m.ne ? CMP_OP.ne : CMP_OP.eq, data: m.value });
   }
   if (rule.limit) {
