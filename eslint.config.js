@@ -23,8 +23,17 @@ export default tseslint.config(
     },
   },
   {
+    // The product never depends on the test rig (testing/: guest builder, benchmarks, demo);
+    // only the command's front-ends load it, lazily, for `vmplumb demo` and `bench`.
+    files: ['lib/**'],
+    ignores: ['lib/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/testing/*', '**/testing/**'], message: 'lib/ (the product) must not import testing/ (the test rig)' }] }],
+    },
+  },
+  {
     // Commands, benchmarks, tests and examples talk to a terminal.
-    files: ['lib/cli/**', 'lib/cli.ts', 'bench/**', 'test/**', 'examples/**', 'scripts/**'],
+    files: ['lib/cli/**', 'lib/cli.ts', 'testing/**', 'bench/**', 'test/**', 'examples/**', 'scripts/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

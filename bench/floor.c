@@ -21,6 +21,9 @@
  *               delete is the single RTM_DELLINK (the bound of the group strategy)
  *   none        create only (the links are left for the caller, e.g. to delete the netns)
  *
+ * --address adds to the create phase what a VxlanNetwork also makes: the router address
+ * fd00:HI:LO::1/64 (K = HI:LO) with IFA_F_NODAD on each bridge, one more batch.
+ *
  * Usage (run inside the benchmark's namespace, e.g. `ip netns exec NS bench/floor ...`):
  *   floor --pairs N --dev eth0 --delete STRATEGY [--threads T] [--index fixed|lookup]
  *         [--chunk M] [--first K]
@@ -70,6 +73,7 @@ struct options {
   int threads;
   int fixed_index;
   int chunk; /* messages per sendmsg; 0 = all of a phase in one */
+  int address; /* also add fd00:HI:LO::1/64 nodad to each bridge in the create phase */
 };
 
 struct batch {
@@ -209,6 +213,27 @@ static void add_vxlan(struct batch *b, uint32_t seq, int k, int index, int maste
   attr_u8(h, IFLA_VXLAN_LEARNING, 1);
   nest_end(h, data);
   nest_end(h, li);
+  msg_end(b, h);
+}
+
+/* RTM_NEWADDR fd00:HI:LO::1/64 nodad on the bridge of pair K (ip-address(8) `nodad`). */
+static void add_address(struct batch *b, uint32_t seq, int k, int index) {
+  struct nlmsghdr *h = msg_begin(b, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, seq);
+  struct ifaddrmsg *a = NLMSG_DATA(h);
+  a->ifa_family = AF_INET6;
+  a->ifa_prefixlen = 64;
+  a->ifa_flags = IFA_F_NODAD;
+  a->ifa_index = (uint32_t)index;
+  h->nlmsg_len = NLMSG_LENGTH(sizeof *a);
+  struct in6_addr addr = {0};
+  addr.s6_addr[0] = 0xfd;
+  addr.s6_addr[2] = (uint8_t)(k >> 24);
+  addr.s6_addr[3] = (uint8_t)(k >> 16);
+  addr.s6_addr[4] = (uint8_t)(k >> 8);
+  addr.s6_addr[5] = (uint8_t)k;
+  addr.s6_addr[15] = 1;
+  attr_put(h, IFA_LOCAL, &addr, sizeof addr);
+  attr_put(h, IFA_ADDRESS, &addr, sizeof addr);
   msg_end(b, h);
 }
 
@@ -369,6 +394,9 @@ static void create_all(int fd, const struct options *o, struct links *l, struct 
   }
   for (int i = 0; i < o->pairs; i++) add_vxlan(b, seq_counter++, o->first + i, 0, l->bridge[i], dev, group);
   run_batch(fd, b, o->chunk);
+  if (!o->address) return;
+  for (int i = 0; i < o->pairs; i++) add_address(b, seq_counter++, o->first + i, l->bridge[i]);
+  run_batch(fd, b, o->chunk);
 }
 
 struct thread_job {
@@ -454,11 +482,16 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--threads") && v) o.threads = atoi(argv[++i]);
     else if (!strcmp(a, "--chunk") && v) o.chunk = atoi(argv[++i]);
     else if (!strcmp(a, "--index") && v) o.fixed_index = !strcmp(argv[++i], "fixed");
+    else if (!strcmp(a, "--address")) o.address = 1;
     else {
       fprintf(stderr, "usage: floor --pairs N --dev DEV --delete vx-br|br-vx|pairwise|threads|group|group-threads|group-preset|none"
-                      " [--threads T] [--index fixed|lookup] [--chunk M] [--first K]\n");
+                      " [--threads T] [--index fixed|lookup] [--chunk M] [--first K] [--address]\n");
       return 2;
     }
+  }
+  if (o.address && o.fixed_index) {
+    fprintf(stderr, "floor: --address needs --index lookup (the bridges' indexes)\n");
+    return 2;
   }
   if (o.pairs < 1 || o.first < 0 || o.threads < 1 || o.threads > 64) {
     fprintf(stderr, "floor: bad --pairs, --first or --threads\n");

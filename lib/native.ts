@@ -9,8 +9,8 @@
  * Each section below belongs to one native file; keep it in step with that file.
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
+import { packageRoot } from './package-root.js';
 
 /** A namespace as the addon takes it: undefined (current), a path, or an open fd. */
 export type NativeNetns = string | number | undefined;
@@ -251,7 +251,7 @@ export interface NfnlBinding {
 /** The whole native surface. */
 export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & NfnlBinding;
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = packageRoot(import.meta.url);
 const require = createRequire(import.meta.url);
 const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
 

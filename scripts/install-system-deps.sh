@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests, the benchmark and the demo need, and only those
 # that are missing. Used by .ci/run; `vmplumb demo` installs its own subset at run time.
 #   iproute2       ip/bridge: the oracle of every link test and the `ip -batch` benchmark peer
-#   qemu-system-x86, busybox-static, cpio: the tiny test guest (see DESIGN.md)
+#   qemu-system-x86, busybox-static, cpio: the tiny test guest (see docs/ARCHITECTURE.md, "Testing")
 #   ndisc6 (rdisc6), tshark, radvd: real router-advertisement peers and the radvd comparison
 #   iputils-ping   ping from client namespaces
 #   gcc libc6-dev  the benchmark's kernel-floor program

@@ -1,15 +1,15 @@
 /**
  * `vmplumb bench churn` — and `npm run bench`, which runs this same command: the one front-end
- * and the one argument parser of the link-churn benchmark (lib/bench: the library against
+ * and the one argument parser of the link-churn benchmark (testing/bench: the library against
  * `ip -batch` with the reference commands and the kernel floor, each in a fresh namespace).
  * Progress on stderr, the report on stdout (a table, or JSON). Ctrl-C stops after the running
  * step and removes the namespaces (exit 130); a second Ctrl-C removes them at once.
  */
 import { Option, type Command } from 'commander';
 
-import type { ChurnOptions, Contender } from '../bench/churn.js';
-import { CONTENDERS } from '../bench/churn.js';
-import { FLOOR_DELETES, type FloorDelete } from '../bench/floor.js';
+import type { ChurnOptions, Contender } from '../../testing/bench/churn.js';
+import { CONTENDERS } from '../../testing/bench/churn.js';
+import { FLOOR_DELETES, type FloorDelete } from '../../testing/bench/floor.js';
 import { CliError, interrupted, intOption, listOption, note, printJson } from './common.js';
 
 /** The flags of `bench churn`, as commander parses them. */
@@ -65,7 +65,7 @@ export function registerBench(program: Command): void {
       if (typeof process.getuid === 'function' && process.getuid() !== 0) {
         throw new CliError('the benchmark makes network namespaces and links: run it as root');
       }
-      const { formatChurnReport, liveNamespaces, runChurn } = await import('../bench/index.js');
+      const { formatChurnReport, liveNamespaces, runChurn } = await import('../../testing/bench/index.js');
       const { execFileSync } = await import('node:child_process');
       const controller = new AbortController();
       const onSignal = (signal: NodeJS.Signals): void => {

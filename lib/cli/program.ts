@@ -32,7 +32,7 @@ export function buildProgram(version: string): Command {
     .option('--cache-dir <dir>', 'where the test guest is built and cached (default $VMPLUMB_CACHE or ~/.cache/vmplumb/guest)')
     .option('--timeout <seconds>', 'how long to wait for the guest to configure its address', intOption(10, 3600), 180)
     .action(async (options: { cacheDir?: string; timeout: number }) => {
-      const { runDemo } = await import('./demo.js');
+      const { runDemo } = await import('../../testing/demo/demo.js');
       await runDemo(options);
     });
   registerNet(program);

@@ -5,7 +5,7 @@
  *
  * Defaults follow `ip link add` (ip-link(8)), except the VXLAN port: 4789 (IANA, RFC 7348 §5)
  * rather than the kernel's historical 8472, so a vmplumb host joins the reference setup's
- * segment (DESIGN.md).
+ * segment (docs/ARCHITECTURE.md, "Interoperability").
  */
 import { isIPv6 } from 'node:net';
 

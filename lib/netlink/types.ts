@@ -46,8 +46,13 @@ export interface CreateVxlanOptions extends CreateLinkCommon {
   dev?: LinkRef;
   /** UDP destination port (`dstport`); 4789 by default (as `ip`, not the kernel's 8472). */
   port?: number;
-  /** UDP source port range (`srcport MIN MAX`). */
-  portRange?: { low: number; high: number };
+  /** UDP source port range (`srcport MIN MAX`, IFLA_VXLAN_PORT_RANGE). */
+  portRange?: {
+    /** Lowest UDP source port, 1-65535. */
+    low: number;
+    /** Highest UDP source port, `low`-65535. */
+    high: number;
+  };
   /** TTL of outgoing packets (`ttl`), 1-255; 0 = inherit from the inner packet is `ttl: 'inherit'`. */
   ttl?: number | 'inherit';
   /** TOS of outgoing packets (`tos`), 0-255; 1 means inherit. */
@@ -137,6 +142,7 @@ export interface SetLinkOptions {
 
 /** VXLAN details of a link (IFLA_INFO_DATA for kind 'vxlan'). */
 export interface VxlanInfo {
+  /** VXLAN network identifier, 0-16777215 (IFLA_VXLAN_ID, `id`). */
   vni: number;
   /** Multicast group, when the remote is a group. */
   group?: string;
@@ -146,57 +152,115 @@ export interface VxlanInfo {
   local?: string;
   /** Underlay ifindex (`dev`). */
   dev?: number;
+  /**
+   * UDP destination port (IFLA_VXLAN_PORT, `dstport`); 4789 for links vmplumb made with the
+   * default.
+   */
   port: number;
-  portRange?: { low: number; high: number };
-  /** 0 means inherit (`ttl inherit` or unset). */
+  /** UDP source port range (IFLA_VXLAN_PORT_RANGE, `srcport`), when set. */
+  portRange?: {
+    /** Lowest UDP source port. */
+    low: number;
+    /** Highest UDP source port. */
+    high: number;
+  };
+  /** TTL of outgoing packets (IFLA_VXLAN_TTL), 1-255; 0 means inherit (`ttl inherit` or unset). */
   ttl: number;
+  /** Whether the TTL is copied from the inner packet (IFLA_VXLAN_TTL_INHERIT, `ttl inherit`). */
   ttlInherit: boolean;
+  /** TOS of outgoing packets (IFLA_VXLAN_TOS), 0-255; 1 means inherit from the inner packet. */
   tos: number;
+  /**
+   * Don't-fragment policy of outgoing packets (IFLA_VXLAN_DF, `df`); absent on kernels that do not
+   * report it.
+   */
   df?: 'unset' | 'set' | 'inherit';
+  /** IPv6 flow label of outgoing packets (IFLA_VXLAN_LABEL, `flowlabel`), 0-0xfffff. */
   label: number;
+  /** Whether unknown source MACs are learned into the FDB (IFLA_VXLAN_LEARNING, `[no]learning`). */
   learning: boolean;
+  /** ARP/ND proxy (IFLA_VXLAN_PROXY, `[no]proxy`). */
   proxy: boolean;
+  /** Route short-circuiting (IFLA_VXLAN_RSC, `[no]rsc`). */
   rsc: boolean;
+  /** Netlink notifications on FDB (link-layer) misses (IFLA_VXLAN_L2MISS, `[no]l2miss`). */
   l2miss: boolean;
+  /** Netlink notifications on IP neighbour misses (IFLA_VXLAN_L3MISS, `[no]l3miss`). */
   l3miss: boolean;
+  /** UDP checksums when sending over IPv4 (IFLA_VXLAN_UDP_CSUM, `[no]udpcsum`). */
   udpCsum: boolean;
+  /**
+   * Zero UDP checksums when sending over IPv6 (IFLA_VXLAN_UDP_ZERO_CSUM6_TX, `[no]udp6zerocsumtx`).
+   */
   udpZeroCsum6Tx: boolean;
+  /** Zero UDP checksums accepted over IPv6 (IFLA_VXLAN_UDP_ZERO_CSUM6_RX, `[no]udp6zerocsumrx`). */
   udpZeroCsum6Rx: boolean;
-  /** Seconds. */
+  /** FDB entry lifetime in seconds (IFLA_VXLAN_AGEING, `ageing`); 300 by default in the kernel. */
   ageing: number;
+  /** Maximum number of FDB entries (IFLA_VXLAN_LIMIT, `maxaddress`); 0 = unlimited. */
   limit: number;
+  /**
+   * Collect-metadata mode, the forwarding decided by an external control plane
+   * (IFLA_VXLAN_COLLECT_METADATA, `external`).
+   */
   external: boolean;
 }
 
 /** Bridge details of a link (IFLA_INFO_DATA for kind 'bridge'). Times in seconds. */
 export interface BridgeInfo {
+  /** Spanning tree on (IFLA_BR_STP_STATE, `stp_state`). */
   stp: boolean;
+  /**
+   * STP forward delay in seconds (IFLA_BR_FORWARD_DELAY, `forward_delay`; the kernel keeps
+   * centiseconds).
+   */
   forwardDelay: number;
+  /** STP hello time in seconds (IFLA_BR_HELLO_TIME, `hello_time`). */
   helloTime: number;
+  /** STP maximum message age in seconds (IFLA_BR_MAX_AGE, `max_age`). */
   maxAge: number;
+  /** FDB entry lifetime in seconds (IFLA_BR_AGEING_TIME, `ageing_time`); 300 by default. */
   ageingTime: number;
+  /** STP bridge priority, 0-65535 (IFLA_BR_PRIORITY, `priority`); 32768 by default. */
   priority: number;
+  /** VLAN filtering on (IFLA_BR_VLAN_FILTERING, `vlan_filtering`). */
   vlanFiltering: boolean;
+  /**
+   * PVID given to new ports, 0-4094, 0 = none (IFLA_BR_VLAN_DEFAULT_PVID, `vlan_default_pvid`); 1
+   * by default.
+   */
   vlanDefaultPvid: number;
+  /** IGMP/MLD snooping on (IFLA_BR_MCAST_SNOOPING, `mcast_snooping`); on by default. */
   mcastSnooping: boolean;
+  /** The bridge sends IGMP/MLD queries itself (IFLA_BR_MCAST_QUERIER, `mcast_querier`). */
   mcastQuerier: boolean;
 }
 
 /** tun/tap details (IFLA_INFO_DATA for kind 'tun'), read only. */
 export interface TunInfo {
+  /** 'tap' (IFF_TAP, Ethernet frames) or 'tun' (IFF_TUN, IP packets) (IFLA_TUN_TYPE). */
   type: 'tun' | 'tap';
+  /** Frames carry the 4-byte packet information header, i.e. IFF_NO_PI is not set (IFLA_TUN_PI). */
   pi: boolean;
+  /** Frames carry a virtio-net header (IFF_VNET_HDR, IFLA_TUN_VNET_HDR), as qemu uses it. */
   vnetHdr: boolean;
+  /** The device outlives its last fd (TUNSETPERSIST, IFLA_TUN_PERSIST). */
   persist: boolean;
+  /** Opened with IFF_MULTI_QUEUE (IFLA_TUN_MULTI_QUEUE): one fd per queue. */
   multiQueue: boolean;
+  /** Queues currently attached (IFLA_TUN_NUM_QUEUES). */
   numQueues?: number;
+  /** uid allowed to attach (TUNSETOWNER, IFLA_TUN_OWNER); absent when unrestricted. */
   owner?: number;
+  /** gid allowed to attach (TUNSETGROUP, IFLA_TUN_GROUP); absent when unrestricted. */
   group?: number;
 }
 
 /** A link as RTM_NEWLINK describes it. */
 export interface Link {
+  /** The ifindex (ifi_index), unique within the namespace. */
   index: number;
+  /** Interface name (IFLA_IFNAME), 1-15 bytes. */
   name: string;
   /** IFLA_INFO_KIND ('vxlan', 'bridge', 'veth', 'tun', …); undefined for physical/loopback. */
   kind: string | undefined;
@@ -208,15 +272,19 @@ export interface Link {
   operstate: string;
   /** Interface flags as `ip link` names them: ['UP', 'BROADCAST', 'MULTICAST', 'LOWER_UP', …]. */
   flags: string[];
+  /** MTU in bytes (IFLA_MTU). */
   mtu: number;
-  /** Lower case; undefined when the link has no hardware address. */
+  /** MAC address (IFLA_ADDRESS), lower case; undefined when the link has no hardware address. */
   mac: string | undefined;
   /** ifindex of the master (bridge), when enslaved. */
   master: number | undefined;
-  /** IFLA_GROUP. */
+  /** The link group (IFLA_GROUP, `ip link … group N`); 0 (default) unless set. */
   group: number;
+  /** VXLAN attributes, for kind 'vxlan'. */
   vxlan?: VxlanInfo;
+  /** Bridge attributes, for kind 'bridge'. */
   bridge?: BridgeInfo;
+  /** tun/tap attributes, for kind 'tun'. */
   tun?: TunInfo;
   /** The peer's namespace id (IFLA_LINK_NETNSID), for veth ends in other namespaces. */
   linkNetnsId?: number;
@@ -226,7 +294,9 @@ export interface Link {
 
 /** A link notification from {@link Netlink.linkEvents}. */
 export interface LinkEvent {
+  /** 'new' (RTM_NEWLINK: created or changed) or 'del' (RTM_DELLINK: removed). */
   type: 'new' | 'del';
+  /** The link as the notification describes it (for `del`, as it was last). */
   link: Link;
 }
 
@@ -240,33 +310,52 @@ export interface ListLinksOptions {
 
 /** Address flags (IFA_F_*). */
 export interface AddressFlags {
+  /**
+   * IFA_F_TENTATIVE: duplicate address detection has not finished; the address is not usable yet.
+   */
   tentative: boolean;
+  /** IFA_F_DADFAILED: duplicate address detection found the address in use. */
   dadfailed: boolean;
+  /** IFA_F_NODAD: added without duplicate address detection. */
   nodad: boolean;
+  /** IFA_F_PERMANENT: added by hand (not by SLAAC or the kernel). */
   permanent: boolean;
+  /** IFA_F_DEPRECATED: its preferred lifetime is over; kept for existing connections only. */
   deprecated: boolean;
+  /** IFA_F_OPTIMISTIC: usable during duplicate address detection (RFC 4429). */
   optimistic: boolean;
 }
 
 /** An address as RTM_NEWADDR describes it. */
 export interface Address {
+  /** ifindex of the link the address is on (ifa_index). */
   index: number;
+  /** IP version: 4 (AF_INET) or 6 (AF_INET6). */
   family: 4 | 6;
+  /**
+   * The address without prefix length ('2a0a:e5c1:111:888::1'): IFA_LOCAL for IPv4, IFA_ADDRESS for
+   * IPv6.
+   */
   address: string;
+  /** Prefix length in bits (ifa_prefixlen): 0-32 for IPv4, 0-128 for IPv6. */
   prefixLength: number;
   /** 'universe', 'site', 'link', 'host' (or the number as a string). */
   scope: string;
+  /** The IFA_F_* flags (IFA_FLAGS). */
   flags: AddressFlags;
   /** IFA_LABEL (IPv4). */
   label?: string;
-  /** Seconds; undefined = forever. */
+  /** Valid lifetime left in seconds (IFA_CACHEINFO ifa_valid); undefined = forever. */
   validLifetime?: number;
+  /** Preferred lifetime left in seconds (IFA_CACHEINFO ifa_prefered); undefined = forever. */
   preferredLifetime?: number;
 }
 
 /** An address notification from {@link Netlink.addressEvents}. */
 export interface AddressEvent {
+  /** 'new' (RTM_NEWADDR: added or changed, e.g. DAD finished) or 'del' (RTM_DELADDR: removed). */
   type: 'new' | 'del';
+  /** The address as the notification describes it. */
   address: Address;
 }
 
@@ -278,8 +367,9 @@ export interface AddAddressOptions {
   noprefixroute?: boolean;
   /** 'universe' (default), 'site', 'link', 'host'. */
   scope?: 'universe' | 'site' | 'link' | 'host';
-  /** Lifetimes in seconds (IFA_CACHEINFO); forever by default. */
+  /** Valid lifetime in seconds (IFA_CACHEINFO `valid_lft`); forever by default. */
   validLifetime?: number;
+  /** Preferred lifetime in seconds (IFA_CACHEINFO `preferred_lft`), at most `validLifetime`; forever by default. */
   preferredLifetime?: number;
   /** Replace an existing address instead of failing with EEXIST. */
   replace?: boolean;
@@ -302,6 +392,10 @@ export interface EventOptions {
 export interface FdbEntryOptions {
   /** The port device (e.g. the vxlan). */
   link: LinkRef;
+  /**
+   * MAC address of the entry (NDA_LLADDR); '00:00:00:00:00:00' is the default destination that
+   * floods unknown and broadcast traffic to `dst`.
+   */
   mac: string;
   /** Remote VTEP address (vxlan). */
   dst?: string;
@@ -321,16 +415,28 @@ export interface FdbEntryOptions {
 
 /** An FDB entry as RTM_NEWNEIGH (AF_BRIDGE) describes it. */
 export interface FdbEntry {
+  /** ifindex of the port device (ndm_ifindex), e.g. the vxlan. */
   index: number;
+  /** MAC address (NDA_LLADDR), lower case. */
   mac: string;
+  /** Remote VTEP address (NDA_DST), for vxlan entries. */
   dst?: string;
+  /** VNI of the remote (NDA_VNI), when it differs from the link's. */
   vni?: number;
+  /** UDP port of the remote (NDA_PORT), when it differs from the link's. */
   port?: number;
+  /** ifindex of the bridge (NDA_MASTER), for entries in a master's FDB. */
   master?: number;
+  /** VLAN id (NDA_VLAN), on a VLAN-filtering bridge. */
   vlan?: number;
+  /** The entry is in the device's own FDB (NTF_SELF) rather than the bridge's. */
   self: boolean;
   /** Entry flags: 'self', 'master', 'extern_learn', … */
   flags: string[];
+  /**
+   * 'permanent' (NUD_PERMANENT), 'static' (NUD_NOARP), 'dynamic' (learned), or the NUD_* number as
+   * a string.
+   */
   state: string;
 }
 
@@ -346,9 +452,16 @@ export interface ListFdbOptions {
 export interface RouteOptions {
   /** `2001:db8::/64`, `default` is `::/0` or `0.0.0.0/0`. */
   destination: string;
+  /** Next hop (RTA_GATEWAY, `via`), of the same family as `destination`. */
   gateway?: string;
+  /** Output link (RTA_OIF, `dev`), by name or index. */
   dev?: LinkRef;
+  /**
+   * Route priority (RTA_PRIORITY, `metric`), lower wins; the kernel uses 1024 for IPv6 and 0 for
+   * IPv4 when absent.
+   */
   metric?: number;
+  /** Routing table id (RTA_TABLE, `table`), 1-4294967295; 254 (main) by default. */
   table?: number;
   /** Route type: 'unicast' (default), 'blackhole', 'unreachable', 'prohibit', 'local'. */
   type?: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'local';
@@ -360,22 +473,36 @@ export interface RouteOptions {
 
 /** A route as RTM_NEWROUTE describes it. */
 export interface Route {
+  /** IP version: 4 or 6 (rtm_family). */
   family: 4 | 6;
+  /** Destination prefix with its length ('2001:db8::/64'; '::/0' for the default route). */
   destination: string;
+  /** Next hop (RTA_GATEWAY). */
   gateway?: string;
+  /** ifindex of the output link (RTA_OIF). */
   dev?: number;
+  /** Route priority (RTA_PRIORITY), lower wins. */
   metric?: number;
+  /** Routing table id (RTA_TABLE): 254 main, 255 local. */
   table: number;
+  /** Route type (rtm_type) as `ip` names it: 'unicast', 'local', 'multicast', 'blackhole', … */
   type: string;
+  /**
+   * Who installed it (rtm_protocol): 'kernel', 'boot' (`ip route add`, vmplumb), 'static', 'ra', …
+   */
   protocol: string;
+  /** Route scope (rtm_scope): 'universe', 'link', 'host', … */
   scope: string;
+  /** Preferred source address (RTA_PREFSRC, `src`). */
   source?: string;
 }
 
 /** Options of {@link Netlink.listRoutes}. */
 export interface ListRoutesOptions {
+  /** Only IPv4 (4) or IPv6 (6) routes; both by default. */
   family?: 4 | 6;
   /** Table id; 254 (main) by default, 0 for all. */
   table?: number;
+  /** Only routes through this link (RTA_OIF). */
   dev?: LinkRef;
 }

@@ -1,7 +1,7 @@
 /**
- * The reference scripts' multicast group for a network id (see DESIGN.md, interoperability
- * rule): `ff05::` followed by the decimal digits of the id read as hex, in groups of four from
- * the right. 100 → ff05::100, 12345 → ff05::1:2345, 16777215 → ff05::1677:7215.
+ * The reference scripts' multicast group for a network id (docs/ARCHITECTURE.md,
+ * "Interoperability"): `ff05::` followed by the decimal digits of the id read as hex, in
+ * groups of four from the right. 100 → ff05::100, 12345 → ff05::1:2345, 16777215 → ff05::1677:7215.
  */
 import { checkInteger } from '../validate.js';
 

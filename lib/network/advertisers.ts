@@ -1,9 +1,14 @@
 /**
  * One router advertiser per network namespace, shared by every network in it: a host runs
- * hundreds of networks, and one ICMPv6 socket with one timer wheel serves them all (each
+ * hundreds of networks, and one ICMPv6 socket with one timer queue serves them all (each
  * network adds its bridge as an interface). The advertiser starts with its first interface
- * and stops after its last; operations on one namespace are serialized so a network being
- * destroyed and one being created never race on start/stop.
+ * and stops after its last.
+ *
+ * Nothing is serialized per namespace: RFC 4861's spacing of final RAs is per interface, so
+ * the removals of different networks run concurrently (each sends its bridge's final RA and
+ * resolves), and additions only wait for the advertiser's start. A namespace whose last
+ * interface is being removed is stopping: an addition then waits for that stop and starts a
+ * fresh advertiser.
  */
 import type { NetnsOption } from '../netns.js';
 import type { AdvertiserPort } from './deps.js';
@@ -16,72 +21,119 @@ export type AdvertiserErrorListener = (error: Error & { interface?: string }) =>
 
 interface Entry {
   advertiser: AdvertiserPort;
+  /** Settles when start() has (rejects with its error). */
+  started: Promise<void>;
+  /** Interfaces served or being added (reserved before their addition settles). */
   interfaces: Set<string>;
   listeners: Map<string, AdvertiserErrorListener>;
+  /** Set when start() failed: there is nothing to stop. */
+  failed: boolean;
+  /** Set once the last interface went: the advertiser is stopping. */
+  stopping: Promise<void> | undefined;
 }
 
 /** The shared advertisers, keyed by resolved namespace. */
 export class AdvertiserRegistry {
   private readonly entries = new Map<string, Entry>();
-  private readonly queues = new Map<string, Promise<unknown>>();
-
-  /** Runs `fn` after every earlier operation on `key` has settled. */
-  private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.then(() => undefined, () => undefined);
-    this.queues.set(key, settled);
-    void settled.then(() => {
-      if (this.queues.get(key) === settled) this.queues.delete(key);
-    });
-    return next;
-  }
 
   /** Adds an interface to the namespace's advertiser, creating and starting it first if needed. */
-  add(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory, onError?: AdvertiserErrorListener): Promise<void> {
-    return this.serialize(key, async () => {
-      const entry = this.entries.get(key);
-      if (entry) {
-        await entry.advertiser.addInterface(config);
-        entry.interfaces.add(config.name);
-        if (onError) entry.listeners.set(config.name, onError);
-        return;
+  async add(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory, onError?: AdvertiserErrorListener): Promise<void> {
+    let entry = this.entries.get(key);
+    while (entry?.stopping) {
+      await entry.stopping;
+      entry = this.entries.get(key);
+    }
+    if (!entry) {
+      this.start(key, netns, config, create, onError);
+      const created = this.entries.get(key)!;
+      try {
+        await created.started;
+      } catch (error) {
+        await this.forget(key, created, config.name);
+        throw error;
       }
-      const advertiser = create(netns === undefined ? { interfaces: [config] } : { netns, interfaces: [config] });
-      const created: Entry = { advertiser, interfaces: new Set([config.name]), listeners: new Map() };
-      if (onError) created.listeners.set(config.name, onError);
-      // One listener per advertiser: each failure goes to the network whose bridge it concerns.
-      advertiser.on?.('error', (error) => {
-        const targets = error.interface === undefined ? [...created.listeners.values()] : [created.listeners.get(error.interface)];
-        for (const listener of targets) listener?.(error);
-      });
-      await advertiser.start();
-      this.entries.set(key, created);
+      return;
+    }
+    const existing = entry;
+    existing.interfaces.add(config.name);
+    if (onError) existing.listeners.set(config.name, onError);
+    try {
+      await existing.started;
+      await existing.advertiser.addInterface(config);
+    } catch (error) {
+      await this.forget(key, existing, config.name);
+      throw error;
+    }
+  }
+
+  /** Makes and starts the namespace's advertiser with `config` as its first interface. */
+  private start(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory, onError?: AdvertiserErrorListener): void {
+    const advertiser = create(netns === undefined ? { interfaces: [config] } : { netns, interfaces: [config] });
+    const entry: Entry = { advertiser, started: Promise.resolve(), interfaces: new Set([config.name]), listeners: new Map(), failed: false, stopping: undefined };
+    if (onError) entry.listeners.set(config.name, onError);
+    // One listener per advertiser: each failure goes to the network whose bridge it concerns.
+    advertiser.on?.('error', (error) => {
+      const targets = error.interface === undefined ? [...entry.listeners.values()] : [entry.listeners.get(error.interface)];
+      for (const listener of targets) listener?.(error);
     });
+    entry.started = advertiser.start().catch((error: unknown) => {
+      entry.failed = true;
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+      throw error;
+    });
+    this.entries.set(key, entry);
+  }
+
+  /** Drops an interface whose addition failed (no final RA: it was never served), stopping an empty advertiser. */
+  private async forget(key: string, entry: Entry, name: string): Promise<void> {
+    entry.interfaces.delete(name);
+    entry.listeners.delete(name);
+    if (entry.interfaces.size === 0 && !entry.stopping && !entry.failed) await this.stop(key, entry).catch(() => undefined);
+  }
+
+  private stop(key: string, entry: Entry): Promise<void> {
+    const stopping = (async () => {
+      await entry.started.catch(() => undefined);
+      await entry.advertiser.stop();
+    })();
+    // Whoever waits to add does not care how the stop went, only that it is over.
+    entry.stopping = stopping.then(() => undefined, () => undefined).finally(() => {
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    });
+    return stopping;
   }
 
   /**
-   * Removes an interface (the advertiser sends its final RAs, router lifetime 0, RFC 4861
-   * §6.2.5); stops the advertiser when it was the last one.
+   * Removes an interface (the advertiser sends its final RA, router lifetime 0, RFC 4861
+   * §6.2.5, concurrently with the removals of other interfaces); stops the advertiser when it
+   * was the last one. Resolves once the final RA has left.
    */
-  remove(key: string, name: string): Promise<void> {
-    return this.serialize(key, async () => {
-      const entry = this.entries.get(key);
-      if (!entry || !entry.interfaces.has(name)) return;
-      entry.interfaces.delete(name);
-      entry.listeners.delete(name);
-      if (entry.interfaces.size > 0) {
-        await entry.advertiser.removeInterface(name);
-        return;
-      }
-      this.entries.delete(key);
-      await entry.advertiser.stop();
-    });
+  async remove(key: string, name: string): Promise<void> {
+    const entry = this.entries.get(key);
+    if (!entry || !entry.interfaces.has(name)) return;
+    entry.interfaces.delete(name);
+    entry.listeners.delete(name);
+    if (entry.interfaces.size > 0) {
+      await entry.started.catch(() => undefined);
+      await entry.advertiser.removeInterface(name);
+      return;
+    }
+    await this.stop(key, entry);
   }
 
   /** The number of namespaces with a running advertiser (for tests and stats). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** RAs sent and send errors of the namespace's advertiser so far (0 when there is none). */
+  counters(key: string): { advertisementsSent: number; sendErrors: number } {
+    const out = { advertisementsSent: 0, sendErrors: 0 };
+    for (const s of this.entries.get(key)?.advertiser.stats?.() ?? []) {
+      out.advertisementsSent += s.advertisementsSent;
+      out.sendErrors += s.sendErrors;
+    }
+    return out;
   }
 
   /** The interfaces served in a namespace. */

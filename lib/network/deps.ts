@@ -14,6 +14,8 @@ export interface NetlinkPort {
   setLink(link: LinkRef, changes: SetLinkOptions): Promise<void>;
   getLink(link: LinkRef): Promise<Link | undefined>;
   deleteLink(link: LinkRef): Promise<void>;
+  /** Bulk deletion (Netlink.deleteLinks); without it the links are deleted one by one. */
+  deleteLinks?(links: LinkRef[]): Promise<void>;
   addAddress(link: LinkRef, address: string, options?: AddAddressOptions): Promise<void>;
   listAddresses(link?: LinkRef): Promise<Address[]>;
   addFdb(entry: FdbEntryOptions): Promise<void>;
@@ -42,6 +44,8 @@ export interface AdvertiserPort {
   addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string): void | Promise<void>;
   stop(): Promise<void>;
+  /** Counters per interface (RouterAdvertiser.stats). */
+  stats?(): { advertisementsSent: number; sendErrors: number }[];
   /** Send and monitor failures ('error' events carry the interface name when there is one). */
   on?(event: 'error', listener: (error: Error & { interface?: string }) => void): unknown;
 }

@@ -1,7 +1,7 @@
 /**
  * Validation and defaults of VxlanNetwork's options, done completely before anything is
  * created: every error names the field and the value (lib/validate.ts). The defaults are
- * the reference setup's (DESIGN.md): dstport 4789, ttl 5, group ff05::<id>, router ::1,
+ * the reference setup's (docs/ARCHITECTURE.md): dstport 4789, ttl 5, group ff05::<id>, router ::1,
  * RA intervals 3-5 s, default lifetime 3600 s, RDNSS/DNSSL lifetime 6000 s.
  */
 import { resolveNetns } from '../netns.js';

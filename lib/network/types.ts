@@ -1,6 +1,6 @@
 /**
  * The public shapes of {@link VxlanNetwork}: what `create`, `join` and `startVm` take and what
- * a VM handle reports. Defaults follow the reference setup in DESIGN.md (vxlan<id> with
+ * a VM handle reports. Defaults follow the reference setup of docs/ARCHITECTURE.md (vxlan<id> with
  * `dstport 4789 group ff05::<id> ttl 5` in bridge br<id>, radvd with MinRtrAdvInterval 3,
  * MaxRtrAdvInterval 5, AdvDefaultLifetime 3600, RDNSS/DNSSL lifetime 6000).
  */
@@ -29,20 +29,47 @@ export interface NetworkRaOptions {
  * callers may pass their own instance.
  */
 export interface SharedAdvertiser {
+  /** Starts advertising on one more interface (the network's bridge); called once by `create()`. */
   addInterface(config: AdvertisedInterface): void | Promise<void>;
+  /**
+   * Stops advertising on the interface `name`, with final RAs (router lifetime 0); called by
+   * `destroy()`.
+   */
   removeInterface(name: string): void | Promise<void>;
 }
 
 /** One interface of a RouterAdvertiser as VxlanNetwork configures it. */
 export interface AdvertisedInterface {
+  /** The bridge to advertise on (br<id>). */
   name: string;
+  /** MinRtrAdvInterval in seconds (RFC 4861 §6.2.1). */
   minInterval: number;
+  /** MaxRtrAdvInterval in seconds (RFC 4861 §6.2.1). */
   maxInterval: number;
+  /** Router lifetime in seconds (AdvDefaultLifetime; 0 = not a default router). */
   defaultLifetime: number;
-  prefixes: { prefix: string }[];
-  rdnss: { servers: string[]; lifetime: number }[];
-  dnssl: { domains: string[]; lifetime: number }[];
+  /** Prefix information options: the network's /64, on-link and autonomous (SLAAC). */
+  prefixes: {
+    /** The prefix with its length ('2a0a:e5c1:111:888::/64'). */
+    prefix: string;
+  }[];
+  /** RDNSS options (RFC 8106 §5.1). */
+  rdnss: {
+    /** Recursive DNS server addresses. */
+    servers: string[];
+    /** Seconds the servers may be used. */
+    lifetime: number;
+  }[];
+  /** DNSSL options (RFC 8106 §5.2). */
+  dnssl: {
+    /** DNS search domains. */
+    domains: string[];
+    /** Seconds the domains may be used. */
+    lifetime: number;
+  }[];
+  /** MTU option (RFC 4861 §4.6.4) in bytes, when the network sets one. */
   mtu?: number;
+  /** PREF64 option (RFC 8781): the NAT64 prefix ('64:ff9b::/96'). */
   pref64?: string;
 }
 
@@ -86,7 +113,12 @@ export interface VxlanNetworkOptions {
   /** Router-advertisement settings, or `false` to send none. */
   ra?: NetworkRaOptions | false;
   /** Link names, vxlan<id> and br<id> by default. */
-  names?: { vxlan?: string; bridge?: string };
+  names?: {
+    /** Name of the vxlan link, 1-15 bytes; vxlan<id> by default. */
+    vxlan?: string;
+    /** Name of the bridge, 1-15 bytes; br<id> by default. */
+    bridge?: string;
+  };
 }
 
 /** Options of {@link VxlanNetwork.join}: attach to a network another process made. */
@@ -103,11 +135,13 @@ export interface JoinNetworkOptions {
 
 /** A disk for {@link StartVmOptions.disks}. */
 export interface VmDisk {
+  /** Path of the disk image (qemu `-drive file=`). */
   file: string;
   /** Image format; 'raw' by default. */
   format?: 'raw' | 'qcow2';
   /** 'virtio' by default. */
   interface?: 'virtio' | 'ide' | 'scsi' | 'none';
+  /** Attach read-only (`-drive readonly=on`); false by default. */
   readOnly?: boolean;
 }
 
@@ -115,7 +149,9 @@ export interface VmDisk {
 export interface StartVmOptions {
   /** VM id: names the VM (`vm<id>`), its tap and, by default, its MAC (macForVm(id)). */
   id: number;
+  /** Guest RAM in MiB (qemu `-m`), 16 to 4194304. */
   memoryMiB: number;
+  /** Virtual CPUs (qemu `-smp`); Qemu.spawn accepts 1 to 255. */
   cpus: number;
   /** ISO image to boot from. */
   cdrom?: string;
@@ -123,14 +159,19 @@ export interface StartVmOptions {
   disks?: (string | VmDisk)[];
   /** Direct kernel boot. */
   kernel?: string;
+  /** Initial ramdisk for direct kernel boot (qemu `-initrd`; needs `kernel`). */
   initrd?: string;
+  /** Kernel command line for direct kernel boot (qemu `-append`; needs `kernel`). */
   append?: string;
   /** 'kvm', 'tcg' or 'auto' (qemu's default). */
   accel?: 'kvm' | 'tcg' | 'auto';
   /** MAC of the VM's NIC; macForVm(id) by default. */
   mac?: string;
   /** Write the serial console to this file. */
-  serial?: { file: string };
+  serial?: {
+    /** Path of the file, created or truncated (qemu `-serial` over a file chardev). */
+    file: string;
+  };
   /** SMBIOS UUID. */
   uuid?: string;
   /** Tap name (≤ 15 bytes); vm<id>n<netid> by default (shortened when that is too long). */
@@ -159,7 +200,9 @@ export interface VmPortSecurity {
 
 /** How a VM process ended. */
 export interface VmExit {
+  /** qemu's exit status, or null when it was killed by a signal. */
   code: number | null;
+  /** The signal that killed qemu ('SIGKILL'), or null when it exited. */
   signal: string | null;
   /** Why, in words ('shutdown', 'killed', 'exited', …) as the qemu module reports it. */
   reason?: string;
@@ -167,9 +210,13 @@ export interface VmExit {
 
 /** The 'vm-exit' event of a network: a VM ended, by stop() or by itself (`expected` false). */
 export interface VmExitEvent {
+  /** The VM id given to `startVm`. */
   id: number;
+  /** The VM's name (`vm<id>`, qemu `-name`). */
   name: string;
+  /** The name its tap had (gone with qemu). */
   tap: string;
+  /** How qemu ended. */
   exit: VmExit;
   /** True when stop() or destroy() asked for it. */
   expected: boolean;

@@ -1,5 +1,5 @@
 /**
- * VxlanNetwork: network `id` on a host, as the reference setup makes it (DESIGN.md) —
+ * VxlanNetwork: network `id` on a host, as the reference setup makes it (docs/ARCHITECTURE.md) —
  *
  *     ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5
  *     ip link add br100 type bridge ; ip link set vxlan100 master br100 up ; ip link set br100 up
@@ -13,6 +13,8 @@ import { EventEmitter } from 'node:events';
 import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
 import type { NetlinkPort, NetworkDeps } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
+import { explainVxlanFailure } from './kernel-limits.js';
+import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { JoinNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { NetworkVm } from './vm.js';
@@ -32,7 +34,12 @@ export interface VxlanNetworkEvents {
   /** A VM ended; `expected` is false when it exited by itself (its tap is gone already). */
   'vm-exit': [VmExitEvent];
   /** The router advertiser failed to send or to follow the bridge (it keeps trying). */
-  'ra-error': [Error & { interface?: string }];
+  'ra-error': [
+    Error & {
+      /** The interface (bridge) the failure concerns, when it concerns one. */
+      interface?: string;
+    },
+  ];
 }
 
 /** What the network made and must remove, or `undefined` for a joined network (owns only VMs). */
@@ -48,6 +55,8 @@ interface Owned {
 export interface NetworkInternals {
   deps?: NetworkDeps;
   registry?: AdvertiserRegistry;
+  /** The shared rtnetlink connections (one per namespace). */
+  netlinks?: SharedNetlinks;
 }
 
 let defaultDeps: Promise<NetworkDeps> | undefined;
@@ -70,8 +79,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   readonly prefix: string;
   /** The host's address on the bridge. */
   readonly routerAddress: string;
-  /** Link names. */
+  /** Name of the vxlan link (vxlan<id> by default); undefined for a joined network, which knows only its bridge. */
   readonly vxlanName: string | undefined;
+  /** Name of the bridge the VMs' taps join (br<id> by default). */
   readonly bridgeName: string;
   /** Multicast group, or undefined in unicast mode (and for joined networks). */
   readonly group: string | undefined;
@@ -122,13 +132,14 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const steps = new Steps(`VxlanNetwork ${o.id}`);
     const { vxlan, bridge } = o.names;
 
+    // The namespace's one connection, shared by all its networks (released by destroy()).
     const nl = await steps.run(`open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
-      () => d.openNetlink(o.netns), (n) => n.close());
+      () => (internals.netlinks ?? sharedNetlinks).acquire(d, o.netnsKey, () => d.openNetlink(o.netns)), (n) => n.close());
     await steps.run(`create bridge ${bridge}`,
       () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
       () => nl.deleteLink(bridge));
     await steps.run(`create ${vxlan} on underlay ${o.underlay}`,
-      () => nl.createVxlan(vxlanOptions(o)),
+      () => nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => { throw explainVxlanFailure(error, o.group, o.port); }),
       () => nl.deleteLink(vxlan));
     for (const peer of o.peers) {
       // Head-end replication: broadcast and unknown unicast go to every peer (bridge(8) fdb append).
@@ -330,11 +341,18 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           : this.registry.remove(owned.raKey ?? 'current', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
       }
-      // The vxlan first, as `ip link del` in reverse order of the reference set-up.
-      for (const link of [owned.vxlan, owned.bridge]) {
-        await this.nl.deleteLink(link).catch((error: unknown) => {
-          if ((error as { code?: string }).code !== 'ENODEV') note(`delete ${link}`)(error);
-        });
+      // Both links in one bulk deletion shared with the other networks of the namespace being
+      // destroyed meanwhile; one by one (the vxlan first, reverse order of the reference
+      // set-up) where bulk deletion is not offered.
+      const links = [owned.vxlan, owned.bridge];
+      if (this.nl.deleteLinks) {
+        await this.nl.deleteLinks(links).catch(note(`delete ${links.join(' and ')}`));
+      } else {
+        for (const link of links) {
+          await this.nl.deleteLink(link).catch((error: unknown) => {
+            if ((error as { code?: string }).code !== 'ENODEV') note(`delete ${link}`)(error);
+          });
+        }
       }
     }
     await Promise.resolve(this.nl.close()).catch(note('close rtnetlink'));

@@ -39,10 +39,13 @@ export interface QemuExit {
 export interface QemuNicInfo {
   /** The netdev id (the device id is `${id}.dev`). */
   id: string;
+  /** The NIC's MAC address, lower case. */
   mac: string;
+  /** The qemu device model ('virtio-net-pci'). */
   model: string;
   /** The tap's name (qemu holds the tap). */
   tapName: string;
+  /** Queues of the tap (one fd each; > 1 enables virtio-net multiqueue). */
   queues: number;
   /** Whether it was hot-plugged. */
   hotplugged: boolean;

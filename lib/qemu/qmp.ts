@@ -10,14 +10,40 @@ import { abortable, checkSignal, throwIfAborted } from '../abort.js';
 
 /** The greeting qemu sends first. */
 export interface QmpGreeting {
-  QMP: { version: { qemu: { major: number; minor: number; micro: number }; package: string }; capabilities: string[] };
+  /** The greeting's body (qemu-qmp-ref: "Server greeting"). */
+  QMP: {
+    /** The qemu version. */
+    version: {
+      /** Version numbers: 9.2.0 is `{ major: 9, minor: 2, micro: 0 }`. */
+      qemu: {
+        /** Major version. */
+        major: number;
+        /** Minor version. */
+        minor: number;
+        /** Micro (patch) version. */
+        micro: number;
+      };
+      /** The distribution's package version string ('Debian 1:9.2.0+ds-1'), or ''. */
+      package: string;
+    };
+    /** Optional QMP capabilities the server offers ('oob'); none is enabled by vmplumb. */
+    capabilities: string[];
+  };
 }
 
 /** An asynchronous event (SHUTDOWN, POWERDOWN, STOP, RESUME, DEVICE_DELETED, …). */
 export interface QmpEvent {
+  /** The event name ('SHUTDOWN'). */
   event: string;
+  /** The event's data, as qemu-qmp-ref documents it per event ('SHUTDOWN': `{ guest, reason }`). */
   data?: Record<string, unknown>;
-  timestamp: { seconds: number; microseconds: number };
+  /** When qemu emitted it (host wall clock). */
+  timestamp: {
+    /** Seconds since the Unix epoch. */
+    seconds: number;
+    /** Microseconds within that second. */
+    microseconds: number;
+  };
 }
 
 /** Options of {@link QmpClient.execute}. */

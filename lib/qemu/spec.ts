@@ -24,11 +24,13 @@ export interface QemuNic {
 
 /** A disk drive. A bare string is a raw image on virtio. */
 export interface QemuDisk {
+  /** Path of the disk image (qemu `-drive file=`). */
   file: string;
   /** Image format; default 'raw'. */
   format?: 'raw' | 'qcow2';
   /** Default 'virtio'. */
   interface?: 'virtio' | 'ide' | 'scsi' | 'none';
+  /** Attach read-only (`-drive readonly=on`); false by default. */
   readOnly?: boolean;
 }
 
@@ -48,15 +50,21 @@ export interface QemuSpec {
   cpus: number;
   /** An ISO image attached as a read-only CD-ROM. */
   cdrom?: string;
+  /** Disk images, as paths (raw, virtio) or with their format and interface. */
   disks?: Array<string | QemuDisk>;
   /** Direct kernel boot. */
   kernel?: string;
+  /** Initial ramdisk for direct kernel boot (qemu `-initrd`; needs `kernel`). */
   initrd?: string;
   /** Kernel command line (needs `kernel`). */
   append?: string;
+  /** Network cards, each on an opened tap whose fd qemu inherits (fds 3, 4, …); none by default. */
   nics?: QemuNic[];
   /** The first serial port goes to this file (created or truncated). */
-  serial?: { file: string };
+  serial?: {
+    /** Path of the file (qemu `-chardev file` + `-serial`). */
+    file: string;
+  };
   /** On q35, how many pcie-root-ports to pre-create for hot-plugged NICs; default 2 (0 on pc). */
   hotplugSlots?: number;
   /** The qemu binary, a path or a name looked up in PATH; default 'qemu-system-x86_64'. */

@@ -9,7 +9,7 @@
 import { bytesToIPv6, checkBoolean, checkIfname, checkInteger, checkNumber, checkObject, checkPrefixed,
   invalidType, invalidValue, ipv6ToBytes, outOfRange, checkIPv6 } from '../validate.js';
 import {
-  DEFAULT_MAX_RTR_ADV_INTERVAL, INFINITE_LIFETIME, MAX_FINAL_RTR_ADVERTISEMENTS, MAX_MAX_RTR_ADV_INTERVAL,
+  DEFAULT_FINAL_RTR_ADVERTISEMENTS, DEFAULT_MAX_RTR_ADV_INTERVAL, INFINITE_LIFETIME, MAX_FINAL_RTR_ADVERTISEMENTS, MAX_MAX_RTR_ADV_INTERVAL,
   MAX_REACHABLE_TIME, MAX_ROUTER_LIFETIME, MIN_MAX_RTR_ADV_INTERVAL, MIN_MIN_RTR_ADV_INTERVAL, PREF64_MAX_LIFETIME,
   PREF64_PLC, PREFERENCE_BITS, type Preference, IPV6_MIN_MTU,
 } from './constants.js';
@@ -254,7 +254,7 @@ export function resolveOptions(value: unknown, field = 'options'): ResolvedOptio
   const interfaces = list.map((c, i) => resolveInterfaceConfig(`${field}.interfaces[${i}]`, c));
   checkUniqueNames(`${field}.interfaces`, interfaces);
   const finalAdvertisements = checkInteger(`${field}.finalAdvertisements`,
-    optional<unknown>(o.finalAdvertisements, MAX_FINAL_RTR_ADVERTISEMENTS), 0, MAX_FINAL_RTR_ADVERTISEMENTS);
+    optional<unknown>(o.finalAdvertisements, DEFAULT_FINAL_RTR_ADVERTISEMENTS), 0, MAX_FINAL_RTR_ADVERTISEMENTS);
   return { interfaces, finalAdvertisements };
 }
 

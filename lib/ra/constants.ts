@@ -38,6 +38,8 @@ export const INFINITE_LIFETIME = 0xffffffff;
 export const MAX_INITIAL_RTR_ADVERT_INTERVAL = 16;
 export const MAX_INITIAL_RTR_ADVERTISEMENTS = 3;
 export const MAX_FINAL_RTR_ADVERTISEMENTS = 3;
+/** Final RAs sent by default: one, at once, as radvd (RFC 4861 §6.2.5 allows one to three). */
+export const DEFAULT_FINAL_RTR_ADVERTISEMENTS = 1;
 export const MIN_DELAY_BETWEEN_RAS = 3;
 export const MAX_RA_DELAY_TIME = 0.5;
 

@@ -343,8 +343,8 @@ export class InterfaceAdvertiser {
   }
 
   /**
-   * Stops advertising: up to `count` final RAs with router lifetime 0 (RFC 4861 §6.2.5),
-   * MIN_DELAY_BETWEEN_RAS apart, then nothing. Resolves when the last one is sent (at once
+   * Stops advertising: up to `count` final RAs with router lifetime 0 (RFC 4861 §6.2.5), the
+   * first at once, the others MIN_DELAY_BETWEEN_RAS apart, then nothing. Resolves when the last one is sent (at once
    * when the interface is not being served). Idempotent.
    */
   stop(count: number): Promise<void> {
@@ -359,7 +359,9 @@ export class InterfaceAdvertiser {
     }
     this.finalLeft = count;
     this.stopping = new Promise<void>((resolve) => { this.finishStop = resolve; });
-    this.queue.scheduleAt(this.finalTimer, Math.max(this.now(), this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S));
+    // The first final RA at once (as radvd): the interface is about to go, and waiting out
+    // MIN_DELAY_BETWEEN_RAS after the last RA would make every removal take up to 3 s.
+    this.queue.scheduleAt(this.finalTimer, this.now());
     return this.stopping;
   }
 

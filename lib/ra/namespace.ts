@@ -18,6 +18,13 @@ import { TimerQueue } from './timer-queue.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
 const EADDRINUSE = 98;
+/**
+ * ff02::2 joins made per macrotask. A join (IPV6_ADD_MEMBERSHIP) takes RTNL inside setsockopt
+ * on the event loop: ~1 ms, up to 12 ms while links are being created (strace), and link
+ * events come in batches of up to 16, so joining in the event callback stalled the loop for
+ * up to ~190 ms when many bridges came up at once.
+ */
+const JOINS_PER_TURN = 2;
 
 /** Something that wants to hear about namespace-level failures (socket or monitor). */
 export type NamespaceErrorListener = (error: Error) => void;
@@ -26,6 +33,8 @@ interface Served {
   iface: InterfaceAdvertiser;
   index: number | undefined;
   unwatch: () => void;
+  /** Reports a failed ff02::2 join. */
+  onJoinError: (errno: number, index: number) => void;
 }
 
 /** Identifies a namespace by the inode of its nsfs file, so two paths to one namespace share. */
@@ -50,6 +59,9 @@ export class RaNamespace {
   private readonly served = new Map<string, Served>();
   private readonly byIndex = new Map<number, InterfaceAdvertiser>();
   private readonly errorListeners = new Set<NamespaceErrorListener>();
+  /** Interfaces waiting for their ff02::2 join (see JOINS_PER_TURN). */
+  private readonly joins = new Set<Served>();
+  private joining: NodeJS.Immediate | undefined;
   private closed = false;
 
   private constructor(
@@ -139,27 +151,48 @@ export class RaNamespace {
   attach(iface: InterfaceAdvertiser, onJoinError: (errno: number, index: number) => void): void {
     const name = iface.name;
     if (this.served.has(name)) throw new Error(`interface ${name} is already served in this namespace`);
-    const entry: Served = { iface, index: undefined, unwatch: () => {} };
+    const entry: Served = { iface, index: undefined, unwatch: () => {}, onJoinError };
     this.served.set(name, entry);
-    entry.unwatch = this.monitor.watch(name, (link) => this.update(entry, link, onJoinError));
+    entry.unwatch = this.monitor.watch(name, (link) => this.update(entry, link));
   }
 
-  private update(entry: Served, link: LinkInfo | undefined, onJoinError: (errno: number, index: number) => void): void {
+  private update(entry: Served, link: LinkInfo | undefined): void {
     const index = link?.index;
     if (entry.index !== index) {
-      if (entry.index !== undefined) {
-        this.byIndex.delete(entry.index);
-        this.socket.leave(entry.index, ALL_ROUTERS_BYTES); // fails harmlessly when the link is gone
-      }
+      this.forgetIndex(entry);
       if (index !== undefined) {
         this.byIndex.set(index, entry.iface);
-        const errno = this.socket.join(index, ALL_ROUTERS_BYTES);
-        if (errno !== 0 && errno !== EADDRINUSE) onJoinError(errno, index);
+        this.joins.add(entry);
+        this.joining ??= setImmediate(this.joinSome);
       }
       entry.index = index;
     }
     entry.iface.setLink(link);
   }
+
+  /** Leaves ff02::2 on the entry's interface, or drops its join when it has not happened yet. */
+  private forgetIndex(entry: Served): void {
+    if (entry.index === undefined) return;
+    this.byIndex.delete(entry.index);
+    // A queued join has not happened: nothing to leave.
+    if (!this.joins.delete(entry)) this.socket.leave(entry.index, ALL_ROUTERS_BYTES); // fails harmlessly when the link is gone
+  }
+
+  /** Joins ff02::2 for a few queued interfaces, and comes back for the rest in a later macrotask. */
+  private readonly joinSome = (): void => {
+    this.joining = undefined;
+    if (this.closed) return;
+    let budget = JOINS_PER_TURN;
+    for (const entry of this.joins) {
+      if (budget-- === 0) break;
+      this.joins.delete(entry);
+      const index = entry.index;
+      if (index === undefined) continue;
+      const errno = this.socket.join(index, ALL_ROUTERS_BYTES);
+      if (errno !== 0 && errno !== EADDRINUSE) entry.onJoinError(errno, index);
+    }
+    if (this.joins.size > 0) this.joining = setImmediate(this.joinSome);
+  };
 
   /** `iface`'s source address was refused: not ready until the monitor next hears of its interface. */
   suspend(iface: InterfaceAdvertiser): void {
@@ -173,10 +206,7 @@ export class RaNamespace {
     if (!entry || entry.iface !== iface) return;
     entry.unwatch();
     this.served.delete(iface.name);
-    if (entry.index !== undefined) {
-      this.byIndex.delete(entry.index);
-      this.socket.leave(entry.index, ALL_ROUTERS_BYTES);
-    }
+    this.forgetIndex(entry);
   }
 
   /** Drops one reference; the last closes the socket, the monitor and the queue. */
@@ -187,6 +217,9 @@ export class RaNamespace {
     registry.delete(this.key);
     for (const entry of this.served.values()) entry.unwatch();
     this.served.clear();
+    this.joins.clear();
+    if (this.joining) clearImmediate(this.joining);
+    this.joining = undefined;
     this.byIndex.clear();
     this.queue.close();
     this.socket.close();

@@ -109,8 +109,8 @@ export interface RouterAdvertiserOptions {
   interfaces: RaInterfaceConfig[];
   /**
    * How many final RAs (router lifetime 0) stop() and removeInterface() send, 0 to 3
-   * (MAX_FINAL_RTR_ADVERTISEMENTS; default 3). They are MIN_DELAY_BETWEEN_RAS (3 s) apart,
-   * so 3 makes stop() take about 6 s; 1 is what radvd sends.
+   * (MAX_FINAL_RTR_ADVERTISEMENTS; default 1, as radvd). The first goes at once, the others
+   * MIN_DELAY_BETWEEN_RAS (3 s) apart, so 3 makes stop() take about 6 s.
    */
   finalAdvertisements?: number;
 }
@@ -135,8 +135,14 @@ export interface RaInterfaceStats {
 
 /** Payload of the 'sent' event. */
 export interface RaSentEvent {
+  /** The interface name. */
   interface: string;
+  /** Its ifindex. */
   index: number;
+  /**
+   * Destination address: 'ff02::1' (all nodes) or, for a solicited unicast reply, the soliciting
+   * host.
+   */
   destination: string;
   /** In reply to a solicitation. */
   solicited: boolean;
@@ -148,9 +154,16 @@ export interface RaSentEvent {
 
 /** Payload of the 'received' event. */
 export interface RaReceivedEvent {
+  /** The interface it arrived on. */
   interface: string;
+  /** Its ifindex. */
   index: number;
+  /** The solicitation's IPv6 source address ('::' from a host without an address yet). */
   source: string;
+  /**
+   * The IPv6 hop limit it arrived with; a valid solicitation has 255 (RFC 4861 §6.1.1), -1 if
+   * unknown.
+   */
   hopLimit: number;
   /** Whether it passed RFC 4861 §6.1.1 validation. */
   valid: boolean;
@@ -160,8 +173,12 @@ export interface RaReceivedEvent {
 
 /** Errors reported by the 'error' event carry the interface they concern, if any. */
 export interface RaError extends Error {
+  /** The interface the error concerns; absent for the namespace-wide socket or monitor. */
   interface?: string;
+  /** The errno's name ('ENETDOWN'), for system errors. */
   code?: string;
+  /** Negative errno, as Node reports it. */
   errno?: number;
+  /** The failing call ('sendmsg'). */
   syscall?: string;
 }

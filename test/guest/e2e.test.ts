@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ensureGuest, parseGuestConsole, waitForGuestConsole, type GuestConsoleLine } from '../../lib/guest/index.js';
+import { ensureGuest, parseGuestConsole, waitForGuestConsole, type GuestConsoleLine } from '../../testing/guest/index.js';
 import { VxlanNetwork, type NetworkVm, type VmExitEvent } from '../../lib/network.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { ensureGuest, guestRecipeKey } from '../../lib/guest/index.js';
+import { ensureGuest, guestRecipeKey } from '../../testing/guest/index.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 describe.skipIf(skipUnlessRoot('guest build abort test'))('ensureGuest with an AbortSignal', () => {

@@ -13,8 +13,8 @@ import { gunzipSync } from 'node:zlib';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { guestRecipeKey, type Guest } from '../../lib/guest/index.js';
-import { GUEST_MODULES } from '../../lib/guest/init.js';
+import { guestRecipeKey, type Guest } from '../../testing/guest/index.js';
+import { GUEST_MODULES } from '../../testing/guest/init.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const execFileP = promisify(execFile);

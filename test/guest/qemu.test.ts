@@ -1,5 +1,5 @@
 /**
- * qemu for real, under TCG: one boot of the tiny test guest (lib/guest) on a tap in a test
+ * qemu for real, under TCG: one boot of the tiny test guest (testing/guest) on a tap in a test
  * namespace whose bridge has an address and radvd as the router, plus a few qemu starts with
  * -S and no guest at all for start-up errors and a hung qemu.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ensureGuest, waitForGuestConsole, type Guest } from '../../lib/guest/index.js';
+import { ensureGuest, waitForGuestConsole, type Guest } from '../../testing/guest/index.js';
 import { eui64Address } from '../../lib/mac.js';
 import { Qemu, type QmpEvent } from '../../lib/qemu/index.js';
 import { openTap, type Tap } from '../../lib/tap.js';

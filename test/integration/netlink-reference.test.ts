@@ -1,5 +1,5 @@
 /**
- * The reference setup (DESIGN.md) made by vmplumb in one namespace and by the reference `ip`
+ * The reference setup (docs/ARCHITECTURE.md) made by vmplumb in one namespace and by the reference `ip`
  * commands in another: `ip -j -d link` and `ip -j addr` must show the same thing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

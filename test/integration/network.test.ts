@@ -19,7 +19,7 @@ const PREFIX = '2a0a:e5c1:111:888::/64';
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
 
-/** The reference commands (DESIGN.md), as host 2 runs them. */
+/** The reference commands (docs/ARCHITECTURE.md), as host 2 runs them. */
 const reference = (id: number, address: string, peer?: string): string => [
   peer === undefined
     ? `ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 group ff05::${id} dev eth0 ttl 5`

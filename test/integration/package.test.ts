@@ -81,10 +81,10 @@ describe('the npm package', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('ships the N-API prebuild and the compiled library, not the tests or the benchmark (but the floor source `vmplumb bench churn` compiles)', () => {
+  it('ships the N-API prebuild, the compiled library and vmplumb/testing, not the tests or the benchmarks', () => {
     expect(entries.filter((p) => /^prebuilds\/linux-x64\/[^/]+\.node$/u.test(p))).toHaveLength(1);
-    expect(entries).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/native.js', 'package.json', 'README.md', 'LICENSE']));
-    expect(entries.filter((p) => /^(test|bench|build|node_modules)\//u.test(p))).toEqual(['bench/floor.c']);
+    expect(entries).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/native.js', 'dist/testing/index.js', 'package.json', 'README.md', 'LICENSE', 'docs/ARCHITECTURE.md']));
+    expect(entries.filter((p) => /^(test|bench|build|node_modules|testing)\//u.test(p))).toEqual([]);
     expect(tarball).toMatch(/vmplumb-\d+\.\d+\.\d+\.tgz$/u);
   });
 
@@ -95,12 +95,12 @@ describe('the npm package', () => {
   it('ships its license and source maps that carry their sources', async () => {
     expect(entries).toContain('LICENSE');
     const maps = entries.filter((p) => p.endsWith('.js.map'));
-    expect(maps).toContain('dist/index.js.map');
+    expect(maps).toContain('dist/lib/index.js.map');
     // Every .js names its map, and the map holds the TypeScript it came from (lib/ is not shipped).
     expect(entries.filter((p) => p.startsWith('dist/') && p.endsWith('.js')).every((p) => entries.includes(`${p}.map`))).toBe(true);
     const installed = join(app, 'node_modules', 'vmplumb');
-    const map = JSON.parse(readFileSync(join(installed, 'dist', 'netlink', 'netlink.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
-    expect(map.sources).toEqual(['../../lib/netlink/netlink.ts']);
+    const map = JSON.parse(readFileSync(join(installed, 'dist', 'lib', 'netlink', 'netlink.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    expect(map.sources).toEqual(['../../../lib/netlink/netlink.ts']);
     expect(map.sourcesContent?.[0]).toContain('export class Netlink');
   });
 
@@ -108,8 +108,9 @@ describe('the npm package', () => {
     const bin = join(src, 'node_modules', '.bin');
     await sh(join(bin, 'publint'), ['run', tarball, '--strict']);
     // cjs-resolves-to-esm is the point: Node >= 20.19 require()s the ES module (tested below),
-    // and TypeScript >= 5.8 with "module": "nodenext" types it.
-    await sh(join(bin, 'attw'), [tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii']);
+    // and TypeScript >= 5.8 with "module": "nodenext" types it. Profile node16: engines say
+    // Node >= 20.19, so the pre-exports node10 resolution (no subpaths such as vmplumb/testing) is moot.
+    await sh(join(bin, 'attw'), [tarball, '--profile', 'node16', '--ignore-rules', 'cjs-resolves-to-esm', '--format', 'ascii']);
   });
 
   it('loads from CommonJS with require(), types included', async () => {
@@ -140,17 +141,21 @@ describe('the npm package', () => {
       const names = ['Netlink', 'NetlinkError', 'openTap', 'Qemu', 'RouterAdvertiser', 'parseRadvdConf',
         'VxlanNetwork', 'eui64Address', 'macForVm', 'vxlanGroupForId'];
       const missing = names.filter((n) => typeof m[n] !== 'function');
+      // The test rig is apart from the product: vmplumb/testing, not the root export.
+      const testing = await import('vmplumb/testing');
+      const rig = { rootHasGuest: 'ensureGuest' in m, testing: ['ensureGuest', 'runChurn', 'runDemo'].filter((n) => typeof testing[n] === 'function') };
       // The addon is loaded lazily by some modules: open a Netlink to be sure it is mapped.
       const nl = await m.Netlink.open();
       await nl.close();
       const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');
       const addons = [...new Set(maps.split('\\n').map((l) => l.split(/\\s+/)[5]).filter((p) => p && p.endsWith('.node')))];
-      console.log(JSON.stringify({ missing, group: m.vxlanGroupForId(12345),
+      console.log(JSON.stringify({ missing, rig, group: m.vxlanGroupForId(12345),
         address: m.eui64Address('2a0a:e5c1:111:888::/64', '02:00:f0:a9:c4:4e'), addons }));`;
     const out = JSON.parse(await sh('node', ['--input-type=module', '-e', script], { cwd: app, env: userEnv })) as {
-      missing: string[]; group: string; address: string; addons: string[];
+      missing: string[]; rig: { rootHasGuest: boolean; testing: string[] }; group: string; address: string; addons: string[];
     };
     expect(out.missing).toEqual([]);
+    expect(out.rig).toEqual({ rootHasGuest: false, testing: ['ensureGuest', 'runChurn', 'runDemo'] });
     expect(out.group).toBe('ff05::1:2345');
     expect(out.address).toBe('2a0a:e5c1:111:888:0:f0ff:fea9:c44e');
     expect(out.addons).toHaveLength(1);

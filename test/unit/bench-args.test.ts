@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { churnDefaults } from '../../lib/bench/churn.js';
+import { churnDefaults } from '../../testing/bench/churn.js';
 import { churnOptions } from '../../lib/cli/bench.js';
 import { main } from '../../lib/cli/program.js';
 

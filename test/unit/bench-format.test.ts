@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import type { ChurnReport } from '../../lib/bench/churn.js';
-import { checkTargets, formatChurnReport, formatSummary } from '../../lib/bench/format.js';
-import { ipBatchCreateCommands, ipBatchDeleteCommands } from '../../lib/bench/ip-batch.js';
-import { summarize } from '../../lib/bench/stats.js';
+import type { ChurnReport } from '../../testing/bench/churn.js';
+import { checkTargets, formatChurnReport, formatSummary } from '../../testing/bench/format.js';
+import { ipBatchCreateCommands, ipBatchDeleteCommands } from '../../testing/bench/ip-batch.js';
+import { summarize } from '../../testing/bench/stats.js';
 
 function report(overrides: Partial<ChurnReport> = {}): ChurnReport {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { median, relativeSpread, summarize } from '../../lib/bench/stats.js';
+import { median, relativeSpread, summarize } from '../../testing/bench/stats.js';
 
 describe('bench statistics', () => {
   it('takes the middle sample of an odd count, whatever the order', () => {
@@ -33,7 +33,7 @@ describe('bench statistics', () => {
 
 describe('event-loop delays', () => {
   it('combines two watches field by field', async () => {
-    const { worstDelay } = await import('../../lib/bench/event-loop.js');
+    const { worstDelay } = await import('../../testing/bench/event-loop.js');
     expect(worstDelay({ maxMs: 12, p99Ms: 1 }, { maxMs: 3, p99Ms: 2.5 })).toEqual({ maxMs: 12, p99Ms: 2.5 });
   });
 });

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProgram, main } from '../../lib/cli/program.js';
 import { netUpOptions } from '../../lib/cli/net.js';
 import { vmRunOptions } from '../../lib/cli/vm.js';
-import { referenceScript } from '../../lib/cli/demo-hosts.js';
+import { referenceScript } from '../../testing/demo/hosts.js';
 
 let out = '';
 let err = '';
@@ -108,7 +108,7 @@ describe('command lines → library options', () => {
       .toEqual({ id: 1, memoryMiB: 256, cpus: 1, kernel: 'k', initrd: 'i', append: 'a', accel: 'tcg', serial: { file: 's' } });
   });
 
-  it("the demo's host 2 runs the reference commands of DESIGN.md", () => {
+  it("the demo's host 2 runs the reference commands of docs/ARCHITECTURE.md", () => {
     expect(referenceScript({ id: 100, address: '2a0a:e5c1:111:888::2' })).toEqual([
       'ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5',
       'ip link add br100 type bridge',

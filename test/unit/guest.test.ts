@@ -4,9 +4,9 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { guestCacheDir, guestRecipeKey } from '../../lib/guest/build.js';
-import { parseGuestConsole, parseGuestConsoleLine, waitForGuestConsole } from '../../lib/guest/console.js';
-import { GUEST_MODULES, INIT_SCRIPT } from '../../lib/guest/init.js';
+import { guestCacheDir, guestRecipeKey } from '../../testing/guest/build.js';
+import { parseGuestConsole, parseGuestConsoleLine, waitForGuestConsole } from '../../testing/guest/console.js';
+import { GUEST_MODULES, INIT_SCRIPT } from '../../testing/guest/init.js';
 
 // A console log as the guest printed it in a real boot (see test/guest/).
 const LOG = `[    0.000000] Linux version 6.1.0-56-amd64

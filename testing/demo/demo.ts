@@ -1,5 +1,5 @@
 /**
- * `vmplumb demo`: the reference scenario of DESIGN.md on this machine, in throwaway namespaces.
+ * `vmplumb demo`: the reference scenario of docs/ARCHITECTURE.md on this machine, in throwaway namespaces.
  * Host 1 makes network 100 with VxlanNetwork and boots the tiny test guest in it; host 2 runs
  * the reference shell commands unchanged; the guest configures its address from host 1's RAs
  * and host 2 pings it across VXLAN over IPv6 multicast. Everything is torn down at the end,
@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { CliError, interrupted, messageOf, say } from './common.js';
-import { DemoHosts, referenceScript, UNDERLAY } from './demo-hosts.js';
-import { preflight } from './preflight.js';
+import { CliError, interrupted, messageOf, say } from '../../lib/cli/common.js';
+import { DemoHosts, referenceScript, UNDERLAY } from './hosts.js';
+import { preflight } from '../../lib/cli/preflight.js';
 
 /** Options of the demo. */
 export interface DemoOptions {
@@ -40,13 +40,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const head = (text: string): void => { step += 1; say(`[${step}/${STEPS}] ${text}`); };
   const detail = (text: string): void => say(`      ${text}`);
 
-  say('vmplumb demo: the reference scenario (DESIGN.md) in throwaway network namespaces');
+  say('vmplumb demo: the reference scenario (docs/ARCHITECTURE.md) in throwaway network namespaces');
   head('checking the machine: root, /dev/net/tun, ip, ping');
   preflight(detail);
 
   // Loaded only now: the library needs the native addon, and the checks above explain more.
-  await import('../native.js').catch((error: unknown) => { throw addonHint(error); });
-  const [{ VxlanNetwork }, guestModule] = await Promise.all([import('../network.js'), import('../guest/index.js')]);
+  await import('../../lib/native.js').catch((error: unknown) => { throw addonHint(error); });
+  const [{ VxlanNetwork }, guestModule] = await Promise.all([import('../../lib/network.js'), import('../guest/index.js')]);
 
   head('the tiny test guest (Debian kernel + busybox initramfs)');
   const guest = await guestModule.ensureGuest({

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
 import { GUEST_MODULES, INIT_SCRIPT } from './init.js';
-import { abortable, checkSignal, throwIfAborted } from '../abort.js';
+import { abortable, checkSignal, throwIfAborted } from '../../lib/abort.js';
 
 const execFileP = promisify(execFile);
 

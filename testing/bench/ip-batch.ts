@@ -1,10 +1,10 @@
 /**
- * The `ip -batch` peer: the reference setup's commands (DESIGN.md), one pair after another,
+ * The `ip -batch` peer: the reference setup's commands (docs/ARCHITECTURE.md), one pair after another,
  * fed to one `ip -n NS -batch -` per phase (ip(8) -batch).
  */
 import { spawn } from 'node:child_process';
 
-import { vxlanGroupForId } from '../netlink/vxlan-group.js';
+import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
 import { UNDERLAY } from './namespace.js';
 
 /** The link names of pair `k`. */

@@ -8,12 +8,50 @@ import { CONSOLE_PREFIX } from './init.js';
 
 /** One fact the guest reported. */
 export type GuestConsoleLine =
-  | { kind: 'boot'; kernel: string }
-  | { kind: 'link'; ifname: string; mac: string }
-  | { kind: 'addr'; ifname: string; address: string; prefixLength: number; scope: string }
-  | { kind: 'route'; via: string; ifname: string }
-  | { kind: 'state' }
-  | { kind: 'error'; text: string };
+  | {
+      /** `VMPLUMB boot <release>`: the guest's /init started. */
+      kind: 'boot';
+      /** The kernel release (`uname -r`). */
+      kernel: string;
+    }
+  | {
+      /** `VMPLUMB link <ifname> <mac>`: an interface appeared. */
+      kind: 'link';
+      /** The interface name in the guest ('eth0'). */
+      ifname: string;
+      /** Its MAC address. */
+      mac: string;
+    }
+  | {
+      /** `VMPLUMB addr <ifname> <address>/<len> <scope>`: a configured (non-tentative) address. */
+      kind: 'addr';
+      /** The interface it is on. */
+      ifname: string;
+      /** The address without prefix length. */
+      address: string;
+      /** Prefix length in bits (64 for a SLAAC address). */
+      prefixLength: number;
+      /** Its scope as `ip addr` prints it ('global', 'link'). */
+      scope: string;
+    }
+  | {
+      /** `VMPLUMB route default via <router> dev <ifname>`: the default route learned from RAs. */
+      kind: 'route';
+      /** The router's (link-local) address. */
+      via: string;
+      /** The interface it is reached through. */
+      ifname: string;
+    }
+  | {
+      /** `VMPLUMB state`: ends one report of addr and route lines. */
+      kind: 'state';
+    }
+  | {
+      /** `VMPLUMB error <text>`: the guest's /init failed. */
+      kind: 'error';
+      /** What it said. */
+      text: string;
+    };
 
 /** Parses one console line; undefined for anything that is not a `VMPLUMB` report. */
 export function parseGuestConsoleLine(line: string): GuestConsoleLine | undefined {

@@ -1,19 +1,19 @@
 /**
  * The demo's two throwaway "hosts": network namespaces `vmplumb-demo-<pid>-host1` and
  * `-host2`, joined by a veth pair named eth0 on both sides (the underlay, with ULA addresses),
- * and the reference script that host 2 runs unchanged (DESIGN.md).
+ * and the reference script that host 2 runs unchanged (docs/ARCHITECTURE.md, "The reference setup").
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
-import { vxlanGroupForId } from '../netlink/vxlan-group.js';
+import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
 
 const execFileP = promisify(execFile);
 
 /** The underlay addresses of the two hosts (RFC 4193 ULA, so nothing leaves the machine). */
 export const UNDERLAY = { host1: 'fd00:4789::1', host2: 'fd00:4789::2', length: 64 } as const;
 
-/** The reference commands of DESIGN.md for network `id` with router address `address/64`. */
+/** The reference commands of docs/ARCHITECTURE.md for network `id` with router address `address/64`. */
 export function referenceScript(options: { id: number; address: string; unicastPeer?: string }): string[] {
   const { id } = options;
   const lines = options.unicastPeer === undefined

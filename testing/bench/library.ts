@@ -3,8 +3,8 @@
  * made with {@link Netlink} in the benchmark namespace, while perf_hooks watches the event
  * loop (monitorEventLoopDelay, 1 ms resolution).
  */
-import { Netlink } from '../netlink/index.js';
-import { vxlanGroupForId } from '../netlink/vxlan-group.js';
+import { Netlink } from '../../lib/netlink/index.js';
+import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
 import { startSentinel, watchEventLoop, worstDelay, type EventLoopDelay, type EventLoopWatch } from './event-loop.js';
 import { pairNames } from './ip-batch.js';
 import { UNDERLAY } from './namespace.js';

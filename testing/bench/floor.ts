@@ -8,10 +8,10 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { packageRoot } from '../../lib/package-root.js';
 import { UNDERLAY } from './namespace.js';
 
 const execFileAsync = promisify(execFile);
@@ -35,9 +35,9 @@ export interface FloorResult {
   bridgesUs: number;
 }
 
-/** bench/floor.c of this package (lib/bench → ../../bench; dist/bench → ../../bench). */
+/** bench/floor.c of the git tree (the npm package does not ship it: the floor is for the repository's benchmarks). */
 export function defaultFloorSource(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'floor.c');
+  return join(packageRoot(import.meta.url), 'bench', 'floor.c');
 }
 
 /**
@@ -70,6 +70,8 @@ export interface RunFloorOptions {
   pairs: number;
   delete: FloorDelete;
   threads?: number;
+  /** Also add each bridge's router address (fd00:HI:LO::1/64 nodad) in the create phase. */
+  address?: boolean;
   signal?: AbortSignal;
 }
 
@@ -77,6 +79,7 @@ export interface RunFloorOptions {
 export async function runFloor(options: RunFloorOptions): Promise<FloorResult> {
   const args = ['netns', 'exec', options.netns, options.binary, '--pairs', String(options.pairs), '--dev', UNDERLAY, '--delete', options.delete];
   if (options.threads !== undefined) args.push('--threads', String(options.threads));
+  if (options.address) args.push('--address');
   try {
     const { stdout } = await execFileAsync('ip', args, { encoding: 'utf8', signal: options.signal });
     return JSON.parse(stdout) as FloorResult;

@@ -7,7 +7,7 @@
  */
 import { cpus, loadavg, release } from 'node:os';
 
-import { checkInteger } from '../validate.js';
+import { checkInteger } from '../../lib/validate.js';
 import { watchEventLoop } from './event-loop.js';
 import { buildFloor, FLOOR_DELETES, runFloor, type FloorDelete } from './floor.js';
 import { ipBatchCreateCommands, ipBatchDeleteCommands, runIpBatch } from './ip-batch.js';

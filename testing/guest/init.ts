@@ -26,7 +26,7 @@ export const CONSOLE_PREFIX = 'VMPLUMB';
 
 /** The /init script. */
 export const INIT_SCRIPT = `#!/bin/sh
-# vmplumb test guest: PID 1. See lib/guest/init.ts for the console line format.
+# vmplumb test guest: PID 1. See testing/guest/init.ts for the console line format.
 export PATH=/bin
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1

@@ -1,0 +1,223 @@
+/**
+ * `npm run bench:scale [-- --networks N] [--serve S] [--json]` (as root): N VxlanNetworks in
+ * one namespace, as an orchestrator makes them (Promise.all over create, then over destroy),
+ * against the kernel floor for the same links measured in the same run (bench/floor.c with
+ * --address: bridge + vxlan + router address per network, group deletion).
+ *
+ * Phases: create (time, event-loop max delay, fds), serve S seconds (CPU % of one core, RSS,
+ * RAs sent, loop delay), destroy (time against the floor's deletion + 1 s, loop delay, fds and
+ * timers back). The measurement runs in a child under plain node (this file bundled with
+ * esbuild), as bench/ra.ts does: tsx's loader alone adds ~35 MB RSS to a process.
+ *
+ * The namespace's own net.core.optmem_max is raised when N needs it: each vxlan's multicast
+ * group is a membership of the namespace's one VXLAN socket, 56 bytes of option memory each,
+ * so the default 131072 bytes caps a namespace at 2,340 groups (see README "Scale").
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { buildFloor, runFloor } from '../testing/bench/floor.js';
+import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
+import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
+import { sharedAdvertisers } from '../lib/network/advertisers.js';
+import { VxlanNetwork } from '../lib/network.js';
+
+const USAGE = 'usage: npm run bench:scale -- [--networks N (200)] [--serve SECONDS (30)] [--json]\n';
+/** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
+const MEMBERSHIP_BYTES = 56;
+const FIRST_ID = 1000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const fds = (): number => readdirSync('/proc/self/fd').length;
+const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+/** The /64 of network `id`, as the floor's --address makes it (fd00:HI:LO::/64). */
+const prefixOf = (id: number): string => `fd00:${(id >>> 16).toString(16)}:${(id & 0xffff).toString(16)}::/64`;
+
+async function makeNamespace(prefix: string, networks: number): Promise<{ ns: BenchNamespace; optmem: number }> {
+  const ns = await BenchNamespace.create(prefix);
+  const needed = Math.ceil((networks * MEMBERSHIP_BYTES * 1.25) / 4096) * 4096;
+  let optmem = Number(execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-n', 'net.core.optmem_max'], { encoding: 'utf8' }).trim());
+  if (optmem < needed) {
+    // The namespace's own sysctl (per netns since Linux 6.9), never the host's.
+    execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.core.optmem_max=${needed}`]);
+    optmem = needed;
+  }
+  return { ns, optmem };
+}
+
+interface Report {
+  networks: number;
+  optmemMax: number;
+  floor: { createMs: number; deleteMs: number };
+  floorDelete: string;
+  /** `idle`: what an idle node process (the sentinel) saw of its own loop meanwhile: the machine's noise. */
+  create: { ms: number; ratio: number; loopMaxMs: number; loopP99Ms: number; idle: EventLoopDelay; fdsBefore: number; fdsAfter: number };
+  serve: { seconds: number; cpuPercent: number; userPercent: number; systemPercent: number; rssMaxMb: number; ras: number; rasPerSecond: number; sendErrors: number; loopMaxMs: number; idle: EventLoopDelay; cpuUsPerRa: number };
+  destroy: { ms: number; target: number; loopMaxMs: number; loopP99Ms: number; idle: EventLoopDelay; fdsAfter: number; timersBefore: number; timersAfter: number; linksLeft: number };
+}
+
+async function measure(networks: number, serveSeconds: number): Promise<Report> {
+  const floorBinary = await buildFloor(join(dirname(fileURLToPath(import.meta.url)), 'floor.c'));
+  const floorNs = await makeNamespace('vmpscale-floor', networks);
+  let floor;
+  try {
+    // One group deletion of thousands of bridges would hold RTNL for a minute, stalling every
+    // rtnetlink user of the host; the library deletes in batches of 128 pairs, and so does the
+    // floor then (one group per 128 pairs, in parallel threads).
+    const groups = Math.min(64, Math.ceil(networks / 128));
+    floor = await runFloor({ binary: floorBinary, netns: floorNs.ns.name, pairs: networks, address: true,
+      ...(groups > 1 ? { delete: 'group-threads' as const, threads: groups } : { delete: 'group' as const }) });
+  } finally {
+    await floorNs.ns.destroy();
+  }
+
+  const { ns, optmem } = await makeNamespace('vmpscale', networks);
+  try {
+    const timersBefore = timers();
+    const fdsBefore = fds();
+    const ids = Array.from({ length: networks }, (_, i) => FIRST_ID + i);
+    let sentinel = await startSentinel();
+    let watch = watchEventLoop();
+    let t = performance.now();
+    let made = 0;
+    const progress = setInterval(() => process.stderr.write(`  ${made} of ${networks} networks made\n`), 10_000);
+    const nets = await Promise.all(ids.map((id) => VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: prefixOf(id), netns: ns.name })
+      .then((n) => { made += 1; return n; }))).finally(() => clearInterval(progress));
+    const createMs = performance.now() - t;
+    const createLoop = watch.stop();
+    const createIdle = await sentinel.stop();
+    const fdsAfterCreate = fds();
+    process.stderr.write(`created ${networks} networks in ${createMs.toFixed(0)} ms\n`);
+
+    // Serving: past the bridges' DAD and the first RAs, then a window of serveSeconds.
+    await sleep(5000);
+    globalThis.gc?.();
+    const key = `/run/netns/${ns.name}`;
+    const before = sharedAdvertisers.counters(key);
+    // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
+    watch = watchEventLoop(20);
+    sentinel = await startSentinel();
+    const cpu = process.cpuUsage();
+    t = performance.now();
+    let rssMax = 0;
+    for (let s = 0; s < serveSeconds; s++) {
+      await sleep(1000);
+      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    }
+    const used = process.cpuUsage(cpu);
+    const wall = performance.now() - t;
+    const serveLoop = watch.stop();
+    const serveIdle = await sentinel.stop();
+    const after = sharedAdvertisers.counters(key);
+    const ras = after.advertisementsSent - before.advertisementsSent;
+    process.stderr.write(`served ${(wall / 1000).toFixed(0)} s: ${ras} RAs\n`);
+
+    sentinel = await startSentinel();
+    watch = watchEventLoop();
+    t = performance.now();
+    await Promise.all(nets.map((n) => n.destroy()));
+    const destroyMs = performance.now() - t;
+    const destroyLoop = watch.stop();
+    const destroyIdle = await sentinel.stop();
+    const linksLeft = (await ns.extraLinks()).length;
+    await sleep(100); // let closed handles leave the active list
+    const floorDeleteMs = floor.deleteUs / 1000;
+    return {
+      networks,
+      optmemMax: optmem,
+      floor: { createMs: floor.createUs / 1000, deleteMs: floorDeleteMs },
+      floorDelete: floor.delete,
+      create: { ms: createMs, ratio: createMs / (floor.createUs / 1000), loopMaxMs: createLoop.maxMs, loopP99Ms: createLoop.p99Ms, idle: createIdle, fdsBefore, fdsAfter: fdsAfterCreate },
+      serve: {
+        seconds: wall / 1000,
+        cpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
+        userPercent: (used.user / 1000 / wall) * 100,
+        systemPercent: (used.system / 1000 / wall) * 100,
+        rssMaxMb: mb(rssMax),
+        ras,
+        rasPerSecond: ras / (wall / 1000),
+        sendErrors: after.sendErrors - before.sendErrors,
+        loopMaxMs: serveLoop.maxMs,
+        idle: serveIdle,
+        cpuUsPerRa: ras === 0 ? 0 : (used.user + used.system) / ras,
+      },
+      destroy: { ms: destroyMs, target: 1.1 * floorDeleteMs + 1000, loopMaxMs: destroyLoop.maxMs, loopP99Ms: destroyLoop.p99Ms, idle: destroyIdle, fdsAfter: fds(), timersBefore, timersAfter: timers(), linksLeft },
+    };
+  } finally {
+    await ns.destroy();
+  }
+}
+
+function format(r: Report): string {
+  const f = (x: number, d = 0): string => x.toFixed(d);
+  return [
+    `${r.networks} networks in one namespace (net.core.optmem_max ${r.optmemMax} in it), node ${process.version}`,
+    `create:  ${f(r.create.ms)} ms, floor ${f(r.floor.createMs)} ms (bridge+vxlan+address), ${f(r.create.ratio, 2)}x (target <= 1.3x); ` +
+      `loop max/p99 delay ${f(r.create.loopMaxMs, 1)}/${f(r.create.loopP99Ms, 1)} ms (target <= 20; idle sentinel ${f(r.create.idle.maxMs, 1)}/${f(r.create.idle.p99Ms, 1)}); fds ${r.create.fdsBefore} -> ${r.create.fdsAfter}`,
+    `serve:   ${f(r.serve.seconds)} s, CPU ${f(r.serve.cpuPercent, 2)} % of a core (user ${f(r.serve.userPercent, 2)}, system ${f(r.serve.systemPercent, 2)}; ` +
+      `target < 2 %), ${r.serve.ras} RAs (${f(r.serve.rasPerSecond)}/s, ${f(r.serve.cpuUsPerRa, 1)} us CPU each), ${r.serve.sendErrors} send errors, ` +
+      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)})`,
+    `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (${r.floorDelete}), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
+      `loop max/p99 delay ${f(r.destroy.loopMaxMs, 1)}/${f(r.destroy.loopP99Ms, 1)} ms (idle sentinel ${f(r.destroy.idle.maxMs, 1)}/${f(r.destroy.idle.p99Ms, 1)}); fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +
+      `timers ${r.destroy.timersAfter} (before ${r.destroy.timersBefore}); links left ${r.destroy.linksLeft}`,
+    '',
+  ].join('\n');
+}
+
+async function child(): Promise<void> {
+  const networks = Number(process.env.BENCH_SCALE_NETWORKS);
+  const serve = Number(process.env.BENCH_SCALE_SERVE);
+  const report = await measure(networks, serve);
+  process.stdout.write(process.env.BENCH_SCALE_JSON ? `${JSON.stringify(report, null, 2)}\n` : format(report));
+}
+
+/** Bundles this file and runs it under plain node (see the file header). */
+async function parent(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { networks: { type: 'string', default: '200' }, serve: { type: 'string', default: '30' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) { process.stdout.write(USAGE); return 0; }
+  const networks = Number(values.networks);
+  const serve = Number(values.serve);
+  if (!Number.isInteger(networks) || networks < 1 || networks > 16_000) { process.stderr.write(`--networks must be an integer from 1 to 16000, got ${values.networks}\n${USAGE}`); return 2; }
+  if (!Number.isInteger(serve) || serve < 1) { process.stderr.write(`--serve must be a positive integer (seconds), got ${values.serve}\n${USAGE}`); return 2; }
+  if (process.getuid?.() !== 0) { process.stderr.write('bench:scale makes network namespaces: run it as root\n'); return 1; }
+  const here = dirname(fileURLToPath(import.meta.url));
+  const bundle = join(here, `.scale-${process.pid}.mjs`);
+  try {
+    execFileSync(join(here, '..', 'node_modules', '.bin', 'esbuild'), [join(here, 'scale.ts'), '--bundle', '--platform=node', '--format=esm',
+      '--packages=external', `--outfile=${bundle}`, '--log-level=warning']);
+    const proc = spawn(process.execPath, ['--expose-gc', bundle], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_SCALE_CHILD: '1', BENCH_SCALE_NETWORKS: String(networks), BENCH_SCALE_SERVE: String(serve), BENCH_SCALE_JSON: values.json ? '1' : '' },
+    });
+    const forward = (signal: NodeJS.Signals): void => { proc.kill(signal); };
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+    return code ?? 1;
+  } finally {
+    rmSync(bundle, { force: true });
+  }
+}
+
+if (process.env.BENCH_SCALE_CHILD) {
+  try {
+    await child();
+  } catch (error) {
+    process.stderr.write(`bench:scale failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
+} else {
+  process.exitCode = await parent();
+}
+
