@@ -18,6 +18,7 @@ export type {
 } from './network.js';
 export { securePort, securePorts, removeGuards, listGuards, pruneGuards, PortGuard, GUARD_TABLE } from './guard/index.js';
 export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';
+export type { GuardPort } from './network/deps.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,

@@ -34,7 +34,12 @@ export interface SecurePortOptions {
    * Bandwidth limits, as libvirt's `<bandwidth>`: `inbound` is traffic to the guest, `outbound`
    * from it. Enforced by policing in the kernel (frames over the rate are dropped and counted).
    */
-  bandwidth?: { inbound?: BandwidthLimit; outbound?: BandwidthLimit };
+  bandwidth?: {
+    /** Traffic to the guest. */
+    inbound?: BandwidthLimit;
+    /** Traffic from the guest. */
+    outbound?: BandwidthLimit;
+  };
 }
 
 /** The options after validation. */

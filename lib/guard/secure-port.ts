@@ -35,7 +35,9 @@ export interface GuardCounter {
   name: string;
   /** What the rule does to what it matched: 'drop', 'accept', or 'jump'/'return' (checked further or found allowed). */
   verdict: 'drop' | 'accept' | 'jump' | 'return';
+  /** Packets the rule matched. */
   packets: number;
+  /** Bytes of those packets. */
   bytes: number;
 }
 
@@ -261,6 +263,7 @@ export async function removeGuards(guards: PortGuard[]): Promise<void> {
 
 /** A guard found in the kernel. */
 export interface GuardedPort {
+  /** The port (tap) name: the guard's base chain. */
   port: string;
   /** Whether the port exists in the namespace (false: its tap is gone). */
   present: boolean;

@@ -4,6 +4,7 @@
  * openTap, Qemu and RouterAdvertiser.
  */
 import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
+import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
 import type { AdvertisedInterface, VmExit } from './types.js';
 
@@ -70,7 +71,9 @@ export interface QemuSpawnOptions {
 
 /** A VM port's guard (lib/guard's PortGuard). */
 export interface GuardPort {
-  counters(): Promise<Array<{ name: string; verdict: string; packets: number; bytes: number }>>;
+  /** What each rule of the guard matched so far (see PortGuard.counters). */
+  counters(): Promise<GuardCounter[]>;
+  /** Removes the guard's chains and rules. */
   remove(): Promise<void>;
 }
 

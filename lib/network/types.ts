@@ -4,6 +4,7 @@
  * `dstport 4789 group ff05::<id> ttl 5` in bridge br<id>, radvd with MinRtrAdvInterval 3,
  * MaxRtrAdvInterval 5, AdvDefaultLifetime 3600, RDNSS/DNSSL lifetime 6000).
  */
+import type { BandwidthLimit } from '../guard/options.js';
 import type { NetnsOption } from '../netns.js';
 
 /** Router-advertisement settings of a network, or `false` for none. */
@@ -194,8 +195,13 @@ export interface VmPortSecurity {
   addresses?: string[];
   /** Let IPv4 and ARP through (sources from `addresses`). */
   allowIPv4?: boolean;
-  /** libvirt-style limits: `inbound` to the guest, `outbound` from it, in bytes per second. */
-  bandwidth?: { inbound?: { rate: number; burst?: number }; outbound?: { rate: number; burst?: number } };
+  /** libvirt-style limits, in bytes per second. */
+  bandwidth?: {
+    /** Traffic to the guest. */
+    inbound?: BandwidthLimit;
+    /** Traffic from the guest. */
+    outbound?: BandwidthLimit;
+  };
 }
 
 /** How a VM process ended. */
