@@ -19,10 +19,11 @@ export type {
 export { securePort, securePorts, removeGuards, listGuards, pruneGuards, PortGuard, GUARD_TABLE } from './guard/index.js';
 export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';
 export type { GuardPort } from './network/deps.js';
-export { RouterAdvertiser, parseRadvdConf, RadvdConfError } from './ra/index.js';
+export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
   RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
+  ParseRadvdConfOptions, RadvdConfWarning,
 } from './ra/index.js';
 export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
 export type { NetlinkRequestMessage } from './diagnostics.js';

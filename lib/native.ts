@@ -58,6 +58,11 @@ export interface NativeNetlinkSocket {
   ifIndex(name: string): number;
   /** Closes the socket (idempotent); outstanding requests reject with `closed: true`. */
   close(): void;
+  /**
+   * Rejects the requests still queued (not yet handed to sendmsg) with ECANCELED and
+   * `closed: true`, and drops them; requests already sent keep waiting for their answer.
+   */
+  cancelUnsent(): void;
   /** Requests waiting for their answer. */
   readonly pending: number;
   /** The descriptor (-1 once closed). */

@@ -123,11 +123,14 @@ export function openTapSync(options: TapOptions = {}): Tap {
   const o = checkObject('options', options);
   let name = '';
   if (o.name !== undefined) {
-    name = checkIfname('name', o.name);
-    const patterns = name.split('%').length - 1;
-    if (patterns > 1 || (patterns === 1 && !name.includes('%d'))) {
+    // A pattern with one %d is the kernel's to complete (tap%d → tap0); checked as the name
+    // with the number in place, so NUL, '/', ':' and the length are refused the same way.
+    const patterns = typeof o.name === 'string' ? o.name.split('%').length - 1 : 0;
+    if (patterns > 1 || (patterns === 1 && !(o.name as string).includes('%d'))) {
       throw invalidValue('name', 'an interface name or a pattern with one %d', o.name);
     }
+    checkIfname('name', patterns === 1 ? (o.name as string).replace('%d', '0') : o.name);
+    name = o.name as string;
   }
   const queues = o.queues === undefined ? 1 : checkInteger('queues', o.queues, 1, MAX_TAP_QUEUES);
   const vnetHdr = o.vnetHdr === undefined ? true : checkBoolean('vnetHdr', o.vnetHdr);

@@ -1,6 +1,8 @@
 // Attribute table encoding and decoding (see netlink_attr.h).
 #include "netlink_attr.h"
 
+#include "args.h"
+
 #include <arpa/inet.h>
 
 #include <cstdio>
@@ -11,13 +13,15 @@ namespace {
 
 uint32_t NumberOf(Napi::Env env, const AttrSpec& spec, const Napi::Value& v) {
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
-  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(spec.c) + ": expected a number");
-  return v.As<Napi::Number>().Uint32Value();
+  return args::Uint32(env, v, spec.c);
 }
 
 std::string StringOf(Napi::Env env, const AttrSpec& spec, const Napi::Value& v) {
-  if (!v.IsString()) throw Napi::TypeError::New(env, std::string(spec.c) + ": expected a string");
-  return v.As<Napi::String>().Utf8Value();
+  if (!v.IsString()) args::WrongType(env, spec.c, "a string");
+  std::string s = v.As<Napi::String>().Utf8Value();
+  // The kernel reads a string attribute up to its first NUL: "ve0\0x" would name ve0.
+  if (s.find('\0') != std::string::npos) args::Throw(env, "ERR_INVALID_ARG_VALUE", std::string(spec.c) + ": NUL byte in " + spec.js);
+  return s;
 }
 
 }  // namespace
@@ -68,8 +72,7 @@ void EncodeAttr(Napi::Env env, NlWriter& w, const AttrSpec& spec, const Napi::Va
       w.PutValue<uint32_t>(spec.type, NumberOf(env, spec, v));
       break;
     case Wire::U64: {
-      if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string(spec.c) + ": expected a number");
-      w.PutValue<uint64_t>(spec.type, static_cast<uint64_t>(v.As<Napi::Number>().Int64Value()));
+      w.PutValue<uint64_t>(spec.type, static_cast<uint64_t>(args::Int64(env, v, spec.c)));
       break;
     }
     case Wire::Be16:
@@ -84,14 +87,14 @@ void EncodeAttr(Napi::Env env, NlWriter& w, const AttrSpec& spec, const Napi::Va
       uint8_t addr[16];
       size_t len = ParseIp(StringOf(env, spec, v), addr);
       bool ok = len != 0 && (spec.wire == Wire::Ip || (spec.wire == Wire::In4) == (len == 4));
-      if (!ok) throw Napi::TypeError::New(env, std::string(spec.c) + ": invalid address");
+      if (!ok) args::Throw(env, "ERR_INVALID_ARG_VALUE", std::string(spec.c) + ": invalid address");
       w.Put(spec.type, addr, len);
       break;
     }
     case Wire::Mac: {
       uint8_t mac[6];
       size_t len = 0;
-      if (!ParseMac(StringOf(env, spec, v), mac, &len)) throw Napi::TypeError::New(env, std::string(spec.c) + ": invalid MAC");
+      if (!ParseMac(StringOf(env, spec, v), mac, &len)) args::Throw(env, "ERR_INVALID_ARG_VALUE", std::string(spec.c) + ": invalid MAC");
       w.Put(spec.type, mac, len);
       break;
     }
@@ -102,10 +105,9 @@ void EncodeAttr(Napi::Env env, NlWriter& w, const AttrSpec& spec, const Napi::Va
       if (v.ToBoolean().Value()) w.PutFlag(spec.type);
       break;
     case Wire::PortRange: {
-      if (!v.IsObject()) throw Napi::TypeError::New(env, std::string(spec.c) + ": expected { low, high }");
-      auto o = v.As<Napi::Object>();
-      uint16_t range[2] = {htons(static_cast<uint16_t>(o.Get("low").As<Napi::Number>().Uint32Value())),
-                           htons(static_cast<uint16_t>(o.Get("high").As<Napi::Number>().Uint32Value()))};
+      Napi::Object o = args::Object(env, v, spec.c);
+      uint16_t range[2] = {htons(static_cast<uint16_t>(args::Uint32(env, args::Own(o, "low"), "low"))),
+                           htons(static_cast<uint16_t>(args::Uint32(env, args::Own(o, "high"), "high")))};
       w.Put(spec.type, range, sizeof(range));
       break;
     }
@@ -113,7 +115,8 @@ void EncodeAttr(Napi::Env env, NlWriter& w, const AttrSpec& spec, const Napi::Va
 }
 
 void EncodeAttrs(Napi::Env env, NlWriter& w, const AttrTable& table, const Napi::Object& params) {
-  Napi::Array keys = params.GetPropertyNames();
+  // Own keys only: GetPropertyNames is for..in, and would send Object.prototype.mtu.
+  Napi::Array keys = args::OwnKeys(params);
   for (uint32_t i = 0, n = keys.Length(); i < n; i++) {
     Napi::Value key = keys.Get(i);
     // Read the key into a stack buffer in one call (Utf8Value asks for the length first, then

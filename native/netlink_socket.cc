@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "args.h"
 #include "errors.h"
 #include "netns.h"
 #include "rtnl_codec.h"
@@ -138,6 +139,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
                            InstanceMethod<&NetlinkSocket::Flush>("flush"),
                            InstanceMethod<&NetlinkSocket::IfIndex>("ifIndex"),
                            InstanceMethod<&NetlinkSocket::Close>("close"),
+                           InstanceMethod<&NetlinkSocket::CancelUnsent>("cancelUnsent"),
                            InstanceAccessor<&NetlinkSocket::GetPending>("pending"),
                            InstanceAccessor<&NetlinkSocket::GetFd>("fd"),
                            InstanceAccessor<&NetlinkSocket::GetPortId>("portId"),
@@ -150,13 +152,16 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       : Napi::ObjectWrap<NetlinkSocket>(info), async_(info.Env(), "vmplumb:netlink") {
     Napi::Env env = info.Env();
     NetnsSpec spec = NetnsSpecFromValue(info[0]);
+    if (!info[1].IsUndefined()) args::Array(env, info[1], "groups");
+    if (!info[2].IsUndefined() && !info[2].IsNull()) args::Function(env, info[2], "onEvent");
+    OPTIONAL_ARGUMENT_INT32(3, receiveBuffer, kReceiveBuffer);
     {
       NetnsScope scope(env, spec);
       fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
       if (fd_ < 0) throw SystemError(env, errno, "socket", "AF_NETLINK NETLINK_ROUTE");
     }
     try {
-      Configure(env, info[1], info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : kReceiveBuffer);
+      Configure(env, info[1], receiveBuffer);
     } catch (...) {
       ::close(fd_);
       fd_ = -1;
@@ -224,7 +229,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     if (groups.IsArray()) {
       Napi::Array list = groups.As<Napi::Array>();
       for (uint32_t i = 0; i < list.Length(); i++) {
-        int group = list.Get(i).As<Napi::Number>().Int32Value();
+        int group = args::Int32(env, list.Get(i), "groups[" + std::to_string(i) + "]");
         if (setsockopt(fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
           throw SystemError(env, errno, "setsockopt", "NETLINK_ADD_MEMBERSHIP " + std::to_string(group));
         }
@@ -236,9 +241,11 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value Request(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw SystemError(env, EBADF, "request", "netlink socket closed");
-    auto type = static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value());
-    auto flags = static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value());
-    Napi::Object params = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+    REQUIRE_ARGUMENT_UINT32(0, messageType);
+    REQUIRE_ARGUMENT_UINT32(1, messageFlags);
+    OPTIONAL_ARGUMENT_OBJECT(2, params);
+    auto type = static_cast<uint16_t>(messageType);
+    auto flags = static_cast<uint16_t>(messageFlags);
     bool dump = (flags & NLM_F_DUMP) == NLM_F_DUMP;
     // Every non-dump request asks for an ack: that is how we know it is finished.
     flags |= NLM_F_REQUEST | (dump ? 0 : NLM_F_ACK);
@@ -312,7 +319,7 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value IfIndex(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_ || fd_ < 0) throw SystemError(env, EBADF, "ioctl", "SIOCGIFINDEX");
-    std::string name = info[0].As<Napi::String>().Utf8Value();
+    REQUIRE_ARGUMENT_STRING(0, name);
     ifreq req{};
     if (name.size() >= IFNAMSIZ) return Napi::Number::New(env, 0);
     std::memcpy(req.ifr_name, name.c_str(), name.size());
@@ -326,6 +333,30 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Shutdown(true);
     return info.Env().Undefined();
+  }
+
+  // cancelUnsent(): rejects the requests still in the outbox (never handed to sendmsg, so the
+  // kernel never saw them) with ECANCELED and `closed: true`. Requests already sent, or being
+  // sent by a pool job, keep waiting for the kernel's answer.
+  Napi::Value CancelUnsent(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::HandleScope scope(env);
+    size_t off = 0;
+    while (off + NLMSG_HDRLEN <= outbox_.size()) {
+      auto* h = reinterpret_cast<const nlmsghdr*>(outbox_.data() + off);
+      auto it = pending_.find(h->nlmsg_seq);
+      if (it != pending_.end()) {
+        Napi::Object e = ErrorObject(env, ECANCELED, MessageTypeName(it->second.type));
+        e.Set("closed", true);
+        it->second.deferred.Reject(e);
+        pending_.erase(it);
+      }
+      if (h->nlmsg_len < NLMSG_HDRLEN) break;
+      off += NLMSG_ALIGN(h->nlmsg_len);
+    }
+    outbox_.clear();
+    UpdateRef();
+    return env.Undefined();
   }
 
   Napi::Value GetPending(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(pending_.size())); }
@@ -580,11 +611,13 @@ void SendWorker::OnOK() { socket_->SendDone(std::move(data_), sent_, err_); }
 // rtnlEncode(type, flags, seq, params) → Buffer: one request as the socket would send it.
 Napi::Value RtnlEncode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  REQUIRE_ARGUMENT_UINT32(0, type);
+  REQUIRE_ARGUMENT_UINT32(1, flags);
+  REQUIRE_ARGUMENT_UINT32(2, seq);
+  OPTIONAL_ARGUMENT_OBJECT(3, params);
   std::vector<uint8_t> buf;
   NlWriter w(buf);
-  EncodeRequest(env, w, static_cast<uint16_t>(info[0].As<Napi::Number>().Uint32Value()),
-                static_cast<uint16_t>(info[1].As<Napi::Number>().Uint32Value()), info[2].As<Napi::Number>().Uint32Value(),
-                info[3].IsObject() ? info[3].As<Napi::Object>() : Napi::Object::New(env));
+  EncodeRequest(env, w, static_cast<uint16_t>(type), static_cast<uint16_t>(flags), seq, params);
   return Napi::Buffer<uint8_t>::Copy(env, buf.data(), buf.size());
 }
 
@@ -592,7 +625,7 @@ Napi::Value RtnlEncode(const Napi::CallbackInfo& info) {
 // messages of types the codec does not parse).
 Napi::Value RtnlDecode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
+  REQUIRE_ARGUMENT_BUFFER(0, buf);
   Napi::Array out = Napi::Array::New(env);
   auto* h = reinterpret_cast<nlmsghdr*>(buf.Data());
   auto left = static_cast<unsigned int>(buf.Length());
@@ -603,8 +636,10 @@ Napi::Value RtnlDecode(const Napi::CallbackInfo& info) {
 
 // rtnlAttributeAt(buffer, offset) → the C name path of the attribute at that offset.
 Napi::Value RtnlAttributeAt(const Napi::CallbackInfo& info) {
-  auto buf = info[0].As<Napi::Buffer<uint8_t>>();
-  return Napi::String::New(info.Env(), AttributeAt(buf.Data(), buf.Length(), info[1].As<Napi::Number>().Uint32Value()));
+  Napi::Env env = info.Env();
+  REQUIRE_ARGUMENT_BUFFER(0, buf);
+  REQUIRE_ARGUMENT_UINT32(1, offset);
+  return Napi::String::New(env, AttributeAt(buf.Data(), buf.Length(), offset));
 }
 
 }  // namespace

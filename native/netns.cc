@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "addon.h"
+#include "args.h"
 #include "errors.h"
 
 namespace vmplumb {
@@ -18,11 +19,13 @@ NetnsSpec NetnsSpecFromValue(const Napi::Value& value) {
   if (value.IsUndefined() || value.IsNull()) return spec;
   spec.current = false;
   if (value.IsString()) {
-    spec.path = value.As<Napi::String>().Utf8Value();
+    // open(2) would stop at a NUL: "/run/netns/A\0x" would enter A.
+    spec.path = args::String(value.Env(), value, "netns");
+    if (spec.path.empty()) args::Throw(value.Env(), "ERR_INVALID_ARG_VALUE", "The \"netns\" argument must not be empty");
   } else if (value.IsNumber()) {
-    spec.fd = value.As<Napi::Number>().Int32Value();
+    spec.fd = args::Int32(value.Env(), value, "netns");
   } else {
-    throw Napi::TypeError::New(value.Env(), "netns must be a path, an fd or undefined");
+    args::WrongType(value.Env(), "netns", "a path, an fd or undefined");
   }
   return spec;
 }

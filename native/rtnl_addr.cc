@@ -37,7 +37,7 @@ void EncodeAddr(Napi::Env env, NlWriter& w, const Napi::Object& p) {
   EncodeAttrs(env, w, kAddr, p);
   // IFA_FLAGS carries the flags above bit 7 (IFA_F_NOPREFIXROUTE, IFA_F_MANAGETEMPADDR, …).
   if (flags > 0xff) w.PutValue<uint32_t>(IFA_FLAGS, flags);
-  Napi::Value ci = p.Get("cacheinfo");
+  Napi::Value ci = args::Own(p, "cacheinfo");
   if (ci.IsObject()) {
     ifa_cacheinfo info{};
     info.ifa_prefered = OptU32(ci.As<Napi::Object>(), "preferred");

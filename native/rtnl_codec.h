@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "args.h"
 #include "netlink_attr.h"
 
 namespace vmplumb {
@@ -73,12 +74,7 @@ NlAttrs AttrsAfter(const nlmsghdr* h) {
   return NlAttrs(static_cast<const uint8_t*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(T)), h->nlmsg_len > start ? h->nlmsg_len - start : 0);
 }
 
-// Reads an optional number property (0 when absent).
-inline uint32_t OptU32(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (v.IsNumber()) return v.As<Napi::Number>().Uint32Value();
-  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
-  return 0;
-}
+// Reads an optional own number property (0 when absent; a boolean is 0/1; another type throws).
+inline uint32_t OptU32(const Napi::Object& o, const char* key) { return args::OwnUint32(o.Env(), o, key); }
 
 }  // namespace vmplumb

@@ -167,13 +167,13 @@ void EncodeLinkBody(Napi::Env env, NlWriter& w, const Napi::Object& p) {
   ifi.ifi_change = OptU32(p, "change");
   w.Struct(ifi);
   EncodeAttrs(env, w, kLink, p);
-  Napi::Value kindValue = p.Get("kind");
-  if (!kindValue.IsString()) return;
-  std::string kind = kindValue.As<Napi::String>().Utf8Value();
+  Napi::Value kindValue = args::Own(p, "kind");
+  if (kindValue.IsUndefined() || kindValue.IsNull()) return;
+  std::string kind = args::String(env, kindValue, "kind");
   size_t info = w.BeginNest(IFLA_LINKINFO);
   w.PutString(IFLA_INFO_KIND, kind);
-  Napi::Value data = p.Get("data");
-  Napi::Value peer = p.Get("peer");
+  Napi::Value data = args::Own(p, "data");
+  Napi::Value peer = args::Own(p, "peer");
   if (kind == "veth" && peer.IsObject()) {
     size_t d = w.BeginNest(IFLA_INFO_DATA);
     size_t pe = w.BeginNest(VETH_INFO_PEER);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "args.h"
 #include "errors.h"
 
 namespace vmplumb {
@@ -34,11 +35,11 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
 // the fds ride with the first byte, so a short write is completed by the caller's stream.
 Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
-  Napi::Array list = info[2].As<Napi::Array>();
+  REQUIRE_ARGUMENT_INT32(0, sock);
+  REQUIRE_ARGUMENT_BUFFER(1, data);
+  REQUIRE_ARGUMENT_ARRAY(2, list);
   std::vector<int> fds;
-  for (uint32_t i = 0; i < list.Length(); i++) fds.push_back(list.Get(i).As<Napi::Number>().Int32Value());
+  for (uint32_t i = 0; i < list.Length(); i++) fds.push_back(args::Int32(env, list.Get(i), "fds[" + std::to_string(i) + "]"));
   if (data.Length() == 0) throw Napi::RangeError::New(env, "data must not be empty");
   if (fds.size() > 253) throw Napi::RangeError::New(env, "too many fds (SCM_MAX_FD is 253)");
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "args.h"
 #include "errors.h"
 #include "netns.h"
 
@@ -43,14 +44,15 @@ struct FdList {
 //   owner, group: -1 leaves them untouched.
 Napi::Value TunOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object options = info[0].As<Napi::Object>();
-  std::string name = options.Get("name").As<Napi::String>().Utf8Value();
-  int flags = options.Get("flags").As<Napi::Number>().Int32Value();
-  int queues = options.Get("queues").As<Napi::Number>().Int32Value();
-  bool persist = options.Get("persist").ToBoolean().Value();
-  int64_t owner = options.Get("owner").As<Napi::Number>().Int64Value();
-  int64_t group = options.Get("group").As<Napi::Number>().Int64Value();
-  NetnsSpec spec = NetnsSpecFromValue(options.Get("netns"));
+  REQUIRE_ARGUMENT_OBJECT(0, options);
+  // Own properties only, checked: a NUL in the name would create the tap named before it.
+  std::string name = args::OwnString(env, options, "name");
+  int flags = args::Int32(env, args::Own(options, "flags"), "flags");
+  int queues = args::Int32(env, args::Own(options, "queues"), "queues");
+  bool persist = args::Own(options, "persist").ToBoolean().Value();
+  int64_t owner = args::OwnInt64(env, options, "owner", -1);
+  int64_t group = args::OwnInt64(env, options, "group", -1);
+  NetnsSpec spec = NetnsSpecFromValue(args::Own(options, "netns"));
   if (queues < 1) throw Napi::RangeError::New(env, "queues must be at least 1");
   if (name.size() >= IFNAMSIZ) throw Napi::RangeError::New(env, "name too long");
 
@@ -106,8 +108,8 @@ Napi::Value TunOpen(const Napi::CallbackInfo& info) {
 // tunSetPersist(fd, on): TUNSETPERSIST, to remove a persistent tap (persist off, then close).
 Napi::Value TunSetPersist(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  bool on = info[1].ToBoolean().Value();
+  REQUIRE_ARGUMENT_INT32(0, fd);
+  REQUIRE_ARGUMENT_BOOLEAN(1, on);
   if (ioctl(fd, TUNSETPERSIST, on ? 1UL : 0UL) < 0) throw SystemError(env, errno, "TUNSETPERSIST");
   return env.Undefined();
 }

@@ -15,6 +15,9 @@ import { netlinkTraced, traceNetlinkRequest } from '../diagnostics.js';
 import { NetlinkError } from '../errors.js';
 import { native, type NativeNetlinkFailure, type NativeNetlinkSocket, type NativeNetns, type NativeRtnlMessage } from '../native.js';
 
+/** EBADF (asm-generic/errno-base.h). */
+const EBADF = 9;
+
 /** What a request is, for its error message: `createVxlan vxlan100: EEXIST: File exists`. */
 export interface RequestContext {
   /** The API call ('createVxlan'). */
@@ -40,6 +43,11 @@ export function toNetlinkError(failure: NativeNetlinkFailure, context: RequestCo
   return error;
 }
 
+/** EBADF for a request made on a closed (or closing) connection: nothing was sent. */
+export function closedError(context: RequestContext): NetlinkError {
+  return toNetlinkError({ errno: -EBADF, code: 'EBADF', syscall: context.operation, description: 'Bad file descriptor', extack: 'the Netlink is closed' }, context);
+}
+
 /**
  * Captures the stack of the public call `fn` was called from (sharp's pattern), on a plain
  * object: `new Error()` would walk the stack once more for its own trace, and the capture is
@@ -57,6 +65,10 @@ export class Connection {
   readonly socket: NativeNetlinkSocket;
   private scheduled = false;
   private closed = false;
+  /** Set by drainAndClose(): no new request is taken, nothing more is flushed. */
+  private closing = false;
+  /** Every request not yet settled (its kernel answer still to come). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(netns: NativeNetns, groups: number[] = [], onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void, receiveBuffer?: number) {
     this.socket = new native.NetlinkSocket(netns, groups, onEvent, receiveBuffer);
@@ -89,6 +101,7 @@ export class Connection {
 
   /** Queues a request; it goes out with everything else queued in this tick. */
   request(type: number, flags: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[] | undefined> {
+    if (this.closing || this.closed) return Promise.reject(closedError(context));
     let promise: Promise<NativeRtnlMessage[] | undefined>;
     try {
       promise = this.socket.request(type, flags, params);
@@ -102,24 +115,45 @@ export class Connection {
     const settled = promise.catch((failure: unknown) => {
       throw this.translate(failure, context);
     });
+    this.inflight.add(settled);
+    const forget = (): void => { this.inflight.delete(settled); };
+    settled.then(forget, forget);
     return netlinkTraced() ? traceNetlinkRequest({ operation: context.operation, object: context.object, type }, settled) : settled;
   }
 
-  /** Closes the socket (idempotent); outstanding requests reject with ECANCELED. */
+  /** Closes the socket at once (idempotent); outstanding requests reject with ECANCELED. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.closing = true;
     this.socket.close();
   }
 
+  /**
+   * Closes without leaving any caller in doubt: requests not yet handed to the kernel are
+   * rejected with ECANCELED (they never happened); those the kernel already has are waited
+   * for, so each settles with the kernel's own answer (200 bridges in flight: every promise
+   * that resolves is a bridge that exists). Then the socket closes. Idempotent.
+   */
+  async drainAndClose(): Promise<void> {
+    if (this.closed) return;
+    if (!this.closing) {
+      this.closing = true;
+      this.socket.cancelUnsent();
+    }
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    this.close();
+  }
+
+  /** True once close() or drainAndClose() began: no request is taken any more. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.closing || this.closed;
   }
 
   private flush(): void {
     this.scheduled = false;
     this.names.clear();
-    if (!this.closed) this.socket.flush(true);
+    if (!this.closing && !this.closed) this.socket.flush(true);
   }
 
   private translate(failure: unknown, context: RequestContext): Error {

@@ -228,6 +228,13 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
     return this;
   }
 
+  /** Ends the iteration with `reason` (an AbortSignal's): the pending or next next() rejects with it. */
+  abort(reason: unknown): void {
+    if (this.done) return;
+    this.queue.length = 0;
+    this.fail(reason);
+  }
+
   /** Closes the socket (idempotent); a pending next() resolves as done. */
   close(): void {
     if (this.done) return;

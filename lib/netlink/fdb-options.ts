@@ -3,7 +3,7 @@
  * `bridge fdb add|append|del MAC dev LINK [dst IP] [vni N] [port P] [self] [master]
  * [permanent|static|dynamic]` (bridge(8)).
  */
-import { checkBoolean, checkIP, checkInteger, checkMac, checkObject, invalidValue } from '../validate.js';
+import { checkBoolean, checkIP, checkInteger, checkMac, checkObject, invalidValue, isOwnKey, bare } from '../validate.js';
 import { AF, NTF, NUD } from './constants.js';
 import { checkLinkRef } from './link-options.js';
 import type { FdbEntryOptions, LinkRef } from './types.js';
@@ -37,18 +37,18 @@ export function checkFdb(input: unknown): CheckedFdb {
   const self = entry.self !== undefined ? checkBoolean('self', entry.self) : !master;
   let state: number = NUD.PERMANENT;
   if (entry.state !== undefined) {
-    if (typeof entry.state !== 'string' || !(entry.state in STATES)) throw invalidValue('state', "'permanent', 'static' or 'dynamic'", entry.state);
+    if (!isOwnKey(STATES, entry.state)) throw invalidValue('state', "'permanent', 'static' or 'dynamic'", entry.state);
     state = STATES[entry.state];
   }
-  const params: Omit<FdbParams, 'index'> = {
+  const params: Omit<FdbParams, 'index'> = bare({
     family: AF.BRIDGE,
     state,
     flags: (self ? NTF.SELF : 0) | (master ? NTF.MASTER : 0),
     lladdr: checkMac('mac', entry.mac),
-  };
+  });
   if (entry.dst !== undefined) params.dst = checkIP('dst', entry.dst).address;
   if (entry.vni !== undefined) params.vni = checkInteger('vni', entry.vni, 0, 16777215);
   if (entry.port !== undefined) params.port = checkInteger('port', entry.port, 1, 65535);
   const append = entry.append !== undefined && checkBoolean('append', entry.append);
-  return { link, params, append };
+  return bare({ link, params, append });
 }

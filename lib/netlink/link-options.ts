@@ -10,7 +10,7 @@
 import { isIPv6 } from 'node:net';
 
 import {
-  checkBoolean, checkIP, checkIfname, checkInteger, checkNumber, checkObject, checkUnicastMac, invalidType, invalidValue,
+  checkBoolean, checkIP, checkIfname, checkInteger, checkNumber, checkObject, checkUnicastMac, invalidType, invalidValue, isOwnKey, bare,
 } from '../validate.js';
 import { IFF } from './constants.js';
 import { isMulticast } from './parse.js';
@@ -53,7 +53,7 @@ export function checkLinkRef(field: string, value: unknown): LinkRef {
 
 /** Where a link reference goes in a request: ifi_index for a number, IFLA_IFNAME for a name. */
 export function linkSelector(ref: LinkRef): LinkParams {
-  return typeof ref === 'number' ? { index: ref } : { name: ref };
+  return bare(typeof ref === 'number' ? { index: ref } : { name: ref });
 }
 
 /** Options every created link shares, with what must still be resolved (master). */
@@ -64,8 +64,8 @@ export interface CheckedCommon {
 
 /** Validates CreateLinkCommon into params (`up` and `master` travel in the same request). */
 export function checkCommon(options: CreateLinkCommon, field = ''): CheckedCommon {
-  const params: LinkParams = { name: checkIfname(`${field}name`, options.name) };
-  const out: CheckedCommon = { params };
+  const params: LinkParams = bare({ name: checkIfname(`${field}name`, options.name) });
+  const out: CheckedCommon = bare({ params });
   if (options.up !== undefined && checkBoolean(`${field}up`, options.up)) {
     params.flags = IFF.UP;
     params.change = IFF.UP;
@@ -89,11 +89,11 @@ export interface CheckedVxlan extends CheckedCommon {
 export function checkVxlan(input: unknown): CheckedVxlan {
   const options = checkObject('options', input) as unknown as CreateVxlanOptions;
   const common = checkCommon(options);
-  const data: Record<string, unknown> = {
+  const data: Record<string, unknown> = bare({
     id: checkInteger('vni', options.vni, 0, 16777215),
     port: options.port === undefined ? VXLAN_DEFAULT_PORT : checkInteger('port', options.port, 1, 65535),
     learning: options.learning === undefined ? true : checkBoolean('learning', options.learning),
-  };
+  });
   let family: 4 | 6 | undefined;
   if (options.group !== undefined) {
     const group = checkIP('group', options.group);
@@ -128,7 +128,7 @@ export function checkVxlan(input: unknown): CheckedVxlan {
   }
   if (options.tos !== undefined) data.tos = checkInteger('tos', options.tos, 0, 255);
   if (options.df !== undefined) {
-    if (typeof options.df !== 'string' || !(options.df in DF)) throw invalidValue('df', "'unset', 'set' or 'inherit'", options.df);
+    if (!isOwnKey(DF, options.df)) throw invalidValue('df', "'unset', 'set' or 'inherit'", options.df);
     data.df = DF[options.df];
   }
   if (options.label !== undefined) data.label = checkInteger('label', options.label, 0, 0xfffff);
@@ -154,7 +154,7 @@ const centiseconds = (s: number): number => Math.round(s * 100);
 export function checkBridge(input: unknown): CheckedCommon {
   const options = checkObject('options', input) as unknown as CreateBridgeOptions;
   const common = checkCommon(options);
-  const data: Record<string, unknown> = {};
+  const data: Record<string, unknown> = bare({});
   if (options.stp !== undefined) data.stpState = checkBoolean('stp', options.stp) ? 1 : 0;
   if (options.forwardDelay !== undefined) data.forwardDelay = centiseconds(checkNumber('forwardDelay', options.forwardDelay, 2, 30));
   if (options.helloTime !== undefined) data.helloTime = centiseconds(checkNumber('helloTime', options.helloTime, 1, 10));
@@ -182,8 +182,8 @@ export interface CheckedSetLink {
 /** Validates setLink changes. */
 export function checkSetLink(input: unknown): CheckedSetLink {
   const changes = checkObject('changes', input) as SetLinkOptions;
-  const params: LinkParams = {};
-  const out: CheckedSetLink = { params };
+  const params: LinkParams = bare({});
+  const out: CheckedSetLink = bare({ params });
   if (changes.up !== undefined) {
     params.change = IFF.UP;
     params.flags = checkBoolean('up', changes.up) ? IFF.UP : 0;

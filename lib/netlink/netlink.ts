@@ -11,13 +11,14 @@
  */
 import { closeSync, openSync } from 'node:fs';
 
+import { checkSignal } from '../abort.js';
 import { NetlinkError } from '../errors.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import { resolveNetns } from '../netns.js';
-import { checkInteger, checkObject, invalidType } from '../validate.js';
+import { bare, checkArray, checkInteger, checkObject, checkString, invalidType } from '../validate.js';
 import { applyAddOptions, addressParams, checkAddress } from './address-options.js';
-import { captureTrace, Connection, toNetlinkError, type RequestContext } from './connection.js';
-import { AF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM } from './constants.js';
+import { captureTrace, closedError, Connection, toNetlinkError, type RequestContext } from './connection.js';
+import { AF, IFF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM, RT_TABLE_MAIN } from './constants.js';
 import { addressEventStream, linkEventStream } from './events.js';
 import { checkFdb } from './fdb-options.js';
 import { checkBridge, checkCommon, checkLinkRef, checkSetLink, checkVxlan, linkSelector, type LinkParams } from './link-options.js';
@@ -33,9 +34,51 @@ const CREATE_EXCL = NLM_F.CREATE | NLM_F.EXCL;
 
 /** deleteLinks switches from per-link deletes to one group deletion from this many links. */
 const GROUP_DELETE_MIN = 2;
+/** The most links one deleteLinks takes (more than any namespace here holds; bounds the work of a bad call). */
+const MAX_BULK_LINKS = 1 << 20;
 
 const ENODEV = 19;
 const EOPNOTSUPP = 95;
+
+/** What setLink can change, named as LinkParams (and the codec) name them. */
+type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'name' | 'master';
+
+/** The fields a setLink request changes. */
+function changedFields(params: LinkParams): LinkField[] {
+  const fields: LinkField[] = [];
+  if (params.change !== undefined) fields.push('up');
+  for (const f of ['mtu', 'mac', 'group', 'master'] as const) if (params[f] !== undefined) fields.push(f);
+  if (params.name !== undefined && params.index !== undefined) fields.push('name');
+  return fields;
+}
+
+/** A field of a raw link message as setLink would write it (master 0 when there is none). */
+function linkField(message: NativeRtnlMessage, field: LinkField): unknown {
+  if (field === 'up') return ((message.flags as number) & IFF.UP) !== 0;
+  // Own properties: a decoded message has Object.prototype, which may carry a `master`.
+  if (field === 'master') return Object.hasOwn(message, 'master') ? message.master : 0;
+  return Object.hasOwn(message, field) ? message[field] : undefined;
+}
+
+/**
+ * Whether Object.prototype carries enumerable properties (what `obj[key] = value` through a
+ * merge bug leaves). Decoded messages are ordinary objects, and the parsers read optional
+ * fields (`master`, `mtu`, …) that a polluted prototype would supply; only then are the
+ * messages copied into prototype-less objects, so the common case costs one loop.
+ */
+function prototypePolluted(): boolean {
+  for (const key in Object.prototype) if (key !== undefined) return true;
+  return false;
+}
+
+/** A decoded message (and its nested objects) as prototype-less copies of its own fields. */
+function ownFields<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(ownFields) as T;
+  if (value === null || typeof value !== 'object' || !prototypePolluted()) return value;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(value)) out[key] = ownFields((value as Record<string, unknown>)[key]);
+  return out as T;
+}
 
 /** Validates EventOptions.receiveBuffer (4 KiB to 1 GiB). */
 function receiveBufferOf(options: EventOptions): number | undefined {
@@ -46,7 +89,8 @@ function receiveBufferOf(options: EventOptions): number | undefined {
 export class Netlink {
   readonly #connection: Connection;
   readonly #netns: NativeNetns;
-  readonly #streams = new Set<{ close(): void }>();
+  /** Open event streams, each with what detaches it from its AbortSignal. */
+  readonly #streams = new Map<{ close(): void }, () => void>();
   #closed = false;
 
   private constructor(connection: Connection, netns: NativeNetns) {
@@ -129,14 +173,23 @@ export class Netlink {
 
   /**
    * `ip link set LINK [up|down] [master M|nomaster] [mtu N] [address MAC] [name NEW] [group G]`
-   * in one RTM_NEWLINK. `master: null` releases the link from its master.
+   * in one RTM_NEWLINK (two when `up` comes with other changes). `master: null` releases the
+   * link from its master.
+   *
+   * All or nothing: the kernel applies a request's changes one after the other (do_setlink)
+   * and stops at the first it refuses, keeping the earlier ones. With more than one change,
+   * the link is read first, `up`/down goes in a second request after the others (its side
+   * effects cannot be undone), and when the kernel refuses, what it applied is set back before
+   * the call rejects with the kernel's error (`rolledBack` lists the fields set back). If
+   * setting back fails too, the error's code is 'ERR_NETLINK_PARTIAL' and `applied` lists
+   * the fields left changed.
    */
   async setLink(link: LinkRef, changes: SetLinkOptions): Promise<void> {
     const trace = captureTrace(this.setLink);
     const ref = checkLinkRef('link', link);
     const checked = checkSetLink(changes);
     const context: RequestContext = { operation: 'setLink', object: String(ref), trace };
-    const params: LinkParams = { ...checked.params };
+    const params: LinkParams = bare({ ...checked.params });
     if (checked.rename !== undefined) {
       params.index = this.#index('link', ref, context);
       params.name = checked.rename;
@@ -145,7 +198,74 @@ export class Netlink {
     }
     if (checked.master === null) params.master = 0;
     else if (checked.master !== undefined) params.master = this.#index('master', checked.master, context);
-    await this.#connection.request(RTM.NEWLINK, 0, params, context);
+    const fields = changedFields(params);
+    if (fields.length < 2) {
+      await this.#connection.request(RTM.NEWLINK, 0, params, context);
+      return;
+    }
+    const before = await this.#rawLink(params.index ?? ref, context);
+    if (before === undefined) {
+      throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `link ${JSON.stringify(ref)} does not exist` }, context);
+    }
+    // From here the link is addressed by its index, which a rename in this request keeps.
+    delete params.name;
+    if (checked.rename !== undefined) params.name = checked.rename;
+    params.index = before.index as number;
+    // Bringing a link up cannot be undone exactly (its first IFF_UP attaches the default qdisc
+    // for good, and the kernel applies flags before IFLA_MASTER): it goes last, on its own,
+    // once everything else was accepted.
+    const { flags, change, ...rest } = params;
+    try {
+      await this.#connection.request(RTM.NEWLINK, 0, rest, context);
+      if (change !== undefined) await this.#connection.request(RTM.NEWLINK, 0, { index: params.index, flags, change }, context);
+    } catch (error) {
+      throw await this.#rollBack(before, fields, error, context);
+    }
+  }
+
+  /** Sets back what a refused setLink applied anyway; returns the error to reject with. */
+  async #rollBack(before: NativeRtnlMessage, fields: LinkField[], error: unknown, context: RequestContext): Promise<unknown> {
+    if (!(error instanceof NetlinkError)) return error;
+    let after: NativeRtnlMessage | undefined;
+    try {
+      after = await this.#rawLink(before.index as number, context);
+    } catch {
+      after = undefined;
+    }
+    if (after === undefined) return error;
+    const restore: LinkParams = bare({ index: before.index as number });
+    const applied: LinkField[] = [];
+    for (const field of fields) {
+      const was = linkField(before, field);
+      if (linkField(after, field) === was) continue;
+      applied.push(field);
+      if (field === 'up') {
+        restore.change = IFF.UP;
+        restore.flags = was ? IFF.UP : 0;
+      } else {
+        (restore as Record<string, unknown>)[field] = was;
+      }
+    }
+    if (applied.length === 0) return error;
+    try {
+      await this.#connection.request(RTM.NEWLINK, 0, restore, context);
+    } catch (restoreError) {
+      const partial = new NetlinkError(context.operation, context.object, { ...error, code: 'ERR_NETLINK_PARTIAL' },
+        `partly applied: ${applied.join(', ')} changed, then ${error.code} (${error.message}); setting them back failed: ${(restoreError as Error).message}`);
+      return Object.assign(partial, { applied, cause: error });
+    }
+    return Object.assign(error, { rolledBack: applied });
+  }
+
+  /** The link's raw RTM_NEWLINK (by name or index), or undefined when there is none. */
+  async #rawLink(ref: LinkRef, context: RequestContext): Promise<NativeRtnlMessage | undefined> {
+    try {
+      const reply = await this.#connection.request(RTM.GETLINK, 0, { ...linkSelector(ref), extMask: RTEXT_FILTER_SKIP_STATS }, context);
+      return reply?.[0];
+    } catch (error) {
+      if (error instanceof NetlinkError && error.code === 'ENODEV') return undefined;
+      throw error;
+    }
   }
 
   /** The link (by name or index), or undefined when there is none. */
@@ -155,7 +275,7 @@ export class Netlink {
     try {
       const reply = await this.#connection.request(RTM.GETLINK, 0, { ...linkSelector(ref), extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'getLink', object: String(ref), trace });
       const message = reply?.[0];
-      return message ? parseLink(message) : undefined;
+      return message ? parseLink(ownFields(message)) : undefined;
     } catch (error) {
       if (error instanceof NetlinkError && error.code === 'ENODEV') return undefined;
       throw error;
@@ -167,10 +287,9 @@ export class Netlink {
     const trace = captureTrace(this.listLinks);
     const checked = checkObject('options', options) as ListLinksOptions;
     const context: RequestContext = { operation: 'listLinks', trace };
-    const params: LinkParams = { extMask: RTEXT_FILTER_SKIP_STATS };
+    const params: LinkParams = bare({ extMask: RTEXT_FILTER_SKIP_STATS });
     if (checked.kind !== undefined) {
-      if (typeof checked.kind !== 'string' || checked.kind === '') throw invalidType('kind', 'a link kind such as "vxlan"', checked.kind);
-      params.kind = checked.kind;  // strict dump filter (IFLA_LINKINFO/IFLA_INFO_KIND)
+      params.kind = checkString('kind', checked.kind);  // strict dump filter (IFLA_LINKINFO/IFLA_INFO_KIND)
     }
     if (checked.master !== undefined) params.master = this.#index('master', checkLinkRef('master', checked.master), context);
     const links = (await this.#dump(RTM.GETLINK, params, context)).map(parseLink);
@@ -188,8 +307,8 @@ export class Netlink {
    * Deletes many links by the fastest path the kernel offers: the links are put in a link
    * group no other link uses (IFLA_GROUP, pipelined), then one RTM_DELLINK for the group
    * (rtnl_group_dellink → unregister_netdevice_many: the RCU grace periods of all devices are
-   * shared instead of paid per device). Every name is resolved first: an unknown one fails
-   * before anything changes. If tagging fails, the links get their group back. Links that
+   * shared instead of paid per device). Every name and index is resolved first: an unknown one
+   * fails before anything changes. If tagging fails, the links get their group back. Links that
    * vanish meanwhile (a veth's peer) count as deleted. A link the kernel cannot delete (lo, a
    * physical NIC: EOPNOTSUPP for the whole group) makes it fall back to per-link deletes of
    * the others, then reject with that link's error. bench/FINDINGS.md has the measurements:
@@ -199,32 +318,50 @@ export class Netlink {
   async deleteLinks(links: LinkRef[]): Promise<void> {
     const trace = captureTrace(this.deleteLinks);
     if (!Array.isArray(links)) throw invalidType('links', 'an array of interface names or indexes', links);
-    const refs = links.map((l, i) => checkLinkRef(`links[${i}]`, l));
+    const refs = checkArray('links', links, MAX_BULK_LINKS).map((l, i) => checkLinkRef(`links[${i}]`, l));
     const context: RequestContext = { operation: 'deleteLinks', object: `${refs.length} links`, trace };
+    // Names resolve here (SIOCGIFINDEX), indexes against the dump in #deleteByGroup: an
+    // unknown one of either fails before anything changes.
     const indexes = [...new Set(refs.map((r, i) => this.#index(`links[${i}]`, r, context)))];
     if (indexes.length === 0) return;
     if (indexes.length < GROUP_DELETE_MIN) {
-      await this.#deleteEach(indexes, context);
+      // One link: its own RTM_DELLINK, whose ENODEV is the caller's (99999 does not exist).
+      await this.#connection.request(RTM.DELLINK, 0, { index: indexes[0] }, context);
       return;
     }
-    await this.#deleteByGroup(indexes, context);
+    await this.#deleteByGroup(refs, indexes, context);
   }
 
   /** Per-link RTM_DELLINK, all pipelined in one flush (from the thread pool). */
+  /**
+   * Per-link RTM_DELLINK, all pipelined. When some fail, the first failure is thrown saying
+   * what was done anyway: `deleted` and `notDeleted` (ifindexes), and the message says so.
+   */
   async #deleteEach(indexes: number[], context: RequestContext): Promise<void> {
     const results = await Promise.allSettled(indexes.map((index) => this.#connection.request(RTM.DELLINK, 0, { index }, context)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof NetlinkError && r.reason.code === 'ENODEV'));
-    if (failed) throw failed.reason;
+    const gone = (r: PromiseSettledResult<unknown>): boolean => r.status === 'fulfilled' || (r.reason instanceof NetlinkError && r.reason.code === 'ENODEV');
+    const failed = results.find((r): r is PromiseRejectedResult => !gone(r));
+    if (!failed) return;
+    const deleted = indexes.filter((_, i) => gone(results[i]!));
+    const notDeleted = indexes.filter((_, i) => !gone(results[i]!));
+    const error = failed.reason as Error;
+    if (deleted.length > 0) error.message += ` (partial: links ${deleted.join(', ')} were deleted, ${notDeleted.join(', ')} not)`;
+    throw Object.assign(error, { deleted, notDeleted });
   }
 
-  async #deleteByGroup(indexes: number[], context: RequestContext): Promise<void> {
+  async #deleteByGroup(refs: LinkRef[], indexes: number[], context: RequestContext): Promise<void> {
     // Only each link's index and group are needed: read them off the raw messages rather than
     // parse thousands of links into Link objects on the event loop.
     const groups = new Map<number, number>();
     for (const m of await this.#dump(RTM.GETLINK, { extMask: RTEXT_FILTER_SKIP_STATS }, context)) {
       if (typeof m.index === 'number') groups.set(m.index, typeof m.group === 'number' ? m.group : 0);
     }
+    const unknown = refs.findIndex((r) => typeof r === 'number' && !groups.has(r));
+    if (unknown >= 0) {
+      throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `links[${unknown}] ${refs[unknown]} does not exist` }, context);
+    }
     const used = new Set(groups.values());
+    // A name resolved a moment ago may be gone already (a veth end with its peer): deleted.
     const targets = indexes.filter((i) => groups.has(i));
     if (targets.length === 0) return;
     // A group number no link uses: the deletion takes exactly the links we tagged.
@@ -278,8 +415,9 @@ export class Netlink {
   /** `ip address show [dev LINK]`: IPv4 and IPv6 addresses. */
   async listAddresses(link?: LinkRef): Promise<Address[]> {
     const trace = captureTrace(this.listAddresses);
-    const context: RequestContext = { operation: 'listAddresses', object: link === undefined ? undefined : String(link), trace };
-    const index = link === undefined ? 0 : this.#index('link', checkLinkRef('link', link), context);
+    const ref = link === undefined ? undefined : checkLinkRef('link', link);
+    const context: RequestContext = { operation: 'listAddresses', object: ref === undefined ? undefined : String(ref), trace };
+    const index = ref === undefined ? 0 : this.#index('link', ref, context);
     const messages = await this.#dump(RTM.GETADDR, { family: AF.UNSPEC, index }, context);
     return messages.map(parseAddress).filter((a) => index === 0 || a.index === index);
   }
@@ -307,7 +445,7 @@ export class Netlink {
     const trace = captureTrace(this.listFdb);
     const checked = checkObject('options', options) as ListFdbOptions;
     const context: RequestContext = { operation: 'listFdb', trace };
-    const params: Record<string, number> = { family: AF.BRIDGE };
+    const params: Record<string, number> = bare({ family: AF.BRIDGE });
     if (checked.link !== undefined) params.index = this.#index('link', checkLinkRef('link', checked.link), context);
     if (checked.master !== undefined) params.master = this.#index('master', checkLinkRef('master', checked.master), context);
     const messages = await this.#dump(RTM.GETNEIGH, params, context);
@@ -340,9 +478,8 @@ export class Netlink {
     const context: RequestContext = { operation: 'listRoutes', trace };
     const family = checked.family === undefined ? AF.UNSPEC : checked.family === 6 ? AF.INET6 : checked.family === 4 ? AF.INET : -1;
     if (family < 0) throw invalidType('family', '4 or 6', checked.family);
-    const table = checked.table ?? 254;
-    if (!Number.isInteger(table) || table < 0) throw invalidType('table', 'a table id', checked.table);
-    const params: Record<string, number> = { family };
+    const table = checked.table === undefined ? RT_TABLE_MAIN : checkInteger('table', checked.table, 0, 0xffffffff);
+    const params: Record<string, number> = bare({ family });
     if (table !== 0) {
       params.tableId = table < 256 ? table : 0;
       params.table = table;
@@ -359,25 +496,47 @@ export class Netlink {
    */
   linkEvents(options: EventOptions = {}): AsyncIterableIterator<LinkEvent> {
     const checked = checkObject('options', options) as EventOptions;
-    const stream = linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
-    this.#streams.add(stream);
-    return stream;
+    // A stream opened now would have a socket of its own that no close() ever reaches.
+    if (this.#closed) throw closedError({ operation: 'linkEvents' });
+    const signal = checkSignal('options.signal', checked.signal);
+    signal?.throwIfAborted();
+    return this.#track(linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)), signal);
   }
 
   /** Address notifications (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR), as linkEvents. */
   addressEvents(options: EventOptions = {}): AsyncIterableIterator<AddressEvent> {
     const checked = checkObject('options', options) as EventOptions;
-    const stream = addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
-    this.#streams.add(stream);
+    if (this.#closed) throw closedError({ operation: 'addressEvents' });
+    const signal = checkSignal('options.signal', checked.signal);
+    signal?.throwIfAborted();
+    return this.#track(addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)), signal);
+  }
+
+  /** Remembers an event stream for close(), and ends it when `signal` fires. */
+  #track<S extends { abort(reason: unknown): void; close(): void }>(stream: S, signal: AbortSignal | undefined): S {
+    const onAbort = (): void => stream.abort(signal?.reason);
+    this.#streams.set(stream, () => signal?.removeEventListener('abort', onAbort));
+    signal?.addEventListener('abort', onAbort, { once: true });
     return stream;
   }
 
-  /** Closes the socket and every event iterable (idempotent). Outstanding calls reject (ECANCELED). */
+  #untrack(stream: { close(): void }): void {
+    this.#streams.get(stream)?.();
+    this.#streams.delete(stream);
+  }
+
+  /**
+   * Closes the socket and every event iterable (idempotent). A rejected call did not happen:
+   * calls whose requests were still queued reject with ECANCELED (nothing was sent); calls the
+   * kernel already has are waited for and settle with its answer; calls made after close()
+   * reject with EBADF. Resolves once the socket is closed.
+   */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const stream of [...this.#streams]) stream.close();
-    this.#connection.close();
+    if (!this.#closed) {
+      this.#closed = true;
+      for (const stream of [...this.#streams.keys()]) stream.close();
+    }
+    await this.#connection.drainAndClose();
   }
 
   /** `await using nl = await Netlink.open()`. */
@@ -388,15 +547,14 @@ export class Netlink {
   /** Link name → ifindex (numbers pass through); an unknown name fails naming the field. */
   #index(field: string, ref: LinkRef, context: RequestContext): number {
     if (typeof ref === 'number') return ref;
-    const index = this.#connection.isClosed ? -1 : this.#connection.ifIndex(ref);
+    if (this.#connection.isClosed) throw closedError(context);
+    const index = this.#connection.ifIndex(ref);
     if (index > 0) return index;
-    if (index < 0) {
-      throw toNetlinkError({ errno: -9, code: 'EBADF', syscall: 'ioctl', description: 'Bad file descriptor', extack: 'the Netlink is closed' }, context);
-    }
     throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'SIOCGIFINDEX', description: 'No such device', extack: `${field} ${JSON.stringify(ref)} does not exist` }, context);
   }
 
   async #dump(type: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[]> {
-    return (await this.#connection.request(type, NLM_F.DUMP, params, context)) ?? [];
+    const messages = (await this.#connection.request(type, NLM_F.DUMP, params, context)) ?? [];
+    return prototypePolluted() ? messages.map(ownFields) : messages;
   }
 }

@@ -3,7 +3,7 @@
  * subset of `ip route add|del PREFIX [via GW] [dev LINK] [metric N] [table T] [src IP]
  * [TYPE]` (ip-route(8)), with `ip`'s choices of protocol (boot) and scope.
  */
-import { checkBoolean, checkIP, checkInteger, checkObject, checkPrefixed, invalidValue } from '../validate.js';
+import { checkBoolean, checkIP, checkInteger, checkObject, checkPrefixed, invalidValue, isOwnKey, bare } from '../validate.js';
 import { AF, RTN, RT_TABLE_MAIN, SCOPES } from './constants.js';
 import { checkLinkRef } from './link-options.js';
 import type { LinkRef, RouteOptions } from './types.js';
@@ -42,9 +42,9 @@ export function checkRoute(input: unknown, remove = false): CheckedRoute {
   const dest = checkPrefixed('destination', route.destination, false);
   const family = dest.family;
   const type = route.type ?? 'unicast';
-  if (!TYPES.includes(type)) throw invalidValue('type', `one of ${TYPES.join(', ')}`, route.type);
+  if (typeof type !== 'string' || !TYPES.includes(type) || !isOwnKey(RTN, type)) throw invalidValue('type', `one of ${TYPES.join(', ')}`, route.type);
   const table = route.table === undefined ? RT_TABLE_MAIN : checkInteger('table', route.table, 1, 0xffffffff);
-  const params: RouteParams = {
+  const params: RouteParams = bare({
     family: family === 6 ? AF.INET6 : AF.INET,
     dstLen: dest.prefixLength,
     // Tables above 255 only fit in RTA_TABLE (rtm_table is a byte).
@@ -53,7 +53,7 @@ export function checkRoute(input: unknown, remove = false): CheckedRoute {
     scope: remove ? SCOPES.nowhere! : SCOPES.universe!,
     type: remove ? 0 : RTN[type]!,
     table,
-  };
+  });
   if (dest.prefixLength > 0) params.dst = dest.address;
   if (route.gateway !== undefined) {
     const gw = checkIP('gateway', route.gateway);
@@ -71,7 +71,7 @@ export function checkRoute(input: unknown, remove = false): CheckedRoute {
     if (type === 'local') params.scope = SCOPES.host!;
     else if (type === 'unicast' && params.gateway === undefined) params.scope = SCOPES.link!;
   }
-  const out: CheckedRoute = { params, replace: route.replace !== undefined && checkBoolean('replace', route.replace) };
+  const out: CheckedRoute = bare({ params, replace: route.replace !== undefined && checkBoolean('replace', route.replace) });
   if (route.dev !== undefined) out.dev = checkLinkRef('dev', route.dev);
   return out;
 }

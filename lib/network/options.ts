@@ -6,10 +6,14 @@
  */
 import { resolveNetns } from '../netns.js';
 import {
-  bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkNumber, checkObject, checkPrefixed, invalidType,
-  invalidValue, ipv6ToBytes,
+  bytesToIPv6, checkArray, checkIfname, checkInteger, checkIPv6, checkNumber, checkObject, checkPrefixed, invalidType,
+  invalidValue, ipv6ToBytes, outOfRange,
 } from '../validate.js';
+import { checkDomain } from '../ra/config.js';
 import type { NetworkRaOptions, SharedAdvertiser, VxlanNetworkOptions } from './types.js';
+
+/** Unicast peers one network takes at most (one all-zeros FDB entry each; bounds a bad call's work). */
+const MAX_PEERS = 4096;
 
 /** The VXLAN port of the reference setup (IANA), not the kernel's legacy 8472. */
 export const DEFAULT_PORT = 4789;
@@ -72,20 +76,34 @@ export function checkPrefix64(field: string, value: unknown): string {
   return `${bytesToIPv6(bytes)}/64`;
 }
 
-function checkIPv6List(field: string, value: unknown): string[] {
+function checkIPv6List(field: string, value: unknown, max: number): string[] {
   if (!Array.isArray(value)) throw invalidType(field, 'an array of IPv6 addresses', value);
-  return value.map((v, i) => bytesToIPv6(ipv6ToBytes(checkIPv6(`${field}[${i}]`, v))));
+  return checkArray(field, value, max).map((v, i) => bytesToIPv6(ipv6ToBytes(checkIPv6(`${field}[${i}]`, v))));
 }
 
-// RFC 1035 §2.3.1 labels, as radvd accepts them in DNSSL (RFC 8106 §5.2).
-const DOMAIN_RE = /^(?=.{1,253}\.?$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/iu;
+/** RFC 8106 §5.1: the RDNSS option's length is (1 + 2n) units of 8 octets in one byte. */
+const MAX_RDNSS = 127;
+/** RFC 8106 §5.2: the DNSSL option's length is one byte of 8-octet units (2040 bytes). */
+const MAX_DNSSL_BYTES = 255 * 8;
 
+/**
+ * DNSSL domains with the router advertiser's own check (one rule for `_` and trailing dots),
+ * and their size checked here, before anything is created, rather than at the RA step.
+ */
 function checkDomainList(field: string, value: unknown): string[] {
   if (!Array.isArray(value)) throw invalidType(field, 'an array of domain names', value);
-  return value.map((v, i) => {
-    if (typeof v !== 'string' || !DOMAIN_RE.test(v)) throw invalidValue(`${field}[${i}]`, 'a domain name', v);
-    return v;
+  const domains = checkArray(field, value, MAX_DNSSL_BYTES).map((v, i) => {
+    try {
+      checkDomain(`${field}[${i}]`, v);
+    } catch {
+      throw invalidValue(`${field}[${i}]`, 'a domain name', v);
+    }
+    return v as string;
   });
+  // Each name is encoded as labels (length byte + text) and a root byte, after an 8-byte header.
+  const encoded = domains.reduce((n, d) => n + (d.endsWith('.') ? d.length - 1 : d.length) + 2, 8);
+  if (encoded > MAX_DNSSL_BYTES) throw outOfRange(field, `names that fit one DNSSL option (${MAX_DNSSL_BYTES} bytes)`, domains.length);
+  return domains;
 }
 
 function checkAdvertiser(field: string, value: unknown): SharedAdvertiser | undefined {
@@ -136,7 +154,7 @@ export function resolveNetworkOptions(options: unknown, groupForId: (id: number)
   if (o.group !== undefined && o.peers !== undefined) {
     throw invalidValue('peers', 'absent when "group" is given (multicast and unicast mode exclude each other)', o.peers);
   }
-  const peers = o.peers === undefined ? [] : checkIPv6List('peers', o.peers);
+  const peers = o.peers === undefined ? [] : checkIPv6List('peers', o.peers, MAX_PEERS);
   if (o.peers !== undefined && peers.length === 0) throw invalidValue('peers', 'a non-empty array of IPv6 addresses', o.peers);
   let group: string | undefined;
   if (o.peers === undefined) {
@@ -173,7 +191,7 @@ export function resolveNetworkOptions(options: unknown, groupForId: (id: number)
     local,
     port: o.port === undefined ? DEFAULT_PORT : checkInteger('port', o.port, 1, 65535),
     ttl: o.ttl === undefined ? DEFAULT_TTL : checkInteger('ttl', o.ttl, 1, 255),
-    rdnss: o.rdnss === undefined ? [] : checkIPv6List('rdnss', o.rdnss),
+    rdnss: o.rdnss === undefined ? [] : checkIPv6List('rdnss', o.rdnss, MAX_RDNSS),
     dnssl: o.dnssl === undefined ? [] : checkDomainList('dnssl', o.dnssl),
     pref64,
     // IPv6 needs 1280 (RFC 8200 §5); the bridge takes no more than 65535.

@@ -4,6 +4,7 @@
  */
 import { IFNAMSIZ, checkIfname, checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
 import { resolveGuardOptions } from '../guard/options.js';
+import { MAX_CPUS } from '../qemu/spec.js';
 import type { StartVmOptions, VmDisk, VmPortSecurity } from './types.js';
 
 /**
@@ -50,7 +51,8 @@ export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOpt
   // macForVm encodes the id in the MAC's low 32 bits at most.
   const id = checkInteger('id', o.id, 0, 0xffffffff);
   const memoryMiB = checkInteger('memoryMiB', o.memoryMiB, 16, 4 * 1024 * 1024);
-  const cpus = checkInteger('cpus', o.cpus, 1, 1024);
+  // Qemu.spawn's own bound, checked here before the tap is opened.
+  const cpus = checkInteger('cpus', o.cpus, 1, MAX_CPUS);
   const media = (['cdrom', 'disks', 'kernel'] as const).filter((k) => o[k] !== undefined);
   if (media.length === 0) throw invalidValue('options', 'an object with one of "cdrom", "disks" or "kernel"', 'none of them');
   if (media.includes('cdrom')) checkString('cdrom', o.cdrom);
@@ -67,6 +69,7 @@ export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOpt
   }
   if (o.initrd !== undefined) checkString('initrd', o.initrd);
   if (o.append !== undefined && typeof o.append !== 'string') throw invalidType('append', 'a string', o.append);
+  if (typeof o.append === 'string' && o.append.includes('\0')) throw invalidValue('append', 'a kernel command line without NUL bytes', o.append);
   if (o.accel !== undefined && !['kvm', 'tcg', 'auto'].includes(o.accel as string)) {
     throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", o.accel);
   }
@@ -76,7 +79,7 @@ export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOpt
     throw invalidValue('uuid', 'a UUID like 1b4e28ba-2fa1-11d2-883f-0016d3cca427', o.uuid);
   }
   const tap = o.tap === undefined ? tapNameForVm(id, netId) : checkIfname('tap', o.tap);
-  if (o.extraArgs !== undefined && (!Array.isArray(o.extraArgs) || o.extraArgs.some((a) => typeof a !== 'string'))) {
+  if (o.extraArgs !== undefined && (!Array.isArray(o.extraArgs) || o.extraArgs.some((a) => typeof a !== 'string' || a.includes('\0')))) {
     throw invalidType('extraArgs', 'an array of strings', o.extraArgs);
   }
   const guard = checkPortSecurity(o.portSecurity);

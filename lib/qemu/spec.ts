@@ -7,7 +7,9 @@ import { delimiter, join } from 'node:path';
 
 import { macForVm } from '../mac.js';
 import { Tap } from '../tap.js';
-import { checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
+import {
+  checkArray, checkInteger, checkObject, checkPath, checkString, checkUnicastMac, invalidType, invalidValue, isOwnKey,
+} from '../validate.js';
 
 /** How qemu runs guest code: KVM, TCG (emulation), or KVM only where it really works. */
 export type Accel = 'kvm' | 'tcg' | 'auto';
@@ -100,6 +102,12 @@ const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/u;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/iu;
 const MACHINE_RE = /^[a-z0-9][a-z0-9._-]*$/u;
 const MODEL_RE = /^[a-z0-9][a-z0-9_-]*$/u;
+/** The most vCPUs qemu's pc/q35 machines take without an IOMMU (x2APIC ids): what spawn accepts. */
+export const MAX_CPUS = 255;
+const INTERFACES = { virtio: true, ide: true, scsi: true, none: true } as const;
+/** Bounds on arrays a spec may hold (far above what qemu takes; they bound a bad call's work). */
+const MAX_DISKS = 256;
+const MAX_NICS = 256;
 
 /** Whether a machine type is a PCI Express one (q35 and its versions), where hot-plug needs root ports. */
 export function isPcieMachine(machine: string): boolean {
@@ -108,14 +116,14 @@ export function isPcieMachine(machine: string): boolean {
 
 /** A path field: a non-empty string without NUL that names an existing file. */
 function checkFile(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) throw invalidType(field, 'a file path', value);
+  const path = checkPath(field, value);
   try {
-    accessSync(value, fsConstants.R_OK);
+    accessSync(path, fsConstants.R_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'ENOENT';
     throw invalidValue(field, 'a readable file', value, code);
   }
-  return value;
+  return path;
 }
 
 /**
@@ -153,17 +161,16 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   const accel = s.accel === undefined ? 'auto' : s.accel;
   if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", s.accel);
   const memoryMiB = checkInteger('memoryMiB', s.memoryMiB, 16, 4194304);
-  const cpus = checkInteger('cpus', s.cpus, 1, 255);
+  const cpus = checkInteger('cpus', s.cpus, 1, MAX_CPUS);
   const cdrom = s.cdrom === undefined ? undefined : checkFile('cdrom', s.cdrom);
-  if (s.disks !== undefined && !Array.isArray(s.disks)) throw invalidType('disks', 'an array', s.disks);
-  const disks = ((s.disks as unknown[] | undefined) ?? []).map((d, i): Required<QemuDisk> => {
+  const disks = (s.disks === undefined ? [] : checkArray('disks', s.disks, MAX_DISKS)).map((d, i): Required<QemuDisk> => {
     const field = `disks[${i}]`;
     if (typeof d === 'string') return { file: checkFile(field, d), format: 'raw', interface: 'virtio', readOnly: false };
     const o = checkObject(field, d);
     const format = o.format ?? 'raw';
     if (format !== 'raw' && format !== 'qcow2') throw invalidValue(`${field}.format`, "'raw' or 'qcow2'", o.format);
     const iface = o.interface ?? 'virtio';
-    if (!['virtio', 'ide', 'scsi', 'none'].includes(iface as string)) throw invalidValue(`${field}.interface`, "'virtio', 'ide', 'scsi' or 'none'", o.interface);
+    if (!isOwnKey(INTERFACES, iface)) throw invalidValue(`${field}.interface`, "'virtio', 'ide', 'scsi' or 'none'", o.interface);
     if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') throw invalidType(`${field}.readOnly`, 'a boolean', o.readOnly);
     return { file: checkFile(`${field}.file`, o.file), format: format as 'raw' | 'qcow2', interface: iface as QemuDisk['interface'] & string, readOnly: o.readOnly === true };
   });
@@ -171,13 +178,14 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   const initrd = s.initrd === undefined ? undefined : checkFile('initrd', s.initrd);
   if (initrd !== undefined && kernel === undefined) throw invalidValue('initrd', 'given together with "kernel"', s.initrd);
   if (s.append !== undefined && typeof s.append !== 'string') throw invalidType('append', 'a string', s.append);
+  // The kernel command line is a C string in qemu's argv: a NUL would cut it short.
+  if (typeof s.append === 'string' && s.append.includes('\0')) throw invalidValue('append', 'a kernel command line without NUL bytes', s.append);
   if (s.append !== undefined && kernel === undefined) throw invalidValue('append', 'given together with "kernel"', s.append);
   const append = s.append as string | undefined;
 
-  if (s.nics !== undefined && !Array.isArray(s.nics)) throw invalidType('nics', 'an array', s.nics);
   const seenTaps = new Set<Tap>();
   const seenMacs = new Set<string>();
-  const nics = ((s.nics as unknown[] | undefined) ?? []).map((n, i) => {
+  const nics = (s.nics === undefined ? [] : checkArray('nics', s.nics, MAX_NICS)).map((n, i) => {
     const o = checkObject(`nics[${i}]`, n);
     const nic = resolveNic(`nics[${i}]`, o, i === 0 ? macForVm(name) : macForVm(`${name}/${i}`));
     if (seenTaps.has(nic.tap)) throw invalidValue(`nics[${i}].tap`, 'a tap not used by another NIC', nic.tap.name);
@@ -190,20 +198,21 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   let serialFile: string | undefined;
   if (s.serial !== undefined) {
     const o = checkObject('serial', s.serial);
-    if (typeof o.file !== 'string' || o.file.length === 0 || o.file.includes('\0')) throw invalidType('serial.file', 'a file path', o.file);
-    serialFile = o.file;
+    serialFile = checkPath('serial.file', o.file);
   }
   const pcie = isPcieMachine(machine);
   const hotplugSlots = s.hotplugSlots === undefined ? (pcie ? 2 : 0) : checkInteger('hotplugSlots', s.hotplugSlots, 0, 32);
   if (hotplugSlots > 0 && !pcie) throw invalidValue('hotplugSlots', '0 on a non-PCIe machine (pc hot-plugs on pci.0)', s.hotplugSlots);
   const qemuBinary = s.qemuBinary === undefined ? 'qemu-system-x86_64' : checkString('qemuBinary', s.qemuBinary);
-  if (s.extraArgs !== undefined && (!Array.isArray(s.extraArgs) || !s.extraArgs.every((a) => typeof a === 'string'))) {
-    throw invalidType('extraArgs', 'an array of strings', s.extraArgs);
-  }
+  const extraArgs = s.extraArgs === undefined ? [] : checkArray('extraArgs', s.extraArgs).map((a, i) => {
+    if (typeof a !== 'string') throw invalidType('extraArgs', 'an array of strings', s.extraArgs);
+    if (a.includes('\0')) throw invalidValue(`extraArgs[${i}]`, 'an argument without NUL bytes', a);
+    return a;
+  });
   const startTimeoutMs = s.startTimeoutMs === undefined ? 30_000 : checkInteger('startTimeoutMs', s.startTimeoutMs, 1, 600_000);
   return {
     name, uuid: s.uuid as string | undefined, machine, accel, memoryMiB, cpus, cdrom, disks, kernel, initrd, append, nics,
-    serialFile, hotplugSlots, qemuBinary, extraArgs: [...((s.extraArgs as string[] | undefined) ?? [])], startTimeoutMs,
+    serialFile, hotplugSlots, qemuBinary, extraArgs, startTimeoutMs,
   };
 }
 

@@ -4,17 +4,18 @@
  * fragmented), decoding them, and the ICMPv6 checksum (RFC 4443 §2.3; the kernel fills it in
  * for raw ICMPv6 sockets, so it is used only to compare with captures).
  *
- * Option order follows radvd (prefixes, routes, RDNSS, DNSSL, MTU, source link-layer address,
- * PREF64) so a capture of radvd and ours compare byte for byte.
+ * Option order follows radvd's build_ra_options (prefixes, PREF64, routes, RDNSS, DNSSL, MTU,
+ * source link-layer address, advertisement interval, captive portal) so a capture of radvd and
+ * ours compare byte for byte.
  */
 import { ipv6ToBytes } from '../validate.js';
 import {
-  IPV6_HEADER_LENGTH, IPV6_MIN_MTU, ND_RA_FLAG_MANAGED, ND_RA_FLAG_OTHER, ND_ROUTER_ADVERT, PREFERENCE_BITS,
-  RA_HEADER_LENGTH, type Preference,
+  IPV6_HEADER_LENGTH, IPV6_MIN_MTU, MIN_VALID_LIFETIME_UPDATE, ND_RA_FLAG_MANAGED, ND_RA_FLAG_OTHER, ND_RA_FLAG_SNAC_ROUTER,
+  ND_ROUTER_ADVERT, PREFERENCE_BITS, RA_HEADER_LENGTH, type Preference,
 } from './constants.js';
 import type { ResolvedDnssl, ResolvedInterfaceConfig, ResolvedPref64, ResolvedPrefix, ResolvedRdnss, ResolvedRoute } from './config.js';
 import {
-  decodeOption, encodeDnssl, encodeMtu, encodePref64, encodePrefix, encodeRdnss, encodeRoute, encodeSourceLinkLayer,
+  decodeOption, encodeAdvertisementInterval, encodeCaptivePortal, encodeDnssl, encodeMtu, encodePref64, encodePrefix, encodeRdnss, encodeRoute, encodeSourceLinkLayer,
   type DecodedOption,
 } from './options.js';
 
@@ -36,11 +37,19 @@ export interface AdvertisementInput {
   linkMtu?: number;
   /**
    * A final RA (RFC 4861 §6.2.5): router lifetime 0 (and preference medium, RFC 4191 §2.2),
-   * RDNSS and DNSSL lifetimes 0, routes lifetime 0 (radvd's RemoveRoute).
+   * RDNSS and DNSSL lifetimes 0 (unless flushOnStop is false), routes lifetime 0 (unless
+   * removeOnStop is false), prefixes with deprecateOnStop preferred 0 and valid at most 2 h.
    */
   final?: boolean;
   /** Removed items, advertised with lifetime 0. */
   withdrawn?: Withdrawn | undefined;
+  /** The prefixes to send instead of config.prefixes (lifetimes counted down, DecrementLifetimes). */
+  prefixes?: ResolvedPrefix[] | undefined;
+}
+
+/** radvd's DeprecatePrefix in a final RA: preferred 0, valid at most 2 h (RFC 4862 §5.5.3 e). */
+function deprecated(p: ResolvedPrefix): ResolvedPrefix {
+  return { ...p, preferredLifetime: 0, validLifetime: Math.min(p.validLifetime, MIN_VALID_LIFETIME_UPDATE) };
 }
 
 function header(config: ResolvedInterfaceConfig, final: boolean): Buffer {
@@ -49,7 +58,8 @@ function header(config: ResolvedInterfaceConfig, final: boolean): Buffer {
   out[1] = 0;
   out[4] = config.hopLimit;
   const preference = final || config.defaultLifetime === 0 ? 'medium' : config.preference;
-  out[5] = (config.managed ? ND_RA_FLAG_MANAGED : 0) | (config.other ? ND_RA_FLAG_OTHER : 0) | (PREFERENCE_BITS[preference] << 3);
+  out[5] = (config.managed ? ND_RA_FLAG_MANAGED : 0) | (config.other ? ND_RA_FLAG_OTHER : 0) | (PREFERENCE_BITS[preference] << 3) |
+    (config.snacRouter ? ND_RA_FLAG_SNAC_ROUTER : 0);
   out.writeUInt16BE(final ? 0 : config.defaultLifetime, 6);
   out.writeUInt32BE(config.reachableTime, 8);
   out.writeUInt32BE(config.retransTimer, 12);
@@ -67,20 +77,25 @@ function items(input: AdvertisementInput): Item[] {
   const final = input.final === true;
   const w = input.withdrawn;
   const v = (bytes: Buffer): Item => ({ bytes, fixed: false });
+  // A `::` prefix stands for the interface's own prefixes (radvd's `prefix ::/64`): the
+  // interface advertiser expands it; without that expansion there is nothing to send for it.
+  const prefixes = input.prefixes ?? config.prefixes.filter((p) => p.address !== '::');
   const list: Item[] = [
-    ...config.prefixes.map((p) => v(encodePrefix(p))),
+    ...prefixes.map((p) => v(encodePrefix(final && p.deprecateOnStop === true ? deprecated(p) : p))),
     ...(w?.prefixes ?? []).map((p) => v(encodePrefix({ ...p, validLifetime: 0, preferredLifetime: 0 }))),
-    ...config.routes.map((r) => v(encodeRoute(final ? { ...r, lifetime: 0 } : r))),
+    ...config.pref64.map((p) => v(encodePref64(p))),
+    ...(w?.pref64 ?? []).map((p) => v(encodePref64({ ...p, lifetime: 0 }))),
+    ...config.routes.map((r) => v(encodeRoute(final && r.removeOnStop !== false ? { ...r, lifetime: 0 } : r))),
     ...(w?.routes ?? []).map((r) => v(encodeRoute({ ...r, lifetime: 0 }))),
-    ...config.rdnss.map((r) => v(encodeRdnss(final ? { ...r, lifetime: 0 } : r))),
+    ...config.rdnss.map((r) => v(encodeRdnss(final && r.flushOnStop !== false ? { ...r, lifetime: 0 } : r))),
     ...(w?.rdnss ?? []).map((r) => v(encodeRdnss({ ...r, lifetime: 0 }))),
-    ...config.dnssl.map((d) => v(encodeDnssl(final ? { ...d, lifetime: 0 } : d))),
+    ...config.dnssl.map((d) => v(encodeDnssl(final && d.flushOnStop !== false ? { ...d, lifetime: 0 } : d))),
     ...(w?.dnssl ?? []).map((d) => v(encodeDnssl({ ...d, lifetime: 0 }))),
   ];
   if (config.mtu !== undefined) list.push({ bytes: encodeMtu(config.mtu), fixed: true });
   if (config.sourceLinkLayerAddress && input.mac) list.push({ bytes: encodeSourceLinkLayer(input.mac), fixed: true });
-  list.push(...config.pref64.map((p) => v(encodePref64(p))));
-  list.push(...(w?.pref64 ?? []).map((p) => v(encodePref64({ ...p, lifetime: 0 }))));
+  if (config.intervalOption) list.push({ bytes: encodeAdvertisementInterval(config.maxInterval), fixed: true });
+  if (config.captivePortal !== undefined) list.push({ bytes: encodeCaptivePortal(config.captivePortal), fixed: true });
   return list;
 }
 

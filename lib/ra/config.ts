@@ -7,11 +7,12 @@
  * it (`interfaces[0].prefixes[1].preferredLifetime`) and the value.
  */
 import { bytesToIPv6, checkBoolean, checkIfname, checkInteger, checkNumber, checkObject, checkPrefixed,
-  invalidType, invalidValue, ipv6ToBytes, outOfRange, checkIPv6 } from '../validate.js';
+  invalidType, invalidValue, ipv6ToBytes, outOfRange, checkIPv6, checkArray as checkDenseArray } from '../validate.js';
 import {
   DEFAULT_FINAL_RTR_ADVERTISEMENTS, DEFAULT_MAX_RTR_ADV_INTERVAL, INFINITE_LIFETIME, MAX_FINAL_RTR_ADVERTISEMENTS, MAX_MAX_RTR_ADV_INTERVAL,
   MAX_REACHABLE_TIME, MAX_ROUTER_LIFETIME, MIN_MAX_RTR_ADV_INTERVAL, MIN_MIN_RTR_ADV_INTERVAL, PREF64_MAX_LIFETIME,
-  PREF64_PLC, PREFERENCE_BITS, type Preference, IPV6_MIN_MTU,
+  PREF64_PLC, PREFERENCE_BITS, type Preference, IPV6_MIN_MTU, MIN_DELAY_BETWEEN_RAS, MIN_DELAY_BETWEEN_RAS_MIPV6,
+  MIN_MAX_RTR_ADV_INTERVAL_MIPV6, MIN_MIN_RTR_ADV_INTERVAL_MIPV6, MAX_RA_MTU,
 } from './constants.js';
 import type {
   Lifetime, RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
@@ -31,24 +32,36 @@ export interface ResolvedPrefix extends ResolvedPrefixValue {
   routerAddress: boolean;
   validLifetime: number;
   preferredLifetime: number;
+  /** P flag (RFC 9762). */
+  dhcpv6PdPreferred?: boolean;
+  /** DeprecatePrefix: preferred lifetime 0 in the final RAs. */
+  deprecateOnStop?: boolean;
+  /** DecrementLifetimes: lifetimes count down from the first advertisement. */
+  decrementLifetimes?: boolean;
 }
 
 /** An RDNSS option, resolved. */
 export interface ResolvedRdnss {
   servers: string[];
   lifetime: number;
+  /** FlushRDNSS; false only when configured so (withdrawn items always go with lifetime 0). */
+  flushOnStop?: boolean;
 }
 
-/** A DNSSL option, resolved (domains without a trailing dot, lower case). */
+/** A DNSSL option, resolved (domains without a trailing dot, spelled as configured). */
 export interface ResolvedDnssl {
   domains: string[];
   lifetime: number;
+  /** FlushDNSSL; false only when configured so. */
+  flushOnStop?: boolean;
 }
 
 /** A Route Information option, resolved. */
 export interface ResolvedRoute extends ResolvedPrefixValue {
   preference: Preference;
   lifetime: number;
+  /** RemoveRoute; false only when configured so. */
+  removeOnStop?: boolean;
 }
 
 /** A PREF64 option, resolved (lifetime in seconds, a multiple of 8). */
@@ -71,6 +84,19 @@ export interface ResolvedInterfaceConfig {
   mtu: number | undefined;
   sourceLinkLayerAddress: boolean;
   solicitedUnicast: boolean;
+  minDelayBetweenRAs: number;
+  raMtu: number | undefined;
+  intervalOption: boolean;
+  unicastOnly: boolean;
+  /** Canonical addresses; empty: RAs are multicast. */
+  clients: string[];
+  ignoredClients: string[];
+  unrestrictedUnicast: boolean;
+  removeOnStop: boolean;
+  snacRouter: boolean;
+  captivePortal: string | undefined;
+  /** radvd's autoignoreprefixes: own prefixes (`addr/len`, canonical) a `prefix ::/64` skips. */
+  autoIgnorePrefixes: string[];
   prefixes: ResolvedPrefix[];
   rdnss: ResolvedRdnss[];
   dnssl: ResolvedDnssl[];
@@ -112,15 +138,28 @@ function checkPreference(field: string, value: unknown): Preference {
 
 function checkArray(field: string, value: unknown): unknown[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw invalidType(field, 'an array', value);
-  return value;
+  return checkDenseArray(field, value);  // holes refused, not read through the prototype
 }
 
-/** An IPv6 prefix `addr/len`, returned with the address canonicalised. */
-export function checkIPv6Prefix(field: string, value: unknown): ResolvedPrefixValue {
+/**
+ * An IPv6 prefix `addr/len`, returned with the address canonicalised and, unless `keepHostBits`,
+ * the bits past the prefix length cleared: RFC 4861 §4.6.2 and RFC 4191 §2.3 say they must be
+ * zero on the wire (radvd sends them as written; `fe80:f:2::/32` becomes `fe80:f::/32`).
+ */
+export function checkIPv6Prefix(field: string, value: unknown, keepHostBits = false): ResolvedPrefixValue {
   const p = checkPrefixed(field, value);
   if (p.family !== 6) throw invalidValue(field, 'an IPv6 prefix like 2001:db8::/64', value);
-  return { address: bytesToIPv6(ipv6ToBytes(p.address)), length: p.prefixLength };
+  const bytes = ipv6ToBytes(p.address);
+  if (!keepHostBits) maskPrefix(bytes, p.prefixLength);
+  return { address: bytesToIPv6(bytes), length: p.prefixLength };
+}
+
+/** Clears, in place, the bits of a 16-byte address past `length`. */
+export function maskPrefix(bytes: Uint8Array, length: number): void {
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, length - 8 * i));
+    bytes[i]! &= (0xff00 >> keep) & 0xff;
+  }
 }
 
 const LABEL_RE = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/iu;
@@ -136,12 +175,14 @@ export function checkDomain(field: string, value: unknown): string {
   if (name.length === 0 || name.length > 253 || !name.split('.').every((label) => LABEL_RE.test(label))) {
     throw invalidValue(field, 'a domain name like example.com', value);
   }
-  return name.toLowerCase();
+  // Sent as written: the wire format keeps case (RFC 1035 §2.3.3), and radvd does not fold it.
+  return name;
 }
 
 function resolvePrefix(field: string, value: unknown): ResolvedPrefix {
   const o = checkObject(field, value) as Partial<RaPrefixConfig>;
-  const p = checkIPv6Prefix(`${field}.prefix`, o.prefix);
+  // With the R flag the prefix field carries the router's whole address (RFC 6275 §7.2).
+  const p = checkIPv6Prefix(`${field}.prefix`, o.prefix, o.routerAddress === true);
   const onLink = checkBoolean(`${field}.onLink`, optional<unknown>(o.onLink, true));
   const autonomous = checkBoolean(`${field}.autonomous`, optional<unknown>(o.autonomous, true));
   const routerAddress = checkBoolean(`${field}.routerAddress`, optional<unknown>(o.routerAddress, false));
@@ -155,7 +196,15 @@ function resolvePrefix(field: string, value: unknown): ResolvedPrefix {
   if (preferredLifetime > validLifetime) {
     throw invalidValue(`${field}.preferredLifetime`, `at most validLifetime (${describeLifetime(validLifetime)})`, o.preferredLifetime);
   }
-  return { ...p, onLink, autonomous, routerAddress, validLifetime, preferredLifetime };
+  const dhcpv6PdPreferred = checkBoolean(`${field}.dhcpv6PdPreferred`, optional<unknown>(o.dhcpv6PdPreferred, false));
+  const deprecateOnStop = checkBoolean(`${field}.deprecateOnStop`, optional<unknown>(o.deprecateOnStop, false));
+  const decrementLifetimes = checkBoolean(`${field}.decrementLifetimes`, optional<unknown>(o.decrementLifetimes, false));
+  const resolved: ResolvedPrefix = { ...p, onLink, autonomous, routerAddress, validLifetime, preferredLifetime };
+  // Present only when on, so the common case stays the plain RFC 4861 option.
+  if (dhcpv6PdPreferred) resolved.dhcpv6PdPreferred = true;
+  if (deprecateOnStop) resolved.deprecateOnStop = true;
+  if (decrementLifetimes) resolved.decrementLifetimes = true;
+  return resolved;
 }
 
 function describeLifetime(value: number): string {
@@ -168,10 +217,12 @@ function resolveRdnss(field: string, value: unknown, defaultLifetime: number): R
   if (servers.length === 0) throw invalidValue(`${field}.servers`, 'at least one IPv6 address', o.servers);
   // The option length is 8-octet units in one byte: (1 + 2n) ≤ 255.
   if (servers.length > 127) throw outOfRange(`${field}.servers`, 'at most 127 addresses', servers.length);
-  return {
+  const resolved: ResolvedRdnss = {
     servers: servers.map((s, i) => bytesToIPv6(ipv6ToBytes(checkIPv6(`${field}.servers[${i}]`, s)))),
     lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)),
   };
+  if (!checkBoolean(`${field}.flushOnStop`, optional<unknown>(o.flushOnStop, true))) resolved.flushOnStop = false;
+  return resolved;
 }
 
 function resolveDnssl(field: string, value: unknown, defaultLifetime: number): ResolvedDnssl {
@@ -181,16 +232,20 @@ function resolveDnssl(field: string, value: unknown, defaultLifetime: number): R
   const resolved = domains.map((d, i) => checkDomain(`${field}.domains[${i}]`, d));
   const encoded = resolved.reduce((n, d) => n + d.length + 2, 0);
   if (8 + encoded > 255 * 8) throw outOfRange(`${field}.domains`, 'names that fit one DNSSL option (2040 bytes)', domains.length);
-  return { domains: resolved, lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)) };
+  const out: ResolvedDnssl = { domains: resolved, lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)) };
+  if (!checkBoolean(`${field}.flushOnStop`, optional<unknown>(o.flushOnStop, true))) out.flushOnStop = false;
+  return out;
 }
 
 function resolveRoute(field: string, value: unknown, defaultLifetime: number): ResolvedRoute {
   const o = checkObject(field, value) as Partial<RaRouteConfig>;
-  return {
+  const route: ResolvedRoute = {
     ...checkIPv6Prefix(`${field}.prefix`, o.prefix),
     preference: checkPreference(`${field}.preference`, optional<unknown>(o.preference, 'medium')),
     lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)),
   };
+  if (!checkBoolean(`${field}.removeOnStop`, optional<unknown>(o.removeOnStop, true))) route.removeOnStop = false;
+  return route;
 }
 
 function resolvePref64(field: string, value: unknown, defaultLifetime: number): ResolvedPref64 {
@@ -205,23 +260,43 @@ function resolvePref64(field: string, value: unknown, defaultLifetime: number): 
   return { ...p, lifetime: Math.ceil(lifetime / 8) * 8 };
 }
 
+function checkAddresses(field: string, value: unknown): string[] {
+  return checkArray(field, value).map((a, i) => bytesToIPv6(ipv6ToBytes(checkIPv6(`${field}[${i}]`, a))));
+}
+
+/** A URI for the Captive-Portal option (RFC 8910 §2.3): printable ASCII, fits one option. */
+function checkCaptivePortal(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw invalidType(field, 'a URI string', value);
+  // The option length is one byte of 8-byte units: 2 + URI ≤ 255 × 8.
+  if (value.length === 0 || value.length > 255 * 8 - 2 || !/^[\x21-\x7e]+$/u.test(value)) {
+    throw invalidValue(field, 'a non-empty URI of printable ASCII, at most 2038 characters', value);
+  }
+  return value;
+}
+
 /** Validates one interface and applies the RFC defaults. `field` names it in errors. */
 export function resolveInterfaceConfig(field: string, value: unknown): ResolvedInterfaceConfig {
   const o = checkObject(field, value) as Partial<RaInterfaceConfig>;
   const name = checkIfname(`${field}.name`, o.name);
+  const intervalOption = checkBoolean(`${field}.intervalOption`, optional<unknown>(o.intervalOption, false));
+  // RFC 6275 §7.5 (and radvd): the Advertisement Interval option or a router address in a
+  // prefix (Mobile IPv6) allows much shorter intervals.
+  const mipv6 = intervalOption || (Array.isArray(o.prefixes) && o.prefixes.some((p) => (p as { routerAddress?: unknown } | undefined)?.routerAddress === true));
+  const minMin = mipv6 ? MIN_MIN_RTR_ADV_INTERVAL_MIPV6 : MIN_MIN_RTR_ADV_INTERVAL;
   const maxInterval = checkNumber(`${field}.maxInterval`, optional<unknown>(o.maxInterval, DEFAULT_MAX_RTR_ADV_INTERVAL),
-    MIN_MAX_RTR_ADV_INTERVAL, MAX_MAX_RTR_ADV_INTERVAL);
+    mipv6 ? MIN_MAX_RTR_ADV_INTERVAL_MIPV6 : MIN_MAX_RTR_ADV_INTERVAL, MAX_MAX_RTR_ADV_INTERVAL);
   // RFC 4861 §6.2.1: 0.33 × max when max ≥ 9 s; below that radvd's 0.75 × max keeps min ≥ 3.
-  const defaultMin = maxInterval >= 9 ? 0.33 * maxInterval : 0.75 * maxInterval;
-  const minInterval = checkNumber(`${field}.minInterval`, optional<unknown>(o.minInterval, Math.max(MIN_MIN_RTR_ADV_INTERVAL, defaultMin)),
-    MIN_MIN_RTR_ADV_INTERVAL, 0.75 * maxInterval);
+  const defaultMin = maxInterval >= 9 || mipv6 ? 0.33 * maxInterval : 0.75 * maxInterval;
+  const minInterval = checkNumber(`${field}.minInterval`, optional<unknown>(o.minInterval, Math.max(minMin, defaultMin)),
+    minMin, 0.75 * maxInterval);
   const defaultLifetime = checkInteger(`${field}.defaultLifetime`,
-    optional<unknown>(o.defaultLifetime, Math.min(MAX_ROUTER_LIFETIME, Math.ceil(3 * maxInterval))), 0, MAX_ROUTER_LIFETIME);
+    optional<unknown>(o.defaultLifetime, Math.min(MAX_ROUTER_LIFETIME, Math.max(1, Math.trunc(3 * maxInterval)))), 0, MAX_ROUTER_LIFETIME);
   // RFC 8319 §4: zero (not a default router) or at least MaxRtrAdvInterval.
   if (defaultLifetime !== 0 && defaultLifetime < maxInterval) {
     throw outOfRange(`${field}.defaultLifetime`, `0 or an integer from maxInterval (${maxInterval}) to ${MAX_ROUTER_LIFETIME}`, defaultLifetime);
   }
-  const optionLifetime = Math.min(UINT32_MAX - 1, Math.ceil(3 * maxInterval));
+  // Whole seconds, truncated as radvd computes them (an int from 3.0 × MaxRtrAdvInterval).
+  const optionLifetime = Math.min(UINT32_MAX - 1, Math.trunc(3 * maxInterval));
   const mtu = o.mtu === undefined ? undefined : checkInteger(`${field}.mtu`, o.mtu, IPV6_MIN_MTU, UINT32_MAX);
   const pref64Input = o.pref64 === undefined ? [] : Array.isArray(o.pref64) ? o.pref64 : [o.pref64];
   const pref64Field = (i: number): string => (Array.isArray(o.pref64) ? `${field}.pref64[${i}]` : `${field}.pref64`);
@@ -239,6 +314,21 @@ export function resolveInterfaceConfig(field: string, value: unknown): ResolvedI
     mtu,
     sourceLinkLayerAddress: checkBoolean(`${field}.sourceLinkLayerAddress`, optional<unknown>(o.sourceLinkLayerAddress, true)),
     solicitedUnicast: checkBoolean(`${field}.solicitedUnicast`, optional<unknown>(o.solicitedUnicast, true)),
+    minDelayBetweenRAs: checkNumber(`${field}.minDelayBetweenRAs`, optional<unknown>(o.minDelayBetweenRAs, MIN_DELAY_BETWEEN_RAS),
+      mipv6 ? MIN_DELAY_BETWEEN_RAS_MIPV6 : MIN_DELAY_BETWEEN_RAS, MAX_MAX_RTR_ADV_INTERVAL),
+    raMtu: o.raMtu === undefined ? undefined : checkInteger(`${field}.raMtu`, o.raMtu, IPV6_MIN_MTU, MAX_RA_MTU),
+    intervalOption,
+    unicastOnly: checkBoolean(`${field}.unicastOnly`, optional<unknown>(o.unicastOnly, false)),
+    clients: checkAddresses(`${field}.clients`, o.clients),
+    ignoredClients: checkAddresses(`${field}.ignoredClients`, o.ignoredClients),
+    unrestrictedUnicast: checkBoolean(`${field}.unrestrictedUnicast`, optional<unknown>(o.unrestrictedUnicast, false)),
+    removeOnStop: checkBoolean(`${field}.removeOnStop`, optional<unknown>(o.removeOnStop, true)),
+    snacRouter: checkBoolean(`${field}.snacRouter`, optional<unknown>(o.snacRouter, false)),
+    captivePortal: o.captivePortal === undefined ? undefined : checkCaptivePortal(`${field}.captivePortal`, o.captivePortal),
+    autoIgnorePrefixes: checkArray(`${field}.autoIgnorePrefixes`, o.autoIgnorePrefixes).map((p, i) => {
+      const r = checkIPv6Prefix(`${field}.autoIgnorePrefixes[${i}]`, p);
+      return `${r.address}/${r.length}`;
+    }),
     prefixes: checkArray(`${field}.prefixes`, o.prefixes).map((p, i) => resolvePrefix(`${field}.prefixes[${i}]`, p)),
     rdnss: checkArray(`${field}.rdnss`, o.rdnss).map((r, i) => resolveRdnss(`${field}.rdnss[${i}]`, r, optionLifetime)),
     dnssl: checkArray(`${field}.dnssl`, o.dnssl).map((d, i) => resolveDnssl(`${field}.dnssl[${i}]`, d, optionLifetime)),

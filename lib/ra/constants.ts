@@ -17,14 +17,22 @@ export const ND_OPT_ROUTE_INFORMATION = 24;
 export const ND_OPT_RDNSS = 25;
 export const ND_OPT_DNSSL = 31;
 export const ND_OPT_PREF64 = 38;
+/** Advertisement Interval option (RFC 6275 §7.3). */
+export const ND_OPT_ADV_INTERVAL = 7;
+/** Captive-Portal option (RFC 8910 §2.3). */
+export const ND_OPT_CAPTIVE_PORTAL = 37;
 
 /** RA header flags (RFC 4861 §4.2). */
 export const ND_RA_FLAG_MANAGED = 0x80;
 export const ND_RA_FLAG_OTHER = 0x40;
+/** SNAC router flag (draft-ietf-snac-simple, IANA RA flag bit 6), radvd's AdvSNACRouterFlag. */
+export const ND_RA_FLAG_SNAC_ROUTER = 0x02;
 /** Prefix information flags (RFC 4861 §4.6.2, RFC 6275 §7.2 for R). */
 export const ND_OPT_PI_FLAG_ONLINK = 0x80;
 export const ND_OPT_PI_FLAG_AUTO = 0x40;
 export const ND_OPT_PI_FLAG_RADDR = 0x20;
+/** P flag, DHCPv6 prefix delegation preferred (RFC 9762 §3). */
+export const ND_OPT_PI_FLAG_DHCPV6_PD = 0x10;
 
 /** Router/route preference (RFC 4191 §2.1): the two-bit Prf values. */
 export const PREFERENCE_BITS = { high: 0b01, medium: 0b00, low: 0b11 } as const;
@@ -47,6 +55,14 @@ export const MAX_RA_DELAY_TIME = 0.5;
 export const MIN_MAX_RTR_ADV_INTERVAL = 4;
 export const MAX_MAX_RTR_ADV_INTERVAL = 65535;
 export const MIN_MIN_RTR_ADV_INTERVAL = 3;
+/** The Mobile IPv6 limits (RFC 6275 §7.5), allowed with the Advertisement Interval option. */
+export const MIN_MIN_RTR_ADV_INTERVAL_MIPV6 = 0.03;
+export const MIN_MAX_RTR_ADV_INTERVAL_MIPV6 = 0.07;
+export const MIN_DELAY_BETWEEN_RAS_MIPV6 = 0.03;
+/** radvd's MAX_AdvRAMTU: the largest RA packet size that can be configured. */
+export const MAX_RA_MTU = 131072;
+/** RFC 4862 §5.5.3 e): a valid lifetime a host lowers its address's to at once (2 hours). */
+export const MIN_VALID_LIFETIME_UPDATE = 7200;
 export const MAX_ROUTER_LIFETIME = 65535;
 /** RFC 4861 §6.2.1 default MaxRtrAdvInterval. */
 export const DEFAULT_MAX_RTR_ADV_INTERVAL = 600;

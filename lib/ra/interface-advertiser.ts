@@ -10,9 +10,9 @@
  */
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
 import { buildAdvertisements, ipv6Packet, type Withdrawn } from './codec.js';
-import type { ResolvedInterfaceConfig } from './config.js';
+import type { ResolvedInterfaceConfig, ResolvedPrefix } from './config.js';
 import {
-  ALL_NODES, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME, MIN_DELAY_BETWEEN_RAS,
+  ALL_NODES, INFINITE_LIFETIME, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME,
 } from './constants.js';
 import { validateRouterSolicitation, type RsDropReason } from './rs.js';
 import { TimerEntry, type TimerQueue } from './timer-queue.js';
@@ -26,6 +26,30 @@ export interface LinkInfo {
   mtu: number;
   /** A non-tentative fe80::/10 address of the interface, the RAs' source (RFC 4861 §4.2). */
   linkLocal: string;
+  /**
+   * The interface's other IPv6 addresses' prefixes (`2001:db8::/64`, host bits cleared), with
+   * their lifetimes: what radvd's `prefix ::/64` advertises. Absent when there are none.
+   */
+  prefixes?: OwnPrefix[];
+}
+
+/** A prefix of one of the interface's own addresses. */
+export interface OwnPrefix {
+  address: string;
+  length: number;
+  /** Seconds; undefined = forever. */
+  validLifetime?: number | undefined;
+  preferredLifetime?: number | undefined;
+}
+
+/** Whether two lists of own prefixes are the same. */
+export function samePrefixes(a: OwnPrefix[] | undefined, b: OwnPrefix[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  return x.length === y.length && x.every((p, i) => {
+    const q = y[i]!;
+    return p.address === q.address && p.length === q.length && p.validLifetime === q.validLifetime && p.preferredLifetime === q.preferredLifetime;
+  });
 }
 
 /** What an interface advertiser needs from its owner. */
@@ -68,6 +92,11 @@ function isUnspecified(address: Buffer): boolean {
   return true;
 }
 
+/** radvd's `prefix ::/64`: the prefix field all zero stands for the interface's own prefixes. */
+function isAutomatic(p: ResolvedPrefix): boolean {
+  return p.address === '::';
+}
+
 function emptyWithdrawn(): Withdrawn {
   return { prefixes: [], routes: [], rdnss: [], dnssl: [], pref64: [] };
 }
@@ -102,7 +131,16 @@ export class InterfaceAdvertiser {
   /** The interface while it is ready. */
   link: LinkInfo | undefined;
   private state: 'waiting' | 'serving' | 'stopped' = 'waiting';
-  private readonly counters = { advertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 };
+  private readonly counters = {
+    advertisementsSent: 0, multicastAdvertisementsSent: 0, unicastAdvertisementsSent: 0, finalAdvertisementsSent: 0,
+    solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0,
+  };
+  /** DecrementLifetimes: when each counting-down prefix was first advertised (ms, queue clock). */
+  private readonly prefixSince = new Map<string, number>();
+  /** `clients` as 16-byte addresses (hex keys for the solicitation check). */
+  private clients: Buffer[] = [];
+  private clientKeys = new Set<string>();
+  private ignoredKeys = new Set<string>();
   private source: Buffer | undefined;
   private packets: Buffer[] | undefined;
   private finalPackets: Buffer[] | undefined;
@@ -124,7 +162,74 @@ export class InterfaceAdvertiser {
   private readonly unicast = new TimerEntry(() => this.onUnicast());
   private readonly finalTimer = new TimerEntry(() => this.onFinal());
 
-  constructor(private configValue: ResolvedInterfaceConfig, private readonly host: AdvertiserHost) {}
+  constructor(private configValue: ResolvedInterfaceConfig, private readonly host: AdvertiserHost) {
+    this.indexClients();
+  }
+
+  private indexClients(): void {
+    this.clients = this.configValue.clients.map((a) => Buffer.from(ipv6ToBytes(a)));
+    this.clientKeys = new Set(this.clients.map((b) => b.toString('hex')));
+    this.ignoredKeys = new Set(this.configValue.ignoredClients.map((a) => Buffer.from(ipv6ToBytes(a)).toString('hex')));
+  }
+
+  /** MinDelayBetweenRAs in ms. */
+  private get minDelay(): number {
+    return this.configValue.minDelayBetweenRAs * S;
+  }
+
+  /** UnicastOnly without a clients list: nothing is ever sent unsolicited. */
+  private get silent(): boolean {
+    return this.configValue.unicastOnly && this.clients.length === 0;
+  }
+
+  /** Whether any prefix counts down (then RAs are built afresh each time). */
+  private get decrementing(): boolean {
+    return this.configValue.prefixes.some((p) => p.decrementLifetimes === true);
+  }
+
+  /** Whether a `prefix ::/64` asks for the interface's own prefixes. */
+  private get automatic(): boolean {
+    return this.configValue.prefixes.some(isAutomatic);
+  }
+
+  /**
+   * radvd's `prefix ::/64 { … }`: one prefix option per prefix of the interface's own
+   * addresses (except the ignored ones), with the block's flags and lifetimes no longer than
+   * the address's own.
+   */
+  private expand(prefixes: ResolvedPrefix[]): ResolvedPrefix[] {
+    if (!prefixes.some(isAutomatic)) return prefixes;
+    const ignored = new Set(this.configValue.autoIgnorePrefixes);
+    const own = (this.link?.prefixes ?? []).filter((p) => !ignored.has(`${p.address}/${p.length}`));
+    return prefixes.flatMap((p) => (!isAutomatic(p) ? [p] : own.map((o) => ({
+      ...p, address: o.address, length: o.length,
+      autonomous: p.autonomous && o.length === 64, // SLAAC needs a /64 (RFC 4862 §5.5.3 d)
+      validLifetime: Math.min(p.validLifetime, o.validLifetime ?? INFINITE_LIFETIME),
+      preferredLifetime: Math.min(p.preferredLifetime, o.preferredLifetime ?? INFINITE_LIFETIME, o.validLifetime ?? INFINITE_LIFETIME),
+    }))));
+  }
+
+  /**
+   * DecrementLifetimes (radvd): each counting-down prefix with its lifetimes reduced by the
+   * whole seconds since it was first advertised; dropped once its preferred lifetime is 0.
+   */
+  private currentPrefixes(): ResolvedPrefix[] | undefined {
+    if (!this.decrementing) return this.automatic ? this.expand(this.configValue.prefixes) : undefined;
+    const now = this.now();
+    const out: ResolvedPrefix[] = [];
+    for (const p of this.expand(this.configValue.prefixes)) {
+      if (p.decrementLifetimes !== true) { out.push(p); continue; }
+      const key = `${p.address}/${p.length}`;
+      const since = this.prefixSince.get(key) ?? now;
+      this.prefixSince.set(key, since);
+      const elapsed = Math.floor((now - since) / S);
+      const down = (v: number): number => (v === INFINITE_LIFETIME ? v : Math.max(0, v - elapsed));
+      const preferredLifetime = down(p.preferredLifetime);
+      if (preferredLifetime === 0 && p.preferredLifetime !== 0) continue;
+      out.push({ ...p, validLifetime: down(p.validLifetime), preferredLifetime });
+    }
+    return out;
+  }
 
   /** The interface name. */
   get name(): string {
@@ -172,7 +277,8 @@ export class InterfaceAdvertiser {
     const previous = this.link;
     if (this.state === 'serving' && previous && previous.index !== link.index) this.goWaiting(); // recreated
     this.link = link;
-    if (!previous || previous.mac !== link.mac || previous.mtu !== link.mtu || previous.linkLocal !== link.linkLocal) {
+    if (!previous || previous.mac !== link.mac || previous.mtu !== link.mtu || previous.linkLocal !== link.linkLocal ||
+      !samePrefixes(previous.prefixes, link.prefixes)) {
       this.invalidate();
       // A copy from the shared Buffer pool: kept while serving, one per interface (see ipv6Packet).
       this.source = Buffer.from(ipv6ToBytes(link.linkLocal));
@@ -196,12 +302,13 @@ export class InterfaceAdvertiser {
   /** RFC 4861 §6.2.4: a fresh initial burst, the first RA after a random 0–500 ms. */
   private restartInitial(): void {
     this.initialSent = 0;
+    if (this.silent) return;
     this.schedulePeriodicAt(this.now() + this.uniform(0, MAX_RA_DELAY_TIME * S), true);
   }
 
   /** Schedules the next multicast RA, never within MIN_DELAY_BETWEEN_RAS of the last one. */
   private schedulePeriodicAt(at: number, onlyIfSooner: boolean): void {
-    const due = Math.max(at, this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S);
+    const due = Math.max(at, this.lastMulticast + this.minDelay);
     if (onlyIfSooner && this.periodic.scheduled && this.periodic.due <= due) return;
     this.queue.scheduleAt(this.periodic, due);
   }
@@ -226,12 +333,15 @@ export class InterfaceAdvertiser {
 
   private multicastFrames(final: boolean, source: Buffer): Buffer[] {
     const make = (): Buffer[] => this.build(final).map((m) => ipv6Packet(source, ALL_NODES_BYTES, m));
+    if (this.decrementing) return make();
     if (final) return (this.finalFrames ??= make());
     return (this.frames ??= make());
   }
 
   private build(final: boolean): Buffer[] {
-    const input = { config: this.configValue, mac: this.link?.mac, linkMtu: this.link?.mtu, withdrawn: this.withdrawn };
+    const linkMtu = Math.min(this.link?.mtu ?? 1500, this.configValue.raMtu ?? Infinity);
+    const input = { config: this.configValue, mac: this.link?.mac, linkMtu, withdrawn: this.withdrawn, prefixes: this.currentPrefixes() };
+    if (input.prefixes && this.decrementing) return buildAdvertisements(final ? { ...input, final: true, withdrawn: undefined } : input);
     if (final) return (this.finalPackets ??= buildAdvertisements({ ...input, final: true, withdrawn: undefined }));
     return (this.packets ??= buildAdvertisements(input));
   }
@@ -261,13 +371,28 @@ export class InterfaceAdvertiser {
         continue;
       }
       this.counters.advertisementsSent += 1;
+      if (destination === ALL_NODES_BYTES) this.counters.multicastAdvertisementsSent += 1;
+      else this.counters.unicastAdvertisementsSent += 1;
+      if (final) this.counters.finalAdvertisementsSent += 1;
       this.host.onSent?.(this, destination, solicited, final, viaFrames ? message.length - 40 : message.length);
     }
   }
 
+  /**
+   * An unsolicited (or final) RA: to ff02::1, or by unicast to each of `clients` (radvd's
+   * send_ra_forall), or to nobody with UnicastOnly and no clients.
+   */
   private sendMulticast(solicited: boolean, final: boolean): void {
     this.lastMulticast = this.now();
-    this.sendTo(ALL_NODES_BYTES, solicited, final);
+    if (this.clients.length > 0) {
+      for (const client of this.clients) {
+        if (this.ignoredKeys.has(client.toString('hex'))) continue;
+        this.sendTo(client, solicited, final);
+        if (this.state !== 'serving') break;
+      }
+    } else if (!this.configValue.unicastOnly) {
+      this.sendTo(ALL_NODES_BYTES, solicited, final);
+    }
     if (!final && this.withdrawnLeft > 0) {
       this.withdrawnLeft -= 1;
       if (this.withdrawnLeft === 0) {
@@ -312,16 +437,23 @@ export class InterfaceAdvertiser {
     this.host.onReceived?.(this, source, hopLimit, result.valid ? undefined : result.reason);
     if (!result.valid || this.state !== 'serving' || this.stopping) return;
     const delay = this.uniform(0, MAX_RA_DELAY_TIME * S);
-    if (!unspecified && this.configValue.solicitedUnicast && (this.pendingUnicast?.size ?? 0) < MAX_PENDING_UNICAST) {
+    const key = source.toString('hex');
+    // radvd's clients list: only listed hosts (or, with UnrestrictedUnicast, any but the
+    // ignored ones) get an answer, always by unicast; UnicastOnly answers by unicast only.
+    const restricted = this.clients.length > 0;
+    if (restricted && (this.ignoredKeys.has(key) || (!this.clientKeys.has(key) && !this.configValue.unrestrictedUnicast))) return;
+    const unicastOnly = restricted || this.configValue.unicastOnly;
+    if (unicastOnly && unspecified) return; // no address to answer to, and no multicast allowed
+    if (!unspecified && (unicastOnly || this.configValue.solicitedUnicast) && (this.pendingUnicast?.size ?? 0) < MAX_PENDING_UNICAST) {
       const pending = (this.pendingUnicast ??= new Map());
-      const key = source.toString('hex');
       if (!pending.has(key)) pending.set(key, Buffer.from(source));
       if (!this.unicast.scheduled) this.queue.schedule(this.unicast, delay);
       return;
     }
+    if (unicastOnly) return; // too many pending replies: this one is dropped
     const now = this.now();
     let at = now + delay;
-    if (this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S > at) at = this.lastMulticast + MIN_DELAY_BETWEEN_RAS * S + delay;
+    if (this.lastMulticast + this.minDelay > at) at = this.lastMulticast + this.minDelay + delay;
     // A multicast RA already due by then answers this solicitation too.
     if (this.periodic.scheduled && this.periodic.due <= at) return;
     this.queue.scheduleAt(this.periodic, at);
@@ -338,6 +470,7 @@ export class InterfaceAdvertiser {
     this.withdrawn = isEmpty(withdrawn) ? undefined : withdrawn;
     this.withdrawnLeft = this.withdrawn ? MAX_INITIAL_RTR_ADVERTISEMENTS : 0;
     this.configValue = config;
+    this.indexClients();
     this.invalidate();
     if (this.state === 'serving' && !this.stopping) this.restartInitial();
   }
@@ -352,7 +485,7 @@ export class InterfaceAdvertiser {
     this.queue.cancel(this.periodic);
     this.queue.cancel(this.unicast);
     this.pendingUnicast?.clear();
-    if (this.state !== 'serving' || count <= 0) {
+    if (this.state !== 'serving' || count <= 0 || !this.configValue.removeOnStop || this.silent) {
       this.state = 'stopped';
       this.stopping = Promise.resolve();
       return this.stopping;
@@ -360,7 +493,7 @@ export class InterfaceAdvertiser {
     this.finalLeft = count;
     this.stopping = new Promise<void>((resolve) => { this.finishStop = resolve; });
     // The first final RA at once (as radvd): the interface is about to go, and waiting out
-    // MIN_DELAY_BETWEEN_RAS after the last RA would make every removal take up to 3 s.
+    // MinDelayBetweenRAs after the last RA would make every removal take up to 3 s.
     this.queue.scheduleAt(this.finalTimer, this.now());
     return this.stopping;
   }
@@ -370,7 +503,7 @@ export class InterfaceAdvertiser {
     this.sendMulticast(false, true);
     if (this.state !== 'serving') return; // gone or unusable: finishStopping already ran
     this.finalLeft -= 1;
-    if (this.finalLeft > 0) this.queue.schedule(this.finalTimer, MIN_DELAY_BETWEEN_RAS * S);
+    if (this.finalLeft > 0) this.queue.schedule(this.finalTimer, this.minDelay);
     else this.finishStopping();
   }
 

@@ -8,14 +8,25 @@
  * Pure bookkeeping, fed by NetlinkInterfaceMonitor (./monitor.ts) or by tests.
  */
 import type { Address, AddressEvent, Link, LinkEvent } from '../netlink/types.js';
-import type { LinkInfo } from './interface-advertiser.js';
+import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
+import { maskPrefix } from './config.js';
+import { samePrefixes, type LinkInfo, type OwnPrefix } from './interface-advertiser.js';
 
 /** Called with the interface's state whenever it changes: LinkInfo while ready, undefined otherwise. */
 export type InterfaceListener = (link: LinkInfo | undefined) => void;
 
 function same(a: LinkInfo | undefined, b: LinkInfo | undefined): boolean {
   if (!a || !b) return a === b;
-  return a.index === b.index && a.name === b.name && a.mac === b.mac && a.mtu === b.mtu && a.linkLocal === b.linkLocal;
+  return a.index === b.index && a.name === b.name && a.mac === b.mac && a.mtu === b.mtu && a.linkLocal === b.linkLocal &&
+    samePrefixes(a.prefixes, b.prefixes);
+}
+
+/** The prefix of a global (not link-local, not tentative) IPv6 address, for radvd's `prefix ::/64`. */
+function ownPrefix(a: Address): OwnPrefix | undefined {
+  if (a.family !== 6 || /^fe[89ab]/iu.test(a.address) || a.scope === 'host' || a.flags.tentative || a.flags.dadfailed) return undefined;
+  const bytes = ipv6ToBytes(a.address);
+  maskPrefix(bytes, a.prefixLength);
+  return { address: bytesToIPv6(bytes), length: a.prefixLength, validLifetime: a.validLifetime, preferredLifetime: a.preferredLifetime };
 }
 
 function usableLinkLocal(a: Address): boolean {
@@ -45,7 +56,15 @@ export class InterfaceTracker {
       chosen ??= a;
     }
     if (!chosen) return undefined;
-    return { index: link.index, name: link.name, mac: link.mac, mtu: link.mtu, linkLocal: chosen.address };
+    const info: LinkInfo = { index: link.index, name: link.name, mac: link.mac, mtu: link.mtu, linkLocal: chosen.address };
+    // Only when there are any: most served bridges have none, and lookups run per event.
+    let prefixes: OwnPrefix[] | undefined;
+    for (const a of this.addresses.get(link.index)?.values() ?? []) {
+      const p = ownPrefix(a);
+      if (p && !prefixes?.some((q) => q.address === p.address && q.length === p.length)) (prefixes ??= []).push(p);
+    }
+    if (prefixes) info.prefixes = prefixes.sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : x.length - y.length));
+    return info;
   }
 
   /** Calls `listener` now (if ready) and on every change of `name`; returns the unsubscribe function. */

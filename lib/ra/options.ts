@@ -6,7 +6,7 @@
  */
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
 import {
-  ND_OPT_DNSSL, ND_OPT_MTU, ND_OPT_PI_FLAG_AUTO, ND_OPT_PI_FLAG_ONLINK, ND_OPT_PI_FLAG_RADDR, ND_OPT_PREF64,
+  ND_OPT_ADV_INTERVAL, ND_OPT_CAPTIVE_PORTAL, ND_OPT_PI_FLAG_DHCPV6_PD, ND_OPT_DNSSL, ND_OPT_MTU, ND_OPT_PI_FLAG_AUTO, ND_OPT_PI_FLAG_ONLINK, ND_OPT_PI_FLAG_RADDR, ND_OPT_PREF64,
   ND_OPT_PREFIX_INFORMATION, ND_OPT_RDNSS, ND_OPT_ROUTE_INFORMATION, ND_OPT_SOURCE_LINKADDR, PREF64_PLC,
   PREFERENCE_BITS, type Preference,
 } from './constants.js';
@@ -27,10 +27,35 @@ export function encodePrefix(p: ResolvedPrefix): Buffer {
   out[0] = ND_OPT_PREFIX_INFORMATION;
   out[1] = 4;
   out[2] = p.length;
-  out[3] = (p.onLink ? ND_OPT_PI_FLAG_ONLINK : 0) | (p.autonomous ? ND_OPT_PI_FLAG_AUTO : 0) | (p.routerAddress ? ND_OPT_PI_FLAG_RADDR : 0);
+  out[3] = (p.onLink ? ND_OPT_PI_FLAG_ONLINK : 0) | (p.autonomous ? ND_OPT_PI_FLAG_AUTO : 0) | (p.routerAddress ? ND_OPT_PI_FLAG_RADDR : 0) |
+    (p.dhcpv6PdPreferred === true ? ND_OPT_PI_FLAG_DHCPV6_PD : 0);
   out.writeUInt32BE(p.validLifetime, 4);
   out.writeUInt32BE(p.preferredLifetime, 8);
   ipv6ToBytes(p.address).copy(out, 16);
+  return out;
+}
+
+/**
+ * Advertisement Interval option (RFC 6275 §7.3, 8 bytes): MaxRtrAdvInterval in ms. Below
+ * 0.2 s radvd adds a 20 ms leeway (RFC 6275 §7.5's "cautious" interval); so do we.
+ */
+export function encodeAdvertisementInterval(maxInterval: number): Buffer {
+  const out = Buffer.alloc(8);
+  out[0] = ND_OPT_ADV_INTERVAL;
+  out[1] = 1;
+  const seconds = maxInterval < 0.2 ? maxInterval + 0.02 : maxInterval;
+  // radvd computes it in C as uint32 *= double, i.e. truncated.
+  out.writeUInt32BE(Math.trunc(1000 * seconds) >>> 0, 4);
+  return out;
+}
+
+/** Captive-Portal option (RFC 8910 §2.3): the URI, zero-padded to a multiple of 8 bytes. */
+export function encodeCaptivePortal(uri: string): Buffer {
+  const length = Math.ceil((2 + uri.length) / 8) * 8;
+  const out = Buffer.alloc(length);
+  out[0] = ND_OPT_CAPTIVE_PORTAL;
+  out[1] = length / 8;
+  out.write(uri, 2, 'ascii');
   return out;
 }
 
@@ -101,6 +126,8 @@ export type DecodedOption =
   | { type: 'rdnss'; servers: string[]; lifetime: number }
   | { type: 'dnssl'; domains: string[]; lifetime: number }
   | { type: 'pref64'; prefix: string; length: number | undefined; lifetime: number }
+  | { type: 'advertisementInterval'; interval: number }
+  | { type: 'captivePortal'; uri: string }
   | { type: 'unknown'; code: number; data: Buffer };
 
 function preferenceOf(bits: number): Preference | 'reserved' {
@@ -162,6 +189,10 @@ export function decodeOption(data: Buffer): DecodedOption {
       data.copy(prefix, 0, 4, 16);
       return { type: 'pref64', prefix: bytesToIPv6(prefix), length: length === undefined ? undefined : Number(length), lifetime: (word >> 3) * 8 };
     }
+    case ND_OPT_ADV_INTERVAL:
+      return { type: 'advertisementInterval', interval: data.readUInt32BE(4) };
+    case ND_OPT_CAPTIVE_PORTAL:
+      return { type: 'captivePortal', uri: data.subarray(2).toString('ascii').replace(/\0+$/u, '') };
     default:
       return { type: 'unknown', code: type, data };
   }

@@ -1,16 +1,31 @@
 /**
- * radvd.conf(5) import: interface blocks with their options; prefix, route, RDNSS, DNSSL and
- * nat64prefix blocks; `#` comments. The result is the RouterAdvertiser configuration, validated
- * the same way; an unknown, unsupported or invalid option throws a RadvdConfError with its
- * line number.
+ * radvd.conf(5) import: the whole grammar of radvd 2.19 and of current radvd (gram.y,
+ * scanner.l): interface blocks and their options; prefix, route, RDNSS, DNSSL, nat64prefix,
+ * clients, AdvRASrcAddress, autoignoreprefixes, lowpanco and abro blocks; `#` comments. Names
+ * and `on`/`off` are matched without regard to case, as current radvd does. The result is the
+ * RouterAdvertiser configuration, validated the same way; an error is a RadvdConfError naming
+ * the line.
  *
- * Differences from radvd: an interface with `AdvSendAdvert off` is left out; RDNSS, DNSSL and
- * route lifetimes that are not given default to 3 × MaxRtrAdvInterval (RFC 8106 §5.1) where
- * radvd uses 2 ×; options for Mobile IPv6, 6LoWPAN, 6to4 and prefix `::/64` are refused.
+ * What has no effect (accepted silently, see README "radvd drop-in"): IgnoreIfMissing
+ * (interfaces that are missing are always waited for), AdvRASrcAddress (the interface's
+ * link-local address is the source), AdvRDNSSPreference and AdvRDNSSOpen (deprecated, radvd
+ * ignores them too), HomeAgentPreference and HomeAgentLifetime (only used with
+ * AdvHomeAgentInfo), and every Mobile IPv6 switch set to off.
+ *
+ * What is refused, with the line: AdvHomeAgentFlag, AdvHomeAgentInfo and AdvMobRtrSupportFlag
+ * on (Mobile IPv6 home agents), lowpanco and abro blocks (6LoWPAN), Base6Interface (prefixes
+ * taken from another interface's addresses; `prefix ::/64`, the served interface's own, works).
+ *
+ * What differs from radvd, with a warning through `onWarning`: a Base6to4Interface prefix is
+ * left out (6to4 is deprecated, RFC 7526; radvd also leaves it out while the interface has no
+ * IPv4 address); an autonomous prefix that is not a /64 is sent without the A flag (hosts ignore
+ * it, RFC 4862 §5.5.3 d); AdvCurHopLimit above 255 is truncated to 8 bits as radvd does; a
+ * reserved preference (-2) is sent as medium (RFC 4191 §2.2). An interface with
+ * `AdvSendAdvert off` is left out.
  */
 import { resolveInterfaceConfig } from './config.js';
 import type {
-  Lifetime, RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
+  Lifetime, Preference, RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
   RouterAdvertiserOptions,
 } from './types.js';
 
@@ -26,6 +41,20 @@ export class RadvdConfError extends SyntaxError {
     this.name = 'RadvdConfError';
     this.line = line;
   }
+}
+
+/** Something radvd.conf asks for that vmplumb does differently (see parseRadvdConf). */
+export interface RadvdConfWarning {
+  /** The line (1-based). */
+  line: number;
+  /** What is done instead. */
+  message: string;
+}
+
+/** Options of parseRadvdConf. */
+export interface ParseRadvdConfOptions {
+  /** Called for each option that is accepted but acts differently from radvd. */
+  onWarning?: (warning: RadvdConfWarning) => void;
 }
 
 interface Token {
@@ -59,14 +88,62 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
+function flag(t: Token): boolean {
+  const v = t.text.toLowerCase();
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw new RadvdConfError(t.line, `expected on or off, got "${t.text}"`);
+}
+
+/** radvd's NUMBER: decimal digits, at most 2^32 - 1. */
+function integer(t: Token): number {
+  if (!/^\d+$/u.test(t.text) || Number(t.text) > 0xffffffff) throw new RadvdConfError(t.line, `expected an integer from 0 to 4294967295, got "${t.text}"`);
+  return Number(t.text);
+}
+
+/** radvd's NUMBER or DECIMAL (`3.5`). */
+function number(t: Token): number {
+  if (!/^\d+(\.\d+)?$/u.test(t.text)) throw new RadvdConfError(t.line, `expected a number, got "${t.text}"`);
+  return Number(t.text);
+}
+
+function lifetime(t: Token): Lifetime {
+  return t.text.toLowerCase() === 'infinity' ? 'infinity' : integer(t);
+}
+
+/** A preference: low, medium, high, or radvd's signed number (-1 low, 0 medium, 1 high). */
+function preference(t: Token, warn: (line: number, message: string) => void): Preference {
+  const v = t.text.toLowerCase();
+  if (v === 'low' || v === 'medium' || v === 'high') return v;
+  if (!/^-?\d+$/u.test(v)) throw new RadvdConfError(t.line, `expected low, medium or high, got "${t.text}"`);
+  // radvd shifts the number into the two Prf bits: (n << 3) & 0x18.
+  const bits = (Number(v) << 3 >> 3) & 3;
+  if (bits === 2) {
+    warn(t.line, `preference ${t.text} is the reserved value 10; sent as medium (RFC 4191 §2.2)`);
+    return 'medium';
+  }
+  return bits === 1 ? 'high' : bits === 3 ? 'low' : 'medium';
+}
+
+type Setter<T> = (target: T, value: Token, name: Token) => void;
+
 class Parser {
   private i = 0;
   /** Line of each config field path that was set, for errors found by validation. */
   readonly lines = new Map<string, number>();
 
-  constructor(private readonly tokens: Token[], private readonly lastLine: number) {}
+  constructor(private readonly tokens: Token[], private readonly lastLine: number, private readonly onWarning?: (w: RadvdConfWarning) => void) {}
+
+  readonly warn = (line: number, message: string): void => {
+    this.onWarning?.({ line, message });
+  };
 
   private peek(): Token | undefined { return this.tokens[this.i]; }
+
+  private isPunct(text: string): boolean {
+    const t = this.peek();
+    return t !== undefined && t.punct && t.text === text;
+  }
 
   private next(what: string): Token {
     const t = this.tokens[this.i];
@@ -90,13 +167,12 @@ class Parser {
   /** `}` optionally followed by `;` (radvd requires it; being lenient costs nothing). */
   private closeBlock(): void {
     this.expect('}');
-    const t = this.peek();
-    if (t?.punct && t.text === ';') this.i += 1;
+    if (this.isPunct(';')) this.i += 1;
   }
 
   /** Words up to (not including) `{`. */
-  private wordsUntilBrace(what: string, line: number): string[] {
-    const words: string[] = [];
+  private wordsUntilBrace(what: string, line: number): Token[] {
+    const words: Token[] = [];
     for (;;) {
       const t = this.peek();
       if (!t) throw new RadvdConfError(this.lastLine, `unexpected end of file in ${what}`);
@@ -104,32 +180,48 @@ class Parser {
         if (t.text === '{') break;
         throw new RadvdConfError(t.line, `expected "{" after ${what}, got "${t.text}"`);
       }
-      words.push(t.text);
+      words.push(t);
       this.i += 1;
     }
     if (words.length === 0) throw new RadvdConfError(line, `${what} needs at least one value`);
     return words;
   }
 
-  /** `Name value;` pairs of a block until `}`; calls `set` for each. */
-  private options(set: (name: string, value: Token, nameToken: Token) => void): void {
+  /**
+   * `{ Name value; … }` until `}` (or nothing, when `optionalBlock` and a `;` follows: radvd's
+   * `prefix P/L;`); each option goes to its setter in `table` (keys in lower case).
+   */
+  private options<T>(kind: string, target: T, table: Record<string, Setter<T>>, optionalBlock = false): void {
+    if (optionalBlock && this.isPunct(';')) { this.i += 1; return; }
     this.expect('{');
-    for (;;) {
-      const t = this.peek();
-      if (t?.punct && t.text === '}') break;
+    while (!this.isPunct('}')) {
       const name = this.word('an option name');
+      const setter = table[name.text.toLowerCase()];
+      if (!setter) throw new RadvdConfError(name.line, `unknown ${kind}option "${name.text}"`);
       const value = this.word(`a value for ${name.text}`);
       this.expect(';');
-      set(name.text.toLowerCase(), value, name);
+      setter(target, value, name);
     }
     this.closeBlock();
+  }
+
+  /** `{ addr; addr; }` (clients, AdvRASrcAddress, autoignoreprefixes). */
+  private addressList(what: string): Token[] {
+    this.expect('{');
+    const out: Token[] = [];
+    while (!this.isPunct('}')) {
+      out.push(this.word(`an address in ${what}`));
+      this.expect(';');
+    }
+    this.closeBlock();
+    return out;
   }
 
   parse(): RouterAdvertiserOptions {
     const interfaces: RaInterfaceConfig[] = [];
     while (this.peek()) {
       const t = this.word('"interface"');
-      if (t.text !== 'interface') throw new RadvdConfError(t.line, `expected "interface", got "${t.text}"`);
+      if (t.text.toLowerCase() !== 'interface') throw new RadvdConfError(t.line, `expected "interface", got "${t.text}"`);
       const name = this.word('an interface name');
       const field = `options.interfaces[${interfaces.length}]`;
       const { config, send } = this.interface(name.text, field, t.line);
@@ -138,84 +230,129 @@ class Parser {
     return { interfaces };
   }
 
+  /** A setter that records the config field and its line. */
+  private field<T>(path: (target: T) => string, key: string, convert: (value: Token, name: Token) => unknown): Setter<T> {
+    return (target, value, name) => {
+      (target as Record<string, unknown>)[key] = convert(value, name);
+      this.lines.set(`${path(target)}.${key}`, name.line);
+    };
+  }
+
   private interface(name: string, field: string, line: number): { config: RaInterfaceConfig; send: boolean } {
     const config: RaInterfaceConfig = { name };
     this.lines.set(field, line);
-    let send = false;
+    const state = { send: false };
+    const f = (key: keyof RaInterfaceConfig, convert: (value: Token, name: Token) => unknown): Setter<RaInterfaceConfig> =>
+      this.field<RaInterfaceConfig>(() => field, key, convert);
+    const ignoreSwitch: Setter<RaInterfaceConfig> = (_, v) => { flag(v); };
+    const offOnly: Setter<RaInterfaceConfig> = (_, v, n) => {
+      if (flag(v)) throw new RadvdConfError(n.line, `"${n.text} on" is not supported: vmplumb does not implement Mobile IPv6 home agents (RFC 6275 §7.4)`);
+    };
+    const table: Record<string, Setter<RaInterfaceConfig>> = {
+      advsendadvert: (_, v) => { state.send = flag(v); },
+      ignoreifmissing: ignoreSwitch, // missing interfaces are always waited for
+      minrtradvinterval: f('minInterval', number),
+      maxrtradvinterval: f('maxInterval', number),
+      mindelaybetweenras: f('minDelayBetweenRAs', number),
+      advdefaultlifetime: f('defaultLifetime', integer),
+      advmanagedflag: f('managed', flag),
+      advotherconfigflag: f('other', flag),
+      advlinkmtu: (c, v, n) => {
+        const mtu = integer(v);
+        if (mtu === 0) delete c.mtu; // radvd: 0 sends no MTU option
+        else f('mtu', () => mtu)(c, v, n);
+      },
+      // radvd clamps AdvRAMTU into [1280, 131072] without a word.
+      advramtu: f('raMtu', (v) => Math.min(131072, Math.max(1280, integer(v)))),
+      advreachabletime: f('reachableTime', integer),
+      advretranstimer: f('retransTimer', integer),
+      advcurhoplimit: f('hopLimit', (v) => {
+        const n = integer(v);
+        if (n > 255) this.warn(v.line, `AdvCurHopLimit ${n} is truncated to 8 bits (${n & 0xff}), as radvd does`);
+        return n & 0xff;
+      }),
+      advdefaultpreference: f('preference', (v) => preference(v, this.warn)),
+      advsourcelladdress: f('sourceLinkLayerAddress', flag),
+      advrasolicitedunicast: f('solicitedUnicast', flag),
+      unicastonly: f('unicastOnly', flag),
+      unrestrictedunicast: f('unrestrictedUnicast', flag),
+      removeadvonexit: f('removeOnStop', flag),
+      advintervalopt: f('intervalOption', flag),
+      advsnacrouterflag: f('snacRouter', flag),
+      advcaptiveportalapi: f('captivePortal', (v) => v.text),
+      advhomeagentflag: offOnly,
+      advhomeagentinfo: offOnly,
+      advmobrtrsupportflag: offOnly,
+      homeagentpreference: (_, v) => { integer(v); }, // only sent with AdvHomeAgentInfo
+      homeagentlifetime: (_, v) => { integer(v); },
+    };
     this.expect('{');
-    for (;;) {
-      const t = this.peek();
-      if (t?.punct && t.text === '}') break;
+    while (!this.isPunct('}')) {
       const head = this.word('an option or block');
-      const key = head.text.toLowerCase();
-      switch (key) {
+      switch (head.text.toLowerCase()) {
         case 'prefix': this.prefix(config, field, head); continue;
         case 'route': this.route(config, field, head); continue;
         case 'rdnss': this.rdnss(config, field, head); continue;
         case 'dnssl': this.dnssl(config, field, head); continue;
         case 'nat64prefix': this.nat64(config, field, head); continue;
-        case 'clients': case 'abro': case 'lowpanco': case 'autoignoreprefixes':
-          throw new RadvdConfError(head.line, `"${head.text}" blocks are not supported`);
+        case 'clients': this.clients(config, field, head); continue;
+        case 'advrasrcaddress': this.addressList('AdvRASrcAddress'); continue; // the link-local is always the source
+        case 'autoignoreprefixes':
+          for (const t of this.addressList('autoignoreprefixes')) {
+            const list = (config.autoIgnorePrefixes ??= []);
+            this.lines.set(`${field}.autoIgnorePrefixes[${list.length}]`, t.line);
+            list.push(t.text);
+          }
+          continue;
+        case 'abro': case 'lowpanco':
+          throw new RadvdConfError(head.line, `"${head.text}" blocks are not supported: vmplumb does not implement 6LoWPAN neighbor discovery (RFC 6775)`);
         default: break;
       }
+      const setter = table[head.text.toLowerCase()];
+      if (!setter) throw new RadvdConfError(head.line, `unknown option "${head.text}"`);
       const value = this.word(`a value for ${head.text}`);
       this.expect(';');
-      const set = (f: keyof RaInterfaceConfig, v: unknown): void => {
-        (config as unknown as Record<string, unknown>)[f] = v;
-        this.lines.set(`${field}.${f}`, head.line);
-      };
-      switch (key) {
-        case 'advsendadvert': send = flag(value); break;
-        case 'ignoreifmissing': flag(value); break; // missing interfaces are always waited for
-        case 'minrtradvinterval': set('minInterval', number(value)); break;
-        case 'maxrtradvinterval': set('maxInterval', number(value)); break;
-        case 'advdefaultlifetime': set('defaultLifetime', integer(value)); break;
-        case 'advmanagedflag': set('managed', flag(value)); break;
-        case 'advotherconfigflag': set('other', flag(value)); break;
-        case 'advlinkmtu': { const mtu = integer(value); if (mtu !== 0) set('mtu', mtu); break; }
-        case 'advreachabletime': set('reachableTime', integer(value)); break;
-        case 'advretranstimer': set('retransTimer', integer(value)); break;
-        case 'advcurhoplimit': set('hopLimit', integer(value)); break;
-        case 'advdefaultpreference': set('preference', preference(value)); break;
-        case 'advsourcelladdress': set('sourceLinkLayerAddress', flag(value)); break;
-        case 'advrasolicitedunicast': set('solicitedUnicast', flag(value)); break;
-        case 'mindelaybetweenras': case 'unicastonly': case 'advhomeagentflag': case 'advintervalopt':
-        case 'advhomeagentinfo': case 'homeagentlifetime': case 'homeagentpreference': case 'advmobrtrsupportflag':
-        case 'advraptr': case 'advcaptiveportalapi': case 'removeadvonexit':
-          throw new RadvdConfError(head.line, `option "${head.text}" is not supported`);
-        default:
-          throw new RadvdConfError(head.line, `unknown option "${head.text}"`);
-      }
+      setter(config, value, head);
     }
     this.closeBlock();
-    return { config, send };
+    return { config, send: state.send };
   }
 
   private prefix(config: RaInterfaceConfig, field: string, head: Token): void {
-    const p = this.word('a prefix');
-    if (p.text === '::/64') throw new RadvdConfError(p.line, 'prefix ::/64 (the interface\'s own prefixes) is not supported');
-    const prefixes = (config.prefixes ??= []);
+    const p = this.word('a prefix'); // `::/64`: the interface's own prefixes (see RaInterfaceConfig.prefixes)
+    const prefixes = config.prefixes ?? [];
     const f = `${field}.prefixes[${prefixes.length}]`;
     const entry: RaPrefixConfig = { prefix: p.text };
     this.lines.set(f, head.line);
     this.lines.set(`${f}.prefix`, p.line);
-    this.options((name, value, nameToken) => {
-      const set = (k: keyof RaPrefixConfig, v: unknown): void => {
-        (entry as unknown as Record<string, unknown>)[k] = v;
-        this.lines.set(`${f}.${k}`, nameToken.line);
-      };
-      switch (name) {
-        case 'advonlink': set('onLink', flag(value)); break;
-        case 'advautonomous': set('autonomous', flag(value)); break;
-        case 'advrouteraddr': set('routerAddress', flag(value)); break;
-        case 'advvalidlifetime': set('validLifetime', lifetime(value)); break;
-        case 'advpreferredlifetime': set('preferredLifetime', lifetime(value)); break;
-        case 'deprecateprefix': case 'decrementlifetimes': case 'base6to4interface': case 'base6interface':
-          throw new RadvdConfError(nameToken.line, `prefix option "${nameToken.text}" is not supported`);
-        default: throw new RadvdConfError(nameToken.line, `unknown prefix option "${nameToken.text}"`);
-      }
-    });
-    prefixes.push(entry);
+    let base6to4: Token | undefined;
+    const s = (key: keyof RaPrefixConfig, convert: (value: Token) => unknown): Setter<RaPrefixConfig> => this.field<RaPrefixConfig>(() => f, key, convert);
+    this.options<RaPrefixConfig>('prefix ', entry, {
+      advonlink: s('onLink', flag),
+      advautonomous: s('autonomous', flag),
+      advrouteraddr: s('routerAddress', flag),
+      advdhcpv6pdpreferred: s('dhcpv6PdPreferred', flag),
+      advvalidlifetime: s('validLifetime', lifetime),
+      advpreferredlifetime: s('preferredLifetime', lifetime),
+      deprecateprefix: s('deprecateOnStop', flag),
+      decrementlifetimes: s('decrementLifetimes', flag),
+      base6to4interface: (_, v) => { base6to4 = v; },
+      base6interface: (_, v, n) => {
+        throw new RadvdConfError(n.line, `"${n.text} ${v.text}" is not supported: list the prefixes to advertise`);
+      },
+    }, true);
+    // RFC 4862 §5.5.3 d): hosts ignore the A flag unless the prefix is a /64; radvd sends it
+    // anyway, vmplumb's validator refuses it, so it is cleared here.
+    const length = Number(/\/(\d+)$/u.exec(p.text)?.[1] ?? 64);
+    if (length !== 64 && entry.autonomous !== false && entry.routerAddress !== true) {
+      this.warn(p.line, `prefix ${p.text} is not a /64: sent without the autonomous (A) flag, which hosts would ignore (RFC 4862 §5.5.3 d)`);
+      entry.autonomous = false;
+    }
+    if (base6to4) {
+      this.warn(base6to4.line, `prefix ${p.text} with Base6to4Interface ${base6to4.text} is not advertised: 6to4 is deprecated (RFC 7526)`);
+      return;
+    }
+    config.prefixes = [...prefixes, entry];
   }
 
   private route(config: RaInterfaceConfig, field: string, head: Token): void {
@@ -225,49 +362,44 @@ class Parser {
     const entry: RaRouteConfig = { prefix: p.text };
     this.lines.set(f, head.line);
     this.lines.set(`${f}.prefix`, p.line);
-    this.options((name, value, nameToken) => {
-      switch (name) {
-        case 'advroutepreference': entry.preference = preference(value); break;
-        case 'advroutelifetime': entry.lifetime = lifetime(value); break;
-        case 'removeroute': onlyOn(value, nameToken); break; // routes always get lifetime 0 on stop
-        default: throw new RadvdConfError(nameToken.line, `unknown route option "${nameToken.text}"`);
-      }
-      this.lines.set(`${f}.${name === 'advroutepreference' ? 'preference' : 'lifetime'}`, nameToken.line);
+    const s = (key: keyof RaRouteConfig, convert: (value: Token) => unknown): Setter<RaRouteConfig> => this.field<RaRouteConfig>(() => f, key, convert);
+    this.options<RaRouteConfig>('route ', entry, {
+      advroutepreference: s('preference', (v) => preference(v, this.warn)),
+      advroutelifetime: s('lifetime', lifetime),
+      removeroute: s('removeOnStop', flag),
     });
     routes.push(entry);
   }
 
   private rdnss(config: RaInterfaceConfig, field: string, head: Token): void {
-    const servers = this.wordsUntilBrace('RDNSS', head.line);
+    const servers = this.wordsUntilBrace('RDNSS', head.line).map((t) => t.text);
     const list = (config.rdnss ??= []);
+    const f = `${field}.rdnss[${list.length}]`;
     const entry: RaRdnssConfig = { servers };
-    this.dnsBlock('RDNSS', `${field}.rdnss[${list.length}]`, head, entry);
+    this.lines.set(f, head.line);
+    const s = (key: keyof RaRdnssConfig, convert: (value: Token) => unknown): Setter<RaRdnssConfig> => this.field<RaRdnssConfig>(() => f, key, convert);
+    this.options<RaRdnssConfig>('RDNSS ', entry, {
+      advrdnsslifetime: s('lifetime', lifetime),
+      flushrdnss: s('flushOnStop', flag),
+      // Deprecated draft fields; radvd ignores them with a warning.
+      advrdnsspreference: (_, v) => { integer(v); },
+      advrdnssopen: (_, v) => { flag(v); },
+    });
     list.push(entry);
   }
 
   private dnssl(config: RaInterfaceConfig, field: string, head: Token): void {
-    const domains = this.wordsUntilBrace('DNSSL', head.line);
+    const domains = this.wordsUntilBrace('DNSSL', head.line).map((t) => t.text);
     const list = (config.dnssl ??= []);
+    const f = `${field}.dnssl[${list.length}]`;
     const entry: RaDnsslConfig = { domains };
-    this.dnsBlock('DNSSL', `${field}.dnssl[${list.length}]`, head, entry);
-    list.push(entry);
-  }
-
-  /**
-   * The `{ … }` block of an RDNSS or DNSSL section (RFC 8106 §5.1, §5.2): both take the same
-   * two options, AdvRDNSSLifetime / AdvDNSSLLifetime and FlushRDNSS / FlushDNSSL (only `on`:
-   * lifetime 0 is always sent on stop).
-   */
-  private dnsBlock(kind: 'RDNSS' | 'DNSSL', f: string, head: Token, entry: { lifetime?: Lifetime }): void {
-    const lower = kind.toLowerCase();
     this.lines.set(f, head.line);
-    this.options((name, value, nameToken) => {
-      switch (name) {
-        case `adv${lower}lifetime`: entry.lifetime = lifetime(value); this.lines.set(`${f}.lifetime`, nameToken.line); break;
-        case `flush${lower}`: onlyOn(value, nameToken); break;
-        default: throw new RadvdConfError(nameToken.line, `unknown ${kind} option "${nameToken.text}"`);
-      }
+    const s = (key: keyof RaDnsslConfig, convert: (value: Token) => unknown): Setter<RaDnsslConfig> => this.field<RaDnsslConfig>(() => f, key, convert);
+    this.options<RaDnsslConfig>('DNSSL ', entry, {
+      advdnssllifetime: s('lifetime', lifetime),
+      flushdnssl: s('flushOnStop', flag),
     });
+    list.push(entry);
   }
 
   private nat64(config: RaInterfaceConfig, field: string, head: Token): void {
@@ -277,56 +409,36 @@ class Parser {
     const entry: RaPref64Config = { prefix: p.text };
     this.lines.set(f, head.line);
     this.lines.set(`${f}.prefix`, p.line);
-    this.options((name, value, nameToken) => {
-      if (name !== 'advvalidlifetime') throw new RadvdConfError(nameToken.line, `unknown nat64prefix option "${nameToken.text}"`);
-      entry.lifetime = integer(value);
-      this.lines.set(`${f}.lifetime`, nameToken.line);
-    });
+    this.options<RaPref64Config>('nat64prefix ', entry, {
+      advvalidlifetime: this.field<RaPref64Config>(() => f, 'lifetime', integer),
+    }, true);
     list.push(entry);
   }
-}
 
-function flag(t: Token): boolean {
-  const v = t.text.toLowerCase();
-  if (v === 'on') return true;
-  if (v === 'off') return false;
-  throw new RadvdConfError(t.line, `expected on or off, got "${t.text}"`);
-}
-
-function onlyOn(t: Token, name: Token): void {
-  if (!flag(t)) throw new RadvdConfError(name.line, `"${name.text} off" is not supported`);
-}
-
-function number(t: Token): number {
-  if (!/^\d+(\.\d+)?$/u.test(t.text)) throw new RadvdConfError(t.line, `expected a number, got "${t.text}"`);
-  return Number(t.text);
-}
-
-function integer(t: Token): number {
-  if (!/^\d+$/u.test(t.text)) throw new RadvdConfError(t.line, `expected an integer, got "${t.text}"`);
-  return Number(t.text);
-}
-
-function lifetime(t: Token): number | 'infinity' {
-  return t.text.toLowerCase() === 'infinity' ? 'infinity' : integer(t);
-}
-
-function preference(t: Token): 'low' | 'medium' | 'high' {
-  const v = t.text.toLowerCase();
-  if (v === 'low' || v === 'medium' || v === 'high') return v;
-  throw new RadvdConfError(t.line, `expected low, medium or high, got "${t.text}"`);
+  /** `clients { addr; !addr; }`: `!` marks a host never answered (current radvd). */
+  private clients(config: RaInterfaceConfig, field: string, head: Token): void {
+    for (const t of this.addressList('clients')) {
+      const ignored = t.text.startsWith('!');
+      const key = ignored ? 'ignoredClients' : 'clients';
+      const list = (config[key] ??= []);
+      this.lines.set(`${field}.${key}[${list.length}]`, t.line);
+      this.lines.set(`${field}.${key}`, head.line);
+      list.push(ignored ? t.text.slice(1) : t.text);
+    }
+  }
 }
 
 /**
  * Reads radvd.conf text into RouterAdvertiser options (without `netns`). Values are validated
- * as `new RouterAdvertiser()` would; every error is a RadvdConfError naming the line.
+ * as `new RouterAdvertiser()` would; every error is a RadvdConfError naming the line. Options
+ * that act differently from radvd are reported through `options.onWarning`.
  */
-export function parseRadvdConf(text: string): RouterAdvertiserOptions {
+export function parseRadvdConf(text: string, options: ParseRadvdConfOptions = {}): RouterAdvertiserOptions {
   if (typeof text !== 'string') throw new TypeError('parseRadvdConf: text must be a string');
-  const parser = new Parser(tokenize(text), text.split('\n').length);
-  const options = parser.parse();
+  const parser = new Parser(tokenize(text), text.split('\n').length, options.onWarning);
+  const result = parser.parse();
   const names = new Map<string, number>();
-  options.interfaces.forEach((config, i) => {
+  result.interfaces.forEach((config, i) => {
     const field = `options.interfaces[${i}]`;
     const line = parser.lines.get(field) ?? 1;
     if (names.has(config.name)) throw new RadvdConfError(line, `interface ${config.name} is configured twice (first on line ${names.get(config.name)})`);
@@ -341,5 +453,5 @@ export function parseRadvdConf(text: string): RouterAdvertiserOptions {
       throw new RadvdConfError(parser.lines.get(path) ?? line, `${config.name}: ${message}`);
     }
   });
-  return options;
+  return result;
 }

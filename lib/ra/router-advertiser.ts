@@ -16,6 +16,7 @@ import { resolveNetns } from '../netns.js';
 import { bytesToIPv6, checkIfname, invalidValue } from '../validate.js';
 import { checkUniqueNames, resolveInterfaceConfig, resolveOptions, type ResolvedInterfaceConfig } from './config.js';
 import { InterfaceAdvertiser, type AdvertiserHost } from './interface-advertiser.js';
+import { formatMetrics } from './metrics.js';
 import { RaNamespace } from './namespace.js';
 import type { RsDropReason } from './rs.js';
 import type { TimerQueue } from './timer-queue.js';
@@ -232,7 +233,16 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   /** Counters per configured interface. */
   stats(): RaInterfaceStats[] {
     return this.configs.map((c) => this.interfaces.get(c.name)?.stats()
-      ?? { name: c.name, index: undefined, state: this.state === 'stopped' ? 'stopped' : 'waiting', advertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 });
+      ?? { name: c.name, index: undefined, state: this.state === 'stopped' ? 'stopped' : 'waiting', advertisementsSent: 0, multicastAdvertisementsSent: 0, unicastAdvertisementsSent: 0, finalAdvertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 });
+  }
+
+  /**
+   * The counters of stats() in the Prometheus text format (METRICS_CONTENT_TYPE): RAs by
+   * interface and destination (multicast, unicast), final RAs, solicitations received and
+   * dropped, send errors, and whether each interface is served.
+   */
+  metrics(): string {
+    return formatMetrics(this.stats());
   }
 
   /**

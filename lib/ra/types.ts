@@ -25,6 +25,20 @@ export interface RaPrefixConfig {
   validLifetime?: Lifetime;
   /** AdvPreferredLifetime (default 14400 s); at most validLifetime. */
   preferredLifetime?: Lifetime;
+  /** P flag, AdvDHCPv6PDPreferred (RFC 9762; default false): hosts should prefer DHCPv6 prefix delegation. */
+  dhcpv6PdPreferred?: boolean;
+  /**
+   * DeprecatePrefix (default false): the final RAs sent by stop() carry this prefix with
+   * preferred lifetime 0 and valid lifetime min(valid, 2 h) (RFC 4862 §5.5.3 e), so hosts
+   * deprecate their addresses at once.
+   */
+  deprecateOnStop?: boolean;
+  /**
+   * DecrementLifetimes (default false): the advertised valid and preferred lifetimes count
+   * down in real time from when the prefix was first advertised; once the preferred lifetime
+   * reaches 0 the prefix is no longer sent. 'infinity' never counts down.
+   */
+  decrementLifetimes?: boolean;
 }
 
 /** A Recursive DNS Server option (RFC 8106 §5.1); radvd `RDNSS a b { … }`. */
@@ -33,6 +47,8 @@ export interface RaRdnssConfig {
   servers: string[];
   /** AdvRDNSSLifetime (default 3 × maxInterval, RFC 8106 §5.1). */
   lifetime?: Lifetime;
+  /** FlushRDNSS (default true): the final RAs carry these servers with lifetime 0. */
+  flushOnStop?: boolean;
 }
 
 /** A DNS Search List option (RFC 8106 §5.2); radvd `DNSSL d1 d2 { … }`. */
@@ -41,6 +57,8 @@ export interface RaDnsslConfig {
   domains: string[];
   /** AdvDNSSLLifetime (default 3 × maxInterval, RFC 8106 §5.2). */
   lifetime?: Lifetime;
+  /** FlushDNSSL (default true): the final RAs carry these domains with lifetime 0. */
+  flushOnStop?: boolean;
 }
 
 /** A Route Information option (RFC 4191 §2.3); radvd `route P/L { … }`. */
@@ -51,6 +69,8 @@ export interface RaRouteConfig {
   preference?: Preference;
   /** AdvRouteLifetime (default 3 × maxInterval). */
   lifetime?: Lifetime;
+  /** RemoveRoute (default true): the final RAs carry this route with lifetime 0. */
+  removeOnStop?: boolean;
 }
 
 /** A PREF64 option (RFC 8781): the NAT64 prefix; radvd `nat64prefix P/L { … }`. */
@@ -89,8 +109,52 @@ export interface RaInterfaceConfig {
   sourceLinkLayerAddress?: boolean;
   /** AdvRASolicitedUnicast: answer a solicitation from a host with an address by unicast (default true). */
   solicitedUnicast?: boolean;
-  /** Prefix Information options. */
+  /**
+   * MinDelayBetweenRAs in seconds (default 3, MIN_DELAY_BETWEEN_RAS of RFC 4861 §10; at least
+   * 3, or 0.03 with Mobile IPv6 intervals, RFC 6275 §7.5): the least time between two
+   * multicast RAs, also the spacing of the final RAs.
+   */
+  minDelayBetweenRAs?: number;
+  /**
+   * AdvRAMTU: the largest RA packet (IPv6 header included) in bytes, 1280 to 131072; an RA
+   * whose options do not fit is split. Default: the link's MTU.
+   */
+  raMtu?: number;
+  /**
+   * AdvIntervalOpt (default false): send the Advertisement Interval option (RFC 6275 §7.3)
+   * carrying maxInterval in ms. It also allows the Mobile IPv6 interval ranges (RFC 6275
+   * §7.5): minInterval from 0.03 s, maxInterval from 0.07 s.
+   */
+  intervalOption?: boolean;
+  /**
+   * UnicastOnly (default false): never multicast an RA; solicitations are answered by unicast
+   * and, with `clients`, the listed hosts get the periodic RAs by unicast. For links without
+   * multicast.
+   */
+  unicastOnly?: boolean;
+  /**
+   * radvd's `clients { … }`: the periodic (and final) RAs go by unicast to these link-local
+   * or global addresses only, never to ff02::1, and only their solicitations are answered.
+   */
+  clients?: string[];
+  /** radvd's `clients { !addr; }`: hosts whose solicitations are never answered. */
+  ignoredClients?: string[];
+  /** UnrestrictedUnicast (default false): with `clients`, also answer solicitations from unlisted hosts (by unicast). */
+  unrestrictedUnicast?: boolean;
+  /** RemoveAdvOnExit (default true): stop() sends final RAs; false sends none (the hosts keep the router until its lifetime ends). */
+  removeOnStop?: boolean;
+  /** AdvSNACRouterFlag (default false): the RA header's SNAC router flag (0x02, draft-ietf-snac-simple; IANA RA flag bit 6). */
+  snacRouter?: boolean;
+  /** AdvCaptivePortalAPI: the captive portal API URI, sent in the Captive-Portal option (RFC 8910 §2.3). */
+  captivePortal?: string;
+  /**
+   * Prefix Information options. A prefix `::/64` (radvd's) stands for the interface's own
+   * prefixes: one option per prefix of its global IPv6 addresses, with this entry's flags and
+   * lifetimes (no longer than the address's own), following address changes.
+   */
   prefixes?: RaPrefixConfig[];
+  /** radvd's `autoignoreprefixes { P/L; … }`: own prefixes a `::/64` entry leaves out. */
+  autoIgnorePrefixes?: string[];
   /** RDNSS options. */
   rdnss?: RaRdnssConfig[];
   /** DNSSL options. */
@@ -123,8 +187,14 @@ export interface RaInterfaceStats {
   index: number | undefined;
   /** 'waiting' (absent, no carrier, or link-local tentative), 'serving', or 'stopped'. */
   state: 'waiting' | 'serving' | 'stopped';
-  /** RA messages sent (a split RA counts once per packet). */
+  /** RA messages sent (a split RA counts once per packet): multicast plus unicast. */
   advertisementsSent: number;
+  /** Of those, sent to ff02::1. */
+  multicastAdvertisementsSent: number;
+  /** Of those, sent to one host (a solicited reply or a `clients` entry). */
+  unicastAdvertisementsSent: number;
+  /** Of those, final RAs (router lifetime 0). */
+  finalAdvertisementsSent: number;
   /** Router solicitations received on the interface. */
   solicitationsReceived: number;
   /** Solicitations dropped as invalid (RFC 4861 §6.1.1). */

@@ -104,8 +104,9 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
       'Expected "kernel" to be a readable file, got "/nonexistent/vmlinuz": ENOENT\n');
     expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname)).not.toContain('vm1n100');
 
+    // Ctrl-C: the network is torn down, then the command exits 130 (128 + SIGINT) as a shell expects.
     net.child.kill('SIGINT');
-    expect(await net.done).toBe(0);
+    expect(await net.done).toBe(130);
     expect(net.out()).toContain('network 100 down');
     expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
   }, 150_000);

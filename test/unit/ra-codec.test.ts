@@ -88,11 +88,12 @@ describe('RA encoding of the other options', () => {
     const d = decodeAdvertisement(ra!);
     expect(d.options).toEqual([
       { type: 'prefix', prefix: '2001:db8:1::', length: 48, onLink: true, autonomous: false, routerAddress: true, validLifetime: 0xffffffff, preferredLifetime: 0xffffffff },
+      // radvd's build_ra_options order: prefixes, NAT64 prefixes, routes, RDNSS, DNSSL, MTU, …
+      { type: 'pref64', prefix: '64:ff9b::', length: 96, lifetime: 1800 },
       { type: 'route', prefix: '::', length: 0, preference: 'low', lifetime: 100 },
       { type: 'route', prefix: '2001:db8::', length: 32, preference: 'medium', lifetime: 30 },
       { type: 'route', prefix: '2001:db8:1:2:3::', length: 80, preference: 'high', lifetime: 30 },
       { type: 'mtu', mtu: 1400 },
-      { type: 'pref64', prefix: '64:ff9b::', length: 96, lifetime: 1800 },
     ]);
     // RFC 4191 §2.3: option lengths 1, 2, 3 for /0, ≤/64, >/64.
     expect(hex).toContain('1801' + '00' + '18' + '00000064');

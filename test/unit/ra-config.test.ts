@@ -25,7 +25,8 @@ describe('RA config defaults', () => {
     });
     expect(c.prefixes[0]).toEqual({ address: '2a0a:e5c1:111:888::', length: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 86400, preferredLifetime: 14400 });
     expect(c.rdnss[0]).toEqual({ servers: ['2a0a:e5c0::3'], lifetime: 15 });
-    expect(c.dnssl[0]).toEqual({ domains: ['place7.ungleich.ch'], lifetime: 15 });
+    // As written (no case folding, as radvd), without the trailing dot.
+    expect(c.dnssl[0]).toEqual({ domains: ['Place7.ungleich.ch'], lifetime: 15 });
     expect(c.routes[0]).toEqual({ address: '2001:db8::', length: 32, preference: 'medium', lifetime: 15 });
     expect(c.pref64[0]).toEqual({ address: '64:ff9b::', length: 96, lifetime: 16 });
     expect(resolveInterfaceConfig(f, { ...base, prefixes: [{ prefix: '2001:db8::/64', validLifetime: 'infinity', preferredLifetime: 'infinity' }] }).prefixes[0])

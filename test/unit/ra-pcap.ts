@@ -16,7 +16,15 @@ export interface CapturedPacket {
 
 /** Parses a libpcap (not pcapng) file; throws on anything else. */
 export function readPcap(path: string): CapturedPacket[] {
-  const data = readFileSync(path);
+  return parsePcap(readFileSync(path), path);
+}
+
+/**
+ * Parses libpcap bytes (a file, or what `dumpcap -w -` has written so far: a packet cut short
+ * at the end is left for the next call).
+ */
+export function parsePcap(data: Buffer, path = 'pcap'): CapturedPacket[] {
+  if (data.length < 24) return [];
   const magic = data.readUInt32LE(0);
   const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
   if (!le && data.readUInt32BE(0) !== 0xa1b2c3d4) throw new Error(`${path}: not a libpcap file`);
@@ -25,6 +33,7 @@ export function readPcap(path: string): CapturedPacket[] {
   const packets: CapturedPacket[] = [];
   for (let o = 24; o + 16 <= data.length; ) {
     const caplen = u32(o + 8);
+    if (o + 16 + caplen > data.length) break;
     const frame = data.subarray(o + 16, o + 16 + caplen);
     o += 16 + caplen;
     if (frame.readUInt16BE(12) !== 0x86dd) continue;

@@ -9,7 +9,7 @@ describe('RouterAdvertiser (no privileges)', () => {
   it('accepts what parseRadvdConf returns for the reference radvd.conf', () => {
     const options = parseRadvdConf(readFileSync(new URL('../fixtures/ra/radvd.conf', import.meta.url), 'utf8'));
     const ra = new RouterAdvertiser(options);
-    expect(ra.stats()).toEqual([{ name: 'br100', index: undefined, state: 'waiting', advertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 }]);
+    expect(ra.stats()).toEqual([{ name: 'br100', index: undefined, state: 'waiting', advertisementsSent: 0, multicastAdvertisementsSent: 0, unicastAdvertisementsSent: 0, finalAdvertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 }]);
   });
 
   it('refuses bad configuration at construction, naming the field', () => {

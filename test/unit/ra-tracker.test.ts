@@ -31,7 +31,31 @@ describe('InterfaceTracker', () => {
     t.onLink({ type: 'new', link: link() });
     expect(seen).toEqual([]);
     t.onAddress({ type: 'new', address: addr() });
-    expect(seen).toEqual([{ index: 5, name: 'br100', mac: '02:00:00:00:01:00', mtu: 1500, linkLocal: 'fe80::ff:fe00:100' }]);
+    expect(seen).toEqual([{
+      index: 5, name: 'br100', mac: '02:00:00:00:01:00', mtu: 1500, linkLocal: 'fe80::ff:fe00:100',
+      // The global address's prefix, for radvd's `prefix ::/64`.
+      prefixes: [expect.objectContaining({ address: '2001:db8::' })],
+    }]);
+  });
+
+  it('reports the prefixes of the global addresses (radvd\'s prefix ::/64) as they come and go', () => {
+    const t = new InterfaceTracker();
+    t.onLink({ type: 'new', link: link() });
+    t.onAddress({ type: 'new', address: addr() });
+    const seen = watch(t);
+    t.onAddress({ type: 'new', address: addr({ address: '2001:db8:1:2::99', prefixLength: 64, scope: 'universe' }) });
+    t.onAddress({ type: 'new', address: addr({ address: '2001:db8:1:2::98', prefixLength: 64, scope: 'universe' }) }); // same prefix
+    t.onAddress({ type: 'new', address: addr({ address: '2001:db8:7::1', prefixLength: 48, scope: 'universe', validLifetime: 300, preferredLifetime: 100 }) });
+    t.onAddress({ type: 'new', address: addr({ address: '2001:db8:9::1', prefixLength: 64, scope: 'universe' }, { tentative: true }) });
+    t.onAddress({ type: 'del', address: addr({ address: '2001:db8:1:2::99', prefixLength: 64, scope: 'universe' }) });
+    t.onAddress({ type: 'del', address: addr({ address: '2001:db8:1:2::98', prefixLength: 64, scope: 'universe' }) });
+    expect(seen.map((s) => s?.prefixes)).toEqual([
+      undefined,
+      [{ address: '2001:db8:1:2::', length: 64, validLifetime: undefined, preferredLifetime: undefined }],
+      [{ address: '2001:db8:1:2::', length: 64, validLifetime: undefined, preferredLifetime: undefined },
+        { address: '2001:db8:7::', length: 48, validLifetime: 300, preferredLifetime: 100 }],
+      [{ address: '2001:db8:7::', length: 48, validLifetime: 300, preferredLifetime: 100 }],
+    ]);
   });
 
   it('reports MTU and MAC changes, loss of carrier, deletion and return with a new index', () => {
