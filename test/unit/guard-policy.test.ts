@@ -27,7 +27,7 @@ describe('securePort options', () => {
     [{ ...base, prefixes: ['192.0.2.0/24'] }, 'ERR_INVALID_ARG_VALUE', '"prefixes[0]"'],
     [{ ...base, prefixes: [] }, 'ERR_INVALID_ARG_VALUE', '"prefixes"'],
     [{ ...base, addresses: ['nope'] }, 'ERR_INVALID_ARG_VALUE', '"addresses[0]"'],
-    [{ ...base, routers: [1] }, 'ERR_INVALID_ARG_VALUE', '"routers[0]"'],
+    [{ ...base, routers: [1] }, 'ERR_INVALID_ARG_TYPE', '"routers[0]"'],
     [{ ...base, allowIPv4: 1 }, 'ERR_INVALID_ARG_TYPE', '"allowIPv4"'],
     [{ ...base, bandwidth: { inbound: { rate: 0 } } }, 'ERR_OUT_OF_RANGE', '"bandwidth.inbound.rate"'],
     [{ ...base, bandwidth: { outbound: { rate: 1000, burst: -1 } } }, 'ERR_OUT_OF_RANGE', '"bandwidth.outbound.burst"'],
