@@ -14,8 +14,11 @@ export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, Shutdow
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
 export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
-  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions,
+  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions, VmPortSecurity,
 } from './network.js';
+export { securePort, securePorts, removeGuards, listGuards, pruneGuards, PortGuard, GUARD_TABLE } from './guard/index.js';
+export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';
+export type { GuardPort } from './network/deps.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,

@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTun(env, exports, *addon);
   InitScm(env, exports, *addon);
   InitIcmp6(env, exports, *addon);
+  InitNfnl(env, exports, *addon);
   return exports;
 }
 

@@ -23,5 +23,6 @@ void InitNetlink(Napi::Env env, Napi::Object exports, Addon& addon);  // netlink
 void InitTun(Napi::Env env, Napi::Object exports, Addon& addon);      // tun.cc
 void InitScm(Napi::Env env, Napi::Object exports, Addon& addon);      // scm.cc
 void InitIcmp6(Napi::Env env, Napi::Object exports, Addon& addon);    // icmp6.cc
+void InitNfnl(Napi::Env env, Napi::Object exports, Addon& addon);     // nfnl_socket.cc
 
 }  // namespace vmplumb
