@@ -16,11 +16,12 @@ import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 
 import { native } from '../lib/native.js';
+import { benchFlag, benchInteger } from './options.js';
 import { Qemu } from '../lib/qemu/index.js';
 import { openTapSync } from '../lib/tap.js';
 
-const RUNS = Number(process.env.BENCH_QEMU_RUNS ?? 15);
-const TAP_OPENS = Number(process.env.BENCH_TAP_OPENS ?? 1000);
+const RUNS = benchInteger('BENCH_QEMU_RUNS', 15);
+const TAP_OPENS = benchInteger('BENCH_TAP_OPENS', 1000);
 const MACHINE = ['-machine', 'pc,accel=tcg', '-m', '64', '-smp', '1'];
 
 function quantile(values: number[], q: number): number {
@@ -72,7 +73,7 @@ function timeOpens(options: { netns?: string }): number[] {
 }
 
 async function main(): Promise<void> {
-  if (process.env.BENCH_TAP_ONLY === '1') {
+  if (benchFlag('BENCH_TAP_ONLY')) {
     console.log(summary('openTap() inside the namespace       ', timeOpens({}), 'µs'));
     // The floor: the addon call alone (open + TUNSETIFF + SIOCGIFINDEX), no TypeScript layer.
     const c = native.tunConstants;

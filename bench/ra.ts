@@ -23,11 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RouterAdvertiser } from '../lib/ra/index.js';
 import type { RaInterfaceConfig } from '../lib/ra/types.js';
+import { benchFlag, benchInteger } from './options.js';
 
 const execFileAsync = promisify(execFile);
-const BRIDGES = Number(process.env.BENCH_RA_BRIDGES ?? 1000);
-const SECONDS = Number(process.env.BENCH_RA_SECONDS ?? 60);
-const SOLICITS = Number(process.env.BENCH_RA_SOLICITS ?? 21);
+const BRIDGES = benchInteger('BENCH_RA_BRIDGES', 1000, 4096);
+const SECONDS = benchInteger('BENCH_RA_SECONDS', 60);
+const SOLICITS = benchInteger('BENCH_RA_SOLICITS', 21);
+const VERBOSE = benchFlag('BENCH_RA_VERBOSE');
 const idle = process.memoryUsage().rss / 2 ** 20;
 const made: string[] = [];
 
@@ -94,10 +96,10 @@ async function latency(): Promise<void> {
         // One solicitation, wait up to 1 s: a reply must come within 500 ms.
         await execFileAsync('ip', ['netns', 'exec', client, 'rdisc6', '-1', '-r', '1', '-w', '1000', 'vmpra-c0']);
         times.push(performance.now() - t - median(base));
-        if (process.env.BENCH_RA_VERBOSE) console.log(`  rdisc6 ${i}: ${times.at(-1)!.toFixed(0)} ms`);
+        if (VERBOSE) console.log(`  rdisc6 ${i}: ${times.at(-1)!.toFixed(0)} ms`);
       } catch (error) {
         failures += 1;
-        if (process.env.BENCH_RA_VERBOSE) console.log(`  rdisc6 ${i}: ${(error as { stdout?: string }).stdout ?? String(error)}`);
+        if (VERBOSE) console.log(`  rdisc6 ${i}: ${(error as { stdout?: string }).stdout ?? String(error)}`);
       }
     }
     if (times.length === 0) throw new Error('rdisc6 got no reply at all');
@@ -185,7 +187,7 @@ async function scaleInChild(): Promise<void> {
 
 try {
   if (process.getuid?.() !== 0) throw new Error('bench:ra needs root (network namespaces)');
-  if (process.env.BENCH_RA_CHILD) {
+  if (benchFlag('BENCH_RA_CHILD')) {
     await scale();
   } else {
     await latency();

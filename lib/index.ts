@@ -14,12 +14,15 @@ export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, Shutdow
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
 export type {
   VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
-  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions, OpenNetworkOptions, SkippedVm, CleanupReport, InventoryOptions,
-  NetworkCondition, NetworkListEntry,
+  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions, VmPortSecurity, OpenNetworkOptions, SkippedVm, CleanupReport,
+  InventoryOptions, NetworkCondition, NetworkListEntry,
 } from './network.js';
 export { RaService } from './network/ra-service.js';
 export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
 export { DEFAULT_RUN_DIR } from './state/run-dir.js';
+export { securePort, securePorts, removeGuards, listGuards, pruneGuards, PortGuard, GUARD_TABLE } from './guard/index.js';
+export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';
+export type { GuardPort } from './network/deps.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
   RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,

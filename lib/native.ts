@@ -209,8 +209,82 @@ export interface RunFilesBinding {
   unixConnect(path: string): number;
 }
 
+// ── nfnl_socket.cc + nfnl_codec.cc ──────────────────────────────────────────────────────
+/** One nf_tables expression as the codec takes it: `kind` plus that expression's fields. */
+export type NativeNftExpression =
+  | { kind: 'meta'; key: number; dreg: number }
+  | { kind: 'payload'; base: number; offset: number; len: number; dreg: number }
+  | { kind: 'cmp'; sreg: number; op: number; data: Buffer }
+  | { kind: 'bitwise'; sreg: number; dreg: number; mask: Buffer; xor: Buffer }
+  | { kind: 'exthdr'; type: number; offset: number; len: number; dreg: number; flags?: number; op?: number }
+  | { kind: 'counter' }
+  | { kind: 'limit'; rate: number; unit: number; burst: number; type: number; flags: number }
+  | { kind: 'lookup'; set: string; sreg: number; setId?: number; flags?: number }
+  | { kind: 'immediate'; verdict: number; chain?: string };
+
+/** One NFT_MSG_* request (native/nfnl_codec.h lists which fields each type reads). */
+export interface NativeNftMessage {
+  /** NFT_MSG_* (without the subsystem byte). */
+  type: number;
+  /** NLM_F_* besides NLM_F_REQUEST (NLM_F_CREATE, NLM_F_EXCL, NLM_F_DUMP, NLM_F_NONREC, …). */
+  flags?: number;
+  /** NFPROTO_* (NFPROTO_NETDEV = 5, NFPROTO_BRIDGE = 7). */
+  family: number;
+  name?: string;
+  table?: string;
+  chain?: string;
+  handle?: number | bigint;
+  hook?: { num: number; priority: number; device?: string };
+  policy?: number;
+  chainType?: string;
+  tableFlags?: number;
+  userdata?: Buffer;
+  expressions?: NativeNftExpression[];
+  setFlags?: number;
+  keyType?: number;
+  keyLen?: number;
+  id?: number;
+  elements?: Array<{ key: Buffer; flags?: number }>;
+}
+
+/** A decoded NFT_MSG_NEW* answer; `expressions` decode counters and verdicts only. */
+export interface NativeNftObject {
+  msgType: number;
+  family: number;
+  name?: string;
+  table?: string;
+  chain?: string;
+  handle?: number;
+  use?: number;
+  policy?: number;
+  userdata?: Buffer;
+  hook?: { num?: number; priority?: number; device?: string };
+  expressions?: Array<{ kind: string; packets?: number; bytes?: number; verdict?: number; chain?: string }>;
+}
+
+/** What a failed transaction rejects with (lib/guard turns it into a NetlinkError). */
+export interface NativeNfnlFailure extends NativeNetlinkFailure {
+  /** The failing message's index in the array given, or -1 (the batch as a whole). */
+  index: number;
+}
+
+/** nfnetlink: nf_tables transactions (native/nfnl_socket.cc). */
+export interface NfnlBinding {
+  /**
+   * `batch`: the messages in one NFNL_MSG_BATCH_BEGIN/END, applied atomically, resolving [] on
+   * success; otherwise exactly one request (a dump), resolving its objects. Opens a socket
+   * in `netns` for the call. `links` must exist there first (else ENODEV, nothing sent).
+   * Rejects with a NativeNfnlFailure.
+   */
+  nfnlTransact(netns: NativeNetns, messages: NativeNftMessage[], batch: boolean, links?: string[]): Promise<NativeNftObject[]>;
+  /** The bytes nfnlTransact would send (codec tests). */
+  nfnlEncode(messages: NativeNftMessage[], batch: boolean): Buffer;
+  /** Parses nf_tables messages (codec tests). */
+  nfnlDecode(buffer: Buffer): Array<NativeNftObject | undefined>;
+}
+
 /** The whole native surface. */
-export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & PidfdBinding & RunFilesBinding;
+export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & PidfdBinding & RunFilesBinding & NfnlBinding;
 
 const root = packageRoot(import.meta.url);
 const require = createRequire(import.meta.url);

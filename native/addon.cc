@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitIcmp6(env, exports, *addon);
   InitPidfd(env, exports, *addon);
   InitRunFiles(env, exports, *addon);
+  InitNfnl(env, exports, *addon);
   return exports;
 }
 

@@ -25,5 +25,6 @@ void InitScm(Napi::Env env, Napi::Object exports, Addon& addon);      // scm.cc
 void InitIcmp6(Napi::Env env, Napi::Object exports, Addon& addon);    // icmp6.cc
 void InitPidfd(Napi::Env env, Napi::Object exports, Addon& addon);    // pidfd.cc
 void InitRunFiles(Napi::Env env, Napi::Object exports, Addon& addon); // runfiles.cc
+void InitNfnl(Napi::Env env, Napi::Object exports, Addon& addon);     // nfnl_socket.cc
 
 }  // namespace vmplumb

@@ -12,7 +12,7 @@
 //   the request is cheap and uncontended. Order is kept: while a pool send runs, later messages wait for it.
 // - Replies are read on the event loop when uv_poll reports the socket readable and matched by
 //   sequence number: an ack (NLMSG_ERROR 0) or a dump's NLMSG_DONE settles its promise with the
-//   parsed messages. An interrupted dump (NLM_F_DUMP_INTR) is run again.
+//   parsed messages. An interrupted dump (NLM_F_DUMP_INTR) is reported as `interrupted`.
 // - Notifications (multicast groups given at open) go to the onEvent callback in batches;
 //   a receive-queue overrun (ENOBUFS) is reported to it as well, so the caller can re-dump.
 #include <linux/netlink.h>
@@ -62,7 +62,6 @@ constexpr size_t kReceiveChunk = 64 << 10;
 // parsing a dump into objects costs JS-thread time in proportion to its bytes.
 constexpr int kReadsPerWakeup = 16;
 constexpr size_t kBytesPerWakeup = 64 << 10;
-constexpr int kDumpRetries = 10;
 
 // Sends [data, data+len) in chunks at message boundaries. Returns 0 or an errno; `*sent` is
 // where the first unsent message starts. Safe on any thread (no JS).
@@ -201,13 +200,12 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
  private:
   struct Pending {
     Napi::Promise::Deferred deferred;
-    std::vector<uint8_t> msg;  // the request as sent: for extack offsets and dump retries
+    std::vector<uint8_t> msg;  // the request as sent: for extack offsets
     Napi::Reference<Napi::Array> results;
     uint32_t count = 0;
     uint16_t type = 0;
     bool dump = false;
-    bool intr = false;
-    int retries = 0;
+    bool intr = false;  // NLM_F_DUMP_INTR seen on a message of this dump
   };
 
   void Configure(Napi::Env env, const Napi::Value& groups, int receiveBuffer) {
@@ -505,17 +503,12 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) std::memcpy(&err, NLMSG_DATA(h), sizeof(int));
       if (err < 0) {
         p.deferred.Reject(ErrorDetails(env, p, h, -err, sizeof(int)));
-      } else if (p.intr && p.retries < kDumpRetries) {
-        // The dump raced with changes (NLM_F_DUMP_INTR): run it again from the start.
-        p.retries++;
-        p.intr = false;
-        p.results.Reset();
-        p.count = 0;
-        outbox_.insert(outbox_.end(), p.msg.begin(), p.msg.end());
-        Send(env, true);
-        return true;
       } else {
-        p.deferred.Resolve(p.results.IsEmpty() ? Napi::Array::New(env) : p.results.Value());
+        // NLM_F_DUMP_INTR: the dump raced with changes and may be inconsistent. Policy (run it
+        // again, or fail) is TypeScript's: the array says so as `interrupted`.
+        Napi::Array results = p.results.IsEmpty() ? Napi::Array::New(env) : p.results.Value();
+        if (p.intr) results.Set("interrupted", Napi::Boolean::New(env, true));
+        p.deferred.Resolve(results);
       }
       pending_.erase(it);
       return true;

@@ -11,12 +11,17 @@
  * the event loop by 26-28 ms; from the pool it stays under 10 ms, for about the same
  * throughput (the hop costs tens of microseconds against hundreds in the kernel).
  */
-import { netlinkTraced, traceNetlinkRequest } from '../diagnostics.js';
+import { constants as osConstants } from 'node:os';
+
+import { debug, netlinkTraced, traceNetlinkRequest } from '../diagnostics.js';
 import { NetlinkError } from '../errors.js';
+import { NLM_F } from './constants.js';
 import { native, type NativeNetlinkFailure, type NativeNetlinkSocket, type NativeNetns, type NativeRtnlMessage } from '../native.js';
 
-/** EBADF (asm-generic/errno-base.h). */
-const EBADF = 9;
+const { EBADF, EINTR } = osConstants.errno;
+
+/** How often a dump the kernel flags as interrupted (NLM_F_DUMP_INTR) is run before it fails. */
+export const DUMP_ATTEMPTS = 10;
 
 /** What a request is, for its error message: `createVxlan vxlan100: EEXIST: File exists`. */
 export interface RequestContext {
@@ -119,6 +124,23 @@ export class Connection {
     const forget = (): void => { this.inflight.delete(settled); };
     settled.then(forget, forget);
     return netlinkTraced() ? traceNetlinkRequest({ operation: context.operation, object: context.object, type }, settled) : settled;
+  }
+
+  /**
+   * A dump (NLM_F_DUMP). The kernel flags a dump that raced with changes (NLM_F_DUMP_INTR: its
+   * result may miss or repeat objects); it is run again, up to {@link DUMP_ATTEMPTS} times, and
+   * then fails with code 'EINTR' rather than return an inconsistent picture.
+   */
+  async dump(type: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[]> {
+    for (let attempt = 1; ; attempt++) {
+      const messages = (await this.request(type, NLM_F.DUMP, params, context)) ?? [];
+      if (!(messages as { interrupted?: boolean }).interrupted) return messages;
+      debug('%s: dump interrupted by concurrent changes (NLM_F_DUMP_INTR), attempt %d of %d', context.operation, attempt, DUMP_ATTEMPTS);
+      if (attempt === DUMP_ATTEMPTS) {
+        throw toNetlinkError({ errno: -EINTR, code: 'EINTR', syscall: context.operation, description: 'Interrupted system call',
+          extack: `the dump was interrupted by concurrent changes ${DUMP_ATTEMPTS} times in a row (NLM_F_DUMP_INTR)` }, context);
+      }
+    }
   }
 
   /** Closes the socket at once (idempotent); outstanding requests reject with ECANCELED. */

@@ -10,7 +10,7 @@
  * that vanished. The socket closes when the iteration ends (break, return) or on nl.close().
  */
 import { debug } from '../diagnostics.js';
-import { AF, RTM, RTNLGRP } from './constants.js';
+import { AF, RTEXT_FILTER_SKIP_STATS, RTM, RTNLGRP } from './constants.js';
 import { Connection } from './connection.js';
 import { parseAddress, parseLink } from './parse.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
@@ -139,7 +139,7 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
     const initial = this.syncing && this.state.size === 0;
     this.syncing = true;
     try {
-      const messages = (await this.connection.request(this.kind.dumpType, 0x300, { family: AF.UNSPEC, extMask: 8 }, { operation: 'events' })) ?? [];
+      const messages = await this.connection.dump(this.kind.dumpType, { family: AF.UNSPEC, extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'events' });
       // Every loop below yields to the event loop every MESSAGES_PER_TURN items.
       const next = new Map<string, T>();
       let n = 0;
@@ -226,6 +226,13 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Ends the iteration with `reason` (an AbortSignal's): the pending or next next() rejects with it. */
+  abort(reason: unknown): void {
+    if (this.done) return;
+    this.queue.length = 0;
+    this.fail(reason);
   }
 
   /** Closes the socket (idempotent); a pending next() resolves as done. */

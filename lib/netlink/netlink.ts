@@ -10,7 +10,9 @@
  * and each promise settles on its own ack.
  */
 import { closeSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 
+import { checkSignal } from '../abort.js';
 import { NetlinkError } from '../errors.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import { resolveNetns } from '../netns.js';
@@ -36,8 +38,7 @@ const GROUP_DELETE_MIN = 2;
 /** The most links one deleteLinks takes (more than any namespace here holds; bounds the work of a bad call). */
 const MAX_BULK_LINKS = 1 << 20;
 
-const ENODEV = 19;
-const EOPNOTSUPP = 95;
+const { ENODEV, EOPNOTSUPP } = osConstants.errno;
 
 /** What setLink can change, named as LinkParams (and the codec) name them. */
 type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'name' | 'master';
@@ -88,7 +89,8 @@ function receiveBufferOf(options: EventOptions): number | undefined {
 export class Netlink {
   readonly #connection: Connection;
   readonly #netns: NativeNetns;
-  readonly #streams = new Set<{ close(): void }>();
+  /** Open event streams, each with what detaches it from its AbortSignal. */
+  readonly #streams = new Map<{ close(): void }, () => void>();
   #closed = false;
 
   private constructor(connection: Connection, netns: NativeNetns) {
@@ -496,18 +498,31 @@ export class Netlink {
     const checked = checkObject('options', options) as EventOptions;
     // A stream opened now would have a socket of its own that no close() ever reaches.
     if (this.#closed) throw closedError({ operation: 'linkEvents' });
-    const stream = linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
-    this.#streams.add(stream);
-    return stream;
+    const signal = checkSignal('options.signal', checked.signal);
+    signal?.throwIfAborted();
+    return this.#track(linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)), signal);
   }
 
   /** Address notifications (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR), as linkEvents. */
   addressEvents(options: EventOptions = {}): AsyncIterableIterator<AddressEvent> {
     const checked = checkObject('options', options) as EventOptions;
     if (this.#closed) throw closedError({ operation: 'addressEvents' });
-    const stream = addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#streams.delete(s));
-    this.#streams.add(stream);
+    const signal = checkSignal('options.signal', checked.signal);
+    signal?.throwIfAborted();
+    return this.#track(addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)), signal);
+  }
+
+  /** Remembers an event stream for close(), and ends it when `signal` fires. */
+  #track<S extends { abort(reason: unknown): void; close(): void }>(stream: S, signal: AbortSignal | undefined): S {
+    const onAbort = (): void => stream.abort(signal?.reason);
+    this.#streams.set(stream, () => signal?.removeEventListener('abort', onAbort));
+    signal?.addEventListener('abort', onAbort, { once: true });
     return stream;
+  }
+
+  #untrack(stream: { close(): void }): void {
+    this.#streams.get(stream)?.();
+    this.#streams.delete(stream);
   }
 
   /**
@@ -519,7 +534,7 @@ export class Netlink {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      for (const stream of [...this.#streams]) stream.close();
+      for (const stream of [...this.#streams.keys()]) stream.close();
     }
     await this.#connection.drainAndClose();
   }
@@ -539,7 +554,7 @@ export class Netlink {
   }
 
   async #dump(type: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[]> {
-    const messages = (await this.#connection.request(type, NLM_F.DUMP, params, context)) ?? [];
+    const messages = await this.#connection.dump(type, params, context);
     return prototypePolluted() ? messages.map(ownFields) : messages;
   }
 }

@@ -386,6 +386,8 @@ export interface EventOptions {
    * iterable re-dumps); 32 MiB by default, which holds thousands of link notifications.
    */
   receiveBuffer?: number;
+  /** Ends the iteration: the pending (or next) `next()` rejects with `signal.reason`, the socket closes. */
+  signal?: AbortSignal;
 }
 
 /** A bridge FDB entry (`bridge fdb add MAC dev LINK dst IP vni N port P self|master`). */

@@ -4,6 +4,7 @@
  * openTap, Qemu and RouterAdvertiser.
  */
 import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
+import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
@@ -101,6 +102,26 @@ export interface QemuSpawnOptions {
   metadata?: NetworkVmMetadata;
 }
 
+/** A VM port's guard (lib/guard's PortGuard). */
+export interface GuardPort {
+  /** What each rule of the guard matched so far (see PortGuard.counters). */
+  counters(): Promise<GuardCounter[]>;
+  /** Removes the guard's chains and rules. */
+  remove(): Promise<void>;
+}
+
+/** What the network passes to securePort (lib/guard's SecurePortOptions). */
+export interface GuardPortOptions {
+  netns?: NetnsOption;
+  port: string;
+  mac: string;
+  prefixes: string[];
+  routers: string[];
+  addresses?: string[];
+  allowIPv4?: boolean;
+  bandwidth?: { inbound?: { rate: number; burst?: number }; outbound?: { rate: number; burst?: number } };
+}
+
 /** Everything a network needs from the rest of vmplumb. */
 export interface NetworkDeps {
   openNetlink(netns: NetnsOption | undefined): Promise<NetlinkPort>;
@@ -112,4 +133,6 @@ export interface NetworkDeps {
   vxlanGroupForId(id: number): string;
   /** Host state; without it (test fakes) a network keeps no records and cannot be opened. */
   state?: NetworkStatePort;
+  /** Port security for VM taps; optional so that fakes may leave it out (then VMs run unguarded). */
+  securePort?(options: GuardPortOptions): Promise<GuardPort>;
 }

@@ -2,6 +2,7 @@
  * The real modules behind VxlanNetwork (see ./deps.ts): rtnetlink, /dev/net/tun, qemu and the
  * router advertiser. Loaded on first use, so tests that pass fakes never load the addon.
  */
+import { securePort } from '../guard/index.js';
 import { eui64Address, macForVm } from '../mac.js';
 import { Netlink, vxlanGroupForId } from '../netlink/index.js';
 import { Qemu } from '../qemu/index.js';
@@ -20,4 +21,5 @@ export const systemDeps: NetworkDeps = {
   eui64Address,
   vxlanGroupForId,
   state: systemState,
+  securePort,
 };

@@ -4,6 +4,7 @@
  * `dstport 4789 group ff05::<id> ttl 5` in bridge br<id>, radvd with MinRtrAdvInterval 3,
  * MaxRtrAdvInterval 5, AdvDefaultLifetime 3600, RDNSS/DNSSL lifetime 6000).
  */
+import type { BandwidthLimit } from '../guard/options.js';
 import type { NetnsOption } from '../netns.js';
 
 /** Router-advertisement settings of a network, or `false` for none. */
@@ -192,6 +193,27 @@ export interface StartVmOptions {
   qemuBinary?: string;
   /** More qemu arguments. */
   extraArgs?: string[];
+  /**
+   * Port security on the VM's tap (see securePort): only its MAC, IPv6 sources from the
+   * network's prefix, no RAs, redirects, DHCPv6 server traffic or NAs for others; on by
+   * default. `false` turns it off; an object pins `addresses`, allows IPv4, limits bandwidth.
+   */
+  portSecurity?: boolean | VmPortSecurity;
+}
+
+/** startVm's `portSecurity` options. */
+export interface VmPortSecurity {
+  /** Exact sources instead of the network's prefix (the MAC's link-local is always allowed). */
+  addresses?: string[];
+  /** Let IPv4 and ARP through (sources from `addresses`). */
+  allowIPv4?: boolean;
+  /** libvirt-style limits, in bytes per second. */
+  bandwidth?: {
+    /** Traffic to the guest. */
+    inbound?: BandwidthLimit;
+    /** Traffic from the guest. */
+    outbound?: BandwidthLimit;
+  };
 }
 
 /** How a VM process ended. */

@@ -3,8 +3,9 @@
  * is opened, so a bad option changes nothing.
  */
 import { IFNAMSIZ, checkIfname, checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
+import { resolveGuardOptions } from '../guard/options.js';
 import { MAX_CPUS } from '../qemu/spec.js';
-import type { StartVmOptions, VmDisk } from './types.js';
+import type { StartVmOptions, VmDisk, VmPortSecurity } from './types.js';
 
 /**
  * The tap of VM `vmId` in network `netId`: `vm<id>n<netid>` (vm1n100), which fits IFNAMSIZ
@@ -22,6 +23,26 @@ export function tapNameForVm(vmId: number, netId: number): string {
 export interface ResolvedVmOptions extends StartVmOptions {
   mac: string | undefined;
   tap: string;
+  /** undefined: unguarded (`portSecurity: false`). */
+  guard: VmPortSecurity | undefined;
+}
+
+/** Checks `portSecurity` with securePort's own rules (fields named `portSecurity.…`). */
+function checkPortSecurity(value: unknown): VmPortSecurity | undefined {
+  if (value === undefined || value === true) return {};
+  if (value === false) return undefined;
+  const o = checkObject('portSecurity', value);
+  const known = ['addresses', 'allowIPv4', 'bandwidth'];
+  const unknown = Object.keys(o).find((k) => !known.includes(k));
+  if (unknown) throw invalidValue(`portSecurity.${unknown}`, `one of ${known.join(', ')}`, o[unknown]);
+  try {
+    // A stand-in port, MAC and prefix: only the fields given here are being checked.
+    resolveGuardOptions({ port: 'check', mac: '02:00:00:00:00:01', prefixes: o.addresses === undefined ? ['2001:db8::/64'] : [], ...o });
+  } catch (error) {
+    if (error instanceof Error) error.message = error.message.replace(/^Expected "/u, 'Expected "portSecurity.');
+    throw error;
+  }
+  return o as VmPortSecurity;
 }
 
 /** Validates startVm's options (the MAC default is filled in by the network). */
@@ -61,8 +82,10 @@ export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOpt
   if (o.extraArgs !== undefined && (!Array.isArray(o.extraArgs) || o.extraArgs.some((a) => typeof a !== 'string' || a.includes('\0')))) {
     throw invalidType('extraArgs', 'an array of strings', o.extraArgs);
   }
+  const guard = checkPortSecurity(o.portSecurity);
   return {
     ...(o as StartVmOptions),
+    guard,
     id,
     memoryMiB,
     cpus,

@@ -5,7 +5,7 @@
  */
 import type { QmpClient } from '../qemu/index.js';
 import { crashPoint } from '../state/crash-point.js';
-import type { QemuPort, TapPort } from './deps.js';
+import type { GuardPort, QemuPort, TapPort } from './deps.js';
 import type { VmExit } from './types.js';
 
 /** Stop options. */
@@ -26,8 +26,10 @@ export class NetworkVm {
   readonly address: string;
   /** The tap's name. */
   readonly tap: string;
-  /** Resolves once qemu has exited and the tap is gone. */
+  /** Resolves once qemu has exited and the tap (and its guard) are gone. */
   readonly exited: Promise<VmExit>;
+  /** The tap's port security (`counters()`), unless started with `portSecurity: false`. */
+  readonly portSecurity: GuardPort | undefined;
 
   private readonly qemu: QemuPort;
   private stopping: Promise<VmExit> | undefined;
@@ -35,7 +37,7 @@ export class NetworkVm {
 
   /** @internal Made by VxlanNetwork.startVm. */
   constructor(
-    init: { id: number; name: string; mac: string; address: string; tap: TapPort; qemu: QemuPort; tapGone: () => Promise<void> },
+    init: { id: number; name: string; mac: string; address: string; tap: TapPort; qemu: QemuPort; tapGone: () => Promise<void>; guard?: GuardPort | undefined },
     onExit: (vm: NetworkVm, exit: VmExit, expected: boolean) => void,
   ) {
     this.id = init.id;
@@ -43,6 +45,7 @@ export class NetworkVm {
     this.mac = init.mac;
     this.address = init.address;
     this.tap = init.tap.name;
+    this.portSecurity = init.guard;
     this.qemu = init.qemu;
     const tap = init.tap;
     this.exited = init.qemu.exited

@@ -415,6 +415,12 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       const tap = await steps.run(`open tap ${o.tap}`,
         () => this.deps.openTap({ name: o.tap, ...(this.netns === undefined ? {} : { netns: this.netns }) }),
         (t) => t.close());
+      // Guarded before it joins the bridge: not one frame of the guest's goes unchecked.
+      const securePort = this.deps.securePort;
+      const guard = o.guard && securePort ? await steps.run(`guard ${tap.name}`, () => securePort({
+        port: tap.name, mac, prefixes: [this.prefix], routers: [this.routerAddress], ...o.guard,
+        ...(this.netns === undefined ? {} : { netns: this.netns }),
+      }), (g) => g.remove()) : undefined;
       await steps.run(`put ${tap.name} in ${this.bridgeName}`, () => this.nl.setLink(tap.name, { master: this.bridgeName, up: true }));
       const qemu = await steps.run(`spawn qemu for ${name}`, () => this.deps.spawnQemu({
         name, memoryMiB: o.memoryMiB, cpus: o.cpus, nics: [{ tap, mac }],
@@ -425,8 +431,12 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         } : {}),
       }));
       steps.commit();
-      const tapGone = (): Promise<void> => this.waitLinkGone(tap.name);
-      const vm = new NetworkVm({ id: o.id, name, mac, address, tap, qemu, tapGone }, (v, exit, expected) => this.onVmExit(v, exit, expected));
+      // The kernel keeps a netdev guard whose tap is gone: it goes with the VM.
+      const tapGone = async (): Promise<void> => {
+        await this.waitLinkGone(tap.name);
+        await guard?.remove().catch(() => undefined);
+      };
+      const vm = new NetworkVm({ id: o.id, name, mac, address, tap, qemu, tapGone, guard }, (v, exit, expected) => this.onVmExit(v, exit, expected));
       this.vms.set(o.id, vm);
       return vm;
     } catch (error) {

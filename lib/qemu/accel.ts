@@ -6,7 +6,7 @@
  * support requested feature"). So the probe runs a tiny firmware under KVM with `-cpu qemu64`
  * (mov al,42; out 0xf4,al: isa-debug-exit makes qemu exit with (42<<1)|1 = 85) and accepts KVM
  * only if qemu exits with 85 and without such warnings, within 5 s. The answer is cached per
- * binary for the life of the process.
+ * binary and device for the life of the process.
  */
 import { debug } from '../diagnostics.js';
 import { spawn } from 'node:child_process';
@@ -16,6 +16,14 @@ import { join } from 'node:path';
 
 const probes = new Map<string, Promise<'kvm' | 'tcg'>>();
 
+/** Where the probe looks; the defaults are the real host's (tests point them elsewhere). */
+export interface KvmProbeOptions {
+  /** The KVM device that must open read-write before qemu is tried (default `/dev/kvm`). */
+  device?: string;
+  /** How long the probe guest may run before KVM counts as hung (default 5000 ms). */
+  timeoutMs?: number;
+}
+
 /** 64 KiB of hlt with, at the reset vector 0xFFF0: mov al,0x2a; out 0xf4,al; hlt; jmp $. */
 function probeFirmware(): Buffer {
   const rom = Buffer.alloc(0x10000, 0xf4);
@@ -24,9 +32,10 @@ function probeFirmware(): Buffer {
 }
 
 /** Runs the probe; resolves true when KVM ran the firmware cleanly. */
-export async function kvmWorks(qemuBinary: string, timeoutMs = 5000): Promise<boolean> {
+export async function kvmWorks(qemuBinary: string, options: KvmProbeOptions = {}): Promise<boolean> {
+  const { device = '/dev/kvm', timeoutMs = 5000 } = options;
   try {
-    accessSync('/dev/kvm', fsConstants.R_OK | fsConstants.W_OK);
+    accessSync(device, fsConstants.R_OK | fsConstants.W_OK);
   } catch {
     return false;
   }
@@ -51,15 +60,16 @@ export async function kvmWorks(qemuBinary: string, timeoutMs = 5000): Promise<bo
 }
 
 /** Resolves 'auto' into 'kvm' or 'tcg' (cached); 'kvm' and 'tcg' pass through. */
-export function resolveAccel(accel: 'kvm' | 'tcg' | 'auto', qemuBinary: string): Promise<'kvm' | 'tcg'> {
+export function resolveAccel(accel: 'kvm' | 'tcg' | 'auto', qemuBinary: string, options: KvmProbeOptions = {}): Promise<'kvm' | 'tcg'> {
   if (accel !== 'auto') return Promise.resolve(accel);
-  let probe = probes.get(qemuBinary);
+  const key = `${options.device ?? '/dev/kvm'}\0${qemuBinary}`;
+  let probe = probes.get(key);
   if (!probe) {
-    probe = kvmWorks(qemuBinary).then((ok) => {
+    probe = kvmWorks(qemuBinary, options).then((ok) => {
       debug(ok ? 'accel auto: KVM runs a probe guest with %s: using kvm' : 'accel auto: KVM does not run a probe guest with %s (no /dev/kvm, or guests hang): falling back to tcg', qemuBinary);
       return ok ? 'kvm' : 'tcg';
     });
-    probes.set(qemuBinary, probe);
+    probes.set(key, probe);
   }
   return probe;
 }

@@ -12,3 +12,4 @@ export type { ArgvInput, ArgvNic } from './argv.js';
 export { QmpClient, QmpError } from './qmp.js';
 export type { ExecuteOptions, QmpEvent, QmpGreeting } from './qmp.js';
 export { kvmWorks } from './accel.js';
+export type { KvmProbeOptions } from './accel.js';

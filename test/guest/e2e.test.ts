@@ -18,6 +18,8 @@ import { ensureGuest, parseGuestConsole, waitForGuestConsole, type GuestConsoleL
 import { VxlanNetwork, type NetworkVm, type VmExitEvent } from '../../lib/network.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
+import { reaped, running } from '../helpers/proc.js';
+import { referenceScript } from '../helpers/reference.js';
 
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
@@ -27,15 +29,6 @@ const NETS = {
 } as const;
 
 const BOOT_TIMEOUT_MS = 240_000;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the reference scenario with guests', () => {
   let h1: TestNetns;
@@ -60,17 +53,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     for (const n of Object.values(nets)) n?.on('vm-exit', (e) => exits.push(e));
 
     // Host 2: the reference commands, unchanged (the second network in its unicast form).
-    h2.exec('sh', ['-ec', [
-      'ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5',
-      'ip link add br100 type bridge',
-      'ip link set vxlan100 master br100 up ; ip link set br100 up',
-      `ip addr add ${NETS.multicast.host2}/64 dev br100`,
-      'ip -6 link add vxlan101 type vxlan id 101 dstport 4789 dev eth0 ttl 5',
-      `bridge fdb append 00:00:00:00:00:00 dev vxlan101 dst ${H1}`,
-      'ip link add br101 type bridge',
-      'ip link set vxlan101 master br101 up ; ip link set br101 up',
-      `ip addr add ${NETS.unicast.host2}/64 dev br101`,
-    ].join('\n')]);
+    h2.exec('sh', ['-ec', `${referenceScript(100, `${NETS.multicast.host2}/64`)}\n${referenceScript(101, `${NETS.unicast.host2}/64`, H1)}`]);
 
     // Both guests boot at once: under TCG the wait is the long part.
     for (const [kind, id] of [['multicast', 1], ['unicast', 2]] as const) {
@@ -107,28 +90,14 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     for (const g of globals) expect(g.kind === 'addr' && g.address).toBe(vm.address);
   }
 
-  function ping(ns: TestNetns, address: string): void {
-    // A few tries: the first echo may wait for neighbour discovery across the tunnel.
-    let last: unknown;
-    for (let i = 0; i < 5; i++) {
-      try {
-        ns.exec('ping', ['-6', '-n', '-c', '2', '-i', '0.3', '-W', '2', address]);
-        return;
-      } catch (error) {
-        last = error;
-      }
-    }
-    throw last;
-  }
-
   it('multicast VXLAN: the guest takes vm.address and its default route from our RAs; hosts 1 and 2 ping it', async () => {
     const vm = vms.multicast!;
     expect(vm.address).toBe('2a0a:e5c1:111:888:0:ff:fe00:1');
     expect(vm.tap).toBe('vm1n100');
     expect(h1.ipJson('link', 'show', 'dev', 'vm1n100')[0].master).toBe('br100');
     await expectGuestConfigured('multicast');
-    ping(h1, vm.address);
-    ping(h2, vm.address);
+    await h1.pingUntilReply(vm.address);
+    await h2.pingUntilReply(vm.address);
     // Host 2 reached it through the tunnel: its bridge learned the guest's MAC behind vxlan100, at host 1's VTEP.
     const learned = h2.bridgeJson<{ mac: string; ifname: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan100');
     expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
@@ -138,8 +107,8 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const vm = vms.unicast!;
     expect(h1.ipJson('-d', 'link', 'show', 'dev', 'vxlan101')[0].linkinfo.info_data.group6).toBeUndefined();
     await expectGuestConfigured('unicast');
-    ping(h1, vm.address);
-    ping(h2, vm.address);
+    await h1.pingUntilReply(vm.address);
+    await h2.pingUntilReply(vm.address);
     const learned = h2.bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan101');
     expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
   }, BOOT_TIMEOUT_MS + 60_000);
@@ -151,7 +120,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const event = await reported;
     expect(event).toMatchObject({ id: 2, tap: 'vm2n101', expected: false });
     expect(() => h1.ip('link', 'show', 'dev', 'vm2n101')).toThrow();
-    expect(pidAlive(vm.pid)).toBe(false);
+    expect(running(vm.pid) || !reaped(vm.pid)).toBe(false);
     expect(nets.unicast!.vmList).toEqual([]);
   });
 
@@ -159,7 +128,7 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     const vm = vms.multicast!;
     const pid = vm.pid;
     await vm.stop({ timeoutMs: 2000 });
-    expect(pidAlive(pid)).toBe(false);
+    expect(running(pid) || !reaped(pid)).toBe(false);
     expect(() => h1.ip('link', 'show', 'dev', 'vm1n100')).toThrow();
     expect(exits).toContainEqual(expect.objectContaining({ id: 1, expected: true }));
     await Promise.all([nets.multicast!.destroy({ timeoutMs: 1000 }), nets.unicast!.destroy({ timeoutMs: 1000 })]);

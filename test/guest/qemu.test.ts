@@ -4,7 +4,7 @@
  * -S and no guest at all for start-up errors and a hung qemu.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,33 +12,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ensureGuest, waitForGuestConsole, type Guest } from '../../testing/guest/index.js';
 import { eui64Address } from '../../lib/mac.js';
-import { Qemu, type QmpEvent } from '../../lib/qemu/index.js';
+import { Qemu, type QemuExit, type QmpEvent } from '../../lib/qemu/index.js';
 import { openTap, type Tap } from '../../lib/tap.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { TestNetns } from '../helpers/netns.js';
+import { heldTaps, reaped, running } from '../helpers/proc.js';
 
 const PREFIX = '2001:db8:77::/64';
-
-/** The tap names a process holds fds of (fdinfo `iff:` lines). */
-function heldTaps(pid: number | 'self' = 'self'): string[] {
-  return readdirSync(`/proc/${pid}/fdinfo`).flatMap((fd) => {
-    try {
-      return [...readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').matchAll(/^iff:\s*(\S+)/gmu)].map((m) => m[1] as string);
-    } catch {
-      return [];
-    }
-  });
-}
-
-/** A process that is gone, not a zombie: no /proc entry (or not in state Z). */
-function reaped(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return true;
-  try {
-    return !/^State:\s*Z/mu.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
+/**
+ * shutdown({ timeoutMs }) promises qemu is gone at the timeout. Checked with room for the
+ * kernel to reap qemu on a loaded machine, yet far below the 30 s default a dropped option
+ * would fall back to.
+ */
+const SHUTDOWN_MARGIN_MS = 5000;
 
 describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmptap-guest-'));
@@ -72,6 +58,21 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       expect(sns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap.name);
     });
 
+    it("emits 'exit' once, and `await using` ends qemu at the end of the scope", async () => {
+      const exits: QemuExit[] = [];
+      let pid: number;
+      {
+        await using vm = await Qemu.spawn({ name: 'scoped', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'] });
+        pid = vm.pid;
+        vm.on('exit', (exit: QemuExit) => exits.push(exit));
+        expect(running(pid)).toBe(true);
+      }
+      expect(running(pid)).toBe(false);
+      expect(reaped(pid)).toBe(true);
+      expect(exits).toHaveLength(1);
+      expect(exits[0]).toMatchObject({ reason: expect.any(String) });
+    }, 30_000);
+
     it('rejects with qemu\'s own error text when qemu exits before QMP is ready', async () => {
       const error = await Qemu.spawn({ name: 'early', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-no-such-option'] }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'ERR_QEMU_EXITED' });
@@ -92,8 +93,11 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       const exit = await vm.shutdown({ timeoutMs: 2000 });
       const elapsed = Date.now() - started;
       expect(exit).toEqual({ code: null, signal: 'SIGKILL', reason: 'killed' });
-      expect(elapsed).toBeGreaterThanOrEqual(1600); // powerdown and quit each had their share
-      expect(elapsed).toBeLessThan(2000 + 1000);
+      // Powerdown and quit each had their share before the kill (a wait cannot end early).
+      expect(elapsed).toBeGreaterThanOrEqual(1600);
+      // The contract: done at the timeout, not at the 30 s default; the margin is for reaping
+      // on a loaded machine (how fast is `npm run bench:qemu`'s business).
+      expect(elapsed).toBeLessThan(2000 + SHUTDOWN_MARGIN_MS);
       expect(events).toContain('RESUME');
       expect(reaped(vm.pid)).toBe(true);
       expect(vm.running).toBe(false);
@@ -151,8 +155,8 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       const address = eui64Address(PREFIX, mac);
       const line = await waitForGuestConsole(serial, (l) => l.kind === 'addr' && l.address === address, { timeoutMs: 150_000 });
       expect(line).toMatchObject({ ifname: 'eth0', prefixLength: 64, scope: 'global' });
-      const ping = ns.exec('ping', ['-c', '3', '-i', '0.3', '-W', '3', address]);
-      expect(ping).toMatch(/\b[123] received/);
+      const ping = await ns.pingUntilReply(address);
+      expect(ping).toMatch(/\b[12] received/);
     }, 180_000);
 
     it('a hot-plugged second NIC shows up in the guest, and goes again on removal', async () => {
@@ -201,7 +205,7 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
         { code: null, signal: 'SIGKILL', reason: 'killed' },
       ]).toContainEqual(exit);
       expect(elapsed).toBeGreaterThanOrEqual(timeoutMs * 0.6 - 100);
-      expect(elapsed).toBeLessThan(timeoutMs + 1000);
+      expect(elapsed).toBeLessThan(timeoutMs + SHUTDOWN_MARGIN_MS);
       expect(reaped(vm.pid)).toBe(true);
       expect(ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap.name);
       expect(await vm.shutdown()).toBe(exit); // idempotent

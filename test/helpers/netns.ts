@@ -6,6 +6,8 @@
 import { execFile, execFileSync, type ExecFileOptions, type ExecFileSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
+import { until } from './poll.js';
+
 let counter = 0;
 
 /** A unique namespace name: `vmpt-<pid>-<n>-<rand>` (well under the 255-byte limit). */
@@ -25,17 +27,19 @@ export function run(cmd: string, args: string[], options: ExecFileSyncOptions = 
 }
 
 /**
- * Runs a command without blocking the event loop (npm, qemu, apt, anything that may take
- * seconds: a blocked worker misses vitest's RPC deadline) and resolves with its stdout;
- * rejects with the command, its exit status and the tail of stdout/stderr.
+ * Runs a command without blocking the event loop (npm, qemu, apt, ping, anything that may
+ * take seconds: a blocked worker misses vitest's RPC deadline) and resolves with its stdout;
+ * rejects with the command, its exit status and the tail of stdout/stderr. `input`, when
+ * given, is written to its stdin.
  */
-export function runAsync(cmd: string, args: string[], options: ExecFileOptions = {}): Promise<string> {
+export function runAsync(cmd: string, args: string[], options: ExecFileOptions = {}, input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options }, (error, stdout, stderr) => {
+    const child = execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options }, (error, stdout, stderr) => {
       if (!error) return resolve(String(stdout));
       const tail = (s: unknown) => String(s ?? '').slice(-4000);
       reject(new Error(`${cmd} ${args.join(' ')} failed: ${error.message}\n${tail(stdout)}\n${tail(stderr)}`));
     });
+    child.stdin?.end(input ?? '');
   });
 }
 
@@ -54,6 +58,11 @@ export class TestNetns {
   /** `ip -n NAME args…` → stdout. */
   ip(...args: string[]): string {
     return run('ip', ['-n', this.name, ...args]);
+  }
+
+  /** `ip -n NAME -batch -` with one `ip` command (without the `ip`) per entry. */
+  ipBatch(commands: string[]): string {
+    return run('ip', ['-n', this.name, '-batch', '-'], { input: `${commands.join('\n')}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
   /** `ip -n NAME -j args…` parsed (e.g. `ipJson('-d', 'link', 'show', 'dev', 'br0')`). */
@@ -80,6 +89,22 @@ export class TestNetns {
   /** `ip netns exec NAME cmd args…` → stdout. */
   exec(cmd: string, args: string[], options: ExecFileSyncOptions = {}): string {
     return run('ip', ['netns', 'exec', this.name, cmd, ...args], options);
+  }
+
+  /**
+   * Pings `address` from this namespace until an echo reply comes (the first may wait for
+   * neighbour discovery, DAD or a tunnel), without blocking the event loop; rejects at the
+   * deadline with ping's last output.
+   */
+  async pingUntilReply(address: string, timeoutMs = 60_000): Promise<string> {
+    let last = '';
+    try {
+      return await until(`an echo reply from ${address} in ${this.name}`, () =>
+        runAsync('ip', ['netns', 'exec', this.name, 'ping', '-6', '-n', '-c', '2', '-i', '0.3', '-W', '2', address])
+          .catch((error: Error) => { last = error.message; return false as const; }), { timeoutMs, intervalMs: 300 });
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${last}`, { cause: error });
+    }
   }
 
   /** Sets a sysctl inside this namespace only (never the host's). */

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { twoHostsWithVeth } from '../helpers/hosts.js';
-import type { TestNetns } from '../helpers/netns.js';
+import { runAsync, type TestNetns } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,14 +45,6 @@ async function runCli(args: string[]): Promise<{ code: number | null; out: strin
   return { code, out: r.out(), err: r.err() };
 }
 
-async function waitFor(what: string, fn: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a command', () => {
   let h1: TestNetns;
   let h2: TestNetns;
@@ -75,7 +68,7 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     const net = start(['net', 'up', '--id', '100', '--dev', 'eth0', '--prefix', '2a0a:e5c1:111:888::/64',
       '--rdnss', '2a0a:e5c0::3,2a0a:e5c0::4', '--dnssl', 'place7.ungleich.ch', '--netns', h1.name]);
     children.push(net);
-    await waitFor('"network 100 up"', () => net.out().includes('press Ctrl-C') || net.child.exitCode !== null);
+    await until('"network 100 up"', () => net.out().includes('press Ctrl-C') || net.child.exitCode !== null);
     expect(net.err()).toBe('');
     expect(net.out()).toContain('network 100 up: vxlan100 (group ff05::100, dev eth0) in br100, router 2a0a:e5c1:111:888::1, advertising 2a0a:e5c1:111:888::/64');
     expect(h1.ipJson('-d', 'link', 'show', 'dev', 'vxlan100')[0].linkinfo.info_data).toMatchObject({ id: 100, group6: 'ff05::100', port: 4789, ttl: 5 });
@@ -134,17 +127,11 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     const pidfile = join(work, 'radvd.pid');
     const ra = start(['ra', '-n', '-C', conf, '-p', pidfile, '--netns', h1.name]);
     children.push(ra);
-    await waitFor('advertising', () => ra.out().includes('advertising on br100') || ra.child.exitCode !== null);
+    await until('advertising', () => ra.out().includes('advertising on br100') || ra.child.exitCode !== null);
     expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(ra.child.pid));
-    let answer = '';
-    await waitFor('rdisc6 answer', () => {
-      try {
-        answer = h2.exec('rdisc6', ['-1', '-n', '-r', '2', '-w', '1500', 'cl0']);
-      } catch {
-        return false;
-      }
-      return answer.includes('Prefix');
-    }, 60_000); // the link-local source may wait for DAD (RTNL contention on a busy machine)
+    // The link-local source may wait for DAD (RTNL contention on a busy machine).
+    const answer = await until('rdisc6 answer', () => runAsync('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '2', '-w', '1500', 'cl0'])
+      .then((out) => out.includes('Prefix') && out, () => false), 60_000);
     expect(answer).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
     expect(answer).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::4/u);
     ra.child.kill('SIGTERM');

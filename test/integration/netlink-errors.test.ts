@@ -3,30 +3,22 @@
  * unknown devices named with their field, and bad input refused before any syscall
  * (nothing is created).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Netlink, NetlinkError } from '../../lib/netlink/index.js';
-import { TestNetns } from '../helpers/netns.js';
+import { useNetlinkNamespace } from '../helpers/netlink-fixture.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 describe.skipIf(skipUnlessRoot('netlink errors'))('netlink errors', () => {
-  let ns: TestNetns | undefined;
-  let nl: Netlink | undefined;
-  const names = () => ns!.ipJson('link', 'show').map((l: any) => l.ifname).sort();
+  const t = useNetlinkNamespace();
+  const names = () => t.ns.ipJson('link', 'show').map((l: any) => l.ifname).sort();
 
   beforeAll(async () => {
-    ns = new TestNetns('vmpnl');
-    ns.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
-    nl = await Netlink.open({ netns: ns.name });
-    await nl.createBridge({ name: 'br100' });
-  });
-
-  afterAll(async () => {
-    await nl?.close();
-    ns?.cleanup();
+    t.ns.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
+    await t.nl.createBridge({ name: 'br100' });
   });
 
   it('EEXIST: NetlinkError with code, errno, syscall, the object, and a stack into this file', async () => {
-    const error = await nl!.createBridge({ name: 'br100' }).catch((e: unknown) => e);
+    const error = await t.nl.createBridge({ name: 'br100' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetlinkError);
     expect(error).toMatchObject({ name: 'NetlinkError', code: 'EEXIST', errno: -17, syscall: 'RTM_NEWLINK', operation: 'createBridge', object: 'br100', message: 'createBridge br100: EEXIST: File exists' });
     expect((error as Error).stack).toContain('netlink-errors.test.ts');
@@ -34,14 +26,14 @@ describe.skipIf(skipUnlessRoot('netlink errors'))('netlink errors', () => {
 
   it('an unknown master is named (field and name), and nothing is created', async () => {
     const before = names();
-    const error = await nl!.createVxlan({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth0', master: 'br999', up: true }).catch((e: unknown) => e);
+    const error = await t.nl.createVxlan({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth0', master: 'br999', up: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetlinkError);
     expect(error).toMatchObject({ code: 'ENODEV', errno: -19, message: 'createVxlan vxlan100: ENODEV: No such device (master "br999" does not exist)' });
     expect(names()).toEqual(before);
   });
 
   it('an unknown underlay is named too', async () => {
-    await expect(nl!.createVxlan({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth9' }))
+    await expect(t.nl.createVxlan({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth9' }))
       .rejects.toMatchObject({ code: 'ENODEV', message: 'createVxlan vxlan100: ENODEV: No such device (dev "eth9" does not exist)' });
   });
 
@@ -53,13 +45,13 @@ describe.skipIf(skipUnlessRoot('netlink errors'))('netlink errors', () => {
     [{ name: 'vxlan100', vni: 100, port: 70000 }, 'ERR_OUT_OF_RANGE', 'Expected "port" to be an integer from 1 to 65535, got 70000'],
   ])('bad input %j is refused before any syscall', async (options, code, message) => {
     const before = names();
-    await expect(nl!.createVxlan(options as never)).rejects.toMatchObject({ code, message });
+    await expect(t.nl.createVxlan(options as never)).rejects.toMatchObject({ code, message });
     expect(names()).toEqual(before);
   });
 
   it('a kernel refusal carries the extended ack text', async () => {
     // A bridge port cannot be its own master: the kernel says why.
-    const error = await nl!.setLink('br100', { master: 'br100' }).catch((e: unknown) => e);
+    const error = await t.nl.setLink('br100', { master: 'br100' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetlinkError);
     expect((error as NetlinkError).errno).toBeLessThan(0);
     expect((error as NetlinkError).syscall).toBe('RTM_NEWLINK');
@@ -68,13 +60,13 @@ describe.skipIf(skipUnlessRoot('netlink errors'))('netlink errors', () => {
   });
 
   it('getLink of a missing link is undefined, deleteLink of one is ENODEV', async () => {
-    expect(await nl!.getLink('nosuch0')).toBeUndefined();
-    expect(await nl!.getLink(99999)).toBeUndefined();
-    await expect(nl!.deleteLink('nosuch0')).rejects.toMatchObject({ code: 'ENODEV', operation: 'deleteLink', object: 'nosuch0' });
+    expect(await t.nl.getLink('nosuch0')).toBeUndefined();
+    expect(await t.nl.getLink(99999)).toBeUndefined();
+    await expect(t.nl.deleteLink('nosuch0')).rejects.toMatchObject({ code: 'ENODEV', operation: 'deleteLink', object: 'nosuch0' });
   });
 
   it('a closed Netlink refuses calls and close() is idempotent', async () => {
-    const other = await Netlink.open({ netns: ns!.name });
+    const other = await Netlink.open({ netns: t.ns.name });
     const pending = other.listLinks();
     await other.close();
     await other.close();

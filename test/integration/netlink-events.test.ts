@@ -3,89 +3,105 @@
  * (present links first, then changes), closing on break and on nl.close(), and surviving a
  * receive-queue overrun (ENOBUFS) by re-dumping.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Netlink, type AddressEvent, type LinkEvent } from '../../lib/netlink/index.js';
-import { TestNetns } from '../helpers/netns.js';
+import { useNetlinkNamespace } from '../helpers/netlink-fixture.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
-/** Collects events until `done` says so (or times out). */
-async function collect<E>(iterable: AsyncIterable<E>, done: (events: E[]) => boolean, timeoutMs = 10_000): Promise<E[]> {
+/**
+ * Collects events until `done` says so; at the deadline it fails (naming what it saw), also
+ * when no event arrives at all. Ends the iteration unless `end` is false.
+ */
+async function collect<E>(iterable: AsyncIterableIterator<E>, done: (events: E[]) => boolean, timeoutMs = 20_000, end = true): Promise<E[]> {
   const events: E[] = [];
-  const timer = setTimeout(() => undefined, timeoutMs);
-  const deadline = Date.now() + timeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; saw ${JSON.stringify(events)}`)), timeoutMs);
+  });
   try {
-    for await (const event of iterable) {
-      events.push(event);
-      if (done(events) || Date.now() > deadline) break;
+    while (!done(events)) {
+      const r = await Promise.race([iterable.next(), expired]);
+      if (r.done) throw new Error(`the iteration ended before a matching event; saw ${JSON.stringify(events)}`);
+      events.push(r.value);
     }
+    return events;
   } finally {
     clearTimeout(timer);
+    if (end) await iterable.return?.();
   }
+}
+
+/**
+ * Subscribes with `existing: true` and resolves once the present entries have come (the
+ * baseline dump is over, so the socket is subscribed): changes made after that must be seen.
+ * (Right after linkEvents() returns they can be lost when the socket is made in another
+ * namespace: there is no other signal that it is ready.)
+ */
+async function subscribed<E>(events: AsyncIterableIterator<E>, present: (e: E) => boolean): Promise<AsyncIterableIterator<E>> {
+  await collect(events, (got) => got.some(present), 20_000, false);
   return events;
 }
 
 describe.skipIf(skipUnlessRoot('netlink events'))('netlink events', () => {
-  let ns: TestNetns | undefined;
-  let nl: Netlink | undefined;
-
-  beforeAll(async () => {
-    ns = new TestNetns('vmpnl');
-    nl = await Netlink.open({ netns: ns.name });
-  });
-
-  afterAll(async () => {
-    await nl?.close();
-    ns?.cleanup();
-  });
+  const t = useNetlinkNamespace();
 
   it('reports link creation, change and deletion (made by ip, a different process)', async () => {
-    const events = nl!.linkEvents();
+    const events = await subscribed(t.nl.linkEvents({ existing: true }), (e) => e.link.name === 'lo');
     const seen = collect(events, (e) => e.some((x) => x.type === 'del' && x.link.name === 'ev0'));
-    // Give the iterable its baseline dump before changing anything.
-    await new Promise((r) => setTimeout(r, 100));
-    ns!.ip('link', 'add', 'ev0', 'type', 'bridge');
-    ns!.ip('link', 'set', 'ev0', 'up');
-    ns!.ip('link', 'del', 'ev0');
+    t.ns.ip('link', 'add', 'ev0', 'type', 'bridge');
+    t.ns.ip('link', 'set', 'ev0', 'up');
+    t.ns.ip('link', 'del', 'ev0');
     const got = (await seen).filter((e) => e.link.name === 'ev0');
     expect(got[0]).toMatchObject({ type: 'new', link: { name: 'ev0', kind: 'bridge', up: false } });
     expect(got.some((e) => e.type === 'new' && e.link.up)).toBe(true);
     expect(got.at(-1)).toMatchObject({ type: 'del', link: { name: 'ev0' } });
   });
 
+  it('a missing event fails at the deadline instead of hanging until the test times out', async () => {
+    await expect(collect(t.nl.linkEvents(), (e) => e.some((x) => x.link.name === 'never0'), 300)).rejects.toThrow(/no matching event within 300 ms/);
+  });
+
   it('existing: true yields present links first, then changes, with nothing lost in between', async () => {
-    await nl!.createBridge({ name: 'pre0' });
-    const events = nl!.linkEvents({ existing: true });
-    // Created right after subscribing: it must be seen either in the dump or as a change.
-    const created = nl!.createBridge({ name: 'post0' });
+    t.ns.ip('link', 'add', 'pre0', 'type', 'bridge');
+    const events = t.nl.linkEvents({ existing: true });
+    // Created right after subscribing, by another process: seen either in the dump or as a change.
+    t.ns.ip('link', 'add', 'post0', 'type', 'bridge');
     const got = await collect(events, (e) => e.some((x) => x.link.name === 'post0'));
-    await created;
     const names = got.map((e) => e.link.name);
     expect(names).toEqual(expect.arrayContaining(['lo', 'pre0', 'post0']));
     expect(got.every((e) => e.type === 'new')).toBe(true);
   });
 
   it('ignores bridge-port notifications (AF_BRIDGE) and reports enslaving as a link change', async () => {
-    await nl!.createBridge({ name: 'br7' });
-    await nl!.createVxlan({ name: 'vx7', vni: 7, remote: '2001:db8::7' });
-    const events = nl!.linkEvents();
-    await new Promise((r) => setTimeout(r, 100));
-    const br7 = ns!.ipJson('link', 'show', 'dev', 'br7')[0].ifindex;
+    t.ns.ip('link', 'add', 'br7', 'type', 'bridge');
+    t.ns.ip('link', 'add', 'vx7', 'type', 'vxlan', 'id', '7', 'remote', '2001:db8::7', 'dstport', '4789');
+    const events = await subscribed(t.nl.linkEvents({ existing: true }), (e) => e.link.name === 'vx7');
+    const br7 = t.ns.ipJson('link', 'show', 'dev', 'br7')[0].ifindex;
     const seen = collect(events, (e) => e.some((x) => x.link.name === 'vx7' && x.link.master === br7));
-    await nl!.setLink('vx7', { master: 'br7' });
+    t.ns.ip('link', 'set', 'vx7', 'master', 'br7');
     const got = await seen;
     expect(got.every((e) => e.link.name !== '' && e.link.index > 0)).toBe(true);
     expect(got.at(-1)).toMatchObject({ type: 'new', link: { name: 'vx7', master: br7 } });
+    // The port messages carry no link kind: every vx7 event here is the vxlan's own.
+    expect(got.filter((e) => e.link.name === 'vx7').every((e) => e.link.kind === 'vxlan')).toBe(true);
+    // Leaving the bridge is a change of vx7, not its deletion (the kernel's AF_BRIDGE
+    // RTM_DELLINK for the port must not come out as a 'del').
+    const stream = await subscribed(t.nl.linkEvents({ existing: true }), (e) => e.link.name === 'vx7');
+    const left = collect(stream, (e) => e.some((x) => x.link.name === 'vx7' && x.link.master === undefined));
+    t.ns.ip('link', 'set', 'vx7', 'nomaster');
+    const after = await left;
+    expect(after.filter((e) => e.link.name === 'vx7').map((e) => e.type)).not.toContain('del');
+    expect(t.ns.ipJson('link', 'show', 'dev', 'vx7')[0].master).toBeUndefined();
   });
 
   it('reports IPv6 and IPv4 address events', async () => {
-    const events = nl!.addressEvents();
-    await new Promise((r) => setTimeout(r, 100));
+    const events = await subscribed(t.nl.addressEvents({ existing: true }), (e) => e.address.address === '127.0.0.1');
     // IPv6 announces addresses from the DAD work queue, so it may come after the IPv4 ones.
     const seen = collect<AddressEvent>(events, (e) => e.some((x) => x.type === 'del' && x.address.address === '192.0.2.9')
       && e.some((x) => x.type === 'new' && x.address.address === '2001:db8:7::1'));
-    await nl!.addAddress('br7', '2001:db8:7::1/64', { nodad: true });
-    await nl!.addAddress('br7', '192.0.2.9/24');
-    await nl!.deleteAddress('br7', '192.0.2.9/24');
+    t.ns.ip('addr', 'add', '2001:db8:7::1/64', 'dev', 'br7', 'nodad');
+    t.ns.ip('addr', 'add', '192.0.2.9/24', 'dev', 'br7');
+    t.ns.ip('addr', 'del', '192.0.2.9/24', 'dev', 'br7');
     const got = await seen;
     expect(got).toEqual(expect.arrayContaining([
       { type: 'new', address: expect.objectContaining({ family: 6, address: '2001:db8:7::1', prefixLength: 64, flags: expect.objectContaining({ nodad: true }) }) },
@@ -95,44 +111,48 @@ describe.skipIf(skipUnlessRoot('netlink events'))('netlink events', () => {
   });
 
   it('addressEvents existing: true starts with the present addresses', async () => {
-    const got = await collect(nl!.addressEvents({ existing: true }), (e) => e.some((x) => x.address.address === '2001:db8:7::1'));
+    const got = await collect(t.nl.addressEvents({ existing: true }), (e) => e.some((x) => x.address.address === '2001:db8:7::1'));
     expect(got.some((e) => e.address.address === '127.0.0.1' && e.type === 'new')).toBe(true);
   });
 
   it('nl.close() ends every iteration and closes its socket', async () => {
-    const other = await Netlink.open({ netns: ns!.name });
+    const other = await Netlink.open({ netns: t.ns.name });
     const events = other.linkEvents();
     const ended = (async () => {
       const got: LinkEvent[] = [];
       for await (const e of events) got.push(e);
       return got;
     })();
-    await new Promise((r) => setTimeout(r, 50));
+    // The loop above is already waiting in next(): close() must end it.
     await other.close();
     await expect(ended).resolves.toEqual([]);
     await expect(events.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
   it('survives an overrun (ENOBUFS): re-dumps and reports what changed', async () => {
-    // A tiny receive queue and a JS thread blocked in execFileSync while `ip` makes 200
-    // changes: the kernel must drop notifications.
-    const events = nl!.linkEvents({ receiveBuffer: 4096 });
+    // A tiny receive queue, and the JS thread deliberately held (`ip -batch`, synchronously)
+    // while the kernel announces 200 new links and 100 deletions: the kernel must drop
+    // notifications. The flood starts once the first dump is over (the present links, yielded
+    // with `existing`, have come): an overrun during a dump is not covered here (it currently
+    // fails or stalls the stream; reported to the lead by the "tests" branch).
+    const events = t.nl.linkEvents({ existing: true, receiveBuffer: 4096 });
     const iterator = events[Symbol.asyncIterator]();
-    await new Promise((r) => setTimeout(r, 100));
+    await collect(iterator, (got) => got.some((e) => e.link.name === 'lo'), 20_000, false);
     const names = Array.from({ length: 200 }, (_, i) => `of${i}`);
-    ns!.exec('sh', ['-c', names.map((n) => `ip link add ${n} type bridge`).join('; ')]);
-    ns!.exec('sh', ['-c', names.slice(0, 100).map((n) => `ip link del ${n}`).join('; ')]);
+    t.ns.ipBatch(names.map((n) => `link add ${n} type bridge`));
+    t.ns.ipBatch(names.slice(0, 100).map((n) => `link del ${n}`));
     const last = new Map<string, 'new' | 'del'>();
-    const deadline = Date.now() + 20_000;
     const settled = () => names.every((n, i) => (i < 100 ? last.get(n) !== 'new' : last.get(n) === 'new'));
-    while (Date.now() < deadline && !settled()) {
-      const r = await iterator.next();
-      if (r.done) break;
-      last.set(r.value.link.name, r.value.type);
-    }
+    // Every surviving link reported 'new' and no deleted one left reported as present, in the
+    // end; a stream that lost some fails at the deadline, naming them.
+    let seen = 0;
+    await collect(iterator, (got) => {
+      for (; seen < got.length; seen++) last.set(got[seen]!.link.name, got[seen]!.type);
+      return settled();
+    }).catch((error: Error) => {
+      const wrong = names.filter((n, i) => (i < 100 ? last.get(n) === 'new' : last.get(n) !== 'new'));
+      throw new Error(`${error.message.slice(0, 200)}…; wrongly reported: ${wrong.join(' ')}`);
+    });
     expect((events as unknown as { overruns: number }).overruns).toBeGreaterThan(0);
-    await iterator.return?.();
-    // Every surviving link was reported 'new'; no deleted one is left reported as present.
-    expect(names.filter((n, i) => (i < 100 ? last.get(n) === 'new' : last.get(n) !== 'new'))).toEqual([]);
   });
 });

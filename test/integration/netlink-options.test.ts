@@ -2,30 +2,22 @@
  * Every vxlan and bridge option round-trips: what we set is what `ip -j -d link` shows and
  * what getLink returns.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netlink, NetlinkError, type CreateBridgeOptions, type CreateVxlanOptions } from '../../lib/netlink/index.js';
-import { TestNetns } from '../helpers/netns.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NetlinkError, type CreateBridgeOptions, type CreateVxlanOptions } from '../../lib/netlink/index.js';
+import { useNetlinkNamespace } from '../helpers/netlink-fixture.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options round-trip', () => {
-  let ns: TestNetns | undefined;
-  let nl: Netlink | undefined;
+  const t = useNetlinkNamespace();
   let eth0 = 0;
 
   beforeAll(async () => {
-    ns = new TestNetns('vmpnl');
-    ns.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
-    ns.ip('link', 'set', 'eth0', 'up');
-    eth0 = ns.ipJson('link', 'show', 'dev', 'eth0')[0].ifindex;
-    nl = await Netlink.open({ netns: ns.name });
+    t.ns.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
+    t.ns.ip('link', 'set', 'eth0', 'up');
+    eth0 = t.ns.ipJson('link', 'show', 'dev', 'eth0')[0].ifindex;
   });
 
-  afterAll(async () => {
-    await nl?.close();
-    ns?.cleanup();
-  });
-
-  const shown = (name: string) => ns!.ipJson('-d', 'link', 'show', 'dev', name)[0];
+  const shown = (name: string) => t.ns.ipJson('-d', 'link', 'show', 'dev', name)[0];
 
   const vxlans: Array<[string, CreateVxlanOptions, Record<string, unknown>, Record<string, unknown>]> = [
     [
@@ -55,72 +47,76 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
   ];
 
   it.each(vxlans)('vxlan: %s', async (_what, options, ip, ours) => {
-    await nl!.createVxlan(options);
+    await t.nl.createVxlan(options);
     expect(shown(options.name).linkinfo.info_data).toMatchObject(ip);
-    const link = await nl!.getLink(options.name);
+    const link = await t.nl.getLink(options.name);
     expect(link?.vxlan).toMatchObject(ours);
     if (options.dev !== undefined) expect(link?.vxlan?.dev).toBe(eth0);
   });
 
   it('vxlan defaults are ip\'s with port 4789: learning on, no ttl', async () => {
-    await nl!.createVxlan({ name: 'vx5', vni: 5, group: 'ff05::5', dev: 'eth0' });
+    await t.nl.createVxlan({ name: 'vx5', vni: 5, group: 'ff05::5', dev: 'eth0' });
     expect(shown('vx5').linkinfo.info_data).toMatchObject({ id: 5, group6: 'ff05::5', port: 4789, learning: true, ttl: 0 });
   });
 
   it('bridge: every option', async () => {
     const options: CreateBridgeOptions = { name: 'br1', stp: true, forwardDelay: 4, helloTime: 1, maxAge: 12, ageingTime: 60, priority: 4096, mcastSnooping: false, mcastQuerier: true, mtu: 1400, mac: '02:00:00:00:01:01', up: true };
-    await nl!.createBridge(options);
+    await t.nl.createBridge(options);
     const link = shown('br1');
     expect(link).toMatchObject({ mtu: 1400, address: '02:00:00:00:01:01' });
     expect(link.flags).toContain('UP');
     expect(link.linkinfo.info_data).toMatchObject({ stp_state: 1, forward_delay: 400, hello_time: 100, max_age: 1200, ageing_time: 6000, priority: 4096, mcast_snooping: 0, mcast_querier: 1 });
-    expect((await nl!.getLink('br1'))?.bridge).toEqual({ stp: true, forwardDelay: 4, helloTime: 1, maxAge: 12, ageingTime: 60, priority: 4096, vlanFiltering: false, vlanDefaultPvid: 0, mcastSnooping: false, mcastQuerier: true });
+    expect((await t.nl.getLink('br1'))?.bridge).toEqual({ stp: true, forwardDelay: 4, helloTime: 1, maxAge: 12, ageingTime: 60, priority: 4096, vlanFiltering: false, vlanDefaultPvid: 0, mcastSnooping: false, mcastQuerier: true });
   });
 
   it('bridge: vlan filtering and default pvid (or the kernel\'s refusal when built without it)', async () => {
     const supported = 'vlan_protocol' in shown('br1').linkinfo.info_data;
-    const create = nl!.createBridge({ name: 'br2', vlanFiltering: true, vlanDefaultPvid: 7 });
+    const create = t.nl.createBridge({ name: 'br2', vlanFiltering: true, vlanDefaultPvid: 7 });
     if (!supported) {
       await expect(create).rejects.toMatchObject({ name: 'NetlinkError', code: 'ENOTSUP', errno: -95, syscall: 'RTM_NEWLINK' });
-      expect(ns!.ipJson('link', 'show').map((l: any) => l.ifname)).not.toContain('br2');
+      expect(t.ns.ipJson('link', 'show').map((l: any) => l.ifname)).not.toContain('br2');
       return;
     }
     await create;
     expect(shown('br2').linkinfo.info_data).toMatchObject({ vlan_filtering: 1, vlan_default_pvid: 7 });
-    expect((await nl!.getLink('br2'))?.bridge).toMatchObject({ vlanFiltering: true, vlanDefaultPvid: 7 });
+    expect((await t.nl.getLink('br2'))?.bridge).toMatchObject({ vlanFiltering: true, vlanDefaultPvid: 7 });
   });
 
   it('setLink changes up, mtu, mac, master, group and name in one request each', async () => {
-    await nl!.createBridge({ name: 'br3' });
-    await nl!.createVxlan({ name: 'vx6', vni: 6, remote: '2001:db8::9' });
-    await nl!.setLink('vx6', { up: true, master: 'br3', mtu: 1300, mac: '02:00:00:00:06:06', group: 7 });
+    await t.nl.createBridge({ name: 'br3' });
+    await t.nl.createVxlan({ name: 'vx6', vni: 6, remote: '2001:db8::9' });
+    const index = shown('vx6').ifindex;
+    await t.nl.setLink('vx6', { up: true, master: 'br3', mtu: 1300, mac: '02:00:00:00:06:06', group: 7 });
     expect(shown('vx6')).toMatchObject({ master: 'br3', mtu: 1300, address: '02:00:00:00:06:06', group: '7' });
     expect(shown('vx6').flags).toContain('UP');
-    await nl!.setLink('vx6', { up: false, master: null, name: 'vx6b' });
+    await t.nl.setLink('vx6', { up: false, master: null, name: 'vx6b' });
     const renamed = shown('vx6b');
+    expect(renamed.ifindex).toBe(index); // the same link, renamed
     expect(renamed.master).toBeUndefined();
     expect(renamed.flags).not.toContain('UP');
-    expect(await nl!.getLink('vx6')).toBeUndefined();
+    expect(() => t.ns.ip('link', 'show', 'dev', 'vx6')).toThrow(/does not exist/u);
+    expect(await t.nl.getLink('vx6')).toBeUndefined();
   });
 
   it('listLinks filters by kind and master', async () => {
-    const vx = await nl!.listLinks({ kind: 'vxlan' });
-    expect(vx.map((l) => l.name).sort()).toEqual(ns!.ipJson('-d', 'link', 'show', 'type', 'vxlan').map((l: any) => l.ifname).sort());
-    await nl!.setLink('vx5', { master: 'br1' });
-    expect((await nl!.listLinks({ master: 'br1' })).map((l) => l.name)).toEqual(['vx5']);
-    expect((await nl!.listLinks()).length).toBe(ns!.ipJson('link', 'show').length);
+    const vx = await t.nl.listLinks({ kind: 'vxlan' });
+    expect(vx.map((l) => l.name).sort()).toEqual(t.ns.ipJson('-d', 'link', 'show', 'type', 'vxlan').map((l: any) => l.ifname).sort());
+    await t.nl.setLink('vx5', { master: 'br1' });
+    expect(t.ns.ipJson('link', 'show', 'master', 'br1').map((l: any) => l.ifname)).toEqual(['vx5']);
+    expect((await t.nl.listLinks({ master: 'br1' })).map((l) => l.name)).toEqual(['vx5']);
+    expect((await t.nl.listLinks()).length).toBe(t.ns.ipJson('link', 'show').length);
   });
 
   it('reads tun/tap details (kind tun) as ip tuntap made them', async () => {
-    ns!.ip('tuntap', 'add', 'dev', 'tap7', 'mode', 'tap', 'vnet_hdr', 'multi_queue');
+    t.ns.ip('tuntap', 'add', 'dev', 'tap7', 'mode', 'tap', 'vnet_hdr', 'multi_queue');
     const info = shown('tap7').linkinfo.info_data;
     expect(info).toMatchObject({ type: 'tap', pi: false, vnet_hdr: true, multi_queue: true, persist: true });
-    expect(await nl!.getLink('tap7')).toMatchObject({ kind: 'tun', tun: { type: 'tap', pi: false, vnetHdr: true, multiQueue: true, persist: true } });
-    expect((await nl!.listLinks({ kind: 'tun' })).map((l) => l.name)).toEqual(['tap7']);
+    expect(await t.nl.getLink('tap7')).toMatchObject({ kind: 'tun', tun: { type: 'tap', pi: false, vnetHdr: true, multiQueue: true, persist: true } });
+    expect((await t.nl.listLinks({ kind: 'tun' })).map((l) => l.name)).toEqual(['tap7']);
   });
 
   it('a kernel refusal is a NetlinkError with the extended ack', async () => {
-    const error = await nl!.createVxlan({ name: 'vx7', vni: 7, group: 'ff05::7' }).catch((e: unknown) => e);
+    const error = await t.nl.createVxlan({ name: 'vx7', vni: 7, group: 'ff05::7' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetlinkError);
     expect(error).toMatchObject({ code: 'EINVAL', errno: -22, syscall: 'RTM_NEWLINK', operation: 'createVxlan', object: 'vx7' });
     expect((error as NetlinkError).extack).toMatch(/interface required|multicast/iu);

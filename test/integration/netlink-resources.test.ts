@@ -9,6 +9,7 @@ import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netlink } from '../../lib/netlink/index.js';
 import { runAsync, TestNetns } from '../helpers/netns.js';
+import { stable } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const fds = () => readdirSync('/proc/self/fd').length;
@@ -40,8 +41,7 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
     await warm.listLinks();
     await warm.close();
     // A send's pool job may finish just after its ack: the socket closes then.
-    await new Promise((r) => setTimeout(r, 100));
-    const before = fds();
+    const before = await stable('the descriptor count', fds);
     for (let i = 0; i < 100; i++) {
       const nl = await Netlink.open({ netns: ns!.name });
       await nl.createVeth({ name: 'v0', peer: { name: 'v1', netns: peer!.name } });
@@ -52,8 +52,19 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
       if (i % 2 === 0) await events.return?.();
       await nl.close();
     }
-    await new Promise((r) => setTimeout(r, 100));
-    expect(fds()).toBe(before);
+    expect(await stable('the descriptor count', fds)).toBe(before);
+  });
+
+  it('`await using` closes the Netlink (and its socket) at the end of the scope', async () => {
+    const before = await stable('the descriptor count', fds);
+    let links: number;
+    {
+      await using nl = await Netlink.open({ netns: ns!.name });
+      links = (await nl.listLinks()).length;
+      expect(fds()).toBe(before + 1);
+    }
+    expect(links).toBe(ns!.ipJson('link', 'show').length);
+    expect(await stable('the descriptor count', fds)).toBe(before);
   });
 
   it('opens every descriptor close-on-exec and non-blocking', async () => {

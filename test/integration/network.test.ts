@@ -4,61 +4,19 @@
  * unchanged, and its own kernel is the client: it learns host 1's router advertisements across
  * the VXLAN (SLAAC address + default route via host 1's bridge), and rdisc6 shows the options.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
-import type { TestNetns } from '../helpers/netns.js';
+import { runAsync, type TestNetns } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
+import { referenceScript } from '../helpers/reference.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
-const execFileP = promisify(execFile);
 const PREFIX = '2a0a:e5c1:111:888::/64';
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
 
-/** The reference commands (docs/ARCHITECTURE.md), as host 2 runs them. */
-const reference = (id: number, address: string, peer?: string): string => [
-  peer === undefined
-    ? `ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 group ff05::${id} dev eth0 ttl 5`
-    : `ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 dev eth0 ttl 5 && bridge fdb append 00:00:00:00:00:00 dev vxlan${id} dst ${peer}`,
-  `ip link add br${id} type bridge`,
-  `ip link set vxlan${id} master br${id} up ; ip link set br${id} up`,
-  `ip addr add ${address} dev br${id}`,
-].join('\n');
-
-// Generous: the bridge's link-local (the RA source) waits for DAD, whose kernel work needs the
-// RTNL lock; on a machine busy with link churn that alone can take 20 s.
-async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/**
- * Pings until a reply (host 2's own address, added as the reference does without nodad, may
- * still be in DAD, and neighbour discovery crosses the tunnel first).
- */
-async function pingFrom(ns: TestNetns, address: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await execFileP('ip', ['netns', 'exec', ns.name, 'ping', '-6', '-n', '-c', '1', '-W', '2', address]).then(() => true, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`no reply from ${address} in ${ns.name}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean }
 
@@ -84,13 +42,13 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
 
   /** Host 2's kernel configured an address from our prefix on br<id> and a default route via host 1's bridge. */
   async function expectHost2Slaac(id: number, prefix: string): Promise<void> {
-    const routerLl = await eventually(`host 1 link-local on br${id}`, () => h1.linkLocal(`br${id}`));
+    const routerLl = await until(`host 1 link-local on br${id}`, () => h1.linkLocal(`br${id}`));
     expect(routerLl).toMatch(/^fe80:/u);
     const network = prefix.replace(/::\/64$/u, ':');
-    const slaac = await eventually(`host 2 SLAAC on br${id}`, () => h2.ipJson<{ addr_info: AddrInfo[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`)[0]
+    const slaac = await until(`host 2 SLAAC on br${id}`, () => h2.ipJson<{ addr_info: AddrInfo[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`)[0]
       ?.addr_info.find((a) => a.local?.startsWith(network) && a.dynamic === true && a.prefixlen === 64));
     expect(slaac.scope).toBe('global');
-    const route = await eventually(`host 2 default route via br${id}`, () => h2.ipJson<{ gateway?: string; dev: string }[]>('-6', 'route', 'show', 'default')
+    const route = await until(`host 2 default route via br${id}`, () => h2.ipJson<{ gateway?: string; dev: string }[]>('-6', 'route', 'show', 'default')
       .find((r) => r.dev === `br${id}`));
     expect(route.gateway).toBe(routerLl);
   }
@@ -111,32 +69,33 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     const brAddrs: AddrInfo[] = h1.ipJson('-6', 'addr', 'show', 'dev', 'br100')[0].addr_info;
     expect(brAddrs.map((a) => `${a.local}/${a.prefixlen}`)).toContain('2a0a:e5c1:111:888::1/64');
 
-    h2.exec('sh', ['-ec', reference(100, '2a0a:e5c1:111:888::2/64')]);
+    h2.exec('sh', ['-ec', referenceScript(100, '2a0a:e5c1:111:888::2/64')]);
     await expectHost2Slaac(100, PREFIX);
 
     // rdisc6 on host 2 solicits across the VXLAN and prints what host 1 advertises. It sends
     // from br100's link-local, which must have finished DAD (slow when other processes hold
     // RTNL): until then sendto fails at once. Run asynchronously: the advertiser answering it
     // lives in this process's event loop.
-    await eventually('host 2 link-local on br100 past DAD', () => h2.linkLocal('br100'));
-    let out = '';
-    const deadline = Date.now() + 60_000;
-    while (!out.includes('Prefix') && Date.now() < deadline) {
-      out = await execFileP('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'], { encoding: 'utf8' })
-        .then((r) => r.stdout, (e: { stdout?: string }) => e.stdout ?? '');
-      if (!out.includes('Prefix')) await new Promise((r) => setTimeout(r, 500));
-    }
+    await until('host 2 link-local on br100 past DAD', () => h2.linkLocal('br100'));
+    const out = await until('rdisc6 on host 2 to show a prefix', () =>
+      runAsync('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'])
+        .then((o) => o.includes('Prefix') && o, () => false), { intervalMs: 500 });
     expect(out).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
     expect(out).toMatch(/Router lifetime\s+:\s+3600/u);
     expect(out).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::3/u);
     expect(out).toMatch(/DNS search list\s+:\s+place7\.ungleich\.ch/u);
 
     // Host 2 reaches host 1's router address through the tunnel.
-    await pingFrom(h2, '2a0a:e5c1:111:888::1');
+    await h2.pingUntilReply('2a0a:e5c1:111:888::1');
 
+    expect(net.destroyed).toBe(false);
     await net.destroy({ timeoutMs: 1000 });
+    expect(net.destroyed).toBe(true);
     await net.destroy();
     expect(linkNames(h1)).toEqual(['eth0', 'lo']);
+    // The final RA (router lifetime 0) crossed the tunnel: host 2's kernel withdrew the route.
+    await until('host 2 default route via br100 withdrawn', () =>
+      !h2.ipJson<{ dev: string }[]>('-6', 'route', 'show', 'default').some((r) => r.dev === 'br100'), 30_000);
     h2.ip('link', 'del', 'vxlan100');
     h2.ip('link', 'del', 'br100');
   }, 150_000);
@@ -157,15 +116,55 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     const raw6 = h1.exec('cat', ['/proc/net/raw6']).split('\n').filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
     expect(raw6).toHaveLength(1);
 
-    h2.exec('sh', ['-ec', reference(101, '2a0a:e5c1:111:889::2/64', H1)]);
+    h2.exec('sh', ['-ec', referenceScript(101, '2a0a:e5c1:111:889::2/64', H1)]);
     await expectHost2Slaac(101, '2a0a:e5c1:111:889::/64');
-    await pingFrom(h2, '2a0a:e5c1:111:889::1');
+    await h2.pingUntilReply('2a0a:e5c1:111:889::1');
 
     await Promise.all([multicast.destroy({ timeoutMs: 1000 }), unicast.destroy({ timeoutMs: 1000 })]);
     expect(linkNames(h1)).toEqual(['eth0', 'lo']);
     h2.ip('link', 'del', 'vxlan101');
     h2.ip('link', 'del', 'br101');
   }, 150_000);
+
+  it('addPeer and removePeer add and remove the peer VTEP as bridge fdb shows it', async () => {
+    const net = await VxlanNetwork.create({ id: 104, underlay: 'eth0', prefix: '2a0a:e5c1:111:88a::/64', peers: [H2], netns: h1.name, ra: false });
+    nets.push(net);
+    const remotes = () => h1.bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan104')
+      .filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst).sort();
+    expect(remotes()).toEqual([H2]);
+    await net.addPeer('fd00:4789::9');
+    expect(remotes()).toEqual([H2, 'fd00:4789::9']);
+    await net.removePeer(H2);
+    expect(remotes()).toEqual(['fd00:4789::9']);
+    await expect(net.addPeer('not-an-address')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    expect(remotes()).toEqual(['fd00:4789::9']);
+  });
+
+  it('rolls back when the bridge name is taken, and leaves that bridge alone', async () => {
+    h1.ip('link', 'add', 'br105', 'type', 'bridge');
+    h1.ip('addr', 'add', '2001:db8:105::1/64', 'dev', 'br105', 'nodad');
+    try {
+      await expect(VxlanNetwork.create({ id: 105, underlay: 'eth0', prefix: PREFIX, netns: h1.name })).rejects.toMatchObject({ code: 'EEXIST' });
+      expect(linkNames(h1)).toEqual(['br105', 'eth0', 'lo']);
+      const [br] = h1.ipJson<{ addr_info: { local: string }[] }[]>('-6', 'addr', 'show', 'dev', 'br105');
+      expect(br!.addr_info.map((a) => a.local)).toContain('2001:db8:105::1');
+    } finally {
+      h1.ip('link', 'del', 'br105');
+    }
+  });
+
+  it('rolls back when the kernel refuses the router address: no vxlan, no bridge left', async () => {
+    // Links made in h1 from now on start with IPv6 disabled: br106 cannot take an IPv6 address.
+    h1.sysctl('net.ipv6.conf.default.disable_ipv6', 1);
+    try {
+      const error = await VxlanNetwork.create({ id: 106, underlay: 'eth0', prefix: PREFIX, netns: h1.name }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NetworkSetupError);
+      expect((error as NetworkSetupError).step).toBe('add 2a0a:e5c1:111:888::1/64 to br106');
+      expect(linkNames(h1)).toEqual(['eth0', 'lo']);
+    } finally {
+      h1.sysctl('net.ipv6.conf.default.disable_ipv6', 0);
+    }
+  });
 
   it('rolls back when the underlay does not exist: no links left, the step named', async () => {
     const error = await VxlanNetwork.create({ id: 102, underlay: 'eth9', prefix: PREFIX, netns: h1.name }).catch((e: unknown) => e);

@@ -1,7 +1,9 @@
-// A misbehaving guest for test/integration/ra-advertiser.test.ts: run inside the client
-// namespace (`ip netns exec NS node ra-flood-peer.mjs IFNAME SECONDS`), it sends malformed
-// router solicitations to ff02::2 as fast as it can, through vmplumb's own raw ICMPv6 socket
-// (hop limit 255, so only the malformations below make them invalid). Prints how many it sent.
+// A misbehaving guest for test/integration/ra-advertiser.test.ts and `npm run bench:ra-flood`:
+// run inside the client namespace (`ip netns exec NS node ra-flood-peer.mjs IFNAME SECONDS`),
+// it sends malformed router solicitations to ff02::2 as fast as it can, through vmplumb's own
+// raw ICMPv6 socket (hop limit 255, so only the malformations below make them invalid), for
+// SECONDS or until its stdin closes, whichever comes first. It prints `flooding` once the
+// first burst is out, then, at the end, how many it sent as JSON.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,15 +26,23 @@ const malformed = [
   Buffer.from([133, 0, 0, 0, 0, 0, 0, 0, 3]), // a lone option byte
 ];
 const socket = new addon.Icmp6Socket(undefined, () => {}, () => {});
-const end = Date.now() + Number(seconds) * 1000;
+const started = Date.now();
+let end = started + Number(seconds) * 1000;
 let sent = 0;
 let failed = 0;
+// The caller ends the flood by closing our stdin (setImmediate lets the loop see it).
+process.stdin.on('end', () => { end = 0; }).resume();
 function burst() {
   for (let i = 0; i < 200; i++) {
     const errno = socket.send(index, source, allRouters, malformed[sent % malformed.length]);
     if (errno === 0) sent += 1; else failed += 1;
   }
+  if (sent + failed === 200) console.log('flooding');
   if (Date.now() < end) setImmediate(burst);
-  else { socket.close(); console.log(JSON.stringify({ sent, failed })); }
+  else {
+    socket.close();
+    process.stdin.destroy();
+    console.log(JSON.stringify({ sent, failed, seconds: (Date.now() - started) / 1000 }));
+  }
 }
 burst();

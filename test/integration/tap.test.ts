@@ -4,13 +4,14 @@
  * does not inherit a tap fd; a child given the fd in its stdio array does).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openTap } from '../../lib/tap.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { TestNetns } from '../helpers/netns.js';
+import { heldTaps } from '../helpers/proc.js';
 
 interface TunInfo { type: string; pi: boolean; vnet_hdr: boolean; multi_queue: boolean; persist: boolean; user?: string | number; group?: string | number }
 
@@ -23,15 +24,17 @@ describe.skipIf(skipUnlessRoot('tap integration tests', ['/dev/net/tun']))('open
     ns.ipJson<Array<{ ifindex: number; ifname: string; linkinfo: { info_kind: string; info_data: TunInfo } }>>('-d', 'link', 'show')
       .find((l) => l.ifname === name);
 
-  /** The tap names this process holds fds of (fdinfo `iff:` lines). */
-  const heldTaps = (pid: number | 'self' = 'self'): string[] =>
-    readdirSync(`/proc/${pid}/fdinfo`).flatMap((fd) => {
-      try {
-        return [...readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').matchAll(/^iff:\s*(\S+)/gmu)].map((m) => m[1] as string);
-      } catch {
-        return [];
-      }
-    });
+  it('`using` closes the tap at the end of the scope (Symbol.dispose)', async () => {
+    let name: string;
+    {
+      using tap = await openTap({ netns: ns.name, name: 'vmptusing' });
+      name = tap.name;
+      expect(heldTaps()).toContain(name);
+      expect(link(name)).toBeDefined();
+    }
+    expect(heldTaps()).not.toContain(name);
+    expect(link(name)).toBeUndefined();
+  });
 
   it('makes a tap the kernel names, in the namespace, with the flags asked for', async () => {
     const tap = await openTap({ netns: ns.name });

@@ -213,6 +213,26 @@ describe('VxlanNetwork.create', () => {
     expect(w.netlinksOpen).toBe(0);
   });
 
+  it('destroy reports every failed part in one AggregateError and still does the rest', async () => {
+    const { w, internals } = setup();
+    const net = await VxlanNetwork.create(base, internals);
+    expect(net.destroyed).toBe(false);
+    w.fail.set('deleteLink', Object.assign(new Error('deleteLink: EBUSY: Device or resource busy'), { code: 'EBUSY' }));
+    w.log = [];
+    const error = await net.destroy().catch((e: unknown) => e);
+    expect(net.destroyed).toBe(true);
+    expect(error).toBeInstanceOf(AggregateError);
+    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual([
+      'delete vxlan100 and br100: deleteLink: EBUSY: Device or resource busy',
+    ]);
+    expect((error as Error).message).toMatch(/^VxlanNetwork 100: teardown incomplete: delete vxlan100 and br100: /u);
+    // The parts after a failure were still attempted, and the socket closed.
+    expect(w.log).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
+    expect(w.netlinksOpen).toBe(0);
+    // Idempotent: the same outcome, not a second teardown.
+    await expect(net.destroy()).rejects.toBe(error);
+  });
+
   it('unicast mode: no group, an FDB entry per peer', async () => {
     const { w, internals } = setup();
     const net = await VxlanNetwork.create({ ...base, peers: ['2001:db8::2', '2001:db8::3'] }, internals);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { QmpClient, type QmpEvent } from '../../lib/qemu/qmp.js';
+import { until } from '../helpers/poll.js';
 
 const GREETING = { QMP: { version: { qemu: { micro: 0, minor: 2, major: 7 }, package: 'fake' }, capabilities: ['oob'] } };
 
@@ -142,7 +143,7 @@ describe('QmpClient', () => {
     await client.negotiate();
     const controller = new AbortController();
     const slow = client.execute('query-slow', undefined, { signal: controller.signal });
-    await until(() => held !== undefined);
+    await until('qemu got query-slow', () => held !== undefined);
     const reason = new Error('the operator gave up');
     controller.abort(reason);
     await expect(slow).rejects.toBe(reason);
@@ -156,10 +157,3 @@ describe('QmpClient', () => {
   });
 });
 
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -1,0 +1,172 @@
+/**
+ * The guard without the kernel: option validation, the policy as data, rule compilation,
+ * and the nf_tables codec's bytes (batch framing, attributes) decoded back.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { securePort } from '../../lib/guard/index.js';
+import { commentUserdata, NFPROTO_NETDEV, NFT_MSG, userdataComment, VERDICT } from '../../lib/guard/nftables.js';
+import { resolveGuardOptions } from '../../lib/guard/options.js';
+import { guardChains, linkLocalFor } from '../../lib/guard/policy.js';
+import { compileRule } from '../../lib/guard/rules.js';
+import { countersOf } from '../../lib/guard/secure-port.js';
+import { native } from '../../lib/native.js';
+import { resolveVmOptions } from '../../lib/network/vm-options.js';
+
+const MAC = '02:00:00:00:00:01';
+const base = { port: 'vm1n100', mac: MAC, prefixes: ['2001:db8:1::/64'] };
+const names = (policy: ReturnType<typeof resolveGuardOptions>['policy']) =>
+  Object.fromEntries(guardChains(policy).map((c) => [c.name, c.rules.map((r) => r.name)]));
+
+describe('securePort options', () => {
+  it.each([
+    [{ ...base, port: 'a/b' }, 'ERR_INVALID_ARG_VALUE', '"port"'],
+    [{ ...base, mac: '01:00:00:00:00:01' }, 'ERR_INVALID_ARG_VALUE', '"mac"'],
+    [{ ...base, prefixes: '2001:db8::/64' }, 'ERR_INVALID_ARG_TYPE', '"prefixes"'],
+    [{ ...base, prefixes: ['2001:db8::'] }, 'ERR_INVALID_ARG_VALUE', '"prefixes[0]"'],
+    [{ ...base, prefixes: ['192.0.2.0/24'] }, 'ERR_INVALID_ARG_VALUE', '"prefixes[0]"'],
+    [{ ...base, prefixes: [] }, 'ERR_INVALID_ARG_VALUE', '"prefixes"'],
+    [{ ...base, addresses: ['nope'] }, 'ERR_INVALID_ARG_VALUE', '"addresses[0]"'],
+    [{ ...base, routers: [1] }, 'ERR_INVALID_ARG_TYPE', '"routers[0]"'],
+    [{ ...base, allowIPv4: 1 }, 'ERR_INVALID_ARG_TYPE', '"allowIPv4"'],
+    [{ ...base, bandwidth: { inbound: { rate: 0 } } }, 'ERR_OUT_OF_RANGE', '"bandwidth.inbound.rate"'],
+    [{ ...base, bandwidth: { outbound: { rate: 1000, burst: -1 } } }, 'ERR_OUT_OF_RANGE', '"bandwidth.outbound.burst"'],
+    [{ ...base, netns: '' }, 'ERR_INVALID_ARG_VALUE', '"netns"'],
+  ])('refuses %j before any syscall', async (options, code, field) => {
+    expect(() => resolveGuardOptions(options)).toThrow(expect.objectContaining({ code }));
+    expect(() => resolveGuardOptions(options)).toThrow(field);
+    await expect(securePort(options as never)).rejects.toMatchObject({ code });
+  });
+
+  it('startVm checks portSecurity with the same rules, naming portSecurity.<field>', () => {
+    const vm = { id: 1, memoryMiB: 64, cpus: 1, kernel: '/k' };
+    expect(resolveVmOptions(vm, 100).guard).toEqual({});
+    expect(resolveVmOptions({ ...vm, portSecurity: false }, 100).guard).toBeUndefined();
+    expect(() => resolveVmOptions({ ...vm, portSecurity: { allowIPv4: 'yes' } }, 100)).toThrow('Expected "portSecurity.allowIPv4"');
+    expect(() => resolveVmOptions({ ...vm, portSecurity: { addresses: ['192.0.2.1'] } }, 100)).toThrow('Expected "portSecurity.addresses[0]"');
+    expect(() => resolveVmOptions({ ...vm, portSecurity: { mac: MAC } }, 100)).toThrow('Expected "portSecurity.mac"');
+  });
+});
+
+describe('the policy as data', () => {
+  it('guards IPv6 by default: MAC, VLAN, RA, redirect, NA, DHCPv6 server, fragments, sources', () => {
+    const chains = names(resolveGuardOptions({ ...base, routers: ['2001:db8:1::1'] }).policy);
+    expect(Object.keys(chains)).toEqual(['', 'ip6', 'ip6-source', 'na', 'na-target']);
+    expect(chains['']).toEqual(['mac-source', 'vlan', 'qinq', 'ip6', 'ethertype']);
+    expect(chains.ip6).toEqual([
+      'icmpv6-fragment',
+      'ip6-source-check',
+      'router-advertisement',
+      'redirect',
+      'neighbour-advertisement',
+      'ns-source-lladdr',
+      'dhcpv6-server',
+      'ip6-pass',
+    ]);
+    expect(chains['ip6-source']).toEqual([
+      'ip6-source-unspecified-ns',
+      'ip6-source-unspecified-mld',
+      'ip6-source-link-local',
+      'ip6-source-router',
+      'ip6-source-eui64',
+      'ip6-source-foreign-eui64',
+      'ip6-source-prefix',
+      'ip6-source',
+    ]);
+    expect(chains['na-target']).toEqual([
+      'na-target-link-local',
+      'na-target-router',
+      'na-target-eui64',
+      'na-target-foreign-eui64',
+      'na-target-prefix',
+      'na-target',
+    ]);
+  });
+
+  it('pins addresses instead of the prefix; IPv4 and ARP only when allowed; bandwidth both ways', () => {
+    const chains = names(
+      resolveGuardOptions({
+        ...base,
+        addresses: ['2001:db8:1::42', '192.0.2.7'],
+        allowIPv4: true,
+        bandwidth: { inbound: { rate: 1e6 }, outbound: { rate: 2e6 } },
+      }).policy,
+    );
+    expect(chains['ip6-source']).toEqual([
+      'ip6-source-unspecified-ns',
+      'ip6-source-unspecified-mld',
+      'ip6-source-link-local',
+      'ip6-source-pinned',
+      'ip6-source',
+    ]);
+    expect(chains['']).toEqual(['bandwidth-out', 'mac-source', 'vlan', 'qinq', 'ip6', 'arp', 'ip4', 'ethertype']);
+    expect(chains.arp).toEqual(['arp-sender-mac', 'arp-probe', 'arp-sender-ip-allowed', 'arp-sender-ip']);
+    expect(chains.ip4).toEqual(['dhcp-server', 'dhcp-client', 'ip4-source-allowed', 'ip4-source']);
+    expect(chains.egress).toEqual(['bandwidth-in']);
+  });
+
+  it('compiles a rule to payload, cmp, counter and verdict expressions', () => {
+    const policy = resolveGuardOptions(base).policy;
+    const [mac] = guardChains(policy)[0]?.rules ?? [];
+    expect(compileRule('vm1', mac as never)).toEqual([
+      { kind: 'payload', base: 0, offset: 6, len: 6, dreg: 1 },
+      { kind: 'cmp', sreg: 1, op: 1, data: Buffer.from([2, 0, 0, 0, 0, 1]) },
+      { kind: 'counter' },
+      { kind: 'immediate', verdict: VERDICT.drop },
+    ]);
+    const jump = guardChains(policy)[0]?.rules.find((r) => r.name === 'ip6');
+    expect(compileRule('vm1', jump as never).at(-1)).toEqual({ kind: 'immediate', verdict: VERDICT.jump, chain: 'vm1/ip6' });
+    const prefix = guardChains(policy)[2]?.rules.find((r) => r.name === 'ip6-source-prefix');
+    expect(compileRule('vm1', prefix as never)[1]).toMatchObject({ kind: 'bitwise', mask: Buffer.from('ffffffffffffffff0000000000000000', 'hex') });
+    expect(linkLocalFor(MAC)).toBe('fe80::ff:fe00:1');
+  });
+});
+
+describe('nf_tables codec', () => {
+  const rule = {
+    type: NFT_MSG.NEWRULE,
+    flags: 0x400 | 0x800,
+    family: NFPROTO_NETDEV,
+    table: 'vmplumb-guard',
+    chain: 'vm1',
+    expressions: compileRule('vm1', { name: 'x', match: [{ field: 'ether type', value: Buffer.from([0x86, 0xdd]) }], verdict: 'accept' }),
+    userdata: commentUserdata('ip6'),
+  };
+
+  it('frames a batch: NFNL_MSG_BATCH_BEGIN (res_id NFNL_SUBSYS_NFTABLES), the message, NFNL_MSG_BATCH_END', () => {
+    const bytes = native.nfnlEncode([rule], true);
+    const types: number[] = [];
+    for (let off = 0; off < bytes.length; off += (bytes.readUInt32LE(off) + 3) & ~3) types.push(bytes.readUInt16LE(off + 4));
+    expect(types).toEqual([0x10, (10 << 8) | NFT_MSG.NEWRULE, 0x11]);
+    expect(bytes.readUInt16BE(16 + 2)).toBe(10); // nfgenmsg.res_id of BATCH_BEGIN, big-endian
+    expect(bytes[16 + 20]).toBe(NFPROTO_NETDEV); // the rule's nfgenmsg.nfgen_family
+  });
+
+  it("decodes what it encodes (NEWRULE has the same layout as the kernel's dump)", () => {
+    const [decoded] = native.nfnlDecode(native.nfnlEncode([rule], false));
+    expect(decoded).toMatchObject({ msgType: NFT_MSG.NEWRULE, family: NFPROTO_NETDEV, table: 'vmplumb-guard', chain: 'vm1' });
+    expect(decoded?.expressions?.map((e) => e.kind)).toEqual(['payload', 'cmp', 'counter', 'immediate']);
+    expect(decoded?.expressions?.[3]).toMatchObject({ verdict: VERDICT.accept });
+    expect(userdataComment(decoded?.userdata)).toBe('ip6');
+  });
+
+  it('refuses an unknown expression kind naming it', () => {
+    expect(() => native.nfnlEncode([{ ...rule, expressions: [{ kind: 'nope' } as never] }], true)).toThrow("unknown expression kind 'nope'");
+  });
+
+  it('sums counters of rules that share a name', () => {
+    const r = (name: string, packets: number) => ({
+      msgType: 6,
+      family: 5,
+      userdata: commentUserdata(name),
+      expressions: [
+        { kind: 'counter', packets, bytes: packets * 100 },
+        { kind: 'immediate', verdict: 0 },
+      ],
+    });
+    expect(countersOf([r('a', 1), r('b', 2), r('a', 3)])).toEqual([
+      { name: 'a', verdict: 'drop', packets: 4, bytes: 400 },
+      { name: 'b', verdict: 'drop', packets: 2, bytes: 200 },
+    ]);
+  });
+});
