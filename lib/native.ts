@@ -15,13 +15,6 @@ import { packageRoot } from './package-root.js';
 /** A namespace as the addon takes it: undefined (current), a path, or an open fd. */
 export type NativeNetns = string | number | undefined;
 
-// ── errors.cc ────────────────────────────────────────────────────────────────────────────
-/** Error helpers. */
-export interface ErrorsBinding {
-  /** The libuv name of a positive errno value: 17 → 'EEXIST'. */
-  errnoName(errno: number): string;
-}
-
 // ── netlink_socket.cc + rtnl codec ──────────────────────────────────────────────────────
 /**
  * A parsed rtnetlink message: the family header's fields and the attributes, named as in
@@ -284,7 +277,7 @@ export interface NfnlBinding {
 }
 
 /** The whole native surface. */
-export type NativeAddon = ErrorsBinding & NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & PidfdBinding & RunFilesBinding & NfnlBinding;
+export type NativeAddon = NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & PidfdBinding & RunFilesBinding & NfnlBinding;
 
 const root = packageRoot(import.meta.url);
 const require = createRequire(import.meta.url);

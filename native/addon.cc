@@ -6,8 +6,6 @@ namespace vmplumb {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* addon = new Addon();
   env.SetInstanceData<Addon>(addon);  // deleted by node-addon-api when the environment ends
-  InitErrors(env, exports, *addon);
-  InitNetns(env, exports, *addon);
   InitNetlink(env, exports, *addon);
   InitTun(env, exports, *addon);
   InitScm(env, exports, *addon);

@@ -6,19 +6,14 @@
 
 #include <napi.h>
 
-#include <string>
-#include <unordered_map>
 
 namespace vmplumb {
 
-struct Addon {
-  // Constructors of the classes the modules export, by class name.
-  std::unordered_map<std::string, Napi::FunctionReference> classes;
-};
+// Nothing yet: the modules keep their state in their objects. The struct stays as the one
+// place per-environment state goes (never a static).
+struct Addon {};
 
 // Each module adds its functions and classes to `exports`.
-void InitErrors(Napi::Env env, Napi::Object exports, Addon& addon);
-void InitNetns(Napi::Env env, Napi::Object exports, Addon& addon);
 void InitNetlink(Napi::Env env, Napi::Object exports, Addon& addon);  // netlink_socket.cc
 void InitTun(Napi::Env env, Napi::Object exports, Addon& addon);      // tun.cc
 void InitScm(Napi::Env env, Napi::Object exports, Addon& addon);      // scm.cc

@@ -29,11 +29,4 @@ Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall,
   return error;
 }
 
-void InitErrors(Napi::Env env, Napi::Object exports, Addon&) {
-  // errnoName(positiveErrno) -> 'EEXIST': lets TypeScript name kernel errors the way libuv does.
-  exports.Set("errnoName", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    return Napi::String::New(info.Env(), ErrnoName(info[0].As<Napi::Number>().Int32Value()));
-  }));
-}
-
 }  // namespace vmplumb

@@ -370,9 +370,8 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
 
 }  // namespace
 
-void InitIcmp6(Napi::Env env, Napi::Object exports, Addon& addon) {
+void InitIcmp6(Napi::Env env, Napi::Object exports, Addon&) {
   Napi::Function cls = Icmp6Socket::Define(env);
-  addon.classes["Icmp6Socket"] = Napi::Persistent(cls);
   exports.Set("Icmp6Socket", cls);
 }
 

@@ -637,9 +637,8 @@ Napi::Value RtnlAttributeAt(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void InitNetlink(Napi::Env env, Napi::Object exports, Addon& addon) {
+void InitNetlink(Napi::Env env, Napi::Object exports, Addon&) {
   Napi::Function ctor = NetlinkSocket::Define(env);
-  addon.classes["NetlinkSocket"] = Napi::Persistent(ctor);
   exports.Set("NetlinkSocket", ctor);
   exports.Set("rtnlEncode", Napi::Function::New(env, RtnlEncode));
   exports.Set("rtnlDecode", Napi::Function::New(env, RtnlDecode));

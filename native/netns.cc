@@ -63,6 +63,5 @@ NetnsScope::~NetnsScope() {
   close(saved_);
 }
 
-void InitNetns(Napi::Env, Napi::Object, Addon&) {}
 
 }  // namespace vmplumb

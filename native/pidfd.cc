@@ -158,10 +158,8 @@ class PidFd : public Napi::ObjectWrap<PidFd> {
 
 }  // namespace
 
-void InitPidfd(Napi::Env env, Napi::Object exports, Addon& addon) {
-  Napi::Function cls = PidFd::Define(env);
-  addon.classes["PidFd"] = Napi::Persistent(cls);
-  exports.Set("PidFd", cls);
+void InitPidfd(Napi::Env env, Napi::Object exports, Addon&) {
+  exports.Set("PidFd", PidFd::Define(env));
 }
 
 }  // namespace vmplumb
