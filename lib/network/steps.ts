@@ -30,10 +30,18 @@ type Undo = () => unknown;
 export class Steps {
   private readonly undos: { step: string; undo: Undo }[] = [];
 
-  constructor(private readonly subject: string) {}
+  /**
+   * @param signal Checked before each step: once it fired, what was made is rolled back and
+   *   `signal.reason` is thrown, as for a failed step.
+   */
+  constructor(private readonly subject: string, private readonly signal?: AbortSignal) {}
 
   /** Runs `action`; on success remembers `undo` (if any). On failure rolls back and throws NetworkSetupError. */
   async run<T>(step: string, action: () => Promise<T> | T, undo?: (result: T) => unknown): Promise<T> {
+    if (this.signal?.aborted) {
+      await this.rollback();
+      throw this.signal.reason;
+    }
     let result: T;
     try {
       result = await action();

@@ -76,6 +76,11 @@ export interface AdvertisedInterface {
 
 /** Options of {@link VxlanNetwork.create}. */
 export interface VxlanNetworkOptions {
+  /**
+   * Cancels the set-up: checked before each step; what was made is removed (as when a step
+   * fails) and create() rejects with `signal.reason`.
+   */
+  signal?: AbortSignal;
   /** Network id: the VNI, and the number in the default names (vxlan<id>, br<id>), 0-16777215. */
   id: number;
   /** Underlay device the VXLAN runs over (`dev`), e.g. 'eth0'. */
@@ -160,6 +165,11 @@ export interface VmDisk {
 
 /** Options of {@link VxlanNetwork.startVm}: one of `cdrom`, `disks`, or `kernel` (+ initrd, append). */
 export interface StartVmOptions {
+  /**
+   * Cancels the start: checked before each step (tap, guard, bridge, qemu, whose own start-up
+   * it also cancels); what was made is removed and startVm() rejects with `signal.reason`.
+   */
+  signal?: AbortSignal;
   /** VM id: names the VM (`vm<id>`), its tap and, by default, its MAC (macForVm(id)). */
   id: number;
   /** Guest RAM in MiB (qemu `-m`), 16 to 4194304. */

@@ -27,6 +27,7 @@ import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
+import { checkSignal } from '../abort.js';
 
 /** Options of {@link VxlanNetwork.destroy}. */
 export interface DestroyNetworkOptions {
@@ -155,7 +156,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const resolvedNetns = resolveNetns('netns', o.netns);
     const d = internals.deps ?? (await loadDeps());
     const registry = internals.registry ?? sharedAdvertisers;
-    const steps = new Steps(`VxlanNetwork ${o.id}`);
+    const signal = checkSignal('options.signal', (options as { signal?: unknown }).signal);
+    signal?.throwIfAborted();
+    const steps = new Steps(`VxlanNetwork ${o.id}`, signal);
     // A namespace given as an fd means nothing to another process: such a network is not recorded.
     const claim = d.state && typeof resolvedNetns !== 'number'
       ? await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id)
@@ -402,6 +405,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
   private async startVmNow(options: StartVmOptions): Promise<NetworkVm> {
     const o = resolveVmOptions(options, this.id);
+    const signal = checkSignal('options.signal', (options as { signal?: unknown }).signal);
+    signal?.throwIfAborted();
     if (this.vms.has(o.id) || this.starting.has(o.id)) throw invalidValue('id', 'the id of no other VM in this network', o.id);
     if (this.usedTaps.has(o.tap)) throw invalidValue('tap', 'a tap name no other VM of this network uses', o.tap);
     const mac = o.mac ?? this.deps.macForVm(o.id);
@@ -410,7 +415,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const persisted = this.owned?.persisted;
     this.starting.add(o.id);
     this.usedTaps.add(o.tap);
-    const steps = new Steps(`VM ${o.id} in network ${this.id}`);
+    const steps = new Steps(`VM ${o.id} in network ${this.id}`, signal);
     try {
       const tap = await steps.run(`open tap ${o.tap}`,
         () => this.deps.openTap({ name: o.tap, ...(this.netns === undefined ? {} : { netns: this.netns }) }),
@@ -423,7 +428,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       }), (g) => g.remove()) : undefined;
       await steps.run(`put ${tap.name} in ${this.bridgeName}`, () => this.nl.setLink(tap.name, { master: this.bridgeName, up: true }));
       const qemu = await steps.run(`spawn qemu for ${name}`, () => this.deps.spawnQemu({
-        name, memoryMiB: o.memoryMiB, cpus: o.cpus, nics: [{ tap, mac }],
+        name, memoryMiB: o.memoryMiB, cpus: o.cpus, nics: [{ tap, mac }], ...(signal === undefined ? {} : { signal }),
         ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
         ...(persisted ? {
           runDir: persisted.runDir,

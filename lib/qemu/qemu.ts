@@ -31,6 +31,7 @@ import { buildQemuArgs, hotplugPortId, nicDeviceProps, type ArgvNic } from './ar
 import { listVms, type ListVmsOptions, type VmListEntry } from './list.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { isPcieMachine, resolveNic, resolveQemuBinary, resolveSpec, type QemuNic, type QemuSpec } from './spec.js';
+import { abortable, checkSignal } from '../abort.js';
 
 /** How qemu ended. */
 export interface QemuExit {
@@ -71,6 +72,8 @@ export interface ShutdownOptions {
    * Default 30000 ms.
    */
   timeoutMs?: number;
+  /** Stops waiting politely: qemu is killed at once (SIGKILL), then shutdown() rejects with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 /** Keep at most this much of qemu's stdout/stderr for error messages. */
@@ -183,6 +186,8 @@ export class Qemu extends EventEmitter {
    */
   static async spawn(spec: QemuSpec): Promise<Qemu> {
     const s = resolveSpec(spec);
+    const signal = checkSignal('spec.signal', (spec as { signal?: unknown }).signal);
+    signal?.throwIfAborted();
     const binary = resolveQemuBinary(s.qemuBinary);
     const accel = await resolveAccel(s.accel, binary);
     const paths = vmFolder(s.runDir, s.name);
@@ -270,10 +275,11 @@ export class Qemu extends EventEmitter {
       });
       early.catch(() => { /* after start-up an exit is reported through vm.exited */ });
       try {
-        await Promise.race([qmp.negotiate(s.startTimeoutMs), early]);
+        await abortable(Promise.race([qmp.negotiate(s.startTimeoutMs), early]), signal);
       } catch (error) {
         vm.kill();
         await exited;
+        if (signal?.aborted) throw signal.reason;
         const died = await early.catch((e: unknown) => e);
         throw died instanceof Error && (error as { code?: string }).code !== 'ETIMEDOUT' ? died : error;
       }
@@ -415,8 +421,15 @@ export class Qemu extends EventEmitter {
   shutdown(options: ShutdownOptions = {}): Promise<QemuExit> {
     const o = checkObject('options', options);
     const timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('timeoutMs', o.timeoutMs, 1, 3_600_000);
+    const signal = checkSignal('options.signal', o.signal);
+    signal?.throwIfAborted();
     this.#shutdownPromise ??= this.#shutdown(timeoutMs);
-    return this.#shutdownPromise;
+    if (!signal) return this.#shutdownPromise;
+    const shutdown = this.#shutdownPromise;
+    return abortable(shutdown, signal, () => { this.kill(); }).catch(async (error: unknown) => {
+      if (signal.aborted) await shutdown.catch(() => undefined);   // the kill has landed: no qemu left
+      throw error;
+    });
   }
 
   async #shutdown(timeoutMs: number): Promise<QemuExit> {

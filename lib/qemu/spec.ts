@@ -76,6 +76,8 @@ export interface QemuSpec {
   extraArgs?: string[];
   /** How long qemu may take to greet on QMP; default 30000 ms. */
   startTimeoutMs?: number;
+  /** Cancels the start: qemu is killed, its folder removed, and spawn() rejects with `signal.reason`. */
+  signal?: AbortSignal;
   /** The run directory the VM's folder goes in; default $VMPLUMB_RUN_DIR or /run/vmplumb. */
   runDir?: string;
   /** JSON data kept in the VM's spec.json for whoever attaches later (e.g. the network it belongs to). */

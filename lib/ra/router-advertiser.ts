@@ -12,8 +12,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { getSystemErrorMap } from 'node:util';
+
+import { abortable, checkSignal } from '../abort.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 import { resolveNetns } from '../netns.js';
-import { bytesToIPv6, checkIfname, invalidValue } from '../validate.js';
+import { bytesToIPv6, checkIfname, checkObject, invalidValue } from '../validate.js';
 import { checkUniqueNames, resolveInterfaceConfig, resolveOptions, type ResolvedInterfaceConfig } from './config.js';
 import { InterfaceAdvertiser, type AdvertiserHost } from './interface-advertiser.js';
 import { formatMetrics } from './metrics.js';
@@ -117,12 +120,20 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
    * Opens (or shares) the namespace's ICMPv6 socket and netlink monitor and starts serving.
    * Resolves once listening, not once every interface is ready. Idempotent while running.
    */
-  start(): Promise<void> {
+  start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkSignal('options.signal', checkObject('options', options).signal);
+      signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     if (this.state === 'stopping' || this.state === 'stopped') {
-      return Promise.reject(Object.assign(new Error('RouterAdvertiser: start() after stop()'), { code: 'ERR_INVALID_STATE' }));
+      return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, 'RouterAdvertiser: start() after stop()'));
     }
     this.starting ??= this.open();
-    return this.starting;
+    // Cancelled: nothing was advertised yet that a client relies on: release without final RAs.
+    return abortable(this.starting, signal, () => { void this.stop({ final: false }); });
   }
 
   private async open(): Promise<void> {
@@ -173,7 +184,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   async addInterface(config: RaInterfaceConfig): Promise<void> {
     const resolved = resolveInterfaceConfig('config', config);
     if (this.state === 'stopping' || this.state === 'stopped') {
-      throw Object.assign(new Error('RouterAdvertiser: addInterface() after stop()'), { code: 'ERR_INVALID_STATE' });
+      throw new VmplumbError(ERROR_CODES.INVALID_STATE, 'RouterAdvertiser: addInterface() after stop()');
     }
     if (this.configs.some((c) => c.name === resolved.name)) {
       throw invalidValue('config.name', 'an interface this advertiser does not serve yet', resolved.name);
@@ -216,7 +227,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
     checkUniqueNames('options.interfaces', resolved.interfaces);
     if (this.starting) await this.starting;
     if (this.state === 'stopping' || this.state === 'stopped') {
-      throw Object.assign(new Error('RouterAdvertiser: update() after stop()'), { code: 'ERR_INVALID_STATE' });
+      throw new VmplumbError(ERROR_CODES.INVALID_STATE, 'RouterAdvertiser: update() after stop()');
     }
     const names = new Set(resolved.interfaces.map((c) => c.name));
     const added = resolved.interfaces.filter((c) => !this.configs.some((o) => o.name === c.name));
@@ -252,9 +263,16 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
    * interface (`finalAdvertisements` of them, 3 s apart), then releases the socket.
    * Idempotent; resolves when done. `{ final: false }`: no final RA (a handover, see removeInterface).
    */
-  stop(options: { final?: boolean } = {}): Promise<void> {
+  stop(options: { final?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = checkSignal('options.signal', checkObject('options', options).signal);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     this.stopping ??= this.close(options.final === false ? 0 : this.finalAdvertisements);
-    return this.stopping;
+    // Cancelled: the caller stops waiting; the remaining final RAs still go out, then the socket is released.
+    return abortable(this.stopping, signal);
   }
 
   private async close(finals: number): Promise<void> {
