@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 
 import type { StartVmOptions } from '../network/types.js';
 import type { VmListEntry } from '../qemu/list.js';
-import { CliError, copyDefined, intOption, listOption, note, printJson, runAndNetns, say, table, untilSignal } from './common.js';
+import { CliError, copyDefined, interrupted, intOption, listOption, note, printJson, runAndNetns, say, table, untilSignal } from './common.js';
 
 interface VmRunOptions {
   net: number;
@@ -24,6 +24,7 @@ interface VmRunOptions {
   mac?: string;
   uuid?: string;
   serial?: string;
+  qemu?: string;
   bridge?: string;
   prefix?: string;
   netns?: string;
@@ -37,6 +38,7 @@ export function vmRunOptions(o: VmRunOptions): StartVmOptions {
   if (media !== 1) throw new CliError('give exactly one of --cdrom, --disk or --kernel');
   const out: StartVmOptions = { id: o.id, memoryMiB: o.memory, cpus: o.cpus };
   copyDefined(out, o, ['cdrom', 'kernel', 'initrd', 'append', 'accel', 'mac', 'uuid']);
+  if (o.qemu !== undefined) out.qemuBinary = o.qemu;
   if (o.disk !== undefined) out.disks = o.disk;
   if (o.serial !== undefined) out.serial = { file: o.serial };
   return out;
@@ -80,6 +82,7 @@ export function registerVm(program: Command): void {
     .option('--mac <mac>', 'the NIC\'s MAC (default: from the id)')
     .option('--uuid <uuid>', 'SMBIOS UUID')
     .option('--serial <file>', 'write the serial console to this file')
+    .option('--qemu <binary>', 'the qemu binary (default qemu-system-x86_64 from PATH)')
     .option('--netns <name>', 'the namespace the network is in')
     .option('--paused', 'start with the CPUs stopped (qemu -S); `cont` over QMP starts them')
     .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
@@ -149,6 +152,7 @@ export function registerVm(program: Command): void {
     .option('--mac <mac>', 'the NIC\'s MAC (default: from the id)')
     .option('--uuid <uuid>', 'SMBIOS UUID')
     .option('--serial <file>', 'write the serial console to this file')
+    .option('--qemu <binary>', 'the qemu binary (default qemu-system-x86_64 from PATH)')
     .option('--bridge <name>', 'the network\'s bridge (default br<net>)')
     .option('--prefix <prefix>', "the network's /64 (default: read from the bridge's address)")
     .option('--netns <name>', 'the namespace the network is in')
@@ -175,7 +179,12 @@ export function registerVm(program: Command): void {
         const why = await untilSignal([v.exited]);
         if (why !== 'done') note(`${why}: stopping ${v.name}`);
         const exit = await v.stop({ timeoutMs: options.stopTimeout });
-        if (!options.json) say(`${v.name} exited (${exit.reason ?? (exit.signal ? `signal ${exit.signal}` : `code ${String(exit.code)}`)})`);
+        const how = exit.signal ? `signal ${exit.signal}` : `code ${String(exit.code)}`;
+        if (!options.json) say(`${v.name} exited (${exit.reason ?? how})`);
+        // Ctrl-C: 130 once torn down. qemu ending by itself: 0 for a clean exit (the guest
+        // powered off), 1 when qemu failed or was killed, so a supervisor sees the failure.
+        if (why !== 'done') throw interrupted(why);
+        if (exit.code !== 0) throw new CliError(`${v.name}: qemu exited with ${how}${exit.reason ? ` (${exit.reason})` : ''}`);
       } finally {
         await network.destroy({ timeoutMs: options.stopTimeout });
       }
