@@ -90,6 +90,8 @@ export const ERROR_CODES = {
   EXISTS: 'EEXIST',
   /** The host cannot do what was asked (a missing binary, a kernel limit). */
   UNSUPPORTED: 'ENOTSUP',
+  /** A fixed pool is used up (e.g. a VM's hot-plug slots). */
+  NO_SPACE: 'ENOSPC',
 } as const;
 
 /** One of {@link ERROR_CODES}' values. */

@@ -28,6 +28,7 @@ import type { CleanupReport, InventoryOptions, NetworkListEntry } from './invent
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
 import { checkSignal } from '../abort.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 /** Options of {@link VxlanNetwork.destroy}. */
 export interface DestroyNetworkOptions {
@@ -264,7 +265,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const d = internals.deps ?? (await loadDeps());
     const registry = internals.registry ?? sharedAdvertisers;
     const st = d.state;
-    if (!st) throw new Error(`VxlanNetwork ${id}: these dependencies keep no host state`);
+    if (!st) throw new VmplumbError(ERROR_CODES.UNSUPPORTED, `VxlanNetwork ${id}: these dependencies keep no host state`);
     const runDir = st.resolveRunDir(o.runDir);
     const files = st.files(runDir, netnsKey, id);
     const record = await st.read(files).catch((error: unknown) => {
@@ -355,14 +356,14 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const nl = await d.openNetlink(netns);
     try {
       const link = await nl.getLink(bridge);
-      if (!link) throw new Error(`VxlanNetwork ${id}: there is no bridge ${bridge}${netns === undefined ? '' : ` in namespace ${String(netns)}`} (start the network first, e.g. vmplumb net up --id ${id} …)`);
-      if (link.kind !== 'bridge') throw new Error(`VxlanNetwork ${id}: ${bridge} is a ${link.kind ?? 'device'}, not a bridge`);
+      if (!link) throw new VmplumbError(ERROR_CODES.NOT_FOUND, `VxlanNetwork ${id}: there is no bridge ${bridge}${netns === undefined ? '' : ` in namespace ${String(netns)}`} (start the network first, e.g. vmplumb net up --id ${id} …)`);
+      if (link.kind !== 'bridge') throw new VmplumbError(ERROR_CODES.NOT_FOUND, `VxlanNetwork ${id}: ${bridge} is a ${link.kind ?? 'device'}, not a bridge`);
       let prefix = givenPrefix;
       let routerAddress: string | undefined;
       const global = (await nl.listAddresses(bridge)).filter((a) => a.family === 6 && a.prefixLength === 64 && a.scope === 'universe');
       if (prefix === undefined) {
         const first = global[0];
-        if (!first) throw new Error(`VxlanNetwork ${id}: ${bridge} has no global IPv6 /64 address to take the prefix from (give "prefix")`);
+        if (!first) throw new VmplumbError(ERROR_CODES.NOT_FOUND, `VxlanNetwork ${id}: ${bridge} has no global IPv6 /64 address to take the prefix from (give "prefix")`);
         const bytes = ipv6ToBytes(first.address);
         bytes.fill(0, 8);
         prefix = `${bytesToIPv6(bytes)}/64`;
@@ -394,7 +395,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * configure from the network's RAs. On failure the tap is removed again.
    */
   startVm(options: StartVmOptions): Promise<NetworkVm> {
-    if (this.destroying) return Promise.reject(new Error(`VxlanNetwork ${this.id}: destroyed`));
+    if (this.destroying) return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, `VxlanNetwork ${this.id}: destroyed`));
     // destroy() waits for starts in flight, so a VM cannot slip past the teardown.
     const start = this.startVmNow(options);
     const settled = start.then(() => undefined, () => undefined);
@@ -477,13 +478,13 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
   /** Adds a unicast peer VTEP (`bridge fdb append 00:00:00:00:00:00 dev vxlan<id> dst PEER`). */
   async addPeer(address: string): Promise<void> {
-    if (!this.vxlanName) throw new Error(`VxlanNetwork ${this.id}: joined networks have no vxlan of their own`);
+    if (!this.vxlanName) throw new VmplumbError(ERROR_CODES.UNSUPPORTED, `VxlanNetwork ${this.id}: joined networks have no vxlan of their own`);
     await this.nl.addFdb({ link: this.vxlanName, mac: '00:00:00:00:00:00', dst: checkIPv6('address', address), append: true });
   }
 
   /** Removes a unicast peer VTEP. */
   async removePeer(address: string): Promise<void> {
-    if (!this.vxlanName) throw new Error(`VxlanNetwork ${this.id}: joined networks have no vxlan of their own`);
+    if (!this.vxlanName) throw new VmplumbError(ERROR_CODES.UNSUPPORTED, `VxlanNetwork ${this.id}: joined networks have no vxlan of their own`);
     await this.nl.deleteFdb({ link: this.vxlanName, mac: '00:00:00:00:00:00', dst: checkIPv6('address', address) });
   }
 

@@ -32,6 +32,7 @@ import { listVms, type ListVmsOptions, type VmListEntry } from './list.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { isPcieMachine, resolveNic, resolveQemuBinary, resolveSpec, type QemuNic, type QemuSpec } from './spec.js';
 import { abortable, checkSignal } from '../abort.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 /** How qemu ended. */
 export interface QemuExit {
@@ -466,10 +467,10 @@ export class Qemu extends EventEmitter {
     const index = this.#record.nextNic;
     const resolved = resolveNic('nic', checkObject('nic', nic), macForVm(`${this.name}/${index}`));
     if (this.#nics.some((n) => n.mac === resolved.mac)) throw invalidValue('nic.mac', 'a MAC not used by another NIC', resolved.mac);
-    if (this.#exit) throw new Error(`qemu ${this.name} has exited`);
+    if (this.#exit) throw new VmplumbError(ERROR_CODES.INVALID_STATE, `qemu ${this.name} has exited`);
     const pcie = isPcieMachine(this.machine);
     const port = pcie ? this.#freePorts[0] : undefined;
-    if (pcie && port === undefined) throw new Error(`qemu ${this.name}: no free hot-plug slot (raise spec.hotplugSlots)`);
+    if (pcie && port === undefined) throw new VmplumbError(ERROR_CODES.NO_SPACE, `qemu ${this.name}: no free hot-plug slot (raise spec.hotplugSlots)`);
     const timeoutMs = options.timeoutMs ?? 10_000;
     this.#record.nextNic += 1;
     const id = `net${index}`;
@@ -517,7 +518,7 @@ export class Qemu extends EventEmitter {
     const deleted = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('event', onEvent);
-        reject(new Error(`qemu ${this.name}: the guest did not release ${device} within ${timeoutMs} ms`));
+        reject(new VmplumbError(ERROR_CODES.TIMEOUT, `qemu ${this.name}: the guest did not release ${device} within ${timeoutMs} ms`));
       }, timeoutMs);
       const onEvent = (event: QmpEvent): void => {
         if (event.event === 'DEVICE_DELETED' && event.data?.device === device) {

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 
 import { abortable, checkSignal, throwIfAborted } from '../abort.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 /** The greeting qemu sends first. */
 export interface QmpGreeting {
@@ -197,7 +198,7 @@ export class QmpClient extends EventEmitter {
   // The fds must ride on bytes of this command, so nothing may be queued in the stream ahead
   // of them: wait until the stream's own queue is empty, then one sendmsg on the same socket.
   async #writeWithFds(data: Buffer, fds: number[]): Promise<void> {
-    if (!this.#sendWithFds) throw new Error('this QMP connection cannot pass file descriptors');
+    if (!this.#sendWithFds) throw new VmplumbError(ERROR_CODES.UNSUPPORTED, 'this QMP connection cannot pass file descriptors');
     while (this.#stream.writableLength > 0) {
       await new Promise<void>((resolve) => this.#stream.once('drain', resolve));
       if (this.#closed) throw new QmpError('sendmsg', 'Closed', this.#closeReason, 'ECONNRESET');

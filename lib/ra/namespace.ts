@@ -15,6 +15,7 @@ import { ALL_ROUTERS } from './constants.js';
 import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
 import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
 const EADDRINUSE = 98;
@@ -150,7 +151,7 @@ export class RaNamespace {
   /** Starts serving `iface` as soon as its interface is ready. The name must be free (see serves()). */
   attach(iface: InterfaceAdvertiser, onJoinError: (errno: number, index: number) => void): void {
     const name = iface.name;
-    if (this.served.has(name)) throw new Error(`interface ${name} is already served in this namespace`);
+    if (this.served.has(name)) throw new VmplumbError(ERROR_CODES.EXISTS, `interface ${name} is already served in this namespace`);
     const entry: Served = { iface, index: undefined, unwatch: () => {}, onJoinError };
     this.served.set(name, entry);
     entry.unwatch = this.monitor.watch(name, (link) => this.update(entry, link));
