@@ -39,6 +39,9 @@ export function runAsync(cmd: string, args: string[], options: ExecFileOptions =
       const tail = (s: unknown) => String(s ?? '').slice(-4000);
       reject(new Error(`${cmd} ${args.join(' ')} failed: ${error.message}\n${tail(stdout)}\n${tail(stderr)}`));
     });
+    // A command that exits without reading its stdin makes this write fail with EPIPE: its
+    // exit status is what counts, reported above.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { Netlink } from '../../lib/netlink/index.js';
 import { TestNetns } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
@@ -41,7 +42,7 @@ describe.skipIf(skipUnlessRoot('event stream abort'))('linkEvents / addressEvent
     const reason = new Error('agent shutting down');
     controller.abort(reason);
     await expect(waiting).rejects.toBe(reason);
-    expect(fdCount()).toBe(before);
+    await until('the stream socket is closed', () => fdCount() === before);
     await expect(events.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
