@@ -28,7 +28,10 @@ export default tseslint.config(
     files: ['lib/**'],
     ignores: ['lib/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/testing/*', '**/testing/**'], message: 'lib/ (the product) must not import testing/ (the test rig)' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/testing/*', '**/testing/**'], message: 'lib/ (the product) must not import testing/ (the test rig)' }] },
+      ],
     },
   },
   {
@@ -39,6 +42,9 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', setImmediate: 'readonly', setTimeout: 'readonly' } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', setImmediate: 'readonly', setTimeout: 'readonly' },
+    },
   },
 );

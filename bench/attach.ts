@@ -34,10 +34,16 @@ async function measure(runDir: string): Promise<void> {
   const statuses = await Promise.all(vms.map((v) => v.qmp.execute<{ status: string }>('query-status')));
   const answered = performance.now();
   for (const v of vms) v.close();
-  process.stdout.write(`${JSON.stringify({
-    vms: vms.length, prelaunch: statuses.filter((s) => s.status === 'prelaunch').length,
-    listMs: listed - t0, attachMs: attached - listed, queryMs: answered - attached, totalMs: answered - t0,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      vms: vms.length,
+      prelaunch: statuses.filter((s) => s.status === 'prelaunch').length,
+      listMs: listed - t0,
+      attachMs: attached - listed,
+      queryMs: answered - attached,
+      totalMs: answered - t0,
+    })}\n`,
+  );
 }
 
 /** The fresh process of part 2: open network 100 and report when open() was called. */
@@ -58,7 +64,9 @@ function child(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    c.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} exited with ${code}`))));
   });
 }
@@ -69,21 +77,32 @@ async function attachBench(): Promise<void> {
     const names = Array.from({ length: VMS }, (_, i) => `bench${String(i).padStart(3, '0')}`);
     const started = performance.now();
     for (let i = 0; i < names.length; i += 8) {
-      const batch = await Promise.all(names.slice(i, i + 8).map((name) => Qemu.spawn({ name, accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'], runDir })));
+      const batch = await Promise.all(
+        names.slice(i, i + 8).map((name) => Qemu.spawn({ name, accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'], runDir })),
+      );
       for (const vm of batch) vm.close();
     }
     console.log(`set-up: ${VMS} VMs (qemu -S) spawned and released in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const runs: Array<{ totalMs: number; listMs: number; attachMs: number; queryMs: number; vms: number }> = [];
     for (let r = 0; r < 3; r++) runs.push(JSON.parse(await child(['--measure', runDir])));
     for (const [i, m] of runs.entries()) {
-      console.log(`fresh process ${i + 1}: ${m.vms} VMs listed ${m.listMs.toFixed(0)} ms + attached ${m.attachMs.toFixed(0)} ms + query-status ${m.queryMs.toFixed(0)} ms = ${m.totalMs.toFixed(0)} ms`);
+      console.log(
+        `fresh process ${i + 1}: ${m.vms} VMs listed ${m.listMs.toFixed(0)} ms + attached ${m.attachMs.toFixed(0)} ms + query-status ${m.queryMs.toFixed(0)} ms = ${m.totalMs.toFixed(0)} ms`,
+      );
     }
     const best = Math.min(...runs.map((m) => m.totalMs));
     const median = runs.map((m) => m.totalMs).sort((a, b) => a - b)[1] as number;
-    console.log(`list + attach + query-status of ${VMS} VMs: median ${median.toFixed(0)} ms, best ${best.toFixed(0)} ms (target < 1000 ms): ${median < 1000 ? 'met' : 'NOT met'}`);
+    console.log(
+      `list + attach + query-status of ${VMS} VMs: median ${median.toFixed(0)} ms, best ${best.toFixed(0)} ms (target < 1000 ms): ${median < 1000 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     const vms = await Promise.all((await Qemu.list({ runDir, status: false })).map((e) => Qemu.attach(e.name, { runDir }).catch(() => undefined)));
-    await Promise.all(vms.map(async (vm) => { vm?.kill(); await vm?.exited; }));
+    await Promise.all(
+      vms.map(async (vm) => {
+        vm?.kill();
+        await vm?.exited;
+      }),
+    );
     rmSync(runDir, { recursive: true, force: true });
   }
 }
@@ -103,23 +122,60 @@ async function raBench(): Promise<void> {
     run('ip', ['-n', host, 'link', 'set', 'cl0', 'master', 'br100', 'up']);
     run('ip', ['-n', client, 'link', 'set', 'eth0', 'up']);
     await net.close();
-    const tshark = spawn('ip', ['netns', 'exec', client, 'tshark', '-l', '-n', '-i', 'eth0', '-f', 'icmp6 and ip6[40] == 134', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'icmpv6.nd.ra.router_lifetime'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tshark = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        client,
+        'tshark',
+        '-l',
+        '-n',
+        '-i',
+        'eth0',
+        '-f',
+        'icmp6 and ip6[40] == 134',
+        '-T',
+        'fields',
+        '-e',
+        'frame.time_epoch',
+        '-e',
+        'icmpv6.nd.ra.router_lifetime',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let captured = '';
     let err = '';
-    tshark.stdout.setEncoding('utf8').on('data', (d: string) => { captured += d; });
-    tshark.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    tshark.stdout.setEncoding('utf8').on('data', (d: string) => {
+      captured += d;
+    });
+    tshark.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
     const deadline = Date.now() + 30_000;
     while (!/Capturing on/u.test(err) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     const { calledAt, openedAt } = JSON.parse(await child(['--open', runDir, host])) as { calledAt: number; openedAt: number };
     tshark.kill('SIGINT');
     await new Promise((resolve) => tshark.once('close', resolve));
-    const ras = captured.trim().split('\n').filter(Boolean).map((l) => l.split('\t')).map(([at, life]) => ({ at: Number(at) * 1000, life: Number(life) }));
+    const ras = captured
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
+      .map(([at, life]) => ({ at: Number(at) * 1000, life: Number(life) }));
     const first = ras.find((r) => r.at >= calledAt);
-    console.log(`agent restart: open() took ${openedAt - calledAt} ms; first RA ${first ? `${(first.at - calledAt).toFixed(0)} ms after open() was called` : 'NOT seen'} (target < 1000 ms); lifetime-0 RAs: ${ras.filter((r) => r.life === 0).length}`);
+    console.log(
+      `agent restart: open() took ${openedAt - calledAt} ms; first RA ${first ? `${(first.at - calledAt).toFixed(0)} ms after open() was called` : 'NOT seen'} (target < 1000 ms); lifetime-0 RAs: ${ras.filter((r) => r.life === 0).length}`,
+    );
     const again = await VxlanNetwork.open({ id: 100, netns: host, runDir });
     await again.destroy();
   } finally {
-    for (const ns of [host, client]) try { run('ip', ['netns', 'del', ns]); } catch { /* not made */ }
+    for (const ns of [host, client])
+      try {
+        run('ip', ['netns', 'del', ns]);
+      } catch {
+        /* not made */
+      }
     rmSync(runDir, { recursive: true, force: true });
   }
 }

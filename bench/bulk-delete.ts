@@ -60,7 +60,9 @@ for (let i = 0; i < RUNS; i++) {
   gaps.push(r.worstGap);
 }
 const met = took.every((t, i) => t > 60 && gaps[i]! < t / 2);
-console.log(`deleteLinks of ${BRIDGES} bridges, ${RUNS} runs: median ${median(took).toFixed(1)} ms ` +
-  `(min ${Math.min(...took).toFixed(1)}, max ${Math.max(...took).toFixed(1)})`);
+console.log(
+  `deleteLinks of ${BRIDGES} bridges, ${RUNS} runs: median ${median(took).toFixed(1)} ms ` +
+    `(min ${Math.min(...took).toFixed(1)}, max ${Math.max(...took).toFixed(1)})`,
+);
 console.log(`worst event-loop gap (1 ms timer) during the call: median ${median(gaps).toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms`);
 console.log(`  target (every run: call > 60 ms, gap < half the call): ${met ? 'met' : 'NOT met'}`);

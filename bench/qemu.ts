@@ -39,7 +39,9 @@ function summary(label: string, values: number[], unit: string, digits = 1): str
 /** Bare qemu: spawn → first line on stdout (the QMP greeting); then quit. */
 async function bareStart(): Promise<number> {
   const started = performance.now();
-  const child = spawn('qemu-system-x86_64', ['-nodefaults', '-no-user-config', '-display', 'none', '-S', ...MACHINE, '-qmp', 'stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const child = spawn('qemu-system-x86_64', ['-nodefaults', '-no-user-config', '-display', 'none', '-S', ...MACHINE, '-qmp', 'stdio'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
   const elapsed = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', () => resolve(performance.now() - started));
     child.once('exit', (code) => reject(new Error(`bare qemu exited with ${code}`)));
@@ -80,7 +82,15 @@ async function main(): Promise<void> {
     const floor: number[] = [];
     for (let i = 0; i < TAP_OPENS; i++) {
       const started = process.hrtime.bigint();
-      const made = native.tunOpen({ name: '', flags: c.IFF_TAP | c.IFF_NO_PI | c.IFF_TUN_EXCL | c.IFF_VNET_HDR, queues: 1, persist: false, owner: -1, group: -1, netns: undefined });
+      const made = native.tunOpen({
+        name: '',
+        flags: c.IFF_TAP | c.IFF_NO_PI | c.IFF_TUN_EXCL | c.IFF_VNET_HDR,
+        queues: 1,
+        persist: false,
+        owner: -1,
+        group: -1,
+        netns: undefined,
+      });
       floor.push(Number(process.hrtime.bigint() - started) / 1000);
       for (const fd of made.fds) closeSync(fd);
     }
@@ -116,8 +126,10 @@ async function main(): Promise<void> {
     console.log(summary('openTap({ netns }) (setns per open)  ', opens, 'µs'));
     // The same from a process already inside the namespace: the kernel's TUNSETIFF
     // (register_netdevice under RTNL) without our setns round trip.
-    const inside = execFileSync('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, process.argv[1] as string],
-      { env: { ...process.env, BENCH_TAP_ONLY: '1' }, encoding: 'utf8' });
+    const inside = execFileSync('ip', ['netns', 'exec', ns, process.execPath, ...process.execArgv, process.argv[1] as string], {
+      env: { ...process.env, BENCH_TAP_ONLY: '1' },
+      encoding: 'utf8',
+    });
     process.stdout.write(inside);
     console.log(`  target < 100 µs: ${quantile(opens, 0.5) < 100 ? 'met' : 'NOT met'}`);
   } finally {

@@ -26,9 +26,19 @@ try {
   joinWithVeth(router, 'r0', client, 'c0');
   router.ip('link', 'set', 'r0', 'master', 'br100');
   router.ip('link', 'set', 'br100', 'up');
-  const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 0, interfaces: [{
-    name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
-  }] });
+  const ra = new RouterAdvertiser({
+    netns: router.name,
+    finalAdvertisements: 0,
+    interfaces: [
+      {
+        name: 'br100',
+        minInterval: 3,
+        maxInterval: 5,
+        defaultLifetime: 3600,
+        prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
+      },
+    ],
+  });
   await ra.start();
   try {
     await until('br100 served', () => ra.stats()[0]?.state === 'serving');
@@ -41,7 +51,9 @@ try {
     for (let i = 0; i < SOLICITS; i++) {
       const t = performance.now();
       await runAsync('ip', ['netns', 'exec', client.name, 'rdisc6', '-1', '-r', '1', '-w', '1000', 'c0']).then(
-        () => answers.push(performance.now() - t), () => answers.push(Infinity));
+        () => answers.push(performance.now() - t),
+        () => answers.push(Infinity),
+      );
     }
     // The flood runs its full time (the rates are per time), then its report is collected.
     await delay(Math.max(0, floodStarted + SECONDS * 1000 - performance.now()));
@@ -49,8 +61,10 @@ try {
     const after = ra.stats()[0]!;
     const received = after.solicitationsReceived - before.solicitationsReceived;
     const dropped = after.solicitationsDropped - before.solicitationsDropped;
-    console.log(`flood of ${result.seconds.toFixed(1)} s: ${result.sent} malformed solicitations sent (${result.failed} send failures), ` +
-      `${received} received and ${dropped} dropped by the advertiser, ${after.sendErrors} send errors`);
+    console.log(
+      `flood of ${result.seconds.toFixed(1)} s: ${result.sent} malformed solicitations sent (${result.failed} send failures), ` +
+        `${received} received and ${dropped} dropped by the advertiser, ${after.sendErrors} send errors`,
+    );
     console.log(`rdisc6 during the flood (${SOLICITS} runs): ${answers.map((a) => (Number.isFinite(a) ? `${a.toFixed(0)} ms` : 'no answer')).join(', ')}`);
     const met = result.sent > 10_000 * (SECONDS / 6) && dropped > 1000 * (SECONDS / 6) && answers.every((a) => a < 500);
     console.log(`  target (> 10,000 sent and > 1,000 dropped per 6 s; every answer < 500 ms): ${met ? 'met' : 'NOT met'}`);

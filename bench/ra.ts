@@ -51,7 +51,10 @@ function netns(tag: string): string {
 }
 
 const config = (name: string): RaInterfaceConfig => ({
-  name, minInterval: 3, maxInterval: 5, defaultLifetime: 3600,
+  name,
+  minInterval: 3,
+  maxInterval: 5,
+  defaultLifetime: 3600,
   prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
   rdnss: [{ servers: ['2a0a:e5c0::3', '2a0a:e5c0::4'], lifetime: 6000 }],
   dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
@@ -78,10 +81,14 @@ async function latency(): Promise<void> {
   try {
     await until('br100 served', () => ra.stats()[0]?.state === 'serving', 60_000);
     // rdisc6 needs the client's link-local address out of DAD.
-    await until('the client link-local address', () => {
-      const out = sh('ip', ['-n', client, '-6', 'addr', 'show', 'dev', 'vmpra-c0', 'scope', 'link']);
-      return out.includes('fe80') && !out.includes('tentative');
-    }, 60_000);
+    await until(
+      'the client link-local address',
+      () => {
+        const out = sh('ip', ['-n', client, '-6', 'addr', 'show', 'dev', 'vmpra-c0', 'scope', 'link']);
+        return out.includes('fe80') && !out.includes('tentative');
+      },
+      60_000,
+    );
     const base: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
@@ -103,9 +110,11 @@ async function latency(): Promise<void> {
       }
     }
     if (times.length === 0) throw new Error('rdisc6 got no reply at all');
-    console.log(`solicited reply (rdisc6, ${SOLICITS} runs): median ${median(times).toFixed(0)} ms, ` +
-      `max ${Math.max(...times).toFixed(0)} ms, over 500 ms: ${times.filter((x) => x > 500).length}, no reply: ${failures} ` +
-      `(process start-up of ${median(base).toFixed(0)} ms subtracted)`);
+    console.log(
+      `solicited reply (rdisc6, ${SOLICITS} runs): median ${median(times).toFixed(0)} ms, ` +
+        `max ${Math.max(...times).toFixed(0)} ms, over 500 ms: ${times.filter((x) => x > 500).length}, no reply: ${failures} ` +
+        `(process start-up of ${median(base).toFixed(0)} ms subtracted)`,
+    );
   } finally {
     await ra.stop();
   }
@@ -116,7 +125,13 @@ async function scale(): Promise<void> {
   const batch: string[] = [];
   for (let i = 0; i < BRIDGES; i++) {
     // veth rather than dummy: the dummy module may not be loadable where this runs.
-    batch.push(`link add br${i} type bridge`, `link add ve${i} type veth peer name vp${i}`, `link set ve${i} master br${i} up`, `link set vp${i} up`, `link set br${i} up`);
+    batch.push(
+      `link add br${i} type bridge`,
+      `link add ve${i} type veth peer name vp${i}`,
+      `link set ve${i} master br${i} up`,
+      `link set vp${i} up`,
+      `link set br${i} up`,
+    );
   }
   let t = performance.now();
   sh('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
@@ -157,12 +172,17 @@ async function scale(): Promise<void> {
     const stats = ra.stats();
     const sent = stats.reduce((n, s) => n + s.advertisementsSent, 0) - sentBefore;
     const errors = stats.reduce((n, s) => n + s.sendErrors, 0);
-    console.log(`${BRIDGES} bridges, ${(wall / 1000).toFixed(0)} s: ${sent} RAs (${(sent / (wall / 1000)).toFixed(0)}/s, ` +
-      `expected ~${(BRIDGES / 4).toFixed(0)}/s), ${errors} send errors`);
-    console.log(`CPU: ${(((total.user + total.system) / 1000 / wall) * 100).toFixed(2)}% of one core overall, ` +
-      `median of ${windows.length} ${windowSeconds}-s windows ${median(windows).toFixed(2)}% (min ${Math.min(...windows).toFixed(2)}, max ${Math.max(...windows).toFixed(2)}); target < 1%`);
-    console.log(`RSS: median ${median(rss).toFixed(1)} MB, max ${Math.max(...rss).toFixed(1)} MB (whole node process); ` +
-      `at the end ${mb()}; target < 60 MB`);
+    console.log(
+      `${BRIDGES} bridges, ${(wall / 1000).toFixed(0)} s: ${sent} RAs (${(sent / (wall / 1000)).toFixed(0)}/s, ` +
+        `expected ~${(BRIDGES / 4).toFixed(0)}/s), ${errors} send errors`,
+    );
+    console.log(
+      `CPU: ${(((total.user + total.system) / 1000 / wall) * 100).toFixed(2)}% of one core overall, ` +
+        `median of ${windows.length} ${windowSeconds}-s windows ${median(windows).toFixed(2)}% (min ${Math.min(...windows).toFixed(2)}, max ${Math.max(...windows).toFixed(2)}); target < 1%`,
+    );
+    console.log(
+      `RSS: median ${median(rss).toFixed(1)} MB, max ${Math.max(...rss).toFixed(1)} MB (whole node process); ` + `at the end ${mb()}; target < 60 MB`,
+    );
   } finally {
     t = performance.now();
     await ra.stop();
@@ -175,8 +195,15 @@ async function scaleInChild(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const bundle = join(here, `.ra-scale-${process.pid}.mjs`);
   try {
-    sh(join(here, '..', 'node_modules', '.bin', 'esbuild'), [join(here, 'ra.ts'), '--bundle', '--platform=node', '--format=esm',
-      '--packages=external', `--outfile=${bundle}`, '--log-level=warning']);
+    sh(join(here, '..', 'node_modules', '.bin', 'esbuild'), [
+      join(here, 'ra.ts'),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outfile=${bundle}`,
+      '--log-level=warning',
+    ]);
     const child = spawn(process.execPath, ['--expose-gc', bundle], { stdio: 'inherit', env: { ...process.env, BENCH_RA_CHILD: '1' } });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`scale benchmark exited with ${code}`);
@@ -195,6 +222,10 @@ try {
   }
 } finally {
   for (const name of made) {
-    try { sh('ip', ['netns', 'del', name]); } catch { /* gone */ }
+    try {
+      sh('ip', ['netns', 'del', name]);
+    } catch {
+      /* gone */
+    }
   }
 }

@@ -57,8 +57,30 @@ interface Report {
   floorDelete: string;
   /** `idle`: what an idle node process (the sentinel) saw of its own loop meanwhile: the machine's noise. */
   create: { ms: number; ratio: number; loopMaxMs: number; loopP99Ms: number; idle: EventLoopDelay; fdsBefore: number; fdsAfter: number };
-  serve: { seconds: number; cpuPercent: number; userPercent: number; systemPercent: number; rssMaxMb: number; ras: number; rasPerSecond: number; sendErrors: number; loopMaxMs: number; idle: EventLoopDelay; cpuUsPerRa: number };
-  destroy: { ms: number; target: number; loopMaxMs: number; loopP99Ms: number; idle: EventLoopDelay; fdsAfter: number; timersBefore: number; timersAfter: number; linksLeft: number };
+  serve: {
+    seconds: number;
+    cpuPercent: number;
+    userPercent: number;
+    systemPercent: number;
+    rssMaxMb: number;
+    ras: number;
+    rasPerSecond: number;
+    sendErrors: number;
+    loopMaxMs: number;
+    idle: EventLoopDelay;
+    cpuUsPerRa: number;
+  };
+  destroy: {
+    ms: number;
+    target: number;
+    loopMaxMs: number;
+    loopP99Ms: number;
+    idle: EventLoopDelay;
+    fdsAfter: number;
+    timersBefore: number;
+    timersAfter: number;
+    linksLeft: number;
+  };
 }
 
 async function measure(networks: number, serveSeconds: number): Promise<Report> {
@@ -70,8 +92,13 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     // rtnetlink user of the host; the library deletes in batches of 128 pairs, and so does the
     // floor then (one group per 128 pairs, in parallel threads).
     const groups = Math.min(64, Math.ceil(networks / 128));
-    floor = await runFloor({ binary: floorBinary, netns: floorNs.ns.name, pairs: networks, address: true,
-      ...(groups > 1 ? { delete: 'group-threads' as const, threads: groups } : { delete: 'group' as const }) });
+    floor = await runFloor({
+      binary: floorBinary,
+      netns: floorNs.ns.name,
+      pairs: networks,
+      address: true,
+      ...(groups > 1 ? { delete: 'group-threads' as const, threads: groups } : { delete: 'group' as const }),
+    });
   } finally {
     await floorNs.ns.destroy();
   }
@@ -86,8 +113,14 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     let t = performance.now();
     let made = 0;
     const progress = setInterval(() => process.stderr.write(`  ${made} of ${networks} networks made\n`), 10_000);
-    const nets = await Promise.all(ids.map((id) => VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: prefixOf(id), netns: ns.name })
-      .then((n) => { made += 1; return n; }))).finally(() => clearInterval(progress));
+    const nets = await Promise.all(
+      ids.map((id) =>
+        VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: prefixOf(id), netns: ns.name }).then((n) => {
+          made += 1;
+          return n;
+        }),
+      ),
+    ).finally(() => clearInterval(progress));
     const createMs = performance.now() - t;
     const createLoop = watch.stop();
     const createIdle = await sentinel.stop();
@@ -132,7 +165,15 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
       optmemMax: optmem,
       floor: { createMs: floor.createUs / 1000, deleteMs: floorDeleteMs },
       floorDelete: floor.delete,
-      create: { ms: createMs, ratio: createMs / (floor.createUs / 1000), loopMaxMs: createLoop.maxMs, loopP99Ms: createLoop.p99Ms, idle: createIdle, fdsBefore, fdsAfter: fdsAfterCreate },
+      create: {
+        ms: createMs,
+        ratio: createMs / (floor.createUs / 1000),
+        loopMaxMs: createLoop.maxMs,
+        loopP99Ms: createLoop.p99Ms,
+        idle: createIdle,
+        fdsBefore,
+        fdsAfter: fdsAfterCreate,
+      },
       serve: {
         seconds: wall / 1000,
         cpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
@@ -146,7 +187,17 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
         idle: serveIdle,
         cpuUsPerRa: ras === 0 ? 0 : (used.user + used.system) / ras,
       },
-      destroy: { ms: destroyMs, target: 1.1 * floorDeleteMs + 1000, loopMaxMs: destroyLoop.maxMs, loopP99Ms: destroyLoop.p99Ms, idle: destroyIdle, fdsAfter: fds(), timersBefore, timersAfter: timers(), linksLeft },
+      destroy: {
+        ms: destroyMs,
+        target: 1.1 * floorDeleteMs + 1000,
+        loopMaxMs: destroyLoop.maxMs,
+        loopP99Ms: destroyLoop.p99Ms,
+        idle: destroyIdle,
+        fdsAfter: fds(),
+        timersBefore,
+        timersAfter: timers(),
+        linksLeft,
+      },
     };
   } finally {
     await ns.destroy();
@@ -180,27 +231,61 @@ async function child(): Promise<void> {
 async function parent(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { networks: { type: 'string', default: '200' }, serve: { type: 'string', default: '30' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } }));
+    ({ values } = parseArgs({
+      options: {
+        networks: { type: 'string', default: '200' },
+        serve: { type: 'string', default: '30' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}`);
     return 2;
   }
-  if (values.help) { process.stdout.write(USAGE); return 0; }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const networks = Number(values.networks);
   const serve = Number(values.serve);
-  if (!Number.isInteger(networks) || networks < 1 || networks > 16_000) { process.stderr.write(`--networks must be an integer from 1 to 16000, got ${values.networks}\n${USAGE}`); return 2; }
-  if (!Number.isInteger(serve) || serve < 1) { process.stderr.write(`--serve must be a positive integer (seconds), got ${values.serve}\n${USAGE}`); return 2; }
-  if (process.getuid?.() !== 0) { process.stderr.write('bench:scale makes network namespaces: run it as root\n'); return 1; }
+  if (!Number.isInteger(networks) || networks < 1 || networks > 16_000) {
+    process.stderr.write(`--networks must be an integer from 1 to 16000, got ${values.networks}\n${USAGE}`);
+    return 2;
+  }
+  if (!Number.isInteger(serve) || serve < 1) {
+    process.stderr.write(`--serve must be a positive integer (seconds), got ${values.serve}\n${USAGE}`);
+    return 2;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench:scale makes network namespaces: run it as root\n');
+    return 1;
+  }
   const here = dirname(fileURLToPath(import.meta.url));
   const bundle = join(here, `.scale-${process.pid}.mjs`);
   try {
-    execFileSync(join(here, '..', 'node_modules', '.bin', 'esbuild'), [join(here, 'scale.ts'), '--bundle', '--platform=node', '--format=esm',
-      '--packages=external', `--outfile=${bundle}`, '--log-level=warning']);
+    execFileSync(join(here, '..', 'node_modules', '.bin', 'esbuild'), [
+      join(here, 'scale.ts'),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outfile=${bundle}`,
+      '--log-level=warning',
+    ]);
     const proc = spawn(process.execPath, ['--expose-gc', bundle], {
       stdio: 'inherit',
-      env: { ...process.env, BENCH_SCALE_CHILD: '1', BENCH_SCALE_NETWORKS: String(networks), BENCH_SCALE_SERVE: String(serve), BENCH_SCALE_JSON: values.json ? '1' : '' },
+      env: {
+        ...process.env,
+        BENCH_SCALE_CHILD: '1',
+        BENCH_SCALE_NETWORKS: String(networks),
+        BENCH_SCALE_SERVE: String(serve),
+        BENCH_SCALE_JSON: values.json ? '1' : '',
+      },
     });
-    const forward = (signal: NodeJS.Signals): void => { proc.kill(signal); };
+    const forward = (signal: NodeJS.Signals): void => {
+      proc.kill(signal);
+    };
     process.on('SIGINT', forward);
     process.on('SIGTERM', forward);
     const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
@@ -220,4 +305,3 @@ if (process.env.BENCH_SCALE_CHILD) {
 } else {
   process.exitCode = await parent();
 }
-

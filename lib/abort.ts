@@ -38,8 +38,14 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, 
     };
     signal.addEventListener('abort', abort, { once: true });
     work.then(
-      (value) => { signal.removeEventListener('abort', abort); resolve(value); },
-      (error: unknown) => { signal.removeEventListener('abort', abort); reject(error as Error); },
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error as Error);
+      },
     );
   });
 }

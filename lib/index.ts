@@ -10,12 +10,43 @@ export { openTap, Tap } from './tap.js';
 export type { TapOptions } from './tap.js';
 export { macForVm, eui64Address } from './mac.js';
 export { Qemu, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
-export type { Accel, QemuDisk, QemuExit, QemuNic, QemuNicInfo, QemuSpec, ShutdownOptions, QmpEvent, QmpGreeting, ExecuteOptions, AttachOptions, ListVmsOptions, VmListEntry, VmState } from './qemu/index.js';
+export type {
+  Accel,
+  QemuDisk,
+  QemuExit,
+  QemuNic,
+  QemuNicInfo,
+  QemuSpec,
+  ShutdownOptions,
+  QmpEvent,
+  QmpGreeting,
+  ExecuteOptions,
+  AttachOptions,
+  ListVmsOptions,
+  VmListEntry,
+  VmState,
+} from './qemu/index.js';
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
 export type {
-  VxlanNetworkOptions, JoinNetworkOptions, NetworkRaOptions, SharedAdvertiser, AdvertisedInterface, StartVmOptions, VmDisk, VmExit,
-  VmExitEvent, DestroyNetworkOptions, VxlanNetworkEvents, StopVmOptions, VmPortSecurity, OpenNetworkOptions, SkippedVm, CleanupReport,
-  InventoryOptions, NetworkCondition, NetworkListEntry,
+  VxlanNetworkOptions,
+  JoinNetworkOptions,
+  NetworkRaOptions,
+  SharedAdvertiser,
+  AdvertisedInterface,
+  StartVmOptions,
+  VmDisk,
+  VmExit,
+  VmExitEvent,
+  DestroyNetworkOptions,
+  VxlanNetworkEvents,
+  StopVmOptions,
+  VmPortSecurity,
+  OpenNetworkOptions,
+  SkippedVm,
+  CleanupReport,
+  InventoryOptions,
+  NetworkCondition,
+  NetworkListEntry,
 } from './network.js';
 export { RaService } from './network/ra-service.js';
 export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
@@ -25,9 +56,22 @@ export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } fro
 export type { GuardPort } from './network/deps.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
-  RouterAdvertiserOptions, RouterAdvertiserEvents, RaInterfaceConfig, RaPrefixConfig, RaRdnssConfig, RaDnsslConfig,
-  RaRouteConfig, RaPref64Config, RaInterfaceStats, RaSentEvent, RaReceivedEvent, RaError, Lifetime, Preference,
-  ParseRadvdConfOptions, RadvdConfWarning,
+  RouterAdvertiserOptions,
+  RouterAdvertiserEvents,
+  RaInterfaceConfig,
+  RaPrefixConfig,
+  RaRdnssConfig,
+  RaDnsslConfig,
+  RaRouteConfig,
+  RaPref64Config,
+  RaInterfaceStats,
+  RaSentEvent,
+  RaReceivedEvent,
+  RaError,
+  Lifetime,
+  Preference,
+  ParseRadvdConfOptions,
+  RadvdConfWarning,
 } from './ra/index.js';
 export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
 export type { NetlinkRequestMessage } from './diagnostics.js';

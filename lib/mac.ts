@@ -42,9 +42,13 @@ export function macForVm(id: number | string): string {
 export function eui64Address(prefix: string, mac: string): string {
   const p = checkPrefixed('prefix', prefix);
   if (p.family !== 6 || p.prefixLength !== 64) throw invalidValue('prefix', 'an IPv6 /64 prefix', prefix);
-  const m = checkUnicastMac('mac', mac).split(':').map((h) => parseInt(h, 16));
+  const m = checkUnicastMac('mac', mac)
+    .split(':')
+    .map((h) => parseInt(h, 16));
   const bytes = ipv6ToBytes(p.address);
   const iid = [(m[0] ?? 0) ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
-  iid.forEach((b, i) => { bytes[8 + i] = b ?? 0; });
+  iid.forEach((b, i) => {
+    bytes[8 + i] = b ?? 0;
+  });
   return bytesToIPv6(bytes);
 }

@@ -141,9 +141,7 @@ export interface ScmBinding {
  * each), the IPv6 hop limit (-1 if the kernel gave none), the ICMPv6 message, and whether it
  * was longer than the receive buffer.
  */
-export type Icmp6PacketCallback = (
-  ifindex: number, source: Buffer, destination: Buffer, hopLimit: number, data: Buffer, truncated: boolean,
-) => void;
+export type Icmp6PacketCallback = (ifindex: number, source: Buffer, destination: Buffer, hopLimit: number, data: Buffer, truncated: boolean) => void;
 
 /** A raw ICMPv6 socket in one namespace (hop limits 255, loop off, RS-only filter, pktinfo), plus a send-only packet socket. */
 export interface NativeIcmp6Socket {

@@ -45,8 +45,8 @@ export function describe(value: unknown): string {
     }
   }
   const size = typeof value === 'string' ? value.length : Array.isArray(value) ? value.length : undefined;
-  const cut = text.length > MAX_DESCRIBED || (typeof value === 'string' && value.length > MAX_DESCRIBED) ||
-    (Array.isArray(value) && value.length > MAX_DESCRIBED_ITEMS);
+  const cut =
+    text.length > MAX_DESCRIBED || (typeof value === 'string' && value.length > MAX_DESCRIBED) || (Array.isArray(value) && value.length > MAX_DESCRIBED_ITEMS);
   if (!cut) return text;
   const unit = typeof value === 'string' ? 'characters' : 'elements';
   return `${text.slice(0, MAX_DESCRIBED)}… (${size === undefined ? `${text.length} characters` : `${size} ${unit}`})`;
@@ -291,11 +291,17 @@ export function bytesToIPv6(bytes: Uint8Array): string {
   // Longest run of two or more zero groups is shortened to '::' (first one on a tie).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));

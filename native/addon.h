@@ -6,7 +6,6 @@
 
 #include <napi.h>
 
-
 namespace vmplumb {
 
 // Nothing yet: the modules keep their state in their objects. The struct stays as the one
@@ -14,12 +13,12 @@ namespace vmplumb {
 struct Addon {};
 
 // Each module adds its functions and classes to `exports`.
-void InitNetlink(Napi::Env env, Napi::Object exports, Addon& addon);  // netlink_socket.cc
-void InitTun(Napi::Env env, Napi::Object exports, Addon& addon);      // tun.cc
-void InitScm(Napi::Env env, Napi::Object exports, Addon& addon);      // scm.cc
-void InitIcmp6(Napi::Env env, Napi::Object exports, Addon& addon);    // icmp6.cc
-void InitPidfd(Napi::Env env, Napi::Object exports, Addon& addon);    // pidfd.cc
-void InitRunFiles(Napi::Env env, Napi::Object exports, Addon& addon); // runfiles.cc
-void InitNfnl(Napi::Env env, Napi::Object exports, Addon& addon);     // nfnl_socket.cc
+void InitNetlink(Napi::Env env, Napi::Object exports, Addon& addon);   // netlink_socket.cc
+void InitTun(Napi::Env env, Napi::Object exports, Addon& addon);       // tun.cc
+void InitScm(Napi::Env env, Napi::Object exports, Addon& addon);       // scm.cc
+void InitIcmp6(Napi::Env env, Napi::Object exports, Addon& addon);     // icmp6.cc
+void InitPidfd(Napi::Env env, Napi::Object exports, Addon& addon);     // pidfd.cc
+void InitRunFiles(Napi::Env env, Napi::Object exports, Addon& addon);  // runfiles.cc
+void InitNfnl(Napi::Env env, Napi::Object exports, Addon& addon);      // nfnl_socket.cc
 
 }  // namespace vmplumb

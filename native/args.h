@@ -90,9 +90,9 @@ inline Napi::Value Own(const Napi::Object& object, const char* key) {
 // the prototype chain.
 inline Napi::Array OwnKeys(const Napi::Object& object) {
   napi_value keys = nullptr;
-  napi_status status = napi_get_all_property_names(object.Env(), object, napi_key_own_only,
-                                                   static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols),
-                                                   napi_key_numbers_to_strings, &keys);
+  napi_status status = napi_get_all_property_names(
+      object.Env(), object, napi_key_own_only,
+      static_cast<napi_key_filter>(napi_key_enumerable | napi_key_skip_symbols), napi_key_numbers_to_strings, &keys);
   NAPI_THROW_IF_FAILED(object.Env(), status, Napi::Array());
   return Napi::Array(object.Env(), keys);
 }
@@ -133,4 +133,5 @@ inline std::string OwnString(Napi::Env env, const Napi::Object& o, const char* k
 #define OPTIONAL_ARGUMENT_INT32(i, var, fallback) \
   int32_t var = info[i].IsUndefined() ? (fallback) : ::vmplumb::args::Int32(env, info[i], #var)
 #define OPTIONAL_ARGUMENT_OBJECT(i, var) \
-  Napi::Object var = info[i].IsUndefined() || info[i].IsNull() ? Napi::Object::New(env) : ::vmplumb::args::Object(env, info[i], #var)
+  Napi::Object var =                     \
+      info[i].IsUndefined() || info[i].IsNull() ? Napi::Object::New(env) : ::vmplumb::args::Object(env, info[i], #var)

@@ -17,8 +17,7 @@ std::string ErrnoName(int err) {
   return fallback;
 }
 
-Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall,
-                        const std::string& detail) {
+Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall, const std::string& detail) {
   std::string code = ErrnoName(err);
   std::string message = syscall + " " + code + ": " + std::strerror(err);
   if (!detail.empty()) message += " (" + detail + ")";

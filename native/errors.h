@@ -9,8 +9,7 @@
 namespace vmplumb {
 
 // `err` is a positive errno value as set by the C library.
-Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall,
-                        const std::string& detail = "");
+Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall, const std::string& detail = "");
 
 // The errno name libuv uses ("EEXIST"), or "E<number>" when libuv does not know it.
 std::string ErrnoName(int err);

@@ -18,10 +18,10 @@
 // sendmsg; the periodic multicast RAs skip it this way.
 //   s.join(ifindex, group16) / s.leave(ifindex, group16) -> 0 or a positive errno
 //   s.close()
+#include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <netinet/icmp6.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -153,8 +153,7 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     SetOption(env, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter), "ICMP6_FILTER");
   }
 
-  void SetOption(Napi::Env env, int level, int name, const void* value, socklen_t size,
-                 const char* what) {
+  void SetOption(Napi::Env env, int level, int name, const void* value, socklen_t size, const char* what) {
     if (setsockopt(fd_, level, name, value, size) < 0) throw SystemError(env, errno, "setsockopt", what);
   }
 
@@ -172,8 +171,7 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     Napi::Env env = info.Env();
     in6_addr source, destination;
     if (fd_ < 0) return Napi::Number::New(env, EBADF);
-    if (!info[0].IsNumber() || !In6Addr(info[1], &source) || !In6Addr(info[2], &destination) ||
-        !info[3].IsBuffer()) {
+    if (!info[0].IsNumber() || !In6Addr(info[1], &source) || !In6Addr(info[2], &destination) || !info[3].IsBuffer()) {
       throw Napi::TypeError::New(env, "send(ifindex, source16, destination16, data)");
     }
     auto data = info[3].As<Napi::Buffer<uint8_t>>();
@@ -215,8 +213,8 @@ class Icmp6Socket : public Napi::ObjectWrap<Icmp6Socket> {
     to.sll_ifindex = info[0].As<Napi::Number>().Int32Value();
     to.sll_halen = 6;
     std::memcpy(to.sll_addr, mac.Data(), 6);
-    ssize_t n = sendto(packet_fd_, packet.Data(), packet.Length(), MSG_DONTWAIT,
-                       reinterpret_cast<sockaddr*>(&to), sizeof(to));
+    ssize_t n =
+        sendto(packet_fd_, packet.Data(), packet.Length(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof(to));
     return Napi::Number::New(env, n < 0 ? errno : 0);
   }
 

@@ -20,7 +20,8 @@ std::string StringOf(Napi::Env env, const AttrSpec& spec, const Napi::Value& v) 
   if (!v.IsString()) args::WrongType(env, spec.c, "a string");
   std::string s = v.As<Napi::String>().Utf8Value();
   // The kernel reads a string attribute up to its first NUL: "ve0\0x" would name ve0.
-  if (s.find('\0') != std::string::npos) args::Throw(env, "ERR_INVALID_ARG_VALUE", std::string(spec.c) + ": NUL byte in " + spec.js);
+  if (s.find('\0') != std::string::npos)
+    args::Throw(env, "ERR_INVALID_ARG_VALUE", std::string(spec.c) + ": NUL byte in " + spec.js);
   return s;
 }
 
@@ -94,7 +95,8 @@ void EncodeAttr(Napi::Env env, NlWriter& w, const AttrSpec& spec, const Napi::Va
     case Wire::Mac: {
       uint8_t mac[6];
       size_t len = 0;
-      if (!ParseMac(StringOf(env, spec, v), mac, &len)) args::Throw(env, "ERR_INVALID_ARG_VALUE", std::string(spec.c) + ": invalid MAC");
+      if (!ParseMac(StringOf(env, spec, v), mac, &len))
+        args::Throw(env, "ERR_INVALID_ARG_VALUE", std::string(spec.c) + ": invalid MAC");
       w.Put(spec.type, mac, len);
       break;
     }
@@ -124,7 +126,8 @@ void EncodeAttrs(Napi::Env env, NlWriter& w, const AttrTable& table, const Napi:
     // buffer is longer than any attribute's name.
     char name[40];
     size_t length = 0;
-    if (napi_get_value_string_utf8(env, key, name, sizeof(name), &length) != napi_ok || length >= sizeof(name) - 1) continue;
+    if (napi_get_value_string_utf8(env, key, name, sizeof(name), &length) != napi_ok || length >= sizeof(name) - 1)
+      continue;
     const AttrSpec* spec = table.ByName(std::string_view(name, length));
     if (spec == nullptr) continue;
     Napi::Value v = params.Get(key);
@@ -143,19 +146,39 @@ Napi::Value DecodeValue(Napi::Env env, Wire wire, const uint8_t* d, size_t len) 
       if (need(1)) return Napi::Boolean::New(env, d[0] != 0);
       break;
     case Wire::U16:
-      if (need(2)) { uint16_t x; std::memcpy(&x, d, 2); return Napi::Number::New(env, x); }
+      if (need(2)) {
+        uint16_t x;
+        std::memcpy(&x, d, 2);
+        return Napi::Number::New(env, x);
+      }
       break;
     case Wire::U32:
-      if (need(4)) { uint32_t x; std::memcpy(&x, d, 4); return Napi::Number::New(env, x); }
+      if (need(4)) {
+        uint32_t x;
+        std::memcpy(&x, d, 4);
+        return Napi::Number::New(env, x);
+      }
       break;
     case Wire::U64:
-      if (need(8)) { uint64_t x; std::memcpy(&x, d, 8); return Napi::Number::New(env, static_cast<double>(x)); }
+      if (need(8)) {
+        uint64_t x;
+        std::memcpy(&x, d, 8);
+        return Napi::Number::New(env, static_cast<double>(x));
+      }
       break;
     case Wire::Be16:
-      if (need(2)) { uint16_t x; std::memcpy(&x, d, 2); return Napi::Number::New(env, ntohs(x)); }
+      if (need(2)) {
+        uint16_t x;
+        std::memcpy(&x, d, 2);
+        return Napi::Number::New(env, ntohs(x));
+      }
       break;
     case Wire::Be32:
-      if (need(4)) { uint32_t x; std::memcpy(&x, d, 4); return Napi::Number::New(env, ntohl(x)); }
+      if (need(4)) {
+        uint32_t x;
+        std::memcpy(&x, d, 4);
+        return Napi::Number::New(env, ntohl(x));
+      }
       break;
     case Wire::In4:
     case Wire::In6:

@@ -44,7 +44,9 @@ class NlWriter {
     return off;
   }
   template <typename T>
-  T* At(size_t off) { return reinterpret_cast<T*>(buf_.data() + off); }
+  T* At(size_t off) {
+    return reinterpret_cast<T*>(buf_.data() + off);
+  }
 
   void Put(uint16_t type, const void* data, size_t len) {
     nlattr a{};
@@ -54,7 +56,9 @@ class NlWriter {
     Append(data, len);
   }
   template <typename T>
-  void PutValue(uint16_t type, T value) { Put(type, &value, sizeof(T)); }
+  void PutValue(uint16_t type, T value) {
+    Put(type, &value, sizeof(T));
+  }
   void PutString(uint16_t type, const std::string& s) { Put(type, s.c_str(), s.size() + 1); }
   void PutFlag(uint16_t type) { Put(type, nullptr, 0); }
 
@@ -108,20 +112,32 @@ class NlAttrs {
   size_t len_;
 };
 
-inline uint16_t AttrType(const nlattr* a) { return a->nla_type & NLA_TYPE_MASK; }
-inline const uint8_t* AttrData(const nlattr* a) { return reinterpret_cast<const uint8_t*>(a) + NLA_HDRLEN; }
-inline size_t AttrLen(const nlattr* a) { return a->nla_len - NLA_HDRLEN; }
+inline uint16_t AttrType(const nlattr* a) {
+  return a->nla_type & NLA_TYPE_MASK;
+}
+inline const uint8_t* AttrData(const nlattr* a) {
+  return reinterpret_cast<const uint8_t*>(a) + NLA_HDRLEN;
+}
+inline size_t AttrLen(const nlattr* a) {
+  return a->nla_len - NLA_HDRLEN;
+}
 
 // Wire types of attributes.
 enum class Wire : uint8_t {
-  U8, U16, U32, U64,  // host order numbers
-  Bool8,              // u8 0/1 as a JS boolean
-  Be16, Be32,         // network order numbers (ports, labels)
-  In4, In6, Ip,       // addresses as text; Ip is 4 or 16 bytes by family
-  Mac,                // hardware address "aa:bb:…"
-  Str,                // NUL-terminated string
-  Flag,               // presence only (true)
-  PortRange,          // struct ifla_vxlan_port_range { be16 low, high } as { low, high }
+  U8,
+  U16,
+  U32,
+  U64,    // host order numbers
+  Bool8,  // u8 0/1 as a JS boolean
+  Be16,
+  Be32,  // network order numbers (ports, labels)
+  In4,
+  In6,
+  Ip,         // addresses as text; Ip is 4 or 16 bytes by family
+  Mac,        // hardware address "aa:bb:…"
+  Str,        // NUL-terminated string
+  Flag,       // presence only (true)
+  PortRange,  // struct ifla_vxlan_port_range { be16 low, high } as { low, high }
 };
 
 // One row of an attribute table: the kernel attribute, its wire type, its JS property and its
@@ -137,17 +153,21 @@ struct AttrTable {
   const AttrSpec* rows;
   size_t size;
   const AttrSpec* ByType(uint16_t type) const {
-    for (size_t i = 0; i < size; i++) if (rows[i].type == type) return &rows[i];
+    for (size_t i = 0; i < size; i++)
+      if (rows[i].type == type) return &rows[i];
     return nullptr;
   }
   const AttrSpec* ByName(std::string_view js) const {
-    for (size_t i = 0; i < size; i++) if (js == rows[i].js) return &rows[i];
+    for (size_t i = 0; i < size; i++)
+      if (js == rows[i].js) return &rows[i];
     return nullptr;
   }
 };
 
 template <size_t N>
-constexpr AttrTable MakeTable(const AttrSpec (&rows)[N]) { return AttrTable{rows, N}; }
+constexpr AttrTable MakeTable(const AttrSpec (&rows)[N]) {
+  return AttrTable{rows, N};
+}
 
 // Encodes every property of `params` that the table knows; other properties are left to the
 // caller (header fields, nested data). Throws a TypeError for a value of the wrong type.

@@ -211,16 +211,21 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   void Configure(Napi::Env env, const Napi::Value& groups, int receiveBuffer) {
     int one = 1;
     // NETLINK_EXT_ACK and NETLINK_GET_STRICT_CHK are what we rely on; CAP_ACK only saves bytes.
-    if (setsockopt(fd_, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) < 0) throw SystemError(env, errno, "setsockopt", "NETLINK_EXT_ACK");
-    if (setsockopt(fd_, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0) throw SystemError(env, errno, "setsockopt", "NETLINK_GET_STRICT_CHK");
+    if (setsockopt(fd_, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) < 0)
+      throw SystemError(env, errno, "setsockopt", "NETLINK_EXT_ACK");
+    if (setsockopt(fd_, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
+      throw SystemError(env, errno, "setsockopt", "NETLINK_GET_STRICT_CHK");
     setsockopt(fd_, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
     // The *FORCE variants pass rmem_max/wmem_max with CAP_NET_ADMIN; fall back without it.
     int rcv = receiveBuffer, snd = kSendBuffer;
-    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0) setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+      setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    if (setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
+      setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
     sockaddr_nl local{};
     local.nl_family = AF_NETLINK;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0) throw SystemError(env, errno, "bind", "AF_NETLINK");
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0)
+      throw SystemError(env, errno, "bind", "AF_NETLINK");
     socklen_t len = sizeof(local);
     if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) < 0) throw SystemError(env, errno, "getsockname");
     portId_ = local.nl_pid;
@@ -357,7 +362,9 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     return env.Undefined();
   }
 
-  Napi::Value GetPending(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(pending_.size())); }
+  Napi::Value GetPending(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(pending_.size()));
+  }
   Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
   Napi::Value GetPortId(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), portId_); }
 
@@ -492,7 +499,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
         }
       } else {
         size_t skip = sizeof(nlmsgerr);
-        if (!(h->nlmsg_flags & NLM_F_CAPPED)) skip += e->msg.nlmsg_len > NLMSG_HDRLEN ? NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN) : 0;
+        if (!(h->nlmsg_flags & NLM_F_CAPPED))
+          skip += e->msg.nlmsg_len > NLMSG_HDRLEN ? NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN) : 0;
         p.deferred.Reject(ErrorDetails(env, p, h, -e->error, skip));
       }
       pending_.erase(it);
@@ -561,7 +569,8 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       }
     }
     if (missType >= 0) {
-      e.Set("missingAttribute", MissingAttribute(p.msg.data(), p.msg.size(), missNest, static_cast<uint16_t>(missType)));
+      e.Set("missingAttribute",
+            MissingAttribute(p.msg.data(), p.msg.size(), missNest, static_cast<uint16_t>(missType)));
     }
     return e;
   }
@@ -599,7 +608,9 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
   Napi::AsyncContext async_;
 };
 
-void SendWorker::OnOK() { socket_->SendDone(std::move(data_), sent_, err_); }
+void SendWorker::OnOK() {
+  socket_->SendDone(std::move(data_), sent_, err_);
+}
 
 // rtnlEncode(type, flags, seq, params) → Buffer: one request as the socket would send it.
 Napi::Value RtnlEncode(const Napi::CallbackInfo& info) {

@@ -21,7 +21,8 @@ NetnsSpec NetnsSpecFromValue(const Napi::Value& value) {
   if (value.IsString()) {
     // open(2) would stop at a NUL: "/run/netns/A\0x" would enter A.
     spec.path = args::String(value.Env(), value, "netns");
-    if (spec.path.empty()) args::Throw(value.Env(), "ERR_INVALID_ARG_VALUE", "The \"netns\" argument must not be empty");
+    if (spec.path.empty())
+      args::Throw(value.Env(), "ERR_INVALID_ARG_VALUE", "The \"netns\" argument must not be empty");
   } else if (value.IsNumber()) {
     spec.fd = args::Int32(value.Env(), value, "netns");
   } else {
@@ -62,6 +63,5 @@ NetnsScope::~NetnsScope() {
   }
   close(saved_);
 }
-
 
 }  // namespace vmplumb

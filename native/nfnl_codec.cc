@@ -52,9 +52,15 @@ uint64_t U64(Napi::Env env, const Napi::Object& o, const char* key) {
   throw Napi::TypeError::New(env, std::string("nf_tables: '") + key + "' must be a number or bigint");
 }
 
-void PutBe32(NlWriter& w, uint16_t type, uint32_t value) { w.PutValue<uint32_t>(type, htonl(value)); }
-void PutBe64(NlWriter& w, uint16_t type, uint64_t value) { w.PutValue<uint64_t>(type, htobe64(value)); }
-size_t Nest(NlWriter& w, uint16_t type) { return w.BeginNest(type | NLA_F_NESTED); }
+void PutBe32(NlWriter& w, uint16_t type, uint32_t value) {
+  w.PutValue<uint32_t>(type, htonl(value));
+}
+void PutBe64(NlWriter& w, uint16_t type, uint64_t value) {
+  w.PutValue<uint64_t>(type, htobe64(value));
+}
+size_t Nest(NlWriter& w, uint16_t type) {
+  return w.BeginNest(type | NLA_F_NESTED);
+}
 
 // NFTA_DATA_VALUE inside a nest of type `type`.
 void PutData(NlWriter& w, uint16_t type, const uint8_t* data, size_t len) {
@@ -163,7 +169,8 @@ void EncodeRule(Napi::Env env, NlWriter& w, const Napi::Object& p) {
     size_t nest = Nest(w, NFTA_RULE_EXPRESSIONS);
     for (uint32_t i = 0; i < list.Length(); i++) {
       Napi::Value v = list.Get(i);
-      if (!v.IsObject()) throw Napi::TypeError::New(env, "nf_tables: expressions[" + std::to_string(i) + "] must be an object");
+      if (!v.IsObject())
+        throw Napi::TypeError::New(env, "nf_tables: expressions[" + std::to_string(i) + "] must be an object");
       EncodeExpression(env, w, v.As<Napi::Object>());
     }
     w.EndNest(nest);
@@ -275,14 +282,18 @@ void EncodeNftMessage(Napi::Env env, NlWriter& w, const Napi::Object& params, ui
     case NFT_MSG_DELCHAIN:
     case NFT_MSG_GETCHAIN:
     case kMsgDestroyChain:
-      if (Has(params, "name")) EncodeChain(env, w, params);
-      else if (Has(params, "table")) w.PutString(NFTA_CHAIN_TABLE, Str(env, params, "table"));
+      if (Has(params, "name"))
+        EncodeChain(env, w, params);
+      else if (Has(params, "table"))
+        w.PutString(NFTA_CHAIN_TABLE, Str(env, params, "table"));
       break;
     case NFT_MSG_NEWRULE:
     case NFT_MSG_DELRULE:
     case NFT_MSG_GETRULE:
-      if (Has(params, "chain")) EncodeRule(env, w, params);
-      else if (Has(params, "table")) w.PutString(NFTA_RULE_TABLE, Str(env, params, "table"));
+      if (Has(params, "chain"))
+        EncodeRule(env, w, params);
+      else if (Has(params, "table"))
+        w.PutString(NFTA_RULE_TABLE, Str(env, params, "table"));
       break;
     case NFT_MSG_NEWSET:
     case NFT_MSG_DELSET:
@@ -299,7 +310,8 @@ void EncodeNftMessage(Napi::Env env, NlWriter& w, const Napi::Object& params, ui
 }
 
 Napi::Value DecodeNftMessage(Napi::Env env, const nlmsghdr* h) {
-  if ((h->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES || h->nlmsg_len < NLMSG_LENGTH(sizeof(nfgenmsg))) return env.Undefined();
+  if ((h->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES || h->nlmsg_len < NLMSG_LENGTH(sizeof(nfgenmsg)))
+    return env.Undefined();
   uint16_t msg = h->nlmsg_type & 0xff;
   auto* g = static_cast<const nfgenmsg*>(NLMSG_DATA(h));
   Napi::Object out = Napi::Object::New(env);
@@ -307,28 +319,51 @@ Napi::Value DecodeNftMessage(Napi::Env env, const nlmsghdr* h) {
   out.Set("family", g->nfgen_family);
   NlAttrs attrs(static_cast<const uint8_t*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(nfgenmsg)),
                 h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(nfgenmsg))));
-  auto userdata = [&](const nlattr* a) { out.Set("userdata", Napi::Buffer<uint8_t>::Copy(env, AttrData(a), AttrLen(a))); };
+  auto userdata = [&](const nlattr* a) {
+    out.Set("userdata", Napi::Buffer<uint8_t>::Copy(env, AttrData(a), AttrLen(a)));
+  };
   switch (msg) {
     case NFT_MSG_NEWTABLE:
       for (const nlattr* a : attrs) {
         switch (AttrType(a)) {
-          case NFTA_TABLE_NAME: out.Set("name", StrAt(env, a)); break;
-          case NFTA_TABLE_USE: out.Set("use", Be32At(a)); break;
-          case NFTA_TABLE_HANDLE: out.Set("handle", Be64At(a)); break;
-          case NFTA_TABLE_USERDATA: userdata(a); break;
-          default: break;
+          case NFTA_TABLE_NAME:
+            out.Set("name", StrAt(env, a));
+            break;
+          case NFTA_TABLE_USE:
+            out.Set("use", Be32At(a));
+            break;
+          case NFTA_TABLE_HANDLE:
+            out.Set("handle", Be64At(a));
+            break;
+          case NFTA_TABLE_USERDATA:
+            userdata(a);
+            break;
+          default:
+            break;
         }
       }
       return out;
     case NFT_MSG_NEWCHAIN:
       for (const nlattr* a : attrs) {
         switch (AttrType(a)) {
-          case NFTA_CHAIN_TABLE: out.Set("table", StrAt(env, a)); break;
-          case NFTA_CHAIN_NAME: out.Set("name", StrAt(env, a)); break;
-          case NFTA_CHAIN_HANDLE: out.Set("handle", Be64At(a)); break;
-          case NFTA_CHAIN_POLICY: out.Set("policy", Be32At(a)); break;
-          case NFTA_CHAIN_USE: out.Set("use", Be32At(a)); break;
-          case NFTA_CHAIN_USERDATA: userdata(a); break;
+          case NFTA_CHAIN_TABLE:
+            out.Set("table", StrAt(env, a));
+            break;
+          case NFTA_CHAIN_NAME:
+            out.Set("name", StrAt(env, a));
+            break;
+          case NFTA_CHAIN_HANDLE:
+            out.Set("handle", Be64At(a));
+            break;
+          case NFTA_CHAIN_POLICY:
+            out.Set("policy", Be32At(a));
+            break;
+          case NFTA_CHAIN_USE:
+            out.Set("use", Be32At(a));
+            break;
+          case NFTA_CHAIN_USERDATA:
+            userdata(a);
+            break;
           case NFTA_CHAIN_HOOK: {
             Napi::Object hook = Napi::Object::New(env);
             for (const nlattr* k : NlAttrs(AttrData(a), AttrLen(a))) {
@@ -342,17 +377,26 @@ Napi::Value DecodeNftMessage(Napi::Env env, const nlmsghdr* h) {
             out.Set("hook", hook);
             break;
           }
-          default: break;
+          default:
+            break;
         }
       }
       return out;
     case NFT_MSG_NEWRULE:
       for (const nlattr* a : attrs) {
         switch (AttrType(a)) {
-          case NFTA_RULE_TABLE: out.Set("table", StrAt(env, a)); break;
-          case NFTA_RULE_CHAIN: out.Set("chain", StrAt(env, a)); break;
-          case NFTA_RULE_HANDLE: out.Set("handle", Be64At(a)); break;
-          case NFTA_RULE_USERDATA: userdata(a); break;
+          case NFTA_RULE_TABLE:
+            out.Set("table", StrAt(env, a));
+            break;
+          case NFTA_RULE_CHAIN:
+            out.Set("chain", StrAt(env, a));
+            break;
+          case NFTA_RULE_HANDLE:
+            out.Set("handle", Be64At(a));
+            break;
+          case NFTA_RULE_USERDATA:
+            userdata(a);
+            break;
           case NFTA_RULE_EXPRESSIONS: {
             Napi::Array list = Napi::Array::New(env);
             uint32_t i = 0;
@@ -360,18 +404,28 @@ Napi::Value DecodeNftMessage(Napi::Env env, const nlmsghdr* h) {
             out.Set("expressions", list);
             break;
           }
-          default: break;
+          default:
+            break;
         }
       }
       return out;
     case NFT_MSG_NEWSET:
       for (const nlattr* a : attrs) {
         switch (AttrType(a)) {
-          case NFTA_SET_TABLE: out.Set("table", StrAt(env, a)); break;
-          case NFTA_SET_NAME: out.Set("name", StrAt(env, a)); break;
-          case NFTA_SET_FLAGS: out.Set("setFlags", Be32At(a)); break;
-          case NFTA_SET_KEY_LEN: out.Set("keyLen", Be32At(a)); break;
-          default: break;
+          case NFTA_SET_TABLE:
+            out.Set("table", StrAt(env, a));
+            break;
+          case NFTA_SET_NAME:
+            out.Set("name", StrAt(env, a));
+            break;
+          case NFTA_SET_FLAGS:
+            out.Set("setFlags", Be32At(a));
+            break;
+          case NFTA_SET_KEY_LEN:
+            out.Set("keyLen", Be32At(a));
+            break;
+          default:
+            break;
         }
       }
       return out;
@@ -382,8 +436,8 @@ Napi::Value DecodeNftMessage(Napi::Env env, const nlmsghdr* h) {
 
 std::string NftMessageName(uint16_t type) {
   static constexpr const char* kNames[] = {
-      "NFT_MSG_NEWTABLE", "NFT_MSG_GETTABLE", "NFT_MSG_DELTABLE", "NFT_MSG_NEWCHAIN", "NFT_MSG_GETCHAIN",
-      "NFT_MSG_DELCHAIN", "NFT_MSG_NEWRULE",  "NFT_MSG_GETRULE",  "NFT_MSG_DELRULE",  "NFT_MSG_NEWSET",
+      "NFT_MSG_NEWTABLE", "NFT_MSG_GETTABLE", "NFT_MSG_DELTABLE",   "NFT_MSG_NEWCHAIN",   "NFT_MSG_GETCHAIN",
+      "NFT_MSG_DELCHAIN", "NFT_MSG_NEWRULE",  "NFT_MSG_GETRULE",    "NFT_MSG_DELRULE",    "NFT_MSG_NEWSET",
       "NFT_MSG_GETSET",   "NFT_MSG_DELSET",   "NFT_MSG_NEWSETELEM", "NFT_MSG_GETSETELEM", "NFT_MSG_DELSETELEM",
   };
   uint16_t msg = type & 0xff;

@@ -41,7 +41,9 @@ constexpr time_t kDumpTimeoutSeconds = 10;
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
@@ -73,7 +75,8 @@ Outgoing Encode(Napi::Env env, const Napi::Array& messages, bool batch) {
   }
   for (uint32_t i = 0; i < messages.Length(); i++) {
     Napi::Value v = messages.Get(i);
-    if (!v.IsObject()) throw Napi::TypeError::New(env, "nf_tables: messages[" + std::to_string(i) + "] must be an object");
+    if (!v.IsObject())
+      throw Napi::TypeError::New(env, "nf_tables: messages[" + std::to_string(i) + "] must be an object");
     Napi::Object m = v.As<Napi::Object>();
     EncodeNftMessage(env, w, m, seq++);
     out.types.push_back(static_cast<uint16_t>(m.Get("type").As<Napi::Number>().Uint32Value()));
@@ -88,8 +91,12 @@ Outgoing Encode(Napi::Env env, const Napi::Array& messages, bool batch) {
 class TransactWorker : public Napi::AsyncWorker {
  public:
   TransactWorker(Napi::Env env, int fd, Outgoing&& out, bool batch, bool hasBatchMarkers)
-      : Napi::AsyncWorker(env, "vmplumb:nfnl"), deferred_(Napi::Promise::Deferred::New(env)), fd_(fd),
-        out_(std::move(out)), batch_(batch), markers_(hasBatchMarkers) {}
+      : Napi::AsyncWorker(env, "vmplumb:nfnl"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        fd_(fd),
+        out_(std::move(out)),
+        batch_(batch),
+        markers_(hasBatchMarkers) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -191,7 +198,8 @@ class TransactWorker : public Napi::AsyncWorker {
     if (!(h->nlmsg_flags & NLM_F_ACK_TLVS)) return e;
     auto* me = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
     size_t skip = sizeof(nlmsgerr);
-    if (!(h->nlmsg_flags & NLM_F_CAPPED) && me->msg.nlmsg_len > NLMSG_HDRLEN) skip += NLMSG_ALIGN(me->msg.nlmsg_len - NLMSG_HDRLEN);
+    if (!(h->nlmsg_flags & NLM_F_CAPPED) && me->msg.nlmsg_len > NLMSG_HDRLEN)
+      skip += NLMSG_ALIGN(me->msg.nlmsg_len - NLMSG_HDRLEN);
     size_t payload = h->nlmsg_len - NLMSG_HDRLEN;
     if (skip >= payload) return e;
     for (const nlattr* a : NlAttrs(static_cast<const uint8_t*>(NLMSG_DATA(h)) + skip, payload - skip)) {
@@ -228,14 +236,16 @@ int OpenSocket(Napi::Env env, const NetnsSpec& spec, size_t sendBytes, bool dump
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
   }
   int rcv = kReceiveBuffer;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
   if (dump) {
     timeval tv{kDumpTimeoutSeconds, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   }
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0) throw SystemError(env, errno, "bind", "AF_NETLINK");
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) < 0)
+    throw SystemError(env, errno, "bind", "AF_NETLINK");
   return guard.release();
 }
 
@@ -267,7 +277,8 @@ Napi::Value NfnlTransact(const Napi::CallbackInfo& info) {
   NetnsSpec spec = NetnsSpecFromValue(info[0]);
   Napi::Array messages = info[1].As<Napi::Array>();
   bool batch = info[2].ToBoolean().Value();
-  if (!batch && messages.Length() != 1) throw Napi::TypeError::New(env, "nfnlTransact: a request outside a batch is one message");
+  if (!batch && messages.Length() != 1)
+    throw Napi::TypeError::New(env, "nfnlTransact: a request outside a batch is one message");
   Outgoing out = Encode(env, messages, batch);
   int fd = OpenSocket(env, spec, out.bytes.size(), !batch);
   std::string missing;

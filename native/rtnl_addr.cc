@@ -13,11 +13,9 @@ namespace vmplumb {
 namespace {
 
 constexpr AttrSpec kAddrRows[] = {
-    {IFA_ADDRESS, Wire::Ip, "address", "IFA_ADDRESS"},
-    {IFA_LOCAL, Wire::Ip, "local", "IFA_LOCAL"},
-    {IFA_LABEL, Wire::Str, "label", "IFA_LABEL"},
-    {IFA_BROADCAST, Wire::In4, "broadcast", "IFA_BROADCAST"},
-    {IFA_FLAGS, Wire::U32, "", "IFA_FLAGS"},  // by hand, from "flags"
+    {IFA_ADDRESS, Wire::Ip, "address", "IFA_ADDRESS"}, {IFA_LOCAL, Wire::Ip, "local", "IFA_LOCAL"},
+    {IFA_LABEL, Wire::Str, "label", "IFA_LABEL"},      {IFA_BROADCAST, Wire::In4, "broadcast", "IFA_BROADCAST"},
+    {IFA_FLAGS, Wire::U32, "", "IFA_FLAGS"},           // by hand, from "flags"
     {IFA_CACHEINFO, Wire::Flag, "", "IFA_CACHEINFO"},  // struct, by hand ("" never matches a param)
     {IFA_PROTO, Wire::U8, "proto", "IFA_PROTO"},
 };
@@ -73,6 +71,8 @@ Napi::Object DecodeAddr(Napi::Env env, const nlmsghdr* h) {
   return out;
 }
 
-FamilyTables AddrTables() { return FamilyTables{sizeof(ifaddrmsg), &kAddr}; }
+FamilyTables AddrTables() {
+  return FamilyTables{sizeof(ifaddrmsg), &kAddr};
+}
 
 }  // namespace vmplumb

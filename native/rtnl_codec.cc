@@ -13,21 +13,40 @@ enum class Family { Link, Addr, Neigh, Route, None };
 
 Family FamilyOf(uint16_t type) {
   switch (type) {
-    case RTM_NEWLINK: case RTM_DELLINK: case RTM_GETLINK: case RTM_SETLINK: return Family::Link;
-    case RTM_NEWADDR: case RTM_DELADDR: case RTM_GETADDR: return Family::Addr;
-    case RTM_NEWNEIGH: case RTM_DELNEIGH: case RTM_GETNEIGH: return Family::Neigh;
-    case RTM_NEWROUTE: case RTM_DELROUTE: case RTM_GETROUTE: return Family::Route;
-    default: return Family::None;
+    case RTM_NEWLINK:
+    case RTM_DELLINK:
+    case RTM_GETLINK:
+    case RTM_SETLINK:
+      return Family::Link;
+    case RTM_NEWADDR:
+    case RTM_DELADDR:
+    case RTM_GETADDR:
+      return Family::Addr;
+    case RTM_NEWNEIGH:
+    case RTM_DELNEIGH:
+    case RTM_GETNEIGH:
+      return Family::Neigh;
+    case RTM_NEWROUTE:
+    case RTM_DELROUTE:
+    case RTM_GETROUTE:
+      return Family::Route;
+    default:
+      return Family::None;
   }
 }
 
 FamilyTables TablesOf(Family f) {
   switch (f) {
-    case Family::Link: return LinkTables();
-    case Family::Addr: return AddrTables();
-    case Family::Neigh: return NeighTables();
-    case Family::Route: return RouteTables();
-    default: return FamilyTables{0, nullptr};
+    case Family::Link:
+      return LinkTables();
+    case Family::Addr:
+      return AddrTables();
+    case Family::Neigh:
+      return NeighTables();
+    case Family::Route:
+      return RouteTables();
+    default:
+      return FamilyTables{0, nullptr};
   }
 }
 
@@ -35,20 +54,34 @@ FamilyTables TablesOf(Family f) {
 
 std::string MessageTypeName(uint16_t type) {
   switch (type) {
-    case RTM_NEWLINK: return "RTM_NEWLINK";
-    case RTM_DELLINK: return "RTM_DELLINK";
-    case RTM_GETLINK: return "RTM_GETLINK";
-    case RTM_SETLINK: return "RTM_SETLINK";
-    case RTM_NEWADDR: return "RTM_NEWADDR";
-    case RTM_DELADDR: return "RTM_DELADDR";
-    case RTM_GETADDR: return "RTM_GETADDR";
-    case RTM_NEWNEIGH: return "RTM_NEWNEIGH";
-    case RTM_DELNEIGH: return "RTM_DELNEIGH";
-    case RTM_GETNEIGH: return "RTM_GETNEIGH";
-    case RTM_NEWROUTE: return "RTM_NEWROUTE";
-    case RTM_DELROUTE: return "RTM_DELROUTE";
-    case RTM_GETROUTE: return "RTM_GETROUTE";
-    default: return "RTM_" + std::to_string(type);
+    case RTM_NEWLINK:
+      return "RTM_NEWLINK";
+    case RTM_DELLINK:
+      return "RTM_DELLINK";
+    case RTM_GETLINK:
+      return "RTM_GETLINK";
+    case RTM_SETLINK:
+      return "RTM_SETLINK";
+    case RTM_NEWADDR:
+      return "RTM_NEWADDR";
+    case RTM_DELADDR:
+      return "RTM_DELADDR";
+    case RTM_GETADDR:
+      return "RTM_GETADDR";
+    case RTM_NEWNEIGH:
+      return "RTM_NEWNEIGH";
+    case RTM_DELNEIGH:
+      return "RTM_DELNEIGH";
+    case RTM_GETNEIGH:
+      return "RTM_GETNEIGH";
+    case RTM_NEWROUTE:
+      return "RTM_NEWROUTE";
+    case RTM_DELROUTE:
+      return "RTM_DELROUTE";
+    case RTM_GETROUTE:
+      return "RTM_GETROUTE";
+    default:
+      return "RTM_" + std::to_string(type);
   }
 }
 
@@ -56,22 +89,36 @@ void EncodeRequest(Napi::Env env, NlWriter& w, uint16_t type, uint16_t flags, ui
                    const Napi::Object& params) {
   size_t msg = w.Begin(type, flags, seq);
   switch (FamilyOf(type)) {
-    case Family::Link: EncodeLink(env, w, params); break;
-    case Family::Addr: EncodeAddr(env, w, params); break;
-    case Family::Neigh: EncodeNeigh(env, w, params); break;
-    case Family::Route: EncodeRoute(env, w, params); break;
-    default: throw Napi::TypeError::New(env, "no codec for message type " + std::to_string(type));
+    case Family::Link:
+      EncodeLink(env, w, params);
+      break;
+    case Family::Addr:
+      EncodeAddr(env, w, params);
+      break;
+    case Family::Neigh:
+      EncodeNeigh(env, w, params);
+      break;
+    case Family::Route:
+      EncodeRoute(env, w, params);
+      break;
+    default:
+      throw Napi::TypeError::New(env, "no codec for message type " + std::to_string(type));
   }
   w.End(msg);
 }
 
 Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h) {
   switch (FamilyOf(h->nlmsg_type)) {
-    case Family::Link: return DecodeLink(env, h);
-    case Family::Addr: return DecodeAddr(env, h);
-    case Family::Neigh: return DecodeNeigh(env, h);
-    case Family::Route: return DecodeRoute(env, h);
-    default: return env.Undefined();
+    case Family::Link:
+      return DecodeLink(env, h);
+    case Family::Addr:
+      return DecodeAddr(env, h);
+    case Family::Neigh:
+      return DecodeNeigh(env, h);
+    case Family::Route:
+      return DecodeRoute(env, h);
+    default:
+      return env.Undefined();
   }
 }
 

@@ -19,8 +19,7 @@
 namespace vmplumb {
 
 // Appends one request message (header, family header, attributes) to `w`.
-void EncodeRequest(Napi::Env env, NlWriter& w, uint16_t type, uint16_t flags, uint32_t seq,
-                   const Napi::Object& params);
+void EncodeRequest(Napi::Env env, NlWriter& w, uint16_t type, uint16_t flags, uint32_t seq, const Napi::Object& params);
 
 // Parses one message into an object carrying `msgType`, or undefined for a type we don't parse.
 Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h);
@@ -47,8 +46,8 @@ Napi::Object DecodeRoute(Napi::Env env, const nlmsghdr* h);
 
 // Attribute tables a family exposes for naming attributes in errors.
 struct FamilyTables {
-  size_t headerSize;          // sizeof(ifinfomsg) etc.
-  const AttrTable* top;       // IFLA_* / IFA_* / NDA_* / RTA_*
+  size_t headerSize;     // sizeof(ifinfomsg) etc.
+  const AttrTable* top;  // IFLA_* / IFA_* / NDA_* / RTA_*
 };
 FamilyTables LinkTables();
 FamilyTables AddrTables();
@@ -71,10 +70,13 @@ const T* BeginDecode(Napi::Env env, const nlmsghdr* h, Napi::Object& out) {
 template <typename T>
 NlAttrs AttrsAfter(const nlmsghdr* h) {
   size_t start = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(T)));
-  return NlAttrs(static_cast<const uint8_t*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(T)), h->nlmsg_len > start ? h->nlmsg_len - start : 0);
+  return NlAttrs(static_cast<const uint8_t*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(T)),
+                 h->nlmsg_len > start ? h->nlmsg_len - start : 0);
 }
 
 // Reads an optional own number property (0 when absent; a boolean is 0/1; another type throws).
-inline uint32_t OptU32(const Napi::Object& o, const char* key) { return args::OwnUint32(o.Env(), o, key); }
+inline uint32_t OptU32(const Napi::Object& o, const char* key) {
+  return args::OwnUint32(o.Env(), o, key);
+}
 
 }  // namespace vmplumb

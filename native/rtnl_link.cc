@@ -196,7 +196,8 @@ void DecodeLinkInfo(Napi::Env env, const nlattr* info, Napi::Object& out) {
   for (const nlattr* a : NlAttrs(AttrData(info), AttrLen(info))) {
     switch (AttrType(a)) {
       case IFLA_INFO_KIND:
-        kind.assign(reinterpret_cast<const char*>(AttrData(a)), strnlen(reinterpret_cast<const char*>(AttrData(a)), AttrLen(a)));
+        kind.assign(reinterpret_cast<const char*>(AttrData(a)),
+                    strnlen(reinterpret_cast<const char*>(AttrData(a)), AttrLen(a)));
         out.Set("kind", kind);
         break;
       case IFLA_INFO_SLAVE_KIND:
@@ -218,7 +219,9 @@ void DecodeLinkInfo(Napi::Env env, const nlattr* info, Napi::Object& out) {
 
 }  // namespace
 
-void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params) { EncodeLinkBody(env, w, params); }
+void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params) {
+  EncodeLinkBody(env, w, params);
+}
 
 Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h) {
   Napi::Object out;
@@ -238,7 +241,9 @@ Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h) {
   return out;
 }
 
-FamilyTables LinkTables() { return FamilyTables{sizeof(ifinfomsg), &kLink}; }
+FamilyTables LinkTables() {
+  return FamilyTables{sizeof(ifinfomsg), &kLink};
+}
 
 std::string LinkInfoAttributeAt(const nlattr* linkinfo, const uint8_t* base, uint32_t offset) {
   std::string kind;

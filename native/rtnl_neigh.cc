@@ -54,6 +54,8 @@ Napi::Object DecodeNeigh(Napi::Env env, const nlmsghdr* h) {
   return out;
 }
 
-FamilyTables NeighTables() { return FamilyTables{sizeof(ndmsg), &kNeigh}; }
+FamilyTables NeighTables() {
+  return FamilyTables{sizeof(ndmsg), &kNeigh};
+}
 
 }  // namespace vmplumb

@@ -58,6 +58,8 @@ Napi::Object DecodeRoute(Napi::Env env, const nlmsghdr* h) {
   return out;
 }
 
-FamilyTables RouteTables() { return FamilyTables{sizeof(rtmsg), &kRoute}; }
+FamilyTables RouteTables() {
+  return FamilyTables{sizeof(rtmsg), &kRoute};
+}
 
 }  // namespace vmplumb

@@ -39,7 +39,8 @@ Napi::Value SendWithFds(const Napi::CallbackInfo& info) {
   REQUIRE_ARGUMENT_BUFFER(1, data);
   REQUIRE_ARGUMENT_ARRAY(2, list);
   std::vector<int> fds;
-  for (uint32_t i = 0; i < list.Length(); i++) fds.push_back(args::Int32(env, list.Get(i), "fds[" + std::to_string(i) + "]"));
+  for (uint32_t i = 0; i < list.Length(); i++)
+    fds.push_back(args::Int32(env, list.Get(i), "fds[" + std::to_string(i) + "]"));
   if (data.Length() == 0) throw Napi::RangeError::New(env, "data must not be empty");
   if (fds.size() > 253) throw Napi::RangeError::New(env, "too many fds (SCM_MAX_FD is 253)");
 

@@ -6,9 +6,10 @@
 #   ndisc6 (rdisc6), tshark, radvd: real router-advertisement peers and the radvd comparison
 #   iputils-ping   ping from client namespaces
 #   gcc libc6-dev  the benchmark's kernel-floor program
+#   clang-format   the formatting check of native/ in CI
 #   nftables       nft -j: the oracle of the port-security (lib/guard) tests
 set -euo pipefail
-packages=(iproute2 qemu-system-x86 busybox-static cpio ndisc6 tshark radvd iputils-ping gcc libc6-dev nftables)
+packages=(clang-format iproute2 qemu-system-x86 busybox-static cpio ndisc6 tshark radvd iputils-ping gcc libc6-dev nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -18,29 +18,38 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** file: under lib/; find: exact text (must occur once); replace: the bug; tests: vitest args. */
 const MUTANTS = [
   {
-    name: 'default VXLAN port is the kernel\'s 8472, not 4789',
-    file: 'lib/netlink/link-options.ts', find: 'export const VXLAN_DEFAULT_PORT = 4789;', replace: 'export const VXLAN_DEFAULT_PORT = 8472;',
+    name: "default VXLAN port is the kernel's 8472, not 4789",
+    file: 'lib/netlink/link-options.ts',
+    find: 'export const VXLAN_DEFAULT_PORT = 4789;',
+    replace: 'export const VXLAN_DEFAULT_PORT = 8472;',
     tests: ['test/unit/netlink-validation.test.ts', 'test/unit/netlink-codec.test.ts', 'test/integration/netlink-options.test.ts'],
   },
   {
     name: 'network default port 8472',
-    file: 'lib/network/options.ts', find: 'export const DEFAULT_PORT = 4789;', replace: 'export const DEFAULT_PORT = 8472;',
+    file: 'lib/network/options.ts',
+    find: 'export const DEFAULT_PORT = 4789;',
+    replace: 'export const DEFAULT_PORT = 8472;',
     tests: ['test/unit/network.test.ts'],
   },
   {
     name: 'multicast group: off by one in the digit grouping (1000s, not 10000s)',
-    file: 'lib/netlink/vxlan-group.ts', find: 'const high = Math.floor(id / 10000);\n  const low = id % 10000;',
+    file: 'lib/netlink/vxlan-group.ts',
+    find: 'const high = Math.floor(id / 10000);\n  const low = id % 10000;',
     replace: 'const high = Math.floor(id / 1000);\n  const low = id % 1000;',
     tests: ['test/unit/netlink-vxlan-group.test.ts'],
   },
   {
     name: 'DNSSL option length off by one (8-byte units)',
-    file: 'lib/ra/options.ts', find: '  out[1] = length / 8;\n  out.writeUInt32BE(d.lifetime, 4);', replace: '  out[1] = length / 8 + 1;\n  out.writeUInt32BE(d.lifetime, 4);',
+    file: 'lib/ra/options.ts',
+    find: '  out[1] = length / 8;\n  out.writeUInt32BE(d.lifetime, 4);',
+    replace: '  out[1] = length / 8 + 1;\n  out.writeUInt32BE(d.lifetime, 4);',
     tests: ['test/unit/ra-codec.test.ts'],
   },
   {
     name: 'RS validation accepts a forwarded solicitation (hop limit not checked)',
-    file: 'lib/ra/rs.ts', find: "if (hopLimit !== 255) return { valid: false, reason: 'hop-limit' };", replace: '',
+    file: 'lib/ra/rs.ts',
+    find: "if (hopLimit !== 255) return { valid: false, reason: 'hop-limit' };",
+    replace: '',
     tests: ['test/unit/ra-rs.test.ts'],
   },
   {
@@ -52,22 +61,30 @@ const MUTANTS = [
   },
   {
     name: 'destroy swallows teardown failures (no AggregateError)',
-    file: 'lib/network/vxlan-network.ts', find: '    if (errors.length > 0) {\n      throw new AggregateError(', replace: '    if (errors.length < 0) {\n      throw new AggregateError(',
+    file: 'lib/network/vxlan-network.ts',
+    find: '    if (errors.length > 0) {\n      throw new AggregateError(',
+    replace: '    if (errors.length < 0) {\n      throw new AggregateError(',
     tests: ['test/unit/network.test.ts'],
   },
   {
     name: 'the KVM probe ignores the device (no /dev/kvm check)',
-    file: 'lib/qemu/accel.ts', find: '    accessSync(device, fsConstants.R_OK | fsConstants.W_OK);', replace: '',
+    file: 'lib/qemu/accel.ts',
+    find: '    accessSync(device, fsConstants.R_OK | fsConstants.W_OK);',
+    replace: '',
     tests: ['test/unit/qemu-accel.test.ts'],
   },
   {
     name: 'link events report AF_BRIDGE port messages as links',
-    file: 'lib/netlink/events.ts', find: 'accept: (m) => m.family === AF.UNSPEC || m.family === undefined,', replace: 'accept: () => true,',
+    file: 'lib/netlink/events.ts',
+    find: 'accept: (m) => m.family === AF.UNSPEC || m.family === undefined,',
+    replace: 'accept: () => true,',
     tests: ['test/integration/netlink-events.test.ts'],
   },
   {
     name: 'shutdown drops the timeoutMs option (30 s default)',
-    file: 'lib/qemu/qemu.ts', find: 'const timeoutMs = o.timeoutMs === undefined ? 30_000 :', replace: 'const timeoutMs = true ? 30_000 :',
+    file: 'lib/qemu/qemu.ts',
+    find: 'const timeoutMs = o.timeoutMs === undefined ? 30_000 :',
+    replace: 'const timeoutMs = true ? 30_000 :',
     tests: ['test/guest/qemu.test.ts', '-t', 'hung qemu'],
   },
 ];
@@ -75,7 +92,10 @@ const MUTANTS = [
 const only = process.argv.slice(2);
 const chosen = MUTANTS.filter((m) => only.length === 0 || only.some((o) => m.name.includes(o)));
 let restore;
-const onSignal = () => { restore?.(); process.exit(130); };
+const onSignal = () => {
+  restore?.();
+  process.exit(130);
+};
 process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
 
 const results = [];
@@ -92,8 +112,16 @@ for (const m of chosen) {
   try {
     writeFileSync(path, original.slice(0, at) + m.replace + original.slice(at + m.find.length));
     const run = spawnSync('npx', ['vitest', 'run', '--reporter=dot', ...m.tests], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-    const tail = `${run.stdout}${run.stderr}`.split('\n').filter((l) => /Tests\s|FAIL|×/u.test(l)).slice(0, 3).join(' | ');
-    results.push({ name: m.name, outcome: run.status === 0 ? 'SURVIVED' : 'killed', detail: `${((Date.now() - started) / 1000).toFixed(0)} s; ${tail.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'gu'), '')}` });
+    const tail = `${run.stdout}${run.stderr}`
+      .split('\n')
+      .filter((l) => /Tests\s|FAIL|×/u.test(l))
+      .slice(0, 3)
+      .join(' | ');
+    results.push({
+      name: m.name,
+      outcome: run.status === 0 ? 'SURVIVED' : 'killed',
+      detail: `${((Date.now() - started) / 1000).toFixed(0)} s; ${tail.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'gu'), '')}`,
+    });
   } finally {
     restore();
     restore = undefined;

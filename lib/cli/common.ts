@@ -39,7 +39,13 @@ export function intOption(min: number, max: number): (value: string) => number {
 
 /** A repeatable, comma-separable option (`--rdnss a,b --rdnss c`). */
 export function listOption(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 /**
@@ -93,14 +99,26 @@ export function untilSignal(extra: Promise<unknown>[] = []): Promise<NodeJS.Sign
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    for (const p of extra) void p.then(() => { if (!seen) { seen = true; resolve('done'); } }, () => undefined);
+    for (const p of extra)
+      void p.then(
+        () => {
+          if (!seen) {
+            seen = true;
+            resolve('done');
+          }
+        },
+        () => undefined,
+      );
   });
 }
 
 /** A left-aligned text table (columns separated by two spaces). */
 export function table(rows: string[][]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }
 

@@ -21,8 +21,10 @@ export function registerHost(program: Command): void {
     .action(async (options: { runDir?: string; interval: number }) => {
       const { RaService } = await import('../network/ra-service.js');
       const { RouterAdvertiser } = await import('../ra/index.js');
-      const service = new RaService({ ...(options.runDir === undefined ? {} : { runDir: options.runDir }), intervalMs: options.interval },
-        (o) => new RouterAdvertiser(o));
+      const service = new RaService(
+        { ...(options.runDir === undefined ? {} : { runDir: options.runDir }), intervalMs: options.interval },
+        (o) => new RouterAdvertiser(o),
+      );
       service.on('serve', (n) => note(`vmplumb serve: advertising network ${n.id} on ${n.bridge}${n.netnsKey === 'current' ? '' : ` in ${n.netnsKey}`}`));
       service.on('unserve', (n) => note(`vmplumb serve: network ${n.id} ${n.final ? 'removed (final RAs sent)' : 'handed over'}`));
       service.on('error', (error) => note(`vmplumb serve: ${messageOf(error)}`));

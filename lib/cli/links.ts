@@ -45,8 +45,13 @@ export function formatLinks(links: Link[], all: Link[] = links): string {
   const rows = [['INDEX', 'NAME', 'KIND', 'STATE', 'MTU', 'MAC', 'MASTER']];
   for (const l of links) {
     rows.push([
-      String(l.index), l.name, l.kind ?? '-', l.operstate.toUpperCase(), String(l.mtu), l.mac ?? '-',
-      l.master === undefined ? '-' : byIndex.get(l.master) ?? String(l.master),
+      String(l.index),
+      l.name,
+      l.kind ?? '-',
+      l.operstate.toUpperCase(),
+      String(l.mtu),
+      l.mac ?? '-',
+      l.master === undefined ? '-' : (byIndex.get(l.master) ?? String(l.master)),
     ]);
   }
   return table(rows);

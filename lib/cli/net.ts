@@ -88,10 +88,21 @@ export function registerNet(program: Command): void {
       const entries = await VxlanNetwork.list(options.runDir === undefined ? {} : { runDir: options.runDir });
       if (options.json) printJson(entries);
       else {
-        say(table([['ID', 'NETNS', 'CONDITION', 'MANAGED', 'RA', 'PREFIX', 'VMS', 'PROBLEMS'], ...entries.map((e) => [
-          String(e.id), e.netns ?? '-', e.condition, e.managed ? 'yes' : 'no', e.advertised ? 'yes' : 'no', e.prefix ?? '-',
-          e.vms.map((v) => `${v.name}(${v.state})`).join(',') || '-', e.problems.join('; ') || '-',
-        ])]));
+        say(
+          table([
+            ['ID', 'NETNS', 'CONDITION', 'MANAGED', 'RA', 'PREFIX', 'VMS', 'PROBLEMS'],
+            ...entries.map((e) => [
+              String(e.id),
+              e.netns ?? '-',
+              e.condition,
+              e.managed ? 'yes' : 'no',
+              e.advertised ? 'yes' : 'no',
+              e.prefix ?? '-',
+              e.vms.map((v) => `${v.name}(${v.state})`).join(',') || '-',
+              e.problems.join('; ') || '-',
+            ]),
+          ]),
+        );
       }
     });
   networkOptions(net.command('up').description('make network <id> and keep it up in the foreground; Ctrl-C tears it down'))
@@ -101,14 +112,22 @@ export function registerNet(program: Command): void {
       const network = await VxlanNetwork.create(netUpOptions(options));
       network.on('ra-error', (error) => note(`vmplumb net up: router advertisements: ${messageOf(error)}`));
       const info = {
-        id: network.id, vxlan: network.vxlanName, bridge: network.bridgeName, group: network.group ?? null,
-        peers: options.peer ?? [], prefix: network.prefix, routerAddress: network.routerAddress, ra: options.ra,
+        id: network.id,
+        vxlan: network.vxlanName,
+        bridge: network.bridgeName,
+        group: network.group ?? null,
+        peers: options.peer ?? [],
+        prefix: network.prefix,
+        routerAddress: network.routerAddress,
+        ra: options.ra,
       };
       if (options.json) printJson(info);
       else {
         const mode = network.group ? `group ${network.group}` : `unicast to ${(options.peer ?? []).join(', ')}`;
-        say(`network ${network.id} up: ${network.vxlanName} (${mode}, dev ${options.dev}) in ${network.bridgeName}, ` +
-          `router ${network.routerAddress}, ${options.ra ? `advertising ${network.prefix}` : 'no router advertisements'}`);
+        say(
+          `network ${network.id} up: ${network.vxlanName} (${mode}, dev ${options.dev}) in ${network.bridgeName}, ` +
+            `router ${network.routerAddress}, ${options.ra ? `advertising ${network.prefix}` : 'no router advertisements'}`,
+        );
         say('press Ctrl-C to tear it down');
       }
       const signal = await untilSignal();

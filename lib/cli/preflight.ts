@@ -40,7 +40,9 @@ export function preflight(progress: (line: string) => void): void {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new CliError(`cannot open /dev/net/tun (${code}): load the tun module (modprobe tun) or give the container the device`);
   }
-  const missing = Object.entries(DEMO_TOOLS).filter(([tool]) => !which(tool)).map(([, pkg]) => pkg);
+  const missing = Object.entries(DEMO_TOOLS)
+    .filter(([tool]) => !which(tool))
+    .map(([, pkg]) => pkg);
   if (missing.length === 0) return;
   if (!which('apt-get')) throw new CliError(`needs ${missing.join(', ')}, and there is no apt-get to install them with`);
   progress(`installing ${missing.join(' ')} with apt-get`);

@@ -28,7 +28,8 @@ export function buildProgram(version: string): Command {
       outputError: (text, write) => write(`vmplumb: ${text.replace(/^error: /u, '')}`),
     });
   // Sub-commands inherit exitOverride and the output settings.
-  program.command('demo')
+  program
+    .command('demo')
     .description('the reference scenario in throwaway namespaces: network 100, a tiny guest, ping across VXLAN')
     .option('--cache-dir <dir>', 'where the test guest is built and cached (default $VMPLUMB_CACHE or ~/.cache/vmplumb/guest)')
     .option('--timeout <seconds>', 'how long to wait for the guest to configure its address', intOption(10, 3600), 180)

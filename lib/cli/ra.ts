@@ -43,11 +43,15 @@ const LOG_METHODS = ['stderr', 'stderr_clean', 'stderr_syslog', 'none'];
 /** Refuses the radvd flags vmplumb ra does not implement, naming the flag and why. */
 function refuseUnsupported(options: RaOptions): void {
   if (options.logmethod !== undefined && !LOG_METHODS.includes(options.logmethod)) {
-    throw new CliError(`--logmethod ${options.logmethod} is not supported: vmplumb ra logs to stderr (methods: ${LOG_METHODS.join(', ')}); let the service manager keep the log`);
+    throw new CliError(
+      `--logmethod ${options.logmethod} is not supported: vmplumb ra logs to stderr (methods: ${LOG_METHODS.join(', ')}); let the service manager keep the log`,
+    );
   }
   if (options.logfile !== undefined) throw new CliError('--logfile is not supported: vmplumb ra logs to stderr; redirect it');
   if (options.username !== undefined) {
-    throw new CliError('--username is not supported: vmplumb ra keeps the privileges it needs to follow interfaces (CAP_NET_RAW, CAP_NET_ADMIN); give them to an unprivileged user with the service manager instead');
+    throw new CliError(
+      '--username is not supported: vmplumb ra keeps the privileges it needs to follow interfaces (CAP_NET_RAW, CAP_NET_ADMIN); give them to an unprivileged user with the service manager instead',
+    );
   }
   if (options.chrootdir !== undefined) throw new CliError('--chrootdir is not supported: vmplumb ra needs the real /proc and /sys to follow interfaces');
 }
@@ -88,7 +92,9 @@ async function serveMetrics(listen: MetricsListen, metrics: () => string, conten
     response.end(request.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new CliError(`--metrics-listen: cannot listen on ${listen.host ?? '*'}:${listen.port}: ${error.code ?? messageOf(error)}`)));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new CliError(`--metrics-listen: cannot listen on ${listen.host ?? '*'}:${listen.port}: ${error.code ?? messageOf(error)}`)),
+    );
     server.listen(listen.port, listen.host, () => resolve());
   });
   return server;
@@ -114,7 +120,7 @@ export function registerRa(program: Command): void {
     .option('--netns <name>', 'advertise in this namespace (a name under /run/netns or a path)')
     .option('-d, --debug <level>', 'with a level above 0, a line on stderr per RA sent and RS received', intOption(0, 5), 0)
     .option('--metrics-listen <[addr]:port>', 'serve Prometheus metrics on http://addr:port/metrics', parseMetricsListen)
-    .option('-v, --version', 'print the version and exit (radvd\'s -v)')
+    .option('-v, --version', "print the version and exit (radvd's -v)")
     .option('-m, --logmethod <method>', `radvd's log method: ${LOG_METHODS.join(', ')} (syslog and logfile are refused)`)
     .option('-s, --singleprocess', 'accepted for radvd compatibility (always one process)')
     .option('-f, --facility <num>', 'accepted for radvd compatibility (no syslog: no effect)')

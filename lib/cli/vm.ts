@@ -52,22 +52,32 @@ interface VmStartOptions extends VmRunOptions {
 
 /** One line per VM of `vm list`. */
 function vmRows(entries: VmListEntry[]): string[][] {
-  return [['NAME', 'STATE', 'PID', 'MANAGED', 'NETWORK', 'TAP'], ...entries.map((e) => {
-    const meta = e.record?.metadata as { network?: { id?: number }; vm?: { tap?: string } } | undefined;
-    return [e.name, e.state, e.pid === undefined ? '-' : String(e.pid), e.managed ? 'yes' : 'no', String(meta?.network?.id ?? '-'), meta?.vm?.tap ?? '-'];
-  })];
+  return [
+    ['NAME', 'STATE', 'PID', 'MANAGED', 'NETWORK', 'TAP'],
+    ...entries.map((e) => {
+      const meta = e.record?.metadata as { network?: { id?: number }; vm?: { tap?: string } } | undefined;
+      return [e.name, e.state, e.pid === undefined ? '-' : String(e.pid), e.managed ? 'yes' : 'no', String(meta?.network?.id ?? '-'), meta?.vm?.tap ?? '-'];
+    }),
+  ];
 }
 
 /** A VM list entry as JSON (without the whole spec.json). */
 function vmJson(e: VmListEntry): Record<string, unknown> {
-  return { name: e.name, state: e.state, status: e.status ?? null, pid: e.pid ?? null, managed: e.managed, folder: e.folder, metadata: e.record?.metadata ?? null };
+  return {
+    name: e.name,
+    state: e.state,
+    status: e.status ?? null,
+    pid: e.pid ?? null,
+    managed: e.managed,
+    folder: e.folder,
+    metadata: e.record?.metadata ?? null,
+  };
 }
 
 /** Registers `vm run|start|stop|list|status`. */
 export function registerVm(program: Command): void {
   const vm = program.command('vm').description('VMs in a network');
-  vm
-    .command('start')
+  vm.command('start')
     .description('start VM <id> in recorded network <net> (vmplumb net create) and return once QMP is ready; the VM keeps running')
     .requiredOption('--net <n>', 'the network id', intOption(0, 16777215))
     .requiredOption('--id <n>', 'VM id: names the VM (vm<id>n<net>) and its tap and gives its MAC', intOption(0, 0xffffffff))
@@ -79,7 +89,7 @@ export function registerVm(program: Command): void {
     .option('--memory <MiB>', 'guest memory in MiB', intOption(16, 4 * 1024 * 1024), 1024)
     .option('--cpus <n>', 'virtual CPUs', intOption(1, 255), 2)
     .option('--accel <accel>', "'kvm', 'tcg' or 'auto'")
-    .option('--mac <mac>', 'the NIC\'s MAC (default: from the id)')
+    .option('--mac <mac>', "the NIC's MAC (default: from the id)")
     .option('--uuid <uuid>', 'SMBIOS UUID')
     .option('--serial <file>', 'write the serial console to this file')
     .option('--qemu <binary>', 'the qemu binary (default qemu-system-x86_64 from PATH)')
@@ -102,8 +112,7 @@ export function registerVm(program: Command): void {
         await network.close();
       }
     });
-  vm
-    .command('stop <name>')
+  vm.command('stop <name>')
     .description('stop a VM (ACPI power-off, then quit, then kill) started by any process')
     .option('--timeout <ms>', 'how long the guest gets to power off', intOption(1, 3_600_000), 30_000)
     .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
@@ -113,8 +122,7 @@ export function registerVm(program: Command): void {
       const exit = await v.shutdown({ timeoutMs: options.timeout });
       say(`${name} stopped (${exit.reason})`);
     });
-  vm
-    .command('list')
+  vm.command('list')
     .description('every VM of the host with its state (as qemu and /proc say it)')
     .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
     .option('--json', 'print JSON')
@@ -124,9 +132,8 @@ export function registerVm(program: Command): void {
       if (options.json) printJson(entries.map(vmJson));
       else say(table(vmRows(entries)));
     });
-  vm
-    .command('status <name>')
-    .description('one VM\'s state; exits 1 when there is no such VM')
+  vm.command('status <name>')
+    .description("one VM's state; exits 1 when there is no such VM")
     .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { runDir?: string; json?: boolean }) => {
@@ -136,8 +143,7 @@ export function registerVm(program: Command): void {
       if (options.json) printJson(vmJson(entry));
       else say(table(vmRows([entry])));
     });
-  vm
-    .command('run')
+  vm.command('run')
     .description('run VM <id> in network <net> in the foreground; Ctrl-C stops it')
     .requiredOption('--net <n>', 'the network id (its bridge is br<n>, made by `vmplumb net up`)', intOption(0, 16777215))
     .requiredOption('--id <n>', 'VM id: names the VM and its tap and gives its MAC (02:00:…)', intOption(0, 0xffffffff))
@@ -149,11 +155,11 @@ export function registerVm(program: Command): void {
     .option('--memory <MiB>', 'guest memory in MiB', intOption(16, 4 * 1024 * 1024), 1024)
     .option('--cpus <n>', 'virtual CPUs', intOption(1, 255), 2)
     .option('--accel <accel>', "'kvm', 'tcg' or 'auto'")
-    .option('--mac <mac>', 'the NIC\'s MAC (default: from the id)')
+    .option('--mac <mac>', "the NIC's MAC (default: from the id)")
     .option('--uuid <uuid>', 'SMBIOS UUID')
     .option('--serial <file>', 'write the serial console to this file')
     .option('--qemu <binary>', 'the qemu binary (default qemu-system-x86_64 from PATH)')
-    .option('--bridge <name>', 'the network\'s bridge (default br<net>)')
+    .option('--bridge <name>', "the network's bridge (default br<net>)")
     .option('--prefix <prefix>', "the network's /64 (default: read from the bridge's address)")
     .option('--netns <name>', 'the namespace the network is in')
     .option('--stop-timeout <ms>', 'how long the guest gets to power off on Ctrl-C', intOption(0, 3_600_000), 30_000)

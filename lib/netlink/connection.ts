@@ -50,7 +50,10 @@ export function toNetlinkError(failure: NativeNetlinkFailure, context: RequestCo
 
 /** EBADF for a request made on a closed (or closing) connection: nothing was sent. */
 export function closedError(context: RequestContext): NetlinkError {
-  return toNetlinkError({ errno: -EBADF, code: 'EBADF', syscall: context.operation, description: 'Bad file descriptor', extack: 'the Netlink is closed' }, context);
+  return toNetlinkError(
+    { errno: -EBADF, code: 'EBADF', syscall: context.operation, description: 'Bad file descriptor', extack: 'the Netlink is closed' },
+    context,
+  );
 }
 
 /**
@@ -75,7 +78,12 @@ export class Connection {
   /** Every request not yet settled (its kernel answer still to come). */
   private readonly inflight = new Set<Promise<unknown>>();
 
-  constructor(netns: NativeNetns, groups: number[] = [], onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void, receiveBuffer?: number) {
+  constructor(
+    netns: NativeNetns,
+    groups: number[] = [],
+    onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void,
+    receiveBuffer?: number,
+  ) {
     this.socket = new native.NetlinkSocket(netns, groups, onEvent, receiveBuffer);
   }
 
@@ -121,7 +129,9 @@ export class Connection {
       throw this.translate(failure, context);
     });
     this.inflight.add(settled);
-    const forget = (): void => { this.inflight.delete(settled); };
+    const forget = (): void => {
+      this.inflight.delete(settled);
+    };
     settled.then(forget, forget);
     return netlinkTraced() ? traceNetlinkRequest({ operation: context.operation, object: context.object, type }, settled) : settled;
   }
@@ -137,8 +147,16 @@ export class Connection {
       if (!(messages as { interrupted?: boolean }).interrupted) return messages;
       debug('%s: dump interrupted by concurrent changes (NLM_F_DUMP_INTR), attempt %d of %d', context.operation, attempt, DUMP_ATTEMPTS);
       if (attempt === DUMP_ATTEMPTS) {
-        throw toNetlinkError({ errno: -EINTR, code: 'EINTR', syscall: context.operation, description: 'Interrupted system call',
-          extack: `the dump was interrupted by concurrent changes ${DUMP_ATTEMPTS} times in a row (NLM_F_DUMP_INTR)` }, context);
+        throw toNetlinkError(
+          {
+            errno: -EINTR,
+            code: 'EINTR',
+            syscall: context.operation,
+            description: 'Interrupted system call',
+            extack: `the dump was interrupted by concurrent changes ${DUMP_ATTEMPTS} times in a row (NLM_F_DUMP_INTR)`,
+          },
+          context,
+        );
       }
     }
   }

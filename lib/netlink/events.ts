@@ -89,15 +89,20 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
     receiveBuffer: number | undefined,
     private readonly onClose: (stream: EventStream<T, E>) => void,
   ) {
-    this.connection = new Connection(netns, kind.groups, (messages, failure) => {
-      if (failure) {
-        this.overruns += 1;
-        debug('%s events: the kernel dropped notifications (ENOBUFS, overrun %d): re-dumping', kind.name, this.overruns);
-        void this.resync(false);
-      } else if (messages) {
-        this.receive(messages);
-      }
-    }, receiveBuffer);
+    this.connection = new Connection(
+      netns,
+      kind.groups,
+      (messages, failure) => {
+        if (failure) {
+          this.overruns += 1;
+          debug('%s events: the kernel dropped notifications (ENOBUFS, overrun %d): re-dumping', kind.name, this.overruns);
+          void this.resync(false);
+        } else if (messages) {
+          this.receive(messages);
+        }
+      },
+      receiveBuffer,
+    );
     void this.resync(existing);
   }
 
@@ -250,11 +255,21 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
 }
 
 /** A link event stream (RTNLGRP_LINK). */
-export function linkEventStream(netns: NativeNetns, existing: boolean, receiveBuffer: number | undefined, onClose: (s: EventStream<Link, LinkEvent>) => void): EventStream<Link, LinkEvent> {
+export function linkEventStream(
+  netns: NativeNetns,
+  existing: boolean,
+  receiveBuffer: number | undefined,
+  onClose: (s: EventStream<Link, LinkEvent>) => void,
+): EventStream<Link, LinkEvent> {
   return new EventStream(LINKS, netns, existing, receiveBuffer, onClose);
 }
 
 /** An address event stream (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR). */
-export function addressEventStream(netns: NativeNetns, existing: boolean, receiveBuffer: number | undefined, onClose: (s: EventStream<Address, AddressEvent>) => void): EventStream<Address, AddressEvent> {
+export function addressEventStream(
+  netns: NativeNetns,
+  existing: boolean,
+  receiveBuffer: number | undefined,
+  onClose: (s: EventStream<Address, AddressEvent>) => void,
+): EventStream<Address, AddressEvent> {
   return new EventStream(ADDRESSES, netns, existing, receiveBuffer, onClose);
 }

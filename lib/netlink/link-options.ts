@@ -10,7 +10,17 @@
 import { isIPv6 } from 'node:net';
 
 import {
-  checkBoolean, checkIP, checkIfname, checkInteger, checkNumber, checkObject, checkUnicastMac, invalidType, invalidValue, isOwnKey, bare,
+  checkBoolean,
+  checkIP,
+  checkIfname,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkUnicastMac,
+  invalidType,
+  invalidValue,
+  isOwnKey,
+  bare,
 } from '../validate.js';
 import { IFF } from './constants.js';
 import { isMulticast } from './parse.js';

@@ -26,9 +26,25 @@ import { checkBridge, checkCommon, checkLinkRef, checkSetLink, checkVxlan, linkS
 import { parseAddress, parseFdb, parseLink, parseRoute } from './parse.js';
 import { checkRoute } from './route-options.js';
 import type {
-  AddAddressOptions, Address, AddressEvent, CreateBridgeOptions, CreateVethOptions, CreateVxlanOptions,
-  EventOptions, FdbEntry, FdbEntryOptions, Link, LinkEvent, LinkRef, ListFdbOptions, ListLinksOptions,
-  ListRoutesOptions, NetlinkOpenOptions, Route, RouteOptions, SetLinkOptions,
+  AddAddressOptions,
+  Address,
+  AddressEvent,
+  CreateBridgeOptions,
+  CreateVethOptions,
+  CreateVxlanOptions,
+  EventOptions,
+  FdbEntry,
+  FdbEntryOptions,
+  Link,
+  LinkEvent,
+  LinkRef,
+  ListFdbOptions,
+  ListLinksOptions,
+  ListRoutesOptions,
+  NetlinkOpenOptions,
+  Route,
+  RouteOptions,
+  SetLinkOptions,
 } from './types.js';
 
 const CREATE_EXCL = NLM_F.CREATE | NLM_F.EXCL;
@@ -158,7 +174,16 @@ export class Netlink {
         opened = openSync(peerNetns, 'r');
       } catch (error) {
         const e = error as NodeJS.ErrnoException;
-        throw toNetlinkError({ errno: e.errno ?? -ENODEV, code: e.code ?? 'ENOENT', syscall: 'open', description: e.message, extack: `peer.netns ${JSON.stringify(peerOptions.netns)} cannot be opened` }, context);
+        throw toNetlinkError(
+          {
+            errno: e.errno ?? -ENODEV,
+            code: e.code ?? 'ENOENT',
+            syscall: 'open',
+            description: e.message,
+            extack: `peer.netns ${JSON.stringify(peerOptions.netns)} cannot be opened`,
+          },
+          context,
+        );
       }
       peer.netnsFd = opened;
     } else if (typeof peerNetns === 'number') {
@@ -205,7 +230,10 @@ export class Netlink {
     }
     const before = await this.#rawLink(params.index ?? ref, context);
     if (before === undefined) {
-      throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `link ${JSON.stringify(ref)} does not exist` }, context);
+      throw toNetlinkError(
+        { errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `link ${JSON.stringify(ref)} does not exist` },
+        context,
+      );
     }
     // From here the link is addressed by its index, which a rename in this request keeps.
     delete params.name;
@@ -250,8 +278,12 @@ export class Netlink {
     try {
       await this.#connection.request(RTM.NEWLINK, 0, restore, context);
     } catch (restoreError) {
-      const partial = new NetlinkError(context.operation, context.object, { ...error, code: 'ERR_NETLINK_PARTIAL' },
-        `partly applied: ${applied.join(', ')} changed, then ${error.code} (${error.message}); setting them back failed: ${(restoreError as Error).message}`);
+      const partial = new NetlinkError(
+        context.operation,
+        context.object,
+        { ...error, code: 'ERR_NETLINK_PARTIAL' },
+        `partly applied: ${applied.join(', ')} changed, then ${error.code} (${error.message}); setting them back failed: ${(restoreError as Error).message}`,
+      );
       return Object.assign(partial, { applied, cause: error });
     }
     return Object.assign(error, { rolledBack: applied });
@@ -273,7 +305,12 @@ export class Netlink {
     const trace = captureTrace(this.getLink);
     const ref = checkLinkRef('link', link);
     try {
-      const reply = await this.#connection.request(RTM.GETLINK, 0, { ...linkSelector(ref), extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'getLink', object: String(ref), trace });
+      const reply = await this.#connection.request(
+        RTM.GETLINK,
+        0,
+        { ...linkSelector(ref), extMask: RTEXT_FILTER_SKIP_STATS },
+        { operation: 'getLink', object: String(ref), trace },
+      );
       const message = reply?.[0];
       return message ? parseLink(ownFields(message)) : undefined;
     } catch (error) {
@@ -289,7 +326,7 @@ export class Netlink {
     const context: RequestContext = { operation: 'listLinks', trace };
     const params: LinkParams = bare({ extMask: RTEXT_FILTER_SKIP_STATS });
     if (checked.kind !== undefined) {
-      params.kind = checkString('kind', checked.kind);  // strict dump filter (IFLA_LINKINFO/IFLA_INFO_KIND)
+      params.kind = checkString('kind', checked.kind); // strict dump filter (IFLA_LINKINFO/IFLA_INFO_KIND)
     }
     if (checked.master !== undefined) params.master = this.#index('master', checkLinkRef('master', checked.master), context);
     const links = (await this.#dump(RTM.GETLINK, params, context)).map(parseLink);
@@ -358,7 +395,10 @@ export class Netlink {
     }
     const unknown = refs.findIndex((r) => typeof r === 'number' && !groups.has(r));
     if (unknown >= 0) {
-      throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `links[${unknown}] ${refs[unknown]} does not exist` }, context);
+      throw toNetlinkError(
+        { errno: -ENODEV, code: 'ENODEV', syscall: 'RTM_GETLINK', description: 'No such device', extack: `links[${unknown}] ${refs[unknown]} does not exist` },
+        context,
+      );
     }
     const used = new Set(groups.values());
     // A name resolved a moment ago may be gone already (a veth end with its peer): deleted.
@@ -449,7 +489,9 @@ export class Netlink {
     if (checked.link !== undefined) params.index = this.#index('link', checkLinkRef('link', checked.link), context);
     if (checked.master !== undefined) params.master = this.#index('master', checkLinkRef('master', checked.master), context);
     const messages = await this.#dump(RTM.GETNEIGH, params, context);
-    return messages.filter((m) => m.family === AF.BRIDGE).map(parseFdb)
+    return messages
+      .filter((m) => m.family === AF.BRIDGE)
+      .map(parseFdb)
       .filter((e) => params.index === undefined || e.index === params.index);
   }
 
@@ -500,7 +542,10 @@ export class Netlink {
     if (this.#closed) throw closedError({ operation: 'linkEvents' });
     const signal = checkSignal('options.signal', checked.signal);
     signal?.throwIfAborted();
-    return this.#track(linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)), signal);
+    return this.#track(
+      linkEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)),
+      signal,
+    );
   }
 
   /** Address notifications (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR), as linkEvents. */
@@ -509,7 +554,10 @@ export class Netlink {
     if (this.#closed) throw closedError({ operation: 'addressEvents' });
     const signal = checkSignal('options.signal', checked.signal);
     signal?.throwIfAborted();
-    return this.#track(addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)), signal);
+    return this.#track(
+      addressEventStream(this.#netns, checked.existing === true, receiveBufferOf(checked), (s) => this.#untrack(s)),
+      signal,
+    );
   }
 
   /** Remembers an event stream for close(), and ends it when `signal` fires. */
@@ -550,7 +598,10 @@ export class Netlink {
     if (this.#connection.isClosed) throw closedError(context);
     const index = this.#connection.ifIndex(ref);
     if (index > 0) return index;
-    throw toNetlinkError({ errno: -ENODEV, code: 'ENODEV', syscall: 'SIOCGIFINDEX', description: 'No such device', extack: `${field} ${JSON.stringify(ref)} does not exist` }, context);
+    throw toNetlinkError(
+      { errno: -ENODEV, code: 'ENODEV', syscall: 'SIOCGIFINDEX', description: 'No such device', extack: `${field} ${JSON.stringify(ref)} does not exist` },
+      context,
+    );
   }
 
   async #dump(type: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[]> {

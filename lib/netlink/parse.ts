@@ -84,7 +84,7 @@ function bridgeInfo(d: Raw): BridgeInfo {
 
 function tunInfo(d: Raw): TunInfo {
   const info: TunInfo = {
-    type: num(d.type) === 2 ? 'tap' : 'tun',  // IFF_TUN 1, IFF_TAP 2
+    type: num(d.type) === 2 ? 'tap' : 'tun', // IFF_TUN 1, IFF_TAP 2
     pi: bool(d.pi),
     vnetHdr: bool(d.vnetHdr),
     persist: bool(d.persist),
@@ -130,7 +130,7 @@ export function parseAddress(m: NativeRtnlMessage): Address {
   const family = num(m.family) === AF.INET6 ? 6 : 4;
   const flags = num(m.flags);
   // IPv4: IFA_LOCAL is the address, IFA_ADDRESS the peer; IPv6 has only IFA_ADDRESS (or both equal).
-  const address = (family === 4 ? str(m.local) ?? str(m.address) : str(m.address) ?? str(m.local)) ?? '';
+  const address = (family === 4 ? (str(m.local) ?? str(m.address)) : (str(m.address) ?? str(m.local))) ?? '';
   const out: Address = {
     index: num(m.index),
     family,
@@ -155,8 +155,13 @@ export function parseAddress(m: NativeRtnlMessage): Address {
 }
 
 const NTF_NAMES: Array<[number, string]> = [
-  [NTF.SELF, 'self'], [NTF.MASTER, 'master'], [NTF.PROXY, 'proxy'], [NTF.EXT_LEARNED, 'extern_learn'],
-  [NTF.OFFLOADED, 'offload'], [NTF.STICKY, 'sticky'], [NTF.ROUTER, 'router'],
+  [NTF.SELF, 'self'],
+  [NTF.MASTER, 'master'],
+  [NTF.PROXY, 'proxy'],
+  [NTF.EXT_LEARNED, 'extern_learn'],
+  [NTF.OFFLOADED, 'offload'],
+  [NTF.STICKY, 'sticky'],
+  [NTF.ROUTER, 'router'],
 ];
 
 /** The FDB state as `bridge fdb` names it. */

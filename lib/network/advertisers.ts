@@ -69,7 +69,14 @@ export class AdvertiserRegistry {
   /** Makes and starts the namespace's advertiser with `config` as its first interface. */
   private start(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory, onError?: AdvertiserErrorListener): void {
     const advertiser = create(netns === undefined ? { interfaces: [config] } : { netns, interfaces: [config] });
-    const entry: Entry = { advertiser, started: Promise.resolve(), interfaces: new Set([config.name]), listeners: new Map(), failed: false, stopping: undefined };
+    const entry: Entry = {
+      advertiser,
+      started: Promise.resolve(),
+      interfaces: new Set([config.name]),
+      listeners: new Map(),
+      failed: false,
+      stopping: undefined,
+    };
     if (onError) entry.listeners.set(config.name, onError);
     // One listener per advertiser: each failure goes to the network whose bridge it concerns.
     advertiser.on?.('error', (error) => {
@@ -97,9 +104,14 @@ export class AdvertiserRegistry {
       await entry.advertiser.stop(how);
     })();
     // Whoever waits to add does not care how the stop went, only that it is over.
-    entry.stopping = stopping.then(() => undefined, () => undefined).finally(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
+    entry.stopping = stopping
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      });
     return stopping;
   }
 

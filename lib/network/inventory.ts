@@ -8,9 +8,7 @@
 import { listVms, type VmListEntry } from '../qemu/list.js';
 import { tryLock } from '../state/lock.js';
 import { isLocked } from '../state/lock.js';
-import {
-  listNetworkFiles, readNetworkRecord, removeNetworkRecord, removeNetworkTempFiles, type NetworkRecord,
-} from '../state/network-record.js';
+import { listNetworkFiles, readNetworkRecord, removeNetworkRecord, removeNetworkTempFiles, type NetworkRecord } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { removeVmFolder, vmFolder } from '../state/vm-folder.js';
 import { checkObject } from '../validate.js';
@@ -88,13 +86,23 @@ export async function listNetworks(deps: NetworkDeps, options: InventoryOptions 
     } else if (record.state !== 'ready') {
       condition = managed ? 'in-progress' : 'incomplete';
     } else {
-      problems.push(...await withNetlink(deps, record.netns, (nl) => linkProblems(nl, record)).catch((e: unknown) => [`cannot check its links: ${String(e)}`]));
+      problems.push(
+        ...(await withNetlink(deps, record.netns, (nl) => linkProblems(nl, record)).catch((e: unknown) => [`cannot check its links: ${String(e)}`])),
+      );
       condition = problems.length === 0 ? 'ok' : 'broken';
     }
     out.push({
-      id, netns: netnsKey === 'current' ? undefined : netnsKey, condition, recordState: record?.state, managed, advertised, problems,
+      id,
+      netns: netnsKey === 'current' ? undefined : netnsKey,
+      condition,
+      recordState: record?.state,
+      managed,
+      advertised,
+      problems,
       vms: vms.filter((v) => networkVmMetadata(v.record?.metadata, netnsKey, id)).map((v) => ({ name: v.name, state: v.state, pid: v.pid })),
-      prefix: record?.prefix, bridge: record?.bridge, vxlan: record?.vxlan,
+      prefix: record?.prefix,
+      bridge: record?.bridge,
+      vxlan: record?.vxlan,
     });
   }
   return out;

@@ -28,9 +28,12 @@ export const MULTICAST_MEMBERSHIP_BYTES = 56;
 /** The error for a vxlan whose group could not be joined, or `error` itself when that is not what happened. */
 export function explainVxlanFailure(error: unknown, group: string | undefined, port: number): unknown {
   if (group === undefined || (error as { code?: unknown } | undefined)?.code !== 'ENOMEM') return error;
-  return new KernelLimitError('net.core.optmem_max',
+  return new KernelLimitError(
+    'net.core.optmem_max',
     `the VXLAN socket of UDP port ${port} cannot join multicast group ${group}: ENOMEM, the namespace's ` +
-    `net.core.optmem_max caps its multicast group memberships (${MULTICAST_MEMBERSHIP_BYTES} bytes each: ` +
-    `2340 groups at the default 131072 bytes). Raise net.core.optmem_max in this namespace, use unicast ` +
-    'peers, or spread the networks over namespaces or ports', error);
+      `net.core.optmem_max caps its multicast group memberships (${MULTICAST_MEMBERSHIP_BYTES} bytes each: ` +
+      `2340 groups at the default 131072 bytes). Raise net.core.optmem_max in this namespace, use unicast ` +
+      'peers, or spread the networks over namespaces or ports',
+    error,
+  );
 }

@@ -37,7 +37,10 @@ export class LinkDeleter {
   private scheduled = false;
   private readonly idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly port: LinkDeletePort, private readonly maxLinks = MAX_LINKS_PER_DELETION) {}
+  constructor(
+    private readonly port: LinkDeletePort,
+    private readonly maxLinks = MAX_LINKS_PER_DELETION,
+  ) {}
 
   /**
    * Deletes `links` (in this order when they go one by one: a vxlan before its bridge).
@@ -98,7 +101,10 @@ export class LinkDeleter {
     const bulk = this.port.deleteLinks;
     if (bulk && batch.reduce((n, r) => n + r.links.length, 0) > 1) {
       try {
-        await bulk.call(this.port, batch.flatMap((r) => r.links));
+        await bulk.call(
+          this.port,
+          batch.flatMap((r) => r.links),
+        );
         for (const r of batch) r.resolve();
         return;
       } catch {

@@ -6,8 +6,18 @@
  */
 import { resolveNetns } from '../netns.js';
 import {
-  bytesToIPv6, checkArray, checkIfname, checkInteger, checkIPv6, checkNumber, checkObject, checkPrefixed, invalidType,
-  invalidValue, ipv6ToBytes, outOfRange,
+  bytesToIPv6,
+  checkArray,
+  checkIfname,
+  checkInteger,
+  checkIPv6,
+  checkNumber,
+  checkObject,
+  checkPrefixed,
+  invalidType,
+  invalidValue,
+  ipv6ToBytes,
+  outOfRange,
 } from '../validate.js';
 import { checkDomain } from '../ra/config.js';
 import type { NetworkRaOptions, SharedAdvertiser, VxlanNetworkOptions } from './types.js';
@@ -120,7 +130,8 @@ function resolveRa(value: unknown): ResolvedNetworkOptions['ra'] {
   const ra = value === undefined ? {} : checkObject('ra', value);
   // RFC 4861 §6.2.1 with RFC 8319's larger MaxRtrAdvInterval, as the router advertiser takes them.
   const minInterval = ra.minInterval === undefined ? DEFAULT_RA.minInterval : checkNumber('ra.minInterval', ra.minInterval, 3, 49151);
-  const maxInterval = ra.maxInterval === undefined ? Math.max(DEFAULT_RA.maxInterval, minInterval / 0.75) : checkNumber('ra.maxInterval', ra.maxInterval, 4, 65535);
+  const maxInterval =
+    ra.maxInterval === undefined ? Math.max(DEFAULT_RA.maxInterval, minInterval / 0.75) : checkNumber('ra.maxInterval', ra.maxInterval, 4, 65535);
   // RFC 4861 §6.2.1: MinRtrAdvInterval ≤ 0.75 × MaxRtrAdvInterval.
   if (minInterval > 0.75 * maxInterval) {
     throw invalidValue('ra.minInterval', `at most 0.75 × ra.maxInterval (${maxInterval})`, minInterval);
@@ -167,7 +178,7 @@ export function resolveNetworkOptions(options: unknown, groupForId: (id: number)
   const vxlan = names.vxlan === undefined ? `vxlan${id}` : checkIfname('names.vxlan', names.vxlan);
   const bridge = names.bridge === undefined ? `br${id}` : checkIfname('names.bridge', names.bridge);
   // vxlan16777215 is 13 bytes and br16777215 10: the defaults always fit IFNAMSIZ.
-  if (vxlan === bridge) throw invalidValue('names.bridge', 'a name other than the vxlan\'s', bridge);
+  if (vxlan === bridge) throw invalidValue('names.bridge', "a name other than the vxlan's", bridge);
 
   let pref64: string | undefined;
   if (o.pref64 !== undefined) {

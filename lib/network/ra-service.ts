@@ -11,9 +11,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { FileLock } from '../state/lock.js';
-import {
-  listNetworkFiles, lockNetworkRa, readNetworkRecord, type NetworkFiles,
-} from '../state/network-record.js';
+import { listNetworkFiles, lockNetworkRa, readNetworkRecord, type NetworkFiles } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { AdvertiserRegistry } from './advertisers.js';
 import type { AdvertiserPort } from './deps.js';
@@ -63,7 +61,9 @@ export class RaService extends EventEmitter<RaServiceEvents> {
   /** Starts scanning; resolves after the first scan. */
   async start(): Promise<void> {
     await this.scan();
-    this.timer = setInterval(() => { void this.scan(); }, this.intervalMs);
+    this.timer = setInterval(() => {
+      void this.scan();
+    }, this.intervalMs);
   }
 
   /** The networks served now ('<netns-key>/<id>'). */
@@ -73,9 +73,13 @@ export class RaService extends EventEmitter<RaServiceEvents> {
 
   /** One pass over the records: take free networks, drop removed or destroying ones. */
   scan(): Promise<void> {
-    this.scanning ??= this.scanOnce().catch((error: unknown) => {
-      this.emit('error', error instanceof Error ? error : new Error(String(error)));
-    }).finally(() => { this.scanning = undefined; });
+    this.scanning ??= this.scanOnce()
+      .catch((error: unknown) => {
+        this.emit('error', error instanceof Error ? error : new Error(String(error)));
+      })
+      .finally(() => {
+        this.scanning = undefined;
+      });
     return this.scanning;
   }
 
@@ -91,8 +95,9 @@ export class RaService extends EventEmitter<RaServiceEvents> {
       const lock = lockNetworkRa(files);
       if (!lock) continue; // its manager advertises it
       try {
-        await this.registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, this.createAdvertiser,
-          (error) => this.emit('error', error));
+        await this.registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, this.createAdvertiser, (error) =>
+          this.emit('error', error),
+        );
       } catch (error) {
         lock.release();
         this.emit('error', error instanceof Error ? error : new Error(String(error)));

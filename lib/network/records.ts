@@ -20,8 +20,17 @@ export function networkError(id: number, code: string, message: string): Error {
  * exists is refused (EEXIST: open it), one another process manages too (EBUSY); a record a
  * crashed process left ('creating'/'destroying') is returned as `previous` to be finished.
  */
-export async function claimNetwork(state: NetworkStatePort, runDirOption: unknown, netnsKey: string, id: number): Promise<{
-  state: NetworkStatePort; runDir: string; files: NetworkFiles; lock: FileLock; previous: NetworkRecord | undefined;
+export async function claimNetwork(
+  state: NetworkStatePort,
+  runDirOption: unknown,
+  netnsKey: string,
+  id: number,
+): Promise<{
+  state: NetworkStatePort;
+  runDir: string;
+  files: NetworkFiles;
+  lock: FileLock;
+  previous: NetworkRecord | undefined;
 }> {
   const runDir = state.resolveRunDir(runDirOption);
   const files = state.files(runDir, netnsKey, id);
@@ -43,12 +52,31 @@ export async function claimNetwork(state: NetworkStatePort, runDirOption: unknow
 }
 
 /** The record of a network made from `o`. */
-export function networkRecord(o: ResolvedNetworkOptions, resolvedNetns: string | number | undefined, state: NetworkRecord['state'], ra: AdvertisedInterface | false): NetworkRecord {
+export function networkRecord(
+  o: ResolvedNetworkOptions,
+  resolvedNetns: string | number | undefined,
+  state: NetworkRecord['state'],
+  ra: AdvertisedInterface | false,
+): NetworkRecord {
   return {
-    id: o.id, state, netns: typeof resolvedNetns === 'string' ? resolvedNetns : undefined, netnsKey: o.netnsKey,
-    vxlan: o.names.vxlan, bridge: o.names.bridge, mode: o.group === undefined ? 'peers' : 'group', group: o.group, peers: o.peers,
-    underlay: o.underlay, port: o.port, ttl: o.ttl, local: o.local, mtu: o.mtu, prefix: o.prefix, routerAddress: o.routerAddress,
-    ra: ra === false ? false : { ...ra }, createdAt: new Date().toISOString(),
+    id: o.id,
+    state,
+    netns: typeof resolvedNetns === 'string' ? resolvedNetns : undefined,
+    netnsKey: o.netnsKey,
+    vxlan: o.names.vxlan,
+    bridge: o.names.bridge,
+    mode: o.group === undefined ? 'peers' : 'group',
+    group: o.group,
+    peers: o.peers,
+    underlay: o.underlay,
+    port: o.port,
+    ttl: o.ttl,
+    local: o.local,
+    mtu: o.mtu,
+    prefix: o.prefix,
+    routerAddress: o.routerAddress,
+    ra: ra === false ? false : { ...ra },
+    createdAt: new Date().toISOString(),
   };
 }
 
@@ -60,11 +88,13 @@ export function networkRecord(o: ResolvedNetworkOptions, resolvedNetns: string |
 export async function removeRemnants(nl: NetlinkPort, record: NetworkRecord, state: NetworkStatePort, runDir: string): Promise<string[]> {
   const removed: string[] = [];
   const { vms, skipped } = await state.adoptVms(runDir, record.netnsKey, record.id);
-  await Promise.all(vms.map(async ({ qemu }) => {
-    qemu.kill();
-    await qemu.exited;
-    removed.push(`VM pid ${qemu.pid}`);
-  }));
+  await Promise.all(
+    vms.map(async ({ qemu }) => {
+      qemu.kill();
+      await qemu.exited;
+      removed.push(`VM pid ${qemu.pid}`);
+    }),
+  );
   if (skipped.some((s) => !/no qemu runs/u.test(s.reason))) {
     throw networkError(record.id, 'EBUSY', `a VM of the network is busy: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
   }

@@ -21,17 +21,39 @@ export class NetlinkLease implements NetlinkPort {
   #released = false;
 
   /** @internal */
-  constructor(private readonly port: NetlinkPort, private readonly share: Share, private readonly release: () => Promise<void>) {}
+  constructor(
+    private readonly port: NetlinkPort,
+    private readonly share: Share,
+    private readonly release: () => Promise<void>,
+  ) {}
 
-  createVxlan(options: CreateVxlanOptions): Promise<void> { return this.port.createVxlan(options); }
-  createBridge(options: CreateBridgeOptions): Promise<void> { return this.port.createBridge(options); }
-  setLink(link: LinkRef, changes: SetLinkOptions): ReturnType<NetlinkPort['setLink']> { return this.port.setLink(link, changes); }
-  getLink(link: LinkRef): ReturnType<NetlinkPort['getLink']> { return this.port.getLink(link); }
-  deleteLink(link: LinkRef): Promise<void> { return this.port.deleteLink(link); }
-  addAddress(link: LinkRef, address: string, options?: AddAddressOptions): Promise<void> { return this.port.addAddress(link, address, options); }
-  listAddresses(link?: LinkRef): ReturnType<NetlinkPort['listAddresses']> { return this.port.listAddresses(link); }
-  addFdb(entry: FdbEntryOptions): Promise<void> { return this.port.addFdb(entry); }
-  deleteFdb(entry: FdbEntryOptions): Promise<void> { return this.port.deleteFdb(entry); }
+  createVxlan(options: CreateVxlanOptions): Promise<void> {
+    return this.port.createVxlan(options);
+  }
+  createBridge(options: CreateBridgeOptions): Promise<void> {
+    return this.port.createBridge(options);
+  }
+  setLink(link: LinkRef, changes: SetLinkOptions): ReturnType<NetlinkPort['setLink']> {
+    return this.port.setLink(link, changes);
+  }
+  getLink(link: LinkRef): ReturnType<NetlinkPort['getLink']> {
+    return this.port.getLink(link);
+  }
+  deleteLink(link: LinkRef): Promise<void> {
+    return this.port.deleteLink(link);
+  }
+  addAddress(link: LinkRef, address: string, options?: AddAddressOptions): Promise<void> {
+    return this.port.addAddress(link, address, options);
+  }
+  listAddresses(link?: LinkRef): ReturnType<NetlinkPort['listAddresses']> {
+    return this.port.listAddresses(link);
+  }
+  addFdb(entry: FdbEntryOptions): Promise<void> {
+    return this.port.addFdb(entry);
+  }
+  deleteFdb(entry: FdbEntryOptions): Promise<void> {
+    return this.port.deleteFdb(entry);
+  }
 
   /**
    * Deletes `links` together with what other networks of the namespace delete meanwhile

@@ -4,9 +4,7 @@
  * in their spec.json, taken over with Qemu.attach.
  */
 import { listVms, Qemu } from '../qemu/index.js';
-import {
-  lockNetwork, lockNetworkRa, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord,
-} from '../state/network-record.js';
+import { lockNetwork, lockNetworkRa, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import type { AdoptedVm, NetworkStatePort, NetworkVmMetadata } from './deps.js';
 
@@ -22,18 +20,23 @@ async function adoptVms(runDir: string, netnsKey: string, id: number): Promise<{
   const vms: AdoptedVm[] = [];
   const skipped: Array<{ name: string; reason: string }> = [];
   const entries = (await listVms({ runDir, status: false })).filter((e) => networkVmMetadata(e.record?.metadata, netnsKey, id));
-  await Promise.all(entries.map(async (entry) => {
-    const metadata = networkVmMetadata(entry.record?.metadata, netnsKey, id) as NetworkVmMetadata;
-    if (entry.pid === undefined) {
-      skipped.push({ name: entry.name, reason: entry.state === 'starting' ? 'being started by another process' : 'no qemu runs (cleanup removes its folder)' });
-      return;
-    }
-    try {
-      vms.push({ qemu: await Qemu.attach(entry.name, { runDir }), metadata });
-    } catch (error) {
-      skipped.push({ name: entry.name, reason: error instanceof Error ? error.message : String(error) });
-    }
-  }));
+  await Promise.all(
+    entries.map(async (entry) => {
+      const metadata = networkVmMetadata(entry.record?.metadata, netnsKey, id) as NetworkVmMetadata;
+      if (entry.pid === undefined) {
+        skipped.push({
+          name: entry.name,
+          reason: entry.state === 'starting' ? 'being started by another process' : 'no qemu runs (cleanup removes its folder)',
+        });
+        return;
+      }
+      try {
+        vms.push({ qemu: await Qemu.attach(entry.name, { runDir }), metadata });
+      } catch (error) {
+        skipped.push({ name: entry.name, reason: error instanceof Error ? error.message : String(error) });
+      }
+    }),
+  );
   return { vms, skipped };
 }
 

@@ -34,7 +34,10 @@ export class Steps {
    * @param signal Checked before each step: once it fired, what was made is rolled back and
    *   `signal.reason` is thrown, as for a failed step.
    */
-  constructor(private readonly subject: string, private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly subject: string,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** Runs `action`; on success remembers `undo` (if any). On failure rolls back and throws NetworkSetupError. */
   async run<T>(step: string, action: () => Promise<T> | T, undo?: (result: T) => unknown): Promise<T> {

@@ -88,7 +88,11 @@ export class NetworkVm {
     this.stopping = (async () => {
       if (this.done) return this.exited;
       const kill = (): void => {
-        try { this.qemu.kill(); } catch { /* already gone */ }
+        try {
+          this.qemu.kill();
+        } catch {
+          /* already gone */
+        }
       };
       // Whatever shutdown() does on its own timeout, qemu is gone shortly after ours.
       const backstop = setTimeout(kill, timeoutMs + 2000);

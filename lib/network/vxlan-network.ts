@@ -125,8 +125,16 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   skippedVms: SkippedVm[] = [];
 
   private constructor(init: {
-    id: number; prefix: string; routerAddress: string; vxlan: string | undefined; bridge: string;
-    group: string | undefined; nl: NetlinkPort; deps: NetworkDeps; netns: string | number | undefined; owned: Owned | undefined;
+    id: number;
+    prefix: string;
+    routerAddress: string;
+    vxlan: string | undefined;
+    bridge: string;
+    group: string | undefined;
+    nl: NetlinkPort;
+    deps: NetworkDeps;
+    netns: string | number | undefined;
+    owned: Owned | undefined;
     registry: AdvertiserRegistry;
   }) {
     super();
@@ -161,9 +169,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     signal?.throwIfAborted();
     const steps = new Steps(`VxlanNetwork ${o.id}`, signal);
     // A namespace given as an fd means nothing to another process: such a network is not recorded.
-    const claim = d.state && typeof resolvedNetns !== 'number'
-      ? await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id)
-      : undefined;
+    const claim =
+      d.state && typeof resolvedNetns !== 'number' ? await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id) : undefined;
     try {
       return await VxlanNetwork.build(o, d, registry, steps, claim, resolvedNetns, internals);
     } catch (error) {
@@ -173,41 +180,58 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   private static async build(
-    o: ResolvedNetworkOptions, d: NetworkDeps, registry: AdvertiserRegistry, steps: Steps,
-    claim: Omit<Persisted, 'raLock' | 'record'> & { previous: NetworkRecord | undefined } | undefined, resolvedNetns: string | number | undefined,
+    o: ResolvedNetworkOptions,
+    d: NetworkDeps,
+    registry: AdvertiserRegistry,
+    steps: Steps,
+    claim: (Omit<Persisted, 'raLock' | 'record'> & { previous: NetworkRecord | undefined }) | undefined,
+    resolvedNetns: string | number | undefined,
     internals: NetworkInternals,
   ): Promise<VxlanNetwork> {
     const { vxlan, bridge } = o.names;
     // The namespace's one connection, shared by all its networks (released by destroy()).
-    const nl = await steps.run(`open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
-      () => (internals.netlinks ?? sharedNetlinks).acquire(d, o.netnsKey, () => d.openNetlink(o.netns)), (n) => n.close());
+    const nl = await steps.run(
+      `open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
+      () => (internals.netlinks ?? sharedNetlinks).acquire(d, o.netnsKey, () => d.openNetlink(o.netns)),
+      (n) => n.close(),
+    );
     let persisted: Persisted | undefined;
     if (claim) {
       const { previous } = claim;
       if (previous) {
         // A create or destroy that died half-way left this: finish removing it first, so a
         // repeated create is idempotent and leaks nothing.
-        await steps.run(`remove what a crashed ${previous.state === 'creating' ? 'create' : 'destroy'} left of network ${o.id}`,
-          () => removeRemnants(nl, previous, claim.state, claim.runDir));
+        await steps.run(`remove what a crashed ${previous.state === 'creating' ? 'create' : 'destroy'} left of network ${o.id}`, () =>
+          removeRemnants(nl, previous, claim.state, claim.runDir),
+        );
       }
       const record = networkRecord(o, resolvedNetns, 'creating', o.ra === false ? false : raInterface(o));
       persisted = { state: claim.state, runDir: claim.runDir, files: claim.files, lock: claim.lock, raLock: undefined, record };
-      await steps.run(`record network ${o.id} in ${claim.runDir}`, () => claim.state.write(claim.files, record), () => claim.state.remove(claim.files));
+      await steps.run(
+        `record network ${o.id} in ${claim.runDir}`,
+        () => claim.state.write(claim.files, record),
+        () => claim.state.remove(claim.files),
+      );
     }
-    await steps.run(`create bridge ${bridge}`,
+    await steps.run(
+      `create bridge ${bridge}`,
       () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
-      () => nl.deleteLink(bridge));
-    await steps.run(`create ${vxlan} on underlay ${o.underlay}`,
-      () => nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => { throw explainVxlanFailure(error, o.group, o.port); }),
-      () => nl.deleteLink(vxlan));
+      () => nl.deleteLink(bridge),
+    );
+    await steps.run(
+      `create ${vxlan} on underlay ${o.underlay}`,
+      () =>
+        nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => {
+          throw explainVxlanFailure(error, o.group, o.port);
+        }),
+      () => nl.deleteLink(vxlan),
+    );
     for (const peer of o.peers) {
       // Head-end replication: broadcast and unknown unicast go to every peer (bridge(8) fdb append).
-      await steps.run(`add FDB entry for peer ${peer} on ${vxlan}`,
-        () => nl.addFdb({ link: vxlan, mac: '00:00:00:00:00:00', dst: peer, append: true }));
+      await steps.run(`add FDB entry for peer ${peer} on ${vxlan}`, () => nl.addFdb({ link: vxlan, mac: '00:00:00:00:00:00', dst: peer, append: true }));
     }
     // nodad: the router address is ours by configuration, and RAs must not wait for DAD.
-    await steps.run(`add ${o.routerAddress}/64 to ${bridge}`,
-      () => nl.addAddress(bridge, `${o.routerAddress}/64`, { nodad: true }));
+    await steps.run(`add ${o.routerAddress}/64 to ${bridge}`, () => nl.addAddress(bridge, `${o.routerAddress}/64`, { nodad: true }));
 
     // The network is made after the steps; RA failures before that have nobody to tell.
     const relay = new EventEmitter<{ 'ra-error': [Error] }>();
@@ -216,17 +240,29 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       const config = raInterface(o);
       const own = o.ra.advertiser;
       const p = persisted;
-      const raLock = p ? await steps.run(`take the RA lock of network ${o.id}`, () => p.state.lockRa(p.files), (l) => l?.release()) : undefined;
+      const raLock = p
+        ? await steps.run(
+            `take the RA lock of network ${o.id}`,
+            () => p.state.lockRa(p.files),
+            (l) => l?.release(),
+          )
+        : undefined;
       if (p) p.raLock = raLock;
       if (own) {
-        await steps.run(`add ${bridge} to the router advertiser`, () => own.addInterface(config), () => own.removeInterface(bridge));
+        await steps.run(
+          `add ${bridge} to the router advertiser`,
+          () => own.addInterface(config),
+          () => own.removeInterface(bridge),
+        );
         owned = { ...owned, advertiser: bridge, ownAdvertiser: own };
       } else if (persisted && !raLock) {
         // Another process (vmplumb serve) holds the network's RA lock: it advertises.
       } else {
-        await steps.run(`start router advertisements on ${bridge}`,
+        await steps.run(
+          `start router advertisements on ${bridge}`,
           () => registry.add(o.netnsKey, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
-          () => registry.remove(o.netnsKey, bridge));
+          () => registry.remove(o.netnsKey, bridge),
+        );
         owned = { ...owned, advertiser: bridge, raKey: o.netnsKey };
       }
     }
@@ -238,7 +274,17 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     steps.commit();
     owned = { ...owned, persisted };
     const network = new VxlanNetwork({
-      id: o.id, prefix: o.prefix, routerAddress: o.routerAddress, vxlan, bridge, group: o.group, nl, deps: d, netns: o.netns, owned, registry,
+      id: o.id,
+      prefix: o.prefix,
+      routerAddress: o.routerAddress,
+      vxlan,
+      bridge,
+      group: o.group,
+      nl,
+      deps: d,
+      netns: o.netns,
+      owned,
+      registry,
     });
     relay.on('ra-error', (error) => network.emit('ra-error', error));
     return network;
@@ -269,14 +315,19 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const runDir = st.resolveRunDir(o.runDir);
     const files = st.files(runDir, netnsKey, id);
     const record = await st.read(files).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'ENOENT') throw networkError(id, 'ENOENT', `not recorded in ${runDir}${resolved === undefined ? '' : ` for namespace ${resolved}`}`);
+      if ((error as { code?: string }).code === 'ENOENT')
+        throw networkError(id, 'ENOENT', `not recorded in ${runDir}${resolved === undefined ? '' : ` for namespace ${resolved}`}`);
       throw error;
     });
     const lock = st.lock(files);
     if (!lock) throw networkError(id, 'EBUSY', 'another process is managing this network');
     if (record.state !== 'ready') {
       lock.release();
-      throw networkError(id, 'ERR_NETWORK_INCOMPLETE', `a process died while ${record.state === 'creating' ? 'creating' : 'destroying'} it; VxlanNetwork.cleanup() (vmplumb gc) removes what is left`);
+      throw networkError(
+        id,
+        'ERR_NETWORK_INCOMPLETE',
+        `a process died while ${record.state === 'creating' ? 'creating' : 'destroying'} it; VxlanNetwork.cleanup() (vmplumb gc) removes what is left`,
+      );
     }
     let nl: NetlinkPort | undefined;
     let adopted: Awaited<ReturnType<NetworkStatePort['adoptVms']>> | undefined;
@@ -287,7 +338,14 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       if (problems.length > 0) throw networkError(id, 'ERR_NETWORK_STATE', `the kernel disagrees with ${files.record}: ${problems.join('; ')}`);
       adopted = await st.adoptVms(runDir, netnsKey, id);
       const relay = new EventEmitter<{ 'ra-error': [Error] }>();
-      let owned: Owned = { vxlan: record.vxlan, bridge: record.bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined, persisted: undefined };
+      let owned: Owned = {
+        vxlan: record.vxlan,
+        bridge: record.bridge,
+        raKey: undefined,
+        advertiser: undefined,
+        ownAdvertiser: undefined,
+        persisted: undefined,
+      };
       if (record.ra !== false) {
         raLock = st.lockRa(files);
         if (raLock) {
@@ -297,8 +355,17 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       }
       owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record } };
       const network = new VxlanNetwork({
-        id, prefix: record.prefix, routerAddress: record.routerAddress, vxlan: record.vxlan, bridge: record.bridge, group: record.group,
-        nl, deps: d, netns: record.netns, owned, registry,
+        id,
+        prefix: record.prefix,
+        routerAddress: record.routerAddress,
+        vxlan: record.vxlan,
+        bridge: record.bridge,
+        group: record.group,
+        nl,
+        deps: d,
+        netns: record.netns,
+        owned,
+        registry,
       });
       relay.on('ra-error', (error) => network.emit('ra-error', error));
       for (const vm of adopted.vms) network.adopt(vm.qemu, vm.metadata);
@@ -335,7 +402,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const { id, mac, address, tap } = metadata.vm;
     const name = `vm${id}n${this.id}`;
     const tapPort = { name: tap, close: (): void => undefined };
-    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap) }, (v, exit, expected) => this.onVmExit(v, exit, expected));
+    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap) }, (v, exit, expected) =>
+      this.onVmExit(v, exit, expected),
+    );
     this.vms.set(id, vm);
     this.usedTaps.add(tap);
   }
@@ -356,22 +425,36 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const nl = await d.openNetlink(netns);
     try {
       const link = await nl.getLink(bridge);
-      if (!link) throw new VmplumbError(ERROR_CODES.NOT_FOUND, `VxlanNetwork ${id}: there is no bridge ${bridge}${netns === undefined ? '' : ` in namespace ${String(netns)}`} (start the network first, e.g. vmplumb net up --id ${id} …)`);
+      if (!link)
+        throw new VmplumbError(
+          ERROR_CODES.NOT_FOUND,
+          `VxlanNetwork ${id}: there is no bridge ${bridge}${netns === undefined ? '' : ` in namespace ${String(netns)}`} (start the network first, e.g. vmplumb net up --id ${id} …)`,
+        );
       if (link.kind !== 'bridge') throw new VmplumbError(ERROR_CODES.NOT_FOUND, `VxlanNetwork ${id}: ${bridge} is a ${link.kind ?? 'device'}, not a bridge`);
       let prefix = givenPrefix;
       let routerAddress: string | undefined;
       const global = (await nl.listAddresses(bridge)).filter((a) => a.family === 6 && a.prefixLength === 64 && a.scope === 'universe');
       if (prefix === undefined) {
         const first = global[0];
-        if (!first) throw new VmplumbError(ERROR_CODES.NOT_FOUND, `VxlanNetwork ${id}: ${bridge} has no global IPv6 /64 address to take the prefix from (give "prefix")`);
+        if (!first)
+          throw new VmplumbError(ERROR_CODES.NOT_FOUND, `VxlanNetwork ${id}: ${bridge} has no global IPv6 /64 address to take the prefix from (give "prefix")`);
         const bytes = ipv6ToBytes(first.address);
         bytes.fill(0, 8);
         prefix = `${bytesToIPv6(bytes)}/64`;
         routerAddress = first.address;
       }
       return new VxlanNetwork({
-        id, prefix, routerAddress: routerAddress ?? global[0]?.address ?? addressInPrefix(prefix, 1), vxlan: undefined, bridge,
-        group: undefined, nl, deps: d, netns, owned: undefined, registry: sharedAdvertisers,
+        id,
+        prefix,
+        routerAddress: routerAddress ?? global[0]?.address ?? addressInPrefix(prefix, 1),
+        vxlan: undefined,
+        bridge,
+        group: undefined,
+        nl,
+        deps: d,
+        netns,
+        owned: undefined,
+        registry: sharedAdvertisers,
       });
     } catch (error) {
       await nl.close();
@@ -398,7 +481,10 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (this.destroying) return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, `VxlanNetwork ${this.id}: destroyed`));
     // destroy() waits for starts in flight, so a VM cannot slip past the teardown.
     const start = this.startVmNow(options);
-    const settled = start.then(() => undefined, () => undefined);
+    const settled = start.then(
+      () => undefined,
+      () => undefined,
+    );
     this.inFlight.add(settled);
     void settled.then(() => this.inFlight.delete(settled));
     return start;
@@ -418,24 +504,46 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     this.usedTaps.add(o.tap);
     const steps = new Steps(`VM ${o.id} in network ${this.id}`, signal);
     try {
-      const tap = await steps.run(`open tap ${o.tap}`,
+      const tap = await steps.run(
+        `open tap ${o.tap}`,
         () => this.deps.openTap({ name: o.tap, ...(this.netns === undefined ? {} : { netns: this.netns }) }),
-        (t) => t.close());
+        (t) => t.close(),
+      );
       // Guarded before it joins the bridge: not one frame of the guest's goes unchecked.
       const securePort = this.deps.securePort;
-      const guard = o.guard && securePort ? await steps.run(`guard ${tap.name}`, () => securePort({
-        port: tap.name, mac, prefixes: [this.prefix], routers: [this.routerAddress], ...o.guard,
-        ...(this.netns === undefined ? {} : { netns: this.netns }),
-      }), (g) => g.remove()) : undefined;
+      const guard =
+        o.guard && securePort
+          ? await steps.run(
+              `guard ${tap.name}`,
+              () =>
+                securePort({
+                  port: tap.name,
+                  mac,
+                  prefixes: [this.prefix],
+                  routers: [this.routerAddress],
+                  ...o.guard,
+                  ...(this.netns === undefined ? {} : { netns: this.netns }),
+                }),
+              (g) => g.remove(),
+            )
+          : undefined;
       await steps.run(`put ${tap.name} in ${this.bridgeName}`, () => this.nl.setLink(tap.name, { master: this.bridgeName, up: true }));
-      const qemu = await steps.run(`spawn qemu for ${name}`, () => this.deps.spawnQemu({
-        name, memoryMiB: o.memoryMiB, cpus: o.cpus, nics: [{ tap, mac }], ...(signal === undefined ? {} : { signal }),
-        ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
-        ...(persisted ? {
-          runDir: persisted.runDir,
-          metadata: { network: { id: this.id, netnsKey: persisted.record.netnsKey }, vm: { id: o.id, mac, address, tap: tap.name } },
-        } : {}),
-      }));
+      const qemu = await steps.run(`spawn qemu for ${name}`, () =>
+        this.deps.spawnQemu({
+          name,
+          memoryMiB: o.memoryMiB,
+          cpus: o.cpus,
+          nics: [{ tap, mac }],
+          ...(signal === undefined ? {} : { signal }),
+          ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
+          ...(persisted
+            ? {
+                runDir: persisted.runDir,
+                metadata: { network: { id: this.id, netnsKey: persisted.record.netnsKey }, vm: { id: o.id, mac, address, tap: tap.name } },
+              }
+            : {}),
+        }),
+      );
       steps.commit();
       // The kernel keeps a netdev guard whose tap is gone: it goes with the VM.
       const tapGone = async (): Promise<void> => {
@@ -524,9 +632,11 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
   private async teardown(timeoutMs: number): Promise<void> {
     const errors: Error[] = [];
-    const note = (what: string) => (error: unknown): void => {
-      errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
-    };
+    const note =
+      (what: string) =>
+      (error: unknown): void => {
+        errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      };
     await Promise.all([...this.inFlight]);
     const p = this.owned?.persisted;
     if (p) {

@@ -43,10 +43,30 @@ export async function kvmWorks(qemuBinary: string, options: KvmProbeOptions = {}
   try {
     const firmware = join(dir, 'probe.rom');
     writeFileSync(firmware, probeFirmware());
-    const child = spawn(qemuBinary, ['-nodefaults', '-no-user-config', '-display', 'none', '-machine', 'pc,accel=kvm', '-cpu', 'qemu64',
-      '-m', '16', '-bios', firmware, '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      qemuBinary,
+      [
+        '-nodefaults',
+        '-no-user-config',
+        '-display',
+        'none',
+        '-machine',
+        'pc,accel=kvm',
+        '-cpu',
+        'qemu64',
+        '-m',
+        '16',
+        '-bios',
+        firmware,
+        '-device',
+        'isa-debug-exit,iobase=0xf4,iosize=0x04',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await new Promise<number | null>((resolve) => {
       child.on('error', () => resolve(null));
@@ -66,7 +86,12 @@ export function resolveAccel(accel: 'kvm' | 'tcg' | 'auto', qemuBinary: string, 
   let probe = probes.get(key);
   if (!probe) {
     probe = kvmWorks(qemuBinary, options).then((ok) => {
-      debug(ok ? 'accel auto: KVM runs a probe guest with %s: using kvm' : 'accel auto: KVM does not run a probe guest with %s (no /dev/kvm, or guests hang): falling back to tcg', qemuBinary);
+      debug(
+        ok
+          ? 'accel auto: KVM runs a probe guest with %s: using kvm'
+          : 'accel auto: KVM does not run a probe guest with %s (no /dev/kvm, or guests hang): falling back to tcg',
+        qemuBinary,
+      );
       return ok ? 'kvm' : 'tcg';
     });
     probes.set(key, probe);

@@ -69,11 +69,18 @@ export function nicDeviceProps(nic: { id: string; mac: string; model: string; qu
 /** Builds the argv (without the binary). */
 export function buildQemuArgs(input: ArgvInput): string[] {
   const args: string[] = [
-    '-name', `guest=${escapeOptionValue(input.name)}`,
-    '-nodefaults', '-no-user-config', '-display', 'none',
-    '-machine', `${input.machine},accel=${input.accel}`,
-    '-m', String(input.memoryMiB),
-    '-smp', String(input.cpus),
+    '-name',
+    `guest=${escapeOptionValue(input.name)}`,
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-machine',
+    `${input.machine},accel=${input.accel}`,
+    '-m',
+    String(input.memoryMiB),
+    '-smp',
+    String(input.cpus),
   ];
   if (input.uuid !== undefined) args.push('-uuid', input.uuid);
   if (input.pidfile !== undefined) args.push('-pidfile', input.pidfile);

@@ -51,7 +51,21 @@ export interface ListVmsOptions {
 }
 
 /** qemu's run states that mean the guest's CPUs do not run (qapi/run-state.json). */
-const PAUSED = new Set(['paused', 'prelaunch', 'inmigrate', 'postmigrate', 'finish-migrate', 'save-vm', 'restore-vm', 'suspended', 'watchdog', 'guest-panicked', 'io-error', 'internal-error', 'colo']);
+const PAUSED = new Set([
+  'paused',
+  'prelaunch',
+  'inmigrate',
+  'postmigrate',
+  'finish-migrate',
+  'save-vm',
+  'restore-vm',
+  'suspended',
+  'watchdog',
+  'guest-panicked',
+  'io-error',
+  'internal-error',
+  'colo',
+]);
 
 /** query-status over the VM's status monitor, or undefined when it does not answer. */
 export async function queryStatus(folder: VmFolder, timeoutMs: number): Promise<string | undefined> {

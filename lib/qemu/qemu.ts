@@ -21,9 +21,7 @@ import { crashPoint } from '../state/crash-point.js';
 import { livePidOf, openProvenProcess, readPidFile } from '../state/identity.js';
 import { tryLock, type FileLock } from '../state/lock.js';
 import { resolveRunDir } from '../state/run-dir.js';
-import {
-  claimVmFolder, readVmRecord, removeVmFolder, vmFolder, vmFolderExists, writeVmRecord, type VmFolder, type VmRecord,
-} from '../state/vm-folder.js';
+import { claimVmFolder, readVmRecord, removeVmFolder, vmFolder, vmFolderExists, writeVmRecord, type VmFolder, type VmRecord } from '../state/vm-folder.js';
 import type { Tap } from '../tap.js';
 import { checkInteger, checkObject, checkString, invalidValue } from '../validate.js';
 import { resolveAccel } from './accel.js';
@@ -132,8 +130,14 @@ export class Qemu extends EventEmitter {
   #lastOutput: string | undefined;
 
   private constructor(init: {
-    process: ProcessHandle; qmp: QmpClient; paths: VmFolder; record: VmRecord; lock: FileLock; exited: Promise<QemuExit>;
-    why: { killed: boolean; shutdownReason: string | undefined }; spawned: boolean;
+    process: ProcessHandle;
+    qmp: QmpClient;
+    paths: VmFolder;
+    record: VmRecord;
+    lock: FileLock;
+    exited: Promise<QemuExit>;
+    why: { killed: boolean; shutdownReason: string | undefined };
+    spawned: boolean;
   }) {
     super();
     this.#why = init.why;
@@ -209,13 +213,40 @@ export class Qemu extends EventEmitter {
       });
       const qmpFd = 3 + stdioFds.length;
       const argv = buildQemuArgs({
-        name: s.name, uuid: s.uuid, machine: s.machine, accel, memoryMiB: s.memoryMiB, cpus: s.cpus, cdrom: s.cdrom,
-        disks: s.disks, kernel: s.kernel, initrd: s.initrd, append: s.append, nics, serialFile: s.serialFile, qmpFd,
-        monitorFd: qmpFd + 1, pidfile: paths.pid, hotplugSlots: s.hotplugSlots, extraArgs: s.extraArgs,
+        name: s.name,
+        uuid: s.uuid,
+        machine: s.machine,
+        accel,
+        memoryMiB: s.memoryMiB,
+        cpus: s.cpus,
+        cdrom: s.cdrom,
+        disks: s.disks,
+        kernel: s.kernel,
+        initrd: s.initrd,
+        append: s.append,
+        nics,
+        serialFile: s.serialFile,
+        qmpFd,
+        monitorFd: qmpFd + 1,
+        pidfile: paths.pid,
+        hotplugSlots: s.hotplugSlots,
+        extraArgs: s.extraArgs,
       });
       const record: VmRecord = {
-        name: s.name, createdAt: new Date().toISOString(), qemuBinary: binary, argv, machine: s.machine, accel,
-        nics: s.nics.map((nic, i) => ({ id: `net${i}`, mac: nic.mac, model: nic.model, tapName: nic.tap.name, queues: nics[i]?.fds.length ?? 1, hotplugged: false })),
+        name: s.name,
+        createdAt: new Date().toISOString(),
+        qemuBinary: binary,
+        argv,
+        machine: s.machine,
+        accel,
+        nics: s.nics.map((nic, i) => ({
+          id: `net${i}`,
+          mac: nic.mac,
+          model: nic.model,
+          tapName: nic.tap.name,
+          queues: nics[i]?.fds.length ?? 1,
+          hotplugged: false,
+        })),
         freePorts: isPcieMachine(s.machine) ? Array.from({ length: s.hotplugSlots }, (_, i) => hotplugPortId(i)) : [],
         nextNic: s.nics.length,
         ...(s.serialFile === undefined ? {} : { serialFile: s.serialFile }),
@@ -243,13 +274,15 @@ export class Qemu extends EventEmitter {
       crashPoint(`Qemu.spawn ${s.name}: qemu spawned`);
       // qemu has its copies now; ours go, so the tap's life is qemu's.
       for (const nic of s.nics) nic.tap.close();
-      spawnedChild.on('error', () => { /* reported through 'exit' */ });
+      spawnedChild.on('error', () => {
+        /* reported through 'exit' */
+      });
 
       const why = { killed: false, shutdownReason: undefined as string | undefined };
       let onExit: ((exit: QemuExit) => void) | undefined;
       const exited = new Promise<QemuExit>((resolve) => {
         spawnedChild.once('close', (code, signal) => {
-          const reason = why.killed ? 'killed' : why.shutdownReason ?? (signal ? 'host-signal' : 'exited');
+          const reason = why.killed ? 'killed' : (why.shutdownReason ?? (signal ? 'host-signal' : 'exited'));
           const exit: QemuExit = { code, signal, reason };
           onExit?.(exit);
           resolve(exit);
@@ -260,11 +293,17 @@ export class Qemu extends EventEmitter {
       qmp = connectQmp(paths.qmp);
       const handle: ProcessHandle = {
         pid: spawnedChild.pid,
-        signal: (signal) => { spawnedChild.kill(signal); },
+        signal: (signal) => {
+          spawnedChild.kill(signal);
+        },
         unref: () => spawnedChild.unref(),
       };
       const vm = new Qemu({ process: handle, qmp, paths, record, lock, exited, why, spawned: true });
-      vm.#wire({ set: (fn) => { onExit = fn; } });
+      vm.#wire({
+        set: (fn) => {
+          onExit = fn;
+        },
+      });
 
       const early = exited.then(async (exit) => {
         const text = vm.output.trim();
@@ -274,7 +313,9 @@ export class Qemu extends EventEmitter {
         error.stderr = text;
         throw error;
       });
-      early.catch(() => { /* after start-up an exit is reported through vm.exited */ });
+      early.catch(() => {
+        /* after start-up an exit is reported through vm.exited */
+      });
       try {
         await abortable(Promise.race([qmp.negotiate(s.startTimeoutMs), early]), signal);
       } catch (error) {
@@ -323,7 +364,12 @@ export class Qemu extends EventEmitter {
       throw error;
     }
     const lock = tryLock(paths.lock);
-    if (!lock) throw vmError(name, 'ERR_VM_BUSY', `managed by another process${ownerText(paths)}; only one process may hold its QMP monitor (use Qemu.list() for its state)`);
+    if (!lock)
+      throw vmError(
+        name,
+        'ERR_VM_BUSY',
+        `managed by another process${ownerText(paths)}; only one process may hold its QMP monitor (use Qemu.list() for its state)`,
+      );
     let pidfd: NativePidFd | undefined;
     let qmp: QmpClient | undefined;
     try {
@@ -333,29 +379,46 @@ export class Qemu extends EventEmitter {
       const why = { killed: false, shutdownReason: undefined as string | undefined };
       let onExit: ((exit: QemuExit) => void) | undefined;
       let resolveExit: (exit: QemuExit) => void = () => undefined;
-      const exited = new Promise<QemuExit>((resolve) => { resolveExit = resolve; });
+      const exited = new Promise<QemuExit>((resolve) => {
+        resolveExit = resolve;
+      });
       const report = (): void => {
         pidfd?.close();
-        const exit: QemuExit = { code: null, signal: why.killed ? 'SIGKILL' : null, reason: why.killed ? 'killed' : why.shutdownReason ?? 'exited' };
+        const exit: QemuExit = { code: null, signal: why.killed ? 'SIGKILL' : null, reason: why.killed ? 'killed' : (why.shutdownReason ?? 'exited') };
         onExit?.(exit);
         resolveExit(exit);
       };
       pidfd = pid === undefined ? undefined : openProvenProcess(pid, paths.pid, report);
       if (!pidfd) {
-        throw vmError(name, 'ERR_VM_GONE', pid === undefined
-          ? `not running (no process carries its pidfile${readPidFile(paths.pid) === undefined ? '' : `; pid ${readPidFile(paths.pid)} is another process`}): remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``
-          : `not running: remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``);
+        throw vmError(
+          name,
+          'ERR_VM_GONE',
+          pid === undefined
+            ? `not running (no process carries its pidfile${readPidFile(paths.pid) === undefined ? '' : `; pid ${readPidFile(paths.pid)} is another process`}): remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``
+            : `not running: remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``,
+        );
       }
       const proven = pidfd;
       qmp = connectQmp(paths.qmp);
       const handle: ProcessHandle = {
         pid: pid as number,
-        signal: (signal) => { proven.sendSignal(osConstants.signals[signal]); },
+        signal: (signal) => {
+          proven.sendSignal(osConstants.signals[signal]);
+        },
         unref: () => proven.unref(),
       };
       const vm = new Qemu({ process: handle, qmp, paths, record, lock, exited, why, spawned: false });
-      vm.#wire({ set: (fn) => { onExit = fn; } });
-      await Promise.race([qmp.negotiate(timeoutMs), exited.then(() => { throw vmError(name, 'ERR_VM_GONE', 'exited while attaching'); })]);
+      vm.#wire({
+        set: (fn) => {
+          onExit = fn;
+        },
+      });
+      await Promise.race([
+        qmp.negotiate(timeoutMs),
+        exited.then(() => {
+          throw vmError(name, 'ERR_VM_GONE', 'exited while attaching');
+        }),
+      ]);
       return vm;
     } catch (error) {
       qmp?.close();
@@ -427,8 +490,10 @@ export class Qemu extends EventEmitter {
     this.#shutdownPromise ??= this.#shutdown(timeoutMs);
     if (!signal) return this.#shutdownPromise;
     const shutdown = this.#shutdownPromise;
-    return abortable(shutdown, signal, () => { this.kill(); }).catch(async (error: unknown) => {
-      if (signal.aborted) await shutdown.catch(() => undefined);   // the kill has landed: no qemu left
+    return abortable(shutdown, signal, () => {
+      this.kill();
+    }).catch(async (error: unknown) => {
+      if (signal.aborted) await shutdown.catch(() => undefined); // the kill has landed: no qemu left
       throw error;
     });
   }
@@ -440,7 +505,10 @@ export class Qemu extends EventEmitter {
     const exitedWithin = (ms: number): Promise<boolean> =>
       new Promise((resolve) => {
         const timer = setTimeout(() => resolve(false), ms);
-        void this.exited.then(() => { clearTimeout(timer); resolve(true); });
+        void this.exited.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
       });
     const step = async (command: string, ms: number): Promise<boolean> => {
       const start = Date.now();
@@ -499,7 +567,15 @@ export class Qemu extends EventEmitter {
     }
     tap.close();
     if (port) this.#freePorts.shift();
-    const info: QemuNicInfo = { id, mac: resolved.mac, model: resolved.model, tapName: tap.name, queues: fdnames.length, hotplugged: true, ...(port ? { port } : {}) };
+    const info: QemuNicInfo = {
+      id,
+      mac: resolved.mac,
+      model: resolved.model,
+      tapName: tap.name,
+      queues: fdnames.length,
+      hotplugged: true,
+      ...(port ? { port } : {}),
+    };
     this.#nics.push(info);
     this.#persist();
     return info;

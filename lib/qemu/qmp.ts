@@ -108,7 +108,9 @@ export class QmpClient extends EventEmitter {
     this.#sendWithFds = options.sendWithFds;
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => this.#onData(chunk));
-    stream.on('error', () => { /* reported as 'close' to every waiter */ });
+    stream.on('error', () => {
+      /* reported as 'close' to every waiter */
+    });
     stream.on('close', () => this.#onClose());
   }
 
@@ -130,7 +132,9 @@ export class QmpClient extends EventEmitter {
    */
   async negotiate(timeoutMs = 10_000): Promise<QmpGreeting> {
     const reply = this.execute('qmp_capabilities', undefined, { timeoutMs });
-    reply.catch(() => { /* reported below, after the greeting's own error if any */ });
+    reply.catch(() => {
+      /* reported below, after the greeting's own error if any */
+    });
     const greeting = await this.#waitGreeting(timeoutMs);
     await reply;
     return greeting;
@@ -255,8 +259,14 @@ export class QmpClient extends EventEmitter {
         reject(new QmpError('greeting', 'Timeout', `no QMP greeting within ${timeoutMs} ms`, 'ETIMEDOUT'));
       }, timeoutMs);
       this.#greetingWaiters.push({
-        resolve: (g) => { clearTimeout(timer); resolve(g); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (g) => {
+          clearTimeout(timer);
+          resolve(g);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
     });
   }

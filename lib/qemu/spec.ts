@@ -8,9 +8,7 @@ import { delimiter, join } from 'node:path';
 import { macForVm } from '../mac.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { Tap } from '../tap.js';
-import {
-  checkArray, checkInteger, checkObject, checkPath, checkString, checkUnicastMac, invalidType, invalidValue, isOwnKey,
-} from '../validate.js';
+import { checkArray, checkInteger, checkObject, checkPath, checkString, checkUnicastMac, invalidType, invalidValue, isOwnKey } from '../validate.js';
 
 /** How qemu runs guest code: KVM, TCG (emulation), or KVM only where it really works. */
 export type Accel = 'kvm' | 'tcg' | 'auto';
@@ -140,7 +138,12 @@ function checkFile(field: string, value: unknown): string {
  * an ENOENT system error naming the path, raised before anything is spawned.
  */
 export function resolveQemuBinary(binary: string): string {
-  const candidates = binary.includes('/') ? [binary] : (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).filter(Boolean).map((d) => join(d, binary));
+  const candidates = binary.includes('/')
+    ? [binary]
+    : (process.env.PATH ?? '/usr/bin:/bin')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, binary));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, fsConstants.X_OK);
@@ -183,7 +186,12 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
     const iface = o.interface ?? 'virtio';
     if (!isOwnKey(INTERFACES, iface)) throw invalidValue(`${field}.interface`, "'virtio', 'ide', 'scsi' or 'none'", o.interface);
     if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') throw invalidType(`${field}.readOnly`, 'a boolean', o.readOnly);
-    return { file: checkFile(`${field}.file`, o.file), format: format as 'raw' | 'qcow2', interface: iface as QemuDisk['interface'] & string, readOnly: o.readOnly === true };
+    return {
+      file: checkFile(`${field}.file`, o.file),
+      format: format as 'raw' | 'qcow2',
+      interface: iface as QemuDisk['interface'] & string,
+      readOnly: o.readOnly === true,
+    };
   });
   const kernel = s.kernel === undefined ? undefined : checkFile('kernel', s.kernel);
   const initrd = s.initrd === undefined ? undefined : checkFile('initrd', s.initrd);
@@ -215,11 +223,14 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   const hotplugSlots = s.hotplugSlots === undefined ? (pcie ? 2 : 0) : checkInteger('hotplugSlots', s.hotplugSlots, 0, 32);
   if (hotplugSlots > 0 && !pcie) throw invalidValue('hotplugSlots', '0 on a non-PCIe machine (pc hot-plugs on pci.0)', s.hotplugSlots);
   const qemuBinary = s.qemuBinary === undefined ? 'qemu-system-x86_64' : checkString('qemuBinary', s.qemuBinary);
-  const extraArgs = s.extraArgs === undefined ? [] : checkArray('extraArgs', s.extraArgs).map((a, i) => {
-    if (typeof a !== 'string') throw invalidType('extraArgs', 'an array of strings', s.extraArgs);
-    if (a.includes('\0')) throw invalidValue(`extraArgs[${i}]`, 'an argument without NUL bytes', a);
-    return a;
-  });
+  const extraArgs =
+    s.extraArgs === undefined
+      ? []
+      : checkArray('extraArgs', s.extraArgs).map((a, i) => {
+          if (typeof a !== 'string') throw invalidType('extraArgs', 'an array of strings', s.extraArgs);
+          if (a.includes('\0')) throw invalidValue(`extraArgs[${i}]`, 'an argument without NUL bytes', a);
+          return a;
+        });
   const startTimeoutMs = s.startTimeoutMs === undefined ? 30_000 : checkInteger('startTimeoutMs', s.startTimeoutMs, 1, 600_000);
   const runDir = resolveRunDir(s.runDir);
   let metadata: Record<string, unknown> | undefined;
@@ -232,9 +243,25 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
     }
   }
   return {
-    name, uuid: s.uuid as string | undefined, machine, accel, memoryMiB, cpus, cdrom, disks, kernel, initrd, append, nics,
-    serialFile, hotplugSlots, qemuBinary, extraArgs, startTimeoutMs,
-    runDir, metadata,
+    name,
+    uuid: s.uuid as string | undefined,
+    machine,
+    accel,
+    memoryMiB,
+    cpus,
+    cdrom,
+    disks,
+    kernel,
+    initrd,
+    append,
+    nics,
+    serialFile,
+    hotplugSlots,
+    qemuBinary,
+    extraArgs,
+    startTimeoutMs,
+    runDir,
+    metadata,
   };
 }
 

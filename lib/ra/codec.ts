@@ -10,12 +10,29 @@
  */
 import { ipv6ToBytes } from '../validate.js';
 import {
-  IPV6_HEADER_LENGTH, IPV6_MIN_MTU, MIN_VALID_LIFETIME_UPDATE, ND_RA_FLAG_MANAGED, ND_RA_FLAG_OTHER, ND_RA_FLAG_SNAC_ROUTER,
-  ND_ROUTER_ADVERT, PREFERENCE_BITS, RA_HEADER_LENGTH, type Preference,
+  IPV6_HEADER_LENGTH,
+  IPV6_MIN_MTU,
+  MIN_VALID_LIFETIME_UPDATE,
+  ND_RA_FLAG_MANAGED,
+  ND_RA_FLAG_OTHER,
+  ND_RA_FLAG_SNAC_ROUTER,
+  ND_ROUTER_ADVERT,
+  PREFERENCE_BITS,
+  RA_HEADER_LENGTH,
+  type Preference,
 } from './constants.js';
 import type { ResolvedDnssl, ResolvedInterfaceConfig, ResolvedPref64, ResolvedPrefix, ResolvedRdnss, ResolvedRoute } from './config.js';
 import {
-  decodeOption, encodeAdvertisementInterval, encodeCaptivePortal, encodeDnssl, encodeMtu, encodePref64, encodePrefix, encodeRdnss, encodeRoute, encodeSourceLinkLayer,
+  decodeOption,
+  encodeAdvertisementInterval,
+  encodeCaptivePortal,
+  encodeDnssl,
+  encodeMtu,
+  encodePref64,
+  encodePrefix,
+  encodeRdnss,
+  encodeRoute,
+  encodeSourceLinkLayer,
   type DecodedOption,
 } from './options.js';
 
@@ -58,7 +75,10 @@ function header(config: ResolvedInterfaceConfig, final: boolean): Buffer {
   out[1] = 0;
   out[4] = config.hopLimit;
   const preference = final || config.defaultLifetime === 0 ? 'medium' : config.preference;
-  out[5] = (config.managed ? ND_RA_FLAG_MANAGED : 0) | (config.other ? ND_RA_FLAG_OTHER : 0) | (PREFERENCE_BITS[preference] << 3) |
+  out[5] =
+    (config.managed ? ND_RA_FLAG_MANAGED : 0) |
+    (config.other ? ND_RA_FLAG_OTHER : 0) |
+    (PREFERENCE_BITS[preference] << 3) |
     (config.snacRouter ? ND_RA_FLAG_SNAC_ROUTER : 0);
   out.writeUInt16BE(final ? 0 : config.defaultLifetime, 6);
   out.writeUInt32BE(config.reachableTime, 8);
@@ -115,7 +135,10 @@ export function buildAdvertisements(input: AdvertisementInput): Buffer[] {
   let used = fixedSize;
   let anyInMessage = false;
   for (const item of list) {
-    if (item.fixed) { assignment.push(-1); continue; }
+    if (item.fixed) {
+      assignment.push(-1);
+      continue;
+    }
     if (anyInMessage && used + item.bytes.length > budget) {
       message += 1;
       used = fixedSize;
@@ -149,7 +172,7 @@ export function decodeAdvertisement(message: Uint8Array): DecodedAdvertisement {
   if (data.length < RA_HEADER_LENGTH || data[0] !== ND_ROUTER_ADVERT) throw new Error('not a router advertisement');
   const flags = data[5] ?? 0;
   const options: DecodedOption[] = [];
-  for (let i = RA_HEADER_LENGTH; i < data.length; ) {
+  for (let i = RA_HEADER_LENGTH; i < data.length;) {
     const length = (data[i + 1] ?? 0) * 8;
     if (length === 0 || i + length > data.length) throw new Error(`malformed option at offset ${i}`);
     options.push(decodeOption(data.subarray(i, i + length)));

@@ -6,16 +6,50 @@
  * Everything is checked before anything is sent; an error names the field as the caller wrote
  * it (`interfaces[0].prefixes[1].preferredLifetime`) and the value.
  */
-import { bytesToIPv6, checkBoolean, checkIfname, checkInteger, checkNumber, checkObject, checkPrefixed,
-  invalidType, invalidValue, ipv6ToBytes, outOfRange, checkIPv6, checkArray as checkDenseArray } from '../validate.js';
 import {
-  DEFAULT_FINAL_RTR_ADVERTISEMENTS, DEFAULT_MAX_RTR_ADV_INTERVAL, INFINITE_LIFETIME, MAX_FINAL_RTR_ADVERTISEMENTS, MAX_MAX_RTR_ADV_INTERVAL,
-  MAX_REACHABLE_TIME, MAX_ROUTER_LIFETIME, MIN_MAX_RTR_ADV_INTERVAL, MIN_MIN_RTR_ADV_INTERVAL, PREF64_MAX_LIFETIME,
-  PREF64_PLC, PREFERENCE_BITS, type Preference, IPV6_MIN_MTU, MIN_DELAY_BETWEEN_RAS, MIN_DELAY_BETWEEN_RAS_MIPV6,
-  MIN_MAX_RTR_ADV_INTERVAL_MIPV6, MIN_MIN_RTR_ADV_INTERVAL_MIPV6, MAX_RA_MTU,
+  bytesToIPv6,
+  checkBoolean,
+  checkIfname,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkPrefixed,
+  invalidType,
+  invalidValue,
+  ipv6ToBytes,
+  outOfRange,
+  checkIPv6,
+  checkArray as checkDenseArray,
+} from '../validate.js';
+import {
+  DEFAULT_FINAL_RTR_ADVERTISEMENTS,
+  DEFAULT_MAX_RTR_ADV_INTERVAL,
+  INFINITE_LIFETIME,
+  MAX_FINAL_RTR_ADVERTISEMENTS,
+  MAX_MAX_RTR_ADV_INTERVAL,
+  MAX_REACHABLE_TIME,
+  MAX_ROUTER_LIFETIME,
+  MIN_MAX_RTR_ADV_INTERVAL,
+  MIN_MIN_RTR_ADV_INTERVAL,
+  PREF64_MAX_LIFETIME,
+  PREF64_PLC,
+  PREFERENCE_BITS,
+  type Preference,
+  IPV6_MIN_MTU,
+  MIN_DELAY_BETWEEN_RAS,
+  MIN_DELAY_BETWEEN_RAS_MIPV6,
+  MIN_MAX_RTR_ADV_INTERVAL_MIPV6,
+  MIN_MIN_RTR_ADV_INTERVAL_MIPV6,
+  MAX_RA_MTU,
 } from './constants.js';
 import type {
-  Lifetime, RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
+  Lifetime,
+  RaDnsslConfig,
+  RaInterfaceConfig,
+  RaPref64Config,
+  RaPrefixConfig,
+  RaRdnssConfig,
+  RaRouteConfig,
   RouterAdvertiserOptions,
 } from './types.js';
 
@@ -138,7 +172,7 @@ function checkPreference(field: string, value: unknown): Preference {
 
 function checkArray(field: string, value: unknown): unknown[] {
   if (value === undefined) return [];
-  return checkDenseArray(field, value);  // holes refused, not read through the prototype
+  return checkDenseArray(field, value); // holes refused, not read through the prototype
 }
 
 /**
@@ -283,14 +317,21 @@ export function resolveInterfaceConfig(field: string, value: unknown): ResolvedI
   // prefix (Mobile IPv6) allows much shorter intervals.
   const mipv6 = intervalOption || (Array.isArray(o.prefixes) && o.prefixes.some((p) => (p as { routerAddress?: unknown } | undefined)?.routerAddress === true));
   const minMin = mipv6 ? MIN_MIN_RTR_ADV_INTERVAL_MIPV6 : MIN_MIN_RTR_ADV_INTERVAL;
-  const maxInterval = checkNumber(`${field}.maxInterval`, optional<unknown>(o.maxInterval, DEFAULT_MAX_RTR_ADV_INTERVAL),
-    mipv6 ? MIN_MAX_RTR_ADV_INTERVAL_MIPV6 : MIN_MAX_RTR_ADV_INTERVAL, MAX_MAX_RTR_ADV_INTERVAL);
+  const maxInterval = checkNumber(
+    `${field}.maxInterval`,
+    optional<unknown>(o.maxInterval, DEFAULT_MAX_RTR_ADV_INTERVAL),
+    mipv6 ? MIN_MAX_RTR_ADV_INTERVAL_MIPV6 : MIN_MAX_RTR_ADV_INTERVAL,
+    MAX_MAX_RTR_ADV_INTERVAL,
+  );
   // RFC 4861 §6.2.1: 0.33 × max when max ≥ 9 s; below that radvd's 0.75 × max keeps min ≥ 3.
   const defaultMin = maxInterval >= 9 || mipv6 ? 0.33 * maxInterval : 0.75 * maxInterval;
-  const minInterval = checkNumber(`${field}.minInterval`, optional<unknown>(o.minInterval, Math.max(minMin, defaultMin)),
-    minMin, 0.75 * maxInterval);
-  const defaultLifetime = checkInteger(`${field}.defaultLifetime`,
-    optional<unknown>(o.defaultLifetime, Math.min(MAX_ROUTER_LIFETIME, Math.max(1, Math.trunc(3 * maxInterval)))), 0, MAX_ROUTER_LIFETIME);
+  const minInterval = checkNumber(`${field}.minInterval`, optional<unknown>(o.minInterval, Math.max(minMin, defaultMin)), minMin, 0.75 * maxInterval);
+  const defaultLifetime = checkInteger(
+    `${field}.defaultLifetime`,
+    optional<unknown>(o.defaultLifetime, Math.min(MAX_ROUTER_LIFETIME, Math.max(1, Math.trunc(3 * maxInterval)))),
+    0,
+    MAX_ROUTER_LIFETIME,
+  );
   // RFC 8319 §4: zero (not a default router) or at least MaxRtrAdvInterval.
   if (defaultLifetime !== 0 && defaultLifetime < maxInterval) {
     throw outOfRange(`${field}.defaultLifetime`, `0 or an integer from maxInterval (${maxInterval}) to ${MAX_ROUTER_LIFETIME}`, defaultLifetime);
@@ -314,8 +355,12 @@ export function resolveInterfaceConfig(field: string, value: unknown): ResolvedI
     mtu,
     sourceLinkLayerAddress: checkBoolean(`${field}.sourceLinkLayerAddress`, optional<unknown>(o.sourceLinkLayerAddress, true)),
     solicitedUnicast: checkBoolean(`${field}.solicitedUnicast`, optional<unknown>(o.solicitedUnicast, true)),
-    minDelayBetweenRAs: checkNumber(`${field}.minDelayBetweenRAs`, optional<unknown>(o.minDelayBetweenRAs, MIN_DELAY_BETWEEN_RAS),
-      mipv6 ? MIN_DELAY_BETWEEN_RAS_MIPV6 : MIN_DELAY_BETWEEN_RAS, MAX_MAX_RTR_ADV_INTERVAL),
+    minDelayBetweenRAs: checkNumber(
+      `${field}.minDelayBetweenRAs`,
+      optional<unknown>(o.minDelayBetweenRAs, MIN_DELAY_BETWEEN_RAS),
+      mipv6 ? MIN_DELAY_BETWEEN_RAS_MIPV6 : MIN_DELAY_BETWEEN_RAS,
+      MAX_MAX_RTR_ADV_INTERVAL,
+    ),
     raMtu: o.raMtu === undefined ? undefined : checkInteger(`${field}.raMtu`, o.raMtu, IPV6_MIN_MTU, MAX_RA_MTU),
     intervalOption,
     unicastOnly: checkBoolean(`${field}.unicastOnly`, optional<unknown>(o.unicastOnly, false)),
@@ -343,8 +388,12 @@ export function resolveOptions(value: unknown, field = 'options'): ResolvedOptio
   const list = checkArray(`${field}.interfaces`, o.interfaces);
   const interfaces = list.map((c, i) => resolveInterfaceConfig(`${field}.interfaces[${i}]`, c));
   checkUniqueNames(`${field}.interfaces`, interfaces);
-  const finalAdvertisements = checkInteger(`${field}.finalAdvertisements`,
-    optional<unknown>(o.finalAdvertisements, DEFAULT_FINAL_RTR_ADVERTISEMENTS), 0, MAX_FINAL_RTR_ADVERTISEMENTS);
+  const finalAdvertisements = checkInteger(
+    `${field}.finalAdvertisements`,
+    optional<unknown>(o.finalAdvertisements, DEFAULT_FINAL_RTR_ADVERTISEMENTS),
+    0,
+    MAX_FINAL_RTR_ADVERTISEMENTS,
+  );
   return { interfaces, finalAdvertisements };
 }
 

@@ -11,9 +11,7 @@
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
 import { buildAdvertisements, ipv6Packet, type Withdrawn } from './codec.js';
 import type { ResolvedInterfaceConfig, ResolvedPrefix } from './config.js';
-import {
-  ALL_NODES, INFINITE_LIFETIME, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME,
-} from './constants.js';
+import { ALL_NODES, INFINITE_LIFETIME, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME } from './constants.js';
 import { validateRouterSolicitation, type RsDropReason } from './rs.js';
 import { TimerEntry, type TimerQueue } from './timer-queue.js';
 import type { RaInterfaceStats } from './types.js';
@@ -46,10 +44,13 @@ export interface OwnPrefix {
 export function samePrefixes(a: OwnPrefix[] | undefined, b: OwnPrefix[] | undefined): boolean {
   const x = a ?? [];
   const y = b ?? [];
-  return x.length === y.length && x.every((p, i) => {
-    const q = y[i]!;
-    return p.address === q.address && p.length === q.length && p.validLifetime === q.validLifetime && p.preferredLifetime === q.preferredLifetime;
-  });
+  return (
+    x.length === y.length &&
+    x.every((p, i) => {
+      const q = y[i]!;
+      return p.address === q.address && p.length === q.length && p.validLifetime === q.validLifetime && p.preferredLifetime === q.preferredLifetime;
+    })
+  );
 }
 
 /** What an interface advertiser needs from its owner. */
@@ -132,8 +133,13 @@ export class InterfaceAdvertiser {
   link: LinkInfo | undefined;
   private state: 'waiting' | 'serving' | 'stopped' = 'waiting';
   private readonly counters = {
-    advertisementsSent: 0, multicastAdvertisementsSent: 0, unicastAdvertisementsSent: 0, finalAdvertisementsSent: 0,
-    solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0,
+    advertisementsSent: 0,
+    multicastAdvertisementsSent: 0,
+    unicastAdvertisementsSent: 0,
+    finalAdvertisementsSent: 0,
+    solicitationsReceived: 0,
+    solicitationsDropped: 0,
+    sendErrors: 0,
   };
   /** DecrementLifetimes: when each counting-down prefix was first advertised (ms, queue clock). */
   private readonly prefixSince = new Map<string, number>();
@@ -162,7 +168,10 @@ export class InterfaceAdvertiser {
   private readonly unicast = new TimerEntry(() => this.onUnicast());
   private readonly finalTimer = new TimerEntry(() => this.onFinal());
 
-  constructor(private configValue: ResolvedInterfaceConfig, private readonly host: AdvertiserHost) {
+  constructor(
+    private configValue: ResolvedInterfaceConfig,
+    private readonly host: AdvertiserHost,
+  ) {
     this.indexClients();
   }
 
@@ -201,12 +210,18 @@ export class InterfaceAdvertiser {
     if (!prefixes.some(isAutomatic)) return prefixes;
     const ignored = new Set(this.configValue.autoIgnorePrefixes);
     const own = (this.link?.prefixes ?? []).filter((p) => !ignored.has(`${p.address}/${p.length}`));
-    return prefixes.flatMap((p) => (!isAutomatic(p) ? [p] : own.map((o) => ({
-      ...p, address: o.address, length: o.length,
-      autonomous: p.autonomous && o.length === 64, // SLAAC needs a /64 (RFC 4862 §5.5.3 d)
-      validLifetime: Math.min(p.validLifetime, o.validLifetime ?? INFINITE_LIFETIME),
-      preferredLifetime: Math.min(p.preferredLifetime, o.preferredLifetime ?? INFINITE_LIFETIME, o.validLifetime ?? INFINITE_LIFETIME),
-    }))));
+    return prefixes.flatMap((p) =>
+      !isAutomatic(p)
+        ? [p]
+        : own.map((o) => ({
+            ...p,
+            address: o.address,
+            length: o.length,
+            autonomous: p.autonomous && o.length === 64, // SLAAC needs a /64 (RFC 4862 §5.5.3 d)
+            validLifetime: Math.min(p.validLifetime, o.validLifetime ?? INFINITE_LIFETIME),
+            preferredLifetime: Math.min(p.preferredLifetime, o.preferredLifetime ?? INFINITE_LIFETIME, o.validLifetime ?? INFINITE_LIFETIME),
+          })),
+    );
   }
 
   /**
@@ -218,7 +233,10 @@ export class InterfaceAdvertiser {
     const now = this.now();
     const out: ResolvedPrefix[] = [];
     for (const p of this.expand(this.configValue.prefixes)) {
-      if (p.decrementLifetimes !== true) { out.push(p); continue; }
+      if (p.decrementLifetimes !== true) {
+        out.push(p);
+        continue;
+      }
       const key = `${p.address}/${p.length}`;
       const since = this.prefixSince.get(key) ?? now;
       this.prefixSince.set(key, since);
@@ -277,8 +295,13 @@ export class InterfaceAdvertiser {
     const previous = this.link;
     if (this.state === 'serving' && previous && previous.index !== link.index) this.goWaiting(); // recreated
     this.link = link;
-    if (!previous || previous.mac !== link.mac || previous.mtu !== link.mtu || previous.linkLocal !== link.linkLocal ||
-      !samePrefixes(previous.prefixes, link.prefixes)) {
+    if (
+      !previous ||
+      previous.mac !== link.mac ||
+      previous.mtu !== link.mtu ||
+      previous.linkLocal !== link.linkLocal ||
+      !samePrefixes(previous.prefixes, link.prefixes)
+    ) {
       this.invalidate();
       // A copy from the shared Buffer pool: kept while serving, one per interface (see ipv6Packet).
       this.source = Buffer.from(ipv6ToBytes(link.linkLocal));
@@ -354,13 +377,10 @@ export class InterfaceAdvertiser {
     // The first RA after the interface became ready goes through the raw socket, whose source
     // check (EINVAL for a tentative address) catches a DAD the kernel restarted silently when
     // the link regained carrier; the rest take the packet socket, which checks nothing.
-    const viaFrames = destination === ALL_NODES_BYTES && link.mac !== undefined && transmitFrame !== undefined &&
-      (final || this.initialSent > 0);
+    const viaFrames = destination === ALL_NODES_BYTES && link.mac !== undefined && transmitFrame !== undefined && (final || this.initialSent > 0);
     const messages = viaFrames ? this.multicastFrames(final, source) : this.build(final);
     for (const message of messages) {
-      const errno = viaFrames
-        ? transmitFrame(link.index, ALL_NODES_MAC, message)
-        : this.host.transmit(link.index, source, destination, message);
+      const errno = viaFrames ? transmitFrame(link.index, ALL_NODES_MAC, message) : this.host.transmit(link.index, source, destination, message);
       if (errno !== 0) {
         this.counters.sendErrors += 1;
         this.host.onSendError(this, errno);
@@ -491,7 +511,9 @@ export class InterfaceAdvertiser {
       return this.stopping;
     }
     this.finalLeft = count;
-    this.stopping = new Promise<void>((resolve) => { this.finishStop = resolve; });
+    this.stopping = new Promise<void>((resolve) => {
+      this.finishStop = resolve;
+    });
     // The first final RA at once (as radvd): the interface is about to go, and waiting out
     // MinDelayBetweenRAs after the last RA would make every removal take up to 3 s.
     this.queue.scheduleAt(this.finalTimer, this.now());
@@ -499,7 +521,10 @@ export class InterfaceAdvertiser {
   }
 
   private onFinal(): void {
-    if (this.state !== 'serving') { this.finishStopping(); return; }
+    if (this.state !== 'serving') {
+      this.finishStopping();
+      return;
+    }
     this.sendMulticast(false, true);
     if (this.state !== 'serving') return; // gone or unusable: finishStopping already ran
     this.finalLeft -= 1;

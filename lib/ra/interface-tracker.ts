@@ -17,8 +17,7 @@ export type InterfaceListener = (link: LinkInfo | undefined) => void;
 
 function same(a: LinkInfo | undefined, b: LinkInfo | undefined): boolean {
   if (!a || !b) return a === b;
-  return a.index === b.index && a.name === b.name && a.mac === b.mac && a.mtu === b.mtu && a.linkLocal === b.linkLocal &&
-    samePrefixes(a.prefixes, b.prefixes);
+  return a.index === b.index && a.name === b.name && a.mac === b.mac && a.mtu === b.mtu && a.linkLocal === b.linkLocal && samePrefixes(a.prefixes, b.prefixes);
 }
 
 /** The prefix of a global (not link-local, not tentative) IPv6 address, for radvd's `prefix ::/64`. */
@@ -52,7 +51,10 @@ export class InterfaceTracker {
     let chosen: Address | undefined;
     for (const a of this.addresses.get(link.index)?.values() ?? []) {
       if (!usableLinkLocal(a)) continue;
-      if (a.address === current) { chosen = a; break; }
+      if (a.address === current) {
+        chosen = a;
+        break;
+      }
       chosen ??= a;
     }
     if (!chosen) return undefined;

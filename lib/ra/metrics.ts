@@ -22,32 +22,41 @@ interface Family {
 
 const FAMILIES: Family[] = [
   {
-    name: 'vmplumb_ra_advertisements_total', type: 'counter',
+    name: 'vmplumb_ra_advertisements_total',
+    type: 'counter',
     help: 'Router advertisement messages sent (a split RA counts once per message), by destination.',
-    samples: (s) => [['destination="multicast"', s.multicastAdvertisementsSent], ['destination="unicast"', s.unicastAdvertisementsSent]],
+    samples: (s) => [
+      ['destination="multicast"', s.multicastAdvertisementsSent],
+      ['destination="unicast"', s.unicastAdvertisementsSent],
+    ],
   },
   {
-    name: 'vmplumb_ra_final_advertisements_total', type: 'counter',
+    name: 'vmplumb_ra_final_advertisements_total',
+    type: 'counter',
     help: 'Final router advertisements (router lifetime 0, RFC 4861 §6.2.5) sent.',
     samples: (s) => [['', s.finalAdvertisementsSent]],
   },
   {
-    name: 'vmplumb_ra_solicitations_received_total', type: 'counter',
+    name: 'vmplumb_ra_solicitations_received_total',
+    type: 'counter',
     help: 'Router solicitations received, valid or not.',
     samples: (s) => [['', s.solicitationsReceived]],
   },
   {
-    name: 'vmplumb_ra_solicitations_dropped_total', type: 'counter',
+    name: 'vmplumb_ra_solicitations_dropped_total',
+    type: 'counter',
     help: 'Router solicitations dropped as invalid (RFC 4861 §6.1.1).',
     samples: (s) => [['', s.solicitationsDropped]],
   },
   {
-    name: 'vmplumb_ra_send_errors_total', type: 'counter',
+    name: 'vmplumb_ra_send_errors_total',
+    type: 'counter',
     help: 'Router advertisements the kernel refused to send.',
     samples: (s) => [['', s.sendErrors]],
   },
   {
-    name: 'vmplumb_ra_interface_serving', type: 'gauge',
+    name: 'vmplumb_ra_interface_serving',
+    type: 'gauge',
     help: '1 while the interface is advertised on, 0 while waiting for it or stopped.',
     samples: (s) => [['', s.state === 'serving' ? 1 : 0]],
   },

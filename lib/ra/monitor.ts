@@ -22,7 +22,10 @@ export class NetlinkInterfaceMonitor implements InterfaceMonitor {
   private closed = false;
   private readonly loops: Promise<void>[];
 
-  private constructor(private readonly nl: Netlink, private readonly onError: (error: Error) => void) {
+  private constructor(
+    private readonly nl: Netlink,
+    private readonly onError: (error: Error) => void,
+  ) {
     // `existing: true`: everything present first, then changes, with no gap between them.
     this.loops = [
       this.pump(nl.linkEvents({ existing: true }), (e) => this.tracker.onLink(e)),

@@ -46,7 +46,9 @@ export function namespaceKey(netns: string | number | undefined): string {
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     throw Object.assign(new Error(`cannot open network namespace ${String(netns)}: ${e.code ?? e.message}`, { cause: error }), {
-      code: e.code, errno: e.errno, syscall: e.syscall,
+      code: e.code,
+      errno: e.errno,
+      syscall: e.syscall,
     });
   }
 }

@@ -6,9 +6,22 @@
  */
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
 import {
-  ND_OPT_ADV_INTERVAL, ND_OPT_CAPTIVE_PORTAL, ND_OPT_PI_FLAG_DHCPV6_PD, ND_OPT_DNSSL, ND_OPT_MTU, ND_OPT_PI_FLAG_AUTO, ND_OPT_PI_FLAG_ONLINK, ND_OPT_PI_FLAG_RADDR, ND_OPT_PREF64,
-  ND_OPT_PREFIX_INFORMATION, ND_OPT_RDNSS, ND_OPT_ROUTE_INFORMATION, ND_OPT_SOURCE_LINKADDR, PREF64_PLC,
-  PREFERENCE_BITS, type Preference,
+  ND_OPT_ADV_INTERVAL,
+  ND_OPT_CAPTIVE_PORTAL,
+  ND_OPT_PI_FLAG_DHCPV6_PD,
+  ND_OPT_DNSSL,
+  ND_OPT_MTU,
+  ND_OPT_PI_FLAG_AUTO,
+  ND_OPT_PI_FLAG_ONLINK,
+  ND_OPT_PI_FLAG_RADDR,
+  ND_OPT_PREF64,
+  ND_OPT_PREFIX_INFORMATION,
+  ND_OPT_RDNSS,
+  ND_OPT_ROUTE_INFORMATION,
+  ND_OPT_SOURCE_LINKADDR,
+  PREF64_PLC,
+  PREFERENCE_BITS,
+  type Preference,
 } from './constants.js';
 import type { ResolvedDnssl, ResolvedPref64, ResolvedPrefix, ResolvedRdnss, ResolvedRoute } from './config.js';
 
@@ -27,7 +40,10 @@ export function encodePrefix(p: ResolvedPrefix): Buffer {
   out[0] = ND_OPT_PREFIX_INFORMATION;
   out[1] = 4;
   out[2] = p.length;
-  out[3] = (p.onLink ? ND_OPT_PI_FLAG_ONLINK : 0) | (p.autonomous ? ND_OPT_PI_FLAG_AUTO : 0) | (p.routerAddress ? ND_OPT_PI_FLAG_RADDR : 0) |
+  out[3] =
+    (p.onLink ? ND_OPT_PI_FLAG_ONLINK : 0) |
+    (p.autonomous ? ND_OPT_PI_FLAG_AUTO : 0) |
+    (p.routerAddress ? ND_OPT_PI_FLAG_RADDR : 0) |
     (p.dhcpv6PdPreferred === true ? ND_OPT_PI_FLAG_DHCPV6_PD : 0);
   out.writeUInt32BE(p.validLifetime, 4);
   out.writeUInt32BE(p.preferredLifetime, 8);
@@ -120,7 +136,16 @@ export function encodePref64(p: ResolvedPref64): Buffer {
 /** A decoded option (for tests, tools and logs). */
 export type DecodedOption =
   | { type: 'sourceLinkLayer'; mac: string }
-  | { type: 'prefix'; prefix: string; length: number; onLink: boolean; autonomous: boolean; routerAddress: boolean; validLifetime: number; preferredLifetime: number }
+  | {
+      type: 'prefix';
+      prefix: string;
+      length: number;
+      onLink: boolean;
+      autonomous: boolean;
+      routerAddress: boolean;
+      validLifetime: number;
+      preferredLifetime: number;
+    }
   | { type: 'mtu'; mtu: number }
   | { type: 'route'; prefix: string; length: number; preference: Preference | 'reserved'; lifetime: number }
   | { type: 'rdnss'; servers: string[]; lifetime: number }
@@ -138,7 +163,7 @@ function preferenceOf(bits: number): Preference | 'reserved' {
 function decodeNames(body: Buffer): string[] {
   const names: string[] = [];
   let labels: string[] = [];
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const n = body[i] ?? 0;
     i += 1;
     if (n === 0) {
@@ -161,10 +186,14 @@ export function decodeOption(data: Buffer): DecodedOption {
     case ND_OPT_PREFIX_INFORMATION: {
       const flags = data[3] ?? 0;
       return {
-        type: 'prefix', prefix: bytesToIPv6(data.subarray(16, 32)), length: data[2] ?? 0,
-        onLink: (flags & ND_OPT_PI_FLAG_ONLINK) !== 0, autonomous: (flags & ND_OPT_PI_FLAG_AUTO) !== 0,
+        type: 'prefix',
+        prefix: bytesToIPv6(data.subarray(16, 32)),
+        length: data[2] ?? 0,
+        onLink: (flags & ND_OPT_PI_FLAG_ONLINK) !== 0,
+        autonomous: (flags & ND_OPT_PI_FLAG_AUTO) !== 0,
         routerAddress: (flags & ND_OPT_PI_FLAG_RADDR) !== 0,
-        validLifetime: data.readUInt32BE(4), preferredLifetime: data.readUInt32BE(8),
+        validLifetime: data.readUInt32BE(4),
+        preferredLifetime: data.readUInt32BE(8),
       };
     }
     case ND_OPT_MTU:
@@ -172,7 +201,13 @@ export function decodeOption(data: Buffer): DecodedOption {
     case ND_OPT_ROUTE_INFORMATION: {
       const prefix = Buffer.alloc(16);
       data.copy(prefix, 0, 8, Math.min(data.length, 24));
-      return { type: 'route', prefix: bytesToIPv6(prefix), length: data[2] ?? 0, preference: preferenceOf(((data[3] ?? 0) >> 3) & 3), lifetime: data.readUInt32BE(4) };
+      return {
+        type: 'route',
+        prefix: bytesToIPv6(prefix),
+        length: data[2] ?? 0,
+        preference: preferenceOf(((data[3] ?? 0) >> 3) & 3),
+        lifetime: data.readUInt32BE(4),
+      };
     }
     case ND_OPT_RDNSS: {
       const servers: string[] = [];

@@ -25,7 +25,14 @@
  */
 import { resolveInterfaceConfig } from './config.js';
 import type {
-  Lifetime, Preference, RaDnsslConfig, RaInterfaceConfig, RaPref64Config, RaPrefixConfig, RaRdnssConfig, RaRouteConfig,
+  Lifetime,
+  Preference,
+  RaDnsslConfig,
+  RaInterfaceConfig,
+  RaPref64Config,
+  RaPrefixConfig,
+  RaRdnssConfig,
+  RaRouteConfig,
   RouterAdvertiserOptions,
 } from './types.js';
 
@@ -67,12 +74,26 @@ interface Token {
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let line = 1;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i]!;
-    if (c === '\n') { line += 1; i += 1; continue; }
-    if (/\s/u.test(c)) { i += 1; continue; }
-    if (c === '#') { while (i < text.length && text[i] !== '\n') i += 1; continue; }
-    if (c === '{' || c === '}' || c === ';') { tokens.push({ text: c, line, punct: true }); i += 1; continue; }
+    if (c === '\n') {
+      line += 1;
+      i += 1;
+      continue;
+    }
+    if (/\s/u.test(c)) {
+      i += 1;
+      continue;
+    }
+    if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i += 1;
+      continue;
+    }
+    if (c === '{' || c === '}' || c === ';') {
+      tokens.push({ text: c, line, punct: true });
+      i += 1;
+      continue;
+    }
     if (c === '"') {
       const end = text.indexOf('"', i + 1);
       if (end < 0 || text.slice(i, end).includes('\n')) throw new RadvdConfError(line, 'unterminated string');
@@ -117,7 +138,7 @@ function preference(t: Token, warn: (line: number, message: string) => void): Pr
   if (v === 'low' || v === 'medium' || v === 'high') return v;
   if (!/^-?\d+$/u.test(v)) throw new RadvdConfError(t.line, `expected low, medium or high, got "${t.text}"`);
   // radvd shifts the number into the two Prf bits: (n << 3) & 0x18.
-  const bits = (Number(v) << 3 >> 3) & 3;
+  const bits = ((Number(v) << 3) >> 3) & 3;
   if (bits === 2) {
     warn(t.line, `preference ${t.text} is the reserved value 10; sent as medium (RFC 4191 §2.2)`);
     return 'medium';
@@ -132,13 +153,19 @@ class Parser {
   /** Line of each config field path that was set, for errors found by validation. */
   readonly lines = new Map<string, number>();
 
-  constructor(private readonly tokens: Token[], private readonly lastLine: number, private readonly onWarning?: (w: RadvdConfWarning) => void) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly lastLine: number,
+    private readonly onWarning?: (w: RadvdConfWarning) => void,
+  ) {}
 
   readonly warn = (line: number, message: string): void => {
     this.onWarning?.({ line, message });
   };
 
-  private peek(): Token | undefined { return this.tokens[this.i]; }
+  private peek(): Token | undefined {
+    return this.tokens[this.i];
+  }
 
   private isPunct(text: string): boolean {
     const t = this.peek();
@@ -192,7 +219,10 @@ class Parser {
    * `prefix P/L;`); each option goes to its setter in `table` (keys in lower case).
    */
   private options<T>(kind: string, target: T, table: Record<string, Setter<T>>, optionalBlock = false): void {
-    if (optionalBlock && this.isPunct(';')) { this.i += 1; return; }
+    if (optionalBlock && this.isPunct(';')) {
+      this.i += 1;
+      return;
+    }
     this.expect('{');
     while (!this.isPunct('}')) {
       const name = this.word('an option name');
@@ -244,12 +274,16 @@ class Parser {
     const state = { send: false };
     const f = (key: keyof RaInterfaceConfig, convert: (value: Token, name: Token) => unknown): Setter<RaInterfaceConfig> =>
       this.field<RaInterfaceConfig>(() => field, key, convert);
-    const ignoreSwitch: Setter<RaInterfaceConfig> = (_, v) => { flag(v); };
+    const ignoreSwitch: Setter<RaInterfaceConfig> = (_, v) => {
+      flag(v);
+    };
     const offOnly: Setter<RaInterfaceConfig> = (_, v, n) => {
       if (flag(v)) throw new RadvdConfError(n.line, `"${n.text} on" is not supported: vmplumb does not implement Mobile IPv6 home agents (RFC 6275 §7.4)`);
     };
     const table: Record<string, Setter<RaInterfaceConfig>> = {
-      advsendadvert: (_, v) => { state.send = flag(v); },
+      advsendadvert: (_, v) => {
+        state.send = flag(v);
+      },
       ignoreifmissing: ignoreSwitch, // missing interfaces are always waited for
       minrtradvinterval: f('minInterval', number),
       maxrtradvinterval: f('maxInterval', number),
@@ -259,7 +293,8 @@ class Parser {
       advotherconfigflag: f('other', flag),
       advlinkmtu: (c, v, n) => {
         const mtu = integer(v);
-        if (mtu === 0) delete c.mtu; // radvd: 0 sends no MTU option
+        if (mtu === 0)
+          delete c.mtu; // radvd: 0 sends no MTU option
         else f('mtu', () => mtu)(c, v, n);
       },
       // radvd clamps AdvRAMTU into [1280, 131072] without a word.
@@ -283,20 +318,38 @@ class Parser {
       advhomeagentflag: offOnly,
       advhomeagentinfo: offOnly,
       advmobrtrsupportflag: offOnly,
-      homeagentpreference: (_, v) => { integer(v); }, // only sent with AdvHomeAgentInfo
-      homeagentlifetime: (_, v) => { integer(v); },
+      homeagentpreference: (_, v) => {
+        integer(v);
+      }, // only sent with AdvHomeAgentInfo
+      homeagentlifetime: (_, v) => {
+        integer(v);
+      },
     };
     this.expect('{');
     while (!this.isPunct('}')) {
       const head = this.word('an option or block');
       switch (head.text.toLowerCase()) {
-        case 'prefix': this.prefix(config, field, head); continue;
-        case 'route': this.route(config, field, head); continue;
-        case 'rdnss': this.rdnss(config, field, head); continue;
-        case 'dnssl': this.dnssl(config, field, head); continue;
-        case 'nat64prefix': this.nat64(config, field, head); continue;
-        case 'clients': this.clients(config, field, head); continue;
-        case 'advrasrcaddress': this.addressList('AdvRASrcAddress'); continue; // the link-local is always the source
+        case 'prefix':
+          this.prefix(config, field, head);
+          continue;
+        case 'route':
+          this.route(config, field, head);
+          continue;
+        case 'rdnss':
+          this.rdnss(config, field, head);
+          continue;
+        case 'dnssl':
+          this.dnssl(config, field, head);
+          continue;
+        case 'nat64prefix':
+          this.nat64(config, field, head);
+          continue;
+        case 'clients':
+          this.clients(config, field, head);
+          continue;
+        case 'advrasrcaddress':
+          this.addressList('AdvRASrcAddress');
+          continue; // the link-local is always the source
         case 'autoignoreprefixes':
           for (const t of this.addressList('autoignoreprefixes')) {
             const list = (config.autoIgnorePrefixes ??= []);
@@ -304,9 +357,11 @@ class Parser {
             list.push(t.text);
           }
           continue;
-        case 'abro': case 'lowpanco':
+        case 'abro':
+        case 'lowpanco':
           throw new RadvdConfError(head.line, `"${head.text}" blocks are not supported: vmplumb does not implement 6LoWPAN neighbor discovery (RFC 6775)`);
-        default: break;
+        default:
+          break;
       }
       const setter = table[head.text.toLowerCase()];
       if (!setter) throw new RadvdConfError(head.line, `unknown option "${head.text}"`);
@@ -327,20 +382,27 @@ class Parser {
     this.lines.set(`${f}.prefix`, p.line);
     let base6to4: Token | undefined;
     const s = (key: keyof RaPrefixConfig, convert: (value: Token) => unknown): Setter<RaPrefixConfig> => this.field<RaPrefixConfig>(() => f, key, convert);
-    this.options<RaPrefixConfig>('prefix ', entry, {
-      advonlink: s('onLink', flag),
-      advautonomous: s('autonomous', flag),
-      advrouteraddr: s('routerAddress', flag),
-      advdhcpv6pdpreferred: s('dhcpv6PdPreferred', flag),
-      advvalidlifetime: s('validLifetime', lifetime),
-      advpreferredlifetime: s('preferredLifetime', lifetime),
-      deprecateprefix: s('deprecateOnStop', flag),
-      decrementlifetimes: s('decrementLifetimes', flag),
-      base6to4interface: (_, v) => { base6to4 = v; },
-      base6interface: (_, v, n) => {
-        throw new RadvdConfError(n.line, `"${n.text} ${v.text}" is not supported: list the prefixes to advertise`);
+    this.options<RaPrefixConfig>(
+      'prefix ',
+      entry,
+      {
+        advonlink: s('onLink', flag),
+        advautonomous: s('autonomous', flag),
+        advrouteraddr: s('routerAddress', flag),
+        advdhcpv6pdpreferred: s('dhcpv6PdPreferred', flag),
+        advvalidlifetime: s('validLifetime', lifetime),
+        advpreferredlifetime: s('preferredLifetime', lifetime),
+        deprecateprefix: s('deprecateOnStop', flag),
+        decrementlifetimes: s('decrementLifetimes', flag),
+        base6to4interface: (_, v) => {
+          base6to4 = v;
+        },
+        base6interface: (_, v, n) => {
+          throw new RadvdConfError(n.line, `"${n.text} ${v.text}" is not supported: list the prefixes to advertise`);
+        },
       },
-    }, true);
+      true,
+    );
     // RFC 4862 §5.5.3 d): hosts ignore the A flag unless the prefix is a /64; radvd sends it
     // anyway, vmplumb's validator refuses it, so it is cleared here.
     const length = Number(/\/(\d+)$/u.exec(p.text)?.[1] ?? 64);
@@ -382,8 +444,12 @@ class Parser {
       advrdnsslifetime: s('lifetime', lifetime),
       flushrdnss: s('flushOnStop', flag),
       // Deprecated draft fields; radvd ignores them with a warning.
-      advrdnsspreference: (_, v) => { integer(v); },
-      advrdnssopen: (_, v) => { flag(v); },
+      advrdnsspreference: (_, v) => {
+        integer(v);
+      },
+      advrdnssopen: (_, v) => {
+        flag(v);
+      },
     });
     list.push(entry);
   }
@@ -404,14 +470,19 @@ class Parser {
 
   private nat64(config: RaInterfaceConfig, field: string, head: Token): void {
     const p = this.word('a NAT64 prefix');
-    const list = (Array.isArray(config.pref64) ? config.pref64 : (config.pref64 = [] as RaPref64Config[]));
+    const list = Array.isArray(config.pref64) ? config.pref64 : (config.pref64 = [] as RaPref64Config[]);
     const f = `${field}.pref64[${list.length}]`;
     const entry: RaPref64Config = { prefix: p.text };
     this.lines.set(f, head.line);
     this.lines.set(`${f}.prefix`, p.line);
-    this.options<RaPref64Config>('nat64prefix ', entry, {
-      advvalidlifetime: this.field<RaPref64Config>(() => f, 'lifetime', integer),
-    }, true);
+    this.options<RaPref64Config>(
+      'nat64prefix ',
+      entry,
+      {
+        advvalidlifetime: this.field<RaPref64Config>(() => f, 'lifetime', integer),
+      },
+      true,
+    );
     list.push(entry);
   }
 

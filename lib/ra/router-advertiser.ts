@@ -23,9 +23,7 @@ import { formatMetrics } from './metrics.js';
 import { RaNamespace } from './namespace.js';
 import type { RsDropReason } from './rs.js';
 import type { TimerQueue } from './timer-queue.js';
-import type {
-  RaError, RaInterfaceConfig, RaInterfaceStats, RaReceivedEvent, RaSentEvent, RouterAdvertiserOptions,
-} from './types.js';
+import type { RaError, RaInterfaceConfig, RaInterfaceStats, RaReceivedEvent, RaSentEvent, RouterAdvertiserOptions } from './types.js';
 
 /** Events of a RouterAdvertiser. */
 export interface RouterAdvertiserEvents {
@@ -133,7 +131,9 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
     }
     this.starting ??= this.open();
     // Cancelled: nothing was advertised yet that a client relies on: release without final RAs.
-    return abortable(this.starting, signal, () => { void this.stop({ final: false }); });
+    return abortable(this.starting, signal, () => {
+      void this.stop({ final: false });
+    });
   }
 
   private async open(): Promise<void> {
@@ -146,7 +146,8 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
       this.starting = undefined;
       throw error;
     }
-    if (this.state !== 'starting') { // stopped while opening
+    if (this.state !== 'starting') {
+      // stopped while opening
       await ns.release();
       return;
     }
@@ -240,13 +241,31 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
       if (iface) iface.update(config);
       else if (this.state === 'running') this.serve(config);
     }
-    await Promise.all(removed.map((c) => this.interfaces.get(c.name)).filter((i) => i !== undefined).map((i) => this.retire(i)));
+    await Promise.all(
+      removed
+        .map((c) => this.interfaces.get(c.name))
+        .filter((i) => i !== undefined)
+        .map((i) => this.retire(i)),
+    );
   }
 
   /** Counters per configured interface. */
   stats(): RaInterfaceStats[] {
-    return this.configs.map((c) => this.interfaces.get(c.name)?.stats()
-      ?? { name: c.name, index: undefined, state: this.state === 'stopped' ? 'stopped' : 'waiting', advertisementsSent: 0, multicastAdvertisementsSent: 0, unicastAdvertisementsSent: 0, finalAdvertisementsSent: 0, solicitationsReceived: 0, solicitationsDropped: 0, sendErrors: 0 });
+    return this.configs.map(
+      (c) =>
+        this.interfaces.get(c.name)?.stats() ?? {
+          name: c.name,
+          index: undefined,
+          state: this.state === 'stopped' ? 'stopped' : 'waiting',
+          advertisementsSent: 0,
+          multicastAdvertisementsSent: 0,
+          unicastAdvertisementsSent: 0,
+          finalAdvertisementsSent: 0,
+          solicitationsReceived: 0,
+          solicitationsDropped: 0,
+          sendErrors: 0,
+        },
+    );
   }
 
   /**

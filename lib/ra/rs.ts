@@ -8,14 +8,10 @@
 import { ND_OPT_SOURCE_LINKADDR, ND_ROUTER_SOLICIT } from './constants.js';
 
 /** Why a solicitation was dropped. */
-export type RsDropReason =
-  | 'truncated' | 'hop-limit' | 'type' | 'code' | 'length' | 'option-length' | 'option-overrun'
-  | 'source-link-layer-from-unspecified';
+export type RsDropReason = 'truncated' | 'hop-limit' | 'type' | 'code' | 'length' | 'option-length' | 'option-overrun' | 'source-link-layer-from-unspecified';
 
 /** The result of validating one solicitation. */
-export type RsValidation =
-  | { valid: true; sourceLinkLayerAddress: string | undefined }
-  | { valid: false; reason: RsDropReason };
+export type RsValidation = { valid: true; sourceLinkLayerAddress: string | undefined } | { valid: false; reason: RsDropReason };
 
 /** RS header: type, code, checksum, 4 reserved bytes. */
 const RS_HEADER_LENGTH = 8;
@@ -24,9 +20,7 @@ const RS_HEADER_LENGTH = 8;
  * Checks one RS. `hopLimit` is the IPv6 hop limit it arrived with; `sourceUnspecified` whether
  * its source address is `::`; `truncated` whether it was longer than the receive buffer.
  */
-export function validateRouterSolicitation(
-  message: Uint8Array, hopLimit: number, sourceUnspecified: boolean, truncated = false,
-): RsValidation {
+export function validateRouterSolicitation(message: Uint8Array, hopLimit: number, sourceUnspecified: boolean, truncated = false): RsValidation {
   if (truncated) return { valid: false, reason: 'truncated' };
   // Only a packet that was not forwarded still has 255 (§6.1.1: "The IP Hop Limit field has a value of 255").
   if (hopLimit !== 255) return { valid: false, reason: 'hop-limit' };
@@ -34,7 +28,7 @@ export function validateRouterSolicitation(
   if (message[0] !== ND_ROUTER_SOLICIT) return { valid: false, reason: 'type' };
   if (message[1] !== 0) return { valid: false, reason: 'code' };
   let sourceLinkLayerAddress: string | undefined;
-  for (let i = RS_HEADER_LENGTH; i < message.length; ) {
+  for (let i = RS_HEADER_LENGTH; i < message.length;) {
     if (i + 2 > message.length) return { valid: false, reason: 'option-overrun' };
     const length = (message[i + 1] ?? 0) * 8;
     if (length === 0) return { valid: false, reason: 'option-length' };

@@ -45,7 +45,10 @@ export class TimerQueue {
    * @param clock time source
    * @param tick rounding granularity in ms (0 for exact deadlines)
    */
-  constructor(readonly clock: Clock, readonly tick = 20) {}
+  constructor(
+    readonly clock: Clock,
+    readonly tick = 20,
+  ) {}
 
   /** Number of scheduled entries. */
   get size(): number {
@@ -145,7 +148,10 @@ export class TimerQueue {
   private arm(): void {
     if (this.running) return; // run() re-arms when it is done
     const first = this.heap[0];
-    if (!first) { this.disarm(); return; }
+    if (!first) {
+      this.disarm();
+      return;
+    }
     const at = this.roundUp(first.due);
     if (this.timer !== undefined && at === this.armedFor) return;
     this.disarm();

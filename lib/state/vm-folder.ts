@@ -62,8 +62,14 @@ export interface VmRecord {
 export function vmFolder(runDir: string, name: string): VmFolder {
   const dir = join(vmRoot(runDir), name);
   return {
-    name, dir, spec: join(dir, 'spec.json'), pid: join(dir, 'pid'), qmp: join(dir, 'qmp.sock'),
-    status: join(dir, 'status.sock'), log: join(dir, 'qemu.log'), lock: join(dir, 'lock'),
+    name,
+    dir,
+    spec: join(dir, 'spec.json'),
+    pid: join(dir, 'pid'),
+    qmp: join(dir, 'qmp.sock'),
+    status: join(dir, 'status.sock'),
+    log: join(dir, 'qemu.log'),
+    lock: join(dir, 'lock'),
   };
 }
 

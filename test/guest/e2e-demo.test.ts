@@ -17,12 +17,17 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 describe.skipIf(skipUnlessRoot('vmplumb demo', ['/dev/net/tun']))('vmplumb demo', () => {
   it('runs the reference scenario and cleans up', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts'), 'demo'], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const prefix = `vmplumb-demo-${child.pid}-`;
     const left = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(prefix)) : [];

@@ -56,9 +56,18 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     h2.exec('sh', ['-ec', `${referenceScript(100, `${NETS.multicast.host2}/64`)}\n${referenceScript(101, `${NETS.unicast.host2}/64`, H1)}`]);
 
     // Both guests boot at once: under TCG the wait is the long part.
-    for (const [kind, id] of [['multicast', 1], ['unicast', 2]] as const) {
+    for (const [kind, id] of [
+      ['multicast', 1],
+      ['unicast', 2],
+    ] as const) {
       vms[kind] = await nets[kind]!.startVm({
-        id, memoryMiB: 256, cpus: 1, accel: 'tcg', kernel: guest.kernel, initrd: guest.initrd, append: guest.append,
+        id,
+        memoryMiB: 256,
+        cpus: 1,
+        accel: 'tcg',
+        kernel: guest.kernel,
+        initrd: guest.initrd,
+        append: guest.append,
         serial: { file: serial(kind) },
       });
     }
@@ -75,43 +84,53 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
   async function expectGuestConfigured(kind: 'multicast' | 'unicast'): Promise<void> {
     const vm = vms[kind]!;
     const bridge = nets[kind]!.bridgeName;
-    const addr = await waitForGuestConsole(serial(kind),
-      (l): l is Extract<GuestConsoleLine, { kind: 'addr' }> => l.kind === 'addr' && l.scope === 'global', { timeoutMs: BOOT_TIMEOUT_MS });
+    const addr = await waitForGuestConsole(serial(kind), (l): l is Extract<GuestConsoleLine, { kind: 'addr' }> => l.kind === 'addr' && l.scope === 'global', {
+      timeoutMs: BOOT_TIMEOUT_MS,
+    });
     expect(`${addr.address}/${addr.prefixLength}`).toBe(`${vm.address}/64`);
-    const route = await waitForGuestConsole(serial(kind), (l): l is Extract<GuestConsoleLine, { kind: 'route' }> => l.kind === 'route',
-      { timeoutMs: 60_000 });
+    const route = await waitForGuestConsole(serial(kind), (l): l is Extract<GuestConsoleLine, { kind: 'route' }> => l.kind === 'route', { timeoutMs: 60_000 });
     // (`ip -j … scope link` lists the filtered-out addresses as {}.)
-    const routerLl = (h1.ipJson('-6', 'addr', 'show', 'dev', bridge, 'scope', 'link')[0].addr_info as { local?: string }[])
-      .find((a) => a.local?.startsWith('fe80:'))?.local;
+    const routerLl = (h1.ipJson('-6', 'addr', 'show', 'dev', bridge, 'scope', 'link')[0].addr_info as { local?: string }[]).find((a) =>
+      a.local?.startsWith('fe80:'),
+    )?.local;
     expect(route.via).toBe(routerLl);
     // Nothing but our prefix: every global address the guest reported is vm.address.
-    const globals = parseGuestConsole(await import('node:fs/promises').then((fs) => fs.readFile(serial(kind), 'utf8')))
-      .filter((l) => l.kind === 'addr' && l.scope === 'global');
+    const globals = parseGuestConsole(await import('node:fs/promises').then((fs) => fs.readFile(serial(kind), 'utf8'))).filter(
+      (l) => l.kind === 'addr' && l.scope === 'global',
+    );
     for (const g of globals) expect(g.kind === 'addr' && g.address).toBe(vm.address);
   }
 
-  it('multicast VXLAN: the guest takes vm.address and its default route from our RAs; hosts 1 and 2 ping it', async () => {
-    const vm = vms.multicast!;
-    expect(vm.address).toBe('2a0a:e5c1:111:888:0:ff:fe00:1');
-    expect(vm.tap).toBe('vm1n100');
-    expect(h1.ipJson('link', 'show', 'dev', 'vm1n100')[0].master).toBe('br100');
-    await expectGuestConfigured('multicast');
-    await h1.pingUntilReply(vm.address);
-    await h2.pingUntilReply(vm.address);
-    // Host 2 reached it through the tunnel: its bridge learned the guest's MAC behind vxlan100, at host 1's VTEP.
-    const learned = h2.bridgeJson<{ mac: string; ifname: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan100');
-    expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
-  }, BOOT_TIMEOUT_MS + 60_000);
+  it(
+    'multicast VXLAN: the guest takes vm.address and its default route from our RAs; hosts 1 and 2 ping it',
+    async () => {
+      const vm = vms.multicast!;
+      expect(vm.address).toBe('2a0a:e5c1:111:888:0:ff:fe00:1');
+      expect(vm.tap).toBe('vm1n100');
+      expect(h1.ipJson('link', 'show', 'dev', 'vm1n100')[0].master).toBe('br100');
+      await expectGuestConfigured('multicast');
+      await h1.pingUntilReply(vm.address);
+      await h2.pingUntilReply(vm.address);
+      // Host 2 reached it through the tunnel: its bridge learned the guest's MAC behind vxlan100, at host 1's VTEP.
+      const learned = h2.bridgeJson<{ mac: string; ifname: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan100');
+      expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
+    },
+    BOOT_TIMEOUT_MS + 60_000,
+  );
 
-  it('unicast VXLAN (no group, FDB entry for the peer): the same', async () => {
-    const vm = vms.unicast!;
-    expect(h1.ipJson('-d', 'link', 'show', 'dev', 'vxlan101')[0].linkinfo.info_data.group6).toBeUndefined();
-    await expectGuestConfigured('unicast');
-    await h1.pingUntilReply(vm.address);
-    await h2.pingUntilReply(vm.address);
-    const learned = h2.bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan101');
-    expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
-  }, BOOT_TIMEOUT_MS + 60_000);
+  it(
+    'unicast VXLAN (no group, FDB entry for the peer): the same',
+    async () => {
+      const vm = vms.unicast!;
+      expect(h1.ipJson('-d', 'link', 'show', 'dev', 'vxlan101')[0].linkinfo.info_data.group6).toBeUndefined();
+      await expectGuestConfigured('unicast');
+      await h1.pingUntilReply(vm.address);
+      await h2.pingUntilReply(vm.address);
+      const learned = h2.bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan101');
+      expect(learned).toContainEqual(expect.objectContaining({ mac: vm.mac, dst: H1 }));
+    },
+    BOOT_TIMEOUT_MS + 60_000,
+  );
 
   it('a VM that exits by itself is reported and its tap is gone', async () => {
     const vm = vms.unicast!;
@@ -132,7 +151,12 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     expect(() => h1.ip('link', 'show', 'dev', 'vm1n100')).toThrow();
     expect(exits).toContainEqual(expect.objectContaining({ id: 1, expected: true }));
     await Promise.all([nets.multicast!.destroy({ timeoutMs: 1000 }), nets.unicast!.destroy({ timeoutMs: 1000 })]);
-    expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    expect(
+      h1
+        .ipJson<{ ifname: string }[]>('link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['eth0', 'lo']);
     h1.cleanup();
     h2.cleanup();
     expect(existsSync(`/run/netns/${h1.name}`)).toBe(false);

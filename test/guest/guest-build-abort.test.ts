@@ -21,8 +21,12 @@ describe.skipIf(skipUnlessRoot('guest build abort test'))('ensureGuest with an A
     const first = new AbortController();
     const second = new AbortController();
     let downloading!: () => void;
-    const reachedDownload = new Promise<void>((resolve) => { downloading = resolve; });
-    const onProgress = (m: string): void => { if (m.startsWith('downloading')) downloading(); };
+    const reachedDownload = new Promise<void>((resolve) => {
+      downloading = resolve;
+    });
+    const onProgress = (m: string): void => {
+      if (m.startsWith('downloading')) downloading();
+    };
     const a = ensureGuest({ cacheDir: cache, signal: first.signal, onProgress });
     const b = ensureGuest({ cacheDir: cache, signal: second.signal });
     await reachedDownload;

@@ -38,7 +38,9 @@ describe.skipIf(skipUnlessRoot('guest build test'))('ensureGuest', () => {
 
     const cpio = gunzipSync(readFileSync(a.initrd));
     const listing = execFileSync('cpio', ['-t', '--quiet'], { input: cpio, encoding: 'utf8' }).split('\n');
-    expect(listing).toEqual(expect.arrayContaining(['init', 'bin/busybox', 'bin/sh', 'dev', 'proc', 'sys', ...GUEST_MODULES.map((m) => `lib/modules/${m}.ko`)]));
+    expect(listing).toEqual(
+      expect.arrayContaining(['init', 'bin/busybox', 'bin/sh', 'dev', 'proc', 'sys', ...GUEST_MODULES.map((m) => `lib/modules/${m}.ko`)]),
+    );
     expect(a.kernelRelease).toMatch(/^\d+\.\d+\.\d+-\d+-amd64$/);
   }, 180_000);
 });

@@ -35,8 +35,12 @@ async function until(what: string, predicate: () => boolean, timeoutMs: number):
 /** Collects a child's stdout and stderr. */
 function collect(child: ChildProcess): { out: string; err: string } {
   const io = { out: '', err: '' };
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => { io.out += c; });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => { io.err += c; });
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+    io.out += c;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+    io.err += c;
+  });
   return io;
 }
 
@@ -56,18 +60,27 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     h2.ip('addr', 'add', `${H2}/64`, 'dev', 'eth0', 'nodad');
     runDir = tempRunDir();
     // Host 2: the reference commands.
-    h2.exec('sh', ['-ec', [
-      'ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5',
-      'ip link add br100 type bridge', 'ip link set vxlan100 master br100 up ; ip link set br100 up',
-      'ip addr add 2a0a:e5c1:111:888::2/64 dev br100',
-    ].join('\n')]);
+    h2.exec('sh', [
+      '-ec',
+      [
+        'ip -6 link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5',
+        'ip link add br100 type bridge',
+        'ip link set vxlan100 master br100 up ; ip link set br100 up',
+        'ip addr add 2a0a:e5c1:111:888::2/64 dev br100',
+      ].join('\n'),
+    ]);
   });
 
   afterAll(() => {
     for (const c of children) c.kill('SIGKILL');
     for (const dir of runDir ? readdirSync(join(runDir, 'vm')).map((n) => join(runDir, 'vm', n)) : []) {
       const pid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
-      if (pid > 0) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      if (pid > 0)
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     }
     h1?.cleanup();
     h2?.cleanup();
@@ -79,8 +92,19 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     const guest = await ensureGuest();
     const serial = join(runDir, 'console.log');
     const agent = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'helpers', 'persist-guest-agent.ts')], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, VMPLUMB_RUN_DIR: runDir, NETNS: h1.name, NET_ID: '100', PREFIX, KERNEL: guest.kernel, INITRD: guest.initrd, APPEND: guest.append, SERIAL: serial },
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        VMPLUMB_RUN_DIR: runDir,
+        NETNS: h1.name,
+        NET_ID: '100',
+        PREFIX,
+        KERNEL: guest.kernel,
+        INITRD: guest.initrd,
+        APPEND: guest.append,
+        SERIAL: serial,
+      },
     });
     children.push(agent);
     const agentIo = collect(agent);
@@ -94,23 +118,56 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     client.sysctl('net.ipv6.conf.eth0.accept_ra', 2);
     client.ip('link', 'set', 'eth0', 'up');
     const defaultRoute = (): string => client.ip('-6', 'route', 'show', 'default').trim();
-    await until('the client\'s default route from our RAs', () => defaultRoute() !== '', 60_000);
+    await until("the client's default route from our RAs", () => defaultRoute() !== '', 60_000);
 
-    await waitForGuestConsole(serial, (l): l is Extract<GuestConsoleLine, { kind: 'addr' }> => l.kind === 'addr' && l.scope === 'global', { timeoutMs: 240_000 });
+    await waitForGuestConsole(serial, (l): l is Extract<GuestConsoleLine, { kind: 'addr' }> => l.kind === 'addr' && l.scope === 'global', {
+      timeoutMs: 240_000,
+    });
     // Reachable from host 2 before the clock starts (neighbour discovery across the tunnel).
-    await until('a first ping reply from host 2', () => {
-      try { h2.exec('ping', ['-6', '-n', '-c', '1', '-W', '1', vm.address]); return true; } catch { return false; }
-    }, 60_000);
+    await until(
+      'a first ping reply from host 2',
+      () => {
+        try {
+          h2.exec('ping', ['-6', '-n', '-c', '1', '-W', '1', vm.address]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+    );
 
     // RAs on the client's link, with their router lifetime, from now until before destroy().
-    const tshark = spawn('ip', ['netns', 'exec', client.name, 'tshark', '-l', '-n', '-i', 'eth0', '-f', 'icmp6 and ip6[40] == 134',
-      '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'icmpv6.nd.ra.router_lifetime'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tshark = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        client.name,
+        'tshark',
+        '-l',
+        '-n',
+        '-i',
+        'eth0',
+        '-f',
+        'icmp6 and ip6[40] == 134',
+        '-T',
+        'fields',
+        '-e',
+        'frame.time_epoch',
+        '-e',
+        'icmpv6.nd.ra.router_lifetime',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(tshark);
     const tsharkIo = collect(tshark);
     await until('tshark to capture', () => /Capturing on/u.test(tsharkIo.err), 30_000);
 
     // 200 pings, one every 100 ms (20 s): the kill and the restart happen in the middle.
-    const ping = spawn('ip', ['netns', 'exec', h2.name, 'ping', '-6', '-n', '-c', '200', '-i', '0.1', '-W', '5', vm.address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ping = spawn('ip', ['netns', 'exec', h2.name, 'ping', '-6', '-n', '-c', '200', '-i', '0.1', '-W', '5', vm.address], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(ping);
     const pingIo = collect(ping);
     const pinged = new Promise<number | null>((resolve) => ping.on('close', (code) => resolve(code)));
@@ -129,10 +186,15 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     expect(await pinged).toBe(0);
     expect(pingIo.out).toMatch(/200 packets transmitted, 200 received, 0% packet loss/u);
 
-    const ras = (): Array<{ at: number; lifetime: number }> => tsharkIo.out.trim().split('\n').filter(Boolean).map((line) => {
-      const [at, lifetime] = line.split('\t');
-      return { at: Number(at), lifetime: Number(lifetime) };
-    });
+    const ras = (): Array<{ at: number; lifetime: number }> =>
+      tsharkIo.out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [at, lifetime] = line.split('\t');
+          return { at: Number(at), lifetime: Number(lifetime) };
+        });
     await until('an RA from the new process', () => ras().some((r) => r.at >= openedAt), 10_000);
     tshark.kill('SIGINT');
     // Positive control: RAs were seen before the kill too, and none of them said "lifetime 0".
@@ -146,14 +208,23 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     await net.destroy({ timeoutMs: 2000 });
     h1.ip('link', 'del', 'cl0');
     // qemu's parent was the killed agent: init reaps it, a moment after the pidfd saw the exit.
-    await until('qemu to be reaped', () => {
-      try {
-        return /^State:\s*Z/mu.test(readFileSync(`/proc/${vm.pid}/status`, 'utf8'));
-      } catch {
-        return true; // gone
-      }
-    }, 10_000);
-    expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    await until(
+      'qemu to be reaped',
+      () => {
+        try {
+          return /^State:\s*Z/mu.test(readFileSync(`/proc/${vm.pid}/status`, 'utf8'));
+        } catch {
+          return true; // gone
+        }
+      },
+      10_000,
+    );
+    expect(
+      h1
+        .ipJson<{ ifname: string }[]>('link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['eth0', 'lo']);
     expect(readdirSync(join(runDir, 'vm'))).toEqual([]);
     expect((await VxlanNetwork.list({ runDir })).length).toBe(0);
   }, 600_000);

@@ -32,7 +32,9 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
 
   describe('without a guest (-S)', () => {
     let sns: TestNetns;
-    beforeAll(() => { sns = new TestNetns('vmptap'); });
+    beforeAll(() => {
+      sns = new TestNetns('vmptap');
+    });
     afterAll(() => sns?.cleanup());
 
     it('hands a multiqueue tap over as fds=3:4 with mq=on, all queues attached', async () => {
@@ -43,7 +45,12 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
         expect(heldTaps(vm.pid)).toEqual([tap.name, tap.name]);
         expect(heldTaps('self')).not.toContain(tap.name);
         const info = sns.ipJson<Array<{ linkinfo: { info_data: { multi_queue: boolean; numqueues: number; numdisabled: number } } }>>(
-          '-d', 'link', 'show', 'dev', tap.name);
+          '-d',
+          'link',
+          'show',
+          'dev',
+          tap.name,
+        );
         // Both queues are qemu's; until the guest's driver enables the second, qemu keeps it
         // detached (TUNSETQUEUE IFF_DETACH_QUEUE), which the kernel counts as disabled.
         const data = info[0]?.linkinfo.info_data;
@@ -73,7 +80,7 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       expect(exits[0]).toMatchObject({ reason: expect.any(String) });
     }, 30_000);
 
-    it('rejects with qemu\'s own error text when qemu exits before QMP is ready', async () => {
+    it("rejects with qemu's own error text when qemu exits before QMP is ready", async () => {
       const error = await Qemu.spawn({ name: 'early', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-no-such-option'] }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'ERR_QEMU_EXITED' });
       expect(String((error as Error).message)).toMatch(/qemu exited with code 1 before QMP was ready: .*-no-such-option.*invalid option/s);
@@ -87,7 +94,8 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       await vm.qmp.execute('cont');
       process.kill(vm.pid, 'SIGSTOP');
       await expect(vm.qmp.execute('query-status', undefined, { timeoutMs: 300 })).rejects.toMatchObject({
-        code: 'ETIMEDOUT', message: expect.stringMatching(/query-status: no reply within 300 ms \(is qemu hung\?\)/),
+        code: 'ETIMEDOUT',
+        message: expect.stringMatching(/query-status: no reply within 300 ms \(is qemu hung\?\)/),
       });
       const started = Date.now();
       const exit = await vm.shutdown({ timeoutMs: 2000 });
@@ -122,13 +130,25 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       ns.ip('addr', 'add', '2001:db8:77::1/64', 'dev', 'br0');
       const conf = join(dir, 'radvd.conf');
       writeFileSync(conf, `interface br0 {\n  AdvSendAdvert on;\n  MinRtrAdvInterval 3;\n  MaxRtrAdvInterval 5;\n  prefix ${PREFIX} { };\n};\n`);
-      radvd = spawn('ip', ['netns', 'exec', ns.name, 'radvd', '--nodaemon', '-C', conf, '-p', join(dir, 'radvd.pid'), '-m', 'logfile', '-l', join(dir, 'radvd.log')], { stdio: 'ignore' });
+      radvd = spawn(
+        'ip',
+        ['netns', 'exec', ns.name, 'radvd', '--nodaemon', '-C', conf, '-p', join(dir, 'radvd.pid'), '-m', 'logfile', '-l', join(dir, 'radvd.log')],
+        { stdio: 'ignore' },
+      );
 
       tap = await openTap({ netns: ns.name });
       ns.ip('link', 'set', tap.name, 'master', 'br0', 'up');
       vm = await Qemu.spawn({
-        name: 'vmptap-guest', machine: 'q35', accel: 'tcg', memoryMiB: 256, cpus: 1,
-        kernel: guest.kernel, initrd: guest.initrd, append: guest.append, nics: [{ tap, mac }], serial: { file: serial },
+        name: 'vmptap-guest',
+        machine: 'q35',
+        accel: 'tcg',
+        memoryMiB: 256,
+        cpus: 1,
+        kernel: guest.kernel,
+        initrd: guest.initrd,
+        append: guest.append,
+        nics: [{ tap, mac }],
+        serial: { file: serial },
       });
       vm.on('event', (e: QmpEvent) => events.push(e));
     }, 180_000);

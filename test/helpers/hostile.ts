@@ -12,15 +12,57 @@ export const FUZZ_SEED = 0x14;
 
 /** Strings that have broken parsers and validators before (issue 14). */
 const NASTY_STRINGS = [
-  '', '.', '..', 've0\0anything', 'brz\0junk', 'A\0x', 'tap\0x', '/run/netns/A\0x', '/dev/null\0x', 'br\u0001', 'br\u007f', 'a b', 'a/b', 'a:b',
-  'ff05::1%eth0', '2001:db8::%ab:cd', '2001:db8:1:2::%1:7', 'fe80::1%1', '2001:db8::1%eth0/64', '::', 'ff05::100', '2001:db8::1/64',
-  '192.0.2.1/24', '2001:db8::/129', '2001:db8::1/-1', '__proto__', 'toString', 'constructor', 'hasOwnProperty', 'valueOf',
-  'x'.repeat(16), 'x'.repeat(300), '%d%d', 'tap%d', '02:00:00:00:00:01', '01:00:00:00:00:00', '00:00:00:00:00:00', 'zz:zz:zz:zz:zz:zz',
-  'inherit', 'unset', 'global', 'link', 'permanent', 'vxlan', 'bridge', '\u{1F600}'.repeat(6),
+  '',
+  '.',
+  '..',
+  've0\0anything',
+  'brz\0junk',
+  'A\0x',
+  'tap\0x',
+  '/run/netns/A\0x',
+  '/dev/null\0x',
+  'br\u0001',
+  'br\u007f',
+  'a b',
+  'a/b',
+  'a:b',
+  'ff05::1%eth0',
+  '2001:db8::%ab:cd',
+  '2001:db8:1:2::%1:7',
+  'fe80::1%1',
+  '2001:db8::1%eth0/64',
+  '::',
+  'ff05::100',
+  '2001:db8::1/64',
+  '192.0.2.1/24',
+  '2001:db8::/129',
+  '2001:db8::1/-1',
+  '__proto__',
+  'toString',
+  'constructor',
+  'hasOwnProperty',
+  'valueOf',
+  'x'.repeat(16),
+  'x'.repeat(300),
+  '%d%d',
+  'tap%d',
+  '02:00:00:00:00:01',
+  '01:00:00:00:00:00',
+  '00:00:00:00:00:00',
+  'zz:zz:zz:zz:zz:zz',
+  'inherit',
+  'unset',
+  'global',
+  'link',
+  'permanent',
+  'vxlan',
+  'bridge',
+  '\u{1F600}'.repeat(6),
 ];
 
 /** A string with NUL, '%' or a control character somewhere. */
-const taintedString = fc.tuple(fc.string({ maxLength: 12 }), fc.constantFrom('\0', '%', '%eth0', '\n', '\u0001', '\u007f', '/', ':'), fc.string({ maxLength: 12 }))
+const taintedString = fc
+  .tuple(fc.string({ maxLength: 12 }), fc.constantFrom('\0', '%', '%eth0', '\n', '\u0001', '\u007f', '/', ':'), fc.string({ maxLength: 12 }))
   .map(([a, b, c]) => a + b + c);
 
 /** An array with a hole at index 0 (read through the prototype by careless code). */
@@ -38,7 +80,14 @@ export const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.bigInt(),
   fc.boolean(),
   fc.constantFrom(null, undefined),
-  fc.constantFrom(Object.create(null) as object, [], holey, Array.from({ length: 100_000 }, () => 'ff05::1'), { toString: () => 'br0' }, Symbol('s')),
+  fc.constantFrom(
+    Object.create(null) as object,
+    [],
+    holey,
+    Array.from({ length: 100_000 }, () => 'ff05::1'),
+    { toString: () => 'br0' },
+    Symbol('s'),
+  ),
   fc.array(fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.integer()), { maxLength: 4 }),
   fc.dictionary(fc.constantFrom('name', 'index', 'low', 'high', 'file', '__proto__'), fc.oneof(fc.string({ maxLength: 8 }), fc.integer()), { maxKeys: 3 }),
 );

@@ -42,8 +42,11 @@ export async function namespaceStateAsync(ns: TestNetns): Promise<NamespaceState
     return out.trim() ? (JSON.parse(out) as unknown[]) : [];
   };
   const [links, addresses, fdb, routes4, routes6] = await Promise.all([
-    json('ip', '-d', 'link', 'show'), json('ip', 'addr', 'show'), json('bridge', 'fdb', 'show'),
-    json('ip', '-4', 'route', 'show', 'table', 'all'), json('ip', '-6', 'route', 'show', 'table', 'all'),
+    json('ip', '-d', 'link', 'show'),
+    json('ip', 'addr', 'show'),
+    json('bridge', 'fdb', 'show'),
+    json('ip', '-4', 'route', 'show', 'table', 'all'),
+    json('ip', '-6', 'route', 'show', 'table', 'all'),
   ]);
   return strip({ links, addresses, fdb, routes: [...routes4, ...routes6] }) as NamespaceState;
 }

@@ -102,9 +102,15 @@ export class TestNetns {
   async pingUntilReply(address: string, timeoutMs = 60_000): Promise<string> {
     let last = '';
     try {
-      return await until(`an echo reply from ${address} in ${this.name}`, () =>
-        runAsync('ip', ['netns', 'exec', this.name, 'ping', '-6', '-n', '-c', '2', '-i', '0.3', '-W', '2', address])
-          .catch((error: Error) => { last = error.message; return false as const; }), { timeoutMs, intervalMs: 300 });
+      return await until(
+        `an echo reply from ${address} in ${this.name}`,
+        () =>
+          runAsync('ip', ['netns', 'exec', this.name, 'ping', '-6', '-n', '-c', '2', '-i', '0.3', '-W', '2', address]).catch((error: Error) => {
+            last = error.message;
+            return false as const;
+          }),
+        { timeoutMs, intervalMs: 300 },
+      );
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${last}`, { cause: error });
     }

@@ -5,10 +5,21 @@
  */
 import { VxlanNetwork } from '../../lib/network.js';
 
-const net = await VxlanNetwork.create({ id: Number(process.env.NET_ID), underlay: 'eth0', prefix: process.env.PREFIX as string, netns: process.env.NETNS as string });
+const net = await VxlanNetwork.create({
+  id: Number(process.env.NET_ID),
+  underlay: 'eth0',
+  prefix: process.env.PREFIX as string,
+  netns: process.env.NETNS as string,
+});
 const vm = await net.startVm({
-  id: 1, memoryMiB: 256, cpus: 1, accel: 'tcg', kernel: process.env.KERNEL as string, initrd: process.env.INITRD as string,
-  append: process.env.APPEND as string, serial: { file: process.env.SERIAL as string },
+  id: 1,
+  memoryMiB: 256,
+  cpus: 1,
+  accel: 'tcg',
+  kernel: process.env.KERNEL as string,
+  initrd: process.env.INITRD as string,
+  append: process.env.APPEND as string,
+  serial: { file: process.env.SERIAL as string },
 });
 process.stdout.write(`${JSON.stringify({ address: vm.address, pid: vm.pid, name: vm.name })}\n`);
 setInterval(() => undefined, 1 << 30);

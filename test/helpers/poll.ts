@@ -19,7 +19,11 @@ export interface UntilOptions {
  * Polls `fn` until it returns something other than undefined/false/null and resolves with it;
  * rejects with `timed out waiting for <what>` at the deadline.
  */
-export async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, options: UntilOptions | number = {}): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  options: UntilOptions | number = {},
+): Promise<T> {
   const { timeoutMs = 60_000, intervalMs = 200 } = typeof options === 'number' ? { timeoutMs: options } : options;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -43,10 +47,14 @@ export async function stable<T>(what: string, read: () => T, options: UntilOptio
   const { times = 3, intervalMs = 50, timeoutMs = 10_000 } = options;
   let previous = read();
   let same = 1;
-  return until(`${what} to settle`, () => {
-    const now = read();
-    same = now === previous ? same + 1 : 1;
-    previous = now;
-    return same >= times ? { now } : undefined;
-  }, { timeoutMs, intervalMs }).then((r) => r.now);
+  return until(
+    `${what} to settle`,
+    () => {
+      const now = read();
+      same = now === previous ? same + 1 : 1;
+      previous = now;
+      return same >= times ? { now } : undefined;
+    },
+    { timeoutMs, intervalMs },
+  ).then((r) => r.now);
 }

@@ -30,7 +30,9 @@ export function startFlood(netns: string, dev: string, maxSeconds = 120): Flood 
   child.stdin.on('error', () => undefined);
   let out = '';
   let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const flooding = new Promise<void>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

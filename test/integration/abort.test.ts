@@ -43,8 +43,17 @@ describe.skipIf(skipUnlessRoot('abort'))('AbortSignal on long operations', () =>
     rmSync(work, { recursive: true, force: true });
   });
 
-  const links = (): string[] => ns!.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname).sort();
-  const records = (): string[] => (existsSync(join(runDir, 'net')) ? readdirSync(join(runDir, 'net'), { recursive: true }).map(String).filter((f) => f.endsWith('.json')) : []);
+  const links = (): string[] =>
+    ns!
+      .ipJson<Array<{ ifname: string }>>('link', 'show')
+      .map((l) => l.ifname)
+      .sort();
+  const records = (): string[] =>
+    existsSync(join(runDir, 'net'))
+      ? readdirSync(join(runDir, 'net'), { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('.json'))
+      : [];
 
   it('an aborted VxlanNetwork.create rolls back: no link, no record; the control makes the network', async () => {
     const controller = new AbortController();
@@ -58,8 +67,9 @@ describe.skipIf(skipUnlessRoot('abort'))('AbortSignal on long operations', () =>
     const handlers = { asyncEnd: onEnd, start() {}, end() {}, asyncStart() {}, error() {} };
     channel.subscribe(handlers as never);
     try {
-      await expect(VxlanNetwork.create({ id: 301, underlay: 'eth0', prefix: PREFIX, netns: ns!.name, runDir, signal: controller.signal } as never))
-        .rejects.toBe(reason);
+      await expect(
+        VxlanNetwork.create({ id: 301, underlay: 'eth0', prefix: PREFIX, netns: ns!.name, runDir, signal: controller.signal } as never),
+      ).rejects.toBe(reason);
     } finally {
       channel.unsubscribe(handlers as never);
     }
@@ -68,7 +78,14 @@ describe.skipIf(skipUnlessRoot('abort'))('AbortSignal on long operations', () =>
     expect(records()).toEqual([]);
 
     // Control: the same create, not aborted.
-    const net = await VxlanNetwork.create({ id: 301, underlay: 'eth0', prefix: PREFIX, netns: ns!.name, runDir, signal: new AbortController().signal } as never);
+    const net = await VxlanNetwork.create({
+      id: 301,
+      underlay: 'eth0',
+      prefix: PREFIX,
+      netns: ns!.name,
+      runDir,
+      signal: new AbortController().signal,
+    } as never);
     expect(links()).toEqual(['br301', 'eth0', 'lo', 'vxlan301']);
     expect(records()).toHaveLength(1);
     await net.destroy();
@@ -84,16 +101,22 @@ describe.skipIf(skipUnlessRoot('abort'))('AbortSignal on long operations', () =>
     const controller = new AbortController();
     const started = Qemu.spawn({ name: 'abortvm', memoryMiB: 64, cpus: 1, accel: 'tcg', qemuBinary: fake, runDir, signal: controller.signal } as never);
     // Control: qemu was spawned and is being waited for (its pidfile mark is on a live process).
-    const pid = await until('the fake qemu runs', () => {
-      const dir = join(runDir, 'vm', 'abortvm');
-      if (!existsSync(dir)) return undefined;
-      for (const p of readdirSync('/proc').filter((d) => /^\d+$/u.test(d))) {
-        try {
-          if (readFileSync(`/proc/${p}/cmdline`, 'latin1').includes(join(dir, 'pid'))) return Number(p);
-        } catch { /* gone */ }
-      }
-      return undefined;
-    }, 10_000);
+    const pid = await until(
+      'the fake qemu runs',
+      () => {
+        const dir = join(runDir, 'vm', 'abortvm');
+        if (!existsSync(dir)) return undefined;
+        for (const p of readdirSync('/proc').filter((d) => /^\d+$/u.test(d))) {
+          try {
+            if (readFileSync(`/proc/${p}/cmdline`, 'latin1').includes(join(dir, 'pid'))) return Number(p);
+          } catch {
+            /* gone */
+          }
+        }
+        return undefined;
+      },
+      10_000,
+    );
     const reason = new Error('no longer wanted');
     controller.abort(reason);
     await expect(started).rejects.toBe(reason);

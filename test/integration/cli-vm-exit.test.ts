@@ -35,8 +35,12 @@ function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
     const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
@@ -62,15 +66,24 @@ describe.skipIf(skipUnlessRoot('vm run exit status'))('vmplumb vm run: exit stat
     rmSync(work, { recursive: true, force: true });
   });
 
-  const run = (exitCode: number) => cli(['vm', 'run', '--net', '100', '--id', '1', '--kernel', fake, '--accel', 'tcg', '--qemu', fake, '--netns', ns!.name],
-    { ...process.env, FAKE_QEMU_EXIT: String(exitCode), VMPLUMB_RUN_DIR: work });
+  const run = (exitCode: number) =>
+    cli(['vm', 'run', '--net', '100', '--id', '1', '--kernel', fake, '--accel', 'tcg', '--qemu', fake, '--netns', ns!.name], {
+      ...process.env,
+      FAKE_QEMU_EXIT: String(exitCode),
+      VMPLUMB_RUN_DIR: work,
+    });
 
   it('exits 1 naming the code when qemu fails', async () => {
     const r = await run(3);
     expect(r.err).toMatch(/^vmplumb vm run: vm1n100: qemu exited with code 3/mu);
     expect(r.code).toBe(1);
     // Nothing stays: the tap went with qemu.
-    expect(ns!.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname).sort()).toEqual(['br100', 'lo']);
+    expect(
+      ns!
+        .ipJson<Array<{ ifname: string }>>('link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['br100', 'lo']);
   }, 60_000);
 
   it('exits 0 when qemu exits cleanly (control)', async () => {

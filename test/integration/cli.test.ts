@@ -33,8 +33,12 @@ function start(args: string[]): Running {
   const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: 'pipe' });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, out: () => out, err: () => err, done };
 }
@@ -65,12 +69,28 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
   });
 
   it('net up makes the network, links --json shows it, vm run finds it, Ctrl-C tears it down', async () => {
-    const net = start(['net', 'up', '--id', '100', '--dev', 'eth0', '--prefix', '2a0a:e5c1:111:888::/64',
-      '--rdnss', '2a0a:e5c0::3,2a0a:e5c0::4', '--dnssl', 'place7.ungleich.ch', '--netns', h1.name]);
+    const net = start([
+      'net',
+      'up',
+      '--id',
+      '100',
+      '--dev',
+      'eth0',
+      '--prefix',
+      '2a0a:e5c1:111:888::/64',
+      '--rdnss',
+      '2a0a:e5c0::3,2a0a:e5c0::4',
+      '--dnssl',
+      'place7.ungleich.ch',
+      '--netns',
+      h1.name,
+    ]);
     children.push(net);
     await until('"network 100 up"', () => net.out().includes('press Ctrl-C') || net.child.exitCode !== null);
     expect(net.err()).toBe('');
-    expect(net.out()).toContain('network 100 up: vxlan100 (group ff05::100, dev eth0) in br100, router 2a0a:e5c1:111:888::1, advertising 2a0a:e5c1:111:888::/64');
+    expect(net.out()).toContain(
+      'network 100 up: vxlan100 (group ff05::100, dev eth0) in br100, router 2a0a:e5c1:111:888::1, advertising 2a0a:e5c1:111:888::/64',
+    );
     expect(h1.ipJson('-d', 'link', 'show', 'dev', 'vxlan100')[0].linkinfo.info_data).toMatchObject({ id: 100, group6: 'ff05::100', port: 4789, ttl: 5 });
 
     const links = await runCli(['links', '--json', '--netns', h1.name]);
@@ -79,7 +99,12 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     const br = parsed.find((l) => l.name === 'br100');
     expect(br?.kind).toBe('bridge');
     expect(parsed.find((l) => l.name === 'vxlan100')).toMatchObject({ kind: 'vxlan', master: br?.index });
-    expect(parsed.map((l) => l.name).sort()).toEqual(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort());
+    expect(parsed.map((l) => l.name).sort()).toEqual(
+      h1
+        .ipJson<{ ifname: string }[]>('link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+    );
 
     const human = await runCli(['links', '--netns', h1.name, '--kind', 'vxlan']);
     expect(human.out).toMatch(/^INDEX\s+NAME\s+KIND\s+STATE\s+MTU\s+MAC\s+MASTER\n\d+\s+vxlan100\s+vxlan\s+\S+\s+\d+\s+[0-9a-f:]{17}\s+br100\n$/u);
@@ -87,21 +112,28 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     // vm run against a network that is not there says what to do (and changes nothing).
     const missing = await runCli(['vm', 'run', '--net', '101', '--id', '1', '--kernel', '/nonexistent', '--netns', h1.name]);
     expect(missing.code).toBe(1);
-    expect(missing.err).toBe('vmplumb vm run: VxlanNetwork 101: there is no bridge br101 in namespace ' +
-      `${h1.name} (start the network first, e.g. vmplumb net up --id 101 …)\n`);
+    expect(missing.err).toBe(
+      'vmplumb vm run: VxlanNetwork 101: there is no bridge br101 in namespace ' + `${h1.name} (start the network first, e.g. vmplumb net up --id 101 …)\n`,
+    );
 
     // A VM that cannot start: the tap was opened and enslaved, qemu refused; nothing stays.
     const bad = await runCli(['vm', 'run', '--net', '100', '--id', '1', '--kernel', '/nonexistent/vmlinuz', '--netns', h1.name]);
     expect(bad.code).toBe(1);
-    expect(bad.err).toBe('vmplumb vm run: VM 1 in network 100: spawn qemu for vm1n100 failed: ' +
-      'Expected "kernel" to be a readable file, got "/nonexistent/vmlinuz": ENOENT\n');
+    expect(bad.err).toBe(
+      'vmplumb vm run: VM 1 in network 100: spawn qemu for vm1n100 failed: ' + 'Expected "kernel" to be a readable file, got "/nonexistent/vmlinuz": ENOENT\n',
+    );
     expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname)).not.toContain('vm1n100');
 
     // Ctrl-C: the network is torn down, then the command exits 130 (128 + SIGINT) as a shell expects.
     net.child.kill('SIGINT');
     expect(await net.done).toBe(130);
     expect(net.out()).toContain('network 100 down');
-    expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    expect(
+      h1
+        .ipJson<{ ifname: string }[]>('link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['eth0', 'lo']);
   }, 150_000);
 
   it('net up fails with one line and exit 1 when the underlay is missing, leaving nothing', async () => {
@@ -109,7 +141,12 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^vmplumb net up: VxlanNetwork 100: create vxlan100 on underlay eth9 failed: .*ENODEV.*\n$/u);
     expect(r.err.split('\n')).toHaveLength(2);
-    expect(h1.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    expect(
+      h1
+        .ipJson<{ ifname: string }[]>('link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['eth0', 'lo']);
   }, 30_000);
 
   it('ra -C radvd.conf advertises like radvd; rdisc6 on the other side sees it; SIGTERM stops it', async () => {
@@ -130,8 +167,15 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     await until('advertising', () => ra.out().includes('advertising on br100') || ra.child.exitCode !== null);
     expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(ra.child.pid));
     // The link-local source may wait for DAD (RTNL contention on a busy machine).
-    const answer = await until('rdisc6 answer', () => runAsync('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '2', '-w', '1500', 'cl0'])
-      .then((out) => out.includes('Prefix') && out, () => false), 60_000);
+    const answer = await until(
+      'rdisc6 answer',
+      () =>
+        runAsync('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '2', '-w', '1500', 'cl0']).then(
+          (out) => out.includes('Prefix') && out,
+          () => false,
+        ),
+      60_000,
+    );
     expect(answer).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
     expect(answer).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::4/u);
     ra.child.kill('SIGTERM');
@@ -153,7 +197,9 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
   it('demo as an ordinary user: one clear line, exit code 1, nothing made', async () => {
     const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...CLI, 'demo'], { cwd: ROOT });
     let err = '';
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(1);
     expect(err).toBe('vmplumb demo: needs root (CAP_NET_ADMIN for namespaces, links and taps): run it with sudo\n');

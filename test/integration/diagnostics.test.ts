@@ -42,14 +42,20 @@ describe.skipIf(skipUnlessRoot('diagnostics'))('diagnostics', () => {
     let failure: (Error & { code: string }) | undefined;
     try {
       await nl!.createBridge({ name: 'brtrace' });
-      failure = (await nl!.createBridge({ name: 'brtrace' }).then(() => undefined, (e: unknown) => e)) as (Error & { code: string }) | undefined;
+      failure = (await nl!.createBridge({ name: 'brtrace' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as (Error & { code: string }) | undefined;
       expect(failure?.code).toBe('EEXIST');
     } finally {
       channel.unsubscribe(handlers as never);
     }
     // What the kernel did: one bridge.
     expect(ns!.ipJson('-d', 'link', 'show', 'dev', 'brtrace')[0].linkinfo.info_kind).toBe('bridge');
-    expect(started.map((m) => [m.operation, m.object, m.type])).toEqual([['createBridge', 'brtrace', 16], ['createBridge', 'brtrace', 16]]);
+    expect(started.map((m) => [m.operation, m.object, m.type])).toEqual([
+      ['createBridge', 'brtrace', 16],
+      ['createBridge', 'brtrace', 16],
+    ]);
     expect(ended).toHaveLength(2);
     expect(ended[0]!.errno).toBeUndefined();
     expect(ended[0]!.durationMs).toBeGreaterThan(0);
@@ -67,12 +73,14 @@ describe.skipIf(skipUnlessRoot('diagnostics'))('diagnostics', () => {
     // /bin/false as qemu: the KVM probe guest "fails", whatever /dev/kvm says.
     const script = `import { resolveAccel } from ${JSON.stringify(join(ROOT, 'lib', 'qemu', 'accel.ts'))};
       console.log(await resolveAccel('auto', '/bin/false'));`;
-    const runScript = (env: NodeJS.ProcessEnv) => new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      void import('node:child_process').then(({ execFile }) => {
-        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, encoding: 'utf8' },
-          (error, stdout, stderr) => (error ? reject(error) : resolve({ stdout, stderr })));
+    const runScript = (env: NodeJS.ProcessEnv) =>
+      new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+        void import('node:child_process').then(({ execFile }) => {
+          execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, encoding: 'utf8' }, (error, stdout, stderr) =>
+            error ? reject(error) : resolve({ stdout, stderr }),
+          );
+        });
       });
-    });
     const { NODE_DEBUG: _, ...base } = process.env;
     const debugged = await runScript({ ...base, NODE_DEBUG: 'vmplumb' });
     expect(debugged.stdout.trim()).toBe('tcg');

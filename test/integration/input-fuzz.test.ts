@@ -41,32 +41,47 @@ describe.skipIf(skipUnlessRoot('input: kernel fuzz', ['/dev/net/tun']))('input: 
     const ref = fc.oneof(fc.constantFrom('br0', 'vx0', 'eth0', 99999), hostile);
     // Every call acts in the test namespace only: taps get it forced, whatever was generated.
     const calls = fc.oneof(
-      optionsFor(['name', 'vni', 'group', 'remote', 'local', 'dev', 'df', 'ttl', 'master', 'mtu', 'portRange'], { name: 'fz0', vni: 5 }).map((o) => ['createVxlan', () => nl!.createVxlan(o as never)] as const),
+      optionsFor(['name', 'vni', 'group', 'remote', 'local', 'dev', 'df', 'ttl', 'master', 'mtu', 'portRange'], { name: 'fz0', vni: 5 }).map(
+        (o) => ['createVxlan', () => nl!.createVxlan(o as never)] as const,
+      ),
       optionsFor(['name', 'mtu', 'master', 'stp', 'priority', 'up'], { name: 'fz1' }).map((o) => ['createBridge', () => nl!.createBridge(o as never)] as const),
-      fc.tuple(ref, optionsFor(['up', 'mtu', 'mac', 'group', 'name', 'master'])).map(([l, c]) => ['setLink', () => nl!.setLink(l as never, c as never)] as const),
+      fc
+        .tuple(ref, optionsFor(['up', 'mtu', 'mac', 'group', 'name', 'master']))
+        .map(([l, c]) => ['setLink', () => nl!.setLink(l as never, c as never)] as const),
       ref.map((l) => ['deleteLink', () => nl!.deleteLink(l as never)] as const),
       fc.array(ref, { maxLength: 4 }).map((ls) => ['deleteLinks', () => nl!.deleteLinks(ls as never)] as const),
-      fc.tuple(ref, hostile, optionsFor(['scope', 'label', 'nodad'])).map(([l, a, o]) => ['addAddress', () => nl!.addAddress(l as never, a as never, o as never)] as const),
-      optionsFor(['link', 'mac', 'dst', 'vni', 'port', 'state', 'append'], { link: 'vx0', mac: '00:00:00:00:00:00' }).map((o) => ['addFdb', () => nl!.addFdb(o as never)] as const),
-      optionsFor(['destination', 'gateway', 'dev', 'metric', 'table', 'type'], { destination: '2001:db8:f::/64' }).map((o) => ['addRoute', () => nl!.addRoute(o as never)] as const),
-      fc.tuple(hostile, optionsFor(['name', 'queues', 'vnetHdr', 'persist'])).map(([name, o]) => ['openTap', async () => (await openTap({ ...o, name: name as never, netns: ns!.name })).close()] as const),
+      fc
+        .tuple(ref, hostile, optionsFor(['scope', 'label', 'nodad']))
+        .map(([l, a, o]) => ['addAddress', () => nl!.addAddress(l as never, a as never, o as never)] as const),
+      optionsFor(['link', 'mac', 'dst', 'vni', 'port', 'state', 'append'], { link: 'vx0', mac: '00:00:00:00:00:00' }).map(
+        (o) => ['addFdb', () => nl!.addFdb(o as never)] as const,
+      ),
+      optionsFor(['destination', 'gateway', 'dev', 'metric', 'table', 'type'], { destination: '2001:db8:f::/64' }).map(
+        (o) => ['addRoute', () => nl!.addRoute(o as never)] as const,
+      ),
+      fc
+        .tuple(hostile, optionsFor(['name', 'queues', 'vnetHdr', 'persist']))
+        .map(([name, o]) => ['openTap', async () => (await openTap({ ...o, name: name as never, netns: ns!.name })).close()] as const),
     );
     const tally = { calls: 0, refused: 0, resolved: 0 };
-    await fc.assert(fc.asyncProperty(calls, async ([what, call]) => {
-      tally.calls += 1;
-      const before = await namespaceStateAsync(ns!);
-      let error: unknown;
-      try {
-        await call();
-        tally.resolved += 1;
-        return;
-      } catch (e) {
-        error = e;
-      }
-      tally.refused += 1;
-      if (!isCodedError(error)) throw new Error(`${what}: uncoded or unbounded error: ${String(error)}`);
-      expect(await namespaceStateAsync(ns!), `${what} rejected (${(error as Error).message}) but changed the namespace`).toEqual(before);
-    }), { seed: FUZZ_SEED, numRuns: RUNS, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(calls, async ([what, call]) => {
+        tally.calls += 1;
+        const before = await namespaceStateAsync(ns!);
+        let error: unknown;
+        try {
+          await call();
+          tally.resolved += 1;
+          return;
+        } catch (e) {
+          error = e;
+        }
+        tally.refused += 1;
+        if (!isCodedError(error)) throw new Error(`${what}: uncoded or unbounded error: ${String(error)}`);
+        expect(await namespaceStateAsync(ns!), `${what} rejected (${(error as Error).message}) but changed the namespace`).toEqual(before);
+      }),
+      { seed: FUZZ_SEED, numRuns: RUNS, endOnFailure: true },
+    );
     console.log(`input fuzz: ${tally.calls} calls, ${tally.refused} refused (namespace unchanged), ${tally.resolved} resolved`);
     expect(tally.calls).toBe(RUNS);
     expect(tally.refused).toBeGreaterThan(RUNS / 2);

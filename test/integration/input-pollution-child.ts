@@ -13,8 +13,21 @@ const pollute = process.argv[4] !== 'clean';
 if (pollute) {
   // Enumerable, as `obj[key] = value` through a merge bug would make them.
   Object.assign(Object.prototype, {
-    index, mtu: 9000, group: 7, master: index, link: index, txqlen: 5, dev: 'victim', scope: 'host',
-    peer: { name: 'leak0' }, rename: 'victim2', netnsFd: 0, extMask: 0, prefixLength: 8, flags: 1, change: 1,
+    index,
+    mtu: 9000,
+    group: 7,
+    master: index,
+    link: index,
+    txqlen: 5,
+    dev: 'victim',
+    scope: 'host',
+    peer: { name: 'leak0' },
+    rename: 'victim2',
+    netnsFd: 0,
+    extMask: 0,
+    prefixLength: 8,
+    flags: 1,
+    change: 1,
   });
 }
 

@@ -31,8 +31,12 @@ describe.skipIf(skipUnlessRoot('input: prototype pollution'))('input: prototype 
   }
 
   /** The state with ifindexes and MACs (which differ between two namespaces) left out. */
-  const comparable = async (ns: TestNetns) => JSON.parse(JSON.stringify(await namespaceStateAsync(ns), (key, value: unknown) =>
-    /^(ifindex|address|mac|link_index|broadcast|lladdr|bridge_id|root_id|designated_root|designated_bridge|id|no)$/u.test(key) ? undefined : value));
+  const comparable = async (ns: TestNetns) =>
+    JSON.parse(
+      JSON.stringify(await namespaceStateAsync(ns), (key, value: unknown) =>
+        /^(ifindex|address|mac|link_index|broadcast|lladdr|bridge_id|root_id|designated_root|designated_bridge|id|no)$/u.test(key) ? undefined : value,
+      ),
+    );
 
   // Two tsx children compile and run in parallel: tens of seconds on a loaded machine.
   it('calls act exactly as without the pollution, and the victim is untouched', { timeout: 180_000 }, async () => {
@@ -45,7 +49,16 @@ describe.skipIf(skipUnlessRoot('input: prototype pollution'))('input: prototype 
     ]);
     // What getLink/listLinks report of brp must come from the kernel, not from the prototype.
     const read = { getLink: JSON.stringify({ mtu: 1400, group: 3 }), listLinks: JSON.stringify({ mtu: 1400 }) };
-    const expected = { createBridge: 'ok', createVxlan: 'ok', addAddress: 'ok', setLink: 'ok', setLinkMany: 'ok', deleteLink: 'ok', deleteLinks: 'ok', ...read };
+    const expected = {
+      createBridge: 'ok',
+      createVxlan: 'ok',
+      addAddress: 'ok',
+      setLink: 'ok',
+      setLinkMany: 'ok',
+      deleteLink: 'ok',
+      deleteLinks: 'ok',
+      ...read,
+    };
     expect(JSON.parse(cleanOut)).toEqual(expected);
     expect(JSON.parse(pollutedOut)).toEqual(expected);
     expect(polluted.ns.ipJson('-d', 'link', 'show', 'dev', 'victim')).toEqual(victimBefore);

@@ -18,13 +18,20 @@ import { skipUnlessRoot } from '../helpers/privileges.js';
 describe.skipIf(skipUnlessRoot('input: rejected calls change nothing', ['/dev/net/tun']))('input: rejected calls change nothing', { timeout: 180_000 }, () => {
   let ns: TestNetns | undefined;
   let nl: Netlink | undefined;
-  const names = () => ns!.ipJson('link', 'show').map((l: { ifname: string }) => l.ifname).sort();
+  const names = () =>
+    ns!
+      .ipJson('link', 'show')
+      .map((l: { ifname: string }) => l.ifname)
+      .sort();
   const link = (name: string) => ns!.ipJson('-d', 'link', 'show', 'dev', name)[0] as Record<string, unknown>;
 
   /** Runs `call`, expects it to reject with `code`, and the namespace to be as before. */
   async function refusedUnchanged(call: () => Promise<unknown>, code: string): Promise<Error> {
     const before = await namespaceStateAsync(ns!);
-    const error = await call().then(() => undefined, (e: unknown) => e);
+    const error = await call().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error, 'the call must reject').toBeInstanceOf(Error);
     expect((error as { code?: string }).code).toBe(code);
     expect(await namespaceStateAsync(ns!)).toEqual(before);
@@ -113,7 +120,10 @@ describe.skipIf(skipUnlessRoot('input: rejected calls change nothing', ['/dev/ne
   it('deleteLinks that must delete one by one says which links went (lo cannot be deleted)', async () => {
     ns!.ip('link', 'add', 'vd1', 'type', 'bridge');
     const vd1 = link('vd1').ifindex as number;
-    const error = await nl!.deleteLinks(['vd1', 'lo']).then(() => undefined, (e: unknown) => e) as NetlinkError & { deleted?: number[]; notDeleted?: number[] };
+    const error = (await nl!.deleteLinks(['vd1', 'lo']).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as NetlinkError & { deleted?: number[]; notDeleted?: number[] };
     expect(error).toMatchObject({ code: 'ENOTSUP', deleted: [vd1], notDeleted: [1] });
     expect(error.message).toContain('partial');
     // What the error says is what the kernel shows.
@@ -147,12 +157,25 @@ describe.skipIf(skipUnlessRoot('input: rejected calls change nothing', ['/dev/ne
 
   it('close() with requests in flight: queued ones reject unsent, sent ones settle with the kernel answer', async () => {
     const other = await Netlink.open({ netns: ns!.name });
-    const sent = Array.from({ length: 200 }, (_, i) => other.createBridge({ name: `bc${i}` }).then(() => 'ok', (e: NetlinkError) => e.code));
+    const sent = Array.from({ length: 200 }, (_, i) =>
+      other.createBridge({ name: `bc${i}` }).then(
+        () => 'ok',
+        (e: NetlinkError) => e.code,
+      ),
+    );
     // Let the first 200 leave (the flush runs in a microtask, the send on the thread pool).
     await new Promise((resolve) => setImmediate(resolve));
-    const queued = Array.from({ length: 50 }, (_, i) => other.createBridge({ name: `bq${i}` }).then(() => 'ok', (e: NetlinkError) => e.code));
+    const queued = Array.from({ length: 50 }, (_, i) =>
+      other.createBridge({ name: `bq${i}` }).then(
+        () => 'ok',
+        (e: NetlinkError) => e.code,
+      ),
+    );
     const closing = other.close();
-    const after = await other.createBridge({ name: 'bafter' }).then(() => 'ok', (e: NetlinkError) => e.code);
+    const after = await other.createBridge({ name: 'bafter' }).then(
+      () => 'ok',
+      (e: NetlinkError) => e.code,
+    );
     await closing;
     const sentResults = await Promise.all(sent);
     const queuedResults = await Promise.all(queued);

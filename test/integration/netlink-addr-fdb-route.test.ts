@@ -23,17 +23,27 @@ describe.skipIf(skipUnlessRoot('netlink addresses, fdb, routes'))('addresses, FD
     await t.nl.addAddress('eth0', '2001:db8::1/64', { nodad: true });
     await t.nl.addAddress('eth0', '192.0.2.1/24', { label: 'eth0:v4' });
     await t.nl.addAddress('eth0', '2001:db8:5::1/64', { nodad: true, validLifetime: 600, preferredLifetime: 300 });
-    expect(addrs('eth0')).toEqual(expect.arrayContaining([
-      expect.objectContaining({ family: 'inet6', local: '2001:db8::1', prefixlen: 64, scope: 'global', nodad: true }),
-      expect.objectContaining({ family: 'inet', local: '192.0.2.1', prefixlen: 24, label: 'eth0:v4' }),
-      expect.objectContaining({ family: 'inet6', local: '2001:db8:5::1', valid_life_time: 600 }),
-    ]));
+    expect(addrs('eth0')).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ family: 'inet6', local: '2001:db8::1', prefixlen: 64, scope: 'global', nodad: true }),
+        expect.objectContaining({ family: 'inet', local: '192.0.2.1', prefixlen: 24, label: 'eth0:v4' }),
+        expect.objectContaining({ family: 'inet6', local: '2001:db8:5::1', valid_life_time: 600 }),
+      ]),
+    );
     const listed = await t.nl.listAddresses('eth0');
-    expect(listed).toEqual(expect.arrayContaining([
-      expect.objectContaining({ family: 6, address: '2001:db8::1', prefixLength: 64, scope: 'universe', flags: expect.objectContaining({ nodad: true, tentative: false, permanent: true }) }),
-      expect.objectContaining({ family: 4, address: '192.0.2.1', prefixLength: 24, label: 'eth0:v4' }),
-      expect.objectContaining({ address: '2001:db8:5::1', validLifetime: expect.any(Number) }),
-    ]));
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          family: 6,
+          address: '2001:db8::1',
+          prefixLength: 64,
+          scope: 'universe',
+          flags: expect.objectContaining({ nodad: true, tentative: false, permanent: true }),
+        }),
+        expect.objectContaining({ family: 4, address: '192.0.2.1', prefixLength: 24, label: 'eth0:v4' }),
+        expect.objectContaining({ address: '2001:db8:5::1', validLifetime: expect.any(Number) }),
+      ]),
+    );
     expect(listed.every((a) => a.index === t.ns.ipJson('link', 'show', 'dev', 'eth0')[0].ifindex)).toBe(true);
     const all = await t.nl.listAddresses();
     expect(all.some((a) => a.address === '127.0.0.1')).toBe(true);
@@ -48,20 +58,24 @@ describe.skipIf(skipUnlessRoot('netlink addresses, fdb, routes'))('addresses, FD
     await t.nl.addFdb({ link: 'vxlan100', mac: '02:00:00:00:00:07', dst: '2001:db8::7' });
     await t.nl.addFdb({ link: 'vxlan100', mac: '02:00:00:00:00:08', master: true, state: 'static' });
     const shown = t.ns.bridgeJson('fdb', 'show', 'dev', 'vxlan100');
-    expect(shown).toEqual(expect.arrayContaining([
-      expect.objectContaining({ mac: '00:00:00:00:00:00', dst: '2001:db8::3', flags: ['self'], state: 'permanent' }),
-      expect.objectContaining({ mac: '00:00:00:00:00:00', dst: '2001:db8::4', vni: 200, port: 4790, flags: ['self'] }),
-      expect.objectContaining({ mac: '02:00:00:00:00:07', dst: '2001:db8::7', flags: ['self'] }),
-      expect.objectContaining({ mac: '02:00:00:00:00:08', master: 'br100', state: 'static' }),
-    ]));
+    expect(shown).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ mac: '00:00:00:00:00:00', dst: '2001:db8::3', flags: ['self'], state: 'permanent' }),
+        expect.objectContaining({ mac: '00:00:00:00:00:00', dst: '2001:db8::4', vni: 200, port: 4790, flags: ['self'] }),
+        expect.objectContaining({ mac: '02:00:00:00:00:07', dst: '2001:db8::7', flags: ['self'] }),
+        expect.objectContaining({ mac: '02:00:00:00:00:08', master: 'br100', state: 'static' }),
+      ]),
+    );
     const listed = await t.nl.listFdb({ link: 'vxlan100' });
     // listFdb reports what bridge fdb shows for the device: the same entries, no more, no fewer.
     const key = (mac: string, dst: string | undefined) => `${mac} ${dst ?? '-'}`;
     expect(listed.map((e) => key(e.mac, e.dst)).sort()).toEqual(shown.map((e: any) => key(e.mac, e.dst)).sort());
-    expect(listed).toEqual(expect.arrayContaining([
-      expect.objectContaining({ mac: '00:00:00:00:00:00', dst: '2001:db8::4', vni: 200, port: 4790, self: true }),
-      expect.objectContaining({ mac: '02:00:00:00:00:08', state: 'static', master: t.ns.ipJson('link', 'show', 'dev', 'br100')[0].ifindex }),
-    ]));
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ mac: '00:00:00:00:00:00', dst: '2001:db8::4', vni: 200, port: 4790, self: true }),
+        expect.objectContaining({ mac: '02:00:00:00:00:08', state: 'static', master: t.ns.ipJson('link', 'show', 'dev', 'br100')[0].ifindex }),
+      ]),
+    );
     expect((await t.nl.listFdb({ master: 'br100' })).some((e) => e.mac === '02:00:00:00:00:08')).toBe(true);
     await expect(t.nl.addFdb({ link: 'vxlan100', mac: '02:00:00:00:00:07', dst: '2001:db8::7' })).rejects.toMatchObject({ code: 'EEXIST' });
     await t.nl.deleteFdb({ link: 'vxlan100', mac: '00:00:00:00:00:00', dst: '2001:db8::3' });
@@ -84,11 +98,23 @@ describe.skipIf(skipUnlessRoot('netlink addresses, fdb, routes'))('addresses, FD
     ]);
     expect(t.ns.ipJson('route', 'show', 'table', '1000')).toEqual([expect.objectContaining({ dst: '198.51.100.0/24', dev: 'eth0', scope: 'link' })]);
     const listed = await t.nl.listRoutes({ family: 6 });
-    expect(listed).toEqual(expect.arrayContaining([
-      expect.objectContaining({ family: 6, destination: '2001:db8:100::/48', gateway: '2001:db8::2', metric: 100, protocol: 'boot', table: 254, type: 'unicast' }),
-      expect.objectContaining({ destination: '2001:db8:300::/48', type: 'blackhole' }),
-    ]));
-    expect(await t.nl.listRoutes({ table: 1000 })).toEqual([expect.objectContaining({ family: 4, destination: '198.51.100.0/24', table: 1000, scope: 'link' })]);
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          family: 6,
+          destination: '2001:db8:100::/48',
+          gateway: '2001:db8::2',
+          metric: 100,
+          protocol: 'boot',
+          table: 254,
+          type: 'unicast',
+        }),
+        expect.objectContaining({ destination: '2001:db8:300::/48', type: 'blackhole' }),
+      ]),
+    );
+    expect(await t.nl.listRoutes({ table: 1000 })).toEqual([
+      expect.objectContaining({ family: 4, destination: '198.51.100.0/24', table: 1000, scope: 'link' }),
+    ]);
     expect((await t.nl.listRoutes({ dev: 'eth0', family: 6 })).every((r) => r.dev === t.ns.ipJson('link', 'show', 'dev', 'eth0')[0].ifindex)).toBe(true);
     await t.nl.deleteRoute({ destination: '2001:db8:100::/48', gateway: '2001:db8::2' });
     await t.nl.deleteRoute({ destination: '198.51.100.0/24', table: 1000 });

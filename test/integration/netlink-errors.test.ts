@@ -10,7 +10,11 @@ import { skipUnlessRoot } from '../helpers/privileges.js';
 
 describe.skipIf(skipUnlessRoot('netlink errors'))('netlink errors', () => {
   const t = useNetlinkNamespace();
-  const names = () => t.ns.ipJson('link', 'show').map((l: any) => l.ifname).sort();
+  const names = () =>
+    t.ns
+      .ipJson('link', 'show')
+      .map((l: any) => l.ifname)
+      .sort();
 
   beforeAll(async () => {
     t.ns.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
@@ -20,7 +24,15 @@ describe.skipIf(skipUnlessRoot('netlink errors'))('netlink errors', () => {
   it('EEXIST: NetlinkError with code, errno, syscall, the object, and a stack into this file', async () => {
     const error = await t.nl.createBridge({ name: 'br100' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetlinkError);
-    expect(error).toMatchObject({ name: 'NetlinkError', code: 'EEXIST', errno: -17, syscall: 'RTM_NEWLINK', operation: 'createBridge', object: 'br100', message: 'createBridge br100: EEXIST: File exists' });
+    expect(error).toMatchObject({
+      name: 'NetlinkError',
+      code: 'EEXIST',
+      errno: -17,
+      syscall: 'RTM_NEWLINK',
+      operation: 'createBridge',
+      object: 'br100',
+      message: 'createBridge br100: EEXIST: File exists',
+    });
     expect((error as Error).stack).toContain('netlink-errors.test.ts');
   });
 
@@ -33,14 +45,28 @@ describe.skipIf(skipUnlessRoot('netlink errors'))('netlink errors', () => {
   });
 
   it('an unknown underlay is named too', async () => {
-    await expect(t.nl.createVxlan({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth9' }))
-      .rejects.toMatchObject({ code: 'ENODEV', message: 'createVxlan vxlan100: ENODEV: No such device (dev "eth9" does not exist)' });
+    await expect(t.nl.createVxlan({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth9' })).rejects.toMatchObject({
+      code: 'ENODEV',
+      message: 'createVxlan vxlan100: ENODEV: No such device (dev "eth9" does not exist)',
+    });
   });
 
   it.each([
-    [{ name: 'vxlan100', vni: 16777216, group: 'ff05::100', dev: 'eth0' }, 'ERR_OUT_OF_RANGE', 'Expected "vni" to be an integer from 0 to 16777215, got 16777216'],
-    [{ name: 'vxlan100', vni: 100, group: '2001:db8::1', dev: 'eth0' }, 'ERR_INVALID_ARG_VALUE', 'Expected "group" to be a multicast address (ff00::/8 or 224.0.0.0/4), got "2001:db8::1"'],
-    [{ name: 'vxlan100', vni: 100, group: 'ff05::100', remote: '2001:db8::1' }, 'ERR_INVALID_ARG_VALUE', 'Expected "remote" to be absent when "group" is set (a vxlan has one or the other), got "2001:db8::1"'],
+    [
+      { name: 'vxlan100', vni: 16777216, group: 'ff05::100', dev: 'eth0' },
+      'ERR_OUT_OF_RANGE',
+      'Expected "vni" to be an integer from 0 to 16777215, got 16777216',
+    ],
+    [
+      { name: 'vxlan100', vni: 100, group: '2001:db8::1', dev: 'eth0' },
+      'ERR_INVALID_ARG_VALUE',
+      'Expected "group" to be a multicast address (ff00::/8 or 224.0.0.0/4), got "2001:db8::1"',
+    ],
+    [
+      { name: 'vxlan100', vni: 100, group: 'ff05::100', remote: '2001:db8::1' },
+      'ERR_INVALID_ARG_VALUE',
+      'Expected "remote" to be absent when "group" is set (a vxlan has one or the other), got "2001:db8::1"',
+    ],
     [{ name: 'vxlan/100', vni: 100 }, 'ERR_INVALID_ARG_VALUE', 'Expected "name" to be an interface name without \'/\', \':\' or whitespace, got "vxlan/100"'],
     [{ name: 'vxlan100', vni: 100, port: 70000 }, 'ERR_OUT_OF_RANGE', 'Expected "port" to be an integer from 1 to 65535, got 70000'],
   ])('bad input %j is refused before any syscall', async (options, code, message) => {

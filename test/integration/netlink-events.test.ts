@@ -97,17 +97,24 @@ describe.skipIf(skipUnlessRoot('netlink events'))('netlink events', () => {
   it('reports IPv6 and IPv4 address events', async () => {
     const events = await subscribed(t.nl.addressEvents({ existing: true }), (e) => e.address.address === '127.0.0.1');
     // IPv6 announces addresses from the DAD work queue, so it may come after the IPv4 ones.
-    const seen = collect<AddressEvent>(events, (e) => e.some((x) => x.type === 'del' && x.address.address === '192.0.2.9')
-      && e.some((x) => x.type === 'new' && x.address.address === '2001:db8:7::1'));
+    const seen = collect<AddressEvent>(
+      events,
+      (e) => e.some((x) => x.type === 'del' && x.address.address === '192.0.2.9') && e.some((x) => x.type === 'new' && x.address.address === '2001:db8:7::1'),
+    );
     t.ns.ip('addr', 'add', '2001:db8:7::1/64', 'dev', 'br7', 'nodad');
     t.ns.ip('addr', 'add', '192.0.2.9/24', 'dev', 'br7');
     t.ns.ip('addr', 'del', '192.0.2.9/24', 'dev', 'br7');
     const got = await seen;
-    expect(got).toEqual(expect.arrayContaining([
-      { type: 'new', address: expect.objectContaining({ family: 6, address: '2001:db8:7::1', prefixLength: 64, flags: expect.objectContaining({ nodad: true }) }) },
-      { type: 'new', address: expect.objectContaining({ family: 4, address: '192.0.2.9', prefixLength: 24 }) },
-      { type: 'del', address: expect.objectContaining({ family: 4, address: '192.0.2.9' }) },
-    ]));
+    expect(got).toEqual(
+      expect.arrayContaining([
+        {
+          type: 'new',
+          address: expect.objectContaining({ family: 6, address: '2001:db8:7::1', prefixLength: 64, flags: expect.objectContaining({ nodad: true }) }),
+        },
+        { type: 'new', address: expect.objectContaining({ family: 4, address: '192.0.2.9', prefixLength: 24 }) },
+        { type: 'del', address: expect.objectContaining({ family: 4, address: '192.0.2.9' }) },
+      ]),
+    );
   });
 
   it('addressEvents existing: true starts with the present addresses', async () => {

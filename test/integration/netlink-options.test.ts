@@ -22,9 +22,70 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
   const vxlans: Array<[string, CreateVxlanOptions, Record<string, unknown>, Record<string, unknown>]> = [
     [
       'unicast IPv6 with every tunable',
-      { name: 'vx1', vni: 1, remote: '2001:db8::2', local: '2001:db8::1', port: 4790, portRange: { low: 1000, high: 2000 }, tos: 16, ttl: 64, df: 'set', label: 0x12345, learning: false, proxy: true, rsc: true, l2miss: true, l3miss: true, udpCsum: false, udpZeroCsum6Tx: true, udpZeroCsum6Rx: true, ageing: 600, limit: 100 },
-      { id: 1, remote6: '2001:db8::2', local6: '2001:db8::1', port: 4790, port_range: { low: 1000, high: 2000 }, tos: '0x10', ttl: 64, df: 'set', label: '0x12345', learning: false, proxy: true, rsc: true, l2miss: true, l3miss: true, udp_csum: false, udp_zero_csum6_tx: true, udp_zero_csum6_rx: true, ageing: 600, limit: 100 },
-      { vni: 1, remote: '2001:db8::2', local: '2001:db8::1', port: 4790, portRange: { low: 1000, high: 2000 }, tos: 16, ttl: 64, df: 'set', label: 0x12345, learning: false, proxy: true, rsc: true, l2miss: true, l3miss: true, udpCsum: false, udpZeroCsum6Tx: true, udpZeroCsum6Rx: true, ageing: 600, limit: 100 },
+      {
+        name: 'vx1',
+        vni: 1,
+        remote: '2001:db8::2',
+        local: '2001:db8::1',
+        port: 4790,
+        portRange: { low: 1000, high: 2000 },
+        tos: 16,
+        ttl: 64,
+        df: 'set',
+        label: 0x12345,
+        learning: false,
+        proxy: true,
+        rsc: true,
+        l2miss: true,
+        l3miss: true,
+        udpCsum: false,
+        udpZeroCsum6Tx: true,
+        udpZeroCsum6Rx: true,
+        ageing: 600,
+        limit: 100,
+      },
+      {
+        id: 1,
+        remote6: '2001:db8::2',
+        local6: '2001:db8::1',
+        port: 4790,
+        port_range: { low: 1000, high: 2000 },
+        tos: '0x10',
+        ttl: 64,
+        df: 'set',
+        label: '0x12345',
+        learning: false,
+        proxy: true,
+        rsc: true,
+        l2miss: true,
+        l3miss: true,
+        udp_csum: false,
+        udp_zero_csum6_tx: true,
+        udp_zero_csum6_rx: true,
+        ageing: 600,
+        limit: 100,
+      },
+      {
+        vni: 1,
+        remote: '2001:db8::2',
+        local: '2001:db8::1',
+        port: 4790,
+        portRange: { low: 1000, high: 2000 },
+        tos: 16,
+        ttl: 64,
+        df: 'set',
+        label: 0x12345,
+        learning: false,
+        proxy: true,
+        rsc: true,
+        l2miss: true,
+        l3miss: true,
+        udpCsum: false,
+        udpZeroCsum6Tx: true,
+        udpZeroCsum6Rx: true,
+        ageing: 600,
+        limit: 100,
+      },
     ],
     [
       'IPv4 multicast group over a device, ttl and df inherited',
@@ -38,12 +99,7 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
       { id: 4, remote: '192.0.2.2', local: '192.0.2.1', udp_csum: true },
       { vni: 4, remote: '192.0.2.2', local: '192.0.2.1', udpCsum: true },
     ],
-    [
-      'external (collect metadata)',
-      { name: 'vx3', vni: 3, external: true },
-      { external: true, port: 4789 },
-      { external: true, port: 4789 },
-    ],
+    ['external (collect metadata)', { name: 'vx3', vni: 3, external: true }, { external: true, port: 4789 }, { external: true, port: 4789 }],
   ];
 
   it.each(vxlans)('vxlan: %s', async (_what, options, ip, ours) => {
@@ -54,22 +110,55 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     if (options.dev !== undefined) expect(link?.vxlan?.dev).toBe(eth0);
   });
 
-  it('vxlan defaults are ip\'s with port 4789: learning on, no ttl', async () => {
+  it("vxlan defaults are ip's with port 4789: learning on, no ttl", async () => {
     await t.nl.createVxlan({ name: 'vx5', vni: 5, group: 'ff05::5', dev: 'eth0' });
     expect(shown('vx5').linkinfo.info_data).toMatchObject({ id: 5, group6: 'ff05::5', port: 4789, learning: true, ttl: 0 });
   });
 
   it('bridge: every option', async () => {
-    const options: CreateBridgeOptions = { name: 'br1', stp: true, forwardDelay: 4, helloTime: 1, maxAge: 12, ageingTime: 60, priority: 4096, mcastSnooping: false, mcastQuerier: true, mtu: 1400, mac: '02:00:00:00:01:01', up: true };
+    const options: CreateBridgeOptions = {
+      name: 'br1',
+      stp: true,
+      forwardDelay: 4,
+      helloTime: 1,
+      maxAge: 12,
+      ageingTime: 60,
+      priority: 4096,
+      mcastSnooping: false,
+      mcastQuerier: true,
+      mtu: 1400,
+      mac: '02:00:00:00:01:01',
+      up: true,
+    };
     await t.nl.createBridge(options);
     const link = shown('br1');
     expect(link).toMatchObject({ mtu: 1400, address: '02:00:00:00:01:01' });
     expect(link.flags).toContain('UP');
-    expect(link.linkinfo.info_data).toMatchObject({ stp_state: 1, forward_delay: 400, hello_time: 100, max_age: 1200, ageing_time: 6000, priority: 4096, mcast_snooping: 0, mcast_querier: 1 });
-    expect((await t.nl.getLink('br1'))?.bridge).toEqual({ stp: true, forwardDelay: 4, helloTime: 1, maxAge: 12, ageingTime: 60, priority: 4096, vlanFiltering: false, vlanDefaultPvid: 0, mcastSnooping: false, mcastQuerier: true });
+    expect(link.linkinfo.info_data).toMatchObject({
+      stp_state: 1,
+      forward_delay: 400,
+      hello_time: 100,
+      max_age: 1200,
+      ageing_time: 6000,
+      priority: 4096,
+      mcast_snooping: 0,
+      mcast_querier: 1,
+    });
+    expect((await t.nl.getLink('br1'))?.bridge).toEqual({
+      stp: true,
+      forwardDelay: 4,
+      helloTime: 1,
+      maxAge: 12,
+      ageingTime: 60,
+      priority: 4096,
+      vlanFiltering: false,
+      vlanDefaultPvid: 0,
+      mcastSnooping: false,
+      mcastQuerier: true,
+    });
   });
 
-  it('bridge: vlan filtering and default pvid (or the kernel\'s refusal when built without it)', async () => {
+  it("bridge: vlan filtering and default pvid (or the kernel's refusal when built without it)", async () => {
     const supported = 'vlan_protocol' in shown('br1').linkinfo.info_data;
     const create = t.nl.createBridge({ name: 'br2', vlanFiltering: true, vlanDefaultPvid: 7 });
     if (!supported) {
@@ -100,7 +189,12 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
 
   it('listLinks filters by kind and master', async () => {
     const vx = await t.nl.listLinks({ kind: 'vxlan' });
-    expect(vx.map((l) => l.name).sort()).toEqual(t.ns.ipJson('-d', 'link', 'show', 'type', 'vxlan').map((l: any) => l.ifname).sort());
+    expect(vx.map((l) => l.name).sort()).toEqual(
+      t.ns
+        .ipJson('-d', 'link', 'show', 'type', 'vxlan')
+        .map((l: any) => l.ifname)
+        .sort(),
+    );
     await t.nl.setLink('vx5', { master: 'br1' });
     expect(t.ns.ipJson('link', 'show', 'master', 'br1').map((l: any) => l.ifname)).toEqual(['vx5']);
     expect((await t.nl.listLinks({ master: 'br1' })).map((l) => l.name)).toEqual(['vx5']);

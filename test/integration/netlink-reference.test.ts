@@ -12,7 +12,17 @@ function relevant(link: Record<string, any>): Record<string, unknown> {
   const { info_kind, info_data = {}, info_slave_kind } = link.linkinfo ?? {};
   const data = { ...info_data };
   for (const key of ['bridge_id', 'root_id', 'hello_timer', 'tcn_timer', 'topology_change_timer', 'gc_timer']) delete data[key];
-  return { ifname: link.ifname, flags: link.flags, mtu: link.mtu, master: link.master, operstate: link.operstate, group: link.group, info_kind, info_slave_kind, data };
+  return {
+    ifname: link.ifname,
+    flags: link.flags,
+    mtu: link.mtu,
+    master: link.master,
+    operstate: link.operstate,
+    group: link.group,
+    info_kind,
+    info_slave_kind,
+    data,
+  };
 }
 
 function underlay(ns: TestNetns): void {
@@ -60,12 +70,27 @@ describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', ()
 
   it('the vxlan is what the reference says: id 100, group ff05::100, port 4789, ttl 5, over eth0, in br100', () => {
     const data = relevant(ours!.ipJson('-d', 'link', 'show', 'dev', 'vxlan100')[0]);
-    expect(data).toMatchObject({ master: 'br100', info_kind: 'vxlan', info_slave_kind: 'bridge', data: { id: 100, group6: 'ff05::100', link: 'eth0', port: 4789, ttl: 5, learning: true } });
+    expect(data).toMatchObject({
+      master: 'br100',
+      info_kind: 'vxlan',
+      info_slave_kind: 'bridge',
+      data: { id: 100, group6: 'ff05::100', link: 'eth0', port: 4789, ttl: 5, learning: true },
+    });
   });
 
   it('br100 carries the address as ip addr add puts it', () => {
-    const pick = (ns: TestNetns) => ns.ipJson('-6', 'addr', 'show', 'dev', 'br100')[0].addr_info
-      .filter((a: any) => a.scope === 'global').map((a: any) => ({ family: a.family, local: a.local, prefixlen: a.prefixlen, scope: a.scope, valid: a.valid_life_time, preferred: a.preferred_life_time }));
+    const pick = (ns: TestNetns) =>
+      ns
+        .ipJson('-6', 'addr', 'show', 'dev', 'br100')[0]
+        .addr_info.filter((a: any) => a.scope === 'global')
+        .map((a: any) => ({
+          family: a.family,
+          local: a.local,
+          prefixlen: a.prefixlen,
+          scope: a.scope,
+          valid: a.valid_life_time,
+          preferred: a.preferred_life_time,
+        }));
     expect(pick(ours!)).toEqual(pick(theirs!));
     expect(pick(ours!)).toEqual([{ family: 'inet6', local: '2a0a:e5c1:111:888::1', prefixlen: 64, scope: 'global', valid: 4294967295, preferred: 4294967295 }]);
   });
@@ -76,13 +101,30 @@ describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', ()
     const br = ours!.ipJson('link', 'show', 'dev', 'br100')[0];
     const link = await nl!.getLink('vxlan100');
     expect(link).toMatchObject({
-      index: shown.ifindex, name: 'vxlan100', kind: 'vxlan', up: true, carrier: true, operstate: 'unknown',
-      flags: shown.flags, mtu: shown.mtu, mac: shown.address, master: br.ifindex, group: 0,
+      index: shown.ifindex,
+      name: 'vxlan100',
+      kind: 'vxlan',
+      up: true,
+      carrier: true,
+      operstate: 'unknown',
+      flags: shown.flags,
+      mtu: shown.mtu,
+      mac: shown.address,
+      master: br.ifindex,
+      group: 0,
       vxlan: { vni: 100, group: 'ff05::100', dev: eth0.ifindex, port: 4789, ttl: 5, learning: true, ageing: 300 },
     });
     const bridge = await nl!.getLink(br.ifindex);
-    expect(bridge).toMatchObject({ name: 'br100', kind: 'bridge', up: true, master: undefined, bridge: { stp: false, forwardDelay: 15, helloTime: 2, maxAge: 20, ageingTime: 300 } });
+    expect(bridge).toMatchObject({
+      name: 'br100',
+      kind: 'bridge',
+      up: true,
+      master: undefined,
+      bridge: { stp: false, forwardDelay: 15, helloTime: 2, maxAge: 20, ageingTime: 300 },
+    });
     const addresses = await nl!.listAddresses('br100');
-    expect(addresses.filter((a) => a.scope === 'universe')).toMatchObject([{ index: br.ifindex, family: 6, address: '2a0a:e5c1:111:888::1', prefixLength: 64, flags: { permanent: true, nodad: false } }]);
+    expect(addresses.filter((a) => a.scope === 'universe')).toMatchObject([
+      { index: br.ifindex, family: 6, address: '2a0a:e5c1:111:888::1', prefixLength: 64, flags: { permanent: true, nodad: false } },
+    ]);
   });
 });

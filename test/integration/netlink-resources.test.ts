@@ -13,10 +13,20 @@ import { stable } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const fds = () => readdirSync('/proc/self/fd').length;
-const hostLinks = () => (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as any[])
-  .map((l) => ({ ifindex: l.ifindex, ifname: l.ifname, flags: l.flags, mtu: l.mtu, master: l.master, address: l.address }));
-const hostAddresses = () => (JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as any[])
-  .map((l) => ({ ifname: l.ifname, addrs: (l.addr_info ?? []).map((a: any) => `${a.local}/${a.prefixlen}`).sort() }));
+const hostLinks = () =>
+  (JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as any[]).map((l) => ({
+    ifindex: l.ifindex,
+    ifname: l.ifname,
+    flags: l.flags,
+    mtu: l.mtu,
+    master: l.master,
+    address: l.address,
+  }));
+const hostAddresses = () =>
+  (JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8' })) as any[]).map((l) => ({
+    ifname: l.ifname,
+    addrs: (l.addr_info ?? []).map((a: any) => `${a.local}/${a.prefixlen}`).sort(),
+  }));
 
 describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => {
   let ns: TestNetns | undefined;
@@ -68,13 +78,16 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
   });
 
   it('opens every descriptor close-on-exec and non-blocking', async () => {
-    const sockets = () => new Set(readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-      } catch {
-        return false;
-      }
-    }));
+    const sockets = () =>
+      new Set(
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+          } catch {
+            return false;
+          }
+        }),
+      );
     const before = sockets();
     const nl = await Netlink.open({ netns: ns!.name });
     const events = nl.linkEvents();
@@ -99,7 +112,7 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
     expect(out.trim().split('\n').at(-1)).toBe('done');
   });
 
-  it('leaves the host\'s own namespace untouched', () => {
+  it("leaves the host's own namespace untouched", () => {
     // Links that existed before are unchanged, and none of the names used here appeared.
     const now = hostLinks();
     for (const link of linksBefore) expect(now.find((l) => l.ifindex === link.ifindex)).toEqual(link);

@@ -11,7 +11,11 @@ describe.skipIf(skipUnlessRoot('netlink veth and bulk delete'))('veth and bulk d
   let a: TestNetns | undefined;
   let b: TestNetns | undefined;
   let nl: Netlink | undefined;
-  const names = (ns: TestNetns) => ns.ipJson('link', 'show').map((l: any) => l.ifname).sort();
+  const names = (ns: TestNetns) =>
+    ns
+      .ipJson('link', 'show')
+      .map((l: any) => l.ifname)
+      .sort();
 
   beforeAll(async () => {
     a = new TestNetns('vmpnl');
@@ -72,9 +76,13 @@ describe.skipIf(skipUnlessRoot('netlink veth and bulk delete'))('veth and bulk d
     // event loop while the kernel works. How long the loop may stall is a speed goal, measured
     // by `npm run bench:bulk-delete`, not asserted here.
     let ticks = 0;
-    const timer = setInterval(() => { ticks += 1; }, 0);
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 0);
     let settled = false;
-    const deleting = nl!.deleteLinks(Array.from({ length: 8 }, (_, i) => `bl${i + 1}`)).finally(() => { settled = true; });
+    const deleting = nl!.deleteLinks(Array.from({ length: 8 }, (_, i) => `bl${i + 1}`)).finally(() => {
+      settled = true;
+    });
     const ticksWhileDeleting = await new Promise<number>((resolve) => setTimeout(() => resolve(settled ? -1 : ticks), 0));
     await deleting;
     clearInterval(timer);
@@ -86,7 +94,10 @@ describe.skipIf(skipUnlessRoot('netlink veth and bulk delete'))('veth and bulk d
     await nl!.createBridge({ name: 'br50' });
     await nl!.createBridge({ name: 'br51' });
     const before = names(a!);
-    await expect(nl!.deleteLinks(['br50', 'nosuch', 'br51'])).rejects.toMatchObject({ code: 'ENODEV', message: expect.stringContaining('links[1] "nosuch" does not exist') });
+    await expect(nl!.deleteLinks(['br50', 'nosuch', 'br51'])).rejects.toMatchObject({
+      code: 'ENODEV',
+      message: expect.stringContaining('links[1] "nosuch" does not exist'),
+    });
     expect(names(a!)).toEqual(before);
     await expect(nl!.deleteLinks('br50' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });

@@ -20,13 +20,14 @@ const SAMPLE = [FIRST, FIRST + 101, FIRST + 202, FIRST + NETWORKS - 1];
 
 const fds = (): number => readdirSync('/proc/self/fd').length;
 /** Descriptors on files of the run directory: each recorded network holds its flock(2) locks open. */
-const runDirFds = (): number => readdirSync('/proc/self/fd').filter((fd) => {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`).startsWith(process.env.VMPLUMB_RUN_DIR ?? '/run/vmplumb');
-  } catch {
-    return false;
-  }
-}).length;
+const runDirFds = (): number =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(process.env.VMPLUMB_RUN_DIR ?? '/run/vmplumb');
+    } catch {
+      return false;
+    }
+  }).length;
 const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
@@ -63,9 +64,16 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork scale test'))('300 networks in one 
     const fdsBefore = fds();
     const timersBefore = timers();
     const ids = Array.from({ length: NETWORKS }, (_, i) => FIRST + i);
-    const nets = await Promise.all(ids.map((id) => VxlanNetwork.create({
-      id, underlay: 'eth0', prefix: `fd01:0:${id.toString(16)}::/64`, netns: host.name,
-    })));
+    const nets = await Promise.all(
+      ids.map((id) =>
+        VxlanNetwork.create({
+          id,
+          underlay: 'eth0',
+          prefix: `fd01:0:${id.toString(16)}::/64`,
+          netns: host.name,
+        }),
+      ),
+    );
     let destroyed = false;
     try {
       // One shared rtnetlink socket for all of them, not one each (the run directory's locks,
@@ -88,7 +96,10 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork scale test'))('300 networks in one 
       await Promise.all(nets.map((n) => n.destroy()));
       destroyed = true;
 
-      const left = host.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).filter((n) => /^(br|vxlan)\d/u.test(n));
+      const left = host
+        .ipJson<{ ifname: string }[]>('link', 'show')
+        .map((l) => l.ifname)
+        .filter((n) => /^(br|vxlan)\d/u.test(n));
       expect(left).toEqual([]);
       // The final RA (router lifetime 0) made each client kernel drop its default route.
       await eventually('the sampled default routes withdrawn by final RAs', () => SAMPLE.every((id) => !defaultRoutes().includes(`c${id}`)), 10_000);
@@ -110,8 +121,14 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork scale test'))('300 networks in one 
       ns.sysctl('net.core.optmem_max', 1024);
       let failure: unknown;
       for (let id = 3000; id < 3100 && failure === undefined; id++) {
-        await VxlanNetwork.create({ id, underlay: 'eth0', prefix: `fd02:0:${id.toString(16)}::/64`, netns: ns.name, ra: false })
-          .then((n) => { nets.push(n); }, (error: unknown) => { failure = error; });
+        await VxlanNetwork.create({ id, underlay: 'eth0', prefix: `fd02:0:${id.toString(16)}::/64`, netns: ns.name, ra: false }).then(
+          (n) => {
+            nets.push(n);
+          },
+          (error: unknown) => {
+            failure = error;
+          },
+        );
       }
       expect(nets.length).toBeGreaterThan(0);
       expect(nets.length).toBeLessThan(100);

@@ -17,8 +17,13 @@ const PREFIX = '2a0a:e5c1:111:888::/64';
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
 
-
-interface AddrInfo { family: string; local: string; prefixlen: number; scope: string; dynamic?: boolean }
+interface AddrInfo {
+  family: string;
+  local: string;
+  prefixlen: number;
+  scope: string;
+  dynamic?: boolean;
+}
 
 describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork between two hosts', () => {
   let h1: TestNetns;
@@ -38,25 +43,37 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     h2?.cleanup();
   });
 
-  const linkNames = (ns: TestNetns): string[] => ns.ipJson<{ ifname: string }[]>('link', 'show').map((l) => l.ifname).sort();
+  const linkNames = (ns: TestNetns): string[] =>
+    ns
+      .ipJson<{ ifname: string }[]>('link', 'show')
+      .map((l) => l.ifname)
+      .sort();
 
   /** Host 2's kernel configured an address from our prefix on br<id> and a default route via host 1's bridge. */
   async function expectHost2Slaac(id: number, prefix: string): Promise<void> {
     const routerLl = await until(`host 1 link-local on br${id}`, () => h1.linkLocal(`br${id}`));
     expect(routerLl).toMatch(/^fe80:/u);
     const network = prefix.replace(/::\/64$/u, ':');
-    const slaac = await until(`host 2 SLAAC on br${id}`, () => h2.ipJson<{ addr_info: AddrInfo[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`)[0]
-      ?.addr_info.find((a) => a.local?.startsWith(network) && a.dynamic === true && a.prefixlen === 64));
+    const slaac = await until(`host 2 SLAAC on br${id}`, () =>
+      h2
+        .ipJson<{ addr_info: AddrInfo[] }[]>('-6', 'addr', 'show', 'dev', `br${id}`)[0]
+        ?.addr_info.find((a) => a.local?.startsWith(network) && a.dynamic === true && a.prefixlen === 64),
+    );
     expect(slaac.scope).toBe('global');
-    const route = await until(`host 2 default route via br${id}`, () => h2.ipJson<{ gateway?: string; dev: string }[]>('-6', 'route', 'show', 'default')
-      .find((r) => r.dev === `br${id}`));
+    const route = await until(`host 2 default route via br${id}`, () =>
+      h2.ipJson<{ gateway?: string; dev: string }[]>('-6', 'route', 'show', 'default').find((r) => r.dev === `br${id}`),
+    );
     expect(route.gateway).toBe(routerLl);
   }
 
   it('makes the reference network; host 2 (reference script) learns our RAs across VXLAN over multicast', async () => {
     const net = await VxlanNetwork.create({
-      id: 100, underlay: 'eth0', prefix: PREFIX, netns: h1.name,
-      rdnss: ['2a0a:e5c0::3', '2a0a:e5c0::4'], dnssl: ['place7.ungleich.ch'],
+      id: 100,
+      underlay: 'eth0',
+      prefix: PREFIX,
+      netns: h1.name,
+      rdnss: ['2a0a:e5c0::3', '2a0a:e5c0::4'],
+      dnssl: ['place7.ungleich.ch'],
     });
     nets.push(net);
     const [vx] = h1.ipJson('-d', 'link', 'show', 'dev', 'vxlan100');
@@ -77,9 +94,15 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     // RTNL): until then sendto fails at once. Run asynchronously: the advertiser answering it
     // lives in this process's event loop.
     await until('host 2 link-local on br100 past DAD', () => h2.linkLocal('br100'));
-    const out = await until('rdisc6 on host 2 to show a prefix', () =>
-      runAsync('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100'])
-        .then((o) => o.includes('Prefix') && o, () => false), { intervalMs: 500 });
+    const out = await until(
+      'rdisc6 on host 2 to show a prefix',
+      () =>
+        runAsync('ip', ['netns', 'exec', h2.name, 'rdisc6', '-1', '-n', '-r', '3', '-w', '2000', 'br100']).then(
+          (o) => o.includes('Prefix') && o,
+          () => false,
+        ),
+      { intervalMs: 500 },
+    );
     expect(out).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
     expect(out).toMatch(/Router lifetime\s+:\s+3600/u);
     expect(out).toMatch(/Recursive DNS server\s+:\s+2a0a:e5c0::3/u);
@@ -94,8 +117,11 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     await net.destroy();
     expect(linkNames(h1)).toEqual(['eth0', 'lo']);
     // The final RA (router lifetime 0) crossed the tunnel: host 2's kernel withdrew the route.
-    await until('host 2 default route via br100 withdrawn', () =>
-      !h2.ipJson<{ dev: string }[]>('-6', 'route', 'show', 'default').some((r) => r.dev === 'br100'), 30_000);
+    await until(
+      'host 2 default route via br100 withdrawn',
+      () => !h2.ipJson<{ dev: string }[]>('-6', 'route', 'show', 'default').some((r) => r.dev === 'br100'),
+      30_000,
+    );
     h2.ip('link', 'del', 'vxlan100');
     h2.ip('link', 'del', 'br100');
   }, 150_000);
@@ -113,7 +139,10 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
 
     // One ICMPv6 raw socket in host 1's namespace serves both networks (/proc/net/raw6 lists
     // the namespace's raw sockets; the "port" of a raw socket is its protocol, 58 = 0x3A).
-    const raw6 = h1.exec('cat', ['/proc/net/raw6']).split('\n').filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
+    const raw6 = h1
+      .exec('cat', ['/proc/net/raw6'])
+      .split('\n')
+      .filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
     expect(raw6).toHaveLength(1);
 
     h2.exec('sh', ['-ec', referenceScript(101, '2a0a:e5c1:111:889::2/64', H1)]);
@@ -129,8 +158,12 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
   it('addPeer and removePeer add and remove the peer VTEP as bridge fdb shows it', async () => {
     const net = await VxlanNetwork.create({ id: 104, underlay: 'eth0', prefix: '2a0a:e5c1:111:88a::/64', peers: [H2], netns: h1.name, ra: false });
     nets.push(net);
-    const remotes = () => h1.bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan104')
-      .filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst).sort();
+    const remotes = () =>
+      h1
+        .bridgeJson<{ mac: string; dst?: string }[]>('fdb', 'show', 'dev', 'vxlan104')
+        .filter((e) => e.mac === '00:00:00:00:00:00')
+        .map((e) => e.dst)
+        .sort();
     expect(remotes()).toEqual([H2]);
     await net.addPeer('fd00:4789::9');
     expect(remotes()).toEqual([H2, 'fd00:4789::9']);
@@ -179,7 +212,8 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     h1.ip('link', 'add', 'vxlan103', 'type', 'bridge');
     try {
       await expect(VxlanNetwork.create({ id: 103, underlay: 'eth0', prefix: PREFIX, netns: h1.name })).rejects.toMatchObject({
-        step: 'create vxlan103 on underlay eth0', code: 'EEXIST',
+        step: 'create vxlan103 on underlay eth0',
+        code: 'EEXIST',
       });
       expect(linkNames(h1)).toEqual(['eth0', 'lo', 'vxlan103']);
     } finally {

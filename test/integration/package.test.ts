@@ -58,7 +58,10 @@ describe('the npm package', () => {
     // Install scripts skipped: the prebuild below is the one native build this test needs.
     await npm(['ci', '--ignore-scripts', '--prefer-offline'], src);
     // The prepack check: no tarball without the prebuild.
-    packWithoutPrebuild = await npm(['pack', '--dry-run'], src).then((out) => `packed: ${out}`, (error: Error) => error.message);
+    packWithoutPrebuild = await npm(['pack', '--dry-run'], src).then(
+      (out) => `packed: ${out}`,
+      (error: Error) => error.message,
+    );
     await npm(['run', 'prebuild'], src);
     // `npm pack` runs `prepare` (tsc → dist/) as publishing does.
     const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], src)) as { filename: string; files: { path: string }[] }[];
@@ -83,7 +86,18 @@ describe('the npm package', () => {
 
   it('ships the N-API prebuild, the compiled library and vmplumb/testing, not the tests or the benchmarks', () => {
     expect(entries.filter((p) => /^prebuilds\/linux-x64\/[^/]+\.node$/u.test(p))).toHaveLength(1);
-    expect(entries).toEqual(expect.arrayContaining(['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/native.js', 'dist/testing/index.js', 'package.json', 'README.md', 'LICENSE', 'docs/ARCHITECTURE.md']));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'dist/lib/native.js',
+        'dist/testing/index.js',
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'docs/ARCHITECTURE.md',
+      ]),
+    );
     expect(entries.filter((p) => /^(test|bench|build|node_modules|testing)\//u.test(p))).toEqual([]);
     expect(tarball).toMatch(/vmplumb-\d+\.\d+\.\d+\.tgz$/u);
   });
@@ -99,7 +113,10 @@ describe('the npm package', () => {
     // Every .js names its map, and the map holds the TypeScript it came from (lib/ is not shipped).
     expect(entries.filter((p) => p.startsWith('dist/') && p.endsWith('.js')).every((p) => entries.includes(`${p}.map`))).toBe(true);
     const installed = join(app, 'node_modules', 'vmplumb');
-    const map = JSON.parse(readFileSync(join(installed, 'dist', 'lib', 'netlink', 'netlink.js.map'), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
+    const map = JSON.parse(readFileSync(join(installed, 'dist', 'lib', 'netlink', 'netlink.js.map'), 'utf8')) as {
+      sources: string[];
+      sourcesContent?: string[];
+    };
     expect(map.sources).toEqual(['../../../lib/netlink/netlink.ts']);
     expect(map.sourcesContent?.[0]).toContain('export class Netlink');
   });
@@ -123,8 +140,22 @@ describe('the npm package', () => {
     // A CommonJS TypeScript consumer type-checks against the shipped declarations.
     writeFileSync(join(cjsApp, 'index.cts'), `import vmplumb = require('vmplumb');\nconst group: string = vmplumb.vxlanGroupForId(100);\nexport = group;\n`);
     // Like any Node TypeScript project it has @types/node (taken from this repository's install).
-    writeFileSync(join(cjsApp, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true,
-      typeRoots: [join(src, 'node_modules', '@types')], types: ['node'], skipLibCheck: false, lib: ['ES2022', 'ESNext.Disposable'] }, files: ['index.cts'] }));
+    writeFileSync(
+      join(cjsApp, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          typeRoots: [join(src, 'node_modules', '@types')],
+          types: ['node'],
+          skipLibCheck: false,
+          lib: ['ES2022', 'ESNext.Disposable'],
+        },
+        files: ['index.cts'],
+      }),
+    );
     await sh(process.execPath, [join(src, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cjsApp]);
   });
 
@@ -152,7 +183,11 @@ describe('the npm package', () => {
       console.log(JSON.stringify({ missing, rig, group: m.vxlanGroupForId(12345),
         address: m.eui64Address('2a0a:e5c1:111:888::/64', '02:00:f0:a9:c4:4e'), addons }));`;
     const out = JSON.parse(await sh('node', ['--input-type=module', '-e', script], { cwd: app, env: userEnv })) as {
-      missing: string[]; rig: { rootHasGuest: boolean; testing: string[] }; group: string; address: string; addons: string[];
+      missing: string[];
+      rig: { rootHasGuest: boolean; testing: string[] };
+      group: string;
+      address: string;
+      addons: string[];
     };
     expect(out.missing).toEqual([]);
     expect(out.rig).toEqual({ rootHasGuest: false, testing: ['ensureGuest', 'runChurn', 'runDemo'] });
@@ -177,8 +212,17 @@ describe('the npm package', () => {
         } finally {
           await nl.close();
         }`;
-      const links = JSON.parse(await sh('node', ['--input-type=module', '-e', script, ns.name], { cwd: app, env: userEnv })) as [string, string | null, boolean][];
-      expect(links).toEqual(expect.arrayContaining([['lo', null, true], ['vmpbr0', 'bridge', true]]));
+      const links = JSON.parse(await sh('node', ['--input-type=module', '-e', script, ns.name], { cwd: app, env: userEnv })) as [
+        string,
+        string | null,
+        boolean,
+      ][];
+      expect(links).toEqual(
+        expect.arrayContaining([
+          ['lo', null, true],
+          ['vmpbr0', 'bridge', true],
+        ]),
+      );
       const [shown] = ns.ipJson<{ ifname: string; flags: string[]; linkinfo: { info_kind: string } }[]>('-d', 'link', 'show', 'dev', 'vmpbr0');
       expect(shown?.linkinfo.info_kind).toBe('bridge');
       expect(shown?.flags).toContain('UP');

@@ -23,8 +23,12 @@ function cli(args: string[], runDir: string): Promise<{ code: number | null; out
     const child = spawn(process.execPath, [...CLI, ...args, '--run-dir', runDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
@@ -66,7 +70,12 @@ describe.skipIf(skipUnlessRoot('daemonless CLI tests', ['/dev/net/tun']))('vmplu
     expect(created.code, created.err).toBe(0);
     expect(host.ipJson('link', 'show', 'dev', 'vxlan100')[0].master).toBe('br100');
 
-    let list = JSON.parse((await cli(['net', 'list', '--json'], runDir)).out) as Array<{ id: number; condition: string; managed: boolean; advertised: boolean }>;
+    let list = JSON.parse((await cli(['net', 'list', '--json'], runDir)).out) as Array<{
+      id: number;
+      condition: string;
+      managed: boolean;
+      advertised: boolean;
+    }>;
     expect(list).toEqual([expect.objectContaining({ id: 100, condition: 'ok', managed: false, advertised: false })]);
 
     // serve takes the RAs over; a client on the bridge hears them.
@@ -84,7 +93,29 @@ describe.skipIf(skipUnlessRoot('daemonless CLI tests', ['/dev/net/tun']))('vmplu
     expect(heard).toMatch(/Prefix\s+:\s+2001:db8:100::\/64/u);
     expect(heard).toMatch(/Router lifetime\s+:\s+3600/u);
 
-    const started = await cli(['vm', 'start', '--net', '100', '--id', '1', '--netns', host.name, '--disk', join(runDir, 'empty.img'), '--memory', '64', '--cpus', '1', '--accel', 'tcg', '--paused', '--json'], runDir);
+    const started = await cli(
+      [
+        'vm',
+        'start',
+        '--net',
+        '100',
+        '--id',
+        '1',
+        '--netns',
+        host.name,
+        '--disk',
+        join(runDir, 'empty.img'),
+        '--memory',
+        '64',
+        '--cpus',
+        '1',
+        '--accel',
+        'tcg',
+        '--paused',
+        '--json',
+      ],
+      runDir,
+    );
     expect(started.code, started.err).toBe(0);
     const vm = JSON.parse(started.out) as { name: string; pid: number; tap: string };
     expect(host.ipJson('link', 'show', 'dev', vm.tap)[0].master).toBe('br100');
@@ -102,13 +133,25 @@ describe.skipIf(skipUnlessRoot('daemonless CLI tests', ['/dev/net/tun']))('vmplu
 
     const stopped = await cli(['vm', 'stop', vm.name, '--timeout', '1000'], runDir);
     expect(stopped.code, stopped.err).toBe(0);
-    await until('qemu to be gone', () => { try { process.kill(vm.pid, 0); return false; } catch { return true; } });
+    await until('qemu to be gone', () => {
+      try {
+        process.kill(vm.pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
     expect(readdirSync(join(runDir, 'vm'))).toEqual([]);
 
     const destroyed = await cli(['net', 'destroy', '--id', '100', '--netns', host.name], runDir);
     expect(destroyed.code, destroyed.err).toBe(0);
     host.ip('link', 'del', 'cl0');
-    expect(host.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname).sort()).toEqual(['eth0', 'lo']);
+    expect(
+      host
+        .ipJson<Array<{ ifname: string }>>('link', 'show')
+        .map((l) => l.ifname)
+        .sort(),
+    ).toEqual(['eth0', 'lo']);
     const gc = JSON.parse((await cli(['gc', '--json'], runDir)).out) as { vms: string[]; networks: string[] };
     expect(gc).toMatchObject({ vms: [], networks: [] });
     expect(JSON.parse((await cli(['net', 'list', '--json'], runDir)).out)).toEqual([]);

@@ -22,13 +22,18 @@ const AGENT = join(ROOT, 'test', 'helpers', 'persist-agent.ts');
 
 /** Pids of every process whose argv names a file under `dir` (the VMs of a run directory). */
 function processesUnder(dir: string): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/u.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(`${dir}/`));
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/u.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8')
+          .split('\0')
+          .some((a) => a.startsWith(`${dir}/`));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Runs the agent until crash point `n`; resolves with its exit signal (null: it finished). */
@@ -36,7 +41,9 @@ function runAgent(env: Record<string, string>): Promise<{ code: number | null; s
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', AGENT], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
     child.on('close', (code, signal) => resolve({ code, signal, stderr }));
   });
 }
@@ -74,7 +81,14 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     const log = join(runDir, 'crash.log');
     const points: string[] = [];
     for (let n = 1; n <= 80; n++) {
-      const result = await runAgent({ VMPLUMB_CRASH_AT: String(n), VMPLUMB_CRASH_LOG: log, VMPLUMB_RUN_DIR: runDir, NETNS: ns.name, NET_ID: '100', DISK: disk });
+      const result = await runAgent({
+        VMPLUMB_CRASH_AT: String(n),
+        VMPLUMB_CRASH_LOG: log,
+        VMPLUMB_RUN_DIR: runDir,
+        NETNS: ns.name,
+        NET_ID: '100',
+        DISK: disk,
+      });
       if (result.signal === null) {
         expect(result.code, result.stderr).toBe(0);
         break;
@@ -113,7 +127,10 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
         expect(report.networks.length + report.vms.length + report.files.length >= 0).toBe(true);
       }
       // Nothing of network 100 is left: no link, no tap, no qemu, no folder, no record.
-      const left = ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname).sort();
+      const left = ns
+        .ipJson<Array<{ ifname: string }>>('link', 'show')
+        .map((l) => l.ifname)
+        .sort();
       expect(left, point).toEqual(['br200', 'eth0', 'lo', 'vm9n200', 'vxlan200']);
       expect(readdirSync(join(runDir, 'vm')), point).toEqual(['vm9n200']);
       expect(processesUnder(runDir), point).toEqual([healthy.pid]);
@@ -135,7 +152,9 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     await vm.exited;
     // An unrelated process that records every catchable signal it receives.
     const trapLog = join(runDir, 'trap.log');
-    const victim = spawn('sh', ['-c', `for s in HUP INT QUIT USR1 USR2 TERM CONT; do trap "echo $s >> ${trapLog}" $s; done; while :; do sleep 0.2; done`], { stdio: 'ignore' });
+    const victim = spawn('sh', ['-c', `for s in HUP INT QUIT USR1 USR2 TERM CONT; do trap "echo $s >> ${trapLog}" $s; done; while :; do sleep 0.2; done`], {
+      stdio: 'ignore',
+    });
     try {
       writeFileSync(join(runDir, 'vm', 'recycled', 'pid'), `${victim.pid}\n`);
       const entry = (await Qemu.list({ runDir })).find((e) => e.name === 'recycled');

@@ -24,7 +24,10 @@ const BR100_MAC = '02:00:00:00:01:00';
 const BR100_LL = 'fe80::ff:fe00:100';
 
 const reference = (name = 'br100'): RaInterfaceConfig => ({
-  name, minInterval: 3, maxInterval: 5, defaultLifetime: 3600,
+  name,
+  minInterval: 3,
+  maxInterval: 5,
+  defaultLifetime: 3600,
   prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
   rdnss: [{ servers: ['2a0a:e5c0::3', '2a0a:e5c0::4'], lifetime: 6000 }],
   dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
@@ -43,10 +46,34 @@ async function run(cmd: string, args: string[], timeout = 20_000): Promise<{ cod
 
 /** The RAs in a capture file as tshark decodes them: hop limit, source, router lifetime, checksum, expert severities, malformed. */
 async function capturedAdvertisements(pcap: string): Promise<string[][]> {
-  const fields = await run('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 134', '-T', 'fields', '-E', 'separator=|',
-    '-e', 'ipv6.hlim', '-e', 'ipv6.src', '-e', 'icmpv6.nd.ra.router_lifetime', '-e', 'icmpv6.checksum.status', '-e', '_ws.expert.severity', '-e', '_ws.malformed']);
+  const fields = await run('tshark', [
+    '-r',
+    pcap,
+    '-Y',
+    'icmpv6.type == 134',
+    '-T',
+    'fields',
+    '-E',
+    'separator=|',
+    '-e',
+    'ipv6.hlim',
+    '-e',
+    'ipv6.src',
+    '-e',
+    'icmpv6.nd.ra.router_lifetime',
+    '-e',
+    'icmpv6.checksum.status',
+    '-e',
+    '_ws.expert.severity',
+    '-e',
+    '_ws.malformed',
+  ]);
   if (fields.code !== 0) throw new Error(`tshark failed: ${fields.out}`);
-  return fields.out.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
+  return fields.out
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('|'));
 }
 
 describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertiser in namespaces', () => {
@@ -55,9 +82,16 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
   let tmp: string;
 
   const clientAddresses = (dev: string) =>
-    client.ipJson<Array<{ addr_info: Array<{ local: string; scope: string; preferred_life_time?: number; dynamic?: boolean }> }>>('-6', 'addr', 'show', 'dev', dev)[0]?.addr_info ?? [];
+    client.ipJson<Array<{ addr_info: Array<{ local: string; scope: string; preferred_life_time?: number; dynamic?: boolean }> }>>(
+      '-6',
+      'addr',
+      'show',
+      'dev',
+      dev,
+    )[0]?.addr_info ?? [];
   const defaultRoute = (dev: string) =>
-    client.ipJson<Array<{ dst: string; gateway?: string; dev: string; protocol?: string }>>('-6', 'route', 'show', 'default', 'dev', dev)
+    client
+      .ipJson<Array<{ dst: string; gateway?: string; dev: string; protocol?: string }>>('-6', 'route', 'show', 'default', 'dev', dev)
       .find((r) => r.protocol === 'ra');
   // rdisc6 solicits from the client's link-local: until its DAD is over, sendto fails at once.
   const rdisc6 = async (dev: string) => {
@@ -95,10 +129,22 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
 
   it('the client configures its EUI-64 address and default route; rdisc6 and tshark see the reference RA; stop() withdraws the route', async () => {
     const pcap = join(tmp, 'ra.pcap');
-    const dumpcap = spawn('ip', ['netns', 'exec', client.name, 'dumpcap', '-q', '-i', 'vmpra-c0', '-f', 'icmp6 and ip6[40] == 134', '-P', '-w', pcap], { stdio: 'ignore' });
+    const dumpcap = spawn('ip', ['netns', 'exec', client.name, 'dumpcap', '-q', '-i', 'vmpra-c0', '-f', 'icmp6 and ip6[40] == 134', '-P', '-w', pcap], {
+      stdio: 'ignore',
+    });
     const dumpcapDone = new Promise((resolve) => dumpcap.on('close', resolve));
     // dumpcap writes the pcap file header (24 bytes) once the interface is open and filtered.
-    await until('dumpcap capturing', () => { try { return statSync(pcap).size >= 24; } catch { return false; } }, 30_000);
+    await until(
+      'dumpcap capturing',
+      () => {
+        try {
+          return statSync(pcap).size >= 24;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+    );
     const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference()] });
     const sent: RaSentEvent[] = [];
     const received: RaReceivedEvent[] = [];
@@ -229,14 +275,22 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
       expect(ra.stats()[0]!.advertisementsSent).toBeGreaterThan(before);
     } finally {
       await ra.stop();
-      try { router.ip('link', 'del', 'br200'); } catch { /* gone */ }
-      try { router.ip('link', 'del', 'vmpra-r1'); } catch { /* gone */ }
+      try {
+        router.ip('link', 'del', 'br200');
+      } catch {
+        /* gone */
+      }
+      try {
+        router.ip('link', 'del', 'vmpra-r1');
+      } catch {
+        /* gone */
+      }
     }
   }, 240_000);
 
   it('shares one raw ICMPv6 socket between the advertisers of a namespace, refuses serving one interface twice', async () => {
-    const rawSockets = async () => (await run('ip', ['netns', 'exec', router.name, 'cat', '/proc/net/raw6'])).out
-      .split('\n').filter((l) => /:003A /u.test(l)).length;
+    const rawSockets = async () =>
+      (await run('ip', ['netns', 'exec', router.name, 'cat', '/proc/net/raw6'])).out.split('\n').filter((l) => /:003A /u.test(l)).length;
     expect(await rawSockets()).toBe(0);
     const a = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 0, interfaces: [reference('br100')] });
     const b = new RouterAdvertiser({ netns: router.path, finalAdvertisements: 0, interfaces: [reference('br300')] });
@@ -264,8 +318,11 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
     try {
       await until('both SLAAC addresses', () => clientAddresses('vmpra-c0').some((a) => a.local === '2001:db8:77::f0ff:fea9:c44e'));
       await ra.update({ interfaces: [{ ...reference(), prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }, { prefix: '2001:db8:88::/64' }] }] });
-      const old = await until('2001:db8:77:: deprecated', () =>
-        clientAddresses('vmpra-c0').find((a) => a.local === '2001:db8:77::f0ff:fea9:c44e' && a.preferred_life_time === 0), 60_000);
+      const old = await until(
+        '2001:db8:77:: deprecated',
+        () => clientAddresses('vmpra-c0').find((a) => a.local === '2001:db8:77::f0ff:fea9:c44e' && a.preferred_life_time === 0),
+        60_000,
+      );
       expect(old.preferred_life_time).toBe(0);
       await until('the new prefix', () => clientAddresses('vmpra-c0').some((a) => a.local === '2001:db8:88::f0ff:fea9:c44e'), 60_000);
       expect(clientAddresses('vmpra-c0').find((a) => a.local === CLIENT_SLAAC)?.preferred_life_time).toBeGreaterThan(0);

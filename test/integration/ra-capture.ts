@@ -16,8 +16,12 @@ export class Capture {
   readonly ready: Promise<void>;
 
   constructor(ns: TestNetns, dev: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns.name, 'dumpcap', '-i', dev, '-f', 'icmp6 and ip6[40] == 134', '-P', '-w', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (chunk: Buffer) => { this.data = Buffer.concat([this.data, chunk]); });
+    this.child = spawn('ip', ['netns', 'exec', ns.name, 'dumpcap', '-i', dev, '-f', 'icmp6 and ip6[40] == 134', '-P', '-w', '-'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      this.data = Buffer.concat([this.data, chunk]);
+    });
     let stderr = '';
     this.ready = new Promise((resolve, reject) => {
       this.child.stderr!.on('data', (chunk: Buffer) => {

@@ -48,8 +48,12 @@ describe.skipIf(skipUnlessRoot('vmplumb ra --metrics-listen', ['/usr/bin/dumpcap
     const child = spawn(process.execPath, [...CLI, 'ra', '-C', conf, '--netns', router.name, '--metrics-listen', '127.0.0.1:0'], { cwd: ROOT, stdio: 'pipe' });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       const url = await until(`the metrics URL (stderr: ${err})`, () => /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/u.exec(out)?.[1], 60_000);
@@ -70,7 +74,9 @@ describe.skipIf(skipUnlessRoot('vmplumb ra --metrics-listen', ['/usr/bin/dumpcap
       // A solicitation from the client's link-local is answered by unicast and counted.
       const ll = await until('the client link-local past DAD', () => client.linkLocal('vmpram-c0'), 60_000);
       const answer = await new Promise<string>((resolve) => {
-        execFile('ip', ['netns', 'exec', client.name, 'rdisc6', '-1', '-r', '3', '-w', '1500', 'vmpram-c0'], { encoding: 'utf8' }, (_e, stdout) => resolve(stdout));
+        execFile('ip', ['netns', 'exec', client.name, 'rdisc6', '-1', '-r', '3', '-w', '1500', 'vmpram-c0'], { encoding: 'utf8' }, (_e, stdout) =>
+          resolve(stdout),
+        );
       });
       expect(answer).toMatch(/Prefix\s+:\s+2a0a:e5c1:111:888::\/64/u);
       await until('the unicast reply captured', () => capture.packets().some((p) => p.destination === ll));

@@ -20,7 +20,13 @@ const BRIDGE_MAC = '02:00:00:00:01:00';
 const C1 = { dev: 'vmpraf-c1', peer: 'vmpraf-r1', mac: '02:00:f0:a9:c4:4e', ll: 'fe80::f0ff:fea9:c44e' };
 const C2 = { dev: 'vmpraf-c2', peer: 'vmpraf-r2', mac: '02:00:f0:a9:c4:4f', ll: 'fe80::f0ff:fea9:c44f' };
 
-interface AddrInfo { local: string; scope: string; preferred_life_time?: number; valid_life_time?: number; deprecated?: boolean }
+interface AddrInfo {
+  local: string;
+  scope: string;
+  preferred_life_time?: number;
+  valid_life_time?: number;
+  deprecated?: boolean;
+}
 
 /** rdisc6 → exit code (0: an RA came back) and output. */
 function rdisc6(ns: TestNetns, dev: string): Promise<{ code: number; out: string }> {
@@ -47,7 +53,10 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
     client2 = new TestNetns('vmpraf');
     router.ip('link', 'add', BRIDGE, 'address', BRIDGE_MAC, 'type', 'bridge');
     router.ip('link', 'set', BRIDGE, 'addrgenmode', 'eui64');
-    for (const [client, c] of [[client1, C1], [client2, C2]] as const) {
+    for (const [client, c] of [
+      [client1, C1],
+      [client2, C2],
+    ] as const) {
       joinWithVeth(router, c.peer, client, c.dev);
       router.ip('link', 'set', c.peer, 'master', BRIDGE);
       client.ip('link', 'set', c.dev, 'down');
@@ -60,7 +69,7 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
     }
     router.ip('link', 'set', BRIDGE, 'up');
     await until(`${BRIDGE}'s link-local past DAD`, () => router.linkLocal(BRIDGE), 60_000);
-    await until('the clients\' link-locals past DAD', () => client1.linkLocal(C1.dev) === C1.ll && client2.linkLocal(C2.dev) === C2.ll, 60_000);
+    await until("the clients' link-locals past DAD", () => client1.linkLocal(C1.dev) === C1.ll && client2.linkLocal(C2.dev) === C2.ll, 60_000);
   });
 
   afterAll(() => {
@@ -71,14 +80,18 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
 
   const base = (extra: Partial<RaInterfaceConfig>): RaInterfaceConfig => ({ name: BRIDGE, minInterval: 3, maxInterval: 4, defaultLifetime: 600, ...extra });
 
-  it('DeprecatePrefix: the final RA deprecates that prefix\'s address at once (and only that prefix\'s)', async () => {
+  it("DeprecatePrefix: the final RA deprecates that prefix's address at once (and only that prefix's)", async () => {
     const ra = new RouterAdvertiser({
-      netns: router.name, finalAdvertisements: 1, interfaces: [base({
-        prefixes: [
-          { prefix: '2001:db8:d1::/64', deprecateOnStop: true },
-          { prefix: '2001:db8:d2::/64' }, // control: without DeprecatePrefix
-        ],
-      })],
+      netns: router.name,
+      finalAdvertisements: 1,
+      interfaces: [
+        base({
+          prefixes: [
+            { prefix: '2001:db8:d1::/64', deprecateOnStop: true },
+            { prefix: '2001:db8:d2::/64' }, // control: without DeprecatePrefix
+          ],
+        }),
+      ],
     });
     try {
       await ra.start();
@@ -106,16 +119,20 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
     const capture = new Capture(client1, C1.dev);
     await capture.ready;
     const ra = new RouterAdvertiser({
-      netns: router.name, finalAdvertisements: 0, interfaces: [base({
-        prefixes: [
-          { prefix: '2001:db8:de1::/64', validLifetime: 600, preferredLifetime: 7, decrementLifetimes: true },
-          { prefix: '2001:db8:de2::/64', validLifetime: 600, preferredLifetime: 60 }, // control: refreshed by every RA
-        ],
-      })],
+      netns: router.name,
+      finalAdvertisements: 0,
+      interfaces: [
+        base({
+          prefixes: [
+            { prefix: '2001:db8:de1::/64', validLifetime: 600, preferredLifetime: 7, decrementLifetimes: true },
+            { prefix: '2001:db8:de2::/64', validLifetime: 600, preferredLifetime: 60 }, // control: refreshed by every RA
+          ],
+        }),
+      ],
     });
     try {
       await ra.start();
-      const deprecated = await until('the counting-down prefix\'s address deprecated', () => {
+      const deprecated = await until("the counting-down prefix's address deprecated", () => {
         const a = slaac(client1, C1.dev, '2001:db8:de1:');
         return a?.deprecated === true && a;
       });
@@ -143,12 +160,12 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
     expect(slaac(client1, C1.dev, '2001:db8:de2:')?.deprecated ?? false).toBe(false);
   });
 
-  it('prefix ::/64 advertises the bridge\'s own prefix: the client configures an address in it', async () => {
+  it("prefix ::/64 advertises the bridge's own prefix: the client configures an address in it", async () => {
     router.ip('addr', 'add', '2001:db8:a0::1/64', 'dev', BRIDGE, 'nodad');
     const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 0, interfaces: [base({ prefixes: [{ prefix: '::/64' }] })] });
     try {
       await ra.start();
-      const address = await until('the SLAAC address in the bridge\'s prefix', () => slaac(client1, C1.dev, '2001:db8:a0:'));
+      const address = await until("the SLAAC address in the bridge's prefix", () => slaac(client1, C1.dev, '2001:db8:a0:'));
       expect(address.local).toBe('2001:db8:a0::f0ff:fea9:c44e');
     } finally {
       await ra.stop();
@@ -161,7 +178,8 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
     const capture2 = new Capture(client2, C2.dev);
     await Promise.all([capture1.ready, capture2.ready]);
     const ra = new RouterAdvertiser({
-      netns: router.name, finalAdvertisements: 1,
+      netns: router.name,
+      finalAdvertisements: 1,
       interfaces: [base({ unicastOnly: true, clients: [C1.ll], prefixes: [{ prefix: '2001:db8:c1::/64' }] })],
     });
     try {
@@ -203,7 +221,10 @@ describe.skipIf(skipUnlessRoot('RA feature tests', ['/usr/bin/dumpcap', '/usr/bi
   });
 
   it('stop() sends exactly finalAdvertisements final RAs; RemoveAdvOnExit off sends none', async () => {
-    for (const [config, finals] of [[base({}), 3], [base({ removeOnStop: false }), 0]] as const) {
+    for (const [config, finals] of [
+      [base({}), 3],
+      [base({ removeOnStop: false }), 0],
+    ] as const) {
       const capture = new Capture(client1, C1.dev);
       await capture.ready;
       const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 3, interfaces: [config] });

@@ -13,7 +13,9 @@ const require = createRequire(import.meta.url);
 const addon = require('node-gyp-build')(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 const [ifname, seconds = '3'] = process.argv.slice(2);
 const index = Number(readFileSync(`/sys/class/net/${ifname}/ifindex`, 'utf8'));
-const ll = readFileSync('/proc/net/if_inet6', 'utf8').split('\n').map((l) => l.trim().split(/\s+/))
+const ll = readFileSync('/proc/net/if_inet6', 'utf8')
+  .split('\n')
+  .map((l) => l.trim().split(/\s+/))
   .find((f) => f[5] === ifname && f[0]?.startsWith('fe80'));
 if (!ll) throw new Error(`no link-local address on ${ifname}`);
 const source = Buffer.from(ll[0], 'hex');
@@ -25,17 +27,26 @@ const malformed = [
   Buffer.from([133, 0, 0, 0, 0, 0, 0, 0, 1, 4, 2, 0, 0, 0, 0, 1]), // option beyond the end
   Buffer.from([133, 0, 0, 0, 0, 0, 0, 0, 3]), // a lone option byte
 ];
-const socket = new addon.Icmp6Socket(undefined, () => {}, () => {});
+const socket = new addon.Icmp6Socket(
+  undefined,
+  () => {},
+  () => {},
+);
 const started = Date.now();
 let end = started + Number(seconds) * 1000;
 let sent = 0;
 let failed = 0;
 // The caller ends the flood by closing our stdin (setImmediate lets the loop see it).
-process.stdin.on('end', () => { end = 0; }).resume();
+process.stdin
+  .on('end', () => {
+    end = 0;
+  })
+  .resume();
 function burst() {
   for (let i = 0; i < 200; i++) {
     const errno = socket.send(index, source, allRouters, malformed[sent % malformed.length]);
-    if (errno === 0) sent += 1; else failed += 1;
+    if (errno === 0) sent += 1;
+    else failed += 1;
   }
   if (sent + failed === 200) console.log('flooding');
   if (Date.now() < end) setImmediate(burst);

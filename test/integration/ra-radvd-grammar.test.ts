@@ -106,7 +106,14 @@ const cases: Case[] = [
   { context: 'interface', text: 'AdvCurHopLimit 300;', wire: (ra) => expect(ra.hopLimit).toBe(300 & 0xff) },
   { context: 'interface', text: 'AdvDefaultLifetime 1800;', wire: (ra) => expect(ra.routerLifetime).toBe(1800) },
   { context: 'interface', text: 'AdvDefaultLifetime 0;', wire: (ra) => expect(ra.routerLifetime).toBe(0) },
-  { context: 'interface', text: 'AdvDefaultLifetime 9000;', wire: (ra, final) => { expect(ra.routerLifetime).toBe(9000); expect(final.routerLifetime).toBe(0); } },
+  {
+    context: 'interface',
+    text: 'AdvDefaultLifetime 9000;',
+    wire: (ra, final) => {
+      expect(ra.routerLifetime).toBe(9000);
+      expect(final.routerLifetime).toBe(0);
+    },
+  },
   { context: 'interface', text: 'AdvDefaultLifetime 10;', why: 'runtime' },
   { context: 'interface', text: 'AdvDefaultPreference medium;', wire: (ra) => expect(ra.preference).toBe('medium') },
   { context: 'interface', text: 'AdvDefaultPreference low;', wire: (ra) => expect(ra.preference).toBe('low') },
@@ -115,7 +122,9 @@ const cases: Case[] = [
   { context: 'interface', text: 'AdvDefaultPreference highest;' },
   ...sw('interface', 'AdvSourceLLAddress', 'on'),
   ...sw('interface', 'RemoveAdvOnExit', 'on', {}, 'newer'),
-  ...sw('interface', 'AdvIntervalOpt', 'off', { wire: (ra) => expect(opt(ra, 'advertisementInterval')).toEqual({ type: 'advertisementInterval', interval: 600_000 }) }),
+  ...sw('interface', 'AdvIntervalOpt', 'off', {
+    wire: (ra) => expect(opt(ra, 'advertisementInterval')).toEqual({ type: 'advertisementInterval', interval: 600_000 }),
+  }),
   ...sw('interface', 'AdvHomeAgentFlag', 'off', {}, 'unsupported'),
   ...sw('interface', 'AdvHomeAgentInfo', 'off', {}, 'unsupported'),
   { context: 'interface', text: 'HomeAgentPreference 0;' },
@@ -127,8 +136,12 @@ const cases: Case[] = [
   ...sw('interface', 'UnrestrictedUnicast', 'off', {}, 'newer'),
   ...sw('interface', 'AdvRASolicitedUnicast', 'on'),
   ...sw('interface', 'AdvSNACRouterFlag', 'off', { wire: (ra) => expect(ra.options).toBeDefined() }, 'newer'),
-  { context: 'interface', text: 'AdvCaptivePortalAPI "https://portal.example/api";', why: 'newer',
-    wire: (ra) => expect(opt(ra, 'captivePortal')).toEqual({ type: 'captivePortal', uri: 'https://portal.example/api' }) },
+  {
+    context: 'interface',
+    text: 'AdvCaptivePortalAPI "https://portal.example/api";',
+    why: 'newer',
+    wire: (ra) => expect(opt(ra, 'captivePortal')).toEqual({ type: 'captivePortal', uri: 'https://portal.example/api' }),
+  },
   { context: 'interface', text: 'AdvFrobnicate on;' },
   { context: 'interface', text: 'MaxRtrAdvInterval 10' }, // no semicolon
   // Blocks inside an interface.
@@ -136,14 +149,22 @@ const cases: Case[] = [
   { context: 'interface', text: 'clients { fe80::1; !fe80::2; };', why: 'newer' },
   { context: 'interface', text: 'clients { nothost; };' },
   { context: 'interface', text: 'AdvRASrcAddress { fe80::1; };' },
-  { context: 'interface', text: 'nat64prefix 64:ff9b::/96 { AdvValidLifetime 1800; };', why: 'newer',
-    wire: (ra) => expect(opt(ra, 'pref64')).toEqual({ type: 'pref64', prefix: '64:ff9b::', length: 96, lifetime: 1800 }) },
+  {
+    context: 'interface',
+    text: 'nat64prefix 64:ff9b::/96 { AdvValidLifetime 1800; };',
+    why: 'newer',
+    wire: (ra) => expect(opt(ra, 'pref64')).toEqual({ type: 'pref64', prefix: '64:ff9b::', length: 96, lifetime: 1800 }),
+  },
   { context: 'interface', text: 'nat64prefix 64:ff9b::/96;', why: 'newer' },
   { context: 'interface', text: 'autoignoreprefixes { 2001:db8:9::/48; };', why: 'newer' },
   { context: 'interface', text: 'abro fe80::1 { AdvVersionLow 1; AdvVersionHigh 2; AdvValidLifeTime 3; };', why: 'unsupported' },
   { context: 'interface', text: 'lowpanco { AdvContextLength 64; AdvContextCompressionFlag on; AdvContextID 1; AdvLifeTime 100; };', why: 'unsupported' },
   { context: 'interface', text: 'prefix 2001:db8:3::/64;', wire: (ra) => expect(ra.options.filter((o) => o.type === 'prefix')).toHaveLength(2) },
-  { context: 'interface', text: 'prefix 2001:db8:4::/56 { };', wire: (ra) => expect(ra.options).toContainEqual(expect.objectContaining({ type: 'prefix', length: 56, autonomous: false })) },
+  {
+    context: 'interface',
+    text: 'prefix 2001:db8:4::/56 { };',
+    wire: (ra) => expect(ra.options).toContainEqual(expect.objectContaining({ type: 'prefix', length: 56, autonomous: false })),
+  },
   { context: 'interface', text: 'prefix ::/64 { };' }, // the interface's own prefixes (none here: nothing more sent)
   { context: 'interface', text: 'route ::/0 { AdvRouteLifetime 0; };' },
   // Prefix options (gram.y prefixparms).
@@ -158,10 +179,12 @@ const cases: Case[] = [
   { context: 'prefix', text: 'AdvPreferredLifetime 600;', wire: (ra) => expect(opt(ra, 'prefix').preferredLifetime).toBe(600) },
   { context: 'prefix', text: 'AdvPreferredLifetime infinity;' }, // above the valid 86400
   { context: 'prefix', text: 'AdvPreferredLifetime soon;' },
-  ...sw('prefix', 'DeprecatePrefix', 'off', { wire: (ra, final) => {
-    expect(opt(ra, 'prefix')).toMatchObject({ preferredLifetime: 14400, validLifetime: 86400 });
-    expect(opt(final, 'prefix')).toMatchObject({ preferredLifetime: 0, validLifetime: 7200 });
-  } }),
+  ...sw('prefix', 'DeprecatePrefix', 'off', {
+    wire: (ra, final) => {
+      expect(opt(ra, 'prefix')).toMatchObject({ preferredLifetime: 14400, validLifetime: 86400 });
+      expect(opt(final, 'prefix')).toMatchObject({ preferredLifetime: 0, validLifetime: 7200 });
+    },
+  }),
   ...sw('prefix', 'DecrementLifetimes', 'off'),
   { context: 'prefix', text: 'Base6to4Interface ppp0;' },
   { context: 'prefix', text: 'Base6Interface eth1;', why: 'unsupported' },

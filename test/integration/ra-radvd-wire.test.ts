@@ -94,7 +94,7 @@ const corpus: Array<[string, string]> = [
   ['radvd.conf(5) first example', readFileSync(new URL('radvd-conf/man-1-basic.conf', FIXTURES), 'utf8')],
   ['every shared option', KITCHEN_SINK],
   ['host bits past the prefix length', HOST_BITS],
-  ['prefix ::/64 (the bridge\'s own prefix)', OWN_PREFIXES],
+  ["prefix ::/64 (the bridge's own prefix)", OWN_PREFIXES],
 ];
 
 /** radvd 2.19's 24-byte route options cut to the length current radvd and vmplumb use. */
@@ -168,9 +168,13 @@ describe.skipIf(skipUnlessRoot('radvd wire comparison', [RADVD, '/usr/bin/dumpca
     const capture = new Capture(client, 'vmpraw-c0');
     try {
       await capture.ready;
-      const radvd = spawn('ip', ['netns', 'exec', router.name, RADVD, '-n', '-C', file, '-p', pidFile, '-m', 'stderr'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const radvd = spawn('ip', ['netns', 'exec', router.name, RADVD, '-n', '-C', file, '-p', pidFile, '-m', 'stderr'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let log = '';
-      radvd.stderr!.on('data', (c: Buffer) => { log += c.toString(); });
+      radvd.stderr!.on('data', (c: Buffer) => {
+        log += c.toString();
+      });
       const exited = new Promise<void>((resolve) => radvd.on('close', () => resolve()));
       try {
         await until(`radvd's first RA (log: ${log})`, () => capture.packets().length > 0);
@@ -180,7 +184,10 @@ describe.skipIf(skipUnlessRoot('radvd wire comparison', [RADVD, '/usr/bin/dumpca
         process.kill(pid, 'SIGTERM');
         await exited;
       }
-      const last = await until("radvd's final RA", () => { const p = capture.packets(); return p.length > 1 && isFinal(p.at(-1)!) && p; });
+      const last = await until("radvd's final RA", () => {
+        const p = capture.packets();
+        return p.length > 1 && isFinal(p.at(-1)!) && p;
+      });
       return [last[0]!, last.at(-1)!];
     } finally {
       await capture.stop();
@@ -199,7 +206,10 @@ describe.skipIf(skipUnlessRoot('radvd wire comparison', [RADVD, '/usr/bin/dumpca
       } finally {
         await ra.stop();
       }
-      const last = await until('our final RA', () => { const p = capture.packets(); return p.length > 1 && isFinal(p.at(-1)!) && p; });
+      const last = await until('our final RA', () => {
+        const p = capture.packets();
+        return p.length > 1 && isFinal(p.at(-1)!) && p;
+      });
       return [last[0]!, last.at(-1)!];
     } finally {
       await capture.stop();
@@ -210,14 +220,22 @@ describe.skipIf(skipUnlessRoot('radvd wire comparison', [RADVD, '/usr/bin/dumpca
     const text = original.replace(/^(\s*interface\s+)\S+/mu, `$1${BRIDGE}`);
     const [radvdFirst, radvdFinal] = await radvdSends(text, name.replace(/\W+/gu, '-'));
     const [ourFirst, ourFinal] = await vmplumbSends(text);
-    for (const [theirs, ours] of [[radvdFirst, ourFirst], [radvdFinal, ourFinal]] as const) {
-      expect({ source: ours.source, destination: ours.destination, hopLimit: ours.hopLimit })
-        .toEqual({ source: theirs.source, destination: theirs.destination, hopLimit: 255 });
+    for (const [theirs, ours] of [
+      [radvdFirst, ourFirst],
+      [radvdFinal, ourFinal],
+    ] as const) {
+      expect({ source: ours.source, destination: ours.destination, hopLimit: ours.hopLimit }).toEqual({
+        source: theirs.source,
+        destination: theirs.destination,
+        hopLimit: 255,
+      });
       expect(ours.payload.toString('hex')).toBe(documented(theirs).toString('hex'));
     }
     if (original === OWN_PREFIXES) {
       // Not two empty RAs: both carry the bridge's own prefix.
-      expect(decodeAdvertisement(radvdFirst.payload).options).toContainEqual(expect.objectContaining({ type: 'prefix', prefix: '2001:db8:a1::', length: 64, validLifetime: 7200 }));
+      expect(decodeAdvertisement(radvdFirst.payload).options).toContainEqual(
+        expect.objectContaining({ type: 'prefix', prefix: '2001:db8:a1::', length: 64, validLifetime: 7200 }),
+      );
     }
   });
 });

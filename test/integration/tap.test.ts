@@ -13,15 +13,26 @@ import { skipUnlessRoot } from '../helpers/privileges.js';
 import { TestNetns } from '../helpers/netns.js';
 import { heldTaps } from '../helpers/proc.js';
 
-interface TunInfo { type: string; pi: boolean; vnet_hdr: boolean; multi_queue: boolean; persist: boolean; user?: string | number; group?: string | number }
+interface TunInfo {
+  type: string;
+  pi: boolean;
+  vnet_hdr: boolean;
+  multi_queue: boolean;
+  persist: boolean;
+  user?: string | number;
+  group?: string | number;
+}
 
 describe.skipIf(skipUnlessRoot('tap integration tests', ['/dev/net/tun']))('openTap', () => {
   let ns: TestNetns;
-  beforeAll(() => { ns = new TestNetns('vmptap'); });
+  beforeAll(() => {
+    ns = new TestNetns('vmptap');
+  });
   afterAll(() => ns?.cleanup());
 
   const link = (name: string): { ifindex: number; ifname: string; linkinfo: { info_kind: string; info_data: TunInfo } } | undefined =>
-    ns.ipJson<Array<{ ifindex: number; ifname: string; linkinfo: { info_kind: string; info_data: TunInfo } }>>('-d', 'link', 'show')
+    ns
+      .ipJson<Array<{ ifindex: number; ifname: string; linkinfo: { info_kind: string; info_data: TunInfo } }>>('-d', 'link', 'show')
       .find((l) => l.ifname === name);
 
   it('`using` closes the tap at the end of the scope (Symbol.dispose)', async () => {

@@ -14,7 +14,10 @@ let err = '';
 beforeEach(() => {
   err = '';
   vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err += String(chunk); return true; });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
 });
 
 afterEach(() => {
@@ -33,13 +36,18 @@ describe('bench churn flags', () => {
 
   it('reads --sequential and --floor-delete', () => {
     expect(churnOptions({ pairs: 1000, runs: 5, sequential: true, floorDelete: 'vx-br' })).toEqual({
-      pairs: 1000, runs: 5, floorDelete: 'vx-br', contenders: ['library', 'library-sequential', 'floor', 'ip-batch'],
+      pairs: 1000,
+      runs: 5,
+      floorDelete: 'vx-br',
+      contenders: ['library', 'library-sequential', 'floor', 'ip-batch'],
     });
   });
 
   it('restricts the contenders with --only', () => {
     expect(churnOptions({ pairs: 1, runs: 1, only: ['floor', 'library'] }).contenders).toEqual(['floor', 'library']);
-    expect(() => churnOptions({ pairs: 1, runs: 1, only: ['qemu'] })).toThrow(/--only takes a list of library, library-sequential, floor, ip-batch, got "qemu"/u);
+    expect(() => churnOptions({ pairs: 1, runs: 1, only: ['qemu'] })).toThrow(
+      /--only takes a list of library, library-sequential, floor, ip-batch, got "qemu"/u,
+    );
   });
 
   it.each([

@@ -20,8 +20,10 @@ function report(overrides: Partial<ChurnReport> = {}): ChurnReport {
         sentinelMaxDelayMs: summarize([2, 9.5, 3]),
       },
       floor: {
-        createUs: summarize([42000, 41000, 43000]), deleteUs: summarize([1700000, 1690000, 1710000]),
-        maxSendUs: summarize([1, 2, 3]), eventLoopMaxDelayMs: summarize([1.5, 6.25, 2]),
+        createUs: summarize([42000, 41000, 43000]),
+        deleteUs: summarize([1700000, 1690000, 1710000]),
+        maxSendUs: summarize([1, 2, 3]),
+        eventLoopMaxDelayMs: summarize([1.5, 6.25, 2]),
       },
       'ip-batch': { createUs: summarize([54000]), deleteUs: summarize([5500000]) },
     },
@@ -43,11 +45,15 @@ describe('churn report', () => {
     expect(text).toMatch(/library \(pipelined\) +460 \[450–480\] +1750 \[1700–1800\] +17\.5 \[17\.0–18\.0\] +3\.1 \[2\.5–4\.2\]/u);
     expect(text).toMatch(/floor \(delete: group\) +420 \[410–430\] +1700 \[1690–1710\] +17\.0 \[16\.9–17\.1\] +2\.0 \[1\.5–6\.3\]\n/u);
     expect(text).toMatch(/ip -batch +540 +5500 +55\.0\n/u);
-    expect(text).toContain('library/floor: create 1.10× (target ≤ 1.2×: met), delete 1.03× (target ≤ 1.1×: met)\n' +
-      'library/floor run by run: create 1.10 1.10 1.13; delete 1.02 1.00 1.05\n');
+    expect(text).toContain(
+      'library/floor: create 1.10× (target ≤ 1.2×: met), delete 1.03× (target ≤ 1.1×: met)\n' +
+        'library/floor run by run: create 1.10 1.10 1.13; delete 1.02 1.00 1.05\n',
+    );
     // The worst run, not the median, decides "never delayed more than 20 ms".
-    expect(text).toContain('event loop: largest delay 4.2 ms over all library runs (target ≤ 20 ms: met), 99th percentile 1.2 [1.0–2.0] ms; idle baseline (while the other contenders ran) 6.3 ms\n' +
-      'event loop: an idle sentinel process saw up to 9.5 ms in the same windows (per run 3.0 [2.0–9.5] ms)\n');
+    expect(text).toContain(
+      'event loop: largest delay 4.2 ms over all library runs (target ≤ 20 ms: met), 99th percentile 1.2 [1.0–2.0] ms; idle baseline (while the other contenders ran) 6.3 ms\n' +
+        'event loop: an idle sentinel process saw up to 9.5 ms in the same windows (per run 3.0 [2.0–9.5] ms)\n',
+    );
   });
 
   it('says which targets are missed', () => {

@@ -16,8 +16,14 @@ let err = '';
 beforeEach(() => {
   out = '';
   err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out += String(chunk); return true; });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err += String(chunk); return true; });
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
 });
 
 afterEach(() => {
@@ -29,10 +35,19 @@ const run = (...args: string[]): Promise<number> => main(['node', 'vmplumb', ...
 describe('vmplumb --help', () => {
   it.each([
     [[], ['demo', 'net', 'vm', 'ra', 'links', 'bench']],
-    [['bench', 'churn'], ['--pairs', '--runs', '--only', '--sequential', '--floor-delete', '--json']],
+    [
+      ['bench', 'churn'],
+      ['--pairs', '--runs', '--only', '--sequential', '--floor-delete', '--json'],
+    ],
     [['demo'], ['--cache-dir', '--timeout']],
-    [['net', 'up'], ['--id', '--dev', '--prefix', '--rdnss', '--dnssl', '--netns', '--peer', '--no-ra']],
-    [['vm', 'run'], ['--net', '--id', '--cdrom', '--memory', '--cpus', '--kernel']],
+    [
+      ['net', 'up'],
+      ['--id', '--dev', '--prefix', '--rdnss', '--dnssl', '--netns', '--peer', '--no-ra'],
+    ],
+    [
+      ['vm', 'run'],
+      ['--net', '--id', '--cdrom', '--memory', '--cpus', '--kernel'],
+    ],
     [['ra'], ['-C, --config', '-c, --configtest', '-n, --nodaemon']],
     [['links'], ['--json', '--netns']],
   ])('vmplumb %j --help', async (words, mentions) => {
@@ -64,22 +79,38 @@ describe('vmplumb errors: one line, exit code 1', () => {
   it.each([
     [['frob'], "vmplumb: unknown command 'frob'"],
     [['net', 'up', '--id', '100', '--dev', 'eth0'], "vmplumb net up: required option '--prefix <prefix>' not specified"],
-    [['net', 'up', '--id', 'x', '--dev', 'eth0', '--prefix', 'p'], "vmplumb net up: option '--id <n>' argument 'x' is invalid. expected an integer from 0 to 16777215."],
-    [['net', 'up', '--id', '100', '--dev', 'eth0', '--prefix', '2a0a::/48'],
-      'vmplumb net up: Expected "prefix" to be an IPv6 /64 prefix like 2001:db8:0:1::/64, got "2a0a::/48": SLAAC needs a /64'],
-    [['net', 'up', '--id', '100', '--dev', 'eth0', '--prefix', '2a0a::/64', '--rdnss', 'nope'],
-      'vmplumb net up: Expected "rdnss[0]" to be an IPv6 address, got "nope"'],
-    [['net', 'up', '--id', '100', '--dev', 'a-name-far-too-long', '--prefix', '2a0a::/64'],
-      'vmplumb net up: Expected "underlay" to be an interface name of 1 to 15 bytes, got "a-name-far-too-long"'],
+    [
+      ['net', 'up', '--id', 'x', '--dev', 'eth0', '--prefix', 'p'],
+      "vmplumb net up: option '--id <n>' argument 'x' is invalid. expected an integer from 0 to 16777215.",
+    ],
+    [
+      ['net', 'up', '--id', '100', '--dev', 'eth0', '--prefix', '2a0a::/48'],
+      'vmplumb net up: Expected "prefix" to be an IPv6 /64 prefix like 2001:db8:0:1::/64, got "2a0a::/48": SLAAC needs a /64',
+    ],
+    [
+      ['net', 'up', '--id', '100', '--dev', 'eth0', '--prefix', '2a0a::/64', '--rdnss', 'nope'],
+      'vmplumb net up: Expected "rdnss[0]" to be an IPv6 address, got "nope"',
+    ],
+    [
+      ['net', 'up', '--id', '100', '--dev', 'a-name-far-too-long', '--prefix', '2a0a::/64'],
+      'vmplumb net up: Expected "underlay" to be an interface name of 1 to 15 bytes, got "a-name-far-too-long"',
+    ],
     [['vm', 'run', '--net', '100', '--id', '1'], 'vmplumb vm run: give exactly one of --cdrom, --disk or --kernel'],
-    [['vm', 'run', '--net', '100', '--id', '1', '--cdrom', 'a.iso', '--memory', '0'],
-      "vmplumb vm run: option '--memory <MiB>' argument '0' is invalid. expected an integer from 16 to 4194304."],
+    [
+      ['vm', 'run', '--net', '100', '--id', '1', '--cdrom', 'a.iso', '--memory', '0'],
+      "vmplumb vm run: option '--memory <MiB>' argument '0' is invalid. expected an integer from 16 to 4194304.",
+    ],
     [['ra', '-C', '/nonexistent/radvd.conf'], 'vmplumb ra: cannot read /nonexistent/radvd.conf: ENOENT'],
     [['links', '--bogus'], "vmplumb links: unknown option '--bogus'"],
     [['bench', 'churn', '--pairs', '0'], "vmplumb bench churn: option '--pairs <n>' argument '0' is invalid. expected an integer from 1 to 10000."],
-    [['bench', 'churn', '--contenders', 'library,foo'], 'vmplumb bench churn: --only takes a list of library, library-sequential, floor, ip-batch, got "library,foo"'],
-    [['bench', 'churn', '--floor-delete', 'fast'],
-      "vmplumb bench churn: option '--floor-delete <strategy>' argument 'fast' is invalid. Allowed choices are group, group-preset, vx-br, br-vx, pairwise, threads, group-threads."],
+    [
+      ['bench', 'churn', '--contenders', 'library,foo'],
+      'vmplumb bench churn: --only takes a list of library, library-sequential, floor, ip-batch, got "library,foo"',
+    ],
+    [
+      ['bench', 'churn', '--floor-delete', 'fast'],
+      "vmplumb bench churn: option '--floor-delete <strategy>' argument 'fast' is invalid. Allowed choices are group, group-preset, vx-br, br-vx, pairwise, threads, group-threads.",
+    ],
   ])('vmplumb %j', async (args, message) => {
     expect(await run(...args)).toBe(1);
     expect(err).toBe(`${message}\n`);
@@ -89,23 +120,50 @@ describe('vmplumb errors: one line, exit code 1', () => {
 
 describe('command lines → library options', () => {
   it('net up', () => {
-    expect(netUpOptions({
-      id: 100, dev: 'eth0', prefix: '2a0a:e5c1:111:888::/64', rdnss: ['2a0a:e5c0::3', '2a0a:e5c0::4'], dnssl: ['place7.ungleich.ch'],
-      netns: 'h1', ra: true,
-    })).toEqual({
-      id: 100, underlay: 'eth0', prefix: '2a0a:e5c1:111:888::/64', rdnss: ['2a0a:e5c0::3', '2a0a:e5c0::4'], dnssl: ['place7.ungleich.ch'], netns: 'h1',
+    expect(
+      netUpOptions({
+        id: 100,
+        dev: 'eth0',
+        prefix: '2a0a:e5c1:111:888::/64',
+        rdnss: ['2a0a:e5c0::3', '2a0a:e5c0::4'],
+        dnssl: ['place7.ungleich.ch'],
+        netns: 'h1',
+        ra: true,
+      }),
+    ).toEqual({
+      id: 100,
+      underlay: 'eth0',
+      prefix: '2a0a:e5c1:111:888::/64',
+      rdnss: ['2a0a:e5c0::3', '2a0a:e5c0::4'],
+      dnssl: ['place7.ungleich.ch'],
+      netns: 'h1',
     });
     expect(netUpOptions({ id: 1, dev: 'eth0', prefix: 'p', peer: ['fd00::2'], ra: false })).toEqual({
-      id: 1, underlay: 'eth0', prefix: 'p', peers: ['fd00::2'], ra: false,
+      id: 1,
+      underlay: 'eth0',
+      prefix: 'p',
+      peers: ['fd00::2'],
+      ra: false,
     });
   });
 
   it('vm run', () => {
     expect(vmRunOptions({ net: 100, id: 1, cdrom: 'alpine.iso', memory: 1024, cpus: 2, stopTimeout: 1 })).toEqual({
-      id: 1, memoryMiB: 1024, cpus: 2, cdrom: 'alpine.iso',
+      id: 1,
+      memoryMiB: 1024,
+      cpus: 2,
+      cdrom: 'alpine.iso',
     });
-    expect(vmRunOptions({ net: 100, id: 1, kernel: 'k', initrd: 'i', append: 'a', memory: 256, cpus: 1, accel: 'tcg', serial: 's', stopTimeout: 1 }))
-      .toEqual({ id: 1, memoryMiB: 256, cpus: 1, kernel: 'k', initrd: 'i', append: 'a', accel: 'tcg', serial: { file: 's' } });
+    expect(vmRunOptions({ net: 100, id: 1, kernel: 'k', initrd: 'i', append: 'a', memory: 256, cpus: 1, accel: 'tcg', serial: 's', stopTimeout: 1 })).toEqual({
+      id: 1,
+      memoryMiB: 256,
+      cpus: 1,
+      kernel: 'k',
+      initrd: 'i',
+      append: 'a',
+      accel: 'tcg',
+      serial: { file: 's' },
+    });
   });
 
   it("the demo's host 2 runs the reference commands of docs/ARCHITECTURE.md", () => {

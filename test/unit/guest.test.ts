@@ -43,8 +43,9 @@ describe('the guest console format', () => {
       setTimeout(() => writeFileSync(file, LOG), 100);
       const hit = await waitForGuestConsole(file, (l) => l.kind === 'addr' && l.scope === 'global', { timeoutMs: 5000, intervalMs: 20 });
       expect(hit).toMatchObject({ address: '2001:db8:1::f0ff:fea9:c44e' });
-      await expect(waitForGuestConsole(file, (l) => l.kind === 'link' && l.ifname === 'eth1', { timeoutMs: 100, intervalMs: 20 }))
-        .rejects.toThrow(/within 100 ms; console tail:\n[\s\S]*VMPLUMB state/);
+      await expect(waitForGuestConsole(file, (l) => l.kind === 'link' && l.ifname === 'eth1', { timeoutMs: 100, intervalMs: 20 })).rejects.toThrow(
+        /within 100 ms; console tail:\n[\s\S]*VMPLUMB state/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -53,7 +54,16 @@ describe('the guest console format', () => {
 
 describe('the guest recipe', () => {
   it('loads the virtio-net modules in dependency order', () => {
-    expect(GUEST_MODULES).toEqual(['failover', 'net_failover', 'virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'virtio_net']);
+    expect(GUEST_MODULES).toEqual([
+      'failover',
+      'net_failover',
+      'virtio_ring',
+      'virtio',
+      'virtio_pci_legacy_dev',
+      'virtio_pci_modern_dev',
+      'virtio_pci',
+      'virtio_net',
+    ]);
     expect(INIT_SCRIPT).toContain(`for m in ${GUEST_MODULES.join(' ')}; do`);
     expect(INIT_SCRIPT.startsWith('#!/bin/sh\n')).toBe(true);
   });

@@ -34,7 +34,8 @@ const coded = (fn: () => unknown, code: string, field?: string) => {
   return error as Error;
 };
 
-const network = (patch: Record<string, unknown>) => resolveNetworkOptions({ id: 100, underlay: 'eth0', prefix: '2001:db8:1:2::/64', ...patch }, () => 'ff05::100');
+const network = (patch: Record<string, unknown>) =>
+  resolveNetworkOptions({ id: 100, underlay: 'eth0', prefix: '2001:db8:1:2::/64', ...patch }, () => 'ff05::100');
 const qemu = (patch: Record<string, unknown>) => resolveSpec({ name: 'vm1', memoryMiB: 64, cpus: 1, ...patch } as unknown as QemuSpec);
 const ra = (patch: Record<string, unknown>) => resolveInterfaceConfig('interface', { name: 'br0', prefixes: [{ prefix: '2001:db8::/64' }], ...patch });
 
@@ -52,7 +53,13 @@ describe('NUL bytes are refused in every name and path', () => {
     ['address label', (s) => applyAddOptions(addressParams(1, checkAddress('address', '192.0.2.1/24')), { label: `eth0${s}` }), 'label'],
     ['netns name', (s) => resolveNetns('netns', `A${s}`), 'netns'],
     ['netns path', (s) => resolveNetns('netns', `/run/netns/A${s}`), 'netns'],
-    ['openTap name', (s) => { if (s) openTapSync({ name: `tap${s}` }); }, 'name'],
+    [
+      'openTap name',
+      (s) => {
+        if (s) openTapSync({ name: `tap${s}` });
+      },
+      'name',
+    ],
     ['VxlanNetwork underlay', (s) => network({ underlay: `eth0${s}` }), 'underlay'],
     ['VxlanNetwork names.bridge', (s) => network({ names: { bridge: `br${s}` } }), 'names.bridge'],
     ['VxlanNetwork netns', (s) => network({ netns: `ns${s}` }), 'netns'],
@@ -70,7 +77,7 @@ describe('NUL bytes are refused in every name and path', () => {
   ];
   it.each(cases)('%s', (_what, call, field) => {
     const error = coded(() => call('\0junk'), 'ERR_INVALID_ARG_VALUE', field);
-    expect(error.message).toContain('\\u0000');  // the NUL is shown, not swallowed
+    expect(error.message).toContain('\\u0000'); // the NUL is shown, not swallowed
     if (_what !== 'openTap name') expect(() => call('')).not.toThrow();
   });
 
@@ -138,7 +145,12 @@ describe('only own properties are options', () => {
 
   it('checkObject reads a getter once and keeps no prototype', () => {
     let reads = 0;
-    const value = { get name() { reads += 1; return 'br0'; } };
+    const value = {
+      get name() {
+        reads += 1;
+        return 'br0';
+      },
+    };
     const snapshot = checkObject('options', value);
     expect(snapshot.name).toBe('br0');
     expect(snapshot.name).toBe('br0');
@@ -181,7 +193,10 @@ describe('the native boundary checks its arguments', () => {
   it('refuses wrong argument types instead of casting them', () => {
     coded(() => (native.rtnlEncode as (...a: unknown[]) => unknown)('16', NLM_F.REQUEST, 1, {}), 'ERR_INVALID_ARG_TYPE');
     coded(() => (native.rtnlDecode as (...a: unknown[]) => unknown)('not a buffer'), 'ERR_INVALID_ARG_TYPE');
-    coded(() => native.rtnlEncode(RTM.NEWLINK, NLM_F.REQUEST, 1, { name: 'vx', kind: 'vxlan', data: { portRange: { low: 'x', high: 2 } } }), 'ERR_INVALID_ARG_TYPE');
+    coded(
+      () => native.rtnlEncode(RTM.NEWLINK, NLM_F.REQUEST, 1, { name: 'vx', kind: 'vxlan', data: { portRange: { low: 'x', high: 2 } } }),
+      'ERR_INVALID_ARG_TYPE',
+    );
     coded(() => native.rtnlEncode(RTM.NEWLINK, NLM_F.REQUEST, 1, { index: 'seven' }), 'ERR_INVALID_ARG_TYPE');
     coded(() => (native.tunOpen as (...a: unknown[]) => unknown)('tap0'), 'ERR_INVALID_ARG_TYPE');
     coded(() => native.tunOpen({ name: 'tap\0x', flags: 0, queues: 1, persist: false, owner: -1, group: -1, netns: undefined }), 'ERR_INVALID_ARG_VALUE');

@@ -35,14 +35,42 @@ describe('rtnetlink codec', () => {
 
   it('round-trips a vxlan with every IFLA_VXLAN_* the API sets', () => {
     const data = {
-      id: 100, group6: 'ff05::100', link: 2, local6: '2001:db8::1', ttl: 5, tos: 1, learning: true, ageing: 300, limit: 10,
-      portRange: { low: 1000, high: 2000 }, proxy: true, rsc: false, l2miss: true, l3miss: false, port: 4789, udpCsum: true,
-      udpZeroCsum6Tx: true, udpZeroCsum6Rx: false, collectMetadata: false, label: 0x12345, df: 2,
+      id: 100,
+      group6: 'ff05::100',
+      link: 2,
+      local6: '2001:db8::1',
+      ttl: 5,
+      tos: 1,
+      learning: true,
+      ageing: 300,
+      limit: 10,
+      portRange: { low: 1000, high: 2000 },
+      proxy: true,
+      rsc: false,
+      l2miss: true,
+      l3miss: false,
+      port: 4789,
+      udpCsum: true,
+      udpZeroCsum6Tx: true,
+      udpZeroCsum6Rx: false,
+      collectMetadata: false,
+      label: 0x12345,
+      df: 2,
     };
     const { message } = roundTrip(RTM.NEWLINK, { name: 'vxlan100', kind: 'vxlan', master: 3, data });
     expect(message).toMatchObject({ msgType: RTM.NEWLINK, name: 'vxlan100', kind: 'vxlan', master: 3, data });
     const link = parseLink(message);
-    expect(link.vxlan).toMatchObject({ vni: 100, group: 'ff05::100', local: '2001:db8::1', dev: 2, port: 4789, ttl: 5, df: 'inherit', label: 0x12345, portRange: { low: 1000, high: 2000 } });
+    expect(link.vxlan).toMatchObject({
+      vni: 100,
+      group: 'ff05::100',
+      local: '2001:db8::1',
+      dev: 2,
+      port: 4789,
+      ttl: 5,
+      df: 'inherit',
+      label: 0x12345,
+      portRange: { low: 1000, high: 2000 },
+    });
     expect(link.vxlan?.remote).toBeUndefined();
   });
 
@@ -54,10 +82,32 @@ describe('rtnetlink codec', () => {
   });
 
   it('round-trips bridge options (times in USER_HZ on the wire, seconds in the API)', () => {
-    const data = { stpState: 1, forwardDelay: 400, helloTime: 100, maxAge: 1200, ageingTime: 6000, priority: 4096, vlanFiltering: true, vlanDefaultPvid: 7, mcastSnooping: false, mcastQuerier: true };
+    const data = {
+      stpState: 1,
+      forwardDelay: 400,
+      helloTime: 100,
+      maxAge: 1200,
+      ageingTime: 6000,
+      priority: 4096,
+      vlanFiltering: true,
+      vlanDefaultPvid: 7,
+      mcastSnooping: false,
+      mcastQuerier: true,
+    };
     const { message } = roundTrip(RTM.NEWLINK, { name: 'br1', kind: 'bridge', data });
     expect(message.data).toEqual(data);
-    expect(parseLink(message).bridge).toEqual({ stp: true, forwardDelay: 4, helloTime: 1, maxAge: 12, ageingTime: 60, priority: 4096, vlanFiltering: true, vlanDefaultPvid: 7, mcastSnooping: false, mcastQuerier: true });
+    expect(parseLink(message).bridge).toEqual({
+      stp: true,
+      forwardDelay: 4,
+      helloTime: 1,
+      maxAge: 12,
+      ageingTime: 60,
+      priority: 4096,
+      vlanFiltering: true,
+      vlanDefaultPvid: 7,
+      mcastSnooping: false,
+      mcastQuerier: true,
+    });
   });
 
   it('nests the veth peer (VETH_INFO_PEER: ifinfomsg + attributes)', () => {
@@ -77,30 +127,80 @@ describe('rtnetlink codec', () => {
 
   it('round-trips addresses with flags above bit 7 (IFA_FLAGS) and lifetimes', () => {
     const { message } = roundTrip(RTM.NEWADDR, {
-      family: AF.INET6, prefixLength: 64, index: 5, flags: IFA_F.NODAD | IFA_F.NOPREFIXROUTE, scope: 0,
-      address: '2a0a:e5c1:111:888::1', local: '2a0a:e5c1:111:888::1', cacheinfo: { preferred: 100, valid: 200 },
+      family: AF.INET6,
+      prefixLength: 64,
+      index: 5,
+      flags: IFA_F.NODAD | IFA_F.NOPREFIXROUTE,
+      scope: 0,
+      address: '2a0a:e5c1:111:888::1',
+      local: '2a0a:e5c1:111:888::1',
+      cacheinfo: { preferred: 100, valid: 200 },
     });
     expect(message).toMatchObject({ family: AF.INET6, prefixLength: 64, index: 5, flags: IFA_F.NODAD | IFA_F.NOPREFIXROUTE });
     expect(parseAddress(message)).toEqual({
-      index: 5, family: 6, address: '2a0a:e5c1:111:888::1', prefixLength: 64, scope: 'universe',
+      index: 5,
+      family: 6,
+      address: '2a0a:e5c1:111:888::1',
+      prefixLength: 64,
+      scope: 'universe',
       flags: { tentative: false, dadfailed: false, nodad: true, permanent: false, deprecated: false, optimistic: false },
-      validLifetime: 200, preferredLifetime: 100,
+      validLifetime: 200,
+      preferredLifetime: 100,
     });
     const v4 = roundTrip(RTM.NEWADDR, { family: AF.INET, prefixLength: 24, index: 2, local: '192.0.2.1', address: '192.0.2.1', label: 'eth0:x' }).message;
     expect(parseAddress(v4)).toMatchObject({ family: 4, address: '192.0.2.1', prefixLength: 24, label: 'eth0:x' });
   });
 
   it('round-trips an FDB entry (AF_BRIDGE, dst, vni, port in network order)', () => {
-    const buffer = native.rtnlEncode(RTM.NEWNEIGH, 1, 1, { family: AF.BRIDGE, index: 4, state: NUD.PERMANENT, flags: NTF.SELF, lladdr: '00:00:00:00:00:00', dst: '2001:db8::2', vni: 100, port: 4789 });
+    const buffer = native.rtnlEncode(RTM.NEWNEIGH, 1, 1, {
+      family: AF.BRIDGE,
+      index: 4,
+      state: NUD.PERMANENT,
+      flags: NTF.SELF,
+      lladdr: '00:00:00:00:00:00',
+      dst: '2001:db8::2',
+      vni: 100,
+      port: 4789,
+    });
     // NDA_PORT is big-endian: 4789 = 0x12b5.
     expect(buffer.includes(Buffer.from([0x12, 0xb5]))).toBe(true);
     const [message] = native.rtnlDecode(buffer);
-    expect(parseFdb(message!)).toEqual({ index: 4, mac: '00:00:00:00:00:00', dst: '2001:db8::2', vni: 100, port: 4789, self: true, flags: ['self'], state: 'permanent' });
+    expect(parseFdb(message!)).toEqual({
+      index: 4,
+      mac: '00:00:00:00:00:00',
+      dst: '2001:db8::2',
+      vni: 100,
+      port: 4789,
+      self: true,
+      flags: ['self'],
+      state: 'permanent',
+    });
   });
 
   it('round-trips a route', () => {
-    const { message } = roundTrip(RTM.NEWROUTE, { family: AF.INET6, dstLen: 48, tableId: 254, protocol: 3, scope: 0, type: 1, dst: '2001:db8:1::', gateway: 'fe80::1', oif: 3, priority: 1024 });
-    expect(parseRoute(message)).toEqual({ family: 6, destination: '2001:db8:1::/48', gateway: 'fe80::1', dev: 3, metric: 1024, table: 254, type: 'unicast', protocol: 'boot', scope: 'universe' });
+    const { message } = roundTrip(RTM.NEWROUTE, {
+      family: AF.INET6,
+      dstLen: 48,
+      tableId: 254,
+      protocol: 3,
+      scope: 0,
+      type: 1,
+      dst: '2001:db8:1::',
+      gateway: 'fe80::1',
+      oif: 3,
+      priority: 1024,
+    });
+    expect(parseRoute(message)).toEqual({
+      family: 6,
+      destination: '2001:db8:1::/48',
+      gateway: 'fe80::1',
+      dev: 3,
+      metric: 1024,
+      table: 254,
+      type: 'unicast',
+      protocol: 'boot',
+      scope: 'universe',
+    });
   });
 
   it('refuses values of the wrong type instead of sending garbage', () => {

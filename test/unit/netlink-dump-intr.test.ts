@@ -8,7 +8,9 @@ import { Connection, DUMP_ATTEMPTS } from '../../lib/netlink/connection.js';
 import type { NativeRtnlMessage } from '../../lib/native.js';
 
 const open: Connection[] = [];
-afterEach(() => { for (const c of open.splice(0)) c.close(); });
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
 
 /** A connection whose request() answers from `replies` (one per call) and counts the calls. */
 function scripted(replies: Array<{ messages: number; interrupted: boolean }>): { connection: Connection; calls: () => number } {
@@ -31,7 +33,11 @@ describe('Connection.dump and NLM_F_DUMP_INTR', () => {
   });
 
   it('runs an interrupted dump again and returns the first consistent one', async () => {
-    const { connection, calls } = scripted([{ messages: 2, interrupted: true }, { messages: 2, interrupted: true }, { messages: 5, interrupted: false }]);
+    const { connection, calls } = scripted([
+      { messages: 2, interrupted: true },
+      { messages: 2, interrupted: true },
+      { messages: 5, interrupted: false },
+    ]);
     expect(await connection.dump(18, {}, { operation: 'listLinks' })).toHaveLength(5);
     expect(calls()).toBe(3);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { vxlanGroupForId } from '../../lib/netlink/index.js';
 
-describe('vxlanGroupForId (the reference scripts\' group: decimal digits read as hex)', () => {
+describe("vxlanGroupForId (the reference scripts' group: decimal digits read as hex)", () => {
   it.each([
     [100, 'ff05::100'],
     [12345, 'ff05::1:2345'],

@@ -30,15 +30,25 @@ function recorder(options: { bulk?: boolean; fail?: (links: string[]) => Error |
     port.deleteLinks = async (links) => {
       const names = links.map(String);
       calls.push(names);
-      if (hold) await new Promise<void>((resolve) => { release = resolve; });
+      if (hold)
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
       const error = options.fail?.(names);
       if (error) throw error;
     };
   }
   return {
-    port, calls, single,
-    holdNext: () => { hold = true; },
-    release: () => { hold = false; release?.(); },
+    port,
+    calls,
+    single,
+    holdNext: () => {
+      hold = true;
+    },
+    release: () => {
+      hold = false;
+      release?.();
+    },
   };
 }
 
@@ -64,7 +74,10 @@ describe('LinkDeleter', () => {
     expect(r.calls).toHaveLength(1); // still waiting for the running one
     r.release();
     await Promise.all([first, ...later]);
-    expect(r.calls).toEqual([['vxlan1', 'br1'], ['vxlan2', 'br2', 'vxlan3', 'br3', 'vxlan4', 'br4']]);
+    expect(r.calls).toEqual([
+      ['vxlan1', 'br1'],
+      ['vxlan2', 'br2', 'vxlan3', 'br3', 'vxlan4', 'br4'],
+    ]);
   });
 
   it('caps a batch at maxLinks without splitting a caller', async () => {
@@ -102,10 +115,18 @@ describe('LinkDeleter', () => {
 function fakePort(log: string[]): NetlinkPort {
   const ok = async (): Promise<void> => undefined;
   return {
-    createVxlan: ok, createBridge: ok, setLink: ok, deleteLink: ok, addAddress: ok, addFdb: ok, deleteFdb: ok,
+    createVxlan: ok,
+    createBridge: ok,
+    setLink: ok,
+    deleteLink: ok,
+    addAddress: ok,
+    addFdb: ok,
+    deleteFdb: ok,
     getLink: async () => undefined,
     listAddresses: async () => [],
-    close: () => { log.push('close'); },
+    close: () => {
+      log.push('close');
+    },
   };
 }
 
@@ -114,7 +135,10 @@ describe('SharedNetlinks', () => {
     const shared = new SharedNetlinks();
     const owner = {};
     const log: string[] = [];
-    const open = async (): Promise<NetlinkPort> => { log.push('open'); return fakePort(log); };
+    const open = async (): Promise<NetlinkPort> => {
+      log.push('open');
+      return fakePort(log);
+    };
     const leases = await Promise.all([1, 2, 3].map(() => shared.acquire(owner, 'ns1', open)));
     const other = await shared.acquire(owner, 'ns2', open);
     expect(log).toEqual(['open', 'open']);
@@ -152,16 +176,27 @@ describe('SharedNetlinks', () => {
 });
 
 describe('AdvertiserRegistry', () => {
-  const config = (name: string): AdvertisedInterface => ({ name, minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [], rdnss: [], dnssl: [] } as unknown as AdvertisedInterface);
+  const config = (name: string): AdvertisedInterface =>
+    ({ name, minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [], rdnss: [], dnssl: [] }) as unknown as AdvertisedInterface;
 
   it('removes interfaces of one namespace concurrently (no per-namespace queue)', async () => {
     const log: string[] = [];
     const finals = new Map<string, () => void>();
     const advertiser: AdvertiserPort = {
-      start: async () => { log.push('start'); },
-      addInterface: (c) => { log.push(`add ${c.name}`); },
-      removeInterface: (name) => new Promise<void>((resolve) => { log.push(`remove ${name}`); finals.set(name, resolve); }),
-      stop: async () => { log.push('stop'); },
+      start: async () => {
+        log.push('start');
+      },
+      addInterface: (c) => {
+        log.push(`add ${c.name}`);
+      },
+      removeInterface: (name) =>
+        new Promise<void>((resolve) => {
+          log.push(`remove ${name}`);
+          finals.set(name, resolve);
+        }),
+      stop: async () => {
+        log.push('stop');
+      },
     };
     const registry = new AdvertiserRegistry();
     await registry.add('ns', undefined, config('br1'), () => advertiser);
@@ -184,10 +219,18 @@ describe('AdvertiserRegistry', () => {
     const create = (): AdvertiserPort => {
       const n = ++made;
       return {
-        start: async () => { log.push(`start ${n}`); },
-        addInterface: (c) => { log.push(`add ${c.name} to ${n}`); },
+        start: async () => {
+          log.push(`start ${n}`);
+        },
+        addInterface: (c) => {
+          log.push(`add ${c.name} to ${n}`);
+        },
         removeInterface: () => undefined,
-        stop: () => new Promise<void>((resolve) => { log.push(`stop ${n}`); stopDone = resolve; }),
+        stop: () =>
+          new Promise<void>((resolve) => {
+            log.push(`stop ${n}`);
+            stopDone = resolve;
+          }),
       };
     };
     const registry = new AdvertiserRegistry();

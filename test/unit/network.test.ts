@@ -39,7 +39,10 @@ class World {
     const w = this;
     let open = true;
     return {
-      async createBridge(o) { w.check(`createBridge ${o.name}`); w.links.set(o.name, { kind: 'bridge', up: o.up }); },
+      async createBridge(o) {
+        w.check(`createBridge ${o.name}`);
+        w.links.set(o.name, { kind: 'bridge', up: o.up });
+      },
       async createVxlan(o) {
         w.check(`createVxlan ${o.name}`);
         if (!w.links.has(String(o.dev))) throw Object.assign(new Error(`createVxlan ${o.name}: ENODEV: No such device`), { code: 'ENODEV' });
@@ -60,15 +63,34 @@ class World {
         w.check(`deleteLink ${String(link)}`);
         if (!w.links.delete(String(link))) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
       },
-      async addAddress(link, address, o) { w.check(`addAddress ${String(link)} ${address}`); w.addresses.push({ link: String(link), address, nodad: o?.nodad }); },
-      async listAddresses(link) {
-        return w.addresses.filter((a) => a.link === link).map((a) => ({
-          index: 1, family: 6, address: a.address.split('/')[0], prefixLength: Number(a.address.split('/')[1]), scope: 'universe',
-        })) as never;
+      async addAddress(link, address, o) {
+        w.check(`addAddress ${String(link)} ${address}`);
+        w.addresses.push({ link: String(link), address, nodad: o?.nodad });
       },
-      async addFdb(e) { w.check(`addFdb ${String(e.link)} ${e.dst}`); w.fdb.push({ link: String(e.link), dst: e.dst }); },
-      async deleteFdb(e) { w.check(`deleteFdb ${String(e.link)} ${e.dst}`); },
-      close() { if (open) { open = false; w.netlinksOpen -= 1; } },
+      async listAddresses(link) {
+        return w.addresses
+          .filter((a) => a.link === link)
+          .map((a) => ({
+            index: 1,
+            family: 6,
+            address: a.address.split('/')[0],
+            prefixLength: Number(a.address.split('/')[1]),
+            scope: 'universe',
+          })) as never;
+      },
+      async addFdb(e) {
+        w.check(`addFdb ${String(e.link)} ${e.dst}`);
+        w.fdb.push({ link: String(e.link), dst: e.dst });
+      },
+      async deleteFdb(e) {
+        w.check(`deleteFdb ${String(e.link)} ${e.dst}`);
+      },
+      close() {
+        if (open) {
+          open = false;
+          w.netlinksOpen -= 1;
+        }
+      },
     };
   }
 
@@ -76,11 +98,19 @@ class World {
 
   deps(): NetworkDeps {
     return {
-      openNetlink: async () => { this.check('openNetlink'); return this.netlink(); },
+      openNetlink: async () => {
+        this.check('openNetlink');
+        return this.netlink();
+      },
       openTap: async ({ name }) => {
         this.check(`openTap ${name}`);
         this.links.set(name, { kind: 'tun' });
-        const tap: TapPort = { name, close: () => { this.links.delete(name); } };
+        const tap: TapPort = {
+          name,
+          close: () => {
+            this.links.delete(name);
+          },
+        };
         return tap;
       },
       spawnQemu: async (o) => {
@@ -104,11 +134,30 @@ class World {
 
 class FakeAdvertiser extends EventEmitter implements AdvertiserPort {
   running = false;
-  constructor(public interfaces: AdvertisedInterface[], private w: World) { super(); }
-  async start() { this.w.log.push('ra.start'); const e = this.w.fail.get('ra.start'); if (e) throw e; this.running = true; }
-  addInterface(c: AdvertisedInterface) { this.w.log.push(`ra.addInterface ${c.name}`); this.interfaces.push(c); }
-  removeInterface(name: string) { this.w.log.push(`ra.removeInterface ${name}`); this.interfaces = this.interfaces.filter((i) => i.name !== name); }
-  async stop() { this.w.log.push('ra.stop'); this.running = false; }
+  constructor(
+    public interfaces: AdvertisedInterface[],
+    private w: World,
+  ) {
+    super();
+  }
+  async start() {
+    this.w.log.push('ra.start');
+    const e = this.w.fail.get('ra.start');
+    if (e) throw e;
+    this.running = true;
+  }
+  addInterface(c: AdvertisedInterface) {
+    this.w.log.push(`ra.addInterface ${c.name}`);
+    this.interfaces.push(c);
+  }
+  removeInterface(name: string) {
+    this.w.log.push(`ra.removeInterface ${name}`);
+    this.interfaces = this.interfaces.filter((i) => i.name !== name);
+  }
+  async stop() {
+    this.w.log.push('ra.stop');
+    this.running = false;
+  }
 }
 
 class FakeQemu implements QemuPort {
@@ -116,15 +165,26 @@ class FakeQemu implements QemuPort {
   readonly qmp = {};
   readonly exited: Promise<VmExit>;
   exit!: (e: VmExit) => void;
-  constructor(public options: QemuSpawnOptions, private w: World) {
-    this.exited = new Promise((resolve) => { this.exit = (e) => {
-      // qemu's tap fds close with the process: the kernel removes the tap.
-      for (const nic of options.nics) w.links.delete(nic.tap.name);
-      resolve(e);
-    }; });
+  constructor(
+    public options: QemuSpawnOptions,
+    private w: World,
+  ) {
+    this.exited = new Promise((resolve) => {
+      this.exit = (e) => {
+        // qemu's tap fds close with the process: the kernel removes the tap.
+        for (const nic of options.nics) w.links.delete(nic.tap.name);
+        resolve(e);
+      };
+    });
   }
-  async shutdown() { this.w.log.push(`qemu.shutdown ${this.options.name}`); this.exit({ code: 0, signal: null, reason: 'shutdown' }); }
-  kill() { this.w.log.push(`qemu.kill ${this.options.name}`); this.exit({ code: null, signal: 'SIGKILL' }); }
+  async shutdown() {
+    this.w.log.push(`qemu.shutdown ${this.options.name}`);
+    this.exit({ code: 0, signal: null, reason: 'shutdown' });
+  }
+  kill() {
+    this.w.log.push(`qemu.kill ${this.options.name}`);
+    this.exit({ code: null, signal: 'SIGKILL' });
+  }
 }
 
 const base = { id: 100, underlay: 'eth0', prefix: '2a0a:e5c1:111:888::/64' };
@@ -141,8 +201,13 @@ describe('VxlanNetwork options', () => {
   it('fills in the reference defaults', () => {
     const o = resolve({});
     expect(o).toMatchObject({
-      group: 'ff05::100', port: 4789, ttl: 5, routerAddress: '2a0a:e5c1:111:888::1', names: { vxlan: 'vxlan100', bridge: 'br100' },
-      ra: { minInterval: 3, maxInterval: 5, defaultLifetime: 3600, dnsLifetime: 6000 }, peers: [],
+      group: 'ff05::100',
+      port: 4789,
+      ttl: 5,
+      routerAddress: '2a0a:e5c1:111:888::1',
+      names: { vxlan: 'vxlan100', bridge: 'br100' },
+      ra: { minInterval: 3, maxInterval: 5, defaultLifetime: 3600, dnsLifetime: 6000 },
+      peers: [],
     });
   });
 
@@ -196,15 +261,26 @@ describe('VxlanNetwork.create', () => {
     const { w, internals } = setup();
     const net = await VxlanNetwork.create({ ...base, rdnss: ['2a0a:e5c0::3'], dnssl: ['place7.ungleich.ch'] }, internals);
     expect(w.log).toEqual([
-      'openNetlink', 'createBridge br100', 'createVxlan vxlan100', 'addAddress br100 2a0a:e5c1:111:888::1/64',
-      'createAdvertiser br100', 'ra.start',
+      'openNetlink',
+      'createBridge br100',
+      'createVxlan vxlan100',
+      'addAddress br100 2a0a:e5c1:111:888::1/64',
+      'createAdvertiser br100',
+      'ra.start',
     ]);
     expect(w.lastVxlan).toMatchObject({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth0', port: 4789, ttl: 5, master: 'br100', up: true });
     expect(w.addresses[0]?.nodad).toBe(true);
-    expect(w.advertisers[0]?.interfaces).toEqual([{
-      name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
-      rdnss: [{ servers: ['2a0a:e5c0::3'], lifetime: 6000 }], dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
-    }]);
+    expect(w.advertisers[0]?.interfaces).toEqual([
+      {
+        name: 'br100',
+        minInterval: 3,
+        maxInterval: 5,
+        defaultLifetime: 3600,
+        prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
+        rdnss: [{ servers: ['2a0a:e5c0::3'], lifetime: 6000 }],
+        dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
+      },
+    ]);
     w.log = [];
     await net.destroy();
     await net.destroy();
@@ -222,9 +298,7 @@ describe('VxlanNetwork.create', () => {
     const error = await net.destroy().catch((e: unknown) => e);
     expect(net.destroyed).toBe(true);
     expect(error).toBeInstanceOf(AggregateError);
-    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual([
-      'delete vxlan100 and br100: deleteLink: EBUSY: Device or resource busy',
-    ]);
+    expect((error as AggregateError).errors.map((e: Error) => e.message)).toEqual(['delete vxlan100 and br100: deleteLink: EBUSY: Device or resource busy']);
     expect((error as Error).message).toMatch(/^VxlanNetwork 100: teardown incomplete: delete vxlan100 and br100: /u);
     // The parts after a failure were still attempted, and the socket closed.
     expect(w.log).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
@@ -238,7 +312,10 @@ describe('VxlanNetwork.create', () => {
     const net = await VxlanNetwork.create({ ...base, peers: ['2001:db8::2', '2001:db8::3'] }, internals);
     expect(w.lastVxlan.group).toBeUndefined();
     expect(w.lastVxlan.remote).toBe('::');
-    expect(w.fdb).toEqual([{ link: 'vxlan100', dst: '2001:db8::2' }, { link: 'vxlan100', dst: '2001:db8::3' }]);
+    expect(w.fdb).toEqual([
+      { link: 'vxlan100', dst: '2001:db8::2' },
+      { link: 'vxlan100', dst: '2001:db8::3' },
+    ]);
     expect(net.group).toBeUndefined();
     await net.destroy();
   });
@@ -246,10 +323,25 @@ describe('VxlanNetwork.create', () => {
   it.each([
     ['createBridge', 'create bridge br100', ['openNetlink', 'createBridge br100']],
     ['createVxlan', 'create vxlan100 on underlay eth0', ['openNetlink', 'createBridge br100', 'createVxlan vxlan100', 'deleteLink br100']],
-    ['addAddress', 'add 2a0a:e5c1:111:888::1/64 to br100', ['openNetlink', 'createBridge br100', 'createVxlan vxlan100',
-      'addAddress br100 2a0a:e5c1:111:888::1/64', 'deleteLink vxlan100', 'deleteLink br100']],
-    ['ra.start', 'start router advertisements on br100', ['openNetlink', 'createBridge br100', 'createVxlan vxlan100',
-      'addAddress br100 2a0a:e5c1:111:888::1/64', 'createAdvertiser br100', 'ra.start', 'deleteLink vxlan100', 'deleteLink br100']],
+    [
+      'addAddress',
+      'add 2a0a:e5c1:111:888::1/64 to br100',
+      ['openNetlink', 'createBridge br100', 'createVxlan vxlan100', 'addAddress br100 2a0a:e5c1:111:888::1/64', 'deleteLink vxlan100', 'deleteLink br100'],
+    ],
+    [
+      'ra.start',
+      'start router advertisements on br100',
+      [
+        'openNetlink',
+        'createBridge br100',
+        'createVxlan vxlan100',
+        'addAddress br100 2a0a:e5c1:111:888::1/64',
+        'createAdvertiser br100',
+        'ra.start',
+        'deleteLink vxlan100',
+        'deleteLink br100',
+      ],
+    ],
   ])('rolls back when %s fails', async (call, step, log) => {
     const { w, internals } = setup();
     const cause = Object.assign(new Error(`${call}: EPERM: Operation not permitted`), { code: 'EPERM' });
@@ -268,7 +360,8 @@ describe('VxlanNetwork.create', () => {
   it('a missing underlay fails at the vxlan and leaves no bridge', async () => {
     const { w, internals } = setup();
     await expect(VxlanNetwork.create({ ...base, underlay: 'eth9' }, internals)).rejects.toThrow(
-      'VxlanNetwork 100: create vxlan100 on underlay eth9 failed: createVxlan vxlan100: ENODEV: No such device');
+      'VxlanNetwork 100: create vxlan100 on underlay eth9 failed: createVxlan vxlan100: ENODEV: No such device',
+    );
     expect([...w.links.keys()]).toEqual(['eth0']);
   });
 
@@ -352,7 +445,8 @@ describe('VxlanNetwork.startVm', () => {
     const net = await VxlanNetwork.create(base, internals);
     w.fail.set('spawnQemu', new Error('spawn qemu-system-x86_64 ENOENT'));
     await expect(net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow(
-      'VM 2 in network 100: spawn qemu for vm2n100 failed: spawn qemu-system-x86_64 ENOENT');
+      'VM 2 in network 100: spawn qemu for vm2n100 failed: spawn qemu-system-x86_64 ENOENT',
+    );
     expect(w.links.has('vm2n100')).toBe(false);
     w.fail.clear();
     const vm = await net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' });
@@ -408,7 +502,8 @@ describe('VxlanNetwork.join', () => {
   it('says what to do when the network is not there', async () => {
     const { internals } = setup();
     await expect(VxlanNetwork.join({ id: 100 }, internals)).rejects.toThrow(
-      'VxlanNetwork 100: there is no bridge br100 (start the network first, e.g. vmplumb net up --id 100 …)');
+      'VxlanNetwork 100: there is no bridge br100 (start the network first, e.g. vmplumb net up --id 100 …)',
+    );
   });
 });
 

@@ -47,7 +47,12 @@ describe('buildQemuArgs', () => {
 
   it('boots a kernel, attaches a CD-ROM and disks, and writes the serial port to a file', () => {
     const argv = buildQemuArgs({
-      ...base, kernel: '/k', initrd: '/i', append: 'console=ttyS0 quiet', cdrom: '/iso/a,b.iso', serialFile: '/tmp/serial.log',
+      ...base,
+      kernel: '/k',
+      initrd: '/i',
+      append: 'console=ttyS0 quiet',
+      cdrom: '/iso/a,b.iso',
+      serialFile: '/tmp/serial.log',
       disks: [{ file: '/d.qcow2', format: 'qcow2', interface: 'virtio', readOnly: true }],
     });
     expect(values(argv, '-kernel')).toEqual(['/k']);
@@ -60,10 +65,7 @@ describe('buildQemuArgs', () => {
 
   it('pre-creates pcie-root-ports for hot-plug on q35 only', () => {
     const q35 = buildQemuArgs({ ...base, machine: 'q35', hotplugSlots: 2 });
-    expect(values(q35, '-device')).toEqual([
-      'pcie-root-port,id=vmphp0,bus=pcie.0,chassis=1',
-      'pcie-root-port,id=vmphp1,bus=pcie.0,chassis=2',
-    ]);
+    expect(values(q35, '-device')).toEqual(['pcie-root-port,id=vmphp0,bus=pcie.0,chassis=1', 'pcie-root-port,id=vmphp1,bus=pcie.0,chassis=2']);
     expect(values(buildQemuArgs({ ...base, hotplugSlots: 2 }), '-device')).toEqual([]);
   });
 

@@ -12,7 +12,10 @@ const GREETING = { QMP: { version: { qemu: { micro: 0, minor: 2, major: 7 }, pac
 
 /** A fake qemu monitor on a unix socket: records what it got, answers with `respond`. */
 async function fakePeer(respond: (msg: { execute: string; id?: number; arguments?: unknown }, peer: Socket) => void): Promise<{
-  client: QmpClient; received: Array<{ execute: string; id?: number }>; peer: () => Socket; close: () => void;
+  client: QmpClient;
+  received: Array<{ execute: string; id?: number }>;
+  peer: () => Socket;
+  close: () => void;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'vmptap-qmp-'));
   const path = join(dir, 'qmp.sock');
@@ -36,14 +39,22 @@ async function fakePeer(respond: (msg: { execute: string; id?: number; arguments
   await new Promise<void>((resolve) => server.listen(path, resolve));
   const socket = connect(path);
   const client = new QmpClient(socket);
-  cleanups.push(() => { client.close(); server.close(); rmSync(dir, { recursive: true, force: true }); });
+  cleanups.push(() => {
+    client.close();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { client, received, peer: () => peerSocket as Socket, close: () => peerSocket?.destroy() };
 }
 
 const cleanups: Array<() => void> = [];
-afterEach(() => { for (const c of cleanups.splice(0)) c(); });
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
 
-const ok = (msg: { id?: number }, s: Socket, ret: unknown = {}): void => { s.write(`${JSON.stringify({ return: ret, id: msg.id })}\r\n`); };
+const ok = (msg: { id?: number }, s: Socket, ret: unknown = {}): void => {
+  s.write(`${JSON.stringify({ return: ret, id: msg.id })}\r\n`);
+};
 
 describe('QmpClient', () => {
   it('reads the greeting and negotiates capabilities', async () => {
@@ -91,7 +102,10 @@ describe('QmpClient', () => {
       s.write(`${JSON.stringify({ error: { class: 'DeviceNotFound', desc: "Device 'x' not found" }, id: m.id })}\r\n`);
     });
     await client.negotiate();
-    const error = (await client.execute('device_del', { id: 'x' }).then(() => undefined, (e: unknown) => e)) as Error;
+    const error = (await client.execute('device_del', { id: 'x' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(error).toMatchObject({ name: 'QmpError', class: 'DeviceNotFound', code: 'ERR_QMP', message: "QMP device_del: Device 'x' not found" });
     // The stack points at the caller, not at the socket callback that got the reply.
     expect(error.stack).toContain('qemu-qmp.test.ts');
@@ -106,7 +120,8 @@ describe('QmpClient', () => {
     await client.negotiate();
     const started = Date.now();
     await expect(client.execute('query-status', undefined, { timeoutMs: 100 })).rejects.toMatchObject({
-      code: 'ETIMEDOUT', message: expect.stringMatching(/query-status: no reply within 100 ms \(is qemu hung\?\)/),
+      code: 'ETIMEDOUT',
+      message: expect.stringMatching(/query-status: no reply within 100 ms \(is qemu hung\?\)/),
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(95);
     late.forEach((f) => f());
@@ -119,7 +134,9 @@ describe('QmpClient', () => {
   });
 
   it('rejects pending commands when the peer goes away', async () => {
-    const { client, close } = await fakePeer((m, s) => { if (m.execute === 'qmp_capabilities') ok(m, s); });
+    const { client, close } = await fakePeer((m, s) => {
+      if (m.execute === 'qmp_capabilities') ok(m, s);
+    });
     await client.negotiate();
     const pending = client.execute('query-status');
     setTimeout(close, 10);
@@ -147,7 +164,7 @@ describe('QmpClient', () => {
     const reason = new Error('the operator gave up');
     controller.abort(reason);
     await expect(slow).rejects.toBe(reason);
-    ok(held!, peer(), { late: true });   // a late reply to the abandoned command is dropped
+    ok(held!, peer(), { late: true }); // a late reply to the abandoned command is dropped
     await expect(client.execute('query-status')).resolves.toEqual({ status: 'running' });
     // Control: an already-aborted signal rejects at once and sends nothing.
     const sent = held;
@@ -156,4 +173,3 @@ describe('QmpClient', () => {
     await expect(client.execute('query-status', undefined, { signal: 'yes' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 });
-

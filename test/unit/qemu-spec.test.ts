@@ -56,9 +56,15 @@ describe('Qemu spec validation (before anything is spawned)', () => {
   it('refuses multicast, malformed and duplicate MACs', () => {
     expect(() => resolveSpec({ ...ok, nics: [{ tap: fakeTap('t0', [100]), mac: '03:00:00:00:00:01' }] })).toThrow(/"nics\[0\].mac".*multicast/);
     expect(() => resolveSpec({ ...ok, nics: [{ tap: fakeTap('t0', [100]), mac: '02:00:00:00:01' }] })).toThrow(/"nics\[0\].mac"/);
-    expect(() => resolveSpec({
-      ...ok, nics: [{ tap: fakeTap('t0', [100]), mac: '02:00:00:00:00:01' }, { tap: fakeTap('t1', [101]), mac: '02:00:00:00:00:01' }],
-    })).toThrow(/"nics\[1\].mac" to be a MAC not used by another NIC/);
+    expect(() =>
+      resolveSpec({
+        ...ok,
+        nics: [
+          { tap: fakeTap('t0', [100]), mac: '02:00:00:00:00:01' },
+          { tap: fakeTap('t1', [101]), mac: '02:00:00:00:00:01' },
+        ],
+      }),
+    ).toThrow(/"nics\[1\].mac" to be a MAC not used by another NIC/);
   });
 
   it('refuses a closed tap and a tap used twice', () => {

@@ -34,7 +34,7 @@ describe('RA encoding vs radvd', () => {
     }
   });
 
-  it('the periodic RA equals radvd\'s byte for byte (parsed from the same radvd.conf)', () => {
+  it("the periodic RA equals radvd's byte for byte (parsed from the same radvd.conf)", () => {
     const [ra] = buildAdvertisements({ config: reference(), mac: MAC, linkMtu: 1500 });
     expect(ra).toBeDefined();
     expect(ra!.toString('hex')).toBe(withoutChecksum(captured[0]!.payload).toString('hex'));
@@ -49,7 +49,7 @@ describe('RA encoding vs radvd', () => {
     expect(captured[1]!.destination.startsWith('fe80::')).toBe(true);
   });
 
-  it('the final RA equals radvd\'s stop advert (router lifetime 0, RDNSS/DNSSL lifetime 0)', () => {
+  it("the final RA equals radvd's stop advert (router lifetime 0, RDNSS/DNSSL lifetime 0)", () => {
     const [ra] = buildAdvertisements({ config: reference(), mac: MAC, final: true });
     expect(ra!.toString('hex')).toBe(withoutChecksum(captured[2]!.payload).toString('hex'));
     const d = decodeAdvertisement(ra!);
@@ -62,7 +62,16 @@ describe('RA encoding vs radvd', () => {
     const d = decodeAdvertisement(captured[0]!.payload);
     expect(d).toMatchObject({ hopLimit: 64, managed: false, other: false, preference: 'medium', routerLifetime: 3600 });
     expect(d.options).toEqual([
-      { type: 'prefix', prefix: '2a0a:e5c1:111:888::', length: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 86400, preferredLifetime: 14400 },
+      {
+        type: 'prefix',
+        prefix: '2a0a:e5c1:111:888::',
+        length: 64,
+        onLink: true,
+        autonomous: true,
+        routerAddress: false,
+        validLifetime: 86400,
+        preferredLifetime: 14400,
+      },
       { type: 'rdnss', servers: ['2a0a:e5c0::3', '2a0a:e5c0::4'], lifetime: 6000 },
       { type: 'dnssl', domains: ['place7.ungleich.ch'], lifetime: 6000 },
       { type: 'sourceLinkLayer', mac: MAC },
@@ -72,8 +81,16 @@ describe('RA encoding vs radvd', () => {
 
 describe('RA encoding of the other options', () => {
   const config = resolveInterfaceConfig('c', {
-    name: 'br0', maxInterval: 10, managed: true, other: true, preference: 'high', hopLimit: 0, reachableTime: 30000,
-    retransTimer: 1000, mtu: 1400, sourceLinkLayerAddress: false,
+    name: 'br0',
+    maxInterval: 10,
+    managed: true,
+    other: true,
+    preference: 'high',
+    hopLimit: 0,
+    reachableTime: 30000,
+    retransTimer: 1000,
+    mtu: 1400,
+    sourceLinkLayerAddress: false,
     prefixes: [{ prefix: '2001:db8:1::/48', autonomous: false, routerAddress: true, validLifetime: 'infinity', preferredLifetime: 'infinity' }],
     routes: [{ prefix: '::/0', preference: 'low', lifetime: 100 }, { prefix: '2001:db8::/32' }, { prefix: '2001:db8:1:2:3::/80', preference: 'high' }],
     pref64: { prefix: '64:ff9b::/96', lifetime: 1800 },
@@ -87,7 +104,16 @@ describe('RA encoding of the other options', () => {
     expect(hex.slice(0, 32)).toBe('86000000' + '00c8' + '001e' + '00007530' + '000003e8');
     const d = decodeAdvertisement(ra!);
     expect(d.options).toEqual([
-      { type: 'prefix', prefix: '2001:db8:1::', length: 48, onLink: true, autonomous: false, routerAddress: true, validLifetime: 0xffffffff, preferredLifetime: 0xffffffff },
+      {
+        type: 'prefix',
+        prefix: '2001:db8:1::',
+        length: 48,
+        onLink: true,
+        autonomous: false,
+        routerAddress: true,
+        validLifetime: 0xffffffff,
+        preferredLifetime: 0xffffffff,
+      },
       // radvd's build_ra_options order: prefixes, NAT64 prefixes, routes, RDNSS, DNSSL, MTU, …
       { type: 'pref64', prefix: '64:ff9b::', length: 96, lifetime: 1800 },
       { type: 'route', prefix: '::', length: 0, preference: 'low', lifetime: 100 },
@@ -111,8 +137,13 @@ describe('RA encoding of the other options', () => {
     const [ra] = buildAdvertisements({
       config: resolveInterfaceConfig('c', { name: 'br0' }),
       withdrawn: {
-        prefixes: [{ address: '2001:db8:9::', length: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 86400, preferredLifetime: 14400 }],
-        routes: [], rdnss: [{ servers: ['2001:db8::53'], lifetime: 100 }], dnssl: [], pref64: [],
+        prefixes: [
+          { address: '2001:db8:9::', length: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 86400, preferredLifetime: 14400 },
+        ],
+        routes: [],
+        rdnss: [{ servers: ['2001:db8::53'], lifetime: 100 }],
+        dnssl: [],
+        pref64: [],
       },
     });
     expect(decodeAdvertisement(ra!).options).toEqual([

@@ -8,8 +8,18 @@ const base = { name: 'br100', prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }] }
 describe('RA config defaults', () => {
   it('applies the RFC 4861 defaults', () => {
     expect(resolveInterfaceConfig(f, { name: 'br0' })).toMatchObject({
-      maxInterval: 600, minInterval: 198, defaultLifetime: 1800, managed: false, other: false, preference: 'medium',
-      hopLimit: 64, reachableTime: 0, retransTimer: 0, mtu: undefined, sourceLinkLayerAddress: true, solicitedUnicast: true,
+      maxInterval: 600,
+      minInterval: 198,
+      defaultLifetime: 1800,
+      managed: false,
+      other: false,
+      preference: 'medium',
+      hopLimit: 64,
+      reachableTime: 0,
+      retransTimer: 0,
+      mtu: undefined,
+      sourceLinkLayerAddress: true,
+      solicitedUnicast: true,
     });
   });
 
@@ -20,24 +30,45 @@ describe('RA config defaults', () => {
 
   it('applies prefix, RDNSS, DNSSL, route and PREF64 defaults', () => {
     const c = resolveInterfaceConfig(f, {
-      ...base, maxInterval: 5, rdnss: [{ servers: ['2a0a:e5c0:0::3'] }], dnssl: [{ domains: ['Place7.ungleich.ch.'] }],
-      routes: [{ prefix: '2001:db8::/32' }], pref64: '64:ff9b::/96',
+      ...base,
+      maxInterval: 5,
+      rdnss: [{ servers: ['2a0a:e5c0:0::3'] }],
+      dnssl: [{ domains: ['Place7.ungleich.ch.'] }],
+      routes: [{ prefix: '2001:db8::/32' }],
+      pref64: '64:ff9b::/96',
     });
-    expect(c.prefixes[0]).toEqual({ address: '2a0a:e5c1:111:888::', length: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 86400, preferredLifetime: 14400 });
+    expect(c.prefixes[0]).toEqual({
+      address: '2a0a:e5c1:111:888::',
+      length: 64,
+      onLink: true,
+      autonomous: true,
+      routerAddress: false,
+      validLifetime: 86400,
+      preferredLifetime: 14400,
+    });
     expect(c.rdnss[0]).toEqual({ servers: ['2a0a:e5c0::3'], lifetime: 15 });
     // As written (no case folding, as radvd), without the trailing dot.
     expect(c.dnssl[0]).toEqual({ domains: ['Place7.ungleich.ch'], lifetime: 15 });
     expect(c.routes[0]).toEqual({ address: '2001:db8::', length: 32, preference: 'medium', lifetime: 15 });
     expect(c.pref64[0]).toEqual({ address: '64:ff9b::', length: 96, lifetime: 16 });
-    expect(resolveInterfaceConfig(f, { ...base, prefixes: [{ prefix: '2001:db8::/64', validLifetime: 'infinity', preferredLifetime: 'infinity' }] }).prefixes[0])
-      .toMatchObject({ validLifetime: 0xffffffff, preferredLifetime: 0xffffffff });
+    expect(
+      resolveInterfaceConfig(f, { ...base, prefixes: [{ prefix: '2001:db8::/64', validLifetime: 'infinity', preferredLifetime: 'infinity' }] }).prefixes[0],
+    ).toMatchObject({ validLifetime: 0xffffffff, preferredLifetime: 0xffffffff });
   });
 });
 
 describe('RA config errors name the field and the value', () => {
   const cases: Array<[string, object, RegExp]> = [
-    ['prefix not /64 while autonomous', { prefixes: [{ prefix: '2001:db8::/48' }] }, /"interfaces\[0\]\.prefixes\[0\]\.prefix" to be a \/64 prefix while autonomous is true, got "2001:db8::\/48"/],
-    ['preferred > valid', { prefixes: [{ prefix: '2001:db8::/64', validLifetime: 100, preferredLifetime: 200 }] }, /"interfaces\[0\]\.prefixes\[0\]\.preferredLifetime" to be at most validLifetime \(100\), got 200/],
+    [
+      'prefix not /64 while autonomous',
+      { prefixes: [{ prefix: '2001:db8::/48' }] },
+      /"interfaces\[0\]\.prefixes\[0\]\.prefix" to be a \/64 prefix while autonomous is true, got "2001:db8::\/48"/,
+    ],
+    [
+      'preferred > valid',
+      { prefixes: [{ prefix: '2001:db8::/64', validLifetime: 100, preferredLifetime: 200 }] },
+      /"interfaces\[0\]\.prefixes\[0\]\.preferredLifetime" to be at most validLifetime \(100\), got 200/,
+    ],
     ['minInterval below 3', { maxInterval: 10, minInterval: 2 }, /"interfaces\[0\]\.minInterval" to be a number from 3 to 7\.5, got 2/],
     ['minInterval above 0.75 max', { maxInterval: 10, minInterval: 8 }, /"interfaces\[0\]\.minInterval" to be a number from 3 to 7\.5, got 8/],
     ['maxInterval below 4', { maxInterval: 3 }, /"interfaces\[0\]\.maxInterval" to be a number from 4 to 65535, got 3/],
@@ -45,14 +76,26 @@ describe('RA config errors name the field and the value', () => {
     ['router lifetime below max', { maxInterval: 600, defaultLifetime: 300 }, /"interfaces\[0\]\.defaultLifetime"/],
     ['bad prefix address', { prefixes: [{ prefix: '2001:zz8::/64' }] }, /"interfaces\[0\]\.prefixes\[0\]\.prefix" to be an address with prefix length/],
     ['IPv4 prefix', { prefixes: [{ prefix: '10.0.0.0/24', autonomous: false }] }, /"interfaces\[0\]\.prefixes\[0\]\.prefix" to be an IPv6 prefix/],
-    ['bad RDNSS server', { rdnss: [{ servers: ['2a0a:e5c0::3', 'dns.example'] }] }, /"interfaces\[0\]\.rdnss\[0\]\.servers\[1\]" to be an IPv6 address, got "dns\.example"/],
+    [
+      'bad RDNSS server',
+      { rdnss: [{ servers: ['2a0a:e5c0::3', 'dns.example'] }] },
+      /"interfaces\[0\]\.rdnss\[0\]\.servers\[1\]" to be an IPv6 address, got "dns\.example"/,
+    ],
     ['no RDNSS server', { rdnss: [{ servers: [] }] }, /"interfaces\[0\]\.rdnss\[0\]\.servers"/],
-    ['DNSSL name that is not a domain', { dnssl: [{ domains: ['place7..ch'] }] }, /"interfaces\[0\]\.dnssl\[0\]\.domains\[0\]" to be a domain name like example\.com, got "place7\.\.ch"/],
+    [
+      'DNSSL name that is not a domain',
+      { dnssl: [{ domains: ['place7..ch'] }] },
+      /"interfaces\[0\]\.dnssl\[0\]\.domains\[0\]" to be a domain name like example\.com, got "place7\.\.ch"/,
+    ],
     ['DNSSL label too long', { dnssl: [{ domains: [`${'a'.repeat(64)}.ch`] }] }, /dnssl\[0\]\.domains\[0\]/],
     ['DNSSL with a space', { dnssl: [{ domains: ['a b.ch'] }] }, /dnssl\[0\]\.domains\[0\]/],
     ['PREF64 length', { pref64: '64:ff9b::/80' }, /"interfaces\[0\]\.pref64" to be a NAT64 prefix of length 32, 40, 48, 56, 64 or 96/],
     ['PREF64 lifetime', { pref64: { prefix: '64:ff9b::/96', lifetime: 70000 } }, /"interfaces\[0\]\.pref64\.lifetime"/],
-    ['route preference', { routes: [{ prefix: '::/0', preference: 'urgent' }] }, /"interfaces\[0\]\.routes\[0\]\.preference" to be one of 'low', 'medium', 'high', got "urgent"/],
+    [
+      'route preference',
+      { routes: [{ prefix: '::/0', preference: 'urgent' }] },
+      /"interfaces\[0\]\.routes\[0\]\.preference" to be one of 'low', 'medium', 'high', got "urgent"/,
+    ],
     ['mtu below 1280', { mtu: 1000 }, /"interfaces\[0\]\.mtu" to be an integer from 1280/],
     ['hop limit', { hopLimit: 256 }, /"interfaces\[0\]\.hopLimit"/],
     ['interface name', { name: 'a/b' }, /"interfaces\[0\]\.name"/],

@@ -4,7 +4,11 @@
  */
 import type { Clock, TimerHandle } from '../../lib/ra/clock.js';
 
-interface FakeTimer { at: number; callback: () => void; id: number; }
+interface FakeTimer {
+  at: number;
+  callback: () => void;
+  id: number;
+}
 
 /** A clock under the test's control. */
 export class FakeClock implements Clock {

@@ -5,8 +5,17 @@ import { formatMetrics } from '../../lib/ra/metrics.js';
 import type { RaInterfaceStats } from '../../lib/ra/types.js';
 
 const stats = (name: string, extra: Partial<RaInterfaceStats> = {}): RaInterfaceStats => ({
-  name, index: 7, state: 'serving', advertisementsSent: 5, multicastAdvertisementsSent: 3, unicastAdvertisementsSent: 2,
-  finalAdvertisementsSent: 1, solicitationsReceived: 4, solicitationsDropped: 1, sendErrors: 0, ...extra,
+  name,
+  index: 7,
+  state: 'serving',
+  advertisementsSent: 5,
+  multicastAdvertisementsSent: 3,
+  unicastAdvertisementsSent: 2,
+  finalAdvertisementsSent: 1,
+  solicitationsReceived: 4,
+  solicitationsDropped: 1,
+  sendErrors: 0,
+  ...extra,
 });
 
 describe('formatMetrics', () => {
@@ -32,7 +41,11 @@ describe('formatMetrics', () => {
   it('escapes label values and writes the families even with no interface', () => {
     expect(formatMetrics([stats('a"b\\c')])).toContain('{interface="a\\"b\\\\c"}');
     expect(formatMetrics([])).toMatch(/^# HELP vmplumb_ra_advertisements_total /u);
-    expect(formatMetrics([]).split('\n').filter((l) => l && !l.startsWith('#'))).toEqual([]);
+    expect(
+      formatMetrics([])
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#')),
+    ).toEqual([]);
   });
 });
 

@@ -31,7 +31,7 @@ export function parsePcap(data: Buffer, path = 'pcap'): CapturedPacket[] {
   const u32 = (o: number): number => (le ? data.readUInt32LE(o) : data.readUInt32BE(o));
   if (u32(20) !== 1) throw new Error(`${path}: link type ${u32(20)}, expected Ethernet (1)`);
   const packets: CapturedPacket[] = [];
-  for (let o = 24; o + 16 <= data.length; ) {
+  for (let o = 24; o + 16 <= data.length;) {
     const caplen = u32(o + 8);
     if (o + 16 + caplen > data.length) break;
     const frame = data.subarray(o + 16, o + 16 + caplen);

@@ -34,9 +34,17 @@ function setup(config: Partial<RaInterfaceConfig> = {}) {
     onSendError: () => undefined,
     onSourceUnusable: () => undefined,
   };
-  const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', {
-    name: 'br100', minInterval: 3, maxInterval: 4, defaultLifetime: 600, prefixes: [{ prefix: '2001:db8::/64' }], ...config,
-  }), host);
+  const iface = new InterfaceAdvertiser(
+    resolveInterfaceConfig('c', {
+      name: 'br100',
+      minInterval: 3,
+      maxInterval: 4,
+      defaultLifetime: 600,
+      prefixes: [{ prefix: '2001:db8::/64' }],
+      ...config,
+    }),
+    host,
+  );
   const solicit = (from: string) => iface.solicit(Buffer.from(ipv6ToBytes(from)), 255, RS);
   return { clock, sent, iface, solicit };
 }
@@ -57,7 +65,10 @@ describe('clients { … } and UnicastOnly', () => {
   });
 
   it('answers listed clients only; UnrestrictedUnicast answers others too, never the ignored ones', () => {
-    for (const [unrestrictedUnicast, answered] of [[false, [A]], [true, [A, 'fe80::d']]] as const) {
+    for (const [unrestrictedUnicast, answered] of [
+      [false, [A]],
+      [true, [A, 'fe80::d']],
+    ] as const) {
       const { clock, sent, iface, solicit } = setup({ clients: [A], ignoredClients: [C], unrestrictedUnicast });
       iface.setLink(LINK);
       clock.advance(1_000);
@@ -112,10 +123,12 @@ describe('timing and lifetimes', () => {
   });
 
   it('DecrementLifetimes: each RA carries the lifetimes less the whole seconds since the first; the prefix goes once preferred is 0', () => {
-    const { clock, sent, iface } = setup({ prefixes: [
-      { prefix: '2001:db8:1::/64', validLifetime: 100, preferredLifetime: 20, decrementLifetimes: true },
-      { prefix: '2001:db8:2::/64', validLifetime: 100, preferredLifetime: 20 },
-    ] });
+    const { clock, sent, iface } = setup({
+      prefixes: [
+        { prefix: '2001:db8:1::/64', validLifetime: 100, preferredLifetime: 20, decrementLifetimes: true },
+        { prefix: '2001:db8:2::/64', validLifetime: 100, preferredLifetime: 20 },
+      ],
+    });
     iface.setLink(LINK);
     clock.advance(40_000);
     const first = sent[0]!.at;
@@ -142,26 +155,56 @@ describe('timing and lifetimes', () => {
   });
 });
 
-describe('prefix ::/64: the interface\'s own prefixes', () => {
-  it('advertises one option per own prefix with the block\'s flags, lifetimes capped by the address\'s, minus autoignoreprefixes; follows changes', () => {
+describe("prefix ::/64: the interface's own prefixes", () => {
+  it("advertises one option per own prefix with the block's flags, lifetimes capped by the address's, minus autoignoreprefixes; follows changes", () => {
     const { clock, sent, iface } = setup({
       prefixes: [{ prefix: '::/64', onLink: false, validLifetime: 7200, preferredLifetime: 3600 }, { prefix: '2001:db8:f::/64' }],
       autoIgnorePrefixes: ['2001:db8:bad::/64'],
     });
-    iface.setLink({ ...LINK, prefixes: [
-      { address: '2001:db8:1::', length: 64 },
-      { address: '2001:db8:2::', length: 64, validLifetime: 600, preferredLifetime: 300 },
-      { address: '2001:db8:3::', length: 48 },
-      { address: '2001:db8:bad::', length: 64 },
-    ] });
+    iface.setLink({
+      ...LINK,
+      prefixes: [
+        { address: '2001:db8:1::', length: 64 },
+        { address: '2001:db8:2::', length: 64, validLifetime: 600, preferredLifetime: 300 },
+        { address: '2001:db8:3::', length: 48 },
+        { address: '2001:db8:bad::', length: 64 },
+      ],
+    });
     clock.advance(600);
     const prefixes = () => decodeAdvertisement(sent.at(-1)!.message).options.filter((o) => o.type === 'prefix');
     expect(prefixes()).toEqual([
-      { type: 'prefix', prefix: '2001:db8:1::', length: 64, onLink: false, autonomous: true, routerAddress: false, validLifetime: 7200, preferredLifetime: 3600 },
+      {
+        type: 'prefix',
+        prefix: '2001:db8:1::',
+        length: 64,
+        onLink: false,
+        autonomous: true,
+        routerAddress: false,
+        validLifetime: 7200,
+        preferredLifetime: 3600,
+      },
       { type: 'prefix', prefix: '2001:db8:2::', length: 64, onLink: false, autonomous: true, routerAddress: false, validLifetime: 600, preferredLifetime: 300 },
       // Not a /64: no A flag (RFC 4862 §5.5.3 d).
-      { type: 'prefix', prefix: '2001:db8:3::', length: 48, onLink: false, autonomous: false, routerAddress: false, validLifetime: 7200, preferredLifetime: 3600 },
-      { type: 'prefix', prefix: '2001:db8:f::', length: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 86400, preferredLifetime: 14400 },
+      {
+        type: 'prefix',
+        prefix: '2001:db8:3::',
+        length: 48,
+        onLink: false,
+        autonomous: false,
+        routerAddress: false,
+        validLifetime: 7200,
+        preferredLifetime: 3600,
+      },
+      {
+        type: 'prefix',
+        prefix: '2001:db8:f::',
+        length: 64,
+        onLink: true,
+        autonomous: true,
+        routerAddress: false,
+        validLifetime: 86400,
+        preferredLifetime: 14400,
+      },
     ]);
     iface.setLink({ ...LINK, prefixes: [{ address: '2001:db8:4::', length: 64 }] });
     clock.advance(5_000);
@@ -176,11 +219,13 @@ describe('options and flags radvd sends', () => {
   const ra = (config: Partial<RaInterfaceConfig>, final = false) =>
     buildAdvertisements({ config: resolveInterfaceConfig('c', { name: 'br0', ...config }), final })[0]!;
 
-  it('the advertisement interval option carries MaxRtrAdvInterval in ms (RFC 6275 §7.3), with radvd\'s 20 ms leeway below 0.2 s', () => {
+  it("the advertisement interval option carries MaxRtrAdvInterval in ms (RFC 6275 §7.3), with radvd's 20 ms leeway below 0.2 s", () => {
     expect(decodeAdvertisement(ra({ intervalOption: true, maxInterval: 10.5 })).options).toContainEqual({ type: 'advertisementInterval', interval: 10_500 });
     expect(ra({ intervalOption: true, maxInterval: 10.5 }).toString('hex')).toContain('0701000000002904');
-    expect(decodeAdvertisement(ra({ intervalOption: true, maxInterval: 0.07, minInterval: 0.03 })).options)
-      .toContainEqual({ type: 'advertisementInterval', interval: 90 });
+    expect(decodeAdvertisement(ra({ intervalOption: true, maxInterval: 0.07, minInterval: 0.03 })).options).toContainEqual({
+      type: 'advertisementInterval',
+      interval: 90,
+    });
     expect(decodeAdvertisement(ra({ maxInterval: 10.5 })).options.some((o) => o.type === 'advertisementInterval')).toBe(false);
   });
 
@@ -205,10 +250,12 @@ describe('options and flags radvd sends', () => {
   });
 
   it('zeroes the bits past the prefix length in prefix and route options, except a router address (R flag)', () => {
-    const options = decodeAdvertisement(ra({
-      prefixes: [{ prefix: '2001:db8:0:2::4/64' }, { prefix: '2001:db8:0:1::4/64', routerAddress: true }],
-      routes: [{ prefix: 'fe80:f:2::/32' }, { prefix: '2001:db8:ffff:1234::/50' }],
-    })).options;
+    const options = decodeAdvertisement(
+      ra({
+        prefixes: [{ prefix: '2001:db8:0:2::4/64' }, { prefix: '2001:db8:0:1::4/64', routerAddress: true }],
+        routes: [{ prefix: 'fe80:f:2::/32' }, { prefix: '2001:db8:ffff:1234::/50' }],
+      }),
+    ).options;
     expect(options.filter((o) => o.type === 'prefix').map((o) => o.prefix)).toEqual(['2001:db8:0:2::', '2001:db8:0:1::4']);
     expect(options.filter((o) => o.type === 'route').map((o) => o.prefix)).toEqual(['fe80:f::', '2001:db8:ffff::']);
   });
@@ -216,7 +263,10 @@ describe('options and flags radvd sends', () => {
   it('DeprecatePrefix, RemoveRoute off, FlushRDNSS/FlushDNSSL off in the final RA', () => {
     const config: Partial<RaInterfaceConfig> = {
       prefixes: [{ prefix: '2001:db8::/64', deprecateOnStop: true }, { prefix: '2001:db8:1::/64' }],
-      routes: [{ prefix: '2001:db8:9::/48', lifetime: 900, removeOnStop: false }, { prefix: '2001:db8:8::/48', lifetime: 900 }],
+      routes: [
+        { prefix: '2001:db8:9::/48', lifetime: 900, removeOnStop: false },
+        { prefix: '2001:db8:8::/48', lifetime: 900 },
+      ],
       rdnss: [{ servers: ['2001:db8::53'], lifetime: 900, flushOnStop: false }],
       dnssl: [{ domains: ['Example.COM'], lifetime: 900, flushOnStop: false }],
     };

@@ -39,7 +39,7 @@ describe('validateRouterSolicitation', () => {
 
   it('never throws on random bytes', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256;
     for (let i = 0; i < 20000; i++) {
       const m = Uint8Array.from({ length: rnd() % 64 }, rnd);
       if (m.length > 0 && i % 2 === 0) m[0] = 133;

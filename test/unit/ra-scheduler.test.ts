@@ -11,7 +11,13 @@ import { TimerEntry, TimerQueue } from '../../lib/ra/timer-queue.js';
 import { bytesToIPv6, ipv6ToBytes } from '../../lib/validate.js';
 import { FakeClock } from './ra-fake-clock.js';
 
-interface Sent { at: number; index: number; source: string; destination: string; message: Buffer }
+interface Sent {
+  at: number;
+  index: number;
+  source: string;
+  destination: string;
+  message: Buffer;
+}
 
 const LINK: LinkInfo = { index: 7, name: 'br100', mac: '02:00:00:00:01:00', mtu: 1500, linkLocal: 'fe80::ff:fe00:100' };
 const RS = Buffer.from([133, 0, 0, 0, 0, 0, 0, 0]);
@@ -35,11 +41,35 @@ function setup(config: object = {}, seed = 1) {
     onSent: undefined,
     onReceived: undefined,
     onSendError: (_i, errno) => errors.push(errno),
-    onSourceUnusable: (i) => { unusable += 1; i.setLink(undefined); },
+    onSourceUnusable: (i) => {
+      unusable += 1;
+      i.setLink(undefined);
+    },
   };
-  const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }], ...config }), host);
+  const iface = new InterfaceAdvertiser(
+    resolveInterfaceConfig('c', {
+      name: 'br100',
+      minInterval: 3,
+      maxInterval: 5,
+      defaultLifetime: 3600,
+      prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
+      ...config,
+    }),
+    host,
+  );
   const multicast = () => sent.filter((s) => s.destination === 'ff02::1');
-  return { clock, queue, sent, errors, iface, multicast, failWith: (e: number) => { fail = e; }, unusable: () => unusable };
+  return {
+    clock,
+    queue,
+    sent,
+    errors,
+    iface,
+    multicast,
+    failWith: (e: number) => {
+      fail = e;
+    },
+    unusable: () => unusable,
+  };
 }
 
 describe('unsolicited RAs (RFC 4861 §6.2.4)', () => {
@@ -232,7 +262,9 @@ describe('stop and update', () => {
     const before = multicast().length;
     let done = false;
     const stoppedAt = clock.now();
-    const p = iface.stop(3).then(() => { done = true; });
+    const p = iface.stop(3).then(() => {
+      done = true;
+    });
     clock.advance(20_000);
     await p;
     expect(done).toBe(true);
@@ -264,7 +296,9 @@ describe('stop and update', () => {
     iface.setLink(LINK);
     clock.advance(30_000);
     const n = multicast().length;
-    iface.update(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2001:db8:2::/64' }] }));
+    iface.update(
+      resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, prefixes: [{ prefix: '2001:db8:2::/64' }] }),
+    );
     clock.advance(60_000);
     const prefixesOf = (s: Sent) => decodeAdvertisement(s.message).options.filter((o) => o.type === 'prefix');
     const after = multicast().slice(n);
@@ -310,7 +344,11 @@ describe('TimerQueue', () => {
     const queue = new TimerQueue(clock, 20);
     let wakeups = 0;
     const real = clock.setTimer.bind(clock);
-    clock.setTimer = (cb, ms) => real(() => { wakeups++; cb(); }, ms);
+    clock.setTimer = (cb, ms) =>
+      real(() => {
+        wakeups++;
+        cb();
+      }, ms);
     for (let i = 0; i < 100; i++) queue.scheduleAt(new TimerEntry(() => {}), 1000 + (i % 20));
     clock.advance(2000);
     expect(wakeups).toBeLessThanOrEqual(2);
@@ -325,9 +363,18 @@ describe('packet-socket path', () => {
     const frames: Array<{ mac: string; packet: Buffer }> = [];
     const host: AdvertiserHost = {
       queue,
-      transmit: (_i, _s, _d, m) => { raw.push(m); return 0; },
-      transmitFrame: (_i, mac, packet) => { frames.push({ mac: mac.toString('hex'), packet }); return 0; },
-      onSent: undefined, onReceived: undefined, onSendError: () => {}, onSourceUnusable: () => {},
+      transmit: (_i, _s, _d, m) => {
+        raw.push(m);
+        return 0;
+      },
+      transmitFrame: (_i, mac, packet) => {
+        frames.push({ mac: mac.toString('hex'), packet });
+        return 0;
+      },
+      onSent: undefined,
+      onReceived: undefined,
+      onSendError: () => {},
+      onSourceUnusable: () => {},
     };
     const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600 }), host);
     iface.setLink(LINK);

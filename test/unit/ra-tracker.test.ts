@@ -5,12 +5,28 @@ import { InterfaceTracker } from '../../lib/ra/interface-tracker.js';
 import type { Address, Link } from '../../lib/netlink/types.js';
 
 const link = (over: Partial<Link> = {}): Link => ({
-  index: 5, name: 'br100', kind: 'bridge', up: true, carrier: true, operstate: 'UP', flags: [], mtu: 1500,
-  mac: '02:00:00:00:01:00', master: undefined, group: 0, ...over,
+  index: 5,
+  name: 'br100',
+  kind: 'bridge',
+  up: true,
+  carrier: true,
+  operstate: 'UP',
+  flags: [],
+  mtu: 1500,
+  mac: '02:00:00:00:01:00',
+  master: undefined,
+  group: 0,
+  ...over,
 });
 const flags = { tentative: false, dadfailed: false, nodad: false, permanent: true, deprecated: false, optimistic: false };
 const addr = (over: Partial<Address> = {}, f: Partial<Address['flags']> = {}): Address => ({
-  index: 5, family: 6, address: 'fe80::ff:fe00:100', prefixLength: 64, scope: 'link', flags: { ...flags, ...f }, ...over,
+  index: 5,
+  family: 6,
+  address: 'fe80::ff:fe00:100',
+  prefixLength: 64,
+  scope: 'link',
+  flags: { ...flags, ...f },
+  ...over,
 });
 
 function watch(t: InterfaceTracker, name = 'br100') {
@@ -31,14 +47,20 @@ describe('InterfaceTracker', () => {
     t.onLink({ type: 'new', link: link() });
     expect(seen).toEqual([]);
     t.onAddress({ type: 'new', address: addr() });
-    expect(seen).toEqual([{
-      index: 5, name: 'br100', mac: '02:00:00:00:01:00', mtu: 1500, linkLocal: 'fe80::ff:fe00:100',
-      // The global address's prefix, for radvd's `prefix ::/64`.
-      prefixes: [expect.objectContaining({ address: '2001:db8::' })],
-    }]);
+    expect(seen).toEqual([
+      {
+        index: 5,
+        name: 'br100',
+        mac: '02:00:00:00:01:00',
+        mtu: 1500,
+        linkLocal: 'fe80::ff:fe00:100',
+        // The global address's prefix, for radvd's `prefix ::/64`.
+        prefixes: [expect.objectContaining({ address: '2001:db8::' })],
+      },
+    ]);
   });
 
-  it('reports the prefixes of the global addresses (radvd\'s prefix ::/64) as they come and go', () => {
+  it("reports the prefixes of the global addresses (radvd's prefix ::/64) as they come and go", () => {
     const t = new InterfaceTracker();
     t.onLink({ type: 'new', link: link() });
     t.onAddress({ type: 'new', address: addr() });
@@ -52,8 +74,10 @@ describe('InterfaceTracker', () => {
     expect(seen.map((s) => s?.prefixes)).toEqual([
       undefined,
       [{ address: '2001:db8:1:2::', length: 64, validLifetime: undefined, preferredLifetime: undefined }],
-      [{ address: '2001:db8:1:2::', length: 64, validLifetime: undefined, preferredLifetime: undefined },
-        { address: '2001:db8:7::', length: 48, validLifetime: 300, preferredLifetime: 100 }],
+      [
+        { address: '2001:db8:1:2::', length: 64, validLifetime: undefined, preferredLifetime: undefined },
+        { address: '2001:db8:7::', length: 48, validLifetime: 300, preferredLifetime: 100 },
+      ],
       [{ address: '2001:db8:7::', length: 48, validLifetime: 300, preferredLifetime: 100 }],
     ]);
   });

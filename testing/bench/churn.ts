@@ -81,7 +81,14 @@ export const TARGETS = { createRatio: 1.2, deleteRatio: 1.1, eventLoopMaxDelayMs
 /** Every contender, in report order. */
 export const CONTENDERS: readonly Contender[] = ['library', 'library-sequential', 'floor', 'ip-batch'];
 
-interface Sample { createUs: number; deleteUs: number; eventLoopMaxDelayMs?: number; eventLoopP99DelayMs?: number; sentinelMaxDelayMs?: number; maxSendUs?: number }
+interface Sample {
+  createUs: number;
+  deleteUs: number;
+  eventLoopMaxDelayMs?: number;
+  eventLoopP99DelayMs?: number;
+  sentinelMaxDelayMs?: number;
+  maxSendUs?: number;
+}
 
 function toReport(samples: Sample[]): ContenderReport {
   const report: ContenderReport = {
@@ -96,7 +103,9 @@ function toReport(samples: Sample[]): ContenderReport {
 }
 
 /** Checks the options and fills in the defaults. */
-export function churnDefaults(options: ChurnOptions = {}): Required<Omit<ChurnOptions, 'onProgress' | 'signal' | 'floorSource'>> & Pick<ChurnOptions, 'onProgress' | 'signal' | 'floorSource'> {
+export function churnDefaults(
+  options: ChurnOptions = {},
+): Required<Omit<ChurnOptions, 'onProgress' | 'signal' | 'floorSource'>> & Pick<ChurnOptions, 'onProgress' | 'signal' | 'floorSource'> {
   const contenders = options.contenders ?? ['library', 'floor', 'ip-batch'];
   if (!Array.isArray(contenders) || contenders.length === 0) throw new TypeError('Expected "contenders" to be a non-empty array');
   for (const c of contenders) {
@@ -108,7 +117,9 @@ export function churnDefaults(options: ChurnOptions = {}): Required<Omit<ChurnOp
   }
   const floorDelete = options.floorDelete ?? 'group';
   if (!FLOOR_DELETES.includes(floorDelete)) {
-    const error = new TypeError(`Expected "floorDelete" to be one of ${FLOOR_DELETES.join(', ')}, got ${JSON.stringify(floorDelete)}`) as TypeError & { code: string };
+    const error = new TypeError(`Expected "floorDelete" to be one of ${FLOOR_DELETES.join(', ')}, got ${JSON.stringify(floorDelete)}`) as TypeError & {
+      code: string;
+    };
     error.code = 'ERR_INVALID_ARG_VALUE';
     throw error;
   }
@@ -171,24 +182,38 @@ export async function runChurn(options: ChurnOptions = {}): Promise<ChurnReport>
     machine: { kernel: release(), cpus: cpus().length, loadStart, loadEnd: loadavg() },
     contenders,
     skipped,
-    ratios: lib && floor
-      ? {
-        create: lib.createUs.median / floor.createUs.median,
-        delete: lib.deleteUs.median / floor.deleteUs.median,
-        createPerRun: lib.createUs.samples.map((v, i) => v / floor.createUs.samples[i]!),
-        deletePerRun: lib.deleteUs.samples.map((v, i) => v / floor.deleteUs.samples[i]!),
-      }
-      : {},
+    ratios:
+      lib && floor
+        ? {
+            create: lib.createUs.median / floor.createUs.median,
+            delete: lib.deleteUs.median / floor.deleteUs.median,
+            createPerRun: lib.createUs.samples.map((v, i) => v / floor.createUs.samples[i]!),
+            deletePerRun: lib.deleteUs.samples.map((v, i) => v / floor.deleteUs.samples[i]!),
+          }
+        : {},
   };
 }
 
-async function measure(contender: Contender, netns: string, pairs: number, floorDelete: FloorDelete, floorBinary: string | undefined, signal?: AbortSignal): Promise<Sample> {
+async function measure(
+  contender: Contender,
+  netns: string,
+  pairs: number,
+  floorDelete: FloorDelete,
+  floorBinary: string | undefined,
+  signal?: AbortSignal,
+): Promise<Sample> {
   switch (contender) {
     case 'library':
     case 'library-sequential': {
       const mode: CreateMode = contender === 'library' ? 'pipelined' : 'sequential';
       const r = await runLibrary(netns, pairs, mode);
-      return { createUs: r.createUs, deleteUs: r.deleteUs, eventLoopMaxDelayMs: r.eventLoopMaxDelayMs, eventLoopP99DelayMs: r.eventLoopP99DelayMs, sentinelMaxDelayMs: r.sentinelMaxDelayMs };
+      return {
+        createUs: r.createUs,
+        deleteUs: r.deleteUs,
+        eventLoopMaxDelayMs: r.eventLoopMaxDelayMs,
+        eventLoopP99DelayMs: r.eventLoopP99DelayMs,
+        sentinelMaxDelayMs: r.sentinelMaxDelayMs,
+      };
     }
     case 'floor': {
       const watch = watchEventLoop();
@@ -205,4 +230,3 @@ async function measure(contender: Contender, netns: string, pairs: number, floor
     }
   }
 }
-

@@ -31,7 +31,10 @@ export function checkTargets(report: ChurnReport): { create?: boolean; delete?: 
 }
 
 function row(cells: string[], widths: number[]): string {
-  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return cells
+    .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+    .join('  ')
+    .trimEnd();
 }
 
 function verdict(ok: boolean | undefined): string {
@@ -84,9 +87,14 @@ export function formatChurnReport(report: ChurnReport): string {
     const baseline = idle.length > 0 ? `; idle baseline (while the other contenders ran) ${Math.max(...idle).toFixed(1)} ms` : '';
     const p99 = report.contenders.library?.eventLoopP99DelayMs;
     const p99Text = p99 ? `, 99th percentile ${formatSummary(p99, 1, 1)} ms` : '';
-    lines.push(`event loop: largest delay ${loop.max.toFixed(1)} ms over all library runs (target ≤ ${TARGETS.eventLoopMaxDelayMs} ms: ${verdict(t.eventLoop)})${p99Text}${baseline}`);
+    lines.push(
+      `event loop: largest delay ${loop.max.toFixed(1)} ms over all library runs (target ≤ ${TARGETS.eventLoopMaxDelayMs} ms: ${verdict(t.eventLoop)})${p99Text}${baseline}`,
+    );
     const sentinel = report.contenders.library?.sentinelMaxDelayMs;
-    if (sentinel) lines.push(`event loop: an idle sentinel process saw up to ${sentinel.max.toFixed(1)} ms in the same windows (per run ${formatSummary(sentinel, 1, 1)} ms)`);
+    if (sentinel)
+      lines.push(
+        `event loop: an idle sentinel process saw up to ${sentinel.max.toFixed(1)} ms in the same windows (per run ${formatSummary(sentinel, 1, 1)} ms)`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -43,7 +43,9 @@ export async function runIpBatch(netns: string, commands: string, signal?: Abort
   await new Promise<void>((resolvePromise, reject) => {
     const child = spawn('ip', ['-n', netns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'], signal });
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (code, sig) => {
       if (code === 0) resolvePromise();

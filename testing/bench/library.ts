@@ -34,8 +34,14 @@ function elapsedUs(started: bigint): number {
 
 async function createPairs(nl: Netlink, pairs: number, mode: CreateMode): Promise<void> {
   const vxlan = (k: number) => ({
-    name: pairNames(k).vxlan, vni: k, group: vxlanGroupForId(k), dev: UNDERLAY, port: 4789, ttl: 5,
-    master: pairNames(k).bridge, up: true,
+    name: pairNames(k).vxlan,
+    vni: k,
+    group: vxlanGroupForId(k),
+    dev: UNDERLAY,
+    port: 4789,
+    ttl: 5,
+    master: pairNames(k).bridge,
+    up: true,
   });
   if (mode === 'sequential') {
     for (let k = 1; k <= pairs; k++) {

@@ -37,7 +37,10 @@ const STEPS = 7;
 export async function runDemo(options: DemoOptions): Promise<void> {
   const started = Date.now();
   let step = 0;
-  const head = (text: string): void => { step += 1; say(`[${step}/${STEPS}] ${text}`); };
+  const head = (text: string): void => {
+    step += 1;
+    say(`[${step}/${STEPS}] ${text}`);
+  };
   const detail = (text: string): void => say(`      ${text}`);
 
   say('vmplumb demo: the reference scenario (docs/ARCHITECTURE.md) in throwaway network namespaces');
@@ -45,7 +48,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   preflight(detail);
 
   // Loaded only now: the library needs the native addon, and the checks above explain more.
-  await import('../../lib/native.js').catch((error: unknown) => { throw addonHint(error); });
+  await import('../../lib/native.js').catch((error: unknown) => {
+    throw addonHint(error);
+  });
   const [{ VxlanNetwork }, guestModule] = await Promise.all([import('../../lib/network.js'), import('../guest/index.js')]);
 
   head('the tiny test guest (Debian kernel + busybox initramfs)');
@@ -75,8 +80,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     head(`host 1: VxlanNetwork.create({ id: ${DEMO_NETWORK.id}, underlay: 'eth0', prefix: '${DEMO_NETWORK.prefix}', rdnss, dnssl })`);
     network = await VxlanNetwork.create({
-      id: DEMO_NETWORK.id, underlay: 'eth0', prefix: DEMO_NETWORK.prefix,
-      rdnss: [...DEMO_NETWORK.rdnss], dnssl: [...DEMO_NETWORK.dnssl], netns: hosts.host1,
+      id: DEMO_NETWORK.id,
+      underlay: 'eth0',
+      prefix: DEMO_NETWORK.prefix,
+      rdnss: [...DEMO_NETWORK.rdnss],
+      dnssl: [...DEMO_NETWORK.dnssl],
+      netns: hosts.host1,
     });
     detail(`${network.vxlanName} (group ${String(network.group)}, dstport 4789, ttl 5) in ${network.bridgeName}, router ${network.routerAddress}`);
     detail(`router advertisements for ${network.prefix} every 3-5 s, RDNSS ${DEMO_NETWORK.rdnss.join(' ')}, DNSSL ${DEMO_NETWORK.dnssl.join(' ')}`);
@@ -92,8 +101,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const serial = join(workDir, 'vm1.console');
     head('VM 1: booting the guest under TCG (emulation: this takes a while)');
     const vm = await network.startVm({
-      id: 1, memoryMiB: 256, cpus: 1, accel: 'tcg',
-      kernel: guest.kernel, initrd: guest.initrd, append: guest.append, serial: { file: serial },
+      id: 1,
+      memoryMiB: 256,
+      cpus: 1,
+      accel: 'tcg',
+      kernel: guest.kernel,
+      initrd: guest.initrd,
+      append: guest.append,
+      serial: { file: serial },
     });
     detail(`qemu pid ${vm.pid}, tap ${vm.tap} in ${network.bridgeName}, MAC ${vm.mac}`);
     detail(`expected address (prefix + EUI-64 of the MAC): ${vm.address}`);
@@ -135,11 +150,19 @@ type GuestModule = typeof import('../guest/index.js');
  * Waits until the guest reports `address` (global) on its console, printing progress as it
  * goes; also returns the default route it reports, if any by then.
  */
-async function waitForGuest(guest: GuestModule, serial: string, address: string, timeoutMs: number, signal: AbortSignal,
-  exited: Promise<unknown>): Promise<{ seconds: number; route: string | undefined }> {
+async function waitForGuest(
+  guest: GuestModule,
+  serial: string,
+  address: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  exited: Promise<unknown>,
+): Promise<{ seconds: number; route: string | undefined }> {
   const start = Date.now();
   let exitedEarly = false;
-  void exited.then(() => { exitedEarly = true; });
+  void exited.then(() => {
+    exitedEarly = true;
+  });
   const tty = process.stdout.isTTY;
   let lastShown = 0;
   let lastFact = 'kernel booting, no report yet';
@@ -160,7 +183,10 @@ async function waitForGuest(guest: GuestModule, serial: string, address: string,
       // The route usually comes with the address (same RA); give it a moment if not yet.
       if (!route && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 2000));
-        const again = guest.parseGuestConsole(await readFile(serial, 'utf8').catch(() => '')).reverse().find((l) => l.kind === 'route');
+        const again = guest
+          .parseGuestConsole(await readFile(serial, 'utf8').catch(() => ''))
+          .reverse()
+          .find((l) => l.kind === 'route');
         return { seconds, route: again?.kind === 'route' ? `${again.via} dev ${again.ifname}` : undefined };
       }
       return { seconds, route: route?.kind === 'route' ? `${route.via} dev ${route.ifname}` : undefined };
@@ -181,12 +207,18 @@ async function waitForGuest(guest: GuestModule, serial: string, address: string,
 /** A console report in words, for the progress line. */
 function describeFact(line: ReturnType<GuestModule['parseGuestConsole']>[number]): string {
   switch (line.kind) {
-    case 'boot': return `kernel ${line.kernel} up`;
-    case 'link': return `${line.ifname} up with MAC ${line.mac}`;
-    case 'addr': return `${line.scope} address ${line.address}`;
-    case 'route': return `default route via ${line.via}`;
-    case 'state': return 'waiting for a router advertisement';
-    case 'error': return `error: ${line.text}`;
+    case 'boot':
+      return `kernel ${line.kernel} up`;
+    case 'link':
+      return `${line.ifname} up with MAC ${line.mac}`;
+    case 'addr':
+      return `${line.scope} address ${line.address}`;
+    case 'route':
+      return `default route via ${line.via}`;
+    case 'state':
+      return 'waiting for a router advertisement';
+    case 'error':
+      return `error: ${line.text}`;
   }
 }
 

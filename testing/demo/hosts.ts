@@ -16,10 +16,13 @@ export const UNDERLAY = { host1: 'fd00:4789::1', host2: 'fd00:4789::2', length: 
 /** The reference commands of docs/ARCHITECTURE.md for network `id` with router address `address/64`. */
 export function referenceScript(options: { id: number; address: string; unicastPeer?: string }): string[] {
   const { id } = options;
-  const lines = options.unicastPeer === undefined
-    ? [`ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 group ${vxlanGroupForId(id)} dev eth0 ttl 5`]
-    : [`ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 dev eth0 ttl 5`,
-      `bridge fdb append 00:00:00:00:00:00 dev vxlan${id} dst ${options.unicastPeer}`];
+  const lines =
+    options.unicastPeer === undefined
+      ? [`ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 group ${vxlanGroupForId(id)} dev eth0 ttl 5`]
+      : [
+          `ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 dev eth0 ttl 5`,
+          `bridge fdb append 00:00:00:00:00:00 dev vxlan${id} dst ${options.unicastPeer}`,
+        ];
   return [
     ...lines,
     `ip link add br${id} type bridge`,
@@ -58,7 +61,10 @@ export class DemoHosts {
       await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     }
     await run('ip', ['-n', this.host1, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.host2]);
-    for (const [ns, address] of [[this.host1, UNDERLAY.host1], [this.host2, UNDERLAY.host2]] as const) {
+    for (const [ns, address] of [
+      [this.host1, UNDERLAY.host1],
+      [this.host2, UNDERLAY.host2],
+    ] as const) {
       await run('ip', ['-n', ns, 'addr', 'add', `${address}/${UNDERLAY.length}`, 'dev', 'eth0', 'nodad']);
       await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
     }
@@ -76,8 +82,12 @@ export class DemoHosts {
   async ping(ns: string, address: string, count = 3): Promise<{ transmitted: number; received: number; rtt: string | undefined }> {
     let out: string;
     try {
-      out = (await execFileP('ip', ['netns', 'exec', ns, 'ping', '-6', '-n', '-c', String(count), '-i', '0.3', '-W', '2', address],
-        { encoding: 'utf8', timeout: 30_000 })).stdout;
+      out = (
+        await execFileP('ip', ['netns', 'exec', ns, 'ping', '-6', '-n', '-c', String(count), '-i', '0.3', '-W', '2', address], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        })
+      ).stdout;
     } catch (error) {
       out = (error as { stdout?: string }).stdout ?? '';
     }

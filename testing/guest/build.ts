@@ -94,9 +94,11 @@ export async function ensureGuest(options: EnsureGuestOptions = {}): Promise<Gue
   if (!build || build.controller.signal.aborted) {
     const controller = new AbortController();
     const started: Build = { promise: ensureGuestAt(dir, options, controller.signal), controller, waiting: 0 };
-    void started.promise.finally(() => {
-      if (inFlight.get(dir) === started) inFlight.delete(dir);
-    }).catch(() => undefined);
+    void started.promise
+      .finally(() => {
+        if (inFlight.get(dir) === started) inFlight.delete(dir);
+      })
+      .catch(() => undefined);
     inFlight.set(dir, started);
     build = started;
   }
@@ -120,7 +122,10 @@ async function ensureGuestAt(dir: string, options: EnsureGuestOptions, signal: A
     const out = join(work, 'out');
     await mkdir(out);
     const release = await buildInto(work, out, progress, signal);
-    await writeFile(join(out, 'manifest.json'), `${JSON.stringify({ kernelRelease: release, recipe: guestRecipeKey(), builtAt: new Date().toISOString() }, null, 2)}\n`);
+    await writeFile(
+      join(out, 'manifest.json'),
+      `${JSON.stringify({ kernelRelease: release, recipe: guestRecipeKey(), builtAt: new Date().toISOString() }, null, 2)}\n`,
+    );
     try {
       await rename(out, dir);
     } catch (error) {
@@ -230,7 +235,9 @@ async function buildInto(work: string, out: string, progress: (m: string) => voi
     const chunks: Buffer[] = [];
     let stderr = '';
     cpio.stdout.on('data', (c: Buffer) => chunks.push(c));
-    cpio.stderr.on('data', (c: Buffer) => { stderr += String(c); });
+    cpio.stderr.on('data', (c: Buffer) => {
+      stderr += String(c);
+    });
     cpio.on('error', reject);
     cpio.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`cpio failed: ${stderr}`))));
     cpio.stdin.end(`${files}\n`);

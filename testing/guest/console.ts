@@ -58,23 +58,32 @@ export function parseGuestConsoleLine(line: string): GuestConsoleLine | undefine
   const words = line.trim().split(/\s+/u);
   if (words[0] !== CONSOLE_PREFIX) return undefined;
   switch (words[1]) {
-    case 'boot': return { kind: 'boot', kernel: words[2] ?? '' };
-    case 'link': return words[2] && words[3] ? { kind: 'link', ifname: words[2], mac: words[3] } : undefined;
+    case 'boot':
+      return { kind: 'boot', kernel: words[2] ?? '' };
+    case 'link':
+      return words[2] && words[3] ? { kind: 'link', ifname: words[2], mac: words[3] } : undefined;
     case 'addr': {
       const [address, len] = (words[3] ?? '').split('/');
       if (!words[2] || !address || len === undefined) return undefined;
       return { kind: 'addr', ifname: words[2], address, prefixLength: Number(len), scope: words[4] ?? '' };
     }
-    case 'route': return words[2] === 'default' && words[4] && words[6] ? { kind: 'route', via: words[4], ifname: words[6] } : undefined;
-    case 'state': return { kind: 'state' };
-    case 'error': return { kind: 'error', text: words.slice(2).join(' ') };
-    default: return undefined;
+    case 'route':
+      return words[2] === 'default' && words[4] && words[6] ? { kind: 'route', via: words[4], ifname: words[6] } : undefined;
+    case 'state':
+      return { kind: 'state' };
+    case 'error':
+      return { kind: 'error', text: words.slice(2).join(' ') };
+    default:
+      return undefined;
   }
 }
 
 /** Parses a whole console log into its reports, in order. */
 export function parseGuestConsole(text: string): GuestConsoleLine[] {
-  return text.split('\n').map(parseGuestConsoleLine).filter((l): l is GuestConsoleLine => l !== undefined);
+  return text
+    .split('\n')
+    .map(parseGuestConsoleLine)
+    .filter((l): l is GuestConsoleLine => l !== undefined);
 }
 
 /**

@@ -18,7 +18,14 @@
 
 /** The modules loaded with insmod, in dependency order (from the same kernel package). */
 export const GUEST_MODULES = [
-  'failover', 'net_failover', 'virtio_ring', 'virtio', 'virtio_pci_legacy_dev', 'virtio_pci_modern_dev', 'virtio_pci', 'virtio_net',
+  'failover',
+  'net_failover',
+  'virtio_ring',
+  'virtio',
+  'virtio_pci_legacy_dev',
+  'virtio_pci_modern_dev',
+  'virtio_pci',
+  'virtio_net',
 ] as const;
 
 /** The prefix of every line the guest reports on its console. */
