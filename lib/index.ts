@@ -48,6 +48,7 @@ export type {
   NetworkCondition,
   NetworkListEntry,
 } from './network.js';
+export { KernelLimitError } from './network/kernel-limits.js';
 export { RaService } from './network/ra-service.js';
 export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
 export { DEFAULT_RUN_DIR } from './state/run-dir.js';

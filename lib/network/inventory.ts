@@ -25,9 +25,11 @@ export type NetworkCondition = 'ok' | 'broken' | 'in-progress' | 'incomplete';
 
 /** One network of {@link VxlanNetwork.list}. */
 export interface NetworkListEntry {
+  /** The network id (the VNI). */
   id: number;
   /** The namespace (path), or undefined for the host's. */
   netns: string | undefined;
+  /** Whether record and kernel agree and whether anyone works on it (see {@link NetworkCondition}). */
   condition: NetworkCondition;
   /** What the record says ('creating', 'ready', 'destroying'). */
   recordState: NetworkRecord['state'] | undefined;
@@ -38,9 +40,19 @@ export interface NetworkListEntry {
   /** Disagreements between the record and the kernel, in words. */
   problems: string[];
   /** Its VMs (names) and their states. */
-  vms: Array<{ name: string; state: VmListEntry['state']; pid: number | undefined }>;
+  vms: Array<{
+    /** The VM's name. */
+    name: string;
+    /** Its state, as `Qemu.list()` reports it. */
+    state: VmListEntry['state'];
+    /** qemu's pid, when proven to be this VM's. */
+    pid: number | undefined;
+  }>;
+  /** The network's /64, from the record. */
   prefix: string | undefined;
+  /** The bridge's name, from the record. */
   bridge: string | undefined;
+  /** The vxlan's name, from the record (none for a joined network). */
   vxlan: string | undefined;
 }
 

@@ -35,13 +35,37 @@ interface Served {
 
 /** Events: 'serve' and 'unserve' (network id and namespace key), 'error'. */
 export interface RaServiceEvents {
-  serve: [{ id: number; netnsKey: string; bridge: string }];
-  unserve: [{ id: number; netnsKey: string; bridge: string; final: boolean }];
+  /** The service took over a network's router advertisements. */
+  serve: [
+    {
+      /** The network id. */
+      id: number;
+      /** The key of the network's namespace in the run directory. */
+      netnsKey: string;
+      /** The bridge it advertises on. */
+      bridge: string;
+    },
+  ];
+  /** The service stopped advertising a network. */
+  unserve: [
+    {
+      /** The network id. */
+      id: number;
+      /** The key of the network's namespace in the run directory. */
+      netnsKey: string;
+      /** The bridge it advertised on. */
+      bridge: string;
+      /** Whether final RAs (router lifetime 0) went out: true when the network was destroyed. */
+      final: boolean;
+    },
+  ];
+  /** A network could not be served (the service goes on with the others). */
   error: [Error];
 }
 
 /** See the file header. */
 export class RaService extends EventEmitter<RaServiceEvents> {
+  /** The run directory it serves the recorded networks of. */
   readonly runDir: string;
   private readonly intervalMs: number;
   private readonly registry = new AdvertiserRegistry();

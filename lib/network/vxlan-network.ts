@@ -72,7 +72,9 @@ interface Persisted {
 
 /** A VM of the network that open() found but could not take over. */
 export interface SkippedVm {
+  /** The VM's name (its run-directory folder). */
   name: string;
+  /** Why it was not adopted, in words (e.g. another process manages it). */
   reason: string;
 }
 

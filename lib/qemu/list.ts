@@ -24,7 +24,9 @@ export type VmState = 'running' | 'paused' | 'starting' | 'shutoff' | 'unknown';
 
 /** One VM of {@link Qemu.list}. */
 export interface VmListEntry {
+  /** The VM's name (its folder under `<runDir>/vm/`, qemu's `-name`). */
   name: string;
+  /** What the folder and /proc say of it (see {@link VmState}). */
   state: VmState;
   /** qemu's pid, when proven to be this VM's qemu. */
   pid: number | undefined;
@@ -40,7 +42,7 @@ export interface VmListEntry {
   record: VmRecord | undefined;
 }
 
-/** Options of {@link listVms}. */
+/** Options of `Qemu.list()`. */
 export interface ListVmsOptions {
   /** The run directory; default $VMPLUMB_RUN_DIR or /run/vmplumb. */
   runDir?: string;

@@ -428,7 +428,7 @@ export class Qemu extends EventEmitter {
     }
   }
 
-  /** Every VM of the run directory with its state (see {@link listVms}). */
+  /** Every VM of the run directory with its state (running, paused, starting, shutoff, unknown) and pid. */
   static list(options: ListVmsOptions = {}): Promise<VmListEntry[]> {
     return listVms(options);
   }
