@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import type { StartVmOptions } from '../network/types.js';
 import type { VmListEntry } from '../qemu/list.js';
 import { CliError, copyDefined, interrupted, intOption, listOption, note, printJson, runAndNetns, say, table, untilSignal } from './common.js';
+import type { GuardCounter } from '../guard/index.js';
 
 interface VmRunOptions {
   net: number;
@@ -59,6 +60,26 @@ function vmRows(entries: VmListEntry[]): string[][] {
       return [e.name, e.state, e.pid === undefined ? '-' : String(e.pid), e.managed ? 'yes' : 'no', String(meta?.network?.id ?? '-'), meta?.vm?.tap ?? '-'];
     }),
   ];
+}
+
+/**
+ * The port-security counters of a network VM's tap, read from the kernel (the guard lives in
+ * the network's namespace, named in the network's record); undefined for a VM outside a
+ * network or without a guard.
+ */
+async function portSecurityOf(entry: VmListEntry, runDir: string | undefined): Promise<{ port: string; counters: GuardCounter[] } | undefined> {
+  const meta = entry.record?.metadata as { network?: { id?: number; netnsKey?: string }; vm?: { tap?: string } } | undefined;
+  const port = meta?.vm?.tap;
+  const network = meta?.network;
+  if (port === undefined || network?.id === undefined || network.netnsKey === undefined) return undefined;
+  const [{ resolveRunDir }, { networkFiles, readNetworkRecord }, { guardCounters }] = await Promise.all([
+    import('../state/run-dir.js'),
+    import('../state/network-record.js'),
+    import('../guard/index.js'),
+  ]);
+  const record = await readNetworkRecord(networkFiles(resolveRunDir(runDir), network.netnsKey, network.id)).catch(() => undefined);
+  const counters = await guardCounters({ port, ...(record?.netns === undefined ? {} : { netns: record.netns }) });
+  return counters.length === 0 ? undefined : { port, counters };
 }
 
 /** A VM list entry as JSON (without the whole spec.json). */
@@ -140,8 +161,15 @@ export function registerVm(program: Command): void {
       const { Qemu } = await import('../qemu/index.js');
       const entry = (await Qemu.list(options.runDir === undefined ? {} : { runDir: options.runDir })).find((e) => e.name === name);
       if (!entry) throw new CliError(`no VM named ${name}`);
-      if (options.json) printJson(vmJson(entry));
-      else say(table(vmRows([entry])));
+      const guard = await portSecurityOf(entry, options.runDir);
+      if (options.json) printJson({ ...vmJson(entry), portSecurity: guard ?? null });
+      else {
+        say(table(vmRows([entry])));
+        if (guard)
+          say(
+            `\nport security on ${guard.port}:\n${table([['RULE', 'VERDICT', 'PACKETS', 'BYTES'], ...guard.counters.map((c) => [c.name, c.verdict, String(c.packets), String(c.bytes)])])}`,
+          );
+      }
     });
   vm.command('run')
     .description('run VM <id> in network <net> in the foreground; Ctrl-C stops it')

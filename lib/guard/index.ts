@@ -1,6 +1,6 @@
 /**
  * Port security: guards on VM taps in nf_tables (see ./secure-port.ts and ./policy.ts).
  */
-export { securePort, securePorts, removeGuards, listGuards, pruneGuards, PortGuard, GUARD_TABLE } from './secure-port.js';
+export { securePort, securePorts, removeGuards, listGuards, pruneGuards, guardCounters, PortGuard, GUARD_TABLE } from './secure-port.js';
 export type { GuardCounter, GuardedPort } from './secure-port.js';
 export type { SecurePortOptions, BandwidthLimit } from './options.js';

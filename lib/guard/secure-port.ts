@@ -17,7 +17,7 @@ import { Netlink } from '../netlink/index.js';
 import type { NativeNftMessage, NativeNftObject } from '../native.js';
 import type { NetnsOption } from '../netns.js';
 import { resolveNetns } from '../netns.js';
-import { checkObject, invalidType } from '../validate.js';
+import { checkIfname, checkObject, invalidType } from '../validate.js';
 import { commentUserdata, NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, NFPROTO_NETDEV, NFT_MSG, nftTransact, NLM_F, userdataComment, VERDICT } from './nftables.js';
 import { resolveGuardOptions, type ResolvedGuardOptions, type SecurePortOptions } from './options.js';
 import { guardChains } from './policy.js';
@@ -283,6 +283,25 @@ export async function listGuards(options: { netns?: NetnsOption } = {}): Promise
   await using nl = await Netlink.open(netns === undefined ? {} : { netns });
   const present = await Promise.all(ports.map(async (port) => (await nl.getLink(port)) !== undefined));
   return ports.map((port, i) => ({ port, present: present[i] ?? false }));
+}
+
+/**
+ * The counters of the guard on `port` (as {@link PortGuard.counters}), read from the kernel:
+ * for a process that did not set the guard up (`vmplumb vm status`). Empty when the port has
+ * no guard.
+ */
+export async function guardCounters(options: { netns?: NetnsOption; port: string }): Promise<GuardCounter[]> {
+  const o = checkObject('options', options);
+  const netns = resolveNetns('netns', o.netns);
+  const port = checkIfname('port', o.port);
+  let rules: NativeNftObject[];
+  try {
+    rules = await nftTransact(netns, [{ type: NFT_MSG.GETRULE, flags: NLM_F.DUMP, family: NFPROTO_NETDEV, table: GUARD_TABLE }], false, 'guardCounters', port);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return [];
+    throw error;
+  }
+  return countersOf(rules.filter((r) => r.chain === port || (typeof r.chain === 'string' && r.chain.startsWith(`${port}/`))));
 }
 
 /** Removes the guards whose port is gone; returns their port names. */

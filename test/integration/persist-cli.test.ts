@@ -119,8 +119,20 @@ describe.skipIf(skipUnlessRoot('daemonless CLI tests', ['/dev/net/tun']))('vmplu
     expect(started.code, started.err).toBe(0);
     const vm = JSON.parse(started.out) as { name: string; pid: number; tap: string };
     expect(host.ipJson('link', 'show', 'dev', vm.tap)[0].master).toBe('br100');
-    const status = JSON.parse((await cli(['vm', 'status', vm.name, '--json'], runDir)).out) as { state: string; pid: number; status: string };
+    const status = JSON.parse((await cli(['vm', 'status', vm.name, '--json'], runDir)).out) as {
+      state: string;
+      pid: number;
+      status: string;
+      portSecurity: { port: string; counters: Array<{ name: string; verdict: string; packets: number }> } | null;
+    };
     expect(status).toMatchObject({ state: 'paused', pid: vm.pid, status: 'prelaunch' });
+    // The guard's counters, read from the kernel by another process; nft sees the same chains.
+    expect(status.portSecurity?.port).toBe(vm.tap);
+    expect(status.portSecurity?.counters.map((c) => c.name)).toContain('router-advertisement');
+    const nft = JSON.parse(await runAsync('ip', ['netns', 'exec', host.name, 'nft', '-j', 'list', 'chains', 'netdev'])) as {
+      nftables: Array<{ chain?: { name: string } }>;
+    };
+    expect(nft.nftables.some((o) => o.chain?.name === vm.tap)).toBe(true);
     const vms = JSON.parse((await cli(['vm', 'list', '--json'], runDir)).out) as Array<{ name: string }>;
     expect(vms.map((v) => v.name)).toEqual([vm.name]);
     expect((await cli(['vm', 'status', 'nosuchvm'], runDir)).code).toBe(1);
