@@ -163,6 +163,15 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     children.push(tshark);
     const tsharkIo = collect(tshark);
     await until('tshark to capture', () => /Capturing on/u.test(tsharkIo.err), 30_000);
+    const ras = (): Array<{ at: number; lifetime: number }> =>
+      tsharkIo.out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [at, lifetime] = line.split('\t');
+          return { at: Number(at), lifetime: Number(lifetime) };
+        });
 
     // 200 pings, one every 100 ms (20 s): the kill and the restart happen in the middle.
     const ping = spawn('ip', ['netns', 'exec', h2.name, 'ping', '-6', '-n', '-c', '200', '-i', '0.1', '-W', '5', vm.address], {
@@ -171,7 +180,8 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     children.push(ping);
     const pingIo = collect(ping);
     const pinged = new Promise<number | null>((resolve) => ping.on('close', (code) => resolve(code)));
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // The agent's RAs reach the client before it is killed (unsolicited ones come every 3-5 s).
+    await until('an RA from the agent', () => ras().length > 0, 20_000);
 
     agent.kill('SIGKILL');
     await new Promise((resolve) => agent.once('close', resolve));
@@ -186,15 +196,6 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
     expect(await pinged).toBe(0);
     expect(pingIo.out).toMatch(/200 packets transmitted, 200 received, 0% packet loss/u);
 
-    const ras = (): Array<{ at: number; lifetime: number }> =>
-      tsharkIo.out
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [at, lifetime] = line.split('\t');
-          return { at: Number(at), lifetime: Number(lifetime) };
-        });
     await until('an RA from the new process', () => ras().some((r) => r.at >= openedAt), 10_000);
     tshark.kill('SIGINT');
     // Positive control: RAs were seen before the kill too, and none of them said "lifetime 0".
