@@ -15,6 +15,7 @@ import { Connection } from './connection.js';
 import { parseAddress, parseLink } from './parse.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import type { Address, AddressEvent, Link, LinkEvent } from './types.js';
+import { ownFields } from './own-fields.js';
 
 /**
  * Dumped or held messages handled per macrotask while reconciling: parsing one is ~10-20 µs,
@@ -116,7 +117,8 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
   }
 
   private apply(messages: NativeRtnlMessage[]): void {
-    for (const m of messages) {
+    for (const received of messages) {
+      const m = ownFields(received);
       if (!this.kind.accept(m)) continue;
       const item = this.kind.parse(m);
       const key = this.kind.key(item);
@@ -151,8 +153,9 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
       for (const m of messages) {
         if (++n % MESSAGES_PER_TURN === 0) await nextTurn();
         if (this.done) return;
-        if (!this.kind.accept(m)) continue;
-        const item = this.kind.parse(m);
+        const own = ownFields(m);
+        if (!this.kind.accept(own)) continue;
+        const item = this.kind.parse(own);
         next.set(this.kind.key(item), item);
       }
       if (emitAll || !initial) {

@@ -46,6 +46,7 @@ import type {
   RouteOptions,
   SetLinkOptions,
 } from './types.js';
+import { ownFields, prototypePolluted } from './own-fields.js';
 
 const CREATE_EXCL = NLM_F.CREATE | NLM_F.EXCL;
 
@@ -74,26 +75,6 @@ function linkField(message: NativeRtnlMessage, field: LinkField): unknown {
   // Own properties: a decoded message has Object.prototype, which may carry a `master`.
   if (field === 'master') return Object.hasOwn(message, 'master') ? message.master : 0;
   return Object.hasOwn(message, field) ? message[field] : undefined;
-}
-
-/**
- * Whether Object.prototype carries enumerable properties (what `obj[key] = value` through a
- * merge bug leaves). Decoded messages are ordinary objects, and the parsers read optional
- * fields (`master`, `mtu`, …) that a polluted prototype would supply; only then are the
- * messages copied into prototype-less objects, so the common case costs one loop.
- */
-function prototypePolluted(): boolean {
-  for (const key in Object.prototype) if (key !== undefined) return true;
-  return false;
-}
-
-/** A decoded message (and its nested objects) as prototype-less copies of its own fields. */
-function ownFields<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(ownFields) as T;
-  if (value === null || typeof value !== 'object' || !prototypePolluted()) return value;
-  const out = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(value)) out[key] = ownFields((value as Record<string, unknown>)[key]);
-  return out as T;
 }
 
 /** Validates EventOptions.receiveBuffer (4 KiB to 1 GiB). */

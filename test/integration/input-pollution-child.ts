@@ -52,6 +52,12 @@ const brp = await nl.getLink('brp');
 results.getLink = JSON.stringify({ master: brp?.master, mtu: brp?.mtu, group: brp?.group });
 const listed = (await nl.listLinks({ kind: 'bridge' })).find((l) => l.name === 'brp');
 results.listLinks = JSON.stringify({ master: listed?.master, mtu: listed?.mtu });
+// Event streams parse kernel messages too: brp as the stream's dump reports it.
+for await (const event of nl.linkEvents({ existing: true })) {
+  if (event.link.name !== 'brp') continue;
+  results.linkEvents = JSON.stringify({ master: event.link.master, mtu: event.link.mtu, group: event.link.group });
+  break;
+}
 await record('deleteLinks', () => nl.deleteLinks(['target2', 'target3']));
 await nl.close();
 process.stdout.write(`${JSON.stringify(results)}\n`);

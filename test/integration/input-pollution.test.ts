@@ -47,8 +47,12 @@ describe.skipIf(skipUnlessRoot('input: prototype pollution'))('input: prototype 
       runAsync('npx', ['tsx', CHILD, clean.ns.name, String(clean.victim), 'clean']),
       runAsync('npx', ['tsx', CHILD, polluted.ns.name, String(polluted.victim)]),
     ]);
-    // What getLink/listLinks report of brp must come from the kernel, not from the prototype.
-    const read = { getLink: JSON.stringify({ mtu: 1400, group: 3 }), listLinks: JSON.stringify({ mtu: 1400 }) };
+    // What getLink/listLinks/linkEvents report of brp must come from the kernel, not from the prototype.
+    const read = {
+      getLink: JSON.stringify({ mtu: 1400, group: 3 }),
+      listLinks: JSON.stringify({ mtu: 1400 }),
+      linkEvents: JSON.stringify({ mtu: 1400, group: 3 }),
+    };
     const expected = {
       createBridge: 'ok',
       createVxlan: 'ok',
