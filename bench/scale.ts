@@ -14,7 +14,8 @@
  * so the default 131072 bytes caps a namespace at 2,340 groups (see README "Scale").
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -263,6 +264,8 @@ async function parent(): Promise<number> {
   }
   const here = dirname(fileURLToPath(import.meta.url));
   const bundle = join(here, `.scale-${process.pid}.mjs`);
+  // The networks are recorded in a run directory of the benchmark's own, never the host's /run/vmplumb.
+  const runDir = mkdtempSync(join(tmpdir(), 'vmplumb-bench-scale-'));
   try {
     execFileSync(join(here, '..', 'node_modules', '.bin', 'esbuild'), [
       join(here, 'scale.ts'),
@@ -278,6 +281,7 @@ async function parent(): Promise<number> {
       env: {
         ...process.env,
         BENCH_SCALE_CHILD: '1',
+        VMPLUMB_RUN_DIR: runDir,
         BENCH_SCALE_NETWORKS: String(networks),
         BENCH_SCALE_SERVE: String(serve),
         BENCH_SCALE_JSON: values.json ? '1' : '',
@@ -292,6 +296,7 @@ async function parent(): Promise<number> {
     return code ?? 1;
   } finally {
     rmSync(bundle, { force: true });
+    rmSync(runDir, { recursive: true, force: true });
   }
 }
 

@@ -11,7 +11,7 @@
  * last. A record in 'creating'/'destroying' whose lock is free was left by a process that
  * died half-way: cleanup completes the removal.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { tryLock, type FileLock } from './lock.js';
@@ -62,14 +62,28 @@ export function networkFiles(runDir: string, netnsKey: string, id: number): Netw
 
 /** Takes the management lock (making the folder); undefined when another process manages the network. */
 export function lockNetwork(files: NetworkFiles): FileLock | undefined {
-  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-  return tryLock(files.lock);
+  return lockInFolder(files.dir, files.lock);
 }
 
 /** Takes the router-advertisement lock; undefined when another process sends the RAs. */
 export function lockNetworkRa(files: NetworkFiles): FileLock | undefined {
-  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-  return tryLock(files.raLock);
+  return lockInFolder(files.dir, files.raLock);
+}
+
+/**
+ * Makes the namespace's folder and takes a lock in it. The folder goes when its last network
+ * does (removeNetworkRecord): if another process removed it between our mkdir and our open,
+ * make it again.
+ */
+function lockInFolder(dir: string, path: string): FileLock | undefined {
+  for (let attempt = 1; ; attempt++) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      return tryLock(path);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT' || attempt === 3) throw error;
+    }
+  }
 }
 
 /** Writes the record atomically. */
@@ -87,6 +101,12 @@ export function removeNetworkRecord(files: NetworkFiles): void {
   rmSync(files.record, { force: true });
   rmSync(files.raLock, { force: true });
   rmSync(files.lock, { force: true });
+  // The namespace's folder goes with its last network (ENOTEMPTY: others are still recorded).
+  try {
+    rmdirSync(files.dir);
+  } catch {
+    // not empty, or already gone
+  }
 }
 
 /** Every recorded network: its namespace key, id and files. */
