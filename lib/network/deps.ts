@@ -6,6 +6,7 @@
 import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
+import type { QemuDisk } from '../qemu/spec.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { AdvertisedInterface, VmExit } from './types.js';
@@ -90,7 +91,7 @@ export interface QemuSpawnOptions {
   memoryMiB: number;
   cpus: number;
   cdrom?: string;
-  disks?: unknown[];
+  disks?: (string | QemuDisk)[];
   kernel?: string;
   initrd?: string;
   append?: string;

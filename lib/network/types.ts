@@ -6,6 +6,7 @@
  */
 import type { BandwidthLimit } from '../guard/options.js';
 import type { NetnsOption } from '../netns.js';
+import type { QemuDisk } from '../qemu/spec.js';
 
 /** Router-advertisement settings of a network, or `false` for none. */
 export interface NetworkRaOptions {
@@ -151,17 +152,12 @@ export interface JoinNetworkOptions {
   netns?: NetnsOption;
 }
 
-/** A disk for {@link StartVmOptions.disks}. */
-export interface VmDisk {
-  /** Path of the disk image (qemu `-drive file=`). */
-  file: string;
-  /** Image format; 'raw' by default. */
-  format?: 'raw' | 'qcow2';
-  /** 'virtio' by default. */
-  interface?: 'virtio' | 'ide' | 'scsi' | 'none';
-  /** Attach read-only (`-drive readonly=on`); false by default. */
-  readOnly?: boolean;
-}
+/**
+ * A disk for {@link StartVmOptions.disks}.
+ *
+ * @deprecated The same thing as {@link QemuDisk}; use that name.
+ */
+export type VmDisk = QemuDisk;
 
 /** Options of {@link VxlanNetwork.startVm}: one of `cdrom`, `disks`, or `kernel` (+ initrd, append). */
 export interface StartVmOptions {
@@ -179,7 +175,7 @@ export interface StartVmOptions {
   /** ISO image to boot from. */
   cdrom?: string;
   /** Disk images. */
-  disks?: (string | VmDisk)[];
+  disks?: (string | QemuDisk)[];
   /** Direct kernel boot. */
   kernel?: string;
   /** Initial ramdisk for direct kernel boot (qemu `-initrd`; needs `kernel`). */

@@ -5,7 +5,8 @@
 import { IFNAMSIZ, checkIfname, checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
 import { resolveGuardOptions } from '../guard/options.js';
 import { MAX_CPUS } from '../qemu/spec.js';
-import type { StartVmOptions, VmDisk, VmPortSecurity } from './types.js';
+import type { QemuDisk } from '../qemu/spec.js';
+import type { StartVmOptions, VmPortSecurity } from './types.js';
 
 /**
  * The tap of VM `vmId` in network `netId`: `vm<id>n<netid>` (vm1n100), which fits IFNAMSIZ
@@ -91,6 +92,6 @@ export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOpt
     cpus,
     mac,
     tap,
-    disks: o.disks as (string | VmDisk)[] | undefined,
+    disks: o.disks as (string | QemuDisk)[] | undefined,
   };
 }
