@@ -6,10 +6,11 @@
 import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
+import type { QemuExit } from '../qemu/qemu.js';
 import type { QemuDisk } from '../qemu/spec.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
-import type { AdvertisedInterface, VmExit } from './types.js';
+import type { AdvertisedInterface } from './types.js';
 
 /** The rtnetlink calls a network makes. */
 export interface NetlinkPort {
@@ -37,7 +38,7 @@ export interface TapPort {
 export interface QemuPort {
   readonly pid: number;
   readonly qmp: unknown;
-  readonly exited: Promise<VmExit>;
+  readonly exited: Promise<QemuExit>;
   shutdown(options?: { timeoutMs?: number }): Promise<unknown>;
   kill(): void;
   /** Lets go of the VM without stopping it (another process may attach). */

@@ -6,6 +6,7 @@
  */
 import type { BandwidthLimit } from '../guard/options.js';
 import type { NetnsOption } from '../netns.js';
+import type { QemuExit } from '../qemu/qemu.js';
 import type { QemuDisk } from '../qemu/spec.js';
 
 /** Router-advertisement settings of a network, or `false` for none. */
@@ -222,15 +223,13 @@ export interface VmPortSecurity {
   };
 }
 
-/** How a VM process ended. */
-export interface VmExit {
-  /** qemu's exit status, or null when it was killed by a signal. */
-  code: number | null;
-  /** The signal that killed qemu ('SIGKILL'), or null when it exited. */
-  signal: string | null;
-  /** Why, in words ('shutdown', 'killed', 'exited', …) as the qemu module reports it. */
-  reason?: string;
-}
+/**
+ * How a VM process ended.
+ *
+ * @deprecated The same thing as {@link QemuExit} (whose `signal` is a `NodeJS.Signals` and
+ * whose `reason` is always set); use that name.
+ */
+export type VmExit = QemuExit;
 
 /** The 'vm-exit' event of a network: a VM ended, by stop() or by itself (`expected` false). */
 export interface VmExitEvent {
@@ -241,7 +240,7 @@ export interface VmExitEvent {
   /** The name its tap had (gone with qemu). */
   tap: string;
   /** How qemu ended. */
-  exit: VmExit;
+  exit: QemuExit;
   /** True when stop() or destroy() asked for it. */
   expected: boolean;
 }

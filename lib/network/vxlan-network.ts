@@ -16,7 +16,8 @@ import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNet
 import { explainVxlanFailure } from './kernel-limits.js';
 import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
-import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
+import type { QemuExit } from '../qemu/qemu.js';
+import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
@@ -580,7 +581,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     }
   }
 
-  private onVmExit(vm: NetworkVm, exit: VmExit, expected: boolean): void {
+  private onVmExit(vm: NetworkVm, exit: QemuExit, expected: boolean): void {
     this.vms.delete(vm.id);
     this.usedTaps.delete(vm.tap);
     this.emit('vm-exit', { id: vm.id, name: vm.name, tap: vm.tap, exit, expected });

@@ -11,7 +11,8 @@ import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
 import type { AdvertiserPort, NetlinkPort, NetworkDeps, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
 import { resolveNetworkOptions } from '../../lib/network/options.js';
 import { tapNameForVm } from '../../lib/network/vm-options.js';
-import type { AdvertisedInterface, VmExit, VmExitEvent } from '../../lib/network/types.js';
+import type { QemuExit } from '../../lib/qemu/qemu.js';
+import type { AdvertisedInterface, VmExitEvent } from '../../lib/network/types.js';
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
 import { eui64Address, macForVm } from '../../lib/mac.js';
 import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
@@ -163,8 +164,8 @@ class FakeAdvertiser extends EventEmitter implements AdvertiserPort {
 class FakeQemu implements QemuPort {
   readonly pid = 4242;
   readonly qmp = {};
-  readonly exited: Promise<VmExit>;
-  exit!: (e: VmExit) => void;
+  readonly exited: Promise<QemuExit>;
+  exit!: (e: QemuExit) => void;
   constructor(
     public options: QemuSpawnOptions,
     private w: World,
@@ -183,7 +184,7 @@ class FakeQemu implements QemuPort {
   }
   kill() {
     this.w.log.push(`qemu.kill ${this.options.name}`);
-    this.exit({ code: null, signal: 'SIGKILL' });
+    this.exit({ code: null, signal: 'SIGKILL', reason: 'killed' });
   }
 }
 
