@@ -12,6 +12,7 @@ export { macForVm, eui64Address } from './mac.js';
 export { Qemu, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
 export type {
   Accel,
+  ResolvedAccel,
   QemuDisk,
   QemuExit,
   QemuNic,

@@ -6,6 +6,7 @@
 import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
+import type { Accel } from '../qemu/accel.js';
 import type { QemuExit } from '../qemu/qemu.js';
 import type { QemuDisk } from '../qemu/spec.js';
 import type { FileLock } from '../state/lock.js';
@@ -88,7 +89,7 @@ export interface AdvertiserPort {
 export interface QemuSpawnOptions {
   name: string;
   uuid?: string;
-  accel?: 'kvm' | 'tcg' | 'auto';
+  accel?: Accel;
   memoryMiB: number;
   cpus: number;
   cdrom?: string;

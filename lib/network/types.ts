@@ -6,6 +6,7 @@
  */
 import type { BandwidthLimit } from '../guard/options.js';
 import type { NetnsOption } from '../netns.js';
+import type { Accel } from '../qemu/accel.js';
 import type { QemuExit } from '../qemu/qemu.js';
 import type { QemuDisk } from '../qemu/spec.js';
 
@@ -183,8 +184,8 @@ export interface StartVmOptions {
   initrd?: string;
   /** Kernel command line for direct kernel boot (qemu `-append`; needs `kernel`). */
   append?: string;
-  /** 'kvm', 'tcg' or 'auto' (qemu's default). */
-  accel?: 'kvm' | 'tcg' | 'auto';
+  /** 'kvm', 'tcg' or 'auto' (the default: KVM where it really works). */
+  accel?: Accel;
   /** MAC of the VM's NIC; macForVm(id) by default. */
   mac?: string;
   /** Write the serial console to this file. */

@@ -24,7 +24,7 @@ import { resolveRunDir } from '../state/run-dir.js';
 import { claimVmFolder, readVmRecord, removeVmFolder, vmFolder, vmFolderExists, writeVmRecord, type VmFolder, type VmRecord } from '../state/vm-folder.js';
 import type { Tap } from '../tap.js';
 import { checkInteger, checkObject, checkString, invalidValue } from '../validate.js';
-import { resolveAccel } from './accel.js';
+import { resolveAccel, type ResolvedAccel } from './accel.js';
 import { buildQemuArgs, hotplugPortId, nicDeviceProps, type ArgvNic } from './argv.js';
 import { listVms, type ListVmsOptions, type VmListEntry } from './list.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
@@ -109,7 +109,7 @@ export class Qemu extends EventEmitter {
   /** The machine type qemu runs. */
   readonly machine: string;
   /** The accelerator in use. */
-  readonly accel: 'kvm' | 'tcg';
+  readonly accel: ResolvedAccel;
   /** The argv qemu was started with (without the binary). */
   readonly argv: readonly string[];
   /** The VM's folder in the run directory. */

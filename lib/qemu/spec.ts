@@ -5,13 +5,11 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
+import { checkAccel, type Accel } from './accel.js';
 import { macForVm } from '../mac.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { Tap } from '../tap.js';
 import { checkArray, checkInteger, checkObject, checkPath, checkString, checkUnicastMac, invalidType, invalidValue, isOwnKey } from '../validate.js';
-
-/** How qemu runs guest code: KVM, TCG (emulation), or KVM only where it really works. */
-export type Accel = 'kvm' | 'tcg' | 'auto';
 
 /** A NIC: a tap (its fds go to qemu) and how the guest sees it. */
 export interface QemuNic {
@@ -172,8 +170,7 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   if (s.uuid !== undefined && (typeof s.uuid !== 'string' || !UUID_RE.test(s.uuid))) throw invalidValue('uuid', 'a UUID like 6a1f…-…', s.uuid);
   const machine = s.machine === undefined ? 'pc' : checkString('machine', s.machine);
   if (!MACHINE_RE.test(machine)) throw invalidValue('machine', 'a qemu machine type like pc or q35', s.machine);
-  const accel = s.accel === undefined ? 'auto' : s.accel;
-  if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", s.accel);
+  const accel = checkAccel('accel', s.accel) ?? 'auto';
   const memoryMiB = checkInteger('memoryMiB', s.memoryMiB, 16, 4194304);
   const cpus = checkInteger('cpus', s.cpus, 1, MAX_CPUS);
   const cdrom = s.cdrom === undefined ? undefined : checkFile('cdrom', s.cdrom);

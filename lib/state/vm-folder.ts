@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { ResolvedAccel } from '../qemu/accel.js';
 import { dirname, join } from 'node:path';
 
 import { livePidOf } from './identity.js';
@@ -50,7 +51,7 @@ export interface VmRecord {
   qemuBinary: string;
   argv: string[];
   machine: string;
-  accel: 'kvm' | 'tcg';
+  accel: ResolvedAccel;
   nics: VmRecordNic[];
   freePorts: string[];
   nextNic: number;
