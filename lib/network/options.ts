@@ -19,14 +19,13 @@ import {
   ipv6ToBytes,
   outOfRange,
 } from '../validate.js';
+import { VXLAN_DEFAULT_PORT } from '../netlink/link-options.js';
 import { checkDomain } from '../ra/config.js';
 import type { NetworkRaOptions, SharedAdvertiser, VxlanNetworkOptions } from './types.js';
 
 /** Unicast peers one network takes at most (one all-zeros FDB entry each; bounds a bad call's work). */
 const MAX_PEERS = 4096;
 
-/** The VXLAN port of the reference setup (IANA), not the kernel's legacy 8472. */
-export const DEFAULT_PORT = 4789;
 /** `ttl 5` of the reference `ip link add … type vxlan`. */
 export const DEFAULT_TTL = 5;
 /** The reference radvd.conf. */
@@ -200,7 +199,7 @@ export function resolveNetworkOptions(options: unknown, groupForId: (id: number)
     group,
     peers,
     local,
-    port: o.port === undefined ? DEFAULT_PORT : checkInteger('port', o.port, 1, 65535),
+    port: o.port === undefined ? VXLAN_DEFAULT_PORT : checkInteger('port', o.port, 1, 65535),
     ttl: o.ttl === undefined ? DEFAULT_TTL : checkInteger('ttl', o.ttl, 1, 255),
     rdnss: o.rdnss === undefined ? [] : checkIPv6List('rdnss', o.rdnss, MAX_RDNSS),
     dnssl: o.dnssl === undefined ? [] : checkDomainList('dnssl', o.dnssl),
