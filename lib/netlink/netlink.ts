@@ -179,6 +179,7 @@ export class Netlink {
 
   /**
    * `ip link set LINK [up|down] [master M|nomaster] [mtu N] [address MAC] [name NEW] [group G]`
+   * (`group` is `linkGroup` here, as on create: vxlan's `group` is its multicast group)
    * in one RTM_NEWLINK (two when `up` comes with other changes). `master: null` releases the
    * link from its master.
    *

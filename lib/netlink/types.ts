@@ -136,7 +136,9 @@ export interface SetLinkOptions {
   mac?: string;
   /** Rename the link. */
   name?: string;
-  /** Link group (IFLA_GROUP). */
+  /** The link group (IFLA_GROUP, `ip link set … group N`), as `linkGroup` on create. */
+  linkGroup?: number;
+  /** @deprecated Use `linkGroup` (one name on create, setLink and Link). */
   group?: number;
 }
 
@@ -279,6 +281,8 @@ export interface Link {
   /** ifindex of the master (bridge), when enslaved. */
   master: number | undefined;
   /** The link group (IFLA_GROUP, `ip link … group N`); 0 (default) unless set. */
+  linkGroup: number;
+  /** @deprecated The same as `linkGroup`; use that name. */
   group: number;
   /** VXLAN attributes, for kind 'vxlan'. */
   vxlan?: VxlanInfo;
