@@ -269,7 +269,7 @@ const MAX_DNSSL_BYTES = 255 * 8;
  * fit it: the VxlanNetwork's `dnssl` and the router advertiser's `dnssl[].domains` alike.
  */
 export function checkDnsslDomains(field: string, value: unknown): string[] {
-  const domains = checkArray(field, value, MAX_DNSSL_BYTES).map((d, i) => checkDomain(`${field}[${i}]`, d));
+  const domains = checkDenseArray(field, value, MAX_DNSSL_BYTES).map((d, i) => checkDomain(`${field}[${i}]`, d));
   // An 8-byte header, then each name as labels (length byte + text) and the root byte.
   const encoded = domains.reduce((n, d) => n + d.length + 2, 8);
   if (encoded > MAX_DNSSL_BYTES) throw outOfRange(field, `names that fit one DNSSL option (${MAX_DNSSL_BYTES} bytes)`, domains.length);
@@ -278,7 +278,7 @@ export function checkDnsslDomains(field: string, value: unknown): string[] {
 
 function resolveDnssl(field: string, value: unknown, defaultLifetime: number): ResolvedDnssl {
   const o = checkObject(field, value) as Partial<RaDnsslConfig>;
-  const resolved = checkDnsslDomains(`${field}.domains`, o.domains);
+  const resolved = checkDnsslDomains(`${field}.domains`, o.domains ?? []);
   if (resolved.length === 0) throw invalidValue(`${field}.domains`, 'at least one domain name', o.domains);
   const out: ResolvedDnssl = { domains: resolved, lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)) };
   if (!checkBoolean(`${field}.flushOnStop`, optional<unknown>(o.flushOnStop, true))) out.flushOnStop = false;
