@@ -96,13 +96,9 @@ function vmJson(e: VmListEntry): Record<string, unknown> {
   };
 }
 
-/** Registers `vm run|start|stop|list|status`. */
-export function registerVm(program: Command): void {
-  const vm = program.command('vm').description('VMs in a network');
-  vm.command('start')
-    .description('start VM <id> in recorded network <net> (vmplumb net create) and return once QMP is ready; the VM keeps running')
-    .requiredOption('--net <n>', 'the network id', intOption(0, 16777215))
-    .requiredOption('--id <n>', 'VM id: names the VM (vm<id>n<net>) and its tap and gives its MAC', intOption(0, 0xffffffff))
+/** The VM options `vm start` and `vm run` share (what the guest is: boot media, size, NIC, qemu). */
+function addVmOptions(command: Command): Command {
+  return command
     .option('--cdrom <iso>', 'boot this ISO image')
     .option('--disk <image>', 'a raw disk image (repeatable)', listOption)
     .option('--kernel <file>', 'direct kernel boot')
@@ -114,7 +110,19 @@ export function registerVm(program: Command): void {
     .option('--mac <mac>', "the NIC's MAC (default: from the id)")
     .option('--uuid <uuid>', 'SMBIOS UUID')
     .option('--serial <file>', 'write the serial console to this file')
-    .option('--qemu <binary>', 'the qemu binary (default qemu-system-x86_64 from PATH)')
+    .option('--qemu <binary>', 'the qemu binary (default qemu-system-x86_64 from PATH)');
+}
+
+/** Registers `vm run|start|stop|list|status`. */
+export function registerVm(program: Command): void {
+  const vm = program.command('vm').description('VMs in a network');
+  addVmOptions(
+    vm
+      .command('start')
+      .description('start VM <id> in recorded network <net> (vmplumb net create) and return once QMP is ready; the VM keeps running')
+      .requiredOption('--net <n>', 'the network id', intOption(0, 16777215))
+      .requiredOption('--id <n>', 'VM id: names the VM (vm<id>n<net>) and its tap and gives its MAC', intOption(0, 0xffffffff)),
+  )
     .option('--netns <name>', 'the namespace the network is in')
     .option('--paused', 'start with the CPUs stopped (qemu -S); `cont` over QMP starts them')
     .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
@@ -172,22 +180,13 @@ export function registerVm(program: Command): void {
           );
       }
     });
-  vm.command('run')
-    .description('run VM <id> in network <net> in the foreground; Ctrl-C stops it')
-    .requiredOption('--net <n>', 'the network id (its bridge is br<n>, made by `vmplumb net up`)', intOption(0, 16777215))
-    .requiredOption('--id <n>', 'VM id: names the VM and its tap and gives its MAC (02:00:…)', intOption(0, 0xffffffff))
-    .option('--cdrom <iso>', 'boot this ISO image')
-    .option('--disk <image>', 'a raw disk image (repeatable)', listOption)
-    .option('--kernel <file>', 'direct kernel boot')
-    .option('--initrd <file>', 'initramfs for --kernel')
-    .option('--append <cmdline>', 'kernel command line for --kernel')
-    .option('--memory <MiB>', 'guest memory in MiB', intOption(16, 4 * 1024 * 1024), 1024)
-    .option('--cpus <n>', 'virtual CPUs', intOption(1, 255), 2)
-    .option('--accel <accel>', "'kvm', 'tcg' or 'auto'")
-    .option('--mac <mac>', "the NIC's MAC (default: from the id)")
-    .option('--uuid <uuid>', 'SMBIOS UUID')
-    .option('--serial <file>', 'write the serial console to this file')
-    .option('--qemu <binary>', 'the qemu binary (default qemu-system-x86_64 from PATH)')
+  addVmOptions(
+    vm
+      .command('run')
+      .description('run VM <id> in network <net> in the foreground; Ctrl-C stops it')
+      .requiredOption('--net <n>', 'the network id (its bridge is br<n>, made by `vmplumb net up`)', intOption(0, 16777215))
+      .requiredOption('--id <n>', 'VM id: names the VM and its tap and gives its MAC (02:00:…)', intOption(0, 0xffffffff)),
+  )
     .option('--bridge <name>', "the network's bridge (default br<net>)")
     .option('--prefix <prefix>', "the network's /64 (default: read from the bridge's address)")
     .option('--netns <name>', 'the namespace the network is in')
