@@ -14,12 +14,16 @@ export interface NetlinkFixture {
   readonly nl: Netlink;
 }
 
-/** Registers beforeAll/afterAll hooks that make and remove the namespace and the handle. */
-export function useNetlinkNamespace(prefix = 'vmpnl'): NetlinkFixture {
+/**
+ * Registers beforeAll/afterAll hooks that make and remove the namespace and the handle;
+ * `setup` runs in the new namespace before the handle is opened (links the tests start from).
+ */
+export function useNetlinkNamespace(prefix = 'vmpnl', setup?: (ns: TestNetns) => void | Promise<void>): NetlinkFixture {
   let ns: TestNetns | undefined;
   let nl: Netlink | undefined;
   beforeAll(async () => {
     ns = new TestNetns(prefix);
+    await setup?.(ns);
     nl = await Netlink.open({ netns: ns.name });
   });
   afterAll(async () => {

@@ -6,27 +6,15 @@
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NETLINK_TRACING_CHANNEL, type NetlinkRequestMessage } from '../../lib/diagnostics.js';
-import { Netlink } from '../../lib/netlink/index.js';
-import { TestNetns } from '../helpers/netns.js';
+import { useNetlinkNamespace } from '../helpers/netlink-fixture.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
 describe.skipIf(skipUnlessRoot('diagnostics'))('diagnostics', () => {
-  let ns: TestNetns | undefined;
-  let nl: Netlink | undefined;
-
-  beforeAll(async () => {
-    ns = new TestNetns('vmpdiag');
-    nl = await Netlink.open({ netns: ns.name });
-  });
-
-  afterAll(async () => {
-    await nl?.close();
-    ns?.cleanup();
-  });
+  const t = useNetlinkNamespace('vmpdiag');
 
   it('traces netlink requests: operation, object, type, latency, errno', async () => {
     const started: NetlinkRequestMessage[] = [];
@@ -41,8 +29,8 @@ describe.skipIf(skipUnlessRoot('diagnostics'))('diagnostics', () => {
     channel.subscribe(handlers as never);
     let failure: (Error & { code: string }) | undefined;
     try {
-      await nl!.createBridge({ name: 'brtrace' });
-      failure = (await nl!.createBridge({ name: 'brtrace' }).then(
+      await t.nl.createBridge({ name: 'brtrace' });
+      failure = (await t.nl.createBridge({ name: 'brtrace' }).then(
         () => undefined,
         (e: unknown) => e,
       )) as (Error & { code: string }) | undefined;
@@ -51,7 +39,7 @@ describe.skipIf(skipUnlessRoot('diagnostics'))('diagnostics', () => {
       channel.unsubscribe(handlers as never);
     }
     // What the kernel did: one bridge.
-    expect(ns!.ipJson('-d', 'link', 'show', 'dev', 'brtrace')[0].linkinfo.info_kind).toBe('bridge');
+    expect(t.ns.ipJson('-d', 'link', 'show', 'dev', 'brtrace')[0].linkinfo.info_kind).toBe('bridge');
     expect(started.map((m) => [m.operation, m.object, m.type])).toEqual([
       ['createBridge', 'brtrace', 16],
       ['createBridge', 'brtrace', 16],
@@ -64,9 +52,9 @@ describe.skipIf(skipUnlessRoot('diagnostics'))('diagnostics', () => {
     expect(errors[0]!.error).toBe(failure);
 
     // Control: unsubscribed, nothing is published.
-    await nl!.deleteLink('brtrace');
+    await t.nl.deleteLink('brtrace');
     expect(started).toHaveLength(2);
-    expect(ns!.ipJson('link', 'show').map((l: { ifname: string }) => l.ifname)).not.toContain('brtrace');
+    expect(t.ns.ipJson('link', 'show').map((l: { ifname: string }) => l.ifname)).not.toContain('brtrace');
   });
 
   it('NODE_DEBUG=vmplumb prints the KVM → TCG fallback; without it, nothing', async () => {

@@ -3,7 +3,8 @@
  * commands in another: `ip -j -d link` and `ip -j addr` must show the same thing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netlink, vxlanGroupForId } from '../../lib/netlink/index.js';
+import { vxlanGroupForId } from '../../lib/netlink/index.js';
+import { useNetlinkNamespace } from '../helpers/netlink-fixture.js';
 import { TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
@@ -33,14 +34,11 @@ function underlay(ns: TestNetns): void {
 }
 
 describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', () => {
-  let ours: TestNetns | undefined;
+  const t = useNetlinkNamespace('vmpnl', underlay);
   let theirs: TestNetns | undefined;
-  let nl: Netlink | undefined;
 
   beforeAll(async () => {
-    ours = new TestNetns('vmpnl');
     theirs = new TestNetns('vmpnl');
-    underlay(ours);
     underlay(theirs);
     // The reference commands, verbatim.
     theirs.ip('-6', 'link', 'add', 'vxlan100', 'type', 'vxlan', 'id', '100', 'dstport', '4789', 'group', 'ff05::100', 'dev', 'eth0', 'ttl', '5');
@@ -49,27 +47,24 @@ describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', ()
     theirs.ip('link', 'set', 'br100', 'up');
     theirs.ip('addr', 'add', '2a0a:e5c1:111:888::1/64', 'dev', 'br100');
     // The same with vmplumb: three requests.
-    nl = await Netlink.open({ netns: ours.name });
-    await nl.createBridge({ name: 'br100', up: true });
-    await nl.createVxlan({ name: 'vxlan100', vni: 100, group: vxlanGroupForId(100), dev: 'eth0', ttl: 5, master: 'br100', up: true });
-    await nl.addAddress('br100', '2a0a:e5c1:111:888::1/64');
+    await t.nl.createBridge({ name: 'br100', up: true });
+    await t.nl.createVxlan({ name: 'vxlan100', vni: 100, group: vxlanGroupForId(100), dev: 'eth0', ttl: 5, master: 'br100', up: true });
+    await t.nl.addAddress('br100', '2a0a:e5c1:111:888::1/64');
   });
 
-  afterAll(async () => {
-    await nl?.close();
-    ours?.cleanup();
+  afterAll(() => {
     theirs?.cleanup();
   });
 
   it.each(['vxlan100', 'br100'])('%s looks in ip -j -d link exactly as the reference commands make it', (name) => {
-    const mine = relevant(ours!.ipJson('-d', 'link', 'show', 'dev', name)[0]);
+    const mine = relevant(t.ns.ipJson('-d', 'link', 'show', 'dev', name)[0]);
     const reference = relevant(theirs!.ipJson('-d', 'link', 'show', 'dev', name)[0]);
     expect(mine).toEqual(reference);
     expect(mine.flags).toContain('UP');
   });
 
   it('the vxlan is what the reference says: id 100, group ff05::100, port 4789, ttl 5, over eth0, in br100', () => {
-    const data = relevant(ours!.ipJson('-d', 'link', 'show', 'dev', 'vxlan100')[0]);
+    const data = relevant(t.ns.ipJson('-d', 'link', 'show', 'dev', 'vxlan100')[0]);
     expect(data).toMatchObject({
       master: 'br100',
       info_kind: 'vxlan',
@@ -91,15 +86,15 @@ describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', ()
           valid: a.valid_life_time,
           preferred: a.preferred_life_time,
         }));
-    expect(pick(ours!)).toEqual(pick(theirs!));
-    expect(pick(ours!)).toEqual([{ family: 'inet6', local: '2a0a:e5c1:111:888::1', prefixlen: 64, scope: 'global', valid: 4294967295, preferred: 4294967295 }]);
+    expect(pick(t.ns)).toEqual(pick(theirs!));
+    expect(pick(t.ns)).toEqual([{ family: 'inet6', local: '2a0a:e5c1:111:888::1', prefixlen: 64, scope: 'global', valid: 4294967295, preferred: 4294967295 }]);
   });
 
   it('getLink reports what ip shows', async () => {
-    const shown = ours!.ipJson('-d', 'link', 'show', 'dev', 'vxlan100')[0];
-    const eth0 = ours!.ipJson('link', 'show', 'dev', 'eth0')[0];
-    const br = ours!.ipJson('link', 'show', 'dev', 'br100')[0];
-    const link = await nl!.getLink('vxlan100');
+    const shown = t.ns.ipJson('-d', 'link', 'show', 'dev', 'vxlan100')[0];
+    const eth0 = t.ns.ipJson('link', 'show', 'dev', 'eth0')[0];
+    const br = t.ns.ipJson('link', 'show', 'dev', 'br100')[0];
+    const link = await t.nl.getLink('vxlan100');
     expect(link).toMatchObject({
       index: shown.ifindex,
       name: 'vxlan100',
@@ -114,7 +109,7 @@ describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', ()
       linkGroup: 0,
       vxlan: { vni: 100, group: 'ff05::100', dev: eth0.ifindex, port: 4789, ttl: 5, learning: true, ageing: 300 },
     });
-    const bridge = await nl!.getLink(br.ifindex);
+    const bridge = await t.nl.getLink(br.ifindex);
     expect(bridge).toMatchObject({
       name: 'br100',
       kind: 'bridge',
@@ -122,7 +117,7 @@ describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', ()
       master: undefined,
       bridge: { stp: false, forwardDelay: 15, helloTime: 2, maxAge: 20, ageingTime: 300 },
     });
-    const addresses = await nl!.listAddresses('br100');
+    const addresses = await t.nl.listAddresses('br100');
     expect(addresses.filter((a) => a.scope === 'universe')).toMatchObject([
       { index: br.ifindex, family: 6, address: '2a0a:e5c1:111:888::1', prefixLength: 64, flags: { permanent: true, nodad: false } },
     ]);
