@@ -3,26 +3,14 @@
  * how flags map to runChurn's options, and bad flags refused with one line and exit code 1
  * before anything runs.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { churnDefaults } from '../../testing/bench/churn.js';
 import { churnOptions } from '../../lib/cli/bench.js';
 import { main } from '../../lib/cli/program.js';
+import { captureOutput } from '../helpers/capture-output.js';
 
-let err = '';
-
-beforeEach(() => {
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 const run = (...args: string[]): Promise<number> => main(['node', 'vmplumb', 'bench', 'churn', ...args], '0.0.0-test');
 
@@ -59,8 +47,8 @@ describe('bench churn flags', () => {
     [['--bogus'], /unknown option '--bogus'/u],
   ])('refuses %j with exit code 1', async (argv, message) => {
     expect(await run(...argv)).toBe(1);
-    expect(err).toMatch(message);
-    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(io.err).toMatch(message);
+    expect(io.err.trim().split('\n')).toHaveLength(1);
   });
 
   it('refuses bad options given to runChurn directly, naming the field', () => {

@@ -3,32 +3,15 @@
  * with exit code 1 (before anything is loaded or made), and how command lines map to the
  * library's options.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildProgram, main } from '../../lib/cli/program.js';
 import { netUpOptions } from '../../lib/cli/net.js';
 import { vmRunOptions } from '../../lib/cli/vm.js';
 import { referenceScript } from '../../testing/demo/hosts.js';
+import { captureOutput } from '../helpers/capture-output.js';
 
-let out = '';
-let err = '';
-
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 const run = (...args: string[]): Promise<number> => main(['node', 'vmplumb', ...args], '0.0.0-test');
 
@@ -52,9 +35,9 @@ describe('vmplumb --help', () => {
     [['links'], ['--json', '--netns']],
   ])('vmplumb %j --help', async (words, mentions) => {
     expect(await run(...words, '--help')).toBe(0);
-    expect(out).toMatch(/^Usage: vmplumb/u);
-    for (const m of mentions) expect(out).toContain(m);
-    expect(err).toBe('');
+    expect(io.out).toMatch(/^Usage: vmplumb/u);
+    for (const m of mentions) expect(io.out).toContain(m);
+    expect(io.err).toBe('');
   });
 
   it('every command has a description and --help', () => {
@@ -71,7 +54,7 @@ describe('vmplumb --help', () => {
 
   it('--version', async () => {
     expect(await run('--version')).toBe(0);
-    expect(out.trim()).toBe('0.0.0-test');
+    expect(io.out.trim()).toBe('0.0.0-test');
   });
 });
 
@@ -113,8 +96,8 @@ describe('vmplumb errors: one line, exit code 1', () => {
     ],
   ])('vmplumb %j', async (args, message) => {
     expect(await run(...args)).toBe(1);
-    expect(err).toBe(`${message}\n`);
-    expect(out).toBe('');
+    expect(io.err).toBe(`${message}\n`);
+    expect(io.out).toBe('');
   });
 });
 

@@ -3,48 +3,31 @@
  * radvd unit passes (`--logmethod stderr_clean --configtest`) works, -v prints the version,
  * the flags it does not implement are refused with a sentence, before anything is read.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../lib/cli/program.js';
+import { captureOutput } from '../helpers/capture-output.js';
 
 const CONF = fileURLToPath(new URL('../fixtures/ra/radvd-conf/man-3-6to4.conf', import.meta.url));
-let out = '';
-let err = '';
-
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 const run = (...args: string[]): Promise<number> => main(['node', 'vmplumb', 'ra', ...args], '9.8.7-test');
 
 describe('vmplumb ra with radvd flags', () => {
   it('checks a file as radvd --logmethod stderr_clean --configtest does, printing the warnings', async () => {
     expect(await run('--logmethod', 'stderr_clean', '--configtest', '-C', CONF)).toBe(0);
-    expect(out).toBe(`${CONF}: syntax OK (interfaces: bnep0)\n`);
-    expect(err).toMatch(/line 13: prefix 0:0:0:5678::\/64 with Base6to4Interface ppp0 is not advertised/u);
+    expect(io.out).toBe(`${CONF}: syntax OK (interfaces: bnep0)\n`);
+    expect(io.err).toMatch(/line 13: prefix 0:0:0:5678::\/64 with Base6to4Interface ppp0 is not advertised/u);
   });
 
   it('logs nothing with --logmethod none; -s and -f are accepted', async () => {
     expect(await run('-m', 'none', '-s', '-f', '3', '-c', '-C', CONF)).toBe(0);
-    expect(err).toBe('');
+    expect(io.err).toBe('');
   });
 
   it('-v prints the version', async () => {
     expect(await run('-v')).toBe(0);
-    expect(out).toBe('vmplumb ra 9.8.7-test (radvd.conf compatible)\n');
+    expect(io.out).toBe('vmplumb ra 9.8.7-test (radvd.conf compatible)\n');
   });
 
   it.each([
@@ -55,7 +38,7 @@ describe('vmplumb ra with radvd flags', () => {
     [['-t', '/var/run/radvd'], /--chrootdir is not supported/u],
   ])('refuses %j with a reason, exit code 1', async (args, message) => {
     expect(await run(...args, '-c', '-C', CONF)).toBe(1);
-    expect(out).toBe('');
-    expect(err).toMatch(message);
+    expect(io.out).toBe('');
+    expect(io.err).toMatch(message);
   });
 });
