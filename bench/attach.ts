@@ -8,7 +8,7 @@
  *    first call: node's own start-up is not ours).
  * 2. After an agent restart, the first RA of the new process: network 100 is created with
  *    RAs in a namespace and handed over (close(): no final RA); a fresh process opens it and
- *    tshark on a client link of the bridge times the first RA after open() was called.
+ *    dumpcap on a client link of the bridge times the first RA after open() was called.
  *    Target: within 1 s.
  *
  * Root needed; everything runs in its own namespaces and run directory and is removed.
@@ -20,6 +20,7 @@ import { join } from 'node:path';
 
 import { VxlanNetwork } from '../lib/network.js';
 import { Qemu } from '../lib/qemu/index.js';
+import { Capture } from '../test/helpers/ra-capture.js';
 
 const VMS = Number(process.env.BENCH_ATTACH_VMS ?? 100);
 const SELF = new URL(import.meta.url).pathname;
@@ -122,50 +123,14 @@ async function raBench(): Promise<void> {
     run('ip', ['-n', host, 'link', 'set', 'cl0', 'master', 'br100', 'up']);
     run('ip', ['-n', client, 'link', 'set', 'eth0', 'up']);
     await net.close();
-    const tshark = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        client,
-        'tshark',
-        '-l',
-        '-n',
-        '-i',
-        'eth0',
-        '-f',
-        'icmp6 and ip6[40] == 134',
-        '-T',
-        'fields',
-        '-e',
-        'frame.time_epoch',
-        '-e',
-        'icmpv6.nd.ra.router_lifetime',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let captured = '';
-    let err = '';
-    tshark.stdout.setEncoding('utf8').on('data', (d: string) => {
-      captured += d;
-    });
-    tshark.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    const deadline = Date.now() + 30_000;
-    while (!/Capturing on/u.test(err) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const capture = new Capture(client, 'eth0');
+    await capture.ready;
     const { calledAt, openedAt } = JSON.parse(await child(['--open', runDir, host])) as { calledAt: number; openedAt: number };
-    tshark.kill('SIGINT');
-    await new Promise((resolve) => tshark.once('close', resolve));
-    const ras = captured
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split('\t'))
-      .map(([at, life]) => ({ at: Number(at) * 1000, life: Number(life) }));
+    await capture.stop();
+    const ras = capture.advertisements();
     const first = ras.find((r) => r.at >= calledAt);
     console.log(
-      `agent restart: open() took ${openedAt - calledAt} ms; first RA ${first ? `${(first.at - calledAt).toFixed(0)} ms after open() was called` : 'NOT seen'} (target < 1000 ms); lifetime-0 RAs: ${ras.filter((r) => r.life === 0).length}`,
+      `agent restart: open() took ${openedAt - calledAt} ms; first RA ${first ? `${(first.at - calledAt).toFixed(0)} ms after open() was called` : 'NOT seen'} (target < 1000 ms); lifetime-0 RAs: ${ras.filter((r) => r.routerLifetime === 0).length}`,
     );
     const again = await VxlanNetwork.open({ id: 100, netns: host, runDir });
     await again.destroy();

@@ -12,7 +12,7 @@ import { RouterAdvertiser } from '../../lib/ra/index.js';
 import type { RaInterfaceConfig } from '../../lib/ra/types.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
-import { Capture, until } from './ra-capture.js';
+import { Capture, until } from '../helpers/ra-capture.js';
 
 const BRIDGE = 'br100';
 const BRIDGE_MAC = '02:00:00:00:01:00';

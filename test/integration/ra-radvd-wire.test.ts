@@ -24,8 +24,8 @@ import { decodeAdvertisement, icmpv6Checksum } from '../../lib/ra/codec.js';
 import { RouterAdvertiser, parseRadvdConf } from '../../lib/ra/index.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
-import type { CapturedPacket } from '../unit/ra-pcap.js';
-import { Capture, until } from './ra-capture.js';
+import type { CapturedPacket } from '../helpers/ra-pcap.js';
+import { Capture, until } from '../helpers/ra-capture.js';
 
 const RADVD = '/usr/sbin/radvd';
 const BRIDGE = 'br100';

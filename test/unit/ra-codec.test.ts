@@ -8,7 +8,7 @@ import { buildAdvertisements, decodeAdvertisement, icmpv6Checksum } from '../../
 import { resolveInterfaceConfig } from '../../lib/ra/config.js';
 import { parseRadvdConf } from '../../lib/ra/radvd-conf.js';
 import { readFileSync } from 'node:fs';
-import { readPcap } from './ra-pcap.js';
+import { readPcap } from '../helpers/ra-pcap.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/ra/', import.meta.url));
 const captured = readPcap(`${fixtures}radvd-reference.pcap`);

@@ -7,6 +7,8 @@ import { bytesToIPv6 } from '../../lib/validate.js';
 
 /** One captured IPv6 packet. */
 export interface CapturedPacket {
+  /** When it was captured, in ms since the epoch (the pcap record's timestamp). */
+  at: number;
   source: string;
   destination: string;
   hopLimit: number;
@@ -27,18 +29,23 @@ export function parsePcap(data: Buffer, path = 'pcap'): CapturedPacket[] {
   if (data.length < 24) return [];
   const magic = data.readUInt32LE(0);
   const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  if (!le && data.readUInt32BE(0) !== 0xa1b2c3d4) throw new Error(`${path}: not a libpcap file`);
+  const bigMagic = data.readUInt32BE(0);
+  if (!le && bigMagic !== 0xa1b2c3d4 && bigMagic !== 0xa1b23c4d) throw new Error(`${path}: not a libpcap file`);
+  // The second magic says the fraction is in nanoseconds, not microseconds.
+  const fraction = (le ? magic : bigMagic) === 0xa1b23c4d ? 1e6 : 1e3;
   const u32 = (o: number): number => (le ? data.readUInt32LE(o) : data.readUInt32BE(o));
   if (u32(20) !== 1) throw new Error(`${path}: link type ${u32(20)}, expected Ethernet (1)`);
   const packets: CapturedPacket[] = [];
   for (let o = 24; o + 16 <= data.length;) {
     const caplen = u32(o + 8);
     if (o + 16 + caplen > data.length) break;
+    const at = u32(o) * 1000 + u32(o + 4) / fraction;
     const frame = data.subarray(o + 16, o + 16 + caplen);
     o += 16 + caplen;
     if (frame.readUInt16BE(12) !== 0x86dd) continue;
     const ip = frame.subarray(14);
     packets.push({
+      at,
       source: bytesToIPv6(ip.subarray(8, 24)),
       destination: bytesToIPv6(ip.subarray(24, 40)),
       hopLimit: ip[7] ?? 0,
