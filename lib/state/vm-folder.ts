@@ -14,6 +14,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ResolvedAccel } from '../qemu/accel.js';
+import type { QemuNicInfo } from '../qemu/qemu.js';
 import { dirname, join } from 'node:path';
 
 import { livePidOf } from './identity.js';
@@ -33,13 +34,8 @@ export interface VmFolder {
   lock: string;
 }
 
-/** The NICs as spec.json keeps them (QemuNicInfo). */
-export interface VmRecordNic {
-  id: string;
-  mac: string;
-  model: string;
-  tapName: string;
-  queues: number;
+/** A NIC as spec.json keeps it: what Qemu reports of it, and how it came (hot-plug, its port). */
+export interface VmRecordNic extends QemuNicInfo {
   hotplugged: boolean;
   port?: string;
 }
