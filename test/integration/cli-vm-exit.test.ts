@@ -3,19 +3,15 @@
  * (exit 3 here) makes the command exit 1 with a line naming the code; a clean exit (the guest
  * powered off) exits 0 — the control. The "qemu" is a stand-in that speaks just enough QMP.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { runCli } from '../helpers/cli.js';
 import { TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts')];
 
 /** A qemu stand-in: greets on the QMP socket it inherits, answers qmp_capabilities, exits CODE. */
 const FAKE_QEMU = `#!/usr/bin/env python3
@@ -29,21 +25,6 @@ conn.sendall((json.dumps({"return": {}, "id": json.loads(line).get("id")}) + "\\
 time.sleep(0.5)
 sys.exit(int(__import__('os').environ.get('FAKE_QEMU_EXIT', '0')))
 `;
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 describe.skipIf(skipUnlessRoot('vm run exit status'))('vmplumb vm run: exit status from qemu', () => {
   let ns: TestNetns | undefined;
@@ -67,10 +48,8 @@ describe.skipIf(skipUnlessRoot('vm run exit status'))('vmplumb vm run: exit stat
   });
 
   const run = (exitCode: number) =>
-    cli(['vm', 'run', '--net', '100', '--id', '1', '--kernel', fake, '--accel', 'tcg', '--qemu', fake, '--netns', ns!.name], {
-      ...process.env,
-      FAKE_QEMU_EXIT: String(exitCode),
-      VMPLUMB_RUN_DIR: work,
+    runCli(['vm', 'run', '--net', '100', '--id', '1', '--kernel', fake, '--accel', 'tcg', '--qemu', fake, '--netns', ns!.name], {
+      env: { ...process.env, FAKE_QEMU_EXIT: String(exitCode), VMPLUMB_RUN_DIR: work },
     });
 
   it('exits 1 naming the code when qemu fails', async () => {

@@ -4,56 +4,24 @@
  * `ip` sees; `vm run` explains a missing network; `ra -C` is radvd in the foreground, seen by
  * rdisc6 in a client namespace. Runs lib/cli.ts through tsx (no compile step).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { CLI, ROOT, runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
 import { runAsync, type TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-// `node --import tsx`: one process (the tsx wrapper would put a second node in between, which
-// neither receives our signals nor dies with the wrapper).
-const CLI = ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts')];
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  out: () => string;
-  err: () => string;
-  done: Promise<number | null>;
-}
-
-function start(args: string[]): Running {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, stdio: 'pipe' });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, out: () => out, err: () => err, done };
-}
-
-async function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const r = start(args);
-  const code = await r.done;
-  return { code, out: r.out(), err: r.err() };
-}
-
 describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a command', () => {
   let h1: TestNetns;
   let h2: TestNetns;
   let work: string;
-  const children: Running[] = [];
+  const children: RunningCli[] = [];
 
   beforeAll(() => {
     [h1, h2] = twoHostsWithVeth('vmpe2e', 'fd00:4789::1/64', 'fd00:4789::2/64');
@@ -69,7 +37,7 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
   });
 
   it('net up makes the network, links --json shows it, vm run finds it, Ctrl-C tears it down', async () => {
-    const net = start([
+    const net = startCli([
       'net',
       'up',
       '--id',
@@ -162,7 +130,7 @@ describe.skipIf(skipUnlessRoot('vmplumb CLI integration tests'))('vmplumb as a c
     expect(check.out).toBe(`${conf}: syntax OK (interfaces: br100)\n`);
 
     const pidfile = join(work, 'radvd.pid');
-    const ra = start(['ra', '-n', '-C', conf, '-p', pidfile, '--netns', h1.name]);
+    const ra = startCli(['ra', '-n', '-C', conf, '-p', pidfile, '--netns', h1.name]);
     children.push(ra);
     await until('advertising', () => ra.out().includes('advertising on br100') || ra.child.exitCode !== null);
     expect(readFileSync(pidfile, 'utf8').trim()).toBe(String(ra.child.pid));

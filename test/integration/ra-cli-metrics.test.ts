@@ -2,18 +2,15 @@
  * `vmplumb ra --metrics-listen 127.0.0.1:0`: /metrics over HTTP while it advertises into a
  * client namespace; the counters agree with what a capture and rdisc6 in the client see.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
+import { ROOT, startCli } from '../helpers/cli.js';
 import { Capture, until } from '../helpers/ra-capture.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts')];
 
 /** One sample of the Prometheus text, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -45,18 +42,9 @@ describe.skipIf(skipUnlessRoot('vmplumb ra --metrics-listen', ['/usr/bin/dumpcap
     writeFileSync(conf, readFileSync(join(ROOT, 'test', 'fixtures', 'ra', 'radvd.conf'), 'utf8'));
     const capture = new Capture(client, 'vmpram-c0');
     await capture.ready;
-    const child = spawn(process.execPath, [...CLI, 'ra', '-C', conf, '--netns', router.name, '--metrics-listen', '127.0.0.1:0'], { cwd: ROOT, stdio: 'pipe' });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const { child, out, err, done } = startCli(['ra', '-C', conf, '--netns', router.name, '--metrics-listen', '127.0.0.1:0']);
     try {
-      const url = await until(`the metrics URL (stderr: ${err})`, () => /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/u.exec(out)?.[1], 60_000);
+      const url = await until(`the metrics URL (stderr: ${err()})`, () => /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/u.exec(out())?.[1], 60_000);
       const get = async (path = ''): Promise<{ status: number; type: string | null; text: string }> => {
         const r = await fetch(`${url}${path}`);
         return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
