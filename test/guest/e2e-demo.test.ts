@@ -3,33 +3,19 @@
  * must succeed, print the VM's EUI-64 address and the ping across VXLAN, and leave none of its
  * namespaces behind.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
+import { startCli } from '../helpers/cli.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 describe.skipIf(skipUnlessRoot('vmplumb demo', ['/dev/net/tun']))('vmplumb demo', () => {
   it('runs the reference scenario and cleans up', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts'), 'demo'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    const prefix = `vmplumb-demo-${child.pid}-`;
+    const cli = startCli(['demo']);
+    const code = await cli.done;
+    const [out, err] = [cli.out(), cli.err()];
+    const prefix = `vmplumb-demo-${cli.child.pid}-`;
     const left = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith(prefix)) : [];
 
     expect({ code, err, left }).toEqual({ code: 0, err: '', left: [] });
