@@ -69,8 +69,8 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
                            InstanceMethod<&Icmp6Socket::SendFrame>("sendFrame"),
                            InstanceMethod<&Icmp6Socket::Join>("join"),
                            InstanceMethod<&Icmp6Socket::Leave>("leave"),
-                           InstanceMethod<&Icmp6Socket::RefHandle>("ref"),
-                           InstanceMethod<&Icmp6Socket::UnrefHandle>("unref"),
+                           RefMethod(),
+                           UnrefMethod(),
                            InstanceMethod<&Icmp6Socket::Close>("close"),
                        });
   }
@@ -199,16 +199,6 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
 
   Napi::Value Join(const Napi::CallbackInfo& info) { return Membership(info, IPV6_ADD_MEMBERSHIP); }
   Napi::Value Leave(const Napi::CallbackInfo& info) { return Membership(info, IPV6_DROP_MEMBERSHIP); }
-
-  // Whether an open socket keeps the event loop alive (like net.Server ref/unref).
-  Napi::Value RefHandle(const Napi::CallbackInfo& info) {
-    KeepLoopAlive(true);
-    return info.Env().Undefined();
-  }
-  Napi::Value UnrefHandle(const Napi::CallbackInfo& info) {
-    KeepLoopAlive(false);
-    return info.Env().Undefined();
-  }
 
   // Idempotent: stops polling, closes both fds and lets the JS object go.
   Napi::Value Close(const Napi::CallbackInfo& info) {

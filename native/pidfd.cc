@@ -32,8 +32,8 @@ class PidFd : public PollSocket<PidFd> {
     return DefineClass(env, "PidFd",
                        {
                            InstanceMethod<&PidFd::SendSignal>("sendSignal"),
-                           InstanceMethod<&PidFd::RefHandle>("ref"),
-                           InstanceMethod<&PidFd::UnrefHandle>("unref"),
+                           RefMethod(),
+                           UnrefMethod(),
                            InstanceMethod<&PidFd::Close>("close"),
                        });
   }
@@ -61,15 +61,6 @@ class PidFd : public PollSocket<PidFd> {
     int signo = info[0].As<Napi::Number>().Int32Value();
     long rc = syscall(SYS_pidfd_send_signal, fd(), signo, nullptr, 0);
     return Napi::Number::New(env, rc < 0 ? errno : 0);
-  }
-
-  Napi::Value RefHandle(const Napi::CallbackInfo& info) {
-    KeepLoopAlive(true);
-    return info.Env().Undefined();
-  }
-  Napi::Value UnrefHandle(const Napi::CallbackInfo& info) {
-    KeepLoopAlive(false);
-    return info.Env().Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {

@@ -120,12 +120,30 @@ class PollSocket : public Napi::ObjectWrap<Derived> {
     }
   }
 
+  // The JS methods ref() and unref(): whether the open socket keeps the event loop alive
+  // (as net.Socket's). For the class's DefineClass list.
+  static typename Napi::ObjectWrap<Derived>::PropertyDescriptor RefMethod() {
+    return Napi::ObjectWrap<Derived>::InstanceMethod("ref", &PollSocket::RefHandle);
+  }
+  static typename Napi::ObjectWrap<Derived>::PropertyDescriptor UnrefMethod() {
+    return Napi::ObjectWrap<Derived>::InstanceMethod("unref", &PollSocket::UnrefHandle);
+  }
+
   // A readiness callback: `status` is 0 or a libuv error (then libuv stopped the handle).
   virtual void OnReadable(int status, int events) = 0;
   // The environment ends with the socket open: close without JavaScript.
   virtual void OnEnvTeardown() { CloseWatch(); }
 
  private:
+  Napi::Value RefHandle(const Napi::CallbackInfo& info) {
+    KeepLoopAlive(true);
+    return info.Env().Undefined();
+  }
+  Napi::Value UnrefHandle(const Napi::CallbackInfo& info) {
+    KeepLoopAlive(false);
+    return info.Env().Undefined();
+  }
+
   static void Dispatch(void* owner, int status, int events) {
     static_cast<PollSocket*>(owner)->OnReadable(status, events);
   }
