@@ -190,7 +190,8 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
       for (uint32_t i = 0; i < list.Length(); i++) {
         int group = args::Int32(env, list.Get(i), "groups[" + std::to_string(i) + "]");
         if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
-          throw SystemError(env, errno, "setsockopt", "NETLINK_ADD_MEMBERSHIP " + std::to_string(group));
+          int err = errno;  // before building the detail string
+          throw SystemError(env, err, "setsockopt", "NETLINK_ADD_MEMBERSHIP " + std::to_string(group));
         }
       }
     }
