@@ -14,7 +14,8 @@ import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
 import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, QemuPort } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { explainVxlanFailure } from './kernel-limits.js';
-import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
+import { takeInternals, type NetworkInternals } from './internals.js';
+import { sharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { QemuExit } from '../qemu/qemu.js';
 import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExitEvent, VxlanNetworkOptions } from './types.js';
@@ -77,14 +78,6 @@ export interface SkippedVm {
   name: string;
   /** Why it was not adopted, in words (e.g. another process manages it). */
   reason: string;
-}
-
-/** @internal What tests replace: the other modules, and the shared advertiser registry. */
-export interface NetworkInternals {
-  deps?: NetworkDeps;
-  registry?: AdvertiserRegistry;
-  /** The shared rtnetlink connections (one per namespace). */
-  netlinks?: SharedNetlinks;
 }
 
 let defaultDeps: Promise<NetworkDeps> | undefined;
@@ -159,10 +152,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * in bridge br<id>, both up, the router address on the bridge, and router advertisements for
    * the prefix on the bridge. Options are validated first; when a step fails, what was made is
    * removed and the NetworkSetupError names the step (the kernel's error is its `cause`).
-   *
-   * @param internals For tests: fakes of the other modules, a private advertiser registry.
    */
-  static async create(options: VxlanNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async create(options: VxlanNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     // Validation first: a bad option is reported before anything (even the addon) is loaded.
     const o = resolveNetworkOptions(options, internals.deps?.vxlanGroupForId ?? vxlanGroupForId);
     const resolvedNetns = resolveNetns('netns', o.netns);
@@ -305,7 +297,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    *   process manages it, ERR_NETWORK_STATE when the kernel disagrees with the record (a
    *   link missing or changed: reported, nothing is touched).
    */
-  static async open(options: OpenNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async open(options: OpenNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     const o = checkObject('options', options);
     const id = checkInteger('id', o.id, 0, 16777215);
     const resolved = resolveNetns('netns', o.netns);
@@ -384,7 +377,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   /** Every recorded network with its condition as the kernel and the lock holders say it. */
-  static async list(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<NetworkListEntry[]> {
+  static async list(options: InventoryOptions = {}): Promise<NetworkListEntry[]> {
+    const internals = takeInternals();
     // Loaded on use, like the system modules: they load the addon.
     const { listNetworks } = await import('./inventory.js');
     return listNetworks(internals.deps ?? (await loadDeps()), options);
@@ -395,7 +389,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * create or destroy died half-way, temp files. Never touches a running VM or a network a
    * live process manages. Same as `vmplumb gc`.
    */
-  static async cleanup(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<CleanupReport> {
+  static async cleanup(options: InventoryOptions = {}): Promise<CleanupReport> {
+    const internals = takeInternals();
     const { cleanupHost } = await import('./inventory.js');
     return cleanupHost(internals.deps ?? (await loadDeps()), options);
   }
@@ -417,7 +412,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * (br<id>) and, unless given, its prefix from the bridge's global /64 address. The returned
    * object owns only the VMs it starts: destroy() stops them and leaves the network alone.
    */
-  static async join(options: JoinNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async join(options: JoinNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     const o = checkObject('options', options);
     const id = checkInteger('id', o.id, 0, 16777215);
     const bridge = o.bridge === undefined ? `br${id}` : checkIfname('bridge', o.bridge);
