@@ -497,7 +497,8 @@ export class Qemu extends EventEmitter {
    * Stops the VM, politely first: ACPI system_powerdown, then QMP `quit` after 60 % of the
    * timeout, then SIGKILL after another 25 %. Resolves with the exit (idempotent).
    */
-  shutdown(options: ShutdownOptions = {}): Promise<QemuExit> {
+  async shutdown(options: ShutdownOptions = {}): Promise<QemuExit> {
+    // async: a bad option or an aborted signal is a rejection, like every other failure.
     const o = checkObject('options', options);
     const timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('timeoutMs', o.timeoutMs, 1, 3_600_000);
     const signal = checkSignal('options.signal', o.signal);
