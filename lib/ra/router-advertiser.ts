@@ -103,6 +103,8 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   /**
    * Opens (or shares) the namespace's ICMPv6 socket and netlink monitor and starts serving.
    * Resolves once listening, not once every interface is ready. Idempotent while running.
+   * `{ signal }`: an already-aborted signal rejects and opens nothing; an abort while starting
+   * stops the advertiser (no final RA) and rejects with `signal.reason` once it is released.
    */
   start(options: { signal?: AbortSignal } = {}): Promise<void> {
     let signal: AbortSignal | undefined;
@@ -116,9 +118,13 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
       return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, 'RouterAdvertiser: start() after stop()'));
     }
     this.starting ??= this.open();
-    // Cancelled: nothing was advertised yet that a client relies on: release without final RAs.
+    // Cancelled: nothing was advertised yet that a client relies on: release without final
+    // RAs, and reject once released (the advertiser is then stopped).
     return abortable(this.starting, signal, () => {
       void this.stop({ final: false });
+    }).catch(async (error: unknown) => {
+      if (signal?.aborted) await this.stopping?.catch(() => undefined);
+      throw error;
     });
   }
 
