@@ -1,12 +1,6 @@
 /** The errors of qemu's own start-up, beside QmpError (./qmp.ts) and the codes of ERROR_CODES. */
 import { ERROR_CODES, VmplumbError } from '../errors.js';
-
-/** How qemu ended (the same shape as `QemuExit`, without the import cycle). */
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  reason: string;
-}
+import type { QemuExit } from './qemu.js';
 
 /**
  * qemu exited before its QMP monitor was ready (code 'ERR_QEMU_EXITED'): a bad argument, a
@@ -14,11 +8,11 @@ interface Exit {
  */
 export class QemuExitedError extends VmplumbError<typeof ERROR_CODES.QEMU_EXITED> {
   /** How qemu ended. */
-  readonly exit: Exit;
+  readonly exit: QemuExit;
   /** The tail of qemu's stdout and stderr (its qemu.log). */
   readonly stderr: string;
 
-  constructor(message: string, exit: Exit, stderr: string) {
+  constructor(message: string, exit: QemuExit, stderr: string) {
     super(ERROR_CODES.QEMU_EXITED, message);
     this.name = 'QemuExitedError';
     this.exit = exit;
