@@ -29,13 +29,17 @@ import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
-import { checkSignal } from '../abort.js';
+import { abortable, checkSignal, isAbortReason } from '../abort.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 /** Options of {@link VxlanNetwork.destroy}. */
 export interface DestroyNetworkOptions {
   /** How long each VM gets to power off before it is killed (ms, default 30000). */
   timeoutMs?: number;
+  /**
+   * Cancels the teardown between its steps (VMs, final RAs, links): see {@link VxlanNetwork.destroy}.
+   */
+  signal?: AbortSignal;
 }
 
 /** Events of a network. */
@@ -117,6 +121,10 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly registry: AdvertiserRegistry;
   private destroying: Promise<void> | undefined;
+  /** Progress of a teardown, which an aborted destroy() leaves for the next one to resume. */
+  private teardownBegun = false;
+  private raStopped = false;
+  private linksDeleted = false;
   /** VMs of the network that open() found but could not take over (with why). */
   skippedVms: SkippedVm[] = [];
 
@@ -468,7 +476,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
   /** Whether destroy() has been called. */
   get destroyed(): boolean {
-    return this.destroying !== undefined;
+    return this.destroying !== undefined || this.teardownBegun;
   }
 
   /**
@@ -477,7 +485,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * configure from the network's RAs. On failure the tap is removed again.
    */
   startVm(options: StartVmOptions): Promise<NetworkVm> {
-    if (this.destroying) return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, `VxlanNetwork ${this.id}: destroyed`));
+    if (this.destroyed) return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, `VxlanNetwork ${this.id}: destroyed`));
     // destroy() waits for starts in flight, so a VM cannot slip past the teardown.
     const start = this.startVmNow(options);
     const settled = start.then(
@@ -599,12 +607,40 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * Stops the VMs, sends the final router advertisements (router lifetime 0), removes the
    * vxlan and the bridge and closes the netlink socket. Idempotent; a joined network only stops
    * its VMs. Rejects with an AggregateError when a part failed (the rest is still done).
+   *
+   * With `signal`: an already-aborted signal rejects before anything changes. Once begun, the
+   * record says 'destroying' before the first step that cannot be undone; an abort then kills
+   * the VMs still powering off (as `Qemu#shutdown` does), stops before the next step (final
+   * RAs, links) and rejects with `signal.reason`. What was done stays done and the rest stays
+   * recorded as 'destroying': the network refuses startVm(), and a later destroy() (or
+   * VxlanNetwork.cleanup() from any process) completes the removal. An abort once the links
+   * are deleted is too late: destroy() finishes.
    */
   destroy(options: DestroyNetworkOptions = {}): Promise<void> {
-    this.destroying ??= this.teardown(options.timeoutMs ?? 30_000);
-    return this.destroying;
+    let timeoutMs: number;
+    let signal: AbortSignal | undefined;
+    try {
+      const o = checkObject('options', options);
+      timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 3_600_000);
+      signal = checkSignal('options.signal', o.signal);
+      signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.joinTeardown(timeoutMs, signal);
   }
 
+  /** One teardown at a time; a caller whose run was aborted by another caller's signal starts the next run. */
+  private async joinTeardown(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    for (;;) {
+      const run = (this.destroying ??= this.teardown(timeoutMs, signal));
+      try {
+        return await run;
+      } catch (error) {
+        if (this.destroying === run || signal?.aborted) throw error;
+      }
+    }
+  }
   /**
    * Hands the network over without changing it: its VMs keep running (released for another
    * process to attach), its links stay, and its router advertisements stop with no final RA
@@ -629,32 +665,47 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     await Promise.resolve(this.nl.close()).catch(() => undefined);
   }
 
-  private async teardown(timeoutMs: number): Promise<void> {
+  private async teardown(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.teardownSteps(timeoutMs, signal);
+    } catch (error) {
+      // An aborted run: the next destroy() resumes where this one stopped.
+      if (isAbortReason(signal, error)) this.destroying = undefined;
+      throw error;
+    }
+  }
+
+  private async teardownSteps(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
     const errors: Error[] = [];
     const note =
       (what: string) =>
       (error: unknown): void => {
         errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
       };
-    await Promise.all([...this.inFlight]);
+    await abortable(Promise.all([...this.inFlight]), signal);
+    this.teardownBegun = true;
     const p = this.owned?.persisted;
-    if (p) {
-      // From here a crash leaves a record that says so: cleanup finishes the removal.
+    if (p && p.record.state !== 'destroying') {
+      // From here a crash (or an abort) leaves a record that says so: cleanup finishes the removal.
       p.record = { ...p.record, state: 'destroying' };
       p.state.write(p.files, p.record);
       crashPoint(`VxlanNetwork ${this.id} destroy: record says destroying`);
     }
-    await Promise.all([...this.vms.values()].map((vm) => vm.stop({ timeoutMs }).then(() => undefined, note(`stop ${vm.name}`))));
+    const stopOptions = { timeoutMs, ...(signal === undefined ? {} : { signal }) };
+    await Promise.all([...this.vms.values()].map((vm) => vm.stop(stopOptions).then(() => undefined, note(`stop ${vm.name}`))));
     crashPoint(`VxlanNetwork ${this.id} destroy: VMs stopped`);
     const owned = this.owned;
-    if (owned) {
-      if (owned.advertiser !== undefined) {
+    if (!this.linksDeleted) signal?.throwIfAborted();
+    if (owned && !this.linksDeleted) {
+      if (owned.advertiser !== undefined && !this.raStopped) {
         const name = owned.advertiser;
         const stopping = owned.ownAdvertiser
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
           : this.registry.remove(owned.raKey ?? 'current', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
+        this.raStopped = true;
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
+        signal?.throwIfAborted();
       }
       // Both links in one bulk deletion shared with the other networks of the namespace being
       // destroyed meanwhile; one by one (the vxlan first, reverse order of the reference
@@ -671,6 +722,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           crashPoint(`VxlanNetwork ${this.id} destroy: ${link} deleted`);
         }
       }
+      this.linksDeleted = true;
     }
     if (p) {
       if (errors.length === 0) p.state.remove(p.files);

@@ -3,9 +3,11 @@
  * field is checked with a message naming it before anything is spawned.
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 import { checkAccel, type Accel } from './accel.js';
+import { SystemCallError } from '../errors.js';
 import { macForVm } from '../mac.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { Tap } from '../tap.js';
@@ -150,12 +152,7 @@ export function resolveQemuBinary(binary: string): string {
       // try the next one
     }
   }
-  const error = new Error(`spawn ${binary} ENOENT: qemu binary not found${binary.includes('/') ? '' : ' in PATH'}`) as NodeJS.ErrnoException;
-  error.code = 'ENOENT';
-  error.errno = -2;
-  error.syscall = 'spawn';
-  error.path = binary;
-  throw error;
+  throw new SystemCallError(osConstants.errno.ENOENT, 'spawn', binary, `qemu binary not found${binary.includes('/') ? '' : ' in PATH'}`);
 }
 
 /** Validates a spec and applies the defaults. Throws ERR_INVALID_ARG_* naming the field. */
