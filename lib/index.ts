@@ -43,6 +43,7 @@ export type {
   VmPortSecurity,
   OpenNetworkOptions,
   SkippedVm,
+  CleanupOptions,
   CleanupReport,
   InventoryOptions,
   NetworkCondition,

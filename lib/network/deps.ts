@@ -3,7 +3,17 @@
  * rollback, teardown) is then testable with fakes, and ./system.ts binds the real Netlink,
  * openTap, Qemu and RouterAdvertiser.
  */
-import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
+import type {
+  AddAddressOptions,
+  Address,
+  CreateBridgeOptions,
+  CreateVxlanOptions,
+  FdbEntryOptions,
+  Link,
+  LinkRef,
+  ListLinksOptions,
+  SetLinkOptions,
+} from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
 import type { FileLock } from '../state/lock.js';
@@ -17,6 +27,8 @@ export interface NetlinkPort {
   setLink(link: LinkRef, changes: SetLinkOptions): Promise<void>;
   getLink(link: LinkRef): Promise<Link | undefined>;
   deleteLink(link: LinkRef): Promise<void>;
+  /** Every link of the namespace (Netlink.listLinks); optional for fakes (cleanup then finds no orphan links). */
+  listLinks?(options: ListLinksOptions): Promise<Link[]>;
   /** Bulk deletion (Netlink.deleteLinks); without it the links are deleted one by one. */
   deleteLinks?(links: LinkRef[]): Promise<void>;
   addAddress(link: LinkRef, address: string, options?: AddAddressOptions): Promise<void>;

@@ -22,9 +22,10 @@ import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
+import { networkLinkMark } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
-import type { CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
+import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
 import { checkSignal } from '../abort.js';
@@ -215,15 +216,17 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         () => claim.state.remove(claim.files),
       );
     }
+    // Recorded networks mark their links (lib/state/link-mark.ts): cleanup() finds them even without a record.
+    const mark = claim ? { alias: networkLinkMark(claim.runDir, o.id) } : {};
     await steps.run(
       `create bridge ${bridge}`,
-      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
+      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }), ...mark }),
       () => nl.deleteLink(bridge),
     );
     await steps.run(
       `create ${vxlan} on underlay ${o.underlay}`,
       () =>
-        nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => {
+        nl.createVxlan({ ...vxlanOptions(o), ...mark }).catch((error: unknown) => {
           throw explainVxlanFailure(error, o.group, o.port);
         }),
       () => nl.deleteLink(vxlan),
@@ -390,11 +393,13 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   /**
-   * Removes what crashed processes left half-made: VM folders with no qemu, networks whose
-   * create or destroy died half-way, temp files. Never touches a running VM or a network a
-   * live process manages. Same as `vmplumb gc`.
+   * Removes what crashed processes left half-made: VM folders with no qemu (and a tap that
+   * lingers), networks whose create or destroy died half-way, links of networks with no
+   * record (known by their mark, lib/state/link-mark.ts, in the current namespace, those the
+   * run directory names and `netns`), temp files. Never touches a running VM, a network a
+   * live process manages, or a link without our mark. Same as `vmplumb gc`.
    */
-  static async cleanup(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<CleanupReport> {
+  static async cleanup(options: CleanupOptions = {}, internals: NetworkInternals = {}): Promise<CleanupReport> {
     const { cleanupHost } = await import('./inventory.js');
     return cleanupHost(internals.deps ?? (await loadDeps()), options);
   }
