@@ -87,9 +87,11 @@ export interface AdvertiserPort {
   start(): Promise<void>;
   addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string, options?: { final?: boolean }): void | Promise<void>;
+  /** Final RAs for an interface another process advertised (RouterAdvertiser.farewell); optional for fakes. */
+  farewell?(config: AdvertisedInterface, options: { timeoutMs?: number }): Promise<boolean>;
   stop(options?: { final?: boolean }): Promise<void>;
   /** Counters per interface (RouterAdvertiser.stats). */
-  stats?(): { advertisementsSent: number; sendErrors: number }[];
+  stats?(): { name?: string; state?: string; advertisementsSent: number; sendErrors: number }[];
   /** Send and monitor failures ('error' events carry the interface name when there is one). */
   on?(event: 'error', listener: (error: Error & { interface?: string }) => void): unknown;
 }

@@ -14,6 +14,7 @@ import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
 import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, QemuPort } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { explainVxlanFailure } from './kernel-limits.js';
+import { sendFinalRa, waitForRaLock } from './final-ra.js';
 import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
@@ -58,6 +59,8 @@ interface Owned {
   advertiser: AdvertisedInterface['name'] | undefined;
   ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
   persisted: Persisted | undefined;
+  /** Taken over with open(): clients may have heard another process's RAs on the bridge. */
+  adopted?: boolean;
 }
 
 /** The network's record in the run directory and the locks this process holds on it. */
@@ -358,7 +361,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
         }
       }
-      owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record } };
+      owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record }, adopted: true };
       const network = new VxlanNetwork({
         id,
         prefix: record.prefix,
@@ -652,15 +655,26 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       p.state.write(p.files, p.record);
       crashPoint(`VxlanNetwork ${this.id} destroy: record says destroying`);
     }
+    // Another process sends the RAs (vmplumb serve): it lets go on seeing 'destroying', and the final RA is ours (./final-ra.ts).
+    const othersRa = p && p.record.ra !== false && this.owned?.advertiser === undefined ? waitForRaLock(p.state, p.files) : undefined;
     await Promise.all([...this.vms.values()].map((vm) => vm.stop({ timeoutMs }).then(() => undefined, note(`stop ${vm.name}`))));
     crashPoint(`VxlanNetwork ${this.id} destroy: VMs stopped`);
     const owned = this.owned;
+    if (p && othersRa) {
+      p.raLock = await othersRa;
+      await sendFinalRa(this.registry, this.deps, p.record).catch(note(`send the final RA on ${p.record.bridge}`));
+      crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
+    }
     if (owned) {
       if (owned.advertiser !== undefined) {
         const name = owned.advertiser;
+        // Adopted: the bridge may not be served yet here, but clients heard the previous
+        // process: the final RA waits for it to be ready (./final-ra.ts).
         const stopping = owned.ownAdvertiser
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
-          : this.registry.remove(owned.raKey ?? 'current', name);
+          : owned.adopted && p
+            ? sendFinalRa(this.registry, this.deps, p.record)
+            : this.registry.remove(owned.raKey ?? 'current', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
       }
