@@ -48,6 +48,7 @@ export type {
   VmPortSecurity,
   OpenNetworkOptions,
   SkippedVm,
+  CleanupOptions,
   CleanupReport,
   InventoryOptions,
   NetworkCondition,

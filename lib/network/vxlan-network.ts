@@ -15,6 +15,7 @@ import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, Qem
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { explainVxlanFailure } from './kernel-limits.js';
 import { takeInternals, type NetworkInternals } from './internals.js';
+import { sendFinalRa, waitForRaLock } from './final-ra.js';
 import { sharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { QemuExit } from '../qemu/qemu.js';
@@ -24,9 +25,10 @@ import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
+import { networkLinkMark } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
-import type { CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
+import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
 import { abortable, checkSignal, isAbortReason } from '../abort.js';
@@ -63,6 +65,8 @@ interface Owned {
   advertiser: AdvertisedInterface['name'] | undefined;
   ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
   persisted: Persisted | undefined;
+  /** Taken over with open(): clients may have heard another process's RAs on the bridge. */
+  adopted?: boolean;
 }
 
 /** The network's record in the run directory and the locks this process holds on it. */
@@ -216,15 +220,17 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         () => claim.state.remove(claim.files),
       );
     }
+    // Recorded networks mark their links (lib/state/link-mark.ts): cleanup() finds them even without a record.
+    const mark = claim ? { alias: networkLinkMark(claim.runDir, o.id) } : {};
     await steps.run(
       `create bridge ${bridge}`,
-      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
+      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }), ...mark }),
       () => nl.deleteLink(bridge),
     );
     await steps.run(
       `create ${vxlan} on underlay ${o.underlay}`,
       () =>
-        nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => {
+        nl.createVxlan({ ...vxlanOptions(o), ...mark }).catch((error: unknown) => {
           throw explainVxlanFailure(error, o.group, o.port);
         }),
       () => nl.deleteLink(vxlan),
@@ -357,7 +363,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
         }
       }
-      owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record } };
+      owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record }, adopted: true };
       const network = new VxlanNetwork({
         id,
         prefix: record.prefix,
@@ -393,11 +399,13 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   /**
-   * Removes what crashed processes left half-made: VM folders with no qemu, networks whose
-   * create or destroy died half-way, temp files. Never touches a running VM or a network a
-   * live process manages. Same as `vmplumb gc`.
+   * Removes what crashed processes left half-made: VM folders with no qemu (and a tap that
+   * lingers), networks whose create or destroy died half-way, links of networks with no
+   * record (known by their mark, lib/state/link-mark.ts, in the current namespace, those the
+   * run directory names and `netns`), temp files. Never touches a running VM, a network a
+   * live process manages, or a link without our mark. Same as `vmplumb gc`.
    */
-  static async cleanup(options: InventoryOptions = {}): Promise<CleanupReport> {
+  static async cleanup(options: CleanupOptions = {}): Promise<CleanupReport> {
     const internals = takeInternals();
     const { cleanupHost } = await import('./inventory.js');
     return cleanupHost(internals.deps ?? (await loadDeps()), options);
@@ -696,12 +704,24 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     crashPoint(`VxlanNetwork ${this.id} destroy: VMs stopped`);
     const owned = this.owned;
     if (!this.linksDeleted) signal?.throwIfAborted();
+    if (p && !this.linksDeleted && !this.raStopped && p.record.ra !== false && owned?.advertiser === undefined) {
+      // Another process sends the RAs (vmplumb serve): it lets go on seeing 'destroying', and the final RA is ours (./final-ra.ts).
+      p.raLock ??= await waitForRaLock(p.state, p.files);
+      await sendFinalRa(this.registry, this.deps, p.record).catch(note(`send the final RA on ${p.record.bridge}`));
+      this.raStopped = true;
+      crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
+      signal?.throwIfAborted();
+    }
     if (owned && !this.linksDeleted) {
       if (owned.advertiser !== undefined && !this.raStopped) {
         const name = owned.advertiser;
+        // Adopted: the bridge may not be served yet here, but clients heard the previous
+        // process: the final RA waits for it to be ready (./final-ra.ts).
         const stopping = owned.ownAdvertiser
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
-          : this.registry.remove(owned.raKey ?? 'current', name);
+          : owned.adopted && p
+            ? sendFinalRa(this.registry, this.deps, p.record)
+            : this.registry.remove(owned.raKey ?? 'current', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
         this.raStopped = true;
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
