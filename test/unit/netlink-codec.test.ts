@@ -33,6 +33,18 @@ describe('rtnetlink codec', () => {
     expect(buffer.toString('hex')).toBe(expected.toString('hex'));
   });
 
+  it('encodes IFLA_IFALIAS (type 20) NUL-terminated and decodes it into the link alias', () => {
+    const { buffer, message } = roundTrip(RTM.NEWLINK, { name: 'br100', alias: 'vmplumb:net:100:/run/vmplumb' });
+    const at = buffer.indexOf(Buffer.from('vmplumb:net:100:/run/vmplumb\0'));
+    expect(at).toBeGreaterThan(0);
+    expect(buffer.readUInt16LE(at - 4)).toBe(4 + 'vmplumb:net:100:/run/vmplumb'.length + 1); // nla_len
+    expect(buffer.readUInt16LE(at - 2)).toBe(20); // IFLA_IFALIAS
+    expect(native.rtnlAttributeAt(buffer, at - 4)).toBe('IFLA_IFALIAS');
+    expect(parseLink(message)).toMatchObject({ name: 'br100', alias: 'vmplumb:net:100:/run/vmplumb' });
+    // A link without an alias reports none (the kernel omits the attribute).
+    expect(parseLink(roundTrip(RTM.NEWLINK, { name: 'br100' }).message).alias).toBeUndefined();
+  });
+
   it('round-trips a vxlan with every IFLA_VXLAN_* the API sets', () => {
     const data = {
       id: 100,
