@@ -5,6 +5,7 @@
  * says what the kernel and /proc say, and cleanup only removes what provably has no owner —
  * never a VM whose qemu runs, never a network a live process manages.
  */
+import { pruneRecordedGuards } from '../guard/host.js';
 import { listVms, type VmListEntry } from '../qemu/list.js';
 import { tryLock } from '../state/lock.js';
 import { isLocked } from '../state/lock.js';
@@ -70,6 +71,8 @@ export interface CleanupReport {
   networks: string[];
   /** Leftover temp files of killed writers. */
   files: string[];
+  /** Port-security guards whose port is gone (`<port>` or `<namespace>:<port>`; lib/guard pruneRecordedGuards). */
+  guards: string[];
 }
 
 async function withNetlink<T>(deps: NetworkDeps, netns: string | undefined, fn: (nl: NetlinkPort) => Promise<T>): Promise<T> {
@@ -128,7 +131,7 @@ export async function listNetworks(deps: NetworkDeps, options: InventoryOptions 
  */
 export async function cleanupHost(deps: NetworkDeps, options: InventoryOptions = {}): Promise<CleanupReport> {
   const runDir = resolveRunDir(checkObject('options', options).runDir);
-  const report: CleanupReport = { vms: [], networks: [], files: [] };
+  const report: CleanupReport = { vms: [], networks: [], files: [], guards: [] };
   for (const { netnsKey, id, files } of listNetworkFiles(runDir)) {
     const record = await readNetworkRecord(files).catch(() => undefined);
     if (!record || record.state === 'ready') continue;
@@ -165,5 +168,6 @@ export async function cleanupHost(deps: NetworkDeps, options: InventoryOptions =
     }
   }
   report.files.push(...removeNetworkTempFiles(runDir));
+  report.guards.push(...(await pruneRecordedGuards({ runDir })));
   return report;
 }

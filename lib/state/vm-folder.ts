@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
+import type { GuardRecord } from '../guard/identity.js';
 import { livePidOf } from './identity.js';
 import { tryLock, type FileLock } from './lock.js';
 import { readRecord, writeRecord } from './record.js';
@@ -41,6 +42,8 @@ export interface VmRecordNic {
   queues: number;
   hotplugged: boolean;
   port?: string;
+  /** The port security of its tap (lib/guard), removed with the VM. */
+  guard?: GuardRecord;
 }
 
 /** spec.json: the resolved spec and what hot-plug changed since. */
