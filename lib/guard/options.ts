@@ -3,7 +3,18 @@
  * anything reaches the kernel.
  */
 import { resolveNetns, type NetnsOption } from '../netns.js';
-import { checkBoolean, checkIfname, checkIP, checkInteger, checkObject, checkPrefixed, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
+import {
+  checkBoolean,
+  checkIfname,
+  checkIP,
+  checkInteger,
+  checkObject,
+  checkPrefixed,
+  checkString,
+  checkUnicastMac,
+  invalidType,
+  invalidValue,
+} from '../validate.js';
 import { VM_NAME_RE } from './identity.js';
 import type { GuardPolicy, RateLimit } from './policy.js';
 

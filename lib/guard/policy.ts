@@ -218,7 +218,11 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
   const na: GuardRule[] = [
     { name: 'na-target-check', match: [], verdict: { jump: 'na-target' } },
     // Exactly one option, the target link-layer address, equal to the MAC (see NS below).
-    { name: 'na-target-lladdr', match: [plen(ND_HEADER + 8), { field: 'nd option', value: be16(ND_OPT.tll) }, { field: 'nd option lladdr', value: mac }], verdict: 'return' },
+    {
+      name: 'na-target-lladdr',
+      match: [plen(ND_HEADER + 8), { field: 'nd option', value: be16(ND_OPT.tll) }, { field: 'nd option lladdr', value: mac }],
+      verdict: 'return',
+    },
     { name: 'na-no-options', match: [plen(ND_HEADER)], verdict: 'return' },
     { name: 'na-lladdr', match: [], verdict: 'drop' },
   ];
@@ -231,15 +235,27 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
   // link-layer address, or, for DAD from ::, the nonce (RFC 7527; Linux sends it by default).
   const ns: GuardRule[] = [
     { name: 'ns-no-options', match: [plen(ND_HEADER)], verdict: 'return' },
-    { name: 'ns-source-lladdr-own', match: [plen(ND_HEADER + 8), { field: 'nd option', value: be16(ND_OPT.sll) }, { field: 'nd option lladdr', value: mac }], verdict: 'return' },
-    { name: 'ns-dad-nonce', match: [plen(ND_HEADER + 8), { field: 'ip6 saddr', value: zeros16 }, { field: 'nd option', value: be16(ND_OPT.nonce) }], verdict: 'return' },
+    {
+      name: 'ns-source-lladdr-own',
+      match: [plen(ND_HEADER + 8), { field: 'nd option', value: be16(ND_OPT.sll) }, { field: 'nd option lladdr', value: mac }],
+      verdict: 'return',
+    },
+    {
+      name: 'ns-dad-nonce',
+      match: [plen(ND_HEADER + 8), { field: 'ip6 saddr', value: zeros16 }, { field: 'nd option', value: be16(ND_OPT.nonce) }],
+      verdict: 'return',
+    },
     { name: 'ns-source-lladdr', match: [], verdict: 'drop' },
   ];
   // Router solicitations (a host acting as router, and our RA service, read their source
   // link-layer option the same way): options at offset 8, the same rule.
   const rs: GuardRule[] = [
     { name: 'rs-no-options', match: [plen(RS_HEADER)], verdict: 'return' },
-    { name: 'rs-source-lladdr-own', match: [plen(RS_HEADER + 8), { field: 'rs option', value: be16(ND_OPT.sll) }, { field: 'rs option lladdr', value: mac }], verdict: 'return' },
+    {
+      name: 'rs-source-lladdr-own',
+      match: [plen(RS_HEADER + 8), { field: 'rs option', value: be16(ND_OPT.sll) }, { field: 'rs option lladdr', value: mac }],
+      verdict: 'return',
+    },
     { name: 'rs-source-lladdr', match: [], verdict: 'drop' },
   ];
   const chains: GuardChain[] = [
