@@ -463,6 +463,10 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
           Overrun(env);
           continue;
         }
+        // EINVAL: netlink_recvmsg() tried to go on with a dump that __netlink_dump_start() on our
+        // send thread had just finished (it reads cb_running unlocked) and left the error in
+        // sk_err. Nothing was lost.
+        if (errno == EINVAL) continue;
         FailAll(errno);
         break;
       }
@@ -491,6 +495,11 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     if (h->nlmsg_type == NLMSG_ERROR) {
       auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(int))) return true;
+      // A dump the kernel could not start for want of receive room (netlink_dump() needs a
+      // 32 KiB buffer and the queue is not empty) is acked ENOBUFS, but __netlink_dump_start()
+      // leaves it running: its messages and NLMSG_DONE follow under this sequence number once
+      // we read. Rejecting it here would lose them (and a new dump would get EBUSY).
+      if (p.dump && e->error == -ENOBUFS) return true;
       if (e->error == 0) {
         if (p.results.IsEmpty()) {
           p.deferred.Resolve(env.Undefined());
