@@ -536,9 +536,10 @@ export class Netlink {
   }
 
   /**
-   * Link notifications (RTNLGRP_LINK) as an async iterable with its own socket; with
-   * `{ existing: true }` every present link comes first as 'new'. Survives overruns by
-   * re-dumping. Ends on `break` or close().
+   * Link notifications (RTNLGRP_LINK) as an async iterable with its own socket, subscribed
+   * before this returns: every change after the call is reported. With `{ existing: true }`
+   * every present link comes first as 'new'. Survives overruns by re-dumping. Ends on `break`
+   * or close().
    */
   linkEvents(options: EventOptions = {}): AsyncIterableIterator<LinkEvent> {
     const checked = checkObject('options', options) as EventOptions;

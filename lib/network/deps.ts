@@ -68,6 +68,8 @@ export interface NetworkVmMetadata {
 export interface AdoptedVm {
   qemu: QemuPort;
   metadata: NetworkVmMetadata;
+  /** The port security of its tap, from its folder (qemu removes it when it ends). */
+  guard?: GuardPort;
 }
 
 /** The run directory (lib/state): the network's record, its locks and its VMs' folders. */
@@ -111,7 +113,8 @@ export interface QemuSpawnOptions {
   kernel?: string;
   initrd?: string;
   append?: string;
-  nics: { tap: TapPort; mac: string }[];
+  /** `guard`: the tap's port security, handed to qemu (removed when the VM ends, by whichever process manages it). */
+  nics: { tap: TapPort; mac: string; guard?: GuardPort }[];
   serial?: { file: string };
   qemuBinary?: string;
   extraArgs?: string[];
@@ -131,6 +134,7 @@ export interface GuardPort {
 export interface GuardPortOptions {
   netns?: NetnsOption;
   port: string;
+  vm?: string;
   mac: string;
   prefixes: string[];
   routers: string[];

@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
-import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, QemuPort } from './deps.js';
+import type { AdoptedVm, NetlinkPort, NetworkDeps, NetworkStatePort } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { explainVxlanFailure } from './kernel-limits.js';
 import { takeInternals, type NetworkInternals } from './internals.js';
@@ -378,7 +378,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         registry,
       });
       relay.on('ra-error', (error) => network.emit('ra-error', error));
-      for (const vm of adopted.vms) network.adopt(vm.qemu, vm.metadata);
+      for (const vm of adopted.vms) network.adopt(vm);
       network.skippedVms = adopted.skipped;
       return network;
     } catch (error) {
@@ -412,11 +412,11 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   /** Makes the handle of a VM found in the run directory. */
-  private adopt(qemu: QemuPort, metadata: NetworkVmMetadata): void {
+  private adopt({ qemu, metadata, guard }: AdoptedVm): void {
     const { id, mac, address, tap } = metadata.vm;
     const name = `vm${id}n${this.id}`;
     const tapPort = { name: tap, close: (): void => undefined };
-    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap) }, (v, exit, expected) =>
+    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap), guard }, (v, exit, expected) =>
       this.onVmExit(v, exit, expected),
     );
     this.vms.set(id, vm);
@@ -533,6 +533,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
               () =>
                 securePort({
                   port: tap.name,
+                  vm: name,
                   mac,
                   prefixes: [this.prefix],
                   routers: [this.routerAddress],
@@ -548,7 +549,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           name,
           memoryMiB: o.memoryMiB,
           cpus: o.cpus,
-          nics: [{ tap, mac }],
+          nics: [{ tap, mac, ...(guard === undefined ? {} : { guard }) }],
           ...(signal === undefined ? {} : { signal }),
           ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
           ...(persisted
@@ -560,11 +561,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         }),
       );
       steps.commit();
-      // The kernel keeps a netdev guard whose tap is gone: it goes with the VM.
-      const tapGone = async (): Promise<void> => {
-        await this.waitLinkGone(tap.name);
-        await guard?.remove().catch(() => undefined);
-      };
+      // The guard went to qemu with the tap: whichever process manages the VM when it ends
+      // removes it (the kernel keeps a netdev guard whose tap is gone).
+      const tapGone = (): Promise<void> => this.waitLinkGone(tap.name);
       const vm = new NetworkVm({ id: o.id, name, mac, address, tap, qemu, tapGone, guard }, (v, exit, expected) => this.onVmExit(v, exit, expected));
       this.vms.set(o.id, vm);
       return vm;

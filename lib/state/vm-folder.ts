@@ -17,6 +17,7 @@ import type { ResolvedAccel } from '../qemu/accel.js';
 import { dirname, join } from 'node:path';
 
 import { ERROR_CODES, VmplumbError } from '../errors.js';
+import type { GuardRecord } from '../guard/identity.js';
 import { livePidOf } from './identity.js';
 import { tryLock, type FileLock } from './lock.js';
 import { readRecord, writeRecord } from './record.js';
@@ -43,6 +44,8 @@ export interface VmRecordNic {
   queues: number;
   hotplugged: boolean;
   port?: string;
+  /** The port security of its tap (lib/guard), removed with the VM. */
+  guard?: GuardRecord;
 }
 
 /** spec.json: the resolved spec and what hot-plug changed since. */
