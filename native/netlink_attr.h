@@ -134,6 +134,15 @@ class NlRange {
 using NlAttrs = NlRange<nlattr>;
 using NlMessages = NlRange<nlmsghdr>;
 
+// The value of type T at `data`, which need not be aligned for T (a u64 attribute's payload
+// is only 4-byte aligned).
+template <typename T>
+T Load(const uint8_t* data) {
+  T value;
+  std::memcpy(&value, data, sizeof(T));
+  return value;
+}
+
 inline uint16_t AttrType(const nlattr* a) {
   return a->nla_type & NLA_TYPE_MASK;
 }

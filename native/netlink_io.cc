@@ -34,9 +34,7 @@ size_t ExtAckOffset(const nlmsghdr* h) {
 
 std::optional<uint32_t> U32Of(const nlattr* a) {
   if (AttrLen(a) < sizeof(uint32_t)) return std::nullopt;
-  uint32_t value;
-  std::memcpy(&value, AttrData(a), sizeof(value));
-  return value;
+  return Load<uint32_t>(AttrData(a));
 }
 
 }  // namespace
@@ -92,8 +90,8 @@ int LinkIndex(int fd, const std::string& name) {
 
 int AnswerErrno(const nlmsghdr* h) {
   if (h->nlmsg_len < NLMSG_LENGTH(sizeof(int))) return -1;
-  int err;
-  std::memcpy(&err, NLMSG_DATA(h), sizeof(err));  // nlmsgerr.error, or NLMSG_DONE's int
+  // nlmsgerr.error, or NLMSG_DONE's int
+  int err = Load<int>(static_cast<const uint8_t*>(NLMSG_DATA(h)));
   return err < 0 ? -err : 0;
 }
 
