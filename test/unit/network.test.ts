@@ -501,7 +501,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('an aborted signal changes nothing: no VM stopped, no link deleted, still usable', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     w.log = [];
     const reason = new Error('not now');
@@ -516,7 +516,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('an abort while a VM powers off kills it and stops before the links; destroy() resumes without repeating a step', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     deaf(w);
     w.log = [];
@@ -541,7 +541,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('a destroy() without a signal, joined to one that is aborted, still completes', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     deaf(w);
     const controller = new AbortController();
