@@ -12,7 +12,7 @@
  * changed table by walking all its base chains (nf_tables_validate), so in one shared table a
  * set-up cost O(guards): 5.7 ms with 300 guards against 1.0-1.9 ms with one (load ~16 on 2
  * CPUs). The port name picks one of {@link GUARD_SHARDS} tables, so any process finds it
- * again and a set-up walks about 1/64 of the guards. Not a table per port: deleting a table
+ * again and a set-up walks about 1/64 of the guards; the tables go once no guard is left. Not a table per port: deleting a table
  * with hooked chains costs far more than deleting the chains (measured 8-12 ms a set-up and
  * removal pair against 1.2-1.5 ms, and every later transaction waits for it).
  *
@@ -107,15 +107,28 @@ function setupMessages(port: string, chains: GuardChain[], identity: GuardIdenti
   return messages;
 }
 
-/** Removes the tables of `ports` that no guard is left in (NLM_F_NONREC: never a chain). */
-async function tidyTables(netns: Netns, ports: string[]): Promise<void> {
-  for (const name of new Set(ports.map(guardTable))) {
-    try {
-      await nftTransact(netns, [table(name, NFT_MSG.DELTABLE, NLM_F.NONREC)], true, 'removeGuard', name);
-    } catch (error) {
-      // EBUSY: other guards remain; ENOENT: already gone.
-      if (!['EBUSY', 'ENOENT'].includes((error as { code?: string }).code ?? '')) throw error;
-    }
+/**
+ * Removes our tables once no guard is left in any of them, in one batch (NLM_F_NONREC: never
+ * a chain). Not a shard as soon as it empties: deleting a table that held hooked chains costs
+ * an RCU grace period the next transaction waits for, while an empty table costs nothing.
+ * One dump of the namespace's netdev tables (their chain counts) decides.
+ */
+async function tidyTables(netns: Netns): Promise<void> {
+  const tables = (await nftTransact(netns, [{ type: NFT_MSG.GETTABLE, flags: NLM_F.DUMP, family: NFPROTO_NETDEV }], false, 'removeGuard')).filter((t) =>
+    isGuardTable(t.name),
+  );
+  if (tables.length === 0 || tables.some((t) => (t.use ?? 0) > 0)) return;
+  try {
+    await nftTransact(
+      netns,
+      tables.map((t) => table(t.name as string, NFT_MSG.DELTABLE, NLM_F.NONREC)),
+      true,
+      'removeGuard',
+      GUARD_TABLE,
+    );
+  } catch (error) {
+    // EBUSY: a guard was set up meanwhile; ENOENT: another process tidied first.
+    if (!['EBUSY', 'ENOENT'].includes((error as { code?: string }).code ?? '')) throw error;
   }
 }
 
@@ -338,10 +351,7 @@ export async function removeGuards(guards: PortGuard[]): Promise<void> {
       list.length === 1 ? list[0]?.port : `${list.length} ports`,
     );
     for (const g of list) g.markRemoved();
-    await tidyTables(
-      netns,
-      list.map((g) => g.port),
-    );
+    await tidyTables(netns);
   }
 }
 
@@ -431,7 +441,7 @@ export async function pruneGuards(options: { netns?: NetnsOption } = {}): Promis
   const gone = (await listGuards(options)).filter((g) => !g.present).map((g) => g.port);
   if (gone.length === 0) return [];
   await nftTransact(netns, gone.flatMap(destroyMessages), true, 'pruneGuards', `${gone.length} ports`);
-  await tidyTables(netns, gone);
+  await tidyTables(netns);
   return gone;
 }
 
