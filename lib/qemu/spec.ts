@@ -3,17 +3,17 @@
  * field is checked with a message naming it before anything is spawned.
  */
 import { accessSync, constants as fsConstants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 
+import { checkAccel, type Accel } from './accel.js';
+import { SystemCallError } from '../errors.js';
 import type { GuardRecord } from '../guard/identity.js';
 import { PortGuard } from '../guard/secure-port.js';
 import { macForVm } from '../mac.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { Tap } from '../tap.js';
 import { checkArray, checkInteger, checkObject, checkPath, checkString, checkUnicastMac, invalidType, invalidValue, isOwnKey } from '../validate.js';
-
-/** How qemu runs guest code: KVM, TCG (emulation), or KVM only where it really works. */
-export type Accel = 'kvm' | 'tcg' | 'auto';
 
 /** A NIC: a tap (its fds go to qemu) and how the guest sees it. */
 export interface QemuNic {
@@ -160,12 +160,7 @@ export function resolveQemuBinary(binary: string): string {
       // try the next one
     }
   }
-  const error = new Error(`spawn ${binary} ENOENT: qemu binary not found${binary.includes('/') ? '' : ' in PATH'}`) as NodeJS.ErrnoException;
-  error.code = 'ENOENT';
-  error.errno = -2;
-  error.syscall = 'spawn';
-  error.path = binary;
-  throw error;
+  throw new SystemCallError(osConstants.errno.ENOENT, 'spawn', binary, `qemu binary not found${binary.includes('/') ? '' : ' in PATH'}`);
 }
 
 /** Validates a spec and applies the defaults. Throws ERR_INVALID_ARG_* naming the field. */
@@ -180,8 +175,7 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   if (s.uuid !== undefined && (typeof s.uuid !== 'string' || !UUID_RE.test(s.uuid))) throw invalidValue('uuid', 'a UUID like 6a1f…-…', s.uuid);
   const machine = s.machine === undefined ? 'pc' : checkString('machine', s.machine);
   if (!MACHINE_RE.test(machine)) throw invalidValue('machine', 'a qemu machine type like pc or q35', s.machine);
-  const accel = s.accel === undefined ? 'auto' : s.accel;
-  if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", s.accel);
+  const accel = checkAccel('accel', s.accel) ?? 'auto';
   const memoryMiB = checkInteger('memoryMiB', s.memoryMiB, 16, 4194304);
   const cpus = checkInteger('cpus', s.cpus, 1, MAX_CPUS);
   const cdrom = s.cdrom === undefined ? undefined : checkFile('cdrom', s.cdrom);
