@@ -58,7 +58,19 @@ export { KernelLimitError } from './network/kernel-limits.js';
 export { RaService } from './network/ra-service.js';
 export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
 export { DEFAULT_RUN_DIR } from './state/run-dir.js';
-export { securePort, securePorts, removeGuards, listGuards, pruneGuards, guardCounters, adoptGuard, PortGuard, GUARD_TABLE } from './guard/index.js';
+export {
+  securePort,
+  securePorts,
+  removeGuards,
+  listGuards,
+  pruneGuards,
+  guardCounters,
+  adoptGuard,
+  guardTable,
+  PortGuard,
+  GUARD_TABLE,
+  GUARD_SHARDS,
+} from './guard/index.js';
 export type { GuardCounter, GuardedPort, GuardRecord, SecurePortOptions, BandwidthLimit } from './guard/index.js';
 export type { GuardPort } from './network/deps.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError, RaError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { securePort, type PortGuard } from '../../lib/guard/index.js';
+import { guardTable, securePort, type PortGuard } from '../../lib/guard/index.js';
 import { eui64Address } from '../../lib/mac.js';
 import { Netlink } from '../../lib/netlink/index.js';
 import { VxlanNetwork } from '../../lib/network.js';
@@ -377,7 +377,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
       'ip6-pass': 3,
     });
     // The same counters as nft itself reads them.
-    const ruleset = JSON.parse(h1.exec('nft', ['-j', 'list', 'table', 'netdev', 'vmplumb-guard'])) as {
+    const ruleset = JSON.parse(h1.exec('nft', ['-j', 'list', 'table', 'netdev', guardTable('hostile0')])) as {
       nftables: Array<{ rule?: { comment?: string; expr: Array<{ counter?: { packets: number } }> } }>;
     };
     const nftRa = ruleset.nftables.find((o) => o.rule?.comment === 'router-advertisement')?.rule?.expr.find((e) => e.counter)?.counter?.packets;

@@ -42,9 +42,11 @@ describe.skipIf(skipUnlessRoot('guard persistence tests', ['/dev/net/tun']))('gu
     (JSON.parse(await runAsync('ip', ['netns', 'exec', ns.name, 'nft', '-j', 'list', 'ruleset'])) as { nftables: NftChain[] }).nftables;
   /** Our base chains by port, with their comment (nft 1.0.6 leaves chain comments out of its JSON: read from its text). */
   const baseChains = async (): Promise<Map<string, string | undefined>> => {
-    const ports = (await ruleset()).filter((o) => o.chain?.table === 'vmplumb-guard' && !o.chain.name.includes('/')).map((o) => o.chain?.name as string);
-    const text = await Promise.all(ports.map((p) => runAsync('ip', ['netns', 'exec', ns.name, 'nft', 'list', 'chain', 'netdev', 'vmplumb-guard', p])));
-    return new Map(ports.map((p, i) => [p, /comment "([^"]*)"/u.exec(text[i] ?? '')?.[1]]));
+    const ports = (await ruleset())
+      .filter((o) => o.chain?.table.startsWith('vmplumb-guard/') && !o.chain.name.includes('/'))
+      .map((o) => o.chain as { table: string; name: string });
+    const text = await Promise.all(ports.map((c) => runAsync('ip', ['netns', 'exec', ns.name, 'nft', 'list', 'chain', 'netdev', c.table, c.name])));
+    return new Map(ports.map((c, i) => [c.name, /comment "([^"]*)"/u.exec(text[i] ?? '')?.[1]]));
   };
 
   beforeAll(async () => {
@@ -131,7 +133,8 @@ describe.skipIf(skipUnlessRoot('guard persistence tests', ['/dev/net/tun']))('gu
     expect(counters?.map((c) => c.name)).toEqual(expect.arrayContaining(['mac-source', 'router-advertisement', 'ns-source-lladdr']));
     await net.destroy({ timeoutMs: 600 });
     const left = await ruleset();
-    expect(left.filter((o) => o.table?.name === 'vmplumb-guard' || o.chain?.table === 'vmplumb-guard' || o.rule?.table === 'vmplumb-guard')).toEqual([]);
+    const ours = (name: string | undefined): boolean => name?.startsWith('vmplumb-guard') ?? false;
+    expect(left.filter((o) => ours(o.table?.name) || ours(o.chain?.table) || ours(o.rule?.table))).toEqual([]);
     expect(await Qemu.list({ runDir })).toEqual([]);
   });
 });

@@ -54,10 +54,10 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     const beforeNetdev = ns.exec('nft', ['-s', '-j', 'list', 'table', 'netdev', 'hostnetdev']);
     const guards = await securePorts(Array.from({ length: N }, (_, i) => ({ netns: ns.name, port: `g${i}`, mac: mac(i), prefixes: [PREFIX] })));
     const objects = await ruleset();
-    const ours = objects.filter((o) => o.chain?.table === 'vmplumb-guard');
+    const ours = objects.filter((o) => o.chain?.table.startsWith('vmplumb-guard/'));
     expect(ours).toHaveLength(N * 7);
     const base = objects
-      .filter((o) => o.chain?.table === 'vmplumb-guard' && !o.chain.name.includes('/'))
+      .filter((o) => o.chain?.table.startsWith('vmplumb-guard/') && !o.chain.name.includes('/'))
       .map((o) => o.chain?.name)
       .sort();
     expect(base).toEqual(Array.from({ length: N }, (_, i) => `g${i}`).sort());
@@ -69,7 +69,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
 
     await removeGuards(guards);
     const after = await ruleset();
-    expect(after.some((o) => o.table?.name === 'vmplumb-guard' || o.chain?.table === 'vmplumb-guard')).toBe(false);
+    expect(after.some((o) => o.table?.name.startsWith('vmplumb-guard') || o.chain?.table.startsWith('vmplumb-guard'))).toBe(false);
     expect(hostTable()).toBe(before);
     expect(ns.exec('nft', ['-s', '-j', 'list', 'table', 'netdev', 'hostnetdev'])).toBe(beforeNetdev);
     await removeGuards(guards); // idempotent
@@ -95,12 +95,12 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     expect((await ruleset()).some((o) => o.chain?.name.startsWith('g2'))).toBe(false);
     expect((await ruleset()).some((o) => o.chain?.name === 'g1')).toBe(true);
     await a.remove();
-    expect((await ruleset()).some((o) => o.table?.name === 'vmplumb-guard')).toBe(false);
+    expect((await ruleset()).some((o) => o.table?.name.startsWith('vmplumb-guard'))).toBe(false);
   });
 
   it('refuses a port that does not exist, leaving nothing behind', async () => {
     await expect(securePort({ netns: ns.name, port: 'nosuch', mac: mac(1), prefixes: [PREFIX] })).rejects.toMatchObject({ code: 'ENODEV' });
-    expect((await ruleset()).some((o) => o.table?.name === 'vmplumb-guard')).toBe(false);
+    expect((await ruleset()).some((o) => o.table?.name.startsWith('vmplumb-guard'))).toBe(false);
   });
 
   it("polices the guest's outbound bandwidth (positive control: the same burst passes unlimited)", async () => {

@@ -9,7 +9,8 @@ import { commentUserdata, NFPROTO_NETDEV, NFT_MSG, userdataComment, VERDICT } fr
 import { resolveGuardOptions } from '../../lib/guard/options.js';
 import { guardChains, linkLocalFor } from '../../lib/guard/policy.js';
 import { compileRule } from '../../lib/guard/rules.js';
-import { countersOf } from '../../lib/guard/secure-port.js';
+import { checkGuardRecord, identityComment, parseIdentity } from '../../lib/guard/identity.js';
+import { adoptGuard, countersOf, guardTable } from '../../lib/guard/secure-port.js';
 import { native } from '../../lib/native.js';
 import { resolveVmOptions } from '../../lib/network/vm-options.js';
 
@@ -191,5 +192,41 @@ describe('nf_tables codec', () => {
       { name: 'a', verdict: 'drop', packets: 4, bytes: 400 },
       { name: 'b', verdict: 'drop', packets: 2, bytes: 200 },
     ]);
+  });
+});
+
+describe('guard identity (the kernel keeps it, a VM folder caches it)', () => {
+  it('writes and reads the base chain comment; anything else is not ours', () => {
+    const comment = identityComment({ id: '0123456789ab', mac: MAC, vm: 'vm1n100' });
+    expect(comment).toBe('vmplumb-guard id=0123456789ab mac=02:00:00:00:00:01 vm=vm1n100');
+    expect(parseIdentity(comment)).toEqual({ id: '0123456789ab', mac: MAC, vm: 'vm1n100' });
+    expect(parseIdentity('vmplumb-guard id=0123456789ab mac=02:00:00:00:00:01')).toEqual({ id: '0123456789ab', mac: MAC });
+    for (const other of [undefined, '', 'hostfw', 'vmplumb-guard', 'vmplumb-guard id=zz mac=x', 'vmplumb-guardx id=0123456789ab mac=m']) {
+      expect(parseIdentity(other)).toBeUndefined();
+    }
+  });
+
+  it('checks a record read from disk before anything acts on it, naming the field', () => {
+    const record = { port: 'vm1n100', mac: MAC, id: '0123456789ab', netns: 'blue', vm: 'vm1n100' };
+    expect(checkGuardRecord('guard', record)).toEqual({ ...record, netns: '/run/netns/blue' });
+    expect(() => checkGuardRecord('guard', { ...record, id: 'x' })).toThrow('"guard.id"');
+    expect(() => checkGuardRecord('guard', { ...record, port: 'a/b' })).toThrow('"guard.port"');
+    expect(() => checkGuardRecord('guard', { ...record, vm: 'a b' })).toThrow('"guard.vm"');
+    expect(() => adoptGuard({ ...record, mac: 'nope' })).toThrow('"record.mac"');
+    const adopted = adoptGuard(record);
+    expect(adopted).toMatchObject({ port: 'vm1n100', id: '0123456789ab', vm: 'vm1n100', adopted: true, removed: false });
+    expect(adopted.record()).toEqual({ ...record, netns: '/run/netns/blue' });
+  });
+
+  it('refuses a VM name a comment could not carry', () => {
+    expect(() => resolveGuardOptions({ ...base, vm: 'a b' })).toThrow('"vm"');
+    expect(resolveGuardOptions({ ...base, vm: 'vm1n100' }).vm).toBe('vm1n100');
+  });
+
+  it('spreads ports over the shard tables by name, the same in every process', () => {
+    expect(guardTable('vm1n100')).toBe(guardTable('vm1n100'));
+    expect(guardTable('vm1n100')).toMatch(/^vmplumb-guard\/[0-9a-f]{2}$/u);
+    const shards = new Set(Array.from({ length: 1000 }, (_, i) => guardTable(`vm${i}n100`)));
+    expect(shards.size).toBe(64);
   });
 });
