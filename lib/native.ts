@@ -16,7 +16,7 @@ import { packageRoot } from './package-root.js';
 /** A namespace as the addon takes it: undefined (current), a path, or an open fd. */
 export type NativeNetns = string | number | undefined;
 
-// ── netlink_socket.cc + rtnl codec ──────────────────────────────────────────────────────
+// ── netlink_socket.cc + rtnl codec (rtnlEncode, rtnlDecode, rtnlAttributeAt: test_exports.cc) ──
 /**
  * A parsed rtnetlink message: the family header's fields and the attributes, named as in
  * native/rtnl_*.cc (`msgType` is the nlmsg_type, RTM_NEWLINK etc.). Plain data, untyped here:
@@ -198,7 +198,7 @@ export interface RunFilesBinding {
   unixConnect(path: string): number;
 }
 
-// ── nfnl_socket.cc + nfnl_codec.cc ──────────────────────────────────────────────────────
+// ── nfnl_socket.cc + nfnl_codec.cc (nfnlEncode, nfnlDecode: test_exports.cc) ─────────────────
 /** One nf_tables expression as the codec takes it: `kind` plus that expression's fields. */
 export type NativeNftExpression =
   | { kind: 'meta'; key: number; dreg: number }

@@ -146,39 +146,19 @@ Napi::Value DecodeValue(Napi::Env env, Wire wire, const uint8_t* d, size_t len) 
       if (need(1)) return Napi::Boolean::New(env, d[0] != 0);
       break;
     case Wire::U16:
-      if (need(2)) {
-        uint16_t x;
-        std::memcpy(&x, d, 2);
-        return Napi::Number::New(env, x);
-      }
+      if (need(2)) return Napi::Number::New(env, Load<uint16_t>(d));
       break;
     case Wire::U32:
-      if (need(4)) {
-        uint32_t x;
-        std::memcpy(&x, d, 4);
-        return Napi::Number::New(env, x);
-      }
+      if (need(4)) return Napi::Number::New(env, Load<uint32_t>(d));
       break;
     case Wire::U64:
-      if (need(8)) {
-        uint64_t x;
-        std::memcpy(&x, d, 8);
-        return Napi::Number::New(env, static_cast<double>(x));
-      }
+      if (need(8)) return Napi::Number::New(env, static_cast<double>(Load<uint64_t>(d)));
       break;
     case Wire::Be16:
-      if (need(2)) {
-        uint16_t x;
-        std::memcpy(&x, d, 2);
-        return Napi::Number::New(env, ntohs(x));
-      }
+      if (need(2)) return Napi::Number::New(env, ntohs(Load<uint16_t>(d)));
       break;
     case Wire::Be32:
-      if (need(4)) {
-        uint32_t x;
-        std::memcpy(&x, d, 4);
-        return Napi::Number::New(env, ntohl(x));
-      }
+      if (need(4)) return Napi::Number::New(env, ntohl(Load<uint32_t>(d)));
       break;
     case Wire::In4:
     case Wire::In6:

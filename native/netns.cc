@@ -33,35 +33,26 @@ NetnsSpec NetnsSpecFromValue(const Napi::Value& value) {
 
 NetnsScope::NetnsScope(Napi::Env env, const NetnsSpec& spec) {
   if (spec.current) return;
-  saved_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (saved_ < 0) throw SystemError(env, errno, "open", "/proc/thread-self/ns/net");
-  int target = spec.fd;
+  // On a throw below, the Fds close what is open (no destructor body: the thread has not moved).
+  saved_.Reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!saved_.valid()) throw SystemError(env, errno, "open", "/proc/thread-self/ns/net");
+  Fd opened;
   if (!spec.path.empty()) {
-    target = open(spec.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (target < 0) {
-      int err = errno;
-      close(saved_);
-      saved_ = -1;
-      throw SystemError(env, err, "open", spec.path);
-    }
+    opened.Reset(open(spec.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!opened.valid()) throw SystemError(env, errno, "open", spec.path);
   }
-  int rc = setns(target, CLONE_NEWNET);
-  int err = errno;
-  if (!spec.path.empty()) close(target);
-  if (rc < 0) {
-    close(saved_);
-    saved_ = -1;
+  if (setns(opened.valid() ? opened.get() : spec.fd, CLONE_NEWNET) < 0) {
+    int err = errno;  // before building the detail string
     throw SystemError(env, err, "setns", spec.path.empty() ? "fd " + std::to_string(spec.fd) : spec.path);
   }
 }
 
 NetnsScope::~NetnsScope() {
-  if (saved_ < 0) return;
-  if (setns(saved_, CLONE_NEWNET) < 0) {
+  if (!saved_.valid()) return;
+  if (setns(saved_.get(), CLONE_NEWNET) < 0) {
     std::perror("vmplumb: cannot return to the original network namespace");
     std::abort();
   }
-  close(saved_);
 }
 
 }  // namespace vmplumb

@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "fd.h"
+
 namespace vmplumb {
 
 // A namespace given from JavaScript: undefined/null (the current one), a path such as
@@ -34,7 +36,7 @@ class NetnsScope {
   NetnsScope& operator=(const NetnsScope&) = delete;
 
  private:
-  int saved_ = -1;
+  Fd saved_;  // the thread's namespace before; closed after the way back
 };
 
 }  // namespace vmplumb

@@ -21,6 +21,7 @@
 
 #include "addon.h"
 #include "errors.h"
+#include "fd.h"
 
 namespace vmplumb {
 
@@ -30,19 +31,17 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "lockFile(path)");
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) throw SystemError(env, errno, "open", path);
+  Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.valid()) throw SystemError(env, errno, "open", path);
   int rc;
   do {
-    rc = flock(fd, LOCK_EX | LOCK_NB);
+    rc = flock(fd.get(), LOCK_EX | LOCK_NB);
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK) return Napi::Number::New(env, -1);
-    throw SystemError(env, err, "flock", path);
+    if (errno == EWOULDBLOCK) return Napi::Number::New(env, -1);
+    throw SystemError(env, errno, "flock", path);
   }
-  return Napi::Number::New(env, fd);
+  return Napi::Number::New(env, fd.Release());
 }
 
 Napi::Value UnixListen(const Napi::CallbackInfo& info) {
@@ -54,20 +53,15 @@ Napi::Value UnixListen(const Napi::CallbackInfo& info) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) throw SystemError(env, ENAMETOOLONG, "bind", path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw SystemError(env, errno, "socket", "AF_UNIX SOCK_STREAM");
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) throw SystemError(env, errno, "socket", "AF_UNIX SOCK_STREAM");
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) throw SystemError(env, errno, "bind", path);
+  if (listen(fd.get(), backlog) < 0) {
     int err = errno;
-    ::close(fd);
-    throw SystemError(env, err, "bind", path);
-  }
-  if (listen(fd, backlog) < 0) {
-    int err = errno;
-    ::close(fd);
     unlink(path.c_str());
     throw SystemError(env, err, "listen", path);
   }
-  return Napi::Number::New(env, fd);
+  return Napi::Number::New(env, fd.Release());
 }
 
 // unixConnect(path) -> fd: a connected AF_UNIX SOCK_STREAM socket, non-blocking (node's
@@ -82,18 +76,14 @@ Napi::Value UnixConnect(const Napi::CallbackInfo& info) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) throw SystemError(env, ENAMETOOLONG, "connect", path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) throw SystemError(env, errno, "socket", "AF_UNIX SOCK_STREAM");
+  Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) throw SystemError(env, errno, "socket", "AF_UNIX SOCK_STREAM");
   int rc;
   do {
-    rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    rc = connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   } while (rc < 0 && errno == EINTR);
-  if (rc < 0) {
-    int err = errno;
-    ::close(fd);
-    throw SystemError(env, err, "connect", path);
-  }
-  return Napi::Number::New(env, fd);
+  if (rc < 0) throw SystemError(env, errno, "connect", path);
+  return Napi::Number::New(env, fd.Release());
 }
 
 }  // namespace

@@ -22,21 +22,12 @@
 #include "addon.h"
 #include "args.h"
 #include "errors.h"
+#include "fd.h"
 #include "netns.h"
 
 namespace vmplumb {
 
 namespace {
-
-// Closes every fd opened so far when TUNSETIFF & co fail halfway, so nothing leaks.
-struct FdList {
-  std::vector<int> fds;
-  bool keep = false;
-  ~FdList() {
-    if (keep) return;
-    for (int fd : fds) close(fd);
-  }
-};
 
 // tunOpen({ name, flags, queues, persist, owner, group, netns }) -> { name, index, fds }
 //   name:    '' lets the kernel choose (tap%d); a pattern with %d is filled in by the kernel.
@@ -57,20 +48,20 @@ Napi::Value TunOpen(const Napi::CallbackInfo& info) {
   if (name.size() >= IFNAMSIZ) throw Napi::RangeError::New(env, "name too long");
 
   NetnsScope scope(env, spec);
-  FdList list;
+  // Every fd opened so far closes when TUNSETIFF & co fail halfway, so nothing leaks.
+  std::vector<Fd> queueFds;
   struct ifreq ifr;
   std::memset(&ifr, 0, sizeof ifr);
   std::memcpy(ifr.ifr_name, name.data(), name.size());
   for (int q = 0; q < queues; q++) {
-    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    if (fd < 0) throw SystemError(env, errno, "open", "/dev/net/tun");
-    list.fds.push_back(fd);
+    Fd& fd = queueFds.emplace_back(open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) throw SystemError(env, errno, "open", "/dev/net/tun");
     // The first TUNSETIFF creates the device (and fails with EBUSY if the name is taken,
     // thanks to IFF_TUN_EXCL); the others attach further queues to it by the kernel's name.
     ifr.ifr_flags = static_cast<short>(q == 0 ? flags : (flags & ~IFF_TUN_EXCL));
-    if (ioctl(fd, TUNSETIFF, &ifr) < 0) throw SystemError(env, errno, "TUNSETIFF", ifr.ifr_name);
+    if (ioctl(fd.get(), TUNSETIFF, &ifr) < 0) throw SystemError(env, errno, "TUNSETIFF", ifr.ifr_name);
   }
-  int first = list.fds.front();
+  int first = queueFds.front().get();
   // Until TUNSETPERSIST the device vanishes with its last fd, which is what rollback needs.
   if (owner >= 0 && ioctl(first, TUNSETOWNER, static_cast<unsigned long>(owner)) < 0) {
     throw SystemError(env, errno, "TUNSETOWNER", ifr.ifr_name);
@@ -81,15 +72,12 @@ Napi::Value TunOpen(const Napi::CallbackInfo& info) {
 
   // The index, read in the tap's namespace through any socket there (SIOCGIFINDEX resolves
   // the name in the socket's namespace).
-  int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) throw SystemError(env, errno, "socket", "AF_UNIX");
+  Fd sock(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) throw SystemError(env, errno, "socket", "AF_UNIX");
   struct ifreq idx;
   std::memset(&idx, 0, sizeof idx);
   std::memcpy(idx.ifr_name, ifr.ifr_name, IFNAMSIZ);
-  int rc = ioctl(sock, SIOCGIFINDEX, &idx);
-  int err = errno;
-  close(sock);
-  if (rc < 0) throw SystemError(env, err, "SIOCGIFINDEX", ifr.ifr_name);
+  if (ioctl(sock.get(), SIOCGIFINDEX, &idx) < 0) throw SystemError(env, errno, "SIOCGIFINDEX", ifr.ifr_name);
 
   if (persist && ioctl(first, TUNSETPERSIST, 1UL) < 0) {
     throw SystemError(env, errno, "TUNSETPERSIST", ifr.ifr_name);
@@ -98,10 +86,11 @@ Napi::Value TunOpen(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("name", Napi::String::New(env, std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ))));
   result.Set("index", Napi::Number::New(env, idx.ifr_ifindex));
-  Napi::Array fds = Napi::Array::New(env, list.fds.size());
-  for (size_t i = 0; i < list.fds.size(); i++) fds.Set(static_cast<uint32_t>(i), Napi::Number::New(env, list.fds[i]));
+  Napi::Array fds = Napi::Array::New(env, queueFds.size());
+  for (size_t i = 0; i < queueFds.size(); i++)
+    fds.Set(static_cast<uint32_t>(i), Napi::Number::New(env, queueFds[i].get()));
   result.Set("fds", fds);
-  list.keep = true;
+  for (Fd& fd : queueFds) fd.Release();  // JavaScript owns them from here (lib/tap.ts)
   return result;
 }
 

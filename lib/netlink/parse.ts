@@ -121,6 +121,8 @@ export function parseLink(m: NativeRtnlMessage): Link {
     else if (link.kind === 'bridge') link.bridge = bridgeInfo(data);
     else if (link.kind === 'tun') link.tun = tunInfo(data);
   }
+  const alias = str(m.alias);
+  if (alias) link.alias = alias;
   if (typeof m.linkNetnsId === 'number') link.linkNetnsId = m.linkNetnsId;
   if (typeof m.link === 'number' && m.link !== 0) link.link = m.link;
   return link;

@@ -3,7 +3,17 @@
  * rollback, teardown) is then testable with fakes, and ./system.ts binds the real Netlink,
  * openTap, Qemu and RouterAdvertiser.
  */
-import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
+import type {
+  AddAddressOptions,
+  Address,
+  CreateBridgeOptions,
+  CreateVxlanOptions,
+  FdbEntryOptions,
+  Link,
+  LinkRef,
+  ListLinksOptions,
+  SetLinkOptions,
+} from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
 import type { Accel } from '../qemu/accel.js';
@@ -20,6 +30,8 @@ export interface NetlinkPort {
   setLink(link: LinkRef, changes: SetLinkOptions): Promise<void>;
   getLink(link: LinkRef): Promise<Link | undefined>;
   deleteLink(link: LinkRef): Promise<void>;
+  /** Every link of the namespace (Netlink.listLinks); optional for fakes (cleanup then finds no orphan links). */
+  listLinks?(options: ListLinksOptions): Promise<Link[]>;
   /** Bulk deletion (Netlink.deleteLinks); without it the links are deleted one by one. */
   deleteLinks?(links: LinkRef[]): Promise<void>;
   addAddress(link: LinkRef, address: string, options?: AddAddressOptions): Promise<void>;
@@ -56,6 +68,8 @@ export interface NetworkVmMetadata {
 export interface AdoptedVm {
   qemu: QemuPort;
   metadata: NetworkVmMetadata;
+  /** The port security of its tap, from its folder (qemu removes it when it ends). */
+  guard?: GuardPort;
 }
 
 /** The run directory (lib/state): the network's record, its locks and its VMs' folders. */
@@ -78,9 +92,11 @@ export interface AdvertiserPort {
   start(): Promise<void>;
   addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string, options?: { final?: boolean }): void | Promise<void>;
+  /** Final RAs for an interface another process advertised (RouterAdvertiser.farewell); optional for fakes. */
+  farewell?(config: AdvertisedInterface, options: { timeoutMs?: number }): Promise<boolean>;
   stop(options?: { final?: boolean }): Promise<void>;
   /** Counters per interface (RouterAdvertiser.stats). */
-  stats?(): { advertisementsSent: number; sendErrors: number }[];
+  stats?(): { name?: string; state?: string; advertisementsSent: number; sendErrors: number }[];
   /** Send and monitor failures ('error' events carry the interface name when there is one). */
   on?(event: 'error', listener: (error: Error & { interface?: string }) => void): unknown;
 }
@@ -97,7 +113,8 @@ export interface QemuSpawnOptions {
   kernel?: string;
   initrd?: string;
   append?: string;
-  nics: { tap: TapPort; mac: string }[];
+  /** `guard`: the tap's port security, handed to qemu (removed when the VM ends, by whichever process manages it). */
+  nics: { tap: TapPort; mac: string; guard?: GuardPort }[];
   serial?: { file: string };
   qemuBinary?: string;
   extraArgs?: string[];
@@ -117,6 +134,7 @@ export interface GuardPort {
 export interface GuardPortOptions {
   netns?: NetnsOption;
   port: string;
+  vm?: string;
   mac: string;
   prefixes: string[];
   routers: string[];

@@ -17,6 +17,8 @@ import type { ResolvedAccel } from '../qemu/accel.js';
 import type { QemuNicInfo } from '../qemu/qemu.js';
 import { dirname, join } from 'node:path';
 
+import { ERROR_CODES, VmplumbError } from '../errors.js';
+import type { GuardRecord } from '../guard/identity.js';
 import { livePidOf } from './identity.js';
 import { tryLock, type FileLock } from './lock.js';
 import { readRecord, writeRecord } from './record.js';
@@ -38,6 +40,8 @@ export interface VmFolder {
 export interface VmRecordNic extends QemuNicInfo {
   hotplugged: boolean;
   port?: string;
+  /** The port security of its tap (lib/guard), removed with the VM. */
+  guard?: GuardRecord;
 }
 
 /** spec.json: the resolved spec and what hot-plug changed since. */
@@ -81,10 +85,8 @@ export function readVmRecord(folder: VmFolder): Promise<VmRecord> {
 }
 
 /** Why a VM name cannot be taken. */
-function nameTaken(folder: VmFolder, why: string): Error {
-  const error = new Error(`VM ${folder.name}: ${why} (${folder.dir})`) as NodeJS.ErrnoException;
-  error.code = 'EEXIST';
-  return error;
+function nameTaken(folder: VmFolder, why: string): VmplumbError {
+  return new VmplumbError(ERROR_CODES.EXISTS, `VM ${folder.name}: ${why} (${folder.dir})`);
 }
 
 /**

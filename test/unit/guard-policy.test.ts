@@ -9,7 +9,8 @@ import { commentUserdata, NFPROTO_NETDEV, NFT_MSG, userdataComment, VERDICT } fr
 import { resolveGuardOptions } from '../../lib/guard/options.js';
 import { guardChains, linkLocalFor } from '../../lib/guard/policy.js';
 import { compileRule } from '../../lib/guard/rules.js';
-import { countersOf } from '../../lib/guard/secure-port.js';
+import { checkGuardRecord, identityComment, parseIdentity } from '../../lib/guard/identity.js';
+import { adoptGuard, countersOf, guardTable } from '../../lib/guard/secure-port.js';
 import { native } from '../../lib/native.js';
 import { resolveVmOptions } from '../../lib/network/vm-options.js';
 
@@ -51,7 +52,7 @@ describe('securePort options', () => {
 describe('the policy as data', () => {
   it('guards IPv6 by default: MAC, VLAN, RA, redirect, NA, DHCPv6 server, fragments, sources', () => {
     const chains = names(resolveGuardOptions({ ...base, routers: ['2001:db8:1::1'] }).policy);
-    expect(Object.keys(chains)).toEqual(['', 'ip6', 'ip6-source', 'na', 'na-target']);
+    expect(Object.keys(chains)).toEqual(['', 'ip6', 'ip6-source', 'na', 'na-target', 'ns', 'rs']);
     expect(chains['']).toEqual(['mac-source', 'vlan', 'qinq', 'ip6', 'ethertype']);
     expect(chains.ip6).toEqual([
       'icmpv6-fragment',
@@ -59,7 +60,8 @@ describe('the policy as data', () => {
       'router-advertisement',
       'redirect',
       'neighbour-advertisement',
-      'ns-source-lladdr',
+      'neighbour-solicitation',
+      'router-solicitation',
       'dhcpv6-server',
       'ip6-pass',
     ]);
@@ -81,6 +83,28 @@ describe('the policy as data', () => {
       'na-target-prefix',
       'na-target',
     ]);
+    expect(chains.na).toEqual(['na-target-check', 'na-target-lladdr', 'na-no-options', 'na-lladdr']);
+    expect(chains.ns).toEqual(['ns-no-options', 'ns-source-lladdr-own', 'ns-dad-nonce', 'ns-source-lladdr']);
+    expect(chains.rs).toEqual(['rs-no-options', 'rs-source-lladdr-own', 'rs-source-lladdr']);
+  });
+
+  it('passes ND messages only with nothing unchecked: the payload length pins one option at its offset', () => {
+    const chains = guardChains(resolveGuardOptions(base).policy);
+    const rule = (chain: string, name: string) => chains.find((c) => c.name === chain)?.rules.find((r) => r.name === name);
+    const fields = (chain: string, name: string) => rule(chain, name)?.match.map((m) => `${m.field}=${m.value.toString('hex')}${m.ne ? ' ne' : ''}`);
+    // NS and NA: 24 bytes of ICMPv6, or 32 with exactly one 8-byte option at 24; RS: 8 or 16.
+    expect(fields('ns', 'ns-no-options')).toEqual(['ip6 plen=0018']);
+    expect(fields('ns', 'ns-source-lladdr-own')).toEqual(['ip6 plen=0020', 'nd option=0101', 'nd option lladdr=020000000001']);
+    expect(fields('ns', 'ns-dad-nonce')).toEqual(['ip6 plen=0020', `ip6 saddr=${'00'.repeat(16)}`, 'nd option=0e01']);
+    expect(fields('na', 'na-target-lladdr')).toEqual(['ip6 plen=0020', 'nd option=0201', 'nd option lladdr=020000000001']);
+    expect(fields('rs', 'rs-source-lladdr-own')).toEqual(['ip6 plen=0010', 'rs option=0101', 'rs option lladdr=020000000001']);
+    for (const [chain, last] of [
+      ['ns', 'ns-source-lladdr'],
+      ['na', 'na-lladdr'],
+      ['rs', 'rs-source-lladdr'],
+    ] as const) {
+      expect(chains.find((c) => c.name === chain)?.rules.at(-1)).toMatchObject({ name: last, match: [], verdict: 'drop' });
+    }
   });
 
   it('pins addresses instead of the prefix; IPv4 and ARP only when allowed; bandwidth both ways', () => {
@@ -168,5 +192,41 @@ describe('nf_tables codec', () => {
       { name: 'a', verdict: 'drop', packets: 4, bytes: 400 },
       { name: 'b', verdict: 'drop', packets: 2, bytes: 200 },
     ]);
+  });
+});
+
+describe('guard identity (the kernel keeps it, a VM folder caches it)', () => {
+  it('writes and reads the base chain comment; anything else is not ours', () => {
+    const comment = identityComment({ id: '0123456789ab', mac: MAC, vm: 'vm1n100' });
+    expect(comment).toBe('vmplumb-guard id=0123456789ab mac=02:00:00:00:00:01 vm=vm1n100');
+    expect(parseIdentity(comment)).toEqual({ id: '0123456789ab', mac: MAC, vm: 'vm1n100' });
+    expect(parseIdentity('vmplumb-guard id=0123456789ab mac=02:00:00:00:00:01')).toEqual({ id: '0123456789ab', mac: MAC });
+    for (const other of [undefined, '', 'hostfw', 'vmplumb-guard', 'vmplumb-guard id=zz mac=x', 'vmplumb-guardx id=0123456789ab mac=m']) {
+      expect(parseIdentity(other)).toBeUndefined();
+    }
+  });
+
+  it('checks a record read from disk before anything acts on it, naming the field', () => {
+    const record = { port: 'vm1n100', mac: MAC, id: '0123456789ab', netns: 'blue', vm: 'vm1n100' };
+    expect(checkGuardRecord('guard', record)).toEqual({ ...record, netns: '/run/netns/blue' });
+    expect(() => checkGuardRecord('guard', { ...record, id: 'x' })).toThrow('"guard.id"');
+    expect(() => checkGuardRecord('guard', { ...record, port: 'a/b' })).toThrow('"guard.port"');
+    expect(() => checkGuardRecord('guard', { ...record, vm: 'a b' })).toThrow('"guard.vm"');
+    expect(() => adoptGuard({ ...record, mac: 'nope' })).toThrow('"record.mac"');
+    const adopted = adoptGuard(record);
+    expect(adopted).toMatchObject({ port: 'vm1n100', id: '0123456789ab', vm: 'vm1n100', adopted: true, removed: false });
+    expect(adopted.record()).toEqual({ ...record, netns: '/run/netns/blue' });
+  });
+
+  it('refuses a VM name a comment could not carry', () => {
+    expect(() => resolveGuardOptions({ ...base, vm: 'a b' })).toThrow('"vm"');
+    expect(resolveGuardOptions({ ...base, vm: 'vm1n100' }).vm).toBe('vm1n100');
+  });
+
+  it('spreads ports over the shard tables by name, the same in every process', () => {
+    expect(guardTable('vm1n100')).toBe(guardTable('vm1n100'));
+    expect(guardTable('vm1n100')).toMatch(/^vmplumb-guard\/[0-9a-f]{2}$/u);
+    const shards = new Set(Array.from({ length: 1000 }, (_, i) => guardTable(`vm${i}n100`)));
+    expect(shards.size).toBe(64);
   });
 });

@@ -488,6 +488,74 @@ describe('VxlanNetwork.startVm', () => {
   });
 });
 
+describe('VxlanNetwork destroy with an AbortSignal', () => {
+  /** A guest that ignores the power button: shutdown() ends only when qemu is killed. */
+  const deaf = (w: World): FakeQemu => {
+    const qemu = w.qemus.at(-1)!;
+    qemu.shutdown = async () => {
+      w.log.push(`qemu.shutdown ${qemu.options.name}`);
+      await qemu.exited;
+    };
+    return qemu;
+  };
+
+  it('an aborted signal changes nothing: no VM stopped, no link deleted, still usable', async () => {
+    const { w, internals } = setup();
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
+    await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    w.log = [];
+    const reason = new Error('not now');
+    await expect(net.destroy({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(w.log).toEqual([]);
+    expect(net.destroyed).toBe(false);
+    await net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    await expect(net.destroy({ signal: 'soon' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await net.destroy();
+    expect([...w.links.keys()]).toEqual(['eth0']);
+  });
+
+  it('an abort while a VM powers off kills it and stops before the links; destroy() resumes without repeating a step', async () => {
+    const { w, internals } = setup();
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
+    await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    deaf(w);
+    w.log = [];
+    const controller = new AbortController();
+    const reason = new Error('give up');
+    const destroying = net.destroy({ signal: controller.signal });
+    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(w.log).toEqual(['qemu.shutdown vm1n100']);
+    controller.abort(reason);
+    await expect(destroying).rejects.toBe(reason);
+    expect(w.log).toEqual(['qemu.shutdown vm1n100', 'qemu.kill vm1n100']);
+    expect([...w.links.keys()].sort()).toEqual(['br100', 'eth0', 'vxlan100']);
+    expect(net.destroyed).toBe(true);
+    await expect(net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await net.destroy();
+    expect(w.log.slice(2)).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
+    expect([...w.links.keys()]).toEqual(['eth0']);
+    await net.destroy(); // idempotent once done
+    expect(w.log.slice(2)).toEqual(['ra.stop', 'deleteLink vxlan100', 'deleteLink br100']);
+  });
+
+  it('a destroy() without a signal, joined to one that is aborted, still completes', async () => {
+    const { w, internals } = setup();
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
+    await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
+    deaf(w);
+    const controller = new AbortController();
+    const reason = new Error('first caller gave up');
+    const first = net.destroy({ signal: controller.signal });
+    const second = net.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort(reason);
+    await expect(first).rejects.toBe(reason);
+    await second;
+    expect([...w.links.keys()]).toEqual(['eth0']);
+  });
+});
+
 describe('VxlanNetwork.join', () => {
   it('finds the bridge and its prefix, and owns only its VMs', async () => {
     const { w, internals } = setup();
