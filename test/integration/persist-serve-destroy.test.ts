@@ -16,7 +16,7 @@ import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { tempRunDir } from '../helpers/run-dir.js';
-import { Capture } from './ra-capture.js';
+import { Capture } from '../helpers/ra-capture.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts')];

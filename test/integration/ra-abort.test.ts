@@ -13,7 +13,7 @@ import type { RaInterfaceConfig, RaSentEvent } from '../../lib/ra/types.js';
 import { joinWithVeth, runAsync, TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
-import { Capture } from './ra-capture.js';
+import { Capture } from '../helpers/ra-capture.js';
 
 const config = (): RaInterfaceConfig => ({
   name: 'br0',
