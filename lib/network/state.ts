@@ -4,7 +4,7 @@
  * in their spec.json, taken over with Qemu.attach.
  */
 import { listVms, Qemu } from '../qemu/index.js';
-import { lockNetwork, lockNetworkRa, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord } from '../state/network-record.js';
+import { lockNetworkAsync, lockNetworkRaAsync, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import type { AdoptedVm, NetworkStatePort, NetworkVmMetadata } from './deps.js';
 
@@ -44,8 +44,8 @@ async function adoptVms(runDir: string, netnsKey: string, id: number): Promise<{
 export const systemState: NetworkStatePort = {
   resolveRunDir: (value) => resolveRunDir(value),
   files: networkFiles,
-  lock: lockNetwork,
-  lockRa: lockNetworkRa,
+  lock: lockNetworkAsync,
+  lockRa: lockNetworkRaAsync,
   read: readNetworkRecord,
   write: writeNetworkRecord,
   remove: removeNetworkRecord,

@@ -245,7 +245,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       const raLock = p
         ? await steps.run(
             `take the RA lock of network ${o.id}`,
-            () => p.state.lockRa(p.files),
+            async () => p.state.lockRa(p.files),
             (l) => l?.release(),
           )
         : undefined;
@@ -321,7 +321,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         throw networkError(id, 'ENOENT', `not recorded in ${runDir}${resolved === undefined ? '' : ` for namespace ${resolved}`}`);
       throw error;
     });
-    const lock = st.lock(files);
+    const lock = await st.lock(files);
     if (!lock) throw networkError(id, 'EBUSY', 'another process is managing this network');
     if (record.state !== 'ready') {
       lock.release();
@@ -349,7 +349,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         persisted: undefined,
       };
       if (record.ra !== false) {
-        raLock = st.lockRa(files);
+        raLock = await st.lockRa(files);
         if (raLock) {
           await registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
           owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
@@ -644,7 +644,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (p) {
       // From here a crash leaves a record that says so: cleanup finishes the removal.
       p.record = { ...p.record, state: 'destroying' };
-      p.state.write(p.files, p.record);
+      await p.state.write(p.files, p.record);
       crashPoint(`VxlanNetwork ${this.id} destroy: record says destroying`);
     }
     await Promise.all([...this.vms.values()].map((vm) => vm.stop({ timeoutMs }).then(() => undefined, note(`stop ${vm.name}`))));
@@ -676,7 +676,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       }
     }
     if (p) {
-      if (errors.length === 0) p.state.remove(p.files);
+      if (errors.length === 0) await p.state.remove(p.files);
       crashPoint(`VxlanNetwork ${this.id} destroy: record removed`);
       p.raLock?.release();
       p.lock.release();
