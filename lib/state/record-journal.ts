@@ -58,11 +58,25 @@ export function tempPathOf(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
 }
 
+/** What one batch does. */
+interface Batch {
+  changes: Map<string, Change>;
+  dirsToRemove: Set<string>;
+  waiters: Waiter[];
+}
+
+/**
+ * Paths per batch. A batch resolves all its callers at its end, so an unbounded one would
+ * hold the first of a thousand creations until the last record is synced (seconds on a busy
+ * disk) with the kernel idle meanwhile; batches of 128 let the first networks go on to their
+ * links while the next records are written.
+ */
+export const MAX_PATHS_PER_BATCH = 128;
+
 /** Writes and removals of record files in shared batches (see the file comment). */
 export class RecordJournal {
-  private changes = new Map<string, Change>();
-  private dirsToRemove = new Set<string>();
-  private waiters: Waiter[] = [];
+  /** Waiting batches, oldest first; only the last one takes new changes. */
+  private readonly batches: Batch[] = [];
   private running = false;
   private scheduled = false;
   /** Per path: settles when the last change asked for it is on disk. */
@@ -70,14 +84,14 @@ export class RecordJournal {
 
   /** Writes `text` to `path` atomically and durably (temp file, fdatasync, rename, folder fsync). */
   write(path: string, text: string, mode = 0o600): Promise<void> {
-    return this.enqueue([path], () => this.changes.set(path, { kind: 'write', text, mode }));
+    return this.enqueue([path], (b) => b.changes.set(path, { kind: 'write', text, mode }));
   }
 
   /** Removes `paths` (missing ones are fine), then `dir` if it is empty by then. */
   remove(paths: string[], dir?: string): Promise<void> {
-    return this.enqueue(paths, () => {
-      for (const path of paths) this.changes.set(path, { kind: 'unlink' });
-      if (dir !== undefined) this.dirsToRemove.add(dir);
+    return this.enqueue(paths, (b) => {
+      for (const path of paths) b.changes.set(path, { kind: 'unlink' });
+      if (dir !== undefined) b.dirsToRemove.add(dir);
     });
   }
 
@@ -86,11 +100,22 @@ export class RecordJournal {
     return this.last.get(path) ?? Promise.resolve();
   }
 
-  private enqueue(paths: string[], apply: () => void): Promise<void> {
+  /** The batch that takes new changes (a fresh one when the last is full). */
+  private open(): Batch {
+    let batch = this.batches.at(-1);
+    if (!batch || batch.changes.size >= MAX_PATHS_PER_BATCH) {
+      batch = { changes: new Map(), dirsToRemove: new Set(), waiters: [] };
+      this.batches.push(batch);
+    }
+    return batch;
+  }
+
+  private enqueue(paths: string[], apply: (batch: Batch) => void): Promise<void> {
+    const batch = this.open();
     // A removal re-adds its folder's entries: a later write in the folder must not see it go.
-    for (const path of paths) this.dirsToRemove.delete(dirname(path));
-    apply();
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject, paths }));
+    for (const path of paths) batch.dirsToRemove.delete(dirname(path));
+    apply(batch);
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject, paths }));
     const quiet = done.then(
       () => undefined,
       () => undefined,
@@ -114,18 +139,15 @@ export class RecordJournal {
       this.running = true;
       void this.flush().finally(() => {
         this.running = false;
-        if (this.waiters.length > 0) this.kick();
+        if (this.batches.length > 0) this.kick();
       });
     });
   }
 
   private async flush(): Promise<void> {
-    const changes = this.changes;
-    const dirsToRemove = this.dirsToRemove;
-    const waiters = this.waiters;
-    this.changes = new Map();
-    this.dirsToRemove = new Set();
-    this.waiters = [];
+    const batch = this.batches.shift();
+    if (!batch) return;
+    const { changes, dirsToRemove, waiters } = batch;
     const failed = new Map<string, unknown>();
     const writes = [...changes].filter((entry): entry is [string, Change & { kind: 'write' }] => entry[1].kind === 'write');
 
