@@ -14,7 +14,7 @@
  * so the default 131072 bytes caps a namespace at 2,340 groups (see README "Scale").
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,12 @@ async function makeNamespace(prefix: string, networks: number): Promise<{ ns: Be
     execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.core.optmem_max=${needed}`]);
     optmem = needed;
   }
+  // eth0p, the underlay's peer, stands for the wire: on a real host nothing of ours processes
+  // what the vxlans send. Here it would receive every RA's VXLAN packet and route it
+  // (ip6_route_input for ff05::N walks every interface's ff00::/8 multicast route,
+  // __find_rr_leaf: 69 % of the serving CPU at 1,024 networks, perf), a cost of the receiving
+  // host that the sender was charged for. Without IPv6 on it the packet is dropped on arrival.
+  execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.ipv6.conf.${UNDERLAY}p.disable_ipv6=1`]);
   return { ns, optmem };
 }
 
@@ -228,6 +234,25 @@ async function child(): Promise<void> {
   process.stdout.write(process.env.BENCH_SCALE_JSON ? `${JSON.stringify(report, null, 2)}\n` : format(report));
 }
 
+const TMPFS_MAGIC = 0x01021994;
+
+/**
+ * Where the benchmark's run directory goes: on tmpfs, as the default /run/vmplumb is on a
+ * systemd host (there an fsync costs nothing), unless BENCH_SCALE_RUN_PARENT says otherwise.
+ * On a busy ext4 the records' fsyncs, 2 per network, bound creation instead of the kernel:
+ * 4,096 networks waited minutes for their 'ready' records (lib/state/record-journal.ts).
+ */
+function runDirParent(): string {
+  const chosen = process.env.BENCH_SCALE_RUN_PARENT;
+  if (chosen) return chosen;
+  try {
+    if (statfsSync('/dev/shm').type === TMPFS_MAGIC) return '/dev/shm';
+  } catch {
+    // no /dev/shm
+  }
+  return tmpdir();
+}
+
 /** Bundles this file and runs it under plain node (see the file header). */
 async function parent(): Promise<number> {
   let values;
@@ -265,7 +290,8 @@ async function parent(): Promise<number> {
   const here = dirname(fileURLToPath(import.meta.url));
   const bundle = join(here, `.scale-${process.pid}.mjs`);
   // The networks are recorded in a run directory of the benchmark's own, never the host's /run/vmplumb.
-  const runDir = mkdtempSync(join(tmpdir(), 'vmplumb-bench-scale-'));
+  const runDir = mkdtempSync(join(runDirParent(), 'vmplumb-bench-scale-'));
+  process.stderr.write(`run directory ${runDir} (BENCH_SCALE_RUN_PARENT chooses where)\n`);
   try {
     execFileSync(join(here, '..', 'node_modules', '.bin', 'esbuild'), [
       join(here, 'scale.ts'),

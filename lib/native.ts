@@ -192,6 +192,8 @@ export interface PidfdBinding {
 export interface RunFilesBinding {
   /** open(O_CREAT|O_CLOEXEC) + flock(LOCK_EX|LOCK_NB): the fd (close it to unlock), or -1 when held elsewhere. */
   lockFile(path: string): number;
+  /** flock(LOCK_EX|LOCK_NB) on an fd the caller opened: true when taken, false when held elsewhere. */
+  lockFd(fd: number): boolean;
   /** A bound, listening AF_UNIX SOCK_STREAM socket (SOCK_CLOEXEC); the fd. */
   unixListen(path: string, backlog: number): number;
   /** A connected, non-blocking AF_UNIX SOCK_STREAM socket (SOCK_CLOEXEC); the fd. */

@@ -3,6 +3,9 @@
 // - lockFile(path): open(2) + flock(2) LOCK_EX|LOCK_NB. The kernel drops the lock when the
 //   last fd goes, including when the holder is SIGKILLed, so a lock never outlives its owner
 //   and needs no stale-lock guessing. Returns the fd, or -1 when another holder has it.
+// - lockFd(fd): flock(2) LOCK_EX|LOCK_NB on an fd the caller opened (in the thread pool: an
+//   open(O_CREAT) waits for the file system's journal, flock does not). True when taken, false
+//   when another holder has it; the fd stays the caller's either way.
 // - unixListen(path, backlog): a bound, listening AF_UNIX SOCK_STREAM socket for qemu to
 //   inherit (`-chardev socket,fd=N,server=on`): the socket exists before qemu starts, so a
 //   client's connect(2) never races qemu's start-up, and the path stays for later attach.
@@ -42,6 +45,21 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
     throw SystemError(env, errno, "flock", path);
   }
   return Napi::Number::New(env, fd.Release());
+}
+
+Napi::Value LockFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "lockFd(fd)");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int rc;
+  do {
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    throw SystemError(env, errno, "flock", std::to_string(fd));
+  }
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value UnixListen(const Napi::CallbackInfo& info) {
@@ -90,6 +108,7 @@ Napi::Value UnixConnect(const Napi::CallbackInfo& info) {
 
 void InitRunFiles(Napi::Env env, Napi::Object exports, Addon&) {
   exports.Set("lockFile", Napi::Function::New(env, LockFile, "lockFile"));
+  exports.Set("lockFd", Napi::Function::New(env, LockFd, "lockFd"));
   exports.Set("unixListen", Napi::Function::New(env, UnixListen, "unixListen"));
   exports.Set("unixConnect", Napi::Function::New(env, UnixConnect, "unixConnect"));
 }

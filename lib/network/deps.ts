@@ -77,12 +77,14 @@ export interface NetworkStatePort {
   resolveRunDir(value: unknown): string;
   files(runDir: string, netnsKey: string, id: number): NetworkFiles;
   /** The management lock, or undefined when another process manages the network. */
-  lock(files: NetworkFiles): FileLock | undefined;
+  lock(files: NetworkFiles): FileLock | undefined | Promise<FileLock | undefined>;
   /** The router-advertisement lock, or undefined when another process sends the RAs. */
-  lockRa(files: NetworkFiles): FileLock | undefined;
+  lockRa(files: NetworkFiles): FileLock | undefined | Promise<FileLock | undefined>;
   read(files: NetworkFiles): Promise<NetworkRecord>;
-  write(files: NetworkFiles, record: NetworkRecord): void;
-  remove(files: NetworkFiles): void;
+  /** Writes the record atomically; resolves once it is durable. */
+  write(files: NetworkFiles, record: NetworkRecord): void | Promise<void>;
+  /** Removes the record and its lock files; resolves once they are gone. */
+  remove(files: NetworkFiles): void | Promise<void>;
   /** Attaches the live VMs of network `id`; the others are reported in `skipped`. */
   adoptVms(runDir: string, netnsKey: string, id: number): Promise<{ vms: AdoptedVm[]; skipped: Array<{ name: string; reason: string }> }>;
 }

@@ -30,7 +30,7 @@ const POLL_MS = 10;
 export async function waitForRaLock(state: NetworkStatePort, files: NetworkFiles, timeoutMs = RA_LOCK_TIMEOUT_MS): Promise<FileLock | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const lock = state.lockRa(files);
+    const lock = await state.lockRa(files);
     if (lock || Date.now() >= deadline) return lock;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -162,7 +162,7 @@ export async function cleanupHost(deps: NetworkDeps, options: CleanupOptions = {
     if (!lock) continue; // a live process is on it
     try {
       const removed = await withNetlink(deps, record.netns, (nl) => removeRemnants(nl, record, deps.state!, runDir));
-      removeNetworkRecord(files);
+      await removeNetworkRecord(files);
       report.networks.push(`${netnsKey}/${id}${removed.length > 0 ? ` (${removed.join(', ')})` : ''}`);
     } finally {
       lock.release();

@@ -106,7 +106,7 @@ export async function removeOrphanLinks(deps: NetworkDeps, runDir: string, given
           // The lock files (and a folder) taking the locks made go again, while still held.
           for (const { key, lock } of held) {
             const files = networkFiles(runDir, key, id);
-            if (!existsSync(files.record)) removeNetworkRecord(files);
+            if (!existsSync(files.record)) await removeNetworkRecord(files);
             lock.release();
           }
         }

@@ -35,7 +35,7 @@ export async function claimNetwork(
 }> {
   const runDir = state.resolveRunDir(runDirOption);
   const files = state.files(runDir, netnsKey, id);
-  const lock = state.lock(files);
+  const lock = await state.lock(files);
   if (!lock) throw networkError(id, 'EBUSY', `another process is managing this network (${files.record})`);
   try {
     const previous = await state.read(files).catch((error: unknown) => {

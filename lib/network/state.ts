@@ -5,7 +5,7 @@
  */
 import { adoptGuard } from '../guard/index.js';
 import { listVms, Qemu } from '../qemu/index.js';
-import { lockNetwork, lockNetworkRa, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord } from '../state/network-record.js';
+import { lockNetworkAsync, lockNetworkRaAsync, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import type { AdoptedVm, NetworkStatePort, NetworkVmMetadata } from './deps.js';
 
@@ -47,8 +47,8 @@ async function adoptVms(runDir: string, netnsKey: string, id: number): Promise<{
 export const systemState: NetworkStatePort = {
   resolveRunDir: (value) => resolveRunDir(value),
   files: networkFiles,
-  lock: lockNetwork,
-  lockRa: lockNetworkRa,
+  lock: lockNetworkAsync,
+  lockRa: lockNetworkRaAsync,
   read: readNetworkRecord,
   write: writeNetworkRecord,
   remove: removeNetworkRecord,

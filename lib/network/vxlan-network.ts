@@ -252,7 +252,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       const raLock = p
         ? await steps.run(
             `take the RA lock of network ${o.id}`,
-            () => p.state.lockRa(p.files),
+            async () => p.state.lockRa(p.files),
             (l) => l?.release(),
           )
         : undefined;
@@ -329,7 +329,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         throw networkError(id, 'ENOENT', `not recorded in ${runDir}${resolved === undefined ? '' : ` for namespace ${resolved}`}`);
       throw error;
     });
-    const lock = st.lock(files);
+    const lock = await st.lock(files);
     if (!lock) throw networkError(id, 'EBUSY', 'another process is managing this network');
     if (record.state !== 'ready') {
       lock.release();
@@ -357,7 +357,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         persisted: undefined,
       };
       if (record.ra !== false) {
-        raLock = st.lockRa(files);
+        raLock = await st.lockRa(files);
         if (raLock) {
           await registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
           owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
@@ -695,7 +695,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (p && p.record.state !== 'destroying') {
       // From here a crash (or an abort) leaves a record that says so: cleanup finishes the removal.
       p.record = { ...p.record, state: 'destroying' };
-      p.state.write(p.files, p.record);
+      await p.state.write(p.files, p.record);
       crashPoint(`VxlanNetwork ${this.id} destroy: record says destroying`);
     }
     const stopOptions = { timeoutMs, ...(signal === undefined ? {} : { signal }) };
@@ -744,7 +744,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       this.linksDeleted = true;
     }
     if (p) {
-      if (errors.length === 0) p.state.remove(p.files);
+      if (errors.length === 0) await p.state.remove(p.files);
       crashPoint(`VxlanNetwork ${this.id} destroy: record removed`);
       p.raLock?.release();
       p.lock.release();

@@ -7,7 +7,7 @@
  *
  * Pure bookkeeping, fed by NetlinkInterfaceMonitor (./monitor.ts) or by tests.
  */
-import type { Address, AddressEvent, Link, LinkEvent } from '../netlink/types.js';
+import type { Address, AddressEvent, AddressFlags, Link, LinkEvent } from '../netlink/types.js';
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
 import { maskPrefix } from './config.js';
 import { samePrefixes, type LinkInfo, type OwnPrefix } from './interface-advertiser.js';
@@ -21,22 +21,50 @@ function same(a: LinkInfo | undefined, b: LinkInfo | undefined): boolean {
 }
 
 /** The prefix of a global (not link-local, not tentative) IPv6 address, for radvd's `prefix ::/64`. */
-function ownPrefix(a: Address): OwnPrefix | undefined {
+function ownPrefix(a: TrackedAddress): OwnPrefix | undefined {
   if (a.family !== 6 || /^fe[89ab]/iu.test(a.address) || a.scope === 'host' || a.flags.tentative || a.flags.dadfailed) return undefined;
   const bytes = ipv6ToBytes(a.address);
   maskPrefix(bytes, a.prefixLength);
   return { address: bytesToIPv6(bytes), length: a.prefixLength, validLifetime: a.validLifetime, preferredLifetime: a.preferredLifetime };
 }
 
-function usableLinkLocal(a: Address): boolean {
+function usableLinkLocal(a: TrackedAddress): boolean {
   return a.family === 6 && /^fe[89ab]/iu.test(a.address) && !a.flags.tentative && !a.flags.dadfailed;
+}
+
+/**
+ * What the tracker keeps of a link: the fields readiness and RAs need, not the whole parsed
+ * Link (its flags list, vxlan/bridge attributes, …): a namespace with 4,096 networks has
+ * 8,192 links, and the monitor holds one entry per link for as long as it serves.
+ */
+type TrackedLink = Pick<Link, 'index' | 'name' | 'up' | 'carrier' | 'mtu' | 'mac'>;
+
+/** What the tracker keeps of an address (see TrackedLink). */
+type TrackedAddress = Pick<Address, 'family' | 'address' | 'prefixLength' | 'scope' | 'validLifetime' | 'preferredLifetime'> & {
+  flags: Pick<AddressFlags, 'tentative' | 'dadfailed'>;
+};
+
+function trackedLink(l: Link): TrackedLink {
+  return { index: l.index, name: l.name, up: l.up, carrier: l.carrier, mtu: l.mtu, mac: l.mac };
+}
+
+function trackedAddress(a: Address): TrackedAddress {
+  return {
+    family: a.family,
+    address: a.address,
+    prefixLength: a.prefixLength,
+    scope: a.scope,
+    flags: { tentative: a.flags.tentative, dadfailed: a.flags.dadfailed },
+    validLifetime: a.validLifetime,
+    preferredLifetime: a.preferredLifetime,
+  };
 }
 
 /** Link and address state of one namespace, and listeners per interface name. */
 export class InterfaceTracker {
-  private readonly links = new Map<number, Link>();
+  private readonly links = new Map<number, TrackedLink>();
   private readonly indexByName = new Map<string, number>();
-  private readonly addresses = new Map<number, Map<string, Address>>();
+  private readonly addresses = new Map<number, Map<string, TrackedAddress>>();
   /** Arrays rather than Sets (no duplicates either): one per served interface, a thousand of them. */
   private readonly listeners = new Map<string, InterfaceListener[]>();
   private readonly reported = new Map<string, LinkInfo | undefined>();
@@ -48,7 +76,7 @@ export class InterfaceTracker {
     if (!link || !link.up || !link.carrier) return undefined;
     // Keep the address already in use while it stays valid, so RAs keep one source.
     const current = this.reported.get(name)?.linkLocal;
-    let chosen: Address | undefined;
+    let chosen: TrackedAddress | undefined;
     for (const a of this.addresses.get(link.index)?.values() ?? []) {
       if (!usableLinkLocal(a)) continue;
       if (a.address === current) {
@@ -120,7 +148,7 @@ export class InterfaceTracker {
       if (this.indexByName.get(previous.name) === link.index) this.indexByName.delete(previous.name);
     }
     if (event.type === 'new') {
-      this.links.set(link.index, link);
+      this.links.set(link.index, trackedLink(link));
       this.indexByName.set(link.name, link.index);
     } else {
       this.links.delete(link.index);
@@ -137,7 +165,7 @@ export class InterfaceTracker {
     let set = this.addresses.get(a.index);
     if (event.type === 'new') {
       if (!set) this.addresses.set(a.index, (set = new Map()));
-      set.set(a.address, a);
+      set.set(a.address, trackedAddress(a));
     } else {
       set?.delete(a.address);
     }

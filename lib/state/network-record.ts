@@ -11,11 +11,14 @@
  * last. A record in 'creating'/'destroying' whose lock is free was left by a process that
  * died half-way: cleanup completes the removal.
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { tryLock, type FileLock } from './lock.js';
-import { isTempFile, readRecord, writeRecord } from './record.js';
+import { tryLock, tryLockAsync, type FileLock } from './lock.js';
+import { inLane } from './fs-lanes.js';
+import { isTempFile, readRecord, recordText } from './record.js';
+import { recordJournal } from './record-journal.js';
 import { netnsDirName, netnsKeyFromDirName, netRoot } from './run-dir.js';
 
 /** The router-advertisement interface config as recorded (AdvertisedInterface). */
@@ -70,6 +73,36 @@ export function lockNetworkRa(files: NetworkFiles): FileLock | undefined {
   return lockInFolder(files.dir, files.raLock);
 }
 
+/** lockNetwork off the event loop (see tryLockAsync): what creating thousands of networks uses. */
+export function lockNetworkAsync(files: NetworkFiles): Promise<FileLock | undefined> {
+  return lockInFolderAsync(files.dir, files.lock);
+}
+
+/** lockNetworkRa off the event loop. */
+export function lockNetworkRaAsync(files: NetworkFiles): Promise<FileLock | undefined> {
+  return lockInFolderAsync(files.dir, files.raLock);
+}
+
+/** Folders this process made or found: a lock in them tries the open first (one pool operation, not two). */
+const knownDirs = new Set<string>();
+
+/** lockInFolder with the mkdir and the open in the thread pool (./fs-lanes.ts). */
+async function lockInFolderAsync(dir: string, path: string): Promise<FileLock | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    if (!knownDirs.has(dir)) {
+      await inLane(() => mkdir(dir, { recursive: true, mode: 0o700 }));
+      knownDirs.add(dir);
+    }
+    try {
+      return await inLane(() => tryLockAsync(path));
+    } catch (error) {
+      // The folder went with its last network meanwhile: make it again.
+      knownDirs.delete(dir);
+      if ((error as { code?: string }).code !== 'ENOENT' || attempt === 3) throw error;
+    }
+  }
+}
+
 /**
  * Makes the namespace's folder and takes a lock in it. The folder goes when its last network
  * does (removeNetworkRecord): if another process removed it between our mkdir and our open,
@@ -86,27 +119,26 @@ function lockInFolder(dir: string, path: string): FileLock | undefined {
   }
 }
 
-/** Writes the record atomically. */
-export function writeNetworkRecord(files: NetworkFiles, record: NetworkRecord): void {
-  writeRecord(files.record, 'network', record);
+/**
+ * Writes the record atomically and durably, in the thread pool, batched with the other
+ * networks' writes (./record-journal.ts: thousands of networks share fsyncs).
+ */
+export function writeNetworkRecord(files: NetworkFiles, record: NetworkRecord): Promise<void> {
+  return recordJournal.write(files.record, recordText('network', record));
 }
 
-/** Reads the record (StateRecordError, code 'ENOENT' when there is none). */
-export function readNetworkRecord(files: NetworkFiles): Promise<NetworkRecord> {
-  return readRecord<NetworkRecord>(files.record, 'network');
+/** Reads the record (StateRecordError, code 'ENOENT' when there is none), after this process's pending writes of it. */
+export async function readNetworkRecord(files: NetworkFiles): Promise<NetworkRecord> {
+  await recordJournal.settled(files.record);
+  return inLane(() => readRecord<NetworkRecord>(files.record, 'network'));
 }
 
-/** Removes the record and its lock files (the caller holds the management lock). */
-export function removeNetworkRecord(files: NetworkFiles): void {
-  rmSync(files.record, { force: true });
-  rmSync(files.raLock, { force: true });
-  rmSync(files.lock, { force: true });
-  // The namespace's folder goes with its last network (ENOTEMPTY: others are still recorded).
-  try {
-    rmdirSync(files.dir);
-  } catch {
-    // not empty, or already gone
-  }
+/**
+ * Removes the record and its lock files (the caller holds the management lock), batched like
+ * writes. The namespace's folder goes with its last network (not when others are recorded).
+ */
+export function removeNetworkRecord(files: NetworkFiles): Promise<void> {
+  return recordJournal.remove([files.record, files.raLock, files.lock], files.dir);
 }
 
 /** Every recorded network: its namespace key, id and files. */

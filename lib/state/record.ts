@@ -33,10 +33,15 @@ export function isTempFile(name: string): boolean {
   return name.startsWith('.') && name.endsWith('.tmp');
 }
 
+/** The file content of record `kind` with `body`. */
+export function recordText(kind: string, body: object): string {
+  return `${JSON.stringify({ format: `vmplumb/${kind}`, version: RECORD_VERSION, ...body }, null, 2)}\n`;
+}
+
 /** Writes `body` as record `kind` at `path`, atomically (temp file + fsync + rename). */
 export function writeRecord(path: string, kind: string, body: object): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const text = `${JSON.stringify({ format: `vmplumb/${kind}`, version: RECORD_VERSION, ...body }, null, 2)}\n`;
+  const text = recordText(kind, body);
   const fd = openSync(temp, 'w', 0o600);
   try {
     writeSync(fd, text);

@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 describe('network records in the run directory', () => {
-  it("removes the namespace's folder with its last network, and makes it again for the next", () => {
+  it("removes the namespace's folder with its last network, and makes it again for the next", async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'vmplumb-run-'));
     dirs.push(runDir);
     const a = networkFiles(runDir, '4:1234', 100);
@@ -25,10 +25,10 @@ describe('network records in the run directory', () => {
     const lockB = lockNetwork(b);
     expect(existsSync(a.dir)).toBe(true);
     lockA?.release();
-    removeNetworkRecord(a);
+    await removeNetworkRecord(a);
     expect(existsSync(b.dir)).toBe(true); // control: network 101 is still recorded there
     lockB?.release();
-    removeNetworkRecord(b);
+    await removeNetworkRecord(b);
     expect(existsSync(b.dir)).toBe(false);
     const again = lockNetwork(a);
     expect(again).toBeDefined();
