@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'prebuilds/', 'node_modules/', 'docs/api/', 'coverage/'] },
+  { ignores: ['dist/', 'build/', 'prebuilds/', 'node_modules/', 'docs/api/', 'coverage/', 'bench/.scale-*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

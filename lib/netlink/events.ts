@@ -133,6 +133,26 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
   }
 
   /**
+   * The dump, taken again while changes keep interrupting it (Connection.dump gives up after
+   * DUMP_ATTEMPTS in a row with EINTR): a stream must outlive a flood of changes, so it backs
+   * off (10 ms, doubling, at most 1 s) and dumps again until a dump is consistent or the
+   * stream ends (undefined). Notifications meanwhile are held and applied after it.
+   */
+  private async dumpUntilConsistent(): Promise<NativeRtnlMessage[] | undefined> {
+    for (let round = 0; ; round++) {
+      try {
+        return await this.connection.dump(this.kind.dumpType, { family: AF.UNSPEC, extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'events' });
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'EINTR' || this.done) throw error;
+        const ms = Math.min(1000, 10 * 2 ** round);
+        debug('%s events: dumps interrupted by concurrent changes, again in %d ms', this.kind.name, ms);
+        await new Promise((resolve) => setTimeout(resolve, ms).unref());
+        if (this.done) return undefined;
+      }
+    }
+  }
+
+  /**
    * Dumps and reconciles with what we knew: at start (emitting everything only with
    * `existing`) and after an overrun (emitting the difference).
    */
@@ -146,7 +166,8 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
     const initial = this.syncing && this.state.size === 0;
     this.syncing = true;
     try {
-      const messages = await this.connection.dump(this.kind.dumpType, { family: AF.UNSPEC, extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'events' });
+      const messages = await this.dumpUntilConsistent();
+      if (messages === undefined) return;
       // Every loop below yields to the event loop every MESSAGES_PER_TURN items.
       const next = new Map<string, T>();
       let n = 0;

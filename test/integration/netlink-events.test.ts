@@ -188,8 +188,9 @@ describe.skipIf(skipUnlessRoot('netlink events'))('netlink events', () => {
     // A flood from another process runs while the stream reads, so re-dumps go out while
     // notifications are queued (the kernel then refuses to start them: ENOBUFS ack); and three
     // times the JS thread is held (`ip -batch`, synchronously) while 100 links change, so the
-    // 4 KiB queue certainly overflows. Four bridges come and go 200 times: every dump fits in
-    // one buffer (a dump of one buffer cannot be flagged interrupted: only ENOBUFS is tested).
+    // 4 KiB queue certainly overflows. Four bridges come and go 200 times: a dump of the ~100
+    // links spans several buffers, so the flood also interrupts re-dumps (NLM_F_DUMP_INTR) more
+    // than Connection.dump's attempts in a row: the stream backs off and dumps again.
     const events = t.nl.linkEvents({ existing: true, receiveBuffer: 4096 });
     t.ns.ipBatch(Array.from({ length: 100 }, (_, i) => `link add rs${i} type bridge`));
     const last = new Map<string, 'new' | 'del'>();
