@@ -105,6 +105,11 @@ describe('RA config errors name the field and the value', () => {
     expect(() => resolveInterfaceConfig(f, { ...base, ...extra })).toThrow(message);
   });
 
+  it('sends one final RA by default, as radvd (a host destroying many networks waits for none)', () => {
+    expect(resolveOptions({ interfaces: [base] }).finalAdvertisements).toBe(1);
+    expect(resolveOptions({ interfaces: [base], finalAdvertisements: 3 }).finalAdvertisements).toBe(3);
+  });
+
   it('refuses an interface configured twice and a bad finalAdvertisements', () => {
     expect(() => resolveOptions({ interfaces: [base, base] })).toThrow(/"options\.interfaces\[1\]\.name" to be a name not configured twice/);
     expect(() => resolveOptions({ interfaces: [base], finalAdvertisements: 4 })).toThrow(/"options\.finalAdvertisements"/);
