@@ -87,6 +87,41 @@ const MUTANTS = [
     replace: 'const timeoutMs = true ? 30_000 :',
     tests: ['test/guest/qemu.test.ts', '-t', 'hung qemu'],
   },
+  {
+    name: 'run-dir records: a newer version is read as if understood',
+    file: 'lib/state/record.ts',
+    find: "if (typeof r.version !== 'number' || r.version > RECORD_VERSION) {",
+    replace: "if (typeof r.version !== 'number') {",
+    tests: ['test/unit/state-record.test.ts'],
+  },
+  {
+    name: "identity: a pidfile's pid is taken as the VM without its cmdline proof",
+    file: 'lib/state/identity.ts',
+    find: 'if (pid !== undefined && isProcessOf(pid, pidfile)) return pid;',
+    replace: 'if (pid !== undefined) return pid;',
+    tests: ['test/integration/persist-crash.test.ts', '-t', 'belongs to another process'],
+  },
+  {
+    name: 'port security lets router advertisements from the guest through',
+    file: 'lib/guard/policy.ts',
+    find: "{ name: 'router-advertisement', match: icmp6(ICMPV6.ra), verdict: 'drop' },",
+    replace: '',
+    tests: ['test/unit/guard-policy.test.ts'],
+  },
+  {
+    name: 'three final RAs by default (radvd and the scale target: one)',
+    file: 'lib/ra/constants.ts',
+    find: 'export const DEFAULT_FINAL_RTR_ADVERTISEMENTS = 1;',
+    replace: 'export const DEFAULT_FINAL_RTR_ADVERTISEMENTS = 3;',
+    tests: ['test/unit/ra-config.test.ts'],
+  },
+  {
+    name: 'a vxlan that cannot join its group is not explained (no KernelLimitError)',
+    file: 'lib/network/kernel-limits.ts',
+    find: "if (group === undefined || (error as { code?: unknown } | undefined)?.code !== 'ENOMEM') return error;",
+    replace: 'return error;',
+    tests: ['test/integration/network-scale.test.ts', '-t', 'optmem_max'],
+  },
 ];
 
 const only = process.argv.slice(2);

@@ -108,6 +108,11 @@ describe('RA config errors name the field and the value', () => {
     expect(() => resolveInterfaceConfig(f, { ...base, ...extra })).toThrow(message);
   });
 
+  it('sends one final RA by default, as radvd (a host destroying many networks waits for none)', () => {
+    expect(resolveOptions({ interfaces: [base] }).finalAdvertisements).toBe(1);
+    expect(resolveOptions({ interfaces: [base], finalAdvertisements: 3 }).finalAdvertisements).toBe(3);
+  });
+
   it('takes host-name DNSSL domains: hyphens inside labels, digits first (the control of the refusals above)', () => {
     const c = resolveInterfaceConfig(f, { ...base, dnssl: [{ domains: ['a-b.example.com', '1abc.example.com.'] }] });
     expect(c.dnssl[0]?.domains).toEqual(['a-b.example.com', '1abc.example.com']);
