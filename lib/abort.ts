@@ -49,3 +49,21 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, 
     );
   });
 }
+
+/** Whether `error` is what an aborted `signal` rejects with (its reason), not a failure of the work. */
+export function isAbortReason(signal: AbortSignal | undefined, error: unknown): boolean {
+  return signal?.aborted === true && error === signal.reason;
+}
+
+/**
+ * For work an abort cannot leave half-done (a stop): when `signal` fires, `hurry` makes the
+ * work end at once (kill the process, skip the remaining final RAs), and the call rejects with
+ * `signal.reason` only once the work has settled, so the caller never sees a state in between.
+ */
+export function hurried<T>(work: Promise<T>, signal: AbortSignal | undefined, hurry: () => void): Promise<T> {
+  if (signal === undefined) return work;
+  return abortable(work, signal, hurry).catch(async (error: unknown) => {
+    if (signal.aborted) await work.catch(() => undefined);
+    throw error;
+  });
+}

@@ -7,7 +7,9 @@
  *   with the kernel's extended-ack text;
  * - another system call failed: {@link SystemCallError}, shaped as Node's SystemError;
  * - vmplumb's own conditions: {@link VmplumbError} with a code from {@link ERROR_CODES}, or a
- *   subclass with more fields (QmpError, NetworkSetupError, RadvdConfError).
+ *   subclass with more fields (QemuExitedError, QmpError, NetworkSetupError, StateRecordError,
+ *   KernelLimitError); the router advertiser's RaError is a SystemCallError with its interface.
+ *   RadvdConfError stays a SyntaxError (code 'ERR_RADVD_CONF').
  *
  * Errors keep what caused them as `cause`.
  */
@@ -92,6 +94,22 @@ export const ERROR_CODES = {
   UNSUPPORTED: 'ENOTSUP',
   /** A fixed pool is used up (e.g. a VM's hot-plug slots). */
   NO_SPACE: 'ENOSPC',
+  /** Another process manages the network (its management lock is held). */
+  BUSY: 'EBUSY',
+  /** The QMP connection closed while a command waited for its reply (QmpError). */
+  CONNECTION_RESET: 'ECONNRESET',
+  /** Another process manages the VM (it holds the VM's QMP monitor): Qemu.attach. */
+  VM_BUSY: 'ERR_VM_BUSY',
+  /** The VM's process is gone (or its pid is another process's now): Qemu.attach. */
+  VM_GONE: 'ERR_VM_GONE',
+  /** The kernel disagrees with a network's record (VxlanNetwork.open). */
+  NETWORK_STATE: 'ERR_NETWORK_STATE',
+  /** A network's record says a create or destroy did not finish (VxlanNetwork.open: cleanup() removes it). */
+  NETWORK_INCOMPLETE: 'ERR_NETWORK_INCOMPLETE',
+  /** A network set-up step failed for a reason without a code of its own (NetworkSetupError). */
+  NETWORK_SETUP: 'ERR_NETWORK_SETUP',
+  /** A record in the run directory is not usable: not JSON, another kind, a newer version (StateRecordError). */
+  STATE_RECORD: 'ERR_VMPLUMB_STATE',
 } as const;
 
 /** One of {@link ERROR_CODES}' values. */
@@ -100,12 +118,15 @@ export type VmplumbErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 /**
  * An error of vmplumb's own (not the kernel's): a message that names the object, a stable
  * `code` from {@link ERROR_CODES}, and the error that caused it when there is one.
+ *
+ * Subclasses with more fields narrow or widen `code` through `C`: a NetworkSetupError carries
+ * the code of the step's own error ('EEXIST' from the kernel), so its `C` is `string`.
  */
-export class VmplumbError extends Error {
-  /** A stable code from {@link ERROR_CODES}. */
-  readonly code: VmplumbErrorCode;
+export class VmplumbError<C extends string = VmplumbErrorCode> extends Error {
+  /** A stable code from {@link ERROR_CODES} (or, for a subclass, as it documents). */
+  readonly code: C;
 
-  constructor(code: VmplumbErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'VmplumbError';
     this.code = code;
@@ -126,11 +147,11 @@ export class SystemCallError extends Error {
   /** What it was about (an interface, a path), when known. */
   readonly path: string | undefined;
 
-  constructor(errno: number, syscall: string, path?: string, detail?: string) {
+  constructor(errno: number, syscall: string, path?: string, detail?: string, options?: { cause?: unknown }) {
     const positive = Math.abs(errno);
     const [code, text] = systemErrorMap().get(-positive) ?? [`E${positive}`, 'unknown error'];
     const where = [path, detail].filter(Boolean).join(' ');
-    super(`${syscall} ${code}: ${text}${where ? ` (${where})` : ''}`);
+    super(`${syscall} ${code}: ${text}${where ? ` (${where})` : ''}`, options);
     this.name = 'SystemCallError';
     this.code = code;
     this.errno = -positive;

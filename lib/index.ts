@@ -9,17 +9,21 @@ export type * from './netlink/types.js';
 export { openTap, Tap } from './tap.js';
 export type { TapOptions } from './tap.js';
 export { macForVm, eui64Address } from './mac.js';
-export { Qemu, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
+export { Qemu, QemuExitedError, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
 export type {
   Accel,
+  ResolvedAccel,
   QemuDisk,
   QemuExit,
   QemuNic,
   QemuNicInfo,
   QemuSpec,
   ShutdownOptions,
+  AddNicOptions,
+  RemoveNicOptions,
   QmpEvent,
   QmpGreeting,
+  QmpErrorCode,
   ExecuteOptions,
   AttachOptions,
   ListVmsOptions,
@@ -27,6 +31,7 @@ export type {
   VmState,
 } from './qemu/index.js';
 export { VxlanNetwork, NetworkSetupError, NetworkVm, tapNameForVm } from './network.js';
+export { StateRecordError } from './state/record.js';
 export type {
   VxlanNetworkOptions,
   JoinNetworkOptions,
@@ -53,10 +58,10 @@ export { KernelLimitError } from './network/kernel-limits.js';
 export { RaService } from './network/ra-service.js';
 export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
 export { DEFAULT_RUN_DIR } from './state/run-dir.js';
-export { securePort, securePorts, removeGuards, listGuards, pruneGuards, guardCounters, PortGuard, GUARD_TABLE } from './guard/index.js';
-export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';
+export { securePort, securePorts, removeGuards, listGuards, pruneGuards, guardCounters, adoptGuard, PortGuard, GUARD_TABLE } from './guard/index.js';
+export type { GuardCounter, GuardedPort, GuardRecord, SecurePortOptions, BandwidthLimit } from './guard/index.js';
 export type { GuardPort } from './network/deps.js';
-export { RouterAdvertiser, parseRadvdConf, RadvdConfError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
+export { RouterAdvertiser, parseRadvdConf, RadvdConfError, RaError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {
   RouterAdvertiserOptions,
   RouterAdvertiserEvents,
@@ -69,7 +74,6 @@ export type {
   RaInterfaceStats,
   RaSentEvent,
   RaReceivedEvent,
-  RaError,
   Lifetime,
   Preference,
   ParseRadvdConfOptions,

@@ -52,6 +52,7 @@ export function registerHost(program: Command): void {
         say(`removed ${report.vms.length} VM folder(s)${report.vms.length ? `: ${report.vms.join(', ')}` : ''}`);
         say(`removed ${report.networks.length} half-made network(s)${report.networks.length ? `: ${report.networks.join(', ')}` : ''}`);
         say(`removed ${report.links.length} link(s) of unrecorded networks${report.links.length ? `: ${report.links.join(', ')}` : ''}`);
+        say(`removed ${report.guards.length} guard(s) of gone ports${report.guards.length ? `: ${report.guards.join(', ')}` : ''}`);
       }
     });
 }

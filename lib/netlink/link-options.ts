@@ -217,7 +217,14 @@ export function checkSetLink(input: unknown): CheckedSetLink {
   }
   if (changes.mtu !== undefined) params.mtu = checkInteger('mtu', changes.mtu, 68, 65535);
   if (changes.mac !== undefined) params.mac = checkUnicastMac('mac', changes.mac);
-  if (changes.group !== undefined) params.group = checkInteger('group', changes.group, 0, 0xffffffff);
+  if (changes.linkGroup !== undefined) params.group = checkInteger('linkGroup', changes.linkGroup, 0, 0xffffffff);
+  // The deprecated spelling: taken when alone, refused when it says something else.
+  const legacyGroup = changes.group;
+  if (legacyGroup !== undefined) {
+    const group = checkInteger('group', legacyGroup, 0, 0xffffffff);
+    if (params.group !== undefined && params.group !== group) throw invalidValue('group', `absent or equal to "linkGroup" (${params.group})`, legacyGroup);
+    params.group = group;
+  }
   if (changes.alias !== undefined) params.alias = checkAlias('alias', changes.alias, true);
   if (changes.name !== undefined) out.rename = checkIfname('name', changes.name);
   if (changes.master === null) out.master = null;

@@ -201,6 +201,7 @@ export class Netlink {
 
   /**
    * `ip link set LINK [up|down] [master M|nomaster] [mtu N] [address MAC] [name NEW] [group G]`
+   * (`group` is `linkGroup` here, as on create: vxlan's `group` is its multicast group)
    * in one RTM_NEWLINK (two when `up` comes with other changes). `master: null` releases the
    * link from its master.
    *
@@ -535,9 +536,10 @@ export class Netlink {
   }
 
   /**
-   * Link notifications (RTNLGRP_LINK) as an async iterable with its own socket; with
-   * `{ existing: true }` every present link comes first as 'new'. Survives overruns by
-   * re-dumping. Ends on `break` or close().
+   * Link notifications (RTNLGRP_LINK) as an async iterable with its own socket, subscribed
+   * before this returns: every change after the call is reported. With `{ existing: true }`
+   * every present link comes first as 'new'. Survives overruns by re-dumping. Ends on `break`
+   * or close().
    */
   linkEvents(options: EventOptions = {}): AsyncIterableIterator<LinkEvent> {
     const checked = checkObject('options', options) as EventOptions;

@@ -112,6 +112,7 @@ export function parseLink(m: NativeRtnlMessage): Link {
     // Links without a hardware address (tun, some tunnels) report none or a zero-length one.
     mac: mac === undefined || mac === '' ? undefined : mac,
     master: typeof m.master === 'number' && m.master !== 0 ? m.master : undefined,
+    linkGroup: num(m.group),
     group: num(m.group),
   };
   const data = m.data as Raw | undefined;

@@ -142,7 +142,9 @@ export interface SetLinkOptions {
   mac?: string;
   /** Rename the link. */
   name?: string;
-  /** Link group (IFLA_GROUP). */
+  /** The link group (IFLA_GROUP, `ip link set … group N`), as `linkGroup` on create. */
+  linkGroup?: number;
+  /** @deprecated Use `linkGroup` (one name on create, setLink and Link). */
   group?: number;
   /** The link's alias (IFLA_IFALIAS, `ip link set … alias TEXT`), up to 254 bytes; '' removes it. */
   alias?: string;
@@ -287,6 +289,8 @@ export interface Link {
   /** ifindex of the master (bridge), when enslaved. */
   master: number | undefined;
   /** The link group (IFLA_GROUP, `ip link … group N`); 0 (default) unless set. */
+  linkGroup: number;
+  /** @deprecated The same as `linkGroup`; use that name. */
   group: number;
   /** The link's alias (IFLA_IFALIAS), when it has one. */
   alias?: string;

@@ -16,9 +16,12 @@ import type {
 } from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
+import type { Accel } from '../qemu/accel.js';
+import type { QemuExit } from '../qemu/qemu.js';
+import type { QemuDisk } from '../qemu/spec.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
-import type { AdvertisedInterface, VmExit } from './types.js';
+import type { AdvertisedInterface } from './types.js';
 
 /** The rtnetlink calls a network makes. */
 export interface NetlinkPort {
@@ -48,7 +51,7 @@ export interface TapPort {
 export interface QemuPort {
   readonly pid: number;
   readonly qmp: unknown;
-  readonly exited: Promise<VmExit>;
+  readonly exited: Promise<QemuExit>;
   shutdown(options?: { timeoutMs?: number }): Promise<unknown>;
   kill(): void;
   /** Lets go of the VM without stopping it (another process may attach). */
@@ -65,6 +68,8 @@ export interface NetworkVmMetadata {
 export interface AdoptedVm {
   qemu: QemuPort;
   metadata: NetworkVmMetadata;
+  /** The port security of its tap, from its folder (qemu removes it when it ends). */
+  guard?: GuardPort;
 }
 
 /** The run directory (lib/state): the network's record, its locks and its VMs' folders. */
@@ -100,15 +105,16 @@ export interface AdvertiserPort {
 export interface QemuSpawnOptions {
   name: string;
   uuid?: string;
-  accel?: 'kvm' | 'tcg' | 'auto';
+  accel?: Accel;
   memoryMiB: number;
   cpus: number;
   cdrom?: string;
-  disks?: unknown[];
+  disks?: (string | QemuDisk)[];
   kernel?: string;
   initrd?: string;
   append?: string;
-  nics: { tap: TapPort; mac: string }[];
+  /** `guard`: the tap's port security, handed to qemu (removed when the VM ends, by whichever process manages it). */
+  nics: { tap: TapPort; mac: string; guard?: GuardPort }[];
   serial?: { file: string };
   qemuBinary?: string;
   extraArgs?: string[];
@@ -128,6 +134,7 @@ export interface GuardPort {
 export interface GuardPortOptions {
   netns?: NetnsOption;
   port: string;
+  vm?: string;
   mac: string;
   prefixes: string[];
   routers: string[];

@@ -5,6 +5,7 @@
  * says what the kernel and /proc say, and cleanup only removes what provably has no owner —
  * never a VM whose qemu runs, never a network a live process manages.
  */
+import { pruneRecordedGuards } from '../guard/host.js';
 import { listVms, type VmListEntry } from '../qemu/list.js';
 import { tryLock } from '../state/lock.js';
 import { isLocked } from '../state/lock.js';
@@ -89,6 +90,8 @@ export interface CleanupReport {
    * known as ours by their mark (alias `vmplumb:net:<id>:<runDir>`).
    */
   links: string[];
+  /** Port-security guards whose port is gone (`<port>` or `<namespace>:<port>`; lib/guard pruneRecordedGuards). */
+  guards: string[];
 }
 
 async function withNetlink<T>(deps: NetworkDeps, netns: string | undefined, fn: (nl: NetlinkPort) => Promise<T>): Promise<T> {
@@ -153,7 +156,7 @@ export async function cleanupHost(deps: NetworkDeps, options: CleanupOptions = {
     if (typeof path !== 'string') throw invalidValue('netns', 'namespace names or paths', o.netns);
     return path;
   });
-  const report: CleanupReport = { vms: [], networks: [], files: [], links: [] };
+  const report: CleanupReport = { vms: [], networks: [], files: [], links: [], guards: [] };
   for (const { netnsKey, id, files } of listNetworkFiles(runDir)) {
     const record = await readNetworkRecord(files).catch(() => undefined);
     if (!record || record.state === 'ready') continue;
@@ -195,5 +198,6 @@ export async function cleanupHost(deps: NetworkDeps, options: CleanupOptions = {
   }
   report.links.push(...(await removeOrphanLinks(deps, runDir, given)));
   report.files.push(...removeNetworkTempFiles(runDir));
+  report.guards.push(...(await pruneRecordedGuards({ runDir })));
   return report;
 }

@@ -2,6 +2,7 @@
  * A network's side of the run directory: claiming its record for create, the record's
  * content, and finishing the removal of what a create or destroy killed half-way left.
  */
+import { VmplumbError, type VmplumbErrorCode } from '../errors.js';
 import { debug } from '../diagnostics.js';
 import { markedNetworkId } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
@@ -10,11 +11,9 @@ import type { NetlinkPort, NetworkStatePort } from './deps.js';
 import type { ResolvedNetworkOptions } from './options.js';
 import type { AdvertisedInterface } from './types.js';
 
-/** An error with a Node-style code. */
-export function networkError(id: number, code: string, message: string): Error {
-  const error = new Error(`VxlanNetwork ${id}: ${message}`) as NodeJS.ErrnoException;
-  error.code = code;
-  return error;
+/** A VmplumbError about network `id`. */
+export function networkError(id: number, code: VmplumbErrorCode, message: string): VmplumbError {
+  return new VmplumbError(code, `VxlanNetwork ${id}: ${message}`);
 }
 
 /**

@@ -3,10 +3,16 @@
  * steps made is undone in reverse order and the error says which step failed, keeping the
  * original error as `cause`.
  */
+import { isAbortReason } from '../abort.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 import { crashPoint } from '../state/crash-point.js';
 
-/** A set-up step failed; what was made before it has been removed. */
-export class NetworkSetupError extends Error {
+/**
+ * A set-up step failed; what was made before it has been removed. Its `code` is the step's own
+ * error's ('EEXIST' from the kernel, 'ERR_INVALID_ARG_VALUE', …), or 'ERR_NETWORK_SETUP' when
+ * that had none.
+ */
+export class NetworkSetupError extends VmplumbError<string> {
   /** The step that failed, in words ('create vxlan100 on eth0'). */
   readonly step: string;
   /** Undo actions that failed themselves (something may be left behind: they say what). */
@@ -15,12 +21,11 @@ export class NetworkSetupError extends Error {
   constructor(subject: string, step: string, cause: unknown, rollbackErrors: Error[]) {
     const why = cause instanceof Error ? cause.message : String(cause);
     const left = rollbackErrors.length === 0 ? '' : `; rollback incomplete: ${rollbackErrors.map((e) => e.message).join('; ')}`;
-    super(`${subject}: ${step} failed: ${why}${left}`, { cause });
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    super(typeof code === 'string' ? code : ERROR_CODES.NETWORK_SETUP, `${subject}: ${step} failed: ${why}${left}`, { cause });
     this.name = 'NetworkSetupError';
     this.step = step;
     this.rollbackErrors = rollbackErrors;
-    const code = (cause as { code?: unknown } | undefined)?.code;
-    if (typeof code === 'string') Object.defineProperty(this, 'code', { value: code, enumerable: true });
   }
 }
 
@@ -50,6 +55,8 @@ export class Steps {
       result = await action();
     } catch (error) {
       const rollbackErrors = await this.rollback();
+      // Aborted inside the step (e.g. qemu killed while it was starting): the caller's reason, as between steps.
+      if (isAbortReason(this.signal, error)) throw error;
       throw new NetworkSetupError(this.subject, step, error, rollbackErrors);
     }
     if (undo) this.undos.push({ step, undo: () => undo(result) });

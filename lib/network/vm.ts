@@ -3,15 +3,19 @@
  * so the kernel removes it when the last fd closes; the handle closes it as soon as qemu has
  * exited, whether stop() asked for it or the guest powered off by itself.
  */
+import { checkSignal, hurried } from '../abort.js';
 import type { QmpClient } from '../qemu/index.js';
 import { crashPoint } from '../state/crash-point.js';
+import { checkInteger, checkObject } from '../validate.js';
 import type { GuardPort, QemuPort, TapPort } from './deps.js';
-import type { VmExit } from './types.js';
+import type { QemuExit } from '../qemu/qemu.js';
 
 /** Stop options. */
 export interface StopVmOptions {
   /** How long the guest gets to power off after ACPI shutdown before qemu is killed (ms, default 30000). */
   timeoutMs?: number;
+  /** Stops waiting politely: qemu is killed at once, then stop() rejects with `signal.reason` once it has exited. */
+  signal?: AbortSignal;
 }
 
 /** A running VM in a {@link VxlanNetwork}. */
@@ -27,18 +31,18 @@ export class NetworkVm {
   /** The tap's name. */
   readonly tap: string;
   /** Resolves once qemu has exited and the tap (and its guard) are gone. */
-  readonly exited: Promise<VmExit>;
+  readonly exited: Promise<QemuExit>;
   /** The tap's port security (`counters()`), unless started with `portSecurity: false`. */
   readonly portSecurity: GuardPort | undefined;
 
   private readonly qemu: QemuPort;
-  private stopping: Promise<VmExit> | undefined;
+  private stopping: Promise<QemuExit> | undefined;
   private done = false;
 
   /** @internal Made by VxlanNetwork.startVm. */
   constructor(
     init: { id: number; name: string; mac: string; address: string; tap: TapPort; qemu: QemuPort; tapGone: () => Promise<void>; guard?: GuardPort | undefined },
-    onExit: (vm: NetworkVm, exit: VmExit, expected: boolean) => void,
+    onExit: (vm: NetworkVm, exit: QemuExit, expected: boolean) => void,
   ) {
     this.id = init.id;
     this.name = init.name;
@@ -49,7 +53,7 @@ export class NetworkVm {
     this.qemu = init.qemu;
     const tap = init.tap;
     this.exited = init.qemu.exited
-      .catch((error: unknown): VmExit => ({ code: null, signal: null, reason: `error: ${String(error)}` }))
+      .catch((error: unknown): QemuExit => ({ code: null, signal: null, reason: `error: ${String(error)}` }))
       .then(async (exit) => {
         try {
           // qemu held the only fds of the (non-persistent) tap; ours, if any, go now.
@@ -82,34 +86,46 @@ export class NetworkVm {
    * Asks the guest to power off (ACPI), kills qemu after `timeoutMs`, and resolves when it has
    * exited and its tap is gone. Idempotent.
    */
-  stop(options: StopVmOptions = {}): Promise<VmExit> {
-    if (this.stopping) return this.stopping;
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    this.stopping = (async () => {
-      if (this.done) return this.exited;
-      const kill = (): void => {
-        try {
-          this.qemu.kill();
-        } catch {
-          /* already gone */
-        }
-      };
-      // Whatever shutdown() does on its own timeout, qemu is gone shortly after ours.
-      const backstop = setTimeout(kill, timeoutMs + 2000);
-      try {
-        await this.qemu.shutdown({ timeoutMs });
-      } catch {
-        // No QMP, or the guest ignored the power button: qemu must go anyway.
-        kill();
-      }
-      crashPoint(`VM ${this.name} stop: shutdown returned`);
-      try {
-        return await this.exited;
-      } finally {
-        clearTimeout(backstop);
-      }
-    })();
-    return this.stopping;
+  stop(options: StopVmOptions = {}): Promise<QemuExit> {
+    let timeoutMs: number;
+    let signal: AbortSignal | undefined;
+    try {
+      const o = checkObject('options', options);
+      timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 3_600_000);
+      signal = checkSignal('options.signal', o.signal);
+      signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    this.stopping ??= this.stopNow(timeoutMs);
+    // Aborted: qemu is killed at once; the rejection comes once it has exited and its tap is gone.
+    return hurried(this.stopping, signal, () => this.kill());
+  }
+
+  private kill(): void {
+    try {
+      this.qemu.kill();
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private async stopNow(timeoutMs: number): Promise<QemuExit> {
+    if (this.done) return this.exited;
+    // Whatever shutdown() does on its own timeout, qemu is gone shortly after ours.
+    const backstop = setTimeout(() => this.kill(), timeoutMs + 2000);
+    try {
+      await this.qemu.shutdown({ timeoutMs });
+    } catch {
+      // No QMP, or the guest ignored the power button: qemu must go anyway.
+      this.kill();
+    }
+    crashPoint(`VM ${this.name} stop: shutdown returned`);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(backstop);
+    }
   }
 
   /**

@@ -11,13 +11,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
-import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, QemuPort } from './deps.js';
+import type { AdoptedVm, NetlinkPort, NetworkDeps, NetworkStatePort } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { explainVxlanFailure } from './kernel-limits.js';
+import { takeInternals, type NetworkInternals } from './internals.js';
 import { sendFinalRa, waitForRaLock } from './final-ra.js';
-import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
+import { sharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
-import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
+import type { QemuExit } from '../qemu/qemu.js';
+import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
@@ -29,13 +31,17 @@ import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
-import { checkSignal } from '../abort.js';
+import { abortable, checkSignal, isAbortReason } from '../abort.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 /** Options of {@link VxlanNetwork.destroy}. */
 export interface DestroyNetworkOptions {
   /** How long each VM gets to power off before it is killed (ms, default 30000). */
   timeoutMs?: number;
+  /**
+   * Cancels the teardown between its steps (VMs, final RAs, links): see {@link VxlanNetwork.destroy}.
+   */
+  signal?: AbortSignal;
 }
 
 /** Events of a network. */
@@ -82,14 +88,6 @@ export interface SkippedVm {
   reason: string;
 }
 
-/** @internal What tests replace: the other modules, and the shared advertiser registry. */
-export interface NetworkInternals {
-  deps?: NetworkDeps;
-  registry?: AdvertiserRegistry;
-  /** The shared rtnetlink connections (one per namespace). */
-  netlinks?: SharedNetlinks;
-}
-
 let defaultDeps: Promise<NetworkDeps> | undefined;
 
 /** The real modules, loaded on first use (tests pass fakes instead). */
@@ -127,6 +125,10 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly registry: AdvertiserRegistry;
   private destroying: Promise<void> | undefined;
+  /** Progress of a teardown, which an aborted destroy() leaves for the next one to resume. */
+  private teardownBegun = false;
+  private raStopped = false;
+  private linksDeleted = false;
   /** VMs of the network that open() found but could not take over (with why). */
   skippedVms: SkippedVm[] = [];
 
@@ -162,10 +164,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * in bridge br<id>, both up, the router address on the bridge, and router advertisements for
    * the prefix on the bridge. Options are validated first; when a step fails, what was made is
    * removed and the NetworkSetupError names the step (the kernel's error is its `cause`).
-   *
-   * @param internals For tests: fakes of the other modules, a private advertiser registry.
    */
-  static async create(options: VxlanNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async create(options: VxlanNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     // Validation first: a bad option is reported before anything (even the addon) is loaded.
     const o = resolveNetworkOptions(options, internals.deps?.vxlanGroupForId ?? vxlanGroupForId);
     const resolvedNetns = resolveNetns('netns', o.netns);
@@ -310,7 +311,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    *   process manages it, ERR_NETWORK_STATE when the kernel disagrees with the record (a
    *   link missing or changed: reported, nothing is touched).
    */
-  static async open(options: OpenNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async open(options: OpenNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     const o = checkObject('options', options);
     const id = checkInteger('id', o.id, 0, 16777215);
     const resolved = resolveNetns('netns', o.netns);
@@ -376,7 +378,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         registry,
       });
       relay.on('ra-error', (error) => network.emit('ra-error', error));
-      for (const vm of adopted.vms) network.adopt(vm.qemu, vm.metadata);
+      for (const vm of adopted.vms) network.adopt(vm);
       network.skippedVms = adopted.skipped;
       return network;
     } catch (error) {
@@ -389,7 +391,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   /** Every recorded network with its condition as the kernel and the lock holders say it. */
-  static async list(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<NetworkListEntry[]> {
+  static async list(options: InventoryOptions = {}): Promise<NetworkListEntry[]> {
+    const internals = takeInternals();
     // Loaded on use, like the system modules: they load the addon.
     const { listNetworks } = await import('./inventory.js');
     return listNetworks(internals.deps ?? (await loadDeps()), options);
@@ -402,17 +405,18 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * run directory names and `netns`), temp files. Never touches a running VM, a network a
    * live process manages, or a link without our mark. Same as `vmplumb gc`.
    */
-  static async cleanup(options: CleanupOptions = {}, internals: NetworkInternals = {}): Promise<CleanupReport> {
+  static async cleanup(options: CleanupOptions = {}): Promise<CleanupReport> {
+    const internals = takeInternals();
     const { cleanupHost } = await import('./inventory.js');
     return cleanupHost(internals.deps ?? (await loadDeps()), options);
   }
 
   /** Makes the handle of a VM found in the run directory. */
-  private adopt(qemu: QemuPort, metadata: NetworkVmMetadata): void {
+  private adopt({ qemu, metadata, guard }: AdoptedVm): void {
     const { id, mac, address, tap } = metadata.vm;
     const name = `vm${id}n${this.id}`;
     const tapPort = { name: tap, close: (): void => undefined };
-    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap) }, (v, exit, expected) =>
+    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap), guard }, (v, exit, expected) =>
       this.onVmExit(v, exit, expected),
     );
     this.vms.set(id, vm);
@@ -424,7 +428,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * (br<id>) and, unless given, its prefix from the bridge's global /64 address. The returned
    * object owns only the VMs it starts: destroy() stops them and leaves the network alone.
    */
-  static async join(options: JoinNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async join(options: JoinNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     const o = checkObject('options', options);
     const id = checkInteger('id', o.id, 0, 16777215);
     const bridge = o.bridge === undefined ? `br${id}` : checkIfname('bridge', o.bridge);
@@ -479,7 +484,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
   /** Whether destroy() has been called. */
   get destroyed(): boolean {
-    return this.destroying !== undefined;
+    return this.destroying !== undefined || this.teardownBegun;
   }
 
   /**
@@ -488,7 +493,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * configure from the network's RAs. On failure the tap is removed again.
    */
   startVm(options: StartVmOptions): Promise<NetworkVm> {
-    if (this.destroying) return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, `VxlanNetwork ${this.id}: destroyed`));
+    if (this.destroyed) return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, `VxlanNetwork ${this.id}: destroyed`));
     // destroy() waits for starts in flight, so a VM cannot slip past the teardown.
     const start = this.startVmNow(options);
     const settled = start.then(
@@ -528,6 +533,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
               () =>
                 securePort({
                   port: tap.name,
+                  vm: name,
                   mac,
                   prefixes: [this.prefix],
                   routers: [this.routerAddress],
@@ -543,7 +549,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           name,
           memoryMiB: o.memoryMiB,
           cpus: o.cpus,
-          nics: [{ tap, mac }],
+          nics: [{ tap, mac, ...(guard === undefined ? {} : { guard }) }],
           ...(signal === undefined ? {} : { signal }),
           ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
           ...(persisted
@@ -555,11 +561,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         }),
       );
       steps.commit();
-      // The kernel keeps a netdev guard whose tap is gone: it goes with the VM.
-      const tapGone = async (): Promise<void> => {
-        await this.waitLinkGone(tap.name);
-        await guard?.remove().catch(() => undefined);
-      };
+      // The guard went to qemu with the tap: whichever process manages the VM when it ends
+      // removes it (the kernel keeps a netdev guard whose tap is gone).
+      const tapGone = (): Promise<void> => this.waitLinkGone(tap.name);
       const vm = new NetworkVm({ id: o.id, name, mac, address, tap, qemu, tapGone, guard }, (v, exit, expected) => this.onVmExit(v, exit, expected));
       this.vms.set(o.id, vm);
       return vm;
@@ -588,7 +592,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     }
   }
 
-  private onVmExit(vm: NetworkVm, exit: VmExit, expected: boolean): void {
+  private onVmExit(vm: NetworkVm, exit: QemuExit, expected: boolean): void {
     this.vms.delete(vm.id);
     this.usedTaps.delete(vm.tap);
     this.emit('vm-exit', { id: vm.id, name: vm.name, tap: vm.tap, exit, expected });
@@ -610,12 +614,40 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * Stops the VMs, sends the final router advertisements (router lifetime 0), removes the
    * vxlan and the bridge and closes the netlink socket. Idempotent; a joined network only stops
    * its VMs. Rejects with an AggregateError when a part failed (the rest is still done).
+   *
+   * With `signal`: an already-aborted signal rejects before anything changes. Once begun, the
+   * record says 'destroying' before the first step that cannot be undone; an abort then kills
+   * the VMs still powering off (as `Qemu#shutdown` does), stops before the next step (final
+   * RAs, links) and rejects with `signal.reason`. What was done stays done and the rest stays
+   * recorded as 'destroying': the network refuses startVm(), and a later destroy() (or
+   * VxlanNetwork.cleanup() from any process) completes the removal. An abort once the links
+   * are deleted is too late: destroy() finishes.
    */
   destroy(options: DestroyNetworkOptions = {}): Promise<void> {
-    this.destroying ??= this.teardown(options.timeoutMs ?? 30_000);
-    return this.destroying;
+    let timeoutMs: number;
+    let signal: AbortSignal | undefined;
+    try {
+      const o = checkObject('options', options);
+      timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 3_600_000);
+      signal = checkSignal('options.signal', o.signal);
+      signal?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.joinTeardown(timeoutMs, signal);
   }
 
+  /** One teardown at a time; a caller whose run was aborted by another caller's signal starts the next run. */
+  private async joinTeardown(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    for (;;) {
+      const run = (this.destroying ??= this.teardown(timeoutMs, signal));
+      try {
+        return await run;
+      } catch (error) {
+        if (this.destroying === run || signal?.aborted) throw error;
+      }
+    }
+  }
   /**
    * Hands the network over without changing it: its VMs keep running (released for another
    * process to attach), its links stay, and its router advertisements stop with no final RA
@@ -640,33 +672,47 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     await Promise.resolve(this.nl.close()).catch(() => undefined);
   }
 
-  private async teardown(timeoutMs: number): Promise<void> {
+  private async teardown(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.teardownSteps(timeoutMs, signal);
+    } catch (error) {
+      // An aborted run: the next destroy() resumes where this one stopped.
+      if (isAbortReason(signal, error)) this.destroying = undefined;
+      throw error;
+    }
+  }
+
+  private async teardownSteps(timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
     const errors: Error[] = [];
     const note =
       (what: string) =>
       (error: unknown): void => {
         errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
       };
-    await Promise.all([...this.inFlight]);
+    await abortable(Promise.all([...this.inFlight]), signal);
+    this.teardownBegun = true;
     const p = this.owned?.persisted;
-    if (p) {
-      // From here a crash leaves a record that says so: cleanup finishes the removal.
+    if (p && p.record.state !== 'destroying') {
+      // From here a crash (or an abort) leaves a record that says so: cleanup finishes the removal.
       p.record = { ...p.record, state: 'destroying' };
       p.state.write(p.files, p.record);
       crashPoint(`VxlanNetwork ${this.id} destroy: record says destroying`);
     }
-    // Another process sends the RAs (vmplumb serve): it lets go on seeing 'destroying', and the final RA is ours (./final-ra.ts).
-    const othersRa = p && p.record.ra !== false && this.owned?.advertiser === undefined ? waitForRaLock(p.state, p.files) : undefined;
-    await Promise.all([...this.vms.values()].map((vm) => vm.stop({ timeoutMs }).then(() => undefined, note(`stop ${vm.name}`))));
+    const stopOptions = { timeoutMs, ...(signal === undefined ? {} : { signal }) };
+    await Promise.all([...this.vms.values()].map((vm) => vm.stop(stopOptions).then(() => undefined, note(`stop ${vm.name}`))));
     crashPoint(`VxlanNetwork ${this.id} destroy: VMs stopped`);
     const owned = this.owned;
-    if (p && othersRa) {
-      p.raLock = await othersRa;
+    if (!this.linksDeleted) signal?.throwIfAborted();
+    if (p && !this.linksDeleted && !this.raStopped && p.record.ra !== false && owned?.advertiser === undefined) {
+      // Another process sends the RAs (vmplumb serve): it lets go on seeing 'destroying', and the final RA is ours (./final-ra.ts).
+      p.raLock ??= await waitForRaLock(p.state, p.files);
       await sendFinalRa(this.registry, this.deps, p.record).catch(note(`send the final RA on ${p.record.bridge}`));
+      this.raStopped = true;
       crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
+      signal?.throwIfAborted();
     }
-    if (owned) {
-      if (owned.advertiser !== undefined) {
+    if (owned && !this.linksDeleted) {
+      if (owned.advertiser !== undefined && !this.raStopped) {
         const name = owned.advertiser;
         // Adopted: the bridge may not be served yet here, but clients heard the previous
         // process: the final RA waits for it to be ready (./final-ra.ts).
@@ -676,7 +722,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
             ? sendFinalRa(this.registry, this.deps, p.record)
             : this.registry.remove(owned.raKey ?? 'current', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
+        this.raStopped = true;
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
+        signal?.throwIfAborted();
       }
       // Both links in one bulk deletion shared with the other networks of the namespace being
       // destroyed meanwhile; one by one (the vxlan first, reverse order of the reference
@@ -693,6 +741,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           crashPoint(`VxlanNetwork ${this.id} destroy: ${link} deleted`);
         }
       }
+      this.linksDeleted = true;
     }
     if (p) {
       if (errors.length === 0) p.state.remove(p.files);

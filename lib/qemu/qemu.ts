@@ -15,6 +15,8 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 
+import type { GuardRecord } from '../guard/identity.js';
+import { releaseGuards } from '../guard/secure-port.js';
 import { macForVm } from '../mac.js';
 import { native, type NativePidFd } from '../native.js';
 import { crashPoint } from '../state/crash-point.js';
@@ -24,13 +26,15 @@ import { resolveRunDir } from '../state/run-dir.js';
 import { claimVmFolder, readVmRecord, removeVmFolder, vmFolder, vmFolderExists, writeVmRecord, type VmFolder, type VmRecord } from '../state/vm-folder.js';
 import type { Tap } from '../tap.js';
 import { checkInteger, checkObject, checkString, invalidValue } from '../validate.js';
-import { resolveAccel } from './accel.js';
+import { resolveAccel, type ResolvedAccel } from './accel.js';
 import { buildQemuArgs, hotplugPortId, nicDeviceProps, type ArgvNic } from './argv.js';
 import { listVms, type ListVmsOptions, type VmListEntry } from './list.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { isPcieMachine, resolveNic, resolveQemuBinary, resolveSpec, type QemuNic, type QemuSpec } from './spec.js';
-import { abortable, checkSignal } from '../abort.js';
-import { ERROR_CODES, VmplumbError } from '../errors.js';
+import { abortable, checkSignal, hurried } from '../abort.js';
+import { debug } from '../diagnostics.js';
+import { ERROR_CODES, VmplumbError, type VmplumbErrorCode } from '../errors.js';
+import { QemuExitedError } from './errors.js';
 
 /** How qemu ended. */
 export interface QemuExit {
@@ -62,6 +66,8 @@ export interface QemuNicInfo {
   hotplugged: boolean;
   /** The pcie-root-port it sits on (q35 hot-plug). */
   port?: string;
+  /** The port security of its tap (QemuNic.guard), removed when qemu ends or the NIC is unplugged. */
+  guard?: GuardRecord;
 }
 
 /** Options of {@link Qemu.shutdown}. */
@@ -72,6 +78,22 @@ export interface ShutdownOptions {
    */
   timeoutMs?: number;
   /** Stops waiting politely: qemu is killed at once (SIGKILL), then shutdown() rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Qemu.addNic}. */
+export interface AddNicOptions {
+  /** How long qemu may take to answer each QMP command; default 10000 ms. */
+  timeoutMs?: number;
+  /** Cancels the hot-plug until `device_add` is sent: what was made is undone, then addNic rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Qemu.removeNic}. */
+export interface RemoveNicOptions {
+  /** How long the guest may take to release the device; default 30000 ms. */
+  timeoutMs?: number;
+  /** Stops waiting for the guest: removeNic rejects with `signal.reason`, the removal finishes in the background. */
   signal?: AbortSignal;
 }
 
@@ -109,7 +131,7 @@ export class Qemu extends EventEmitter {
   /** The machine type qemu runs. */
   readonly machine: string;
   /** The accelerator in use. */
-  readonly accel: 'kvm' | 'tcg';
+  readonly accel: ResolvedAccel;
   /** The argv qemu was started with (without the binary). */
   readonly argv: readonly string[];
   /** The VM's folder in the run directory. */
@@ -128,6 +150,8 @@ export class Qemu extends EventEmitter {
   #freePorts: string[];
   #shutdownPromise: Promise<QemuExit> | undefined;
   #lastOutput: string | undefined;
+  /** NIC removals under way (by NIC id), which an aborted removeNic leaves running. */
+  #removing = new Map<string, Promise<void>>();
 
   private constructor(init: {
     process: ProcessHandle;
@@ -159,16 +183,21 @@ export class Qemu extends EventEmitter {
     this.exited = init.exited;
   }
 
-  /** Wires QMP events and the exit: the owner removes the folder of a VM that has ended. */
-  #wire(onExit: { set(fn: (exit: QemuExit) => void): void }): void {
-    onExit.set((exit) => {
+  /**
+   * Wires QMP events and the exit: the owner removes the guards of the VM's taps (the kernel
+   * keeps a guard whose tap is gone), then the folder of a VM that has ended. `exited`
+   * resolves after that.
+   */
+  #wire(onExit: { set(fn: (exit: QemuExit) => Promise<void>): void }): void {
+    onExit.set(async (exit) => {
       this.#exit = exit;
       this.qmp.close();
       if (this.#lock) {
         // The log goes with the folder: keep its tail for `output` and start-up errors.
         this.#lastOutput = readTail(this.#paths.log);
+        await releaseGuards(this.#nics.flatMap((n) => (n.guard ? [n.guard] : [])));
         removeVmFolder(this.#paths);
-        this.#lock.release();
+        this.#lock?.release();
         this.#lock = undefined;
       }
       this.emit('exit', exit);
@@ -186,7 +215,7 @@ export class Qemu extends EventEmitter {
    * until {@link Qemu.close} (or its own end): then any process may {@link Qemu.attach}.
    *
    * @throws ERR_INVALID_ARG_* for a bad spec and ENOENT for a missing binary, before anything
-   *   is spawned; EEXIST when a VM of that name runs; an Error with qemu's own stderr text
+   *   is spawned; EEXIST when a VM of that name runs; a QemuExitedError (ERR_QEMU_EXITED) with qemu's own stderr text
    *   when qemu exits before QMP is ready.
    */
   static async spawn(spec: QemuSpec): Promise<Qemu> {
@@ -246,6 +275,7 @@ export class Qemu extends EventEmitter {
           tapName: nic.tap.name,
           queues: nics[i]?.fds.length ?? 1,
           hotplugged: false,
+          ...(nic.guard === undefined ? {} : { guard: nic.guard }),
         })),
         freePorts: isPcieMachine(s.machine) ? Array.from({ length: s.hotplugSlots }, (_, i) => hotplugPortId(i)) : [],
         nextNic: s.nics.length,
@@ -279,13 +309,12 @@ export class Qemu extends EventEmitter {
       });
 
       const why = { killed: false, shutdownReason: undefined as string | undefined };
-      let onExit: ((exit: QemuExit) => void) | undefined;
+      let onExit: ((exit: QemuExit) => Promise<void>) | undefined;
       const exited = new Promise<QemuExit>((resolve) => {
         spawnedChild.once('close', (code, signal) => {
           const reason = why.killed ? 'killed' : (why.shutdownReason ?? (signal ? 'host-signal' : 'exited'));
           const exit: QemuExit = { code, signal, reason };
-          onExit?.(exit);
-          resolve(exit);
+          void Promise.resolve(onExit?.(exit)).then(() => resolve(exit));
         });
       });
       // The socket exists and listens already: connect completes now, the greeting comes
@@ -308,10 +337,7 @@ export class Qemu extends EventEmitter {
       const early = exited.then(async (exit) => {
         const text = vm.output.trim();
         const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
-        const error = new Error(`qemu exited with ${how} before QMP was ready${text ? `: ${text}` : ''}`) as NodeJS.ErrnoException & { stderr?: string };
-        error.code = 'ERR_QEMU_EXITED';
-        error.stderr = text;
-        throw error;
+        throw new QemuExitedError(`qemu exited with ${how} before QMP was ready${text ? `: ${text}` : ''}`, exit, text);
       });
       early.catch(() => {
         /* after start-up an exit is reported through vm.exited */
@@ -359,15 +385,13 @@ export class Qemu extends EventEmitter {
     const timeoutMs = o.timeoutMs === undefined ? 10_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 600_000);
     const paths = vmFolder(runDir, name);
     if (!vmFolderExists(paths)) {
-      const error = new Error(`VM ${name}: no such VM in ${runDir}`) as NodeJS.ErrnoException;
-      error.code = 'ENOENT';
-      throw error;
+      throw vmError(name, ERROR_CODES.NOT_FOUND, `no such VM in ${runDir}`);
     }
     const lock = tryLock(paths.lock);
     if (!lock)
       throw vmError(
         name,
-        'ERR_VM_BUSY',
+        ERROR_CODES.VM_BUSY,
         `managed by another process${ownerText(paths)}; only one process may hold its QMP monitor (use Qemu.list() for its state)`,
       );
     let pidfd: NativePidFd | undefined;
@@ -377,7 +401,7 @@ export class Qemu extends EventEmitter {
       const record = await readVmRecord(paths);
       const pid = livePidOf(paths.pid);
       const why = { killed: false, shutdownReason: undefined as string | undefined };
-      let onExit: ((exit: QemuExit) => void) | undefined;
+      let onExit: ((exit: QemuExit) => Promise<void>) | undefined;
       let resolveExit: (exit: QemuExit) => void = () => undefined;
       const exited = new Promise<QemuExit>((resolve) => {
         resolveExit = resolve;
@@ -385,14 +409,13 @@ export class Qemu extends EventEmitter {
       const report = (): void => {
         pidfd?.close();
         const exit: QemuExit = { code: null, signal: why.killed ? 'SIGKILL' : null, reason: why.killed ? 'killed' : (why.shutdownReason ?? 'exited') };
-        onExit?.(exit);
-        resolveExit(exit);
+        void Promise.resolve(onExit?.(exit)).then(() => resolveExit(exit));
       };
       pidfd = pid === undefined ? undefined : openProvenProcess(pid, paths.pid, report);
       if (!pidfd) {
         throw vmError(
           name,
-          'ERR_VM_GONE',
+          ERROR_CODES.VM_GONE,
           pid === undefined
             ? `not running (no process carries its pidfile${readPidFile(paths.pid) === undefined ? '' : `; pid ${readPidFile(paths.pid)} is another process`}): remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``
             : `not running: remove it with VxlanNetwork.cleanup() or \`vmplumb gc\``,
@@ -416,7 +439,7 @@ export class Qemu extends EventEmitter {
       await Promise.race([
         qmp.negotiate(timeoutMs),
         exited.then(() => {
-          throw vmError(name, 'ERR_VM_GONE', 'exited while attaching');
+          throw vmError(name, ERROR_CODES.VM_GONE, 'exited while attaching');
         }),
       ]);
       return vm;
@@ -482,20 +505,15 @@ export class Qemu extends EventEmitter {
    * Stops the VM, politely first: ACPI system_powerdown, then QMP `quit` after 60 % of the
    * timeout, then SIGKILL after another 25 %. Resolves with the exit (idempotent).
    */
-  shutdown(options: ShutdownOptions = {}): Promise<QemuExit> {
+  async shutdown(options: ShutdownOptions = {}): Promise<QemuExit> {
+    // async: a bad option or an aborted signal is a rejection, like every other failure.
     const o = checkObject('options', options);
     const timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('timeoutMs', o.timeoutMs, 1, 3_600_000);
     const signal = checkSignal('options.signal', o.signal);
     signal?.throwIfAborted();
     this.#shutdownPromise ??= this.#shutdown(timeoutMs);
-    if (!signal) return this.#shutdownPromise;
-    const shutdown = this.#shutdownPromise;
-    return abortable(shutdown, signal, () => {
-      this.kill();
-    }).catch(async (error: unknown) => {
-      if (signal.aborted) await shutdown.catch(() => undefined); // the kill has landed: no qemu left
-      throw error;
-    });
+    // Aborted: killed at once, and the rejection comes once the kill has landed (no qemu left).
+    return hurried(this.#shutdownPromise, signal, () => this.kill());
   }
 
   async #shutdown(timeoutMs: number): Promise<QemuExit> {
@@ -529,40 +547,56 @@ export class Qemu extends EventEmitter {
   /**
    * Hot-plugs a NIC: each tap fd goes to qemu with SCM_RIGHTS (`getfd`), then `netdev_add`
    * and `device_add` (on q35 into a free pre-created pcie-root-port). The tap is handed over
-   * (its fds are closed here) once qemu holds it. On failure what was added is removed.
+   * (its fds are closed here) once qemu holds it. On failure what was added is removed and the
+   * tap stays the caller's.
+   *
+   * With `signal`: an abort before `device_add` is sent rolls back like a failure (qemu's
+   * copies of the tap fds closed with `closefd`/`netdev_del`, in order on the one monitor) and
+   * rejects with `signal.reason`. `device_add` is the last step and is not taken back: an abort
+   * after it was sent is too late, and addNic resolves with the NIC.
    */
-  async addNic(nic: QemuNic, options: { timeoutMs?: number } = {}): Promise<QemuNicInfo> {
+  async addNic(nic: QemuNic, options: AddNicOptions = {}): Promise<QemuNicInfo> {
+    const o = checkObject('options', options);
+    const timeoutMs = o.timeoutMs === undefined ? 10_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 600_000);
+    const signal = checkSignal('options.signal', o.signal);
     const index = this.#record.nextNic;
     const resolved = resolveNic('nic', checkObject('nic', nic), macForVm(`${this.name}/${index}`));
     if (this.#nics.some((n) => n.mac === resolved.mac)) throw invalidValue('nic.mac', 'a MAC not used by another NIC', resolved.mac);
+    signal?.throwIfAborted();
     if (this.#exit) throw new VmplumbError(ERROR_CODES.INVALID_STATE, `qemu ${this.name} has exited`);
     const pcie = isPcieMachine(this.machine);
     const port = pcie ? this.#freePorts[0] : undefined;
     if (pcie && port === undefined) throw new VmplumbError(ERROR_CODES.NO_SPACE, `qemu ${this.name}: no free hot-plug slot (raise spec.hotplugSlots)`);
-    const timeoutMs = options.timeoutMs ?? 10_000;
     this.#record.nextNic += 1;
     const id = `net${index}`;
     const tap: Tap = resolved.tap;
     const fdnames = tap.fds.map((_, q) => `${id}q${q}`);
+    // What was sent, not what was answered: an aborted command may still run, and the undo
+    // commands queue behind it on the monitor (QMP runs one client's commands in order).
     const sent: string[] = [];
-    let netdevAdded = false;
+    let netdevSent = false;
+    const step = { timeoutMs, ...(signal === undefined ? {} : { signal }) };
     try {
       for (const [q, fd] of tap.fds.entries()) {
-        await this.qmp.execute('getfd', { fdname: fdnames[q] }, { fds: [fd], timeoutMs });
+        signal?.throwIfAborted();
         sent.push(fdnames[q] as string);
+        await this.qmp.execute('getfd', { fdname: fdnames[q] }, { ...step, fds: [fd] });
       }
       const netdev: Record<string, unknown> = { type: 'tap', id };
       if (fdnames.length === 1) netdev.fd = fdnames[0];
       else netdev.fds = fdnames.join(':');
-      await this.qmp.execute('netdev_add', netdev, { timeoutMs });
-      netdevAdded = true;
+      signal?.throwIfAborted();
+      netdevSent = true;
+      await this.qmp.execute('netdev_add', netdev, step);
       sent.length = 0; // netdev_add took the fds out of the monitor's table
       const props: Record<string, unknown> = nicDeviceProps({ id, mac: resolved.mac, model: resolved.model, queues: fdnames.length });
       if (port) props.bus = port;
+      signal?.throwIfAborted();
       await this.qmp.execute('device_add', props, { timeoutMs });
     } catch (error) {
-      if (netdevAdded) await this.qmp.execute('netdev_del', { id }, { timeoutMs }).catch(() => undefined);
+      if (netdevSent) await this.qmp.execute('netdev_del', { id }, { timeoutMs }).catch(() => undefined);
       for (const name of sent) await this.qmp.execute('closefd', { fdname: name }, { timeoutMs }).catch(() => undefined);
+      debug('addNic %s on %s undone: %s', id, this.name, (error as Error).message);
       throw error;
     }
     tap.close();
@@ -575,6 +609,7 @@ export class Qemu extends EventEmitter {
       queues: fdnames.length,
       hotplugged: true,
       ...(port ? { port } : {}),
+      ...(resolved.guard === undefined ? {} : { guard: resolved.guard }),
     };
     this.#nics.push(info);
     this.#persist();
@@ -584,13 +619,36 @@ export class Qemu extends EventEmitter {
   /**
    * Unplugs a NIC: `device_del`, waits for DEVICE_DELETED (the guest must release the device;
    * under TCG that can take seconds), then `netdev_del`, which closes qemu's tap fds.
+   *
+   * With `signal`: an abort before `device_del` is sent changes nothing. `device_del` cannot
+   * be taken back (the guest is asked to eject the device): an abort while the guest is waited
+   * for rejects with `signal.reason` at once, and the removal goes on in the background — the
+   * NIC stays in {@link Qemu.nics} (and spec.json) until the guest releases it, then
+   * `netdev_del` runs and it is gone. A later removeNic(id) waits for that same removal.
    */
-  async removeNic(id: string, options: { timeoutMs?: number } = {}): Promise<void> {
+  async removeNic(id: string, options: RemoveNicOptions = {}): Promise<void> {
     checkString('id', id);
+    const o = checkObject('options', options);
+    const timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 3_600_000);
+    const signal = checkSignal('options.signal', o.signal);
     const nic = this.#nics.find((n) => n.id === id);
     if (!nic) throw invalidValue('id', `one of this VM's NIC ids (${this.#nics.map((n) => n.id).join(', ')})`, id);
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    const device = `${id}.dev`;
+    signal?.throwIfAborted();
+    let removal = this.#removing.get(id);
+    if (!removal) {
+      removal = this.#unplug(nic, timeoutMs);
+      const started = removal;
+      this.#removing.set(id, started);
+      void started.then(
+        () => this.#removing.delete(id),
+        () => this.#removing.delete(id),
+      );
+    }
+    return abortable(removal, signal);
+  }
+
+  async #unplug(nic: QemuNicInfo, timeoutMs: number): Promise<void> {
+    const device = `${nic.id}.dev`;
     const deleted = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('event', onEvent);
@@ -612,7 +670,9 @@ export class Qemu extends EventEmitter {
       throw error;
     }
     await deleted;
-    await this.qmp.execute('netdev_del', { id }, { timeoutMs });
+    await this.qmp.execute('netdev_del', { id: nic.id }, { timeoutMs });
+    // qemu closed the tap: its guard goes too.
+    if (nic.guard) await releaseGuards([nic.guard]);
     this.#nics = this.#nics.filter((n) => n !== nic);
     if (nic.port) this.#freePorts.push(nic.port);
     this.#persist();
@@ -646,10 +706,8 @@ function readTail(path: string): string {
   }
 }
 
-function vmError(name: string, code: string, why: string): Error {
-  const error = new Error(`VM ${name}: ${why}`) as NodeJS.ErrnoException;
-  error.code = code;
-  return error;
+function vmError(name: string, code: VmplumbErrorCode, why: string): VmplumbError {
+  return new VmplumbError(code, `VM ${name}: ${why}`);
 }
 
 /** Notes which process manages the VM, in its lock file (for the ERR_VM_BUSY message). */

@@ -60,20 +60,22 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
 }
 
+/** The codes a {@link QmpError} carries. */
+export type QmpErrorCode = typeof ERROR_CODES.QMP | typeof ERROR_CODES.TIMEOUT | typeof ERROR_CODES.CONNECTION_RESET;
+
 /** An error reply from qemu: `class` ('GenericError', 'DeviceNotFound', …) and `desc`. */
-export class QmpError extends Error {
+export class QmpError extends VmplumbError<QmpErrorCode> {
   /** QMP's error class. */
   readonly class: string;
   /** The command that failed. */
   readonly command: string;
   /** 'ERR_QMP' for an error reply, 'ETIMEDOUT' for no reply in time, 'ECONNRESET' when QMP went away. */
-  readonly code: string;
-  constructor(command: string, errorClass: string, desc: string, code = 'ERR_QMP') {
-    super(`QMP ${command}: ${desc}`);
+  declare readonly code: QmpErrorCode;
+  constructor(command: string, errorClass: string, desc: string, code: QmpErrorCode = ERROR_CODES.QMP) {
+    super(code, `QMP ${command}: ${desc}`);
     this.name = 'QmpError';
     this.class = errorClass;
     this.command = command;
-    this.code = code;
   }
 }
 
@@ -145,13 +147,13 @@ export class QmpClient extends EventEmitter {
    * commands may overlap and events may arrive in between.
    *
    * @throws QmpError: an error reply (code 'ERR_QMP'), no reply within `timeoutMs`
-   *   ('ETIMEDOUT': qemu hung), or the connection closed ('ECONNRESET').
+   *   ('ETIMEDOUT': qemu hung), or the connection closed (ERROR_CODES.CONNECTION_RESET).
    */
   async execute<T = unknown>(command: string, args?: Record<string, unknown>, options: ExecuteOptions = {}): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const signal = checkSignal('options.signal', options.signal);
     throwIfAborted(signal);
-    if (this.#closed) throw new QmpError(command, 'Closed', this.#closeReason, 'ECONNRESET');
+    if (this.#closed) throw new QmpError(command, 'Closed', this.#closeReason, ERROR_CODES.CONNECTION_RESET);
     // The reply arrives from a socket callback; keep the caller's stack for the error.
     const caller = new Error();
     const withCaller = (error: Error): Error => {
@@ -164,7 +166,7 @@ export class QmpClient extends EventEmitter {
     const reply = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(withCaller(new QmpError(command, 'Timeout', `no reply within ${timeoutMs} ms (is qemu hung?)`, 'ETIMEDOUT')));
+        reject(withCaller(new QmpError(command, 'Timeout', `no reply within ${timeoutMs} ms (is qemu hung?)`, ERROR_CODES.TIMEOUT)));
       }, timeoutMs);
       this.#pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject: (e) => reject(withCaller(e)), timer });
     });
@@ -205,7 +207,7 @@ export class QmpClient extends EventEmitter {
     if (!this.#sendWithFds) throw new VmplumbError(ERROR_CODES.UNSUPPORTED, 'this QMP connection cannot pass file descriptors');
     while (this.#stream.writableLength > 0) {
       await new Promise<void>((resolve) => this.#stream.once('drain', resolve));
-      if (this.#closed) throw new QmpError('sendmsg', 'Closed', this.#closeReason, 'ECONNRESET');
+      if (this.#closed) throw new QmpError('sendmsg', 'Closed', this.#closeReason, ERROR_CODES.CONNECTION_RESET);
     }
     const sent = this.#sendWithFds(data, fds);
     if (sent < data.length) this.#stream.write(data.subarray(sent));
@@ -253,10 +255,10 @@ export class QmpClient extends EventEmitter {
 
   #waitGreeting(timeoutMs: number): Promise<QmpGreeting> {
     if (this.#greeting) return Promise.resolve(this.#greeting);
-    if (this.#closed) return Promise.reject(new QmpError('greeting', 'Closed', this.#closeReason, 'ECONNRESET'));
+    if (this.#closed) return Promise.reject(new QmpError('greeting', 'Closed', this.#closeReason, ERROR_CODES.CONNECTION_RESET));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new QmpError('greeting', 'Timeout', `no QMP greeting within ${timeoutMs} ms`, 'ETIMEDOUT'));
+        reject(new QmpError('greeting', 'Timeout', `no QMP greeting within ${timeoutMs} ms`, ERROR_CODES.TIMEOUT));
       }, timeoutMs);
       this.#greetingWaiters.push({
         resolve: (g) => {
@@ -274,11 +276,11 @@ export class QmpClient extends EventEmitter {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#greetingWaiters.splice(0)) w.reject(new QmpError('greeting', 'Closed', this.#closeReason, 'ECONNRESET'));
+    for (const w of this.#greetingWaiters.splice(0)) w.reject(new QmpError('greeting', 'Closed', this.#closeReason, ERROR_CODES.CONNECTION_RESET));
     for (const [id, p] of this.#pending) {
       clearTimeout(p.timer);
       this.#pending.delete(id);
-      p.reject(new QmpError(p.command, 'Closed', this.#closeReason, 'ECONNRESET'));
+      p.reject(new QmpError(p.command, 'Closed', this.#closeReason, ERROR_CODES.CONNECTION_RESET));
     }
     this.emit('close');
   }

@@ -5,6 +5,7 @@
 export { RouterAdvertiser } from './router-advertiser.js';
 export type { RouterAdvertiserEvents } from './router-advertiser.js';
 export { parseRadvdConf, RadvdConfError } from './radvd-conf.js';
+export { RaError } from './ra-error.js';
 export type { ParseRadvdConfOptions, RadvdConfWarning } from './radvd-conf.js';
 export { formatMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
 export { buildAdvertisements, decodeAdvertisement } from './codec.js';

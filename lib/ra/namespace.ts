@@ -8,6 +8,7 @@
  * interface advertiser of its ifindex.
  */
 import { fstatSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { native, type NativeIcmp6Socket } from '../native.js';
 import { ipv6ToBytes } from '../validate.js';
 import { systemClock, type Clock } from './clock.js';
@@ -15,7 +16,7 @@ import { ALL_ROUTERS } from './constants.js';
 import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
 import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
-import { ERROR_CODES, VmplumbError } from '../errors.js';
+import { ERROR_CODES, SystemCallError, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
 const EADDRINUSE = 98;
@@ -45,11 +46,9 @@ export function namespaceKey(netns: string | number | undefined): string {
     return `${st.dev}:${st.ino}`;
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
-    throw Object.assign(new Error(`cannot open network namespace ${String(netns)}: ${e.code ?? e.message}`, { cause: error }), {
-      code: e.code,
-      errno: e.errno,
-      syscall: e.syscall,
-    });
+    const failure = new SystemCallError(e.errno ?? osConstants.errno.EIO, e.syscall ?? 'stat', String(netns), undefined, { cause: error });
+    failure.message = `cannot open network namespace ${String(netns)}: ${failure.code}: ${e.message}`;
+    throw failure;
   }
 }
 

@@ -11,9 +11,8 @@
  *     await ra.stop();   // final RAs with router lifetime 0
  */
 import { EventEmitter } from 'node:events';
-import { getSystemErrorMap } from 'node:util';
 
-import { abortable, checkSignal } from '../abort.js';
+import { abortable, checkSignal, hurried } from '../abort.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 import { resolveNetns } from '../netns.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkObject, invalidValue } from '../validate.js';
@@ -21,9 +20,10 @@ import { checkUniqueNames, resolveInterfaceConfig, resolveOptions, type Resolved
 import { InterfaceAdvertiser, type AdvertiserHost } from './interface-advertiser.js';
 import { formatMetrics } from './metrics.js';
 import { RaNamespace } from './namespace.js';
+import { RaError } from './ra-error.js';
 import type { RsDropReason } from './rs.js';
 import type { TimerQueue } from './timer-queue.js';
-import type { RaError, RaInterfaceConfig, RaInterfaceStats, RaReceivedEvent, RaSentEvent, RouterAdvertiserOptions } from './types.js';
+import type { RaInterfaceConfig, RaInterfaceStats, RaReceivedEvent, RaSentEvent, RouterAdvertiserOptions } from './types.js';
 
 /** Events of a RouterAdvertiser. */
 export interface RouterAdvertiserEvents {
@@ -37,20 +37,6 @@ export interface RouterAdvertiserEvents {
    * error on one bridge.
    */
   error: [error: RaError];
-}
-
-let errorMap: Map<number, [string, string]> | undefined;
-
-function systemError(errno: number, syscall: string, iface: string | undefined, detail?: string): RaError {
-  errorMap ??= getSystemErrorMap();
-  const [code, text] = errorMap.get(-errno) ?? [`E${errno}`, 'unknown error'];
-  const where = [iface, detail].filter(Boolean).join(' ');
-  const error = new Error(`${syscall} ${code}: ${text}${where ? ` (${where})` : ''}`) as RaError;
-  error.code = code;
-  error.errno = -errno;
-  error.syscall = syscall;
-  if (iface !== undefined) error.interface = iface;
-  return error;
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -96,7 +82,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
         return self.listenerCount('received') > 0 ? self.emitReceived : undefined;
       },
       onSendError: (iface, errno) => {
-        if (self.listenerCount('error') > 0) self.emit('error', systemError(errno, 'sendmsg', iface.name));
+        if (self.listenerCount('error') > 0) self.emit('error', new RaError(errno, 'sendmsg', iface.name));
       },
       onSourceUnusable: (iface) => self.namespace?.suspend(iface),
     };
@@ -119,6 +105,8 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   /**
    * Opens (or shares) the namespace's ICMPv6 socket and netlink monitor and starts serving.
    * Resolves once listening, not once every interface is ready. Idempotent while running.
+   * `{ signal }`: an already-aborted signal rejects and opens nothing; an abort while starting
+   * stops the advertiser (no final RA) and rejects with `signal.reason` once it is released.
    */
   start(options: { signal?: AbortSignal } = {}): Promise<void> {
     let signal: AbortSignal | undefined;
@@ -132,9 +120,13 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
       return Promise.reject(new VmplumbError(ERROR_CODES.INVALID_STATE, 'RouterAdvertiser: start() after stop()'));
     }
     this.starting ??= this.open();
-    // Cancelled: nothing was advertised yet that a client relies on: release without final RAs.
+    // Cancelled: nothing was advertised yet that a client relies on: release without final
+    // RAs, and reject once released (the advertiser is then stopped).
     return abortable(this.starting, signal, () => {
       void this.stop({ final: false });
+    }).catch(async (error: unknown) => {
+      if (signal?.aborted) await this.stopping?.catch(() => undefined);
+      throw error;
     });
   }
 
@@ -162,7 +154,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
       throw invalidValue('options.interfaces[].name', 'an interface no other RouterAdvertiser in the namespace serves', taken.name);
     }
     this.namespace = ns;
-    this.unsubscribe = ns.onError((error) => this.report(error as RaError));
+    this.unsubscribe = ns.onError((error) => this.report(RaError.from(error)));
     for (const config of this.configs) this.serve(config);
     this.state = 'running';
   }
@@ -170,7 +162,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   private serve(config: ResolvedInterfaceConfig): void {
     const iface = new InterfaceAdvertiser(config, this.host);
     this.interfaces.set(config.name, iface);
-    this.namespace!.attach(iface, (errno, index) => this.report(systemError(errno, 'setsockopt', config.name, `IPV6_ADD_MEMBERSHIP ff02::2 ifindex ${index}`)));
+    this.namespace!.attach(iface, (errno, index) => this.report(new RaError(errno, 'setsockopt', config.name, `IPV6_ADD_MEMBERSHIP ff02::2 ifindex ${index}`)));
   }
 
   /** Final RAs (`finals` of them), then detach; `forget` drops its counters too (removal, not stop). */
@@ -316,17 +308,23 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
    * Stops: final RAs with router lifetime 0 and RDNSS/DNSSL lifetime 0 on every served
    * interface (`finalAdvertisements` of them, 3 s apart), then releases the socket.
    * Idempotent; resolves when done. `{ final: false }`: no final RA (a handover, see removeInterface).
+   * `{ signal }`: an already-aborted signal rejects and changes nothing; an abort while final
+   * RAs are due skips the rest, releases the socket and rejects with `signal.reason`.
    */
   stop(options: { final?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     let signal: AbortSignal | undefined;
     try {
       signal = checkSignal('options.signal', checkObject('options', options).signal);
+      signal?.throwIfAborted();
     } catch (error) {
       return Promise.reject(error as Error);
     }
     this.stopping ??= this.close(options.final === false ? 0 : this.finalAdvertisements);
-    // Cancelled: the caller stops waiting; the remaining final RAs still go out, then the socket is released.
-    return abortable(this.stopping, signal);
+    // Cancelled: the final RAs still due are skipped and the socket released at once; the
+    // rejection comes once that is done, so the advertiser is stopped when the caller hears.
+    return hurried(this.stopping, signal, () => {
+      for (const iface of this.interfaces.values()) iface.abandon();
+    });
   }
 
   private async close(finals: number): Promise<void> {

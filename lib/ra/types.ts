@@ -240,15 +240,3 @@ export interface RaReceivedEvent {
   /** Why it was dropped. */
   reason?: string;
 }
-
-/** Errors reported by the 'error' event carry the interface they concern, if any. */
-export interface RaError extends Error {
-  /** The interface the error concerns; absent for the namespace-wide socket or monitor. */
-  interface?: string;
-  /** The errno's name ('ENETDOWN'), for system errors. */
-  code?: string;
-  /** Negative errno, as Node reports it. */
-  errno?: number;
-  /** The failing call ('sendmsg'). */
-  syscall?: string;
-}

@@ -11,19 +11,19 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import { ERROR_CODES, VmplumbError } from '../errors.js';
+
 /** The version of every record this code writes. */
 export const RECORD_VERSION = 1;
 
 /** A record that is missing, unreadable, of another kind or version. */
-export class StateRecordError extends Error {
-  /** 'ENOENT' when the file is missing, 'ERR_VMPLUMB_STATE' when it is not a usable record. */
-  readonly code: string;
+export class StateRecordError extends VmplumbError<typeof ERROR_CODES.NOT_FOUND | typeof ERROR_CODES.STATE_RECORD> {
   /** The file. */
   readonly path: string;
-  constructor(path: string, message: string, code = 'ERR_VMPLUMB_STATE') {
-    super(`${path}: ${message}`);
+  /** 'ENOENT' when the file is missing, 'ERR_VMPLUMB_STATE' when it is not a usable record. */
+  constructor(path: string, message: string, code: typeof ERROR_CODES.NOT_FOUND | typeof ERROR_CODES.STATE_RECORD = ERROR_CODES.STATE_RECORD) {
+    super(code, `${path}: ${message}`);
     this.name = 'StateRecordError';
-    this.code = code;
     this.path = path;
   }
 }
@@ -69,7 +69,7 @@ export async function readRecord<T extends object>(path: string, kind: string): 
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new StateRecordError(path, `cannot read the record (${code})`, code === 'ENOENT' ? 'ENOENT' : 'ERR_VMPLUMB_STATE');
+    throw new StateRecordError(path, `cannot read the record (${code})`, code === 'ENOENT' ? ERROR_CODES.NOT_FOUND : ERROR_CODES.STATE_RECORD);
   }
   let parsed: unknown;
   try {

@@ -17,6 +17,12 @@ describe.skipIf(skipUnlessRoot('guest build abort test'))('ensureGuest with an A
   const cache = mkdtempSync(join(tmpdir(), 'vmptap-guestabort-'));
   afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
+  it('an already-aborted signal starts no build: nothing in the cache', async () => {
+    const reason = new Error('no guest today');
+    await expect(ensureGuest({ cacheDir: cache, signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    expect(readdirSync(cache)).toEqual([]);
+  });
+
   it('stops the build only when every waiter has aborted, and leaves nothing behind', async () => {
     const first = new AbortController();
     const second = new AbortController();

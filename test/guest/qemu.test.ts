@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ensureGuest, waitForGuestConsole, type Guest } from '../../testing/guest/index.js';
 import { eui64Address } from '../../lib/mac.js';
-import { Qemu, type QemuExit, type QmpEvent } from '../../lib/qemu/index.js';
+import { Qemu, QemuExitedError, type QemuExit, type QmpEvent } from '../../lib/qemu/index.js';
 import { openTap, type Tap } from '../../lib/tap.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { TestNetns } from '../helpers/netns.js';
@@ -82,7 +82,8 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
 
     it("rejects with qemu's own error text when qemu exits before QMP is ready", async () => {
       const error = await Qemu.spawn({ name: 'early', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-no-such-option'] }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'ERR_QEMU_EXITED' });
+      expect(error).toBeInstanceOf(QemuExitedError);
+      expect(error).toMatchObject({ code: 'ERR_QEMU_EXITED', exit: { code: 1 } });
       expect(String((error as Error).message)).toMatch(/qemu exited with code 1 before QMP was ready: .*-no-such-option.*invalid option/s);
     });
 

@@ -175,7 +175,7 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     await t.nl.createBridge({ name: 'br3' });
     await t.nl.createVxlan({ name: 'vx6', vni: 6, remote: '2001:db8::9' });
     const index = shown('vx6').ifindex;
-    await t.nl.setLink('vx6', { up: true, master: 'br3', mtu: 1300, mac: '02:00:00:00:06:06', group: 7 });
+    await t.nl.setLink('vx6', { up: true, master: 'br3', mtu: 1300, mac: '02:00:00:00:06:06', linkGroup: 7 });
     expect(shown('vx6')).toMatchObject({ master: 'br3', mtu: 1300, address: '02:00:00:00:06:06', group: '7' });
     expect(shown('vx6').flags).toContain('UP');
     await t.nl.setLink('vx6', { up: false, master: null, name: 'vx6b' });
