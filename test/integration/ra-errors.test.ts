@@ -12,7 +12,8 @@ import { constants as osConstants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RouterAdvertiser } from '../../lib/ra/index.js';
-import type { RaError, RaInterfaceConfig, RaSentEvent } from '../../lib/ra/types.js';
+import type { RaError } from '../../lib/ra/ra-error.js';
+import type { RaInterfaceConfig, RaSentEvent } from '../../lib/ra/types.js';
 import { joinWithVeth, runAsync, TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';

@@ -532,7 +532,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('an aborted signal changes nothing: no VM stopped, no link deleted, still usable', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     w.log = [];
     const reason = new Error('not now');
@@ -547,7 +547,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('an abort while a VM powers off kills it and stops before the links; destroy() resumes without repeating a step', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     deaf(w);
     w.log = [];
@@ -572,7 +572,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('a destroy() without a signal, joined to one that is aborted, still completes', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     deaf(w);
     const controller = new AbortController();
@@ -641,7 +641,7 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
   it('create holds the manager lock and has recorded the network as creating before its first link, and marks its links', async () => {
     const { w, internals } = setup();
     const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
-    const net = await VxlanNetwork.create(base, { ...internals, deps });
+    const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
     const first = w.log.findIndex((l) => l.startsWith('createBridge'));
     expect(w.log.slice(0, first + 2)).toEqual([
       'lock',
@@ -659,7 +659,7 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     const { w, internals } = setup();
     const held = { value: true };
     const deps = { ...internals.deps, state: fakeState(w, held) };
-    const net = await VxlanNetwork.create(base, { ...internals, deps });
+    const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
     expect(w.log.filter((l) => l.startsWith('createAdvertiser'))).toEqual([]); // serve advertises it
     w.log.length = 0;
     const destroying = net.destroy();
