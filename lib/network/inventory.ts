@@ -15,6 +15,8 @@ import { removeVmFolder, vmFolder } from '../state/vm-folder.js';
 import { resolveNetns } from '../netns.js';
 import { checkObject, invalidValue } from '../validate.js';
 import { removeOrphanLinks } from './orphan-links.js';
+import { sharedAdvertisers } from './advertisers.js';
+import { sendFinalRa, waitForRaLock } from './final-ra.js';
 import type { NetlinkPort, NetworkDeps } from './deps.js';
 import { linkProblems, removeRemnants } from './records.js';
 import { networkVmMetadata } from './state.js';
@@ -160,11 +162,15 @@ export async function cleanupHost(deps: NetworkDeps, options: CleanupOptions = {
     if (!record || record.state === 'ready') continue;
     const lock = tryLock(files.lock);
     if (!lock) continue; // a live process is on it
+    // The RA lock too, so that nobody advertises the bridge while its final RA goes out.
+    const raLock = record.ra === false ? undefined : await waitForRaLock(deps.state!, files);
     try {
-      const removed = await withNetlink(deps, record.netns, (nl) => removeRemnants(nl, record, deps.state!, runDir));
+      const finalRa = (r: NetworkRecord): Promise<boolean> => sendFinalRa(sharedAdvertisers, deps, r);
+      const removed = await withNetlink(deps, record.netns, (nl) => removeRemnants(nl, record, deps.state!, runDir, finalRa));
       await removeNetworkRecord(files);
       report.networks.push(`${netnsKey}/${id}${removed.length > 0 ? ` (${removed.join(', ')})` : ''}`);
     } finally {
+      raLock?.release();
       lock.release();
     }
   }

@@ -88,7 +88,13 @@ export function networkRecord(
  * operator's br100) and stays. Links that are gone already are fine. Returns what was
  * removed, in words.
  */
-export async function removeRemnants(nl: NetlinkPort, record: NetworkRecord, state: NetworkStatePort, runDir: string): Promise<string[]> {
+export async function removeRemnants(
+  nl: NetlinkPort,
+  record: NetworkRecord,
+  state: NetworkStatePort,
+  runDir: string,
+  finalRa?: (record: NetworkRecord) => Promise<boolean>,
+): Promise<string[]> {
   const removed: string[] = [];
   const { vms, skipped } = await state.adoptVms(runDir, record.netnsKey, record.id);
   await Promise.all(
@@ -100,6 +106,12 @@ export async function removeRemnants(nl: NetlinkPort, record: NetworkRecord, sta
   );
   if (skipped.some((s) => !/no qemu runs/u.test(s.reason))) {
     throw networkError(record.id, 'EBUSY', `a VM of the network is busy: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  }
+  // A destroy killed before its final RA: clients still route via this bridge. Send it now,
+  // before the bridge goes (a bridge with no carrier reaches no client: nothing to send).
+  const bridge = finalRa && record.ra !== false ? await nl.getLink(record.bridge) : undefined;
+  if (bridge?.up && bridge.carrier && markedNetworkId(bridge.alias, runDir) === record.id && (await finalRa!(record).catch(() => false))) {
+    removed.push(`final RA on ${record.bridge}`);
   }
   for (const link of [record.vxlan, record.bridge]) {
     const found = await nl.getLink(link);

@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 
 import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
-import type { AdvertiserPort, NetlinkPort, NetworkDeps, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
+import type { AdvertiserPort, NetlinkPort, NetworkDeps, NetworkStatePort, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
+import type { NetworkRecord } from '../../lib/state/network-record.js';
 import { resolveNetworkOptions } from '../../lib/network/options.js';
 import { tapNameForVm } from '../../lib/network/vm-options.js';
 import type { QemuExit } from '../../lib/qemu/qemu.js';
@@ -42,11 +43,11 @@ class World {
     let open = true;
     return {
       async createBridge(o) {
-        w.check(`createBridge ${o.name}`);
+        w.check(`createBridge ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}`);
         w.links.set(o.name, { kind: 'bridge', up: o.up });
       },
       async createVxlan(o) {
-        w.check(`createVxlan ${o.name}`);
+        w.check(`createVxlan ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}`);
         if (!w.links.has(String(o.dev))) throw Object.assign(new Error(`createVxlan ${o.name}: ENODEV: No such device`), { code: 'ENODEV' });
         w.links.set(o.name, { kind: 'vxlan', master: String(o.master), up: o.up });
         w.lastVxlan = o as unknown as Record<string, unknown>;
@@ -160,6 +161,36 @@ class FakeAdvertiser extends EventEmitter implements AdvertiserPort {
     this.w.log.push('ra.stop');
     this.running = false;
   }
+  async farewell(c: AdvertisedInterface) {
+    this.w.log.push(`ra.farewell ${c.name}`);
+    return true;
+  }
+}
+
+/** The run directory, in memory: the record's states, the two locks, what holds them. */
+function fakeState(w: World, raHeldElsewhere: { value: boolean }): NetworkStatePort {
+  let record: NetworkRecord | undefined;
+  const files = { dir: '/run/x/net/host', record: '/run/x/net/host/100.json', lock: '/run/x/net/host/100.lock', raLock: '/run/x/net/host/100.ra.lock' };
+  const lock = (name: string) => ({ path: name, release: () => w.log.push(`release ${name}`) });
+  return {
+    resolveRunDir: () => '/run/x',
+    files: () => files,
+    lock: () => (w.log.push('lock'), lock('lock')),
+    lockRa: () => (raHeldElsewhere.value ? undefined : (w.log.push('lockRa'), lock('raLock'))),
+    read: async () => {
+      if (!record) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      return record;
+    },
+    write: (_f, r) => {
+      w.log.push(`record ${r.state}`);
+      record = r;
+    },
+    remove: () => {
+      w.log.push('record removed');
+      record = undefined;
+    },
+    adoptVms: async () => ({ vms: [], skipped: [] }),
+  };
 }
 
 class FakeQemu implements QemuPort {
@@ -603,5 +634,51 @@ describe('await using', () => {
     expect(w.log).toContain('qemu.shutdown vm1n100');
     expect([...w.links.keys()]).toEqual(['eth0']);
     expect(w.netlinksOpen).toBe(0);
+  });
+});
+
+describe('VxlanNetwork in the run directory (fake state)', () => {
+  it('create holds the manager lock and has recorded the network as creating before its first link, and marks its links', async () => {
+    const { w, internals } = setup();
+    const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
+    const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
+    const first = w.log.findIndex((l) => l.startsWith('createBridge'));
+    expect(w.log.slice(0, first + 2)).toEqual([
+      'lock',
+      'openNetlink',
+      'record creating',
+      'createBridge br100 alias vmplumb:net:100:/run/x',
+      'createVxlan vxlan100 alias vmplumb:net:100:/run/x',
+    ]);
+    expect(w.log.indexOf('release lock')).toBe(-1);
+    expect(w.log).toContain('record ready');
+    await net.close();
+  });
+
+  it('destroy of a network another process advertises: destroying recorded, RA lock taken once freed, final RA sent, then the links go', async () => {
+    const { w, internals } = setup();
+    const held = { value: true };
+    const deps = { ...internals.deps, state: fakeState(w, held) };
+    const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
+    expect(w.log.filter((l) => l.startsWith('createAdvertiser'))).toEqual([]); // serve advertises it
+    w.log.length = 0;
+    const destroying = net.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(w.log).toEqual(['record destroying']); // waiting for the RA lock: nothing deleted yet
+    held.value = false; // serve let go
+    await destroying;
+    expect(w.log).toEqual([
+      'record destroying',
+      'lockRa',
+      'createAdvertiser ',
+      'ra.start',
+      'ra.farewell br100',
+      'ra.stop',
+      'deleteLink vxlan100',
+      'deleteLink br100',
+      'record removed',
+      'release raLock',
+      'release lock',
+    ]);
   });
 });
