@@ -12,6 +12,7 @@ export { macForVm, eui64Address } from './mac.js';
 export { Qemu, QemuExitedError, QmpClient, QmpError, buildQemuArgs } from './qemu/index.js';
 export type {
   Accel,
+  ResolvedAccel,
   QemuDisk,
   QemuExit,
   QemuNic,
@@ -47,6 +48,7 @@ export type {
   VmPortSecurity,
   OpenNetworkOptions,
   SkippedVm,
+  CleanupOptions,
   CleanupReport,
   InventoryOptions,
   NetworkCondition,
@@ -56,8 +58,8 @@ export { KernelLimitError } from './network/kernel-limits.js';
 export { RaService } from './network/ra-service.js';
 export type { RaServiceOptions, RaServiceEvents } from './network/ra-service.js';
 export { DEFAULT_RUN_DIR } from './state/run-dir.js';
-export { securePort, securePorts, removeGuards, listGuards, pruneGuards, guardCounters, PortGuard, GUARD_TABLE } from './guard/index.js';
-export type { GuardCounter, GuardedPort, SecurePortOptions, BandwidthLimit } from './guard/index.js';
+export { securePort, securePorts, removeGuards, listGuards, pruneGuards, guardCounters, adoptGuard, PortGuard, GUARD_TABLE } from './guard/index.js';
+export type { GuardCounter, GuardedPort, GuardRecord, SecurePortOptions, BandwidthLimit } from './guard/index.js';
 export type { GuardPort } from './network/deps.js';
 export { RouterAdvertiser, parseRadvdConf, RadvdConfError, RaError, formatMetrics, METRICS_CONTENT_TYPE } from './ra/index.js';
 export type {

@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 
+import type { NetlinkErrorDetails } from './errors.js';
 import { packageRoot } from './package-root.js';
 
 /** A namespace as the addon takes it: undefined (current), a path, or an open fd. */
@@ -23,16 +24,13 @@ export type NativeNetns = string | number | undefined;
  */
 export type NativeRtnlMessage = Record<string, unknown> & { msgType: number };
 
-/** What a failed request is rejected with (lib/netlink turns it into a NetlinkError). */
-export interface NativeNetlinkFailure {
-  errno: number;
-  code: string;
-  syscall: string;
+/**
+ * What a failed request is rejected with: the fields of a NetlinkError (lib/netlink turns it
+ * into one), plus what only the addon knows.
+ */
+export interface NativeNetlinkFailure extends NetlinkErrorDetails {
   /** strerror(3) text: 'File exists'. */
   description: string;
-  extack?: string;
-  attribute?: string;
-  missingAttribute?: string;
   /** Set when the socket was closed with the request outstanding. */
   closed?: boolean;
 }

@@ -4,7 +4,7 @@
  */
 export { VxlanNetwork, NetworkSetupError } from './network/vxlan-network.js';
 export type { DestroyNetworkOptions, VxlanNetworkEvents, SkippedVm } from './network/vxlan-network.js';
-export type { CleanupReport, InventoryOptions, NetworkCondition, NetworkListEntry } from './network/inventory.js';
+export type { CleanupOptions, CleanupReport, InventoryOptions, NetworkCondition, NetworkListEntry } from './network/inventory.js';
 export { NetworkVm } from './network/vm.js';
 export type { StopVmOptions } from './network/vm.js';
 export { tapNameForVm } from './network/vm-options.js';

@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPidfd(env, exports, *addon);
   InitRunFiles(env, exports, *addon);
   InitNfnl(env, exports, *addon);
+  InitTestExports(env, exports, *addon);
   return exports;
 }
 

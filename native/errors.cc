@@ -4,9 +4,19 @@
 
 #include <cstring>
 
-#include "addon.h"
-
 namespace vmplumb {
+
+namespace {
+
+// The fields both shapes share, in the order Node's SystemError has them.
+void SetErrnoFields(Napi::Object target, int err, const std::string& syscall) {
+  Napi::Env env = target.Env();
+  target.Set("errno", Napi::Number::New(env, -err));
+  target.Set("code", Napi::String::New(env, ErrnoName(err)));
+  target.Set("syscall", Napi::String::New(env, syscall));
+}
+
+}  // namespace
 
 std::string ErrnoName(int err) {
   const char* name = uv_err_name(-err);
@@ -18,14 +28,18 @@ std::string ErrnoName(int err) {
 }
 
 Napi::Error SystemError(Napi::Env env, int err, const std::string& syscall, const std::string& detail) {
-  std::string code = ErrnoName(err);
-  std::string message = syscall + " " + code + ": " + std::strerror(err);
+  std::string message = syscall + " " + ErrnoName(err) + ": " + std::strerror(err);
   if (!detail.empty()) message += " (" + detail + ")";
   Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, code));
-  error.Set("errno", Napi::Number::New(env, -err));
-  error.Set("syscall", Napi::String::New(env, syscall));
+  SetErrnoFields(error.Value(), err, syscall);
   return error;
+}
+
+Napi::Object ErrnoObject(Napi::Env env, int err, const std::string& syscall) {
+  Napi::Object e = Napi::Object::New(env);
+  SetErrnoFields(e, err, syscall);
+  e.Set("description", Napi::String::New(env, std::strerror(err)));
+  return e;
 }
 
 }  // namespace vmplumb

@@ -83,21 +83,40 @@ class NlWriter {
   std::vector<uint8_t>& buf_;
 };
 
-// Iterates the attributes in [data, data+len).
-class NlAttrs {
+// Length and header size of the two things netlink lays out back to back, 4-byte aligned
+// (NLMSG_ALIGN and NLA_ALIGN are the same alignment).
+template <typename T>
+struct NlLayout;
+template <>
+struct NlLayout<nlmsghdr> {
+  static constexpr size_t kHeader = NLMSG_HDRLEN;
+  static size_t Length(const nlmsghdr* h) { return h->nlmsg_len; }
+};
+template <>
+struct NlLayout<nlattr> {
+  static constexpr size_t kHeader = NLA_HDRLEN;
+  static size_t Length(const nlattr* a) { return a->nla_len; }
+};
+
+// Iterates the messages or attributes in [data, data+len), as NLMSG_OK/NLMSG_NEXT and
+// nla_ok/nla_next do, except that an element whose aligned length runs past the end stops
+// the walk instead of wrapping the remaining length around: the decoders take untrusted
+// buffers.
+template <typename T>
+class NlRange {
  public:
-  NlAttrs(const void* data, size_t len) : p_(static_cast<const uint8_t*>(data)), len_(len) {}
+  NlRange(const void* data, size_t len) : p_(static_cast<const uint8_t*>(data)), len_(len) {}
   struct Iter {
     const uint8_t* p;
     size_t left;
-    const nlattr* operator*() const { return reinterpret_cast<const nlattr*>(p); }
+    const T* operator*() const { return reinterpret_cast<const T*>(p); }
     bool operator!=(const Iter&) const {
-      if (left < NLA_HDRLEN) return false;
-      auto* a = reinterpret_cast<const nlattr*>(p);
-      return a->nla_len >= NLA_HDRLEN && a->nla_len <= left;
+      if (left < NlLayout<T>::kHeader) return false;
+      size_t length = NlLayout<T>::Length(**this);
+      return length >= NlLayout<T>::kHeader && length <= left;
     }
     Iter& operator++() {
-      size_t step = NLA_ALIGN(reinterpret_cast<const nlattr*>(p)->nla_len);
+      size_t step = (NlLayout<T>::Length(**this) + 3) & ~size_t{3};
       if (step > left) step = left;
       p += step;
       left -= step;
@@ -111,6 +130,9 @@ class NlAttrs {
   const uint8_t* p_;
   size_t len_;
 };
+
+using NlAttrs = NlRange<nlattr>;
+using NlMessages = NlRange<nlmsghdr>;
 
 inline uint16_t AttrType(const nlattr* a) {
   return a->nla_type & NLA_TYPE_MASK;

@@ -2,7 +2,7 @@
 //
 // Attribute tables come from include/uapi/linux/if_link.h (IFLA_*, IFLA_INFO_*, IFLA_VXLAN_*,
 // IFLA_BR_*, IFLA_TUN_*) and include/uapi/linux/veth.h (VETH_INFO_PEER). Params:
-//   { family?, index?, flags?, change?, name?, mtu?, mac?, master?, group?, netnsFd?, extMask?,
+//   { family?, index?, flags?, change?, name?, alias?, mtu?, mac?, master?, group?, netnsFd?, extMask?,
 //     kind?, data?: {…kind table…}, peer?: {…the same, for the veth peer…} }
 // `kind` without `data` also serves as the dump filter (strict checking, rtnl_dump_ifinfo).
 #include <linux/if_link.h>
@@ -21,6 +21,7 @@ constexpr AttrSpec kLinkRows[] = {
     {IFLA_ADDRESS, Wire::Mac, "mac", "IFLA_ADDRESS"},
     {IFLA_BROADCAST, Wire::Mac, "broadcast", "IFLA_BROADCAST"},
     {IFLA_IFNAME, Wire::Str, "name", "IFLA_IFNAME"},
+    {IFLA_IFALIAS, Wire::Str, "alias", "IFLA_IFALIAS"},
     {IFLA_MTU, Wire::U32, "mtu", "IFLA_MTU"},
     {IFLA_LINK, Wire::U32, "link", "IFLA_LINK"},
     {IFLA_MASTER, Wire::U32, "master", "IFLA_MASTER"},

@@ -5,11 +5,12 @@
  *   other process advertises (lib/network/ra-service.ts); SIGTERM/SIGINT hand over (no final
  *   RA), so `systemctl restart` never costs a client its default route. Unit file:
  *   systemd/vmplumb-serve.service.
- * - `vmplumb gc`: VxlanNetwork.cleanup(): removes what crashed processes left half-made.
+ * - `vmplumb gc`: VxlanNetwork.cleanup(): removes what crashed processes left half-made,
+ *   including marked links of unrecorded networks (`--netns` adds namespaces to look in).
  */
 import type { Command } from 'commander';
 
-import { intOption, messageOf, note, printJson, say, untilSignal } from './common.js';
+import { intOption, listOption, messageOf, note, printJson, say, untilSignal } from './common.js';
 
 /** Registers `serve` and `gc`. */
 export function registerHost(program: Command): void {
@@ -38,14 +39,20 @@ export function registerHost(program: Command): void {
     .command('gc')
     .description('remove what crashed processes left half-made (VM folders with no qemu, half-made networks); never a running VM')
     .option('--run-dir <dir>', 'the run directory (default $VMPLUMB_RUN_DIR or /run/vmplumb)')
+    .option('--netns <names>', 'also look for marked links of unrecorded networks in these namespaces (repeatable, comma-separated)', listOption)
     .option('--json', 'print JSON')
-    .action(async (options: { runDir?: string; json?: boolean }) => {
+    .action(async (options: { runDir?: string; netns?: string[]; json?: boolean }) => {
       const { VxlanNetwork } = await import('../network.js');
-      const report = await VxlanNetwork.cleanup(options.runDir === undefined ? {} : { runDir: options.runDir });
+      const report = await VxlanNetwork.cleanup({
+        ...(options.runDir === undefined ? {} : { runDir: options.runDir }),
+        ...(options.netns === undefined ? {} : { netns: options.netns }),
+      });
       if (options.json) printJson(report);
       else {
         say(`removed ${report.vms.length} VM folder(s)${report.vms.length ? `: ${report.vms.join(', ')}` : ''}`);
         say(`removed ${report.networks.length} half-made network(s)${report.networks.length ? `: ${report.networks.join(', ')}` : ''}`);
+        say(`removed ${report.links.length} link(s) of unrecorded networks${report.links.length ? `: ${report.links.join(', ')}` : ''}`);
+        say(`removed ${report.guards.length} guard(s) of gone ports${report.guards.length ? `: ${report.guards.join(', ')}` : ''}`);
       }
     });
 }

@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 
 import type { StartVmOptions } from '../network/types.js';
+import type { Accel } from '../qemu/accel.js';
 import type { VmListEntry } from '../qemu/list.js';
 import { CliError, copyDefined, interrupted, intOption, listOption, note, printJson, runAndNetns, say, table, untilSignal } from './common.js';
 import type { GuardCounter } from '../guard/index.js';
@@ -21,7 +22,7 @@ interface VmRunOptions {
   append?: string;
   memory: number;
   cpus: number;
-  accel?: 'kvm' | 'tcg' | 'auto';
+  accel?: Accel;
   mac?: string;
   uuid?: string;
   serial?: string;

@@ -3,7 +3,19 @@
  * anything reaches the kernel.
  */
 import { resolveNetns, type NetnsOption } from '../netns.js';
-import { checkBoolean, checkIfname, checkIP, checkInteger, checkObject, checkPrefixed, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
+import {
+  checkBoolean,
+  checkIfname,
+  checkIP,
+  checkInteger,
+  checkObject,
+  checkPrefixed,
+  checkString,
+  checkUnicastMac,
+  invalidType,
+  invalidValue,
+} from '../validate.js';
+import { VM_NAME_RE } from './identity.js';
 import type { GuardPolicy, RateLimit } from './policy.js';
 
 /** A bandwidth limit in one direction. */
@@ -20,6 +32,11 @@ export interface SecurePortOptions {
   netns?: NetnsOption;
   /** The port's interface name: the VM's tap. */
   port: string;
+  /**
+   * The VM the port belongs to (its name in the run directory): kept with the guard in the
+   * kernel, so that any process can tell whose guard it is ({@link listGuards}).
+   */
+  vm?: string;
   /** The VM's MAC: the only Ethernet source (and ND link-layer address) it may use. */
   mac: string;
   /** The network's prefixes (`2001:db8:1::/64`; IPv4 ones only with `allowIPv4`): allowed sources. */
@@ -46,6 +63,7 @@ export interface SecurePortOptions {
 export interface ResolvedGuardOptions {
   netns: string | number | undefined;
   port: string;
+  vm: string | undefined;
   policy: GuardPolicy;
 }
 
@@ -67,6 +85,8 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const netns = resolveNetns('netns', o.netns);
   const port = checkIfname('port', o.port);
   const mac = checkUnicastMac('mac', o.mac);
+  const vm = o.vm === undefined ? undefined : checkString('vm', o.vm);
+  if (vm !== undefined && !VM_NAME_RE.test(vm)) throw invalidValue('vm', 'a VM name (letters, digits, . _ -, at most 64)', vm);
   const allowIPv4 = o.allowIPv4 === undefined ? false : checkBoolean('allowIPv4', o.allowIPv4);
   if (!Array.isArray(o.prefixes)) throw invalidType('prefixes', 'an array of prefixes like 2001:db8::/64', o.prefixes);
   const prefixes = o.prefixes.map((p, i) => checkPrefixed(`prefixes[${i}]`, p));
@@ -94,5 +114,5 @@ export function resolveGuardOptions(options: unknown): ResolvedGuardOptions {
   const policy: GuardPolicy = { mac, prefixes, routers, allowIPv4 };
   if (addresses) policy.addresses = addresses;
   if (bandwidth) policy.bandwidth = bandwidth;
-  return { netns, port, policy };
+  return { netns, port, vm, policy };
 }

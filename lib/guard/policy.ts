@@ -11,8 +11,8 @@
  *   ethertype      anything else                                 → drop
  *
  * `<port>/ip6`: fragmented ICMPv6 (RFC 6980) → drop; the source (→ <port>/ip6-source); router
- * advertisements and redirects → drop; neighbour advertisements (→ <port>/na); a neighbour
- * solicitation whose source link-layer option is not the VM's MAC → drop; DHCPv6 server
+ * advertisements and redirects → drop; neighbour advertisements (→ <port>/na), neighbour and
+ * router solicitations (→ <port>/ns, <port>/rs): their link-layer options; DHCPv6 server
  * traffic (UDP source port 547) → drop; the rest → accept.
  *
  * Sources (`<port>/ip6-source`, returning when allowed): the link-local address of the MAC;
@@ -20,8 +20,10 @@
  * then either exactly the pinned `addresses`, or the prefixes' addresses, except interface
  * identifiers made from another MAC (modified EUI-64, `…ff:fe…`): those belong to other VMs
  * (RFC 4291 App. A), and a guest's privacy or stable-privacy addresses are not of that form.
- * Neighbour advertisement targets (`<port>/na-target`) follow the same rules (without `::`),
- * and the NA's first option, if any, must be a target link-layer address equal to the MAC.
+ * Neighbour advertisement targets (`<port>/na-target`) follow the same rules (without `::`).
+ * An NA, NS or RS carries no option, or exactly one: its link-layer address option equal to
+ * the MAC (or a DAD nonce): receivers use the first such option anywhere in the list, a
+ * payload match sees one fixed offset, so nothing unchecked may follow or come first.
  *
  * Frames TO the guest only meet the inbound bandwidth limit, in the egress chain.
  */
@@ -53,9 +55,15 @@ export interface GuardPolicy {
 
 const ETH_P = { ip: 0x0800, arp: 0x0806, vlan: 0x8100, qinq: 0x88a8, ip6: 0x86dd } as const;
 const IPPROTO = { udp: 17, icmpv6: 58 } as const;
-const ICMPV6 = { ns: 135, na: 136, ra: 134, redirect: 137, mld2Report: 143 } as const;
-/** ND option types (RFC 4861 §4.6.1) with length 1 (8 bytes): source/target link-layer address. */
-const ND_OPT = { sll: 0x0101, tll: 0x0201 } as const;
+const ICMPV6 = { rs: 133, ns: 135, na: 136, ra: 134, redirect: 137, mld2Report: 143 } as const;
+/**
+ * ND option type and length (in 8 bytes) as one 16-bit value: source/target link-layer
+ * address (RFC 4861 §4.6.1, Ethernet: length 1) and the nonce (RFC 3971 §5.3.2, 6 bytes).
+ */
+const ND_OPT = { sll: 0x0101, tll: 0x0201, nonce: 0x0e01 } as const;
+/** ICMPv6 bytes before the options: NS and NA (type … target, RFC 4861 §4.3-4.4), RS (§4.1). */
+const ND_HEADER = 24;
+const RS_HEADER = 8;
 
 // Match values are only read (by the addon's encoder): the same few constants are shared by
 // every port instead of allocated per rule (setting up 500 ports is allocation-bound).
@@ -78,6 +86,9 @@ function eui64Bytes(network64: Buffer, mac: Buffer): Buffer {
   return out;
 }
 const LINK_LOCAL_NETWORK = ipv6ToBytes('fe80::');
+const zeros16 = Buffer.alloc(16);
+/** The IPv6 payload length is `n`: an ICMPv6 message of n bytes with no extension header before it. */
+const plen = (n: number): Match => ({ field: 'ip6 plen', value: be16(n) });
 /** `aa:bb:…` → 6 bytes. */
 export function macBytes(mac: string): Buffer {
   return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
@@ -186,11 +197,8 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
     { name: 'router-advertisement', match: icmp6(ICMPV6.ra), verdict: 'drop' },
     { name: 'redirect', match: icmp6(ICMPV6.redirect), verdict: 'drop' },
     { name: 'neighbour-advertisement', match: icmp6(ICMPV6.na), verdict: { jump: 'na' } },
-    {
-      name: 'ns-source-lladdr',
-      match: [...icmp6(ICMPV6.ns), { field: 'nd option', value: be16(ND_OPT.sll) }, { field: 'nd option lladdr', value: mac, ne: true }],
-      verdict: 'drop',
-    },
+    { name: 'neighbour-solicitation', match: icmp6(ICMPV6.ns), verdict: { jump: 'ns' } },
+    { name: 'router-solicitation', match: icmp6(ICMPV6.rs), verdict: { jump: 'rs' } },
     {
       name: 'dhcpv6-server',
       match: [
@@ -201,7 +209,7 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
     },
     { name: 'ip6-pass', match: [], verdict: 'accept' },
   ];
-  const unspecified: Match = { field: 'ip6 saddr', value: Buffer.alloc(16) };
+  const unspecified: Match = { field: 'ip6 saddr', value: zeros16 };
   const ip6Source: GuardRule[] = [
     { name: 'ip6-source-unspecified-ns', match: [unspecified, ...icmp6(ICMPV6.ns)], verdict: 'return' },
     { name: 'ip6-source-unspecified-mld', match: [unspecified, ...icmp6(ICMPV6.mld2Report)], verdict: 'return' },
@@ -209,17 +217,46 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
   ];
   const na: GuardRule[] = [
     { name: 'na-target-check', match: [], verdict: { jump: 'na-target' } },
+    // Exactly one option, the target link-layer address, equal to the MAC (see NS below).
     {
       name: 'na-target-lladdr',
-      match: [
-        { field: 'nd option', value: be16(ND_OPT.tll) },
-        { field: 'nd option lladdr', value: mac },
-      ],
+      match: [plen(ND_HEADER + 8), { field: 'nd option', value: be16(ND_OPT.tll) }, { field: 'nd option lladdr', value: mac }],
       verdict: 'return',
     },
-    // 24 bytes of ICMPv6 and no extension header: an NA without options.
-    { name: 'na-no-options', match: [{ field: 'ip6 plen', value: be16(24) }], verdict: 'return' },
+    { name: 'na-no-options', match: [plen(ND_HEADER)], verdict: 'return' },
     { name: 'na-lladdr', match: [], verdict: 'drop' },
+  ];
+  // Neighbour solicitations: a receiver uses the FIRST source link-layer option wherever it
+  // sits among the options (Linux net/ipv6/ndisc.c ndisc_parse_options: a duplicate of the same
+  // type is ignored, an unknown type skipped), and a payload match sees fixed offsets only. So
+  // only what is checked whole passes: no option, or exactly one option at offset 24 and the
+  // IPv6 payload length saying there is nothing after it (no extension header either, or the
+  // option would not be at 24 of the payload length). That option is the VM's own source
+  // link-layer address, or, for DAD from ::, the nonce (RFC 7527; Linux sends it by default).
+  const ns: GuardRule[] = [
+    { name: 'ns-no-options', match: [plen(ND_HEADER)], verdict: 'return' },
+    {
+      name: 'ns-source-lladdr-own',
+      match: [plen(ND_HEADER + 8), { field: 'nd option', value: be16(ND_OPT.sll) }, { field: 'nd option lladdr', value: mac }],
+      verdict: 'return',
+    },
+    {
+      name: 'ns-dad-nonce',
+      match: [plen(ND_HEADER + 8), { field: 'ip6 saddr', value: zeros16 }, { field: 'nd option', value: be16(ND_OPT.nonce) }],
+      verdict: 'return',
+    },
+    { name: 'ns-source-lladdr', match: [], verdict: 'drop' },
+  ];
+  // Router solicitations (a host acting as router, and our RA service, read their source
+  // link-layer option the same way): options at offset 8, the same rule.
+  const rs: GuardRule[] = [
+    { name: 'rs-no-options', match: [plen(RS_HEADER)], verdict: 'return' },
+    {
+      name: 'rs-source-lladdr-own',
+      match: [plen(RS_HEADER + 8), { field: 'rs option', value: be16(ND_OPT.sll) }, { field: 'rs option lladdr', value: mac }],
+      verdict: 'return',
+    },
+    { name: 'rs-source-lladdr', match: [], verdict: 'drop' },
   ];
   const chains: GuardChain[] = [
     { name: '', hook: 'ingress', rules: base },
@@ -227,6 +264,8 @@ export function guardChains(policy: GuardPolicy): GuardChain[] {
     { name: 'ip6-source', rules: ip6Source },
     { name: 'na', rules: na },
     { name: 'na-target', rules: ownedAddressRules(policy, 'nd target', 'na-target') },
+    { name: 'ns', rules: ns },
+    { name: 'rs', rules: rs },
   ];
   if (policy.allowIPv4) {
     const arp: GuardRule[] = [

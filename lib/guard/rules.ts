@@ -25,7 +25,7 @@ type FieldSpec = { base: keyof typeof PAYLOAD_BASE; offset: number; len: number 
 /**
  * The packet fields the guard matches, named as `nft` names them. Offsets: Ethernet (IEEE
  * 802.3), IPv6 (RFC 8200 §3), IPv4 (RFC 791), ARP (RFC 826), ICMPv6 (RFC 4443), neighbour
- * discovery (RFC 4861 §4.3-4.4: target at 8, the first option at 24), UDP (RFC 768).
+ * discovery (RFC 4861 §4.1, §4.3-4.4: an RS's first option at 8, an NS/NA's target at 8 and first option at 24), UDP (RFC 768).
  */
 export const FIELDS = {
   'ether saddr': { base: 'link', offset: 6, len: 6 },
@@ -39,6 +39,8 @@ export const FIELDS = {
   'nd target': { base: 'transport', offset: 8, len: 16 },
   'nd option': { base: 'transport', offset: 24, len: 2 },
   'nd option lladdr': { base: 'transport', offset: 26, len: 6 },
+  'rs option': { base: 'transport', offset: 8, len: 2 },
+  'rs option lladdr': { base: 'transport', offset: 10, len: 6 },
   'th sport': { base: 'transport', offset: 0, len: 2 },
   'meta l4proto': { meta: 'l4proto' },
   'exthdr frag': { exthdr: 'fragment' },

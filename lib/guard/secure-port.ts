@@ -13,12 +13,14 @@
  * it to a new tap of the same name). Securing a port again replaces its guard in the same
  * batch; {@link pruneGuards} removes guards whose port is gone.
  */
+import { debug } from '../diagnostics.js';
 import { Netlink } from '../netlink/index.js';
 import type { NativeNftMessage, NativeNftObject } from '../native.js';
 import type { NetnsOption } from '../netns.js';
 import { resolveNetns } from '../netns.js';
 import { checkIfname, checkObject, invalidType } from '../validate.js';
 import { commentUserdata, NF_NETDEV_EGRESS, NF_NETDEV_INGRESS, NFPROTO_NETDEV, NFT_MSG, nftTransact, NLM_F, userdataComment, VERDICT } from './nftables.js';
+import { checkGuardRecord, identityComment, newGuardId, parseIdentity, type GuardIdentity, type GuardRecord } from './identity.js';
 import { resolveGuardOptions, type ResolvedGuardOptions, type SecurePortOptions } from './options.js';
 import { guardChains } from './policy.js';
 import { chainName, compileRule, type GuardChain } from './rules.js';
@@ -27,7 +29,7 @@ import { chainName, compileRule, type GuardChain } from './rules.js';
 export const GUARD_TABLE = 'vmplumb-guard';
 
 /** Every chain suffix a guard may have, each after the chains that jump to it (deletion order). */
-const CHAIN_SUFFIXES = ['', 'ip6', 'arp', 'ip4', 'egress', 'ip6-source', 'na', 'na-target'] as const;
+const CHAIN_SUFFIXES = ['', 'ip6', 'arp', 'ip4', 'egress', 'ip6-source', 'na', 'na-target', 'ns', 'rs'] as const;
 
 /** One rule's counter. Rules that share a name (one per pinned address, say) are summed. */
 export interface GuardCounter {
@@ -49,7 +51,7 @@ function destroyMessages(port: string): NativeNftMessage[] {
   return CHAIN_SUFFIXES.map((s) => ({ type: NFT_MSG.DESTROYCHAIN, family: NFPROTO_NETDEV, table: GUARD_TABLE, name: chainName(port, s) }));
 }
 
-function setupMessages(port: string, chains: GuardChain[]): NativeNftMessage[] {
+function setupMessages(port: string, chains: GuardChain[], identity: GuardIdentity): NativeNftMessage[] {
   const messages: NativeNftMessage[] = [];
   for (const c of chains) {
     const m: NativeNftMessage = {
@@ -59,6 +61,8 @@ function setupMessages(port: string, chains: GuardChain[]): NativeNftMessage[] {
       table: GUARD_TABLE,
       name: chainName(port, c.name),
     };
+    // Whose guard this is, for any later process (./identity.ts).
+    if (c.name === '') m.userdata = commentUserdata(identityComment(identity));
     if (c.hook) {
       m.hook = { num: c.hook === 'ingress' ? NF_NETDEV_INGRESS : NF_NETDEV_EGRESS, priority: 0, device: port };
       m.chainType = 'filter';
@@ -101,17 +105,50 @@ export class PortGuard {
   readonly mac: string;
   /** The namespace, as given. */
   readonly netns: NetnsOption | undefined;
+  /** This set-up's id, also in the kernel (the base chain's comment): tells it from a later guard of a port of the same name. */
+  readonly id: string;
+  /** The VM the port belongs to, when given. */
+  readonly vm: string | undefined;
+  /** True for a guard set up by another process (adoptGuard): removed only once the kernel confirms its id. */
+  readonly adopted: boolean;
   readonly #netns: Netns;
-  readonly #chains: string[];
+  readonly #chains: string[] | undefined;
   #removed = false;
 
-  /** @internal Made by {@link securePort}. */
-  constructor(init: { port: string; mac: string; netns: NetnsOption | undefined; resolved: Netns; chains: string[] }) {
+  /** @internal Made by {@link securePort} and {@link adoptGuard}. */
+  constructor(init: {
+    port: string;
+    mac: string;
+    id: string;
+    vm: string | undefined;
+    netns: NetnsOption | undefined;
+    resolved: Netns;
+    chains: string[] | undefined;
+    adopted: boolean;
+  }) {
     this.port = init.port;
     this.mac = init.mac;
+    this.id = init.id;
+    this.vm = init.vm;
+    this.adopted = init.adopted;
     this.netns = init.netns;
     this.#netns = init.resolved;
     this.#chains = init.chains;
+  }
+
+  /**
+   * What another process needs to manage this guard (a VM's folder keeps it); undefined when
+   * the namespace was given as an fd, which means nothing to another process.
+   */
+  record(): GuardRecord | undefined {
+    if (typeof this.#netns === 'number') return undefined;
+    return {
+      port: this.port,
+      mac: this.mac,
+      id: this.id,
+      ...(this.#netns === undefined ? {} : { netns: this.#netns }),
+      ...(this.vm === undefined ? {} : { vm: this.vm }),
+    };
   }
 
   /** Whether remove() was called. */
@@ -121,6 +158,7 @@ export class PortGuard {
 
   /** What each rule matched so far, in rule order (from the kernel's counters). */
   async counters(): Promise<GuardCounter[]> {
+    if (!this.#chains) return guardCounters({ port: this.port, ...(this.#netns === undefined ? {} : { netns: this.#netns }) });
     const dumps = await Promise.all(
       this.#chains.map((chain) =>
         nftTransact(
@@ -208,9 +246,19 @@ export async function securePorts(ports: SecurePortOptions[]): Promise<PortGuard
   const guards: PortGuard[] = [];
   for (const [i, r] of resolved.entries()) {
     const chains = guardChains(r.policy);
-    messages.push(...destroyMessages(r.port), ...setupMessages(r.port, chains));
+    const id = newGuardId();
+    messages.push(...destroyMessages(r.port), ...setupMessages(r.port, chains, { id, mac: r.policy.mac, ...(r.vm === undefined ? {} : { vm: r.vm }) }));
     guards.push(
-      new PortGuard({ port: r.port, mac: r.policy.mac, netns: ports[i]?.netns, resolved: r.netns, chains: chains.map((c) => chainName(r.port, c.name)) }),
+      new PortGuard({
+        port: r.port,
+        mac: r.policy.mac,
+        id,
+        vm: r.vm,
+        netns: ports[i]?.netns,
+        resolved: r.netns,
+        chains: chains.map((c) => chainName(r.port, c.name)),
+        adopted: false,
+      }),
     );
   }
   await nftTransact(
@@ -241,14 +289,25 @@ export async function securePort(options: SecurePortOptions): Promise<PortGuard>
   return guard as PortGuard;
 }
 
-/** Removes guards (of any namespaces) in one batch per namespace. Already removed ones are skipped. */
+/**
+ * Removes guards (of any namespaces) in one batch per namespace. Already removed ones are
+ * skipped; an adopted guard ({@link adoptGuard}) is removed only while the kernel's guard on
+ * its port still carries its id (else the port has a newer guard, which stays).
+ */
 export async function removeGuards(guards: PortGuard[]): Promise<void> {
   const byNetns = new Map<Netns, PortGuard[]>();
   for (const g of guards) {
     if (g.removed) continue;
     byNetns.set(g.resolvedNetns, [...(byNetns.get(g.resolvedNetns) ?? []), g]);
   }
-  for (const [netns, list] of byNetns) {
+  for (const [netns, all] of byNetns) {
+    let list = all;
+    if (all.some((g) => g.adopted)) {
+      const inKernel = new Map((await kernelGuards(netns)).map((k) => [k.port, k.identity?.id]));
+      list = all.filter((g) => !g.adopted || inKernel.get(g.port) === g.id);
+      for (const g of all) if (!list.includes(g)) g.markRemoved();
+      if (list.length === 0) continue;
+    }
     await nftTransact(
       netns,
       list.flatMap((g) => destroyMessages(g.port)),
@@ -267,11 +326,16 @@ export interface GuardedPort {
   port: string;
   /** Whether the port exists in the namespace (false: its tap is gone). */
   present: boolean;
+  /** The guard's id, the VM's MAC and the VM's name, from the base chain's comment (none for a guard of an older vmplumb). */
+  id?: string;
+  /** The MAC the guard allows. */
+  mac?: string;
+  /** The VM the port belongs to, when securePort was told. */
+  vm?: string;
 }
 
-/** The guards in a namespace, whether made by this process or not. */
-export async function listGuards(options: { netns?: NetnsOption } = {}): Promise<GuardedPort[]> {
-  const netns = resolveNetns('netns', checkObject('options', options).netns);
+/** Every port with chains in our table of `netns`, with the identity its base chain carries. */
+async function kernelGuards(netns: Netns): Promise<Array<{ port: string; identity: GuardIdentity | undefined }>> {
   let chains: NativeNftObject[];
   try {
     chains = await nftTransact(netns, [{ type: NFT_MSG.GETCHAIN, flags: NLM_F.DUMP, family: NFPROTO_NETDEV, table: GUARD_TABLE }], false, 'listGuards');
@@ -279,10 +343,36 @@ export async function listGuards(options: { netns?: NetnsOption } = {}): Promise
     if ((error as { code?: string }).code === 'ENOENT') return [];
     throw error;
   }
-  const ports = [...new Set(chains.filter((c) => c.table === GUARD_TABLE && c.name !== undefined).map((c) => (c.name as string).split('/')[0] as string))];
+  const ports = new Map<string, GuardIdentity | undefined>();
+  for (const c of chains) {
+    if (c.table !== GUARD_TABLE || c.name === undefined) continue;
+    const port = c.name.split('/')[0] as string;
+    if (c.name === port) ports.set(port, parseIdentity(userdataComment(c.userdata)));
+    else if (!ports.has(port)) ports.set(port, undefined);
+  }
+  return [...ports].map(([port, identity]) => ({ port, identity }));
+}
+
+/** The guards in a namespace, whether made by this process or not. */
+export async function listGuards(options: { netns?: NetnsOption } = {}): Promise<GuardedPort[]> {
+  const netns = resolveNetns('netns', checkObject('options', options).netns);
+  const found = await kernelGuards(netns);
+  if (found.length === 0) return [];
   await using nl = await Netlink.open(netns === undefined ? {} : { netns });
-  const present = await Promise.all(ports.map(async (port) => (await nl.getLink(port)) !== undefined));
-  return ports.map((port, i) => ({ port, present: present[i] ?? false }));
+  const present = await Promise.all(found.map(async ({ port }) => (await nl.getLink(port)) !== undefined));
+  return found.map(({ port, identity }, i) => ({ port, present: present[i] ?? false, ...identity }));
+}
+
+/**
+ * A handle on a guard another process set up, from its record (a VM's folder keeps it,
+ * `guard.record()`): `counters()` and `remove()` as its maker's. Nothing is asked of the
+ * kernel until then, and `remove()` removes it only while the kernel's guard on the port
+ * still carries the record's id.
+ * @throws ERR_INVALID_ARG_* when the record is damaged.
+ */
+export function adoptGuard(record: GuardRecord): PortGuard {
+  const r = checkGuardRecord('record', record);
+  return new PortGuard({ port: r.port, mac: r.mac, id: r.id, vm: r.vm, netns: r.netns, resolved: r.netns, chains: undefined, adopted: true });
 }
 
 /**
@@ -312,4 +402,18 @@ export async function pruneGuards(options: { netns?: NetnsOption } = {}): Promis
   await nftTransact(netns, gone.flatMap(destroyMessages), true, 'pruneGuards', `${gone.length} ports`);
   await tidyTable(netns);
   return gone;
+}
+
+/**
+ * Removes the guards of `records` (adoptGuard each): what the process managing a VM does when
+ * qemu has ended. Never rejects: a failure is logged (NODE_DEBUG=vmplumb), and `vmplumb gc`
+ * removes a guard whose port is gone.
+ */
+export async function releaseGuards(records: GuardRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  try {
+    await removeGuards(records.map(adoptGuard));
+  } catch (error) {
+    debug('guards of %s not removed: %s', records.map((r) => r.port).join(', '), error instanceof Error ? error.message : String(error));
+  }
 }

@@ -21,6 +21,7 @@ import {
   invalidValue,
   isOwnKey,
   bare,
+  hasControlCharacter,
 } from '../validate.js';
 import { IFF } from './constants.js';
 import { isMulticast } from './parse.js';
@@ -43,6 +44,7 @@ export interface LinkParams {
   flags?: number;
   change?: number;
   name?: string;
+  alias?: string;
   mtu?: number;
   mac?: string;
   master?: number;
@@ -70,6 +72,8 @@ export function linkSelector(ref: LinkRef): LinkParams {
 export interface CheckedCommon {
   params: LinkParams;
   master?: LinkRef;
+  /** Set after the creation (the kernel ignores IFLA_IFALIAS in a creating request). */
+  alias?: string;
 }
 
 /** Validates CreateLinkCommon into params (`up` and `master` travel in the same request). */
@@ -84,7 +88,20 @@ export function checkCommon(options: CreateLinkCommon, field = ''): CheckedCommo
   if (options.mac !== undefined) params.mac = checkUnicastMac(`${field}mac`, options.mac);
   if (options.linkGroup !== undefined) params.group = checkInteger(`${field}linkGroup`, options.linkGroup, 0, 0xffffffff);
   if (options.master !== undefined) out.master = checkLinkRef(`${field}master`, options.master);
+  if (options.alias !== undefined) out.alias = checkAlias(`${field}alias`, options.alias, false);
   return out;
+}
+
+/** IFALIASZ is 256 (include/uapi/linux/if.h); the codec sends the terminating NUL, which dev_set_alias counts. */
+const MAX_ALIAS_BYTES = 254;
+
+/** An alias (IFLA_IFALIAS): up to 254 bytes without control characters; '' (removal) only where `empty` allows it. */
+export function checkAlias(field: string, value: unknown, empty: boolean): string {
+  if (typeof value !== 'string') throw invalidType(field, 'a string', value);
+  if (value === '' && !empty) throw invalidValue(field, 'a non-empty alias', value);
+  if (Buffer.byteLength(value) > MAX_ALIAS_BYTES) throw invalidValue(field, `an alias of at most ${MAX_ALIAS_BYTES} bytes`, value);
+  if (hasControlCharacter(value)) throw invalidValue(field, 'an alias without NUL or control characters', value);
+  return value;
 }
 
 const VXLAN_FLAGS = ['learning', 'proxy', 'rsc', 'l2miss', 'l3miss', 'udpCsum', 'udpZeroCsum6Tx', 'udpZeroCsum6Rx'] as const;
@@ -200,7 +217,15 @@ export function checkSetLink(input: unknown): CheckedSetLink {
   }
   if (changes.mtu !== undefined) params.mtu = checkInteger('mtu', changes.mtu, 68, 65535);
   if (changes.mac !== undefined) params.mac = checkUnicastMac('mac', changes.mac);
-  if (changes.group !== undefined) params.group = checkInteger('group', changes.group, 0, 0xffffffff);
+  if (changes.linkGroup !== undefined) params.group = checkInteger('linkGroup', changes.linkGroup, 0, 0xffffffff);
+  // The deprecated spelling: taken when alone, refused when it says something else.
+  const legacyGroup = changes.group;
+  if (legacyGroup !== undefined) {
+    const group = checkInteger('group', legacyGroup, 0, 0xffffffff);
+    if (params.group !== undefined && params.group !== group) throw invalidValue('group', `absent or equal to "linkGroup" (${params.group})`, legacyGroup);
+    params.group = group;
+  }
+  if (changes.alias !== undefined) params.alias = checkAlias('alias', changes.alias, true);
   if (changes.name !== undefined) out.rename = checkIfname('name', changes.name);
   if (changes.master === null) out.master = null;
   else if (changes.master !== undefined) out.master = checkLinkRef('master', changes.master);

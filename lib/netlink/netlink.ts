@@ -22,7 +22,7 @@ import { captureTrace, closedError, Connection, toNetlinkError, type RequestCont
 import { AF, IFF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM, RT_TABLE_MAIN } from './constants.js';
 import { addressEventStream, linkEventStream } from './events.js';
 import { checkFdb } from './fdb-options.js';
-import { checkBridge, checkCommon, checkLinkRef, checkSetLink, checkVxlan, linkSelector, type LinkParams } from './link-options.js';
+import { checkBridge, checkCommon, checkLinkRef, checkSetLink, checkVxlan, linkSelector, type CheckedCommon, type LinkParams } from './link-options.js';
 import { parseAddress, parseFdb, parseLink, parseRoute } from './parse.js';
 import { checkRoute } from './route-options.js';
 import type {
@@ -58,13 +58,13 @@ const MAX_BULK_LINKS = 1 << 20;
 const { ENODEV, EOPNOTSUPP } = osConstants.errno;
 
 /** What setLink can change, named as LinkParams (and the codec) name them. */
-type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'name' | 'master';
+type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'alias' | 'name' | 'master';
 
 /** The fields a setLink request changes. */
 function changedFields(params: LinkParams): LinkField[] {
   const fields: LinkField[] = [];
   if (params.change !== undefined) fields.push('up');
-  for (const f of ['mtu', 'mac', 'group', 'master'] as const) if (params[f] !== undefined) fields.push(f);
+  for (const f of ['mtu', 'mac', 'group', 'alias', 'master'] as const) if (params[f] !== undefined) fields.push(f);
   if (params.name !== undefined && params.index !== undefined) fields.push('name');
   return fields;
 }
@@ -74,6 +74,8 @@ function linkField(message: NativeRtnlMessage, field: LinkField): unknown {
   if (field === 'up') return ((message.flags as number) & IFF.UP) !== 0;
   // Own properties: a decoded message has Object.prototype, which may carry a `master`.
   if (field === 'master') return Object.hasOwn(message, 'master') ? message.master : 0;
+  // The kernel reports no IFLA_IFALIAS for a link without one; '' is how a request removes it.
+  if (field === 'alias') return Object.hasOwn(message, 'alias') ? message.alias : '';
   return Object.hasOwn(message, field) ? message[field] : undefined;
 }
 
@@ -119,10 +121,30 @@ export class Netlink {
       const context: RequestContext = { operation: 'createVxlan', object: checked.params.name, trace };
       if (checked.dev !== undefined) checked.params.data!.link = this.#index('dev', checked.dev, context);
       if (checked.master !== undefined) checked.params.master = this.#index('master', checked.master, context);
-      return this.#connection.command(RTM.NEWLINK, CREATE_EXCL, checked.params, context);
+      return this.#create(checked, context);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Sends a creating RTM_NEWLINK, then the alias if there is one: the kernel ignores
+   * IFLA_IFALIAS when it creates a link (rtnl_create_link does not apply it; `ip link add …
+   * alias X` makes a link without one). The second request only follows an acknowledged
+   * creation, so it can never touch a link of that name someone else made; if it fails, the
+   * link just made is removed and the call rejects with the alias's error.
+   */
+  #create(checked: CheckedCommon, context: RequestContext): Promise<void> {
+    const created = this.#connection.command(RTM.NEWLINK, CREATE_EXCL, checked.params, context);
+    const alias = checked.alias;
+    if (alias === undefined) return created;
+    const name = checked.params.name as string;
+    return created.then(() =>
+      this.#connection.command(RTM.NEWLINK, 0, { name, alias }, context).catch(async (error: unknown) => {
+        await this.#connection.command(RTM.DELLINK, 0, { name }, context).catch(() => undefined);
+        throw error;
+      }),
+    );
   }
 
   /** `ip link add NAME type bridge [stp_state …] …`, optionally enslaved and up (as createVxlan). */
@@ -132,7 +154,7 @@ export class Netlink {
       const checked = checkBridge(options);
       const context: RequestContext = { operation: 'createBridge', object: checked.params.name, trace };
       if (checked.master !== undefined) checked.params.master = this.#index('master', checked.master, context);
-      return this.#connection.command(RTM.NEWLINK, CREATE_EXCL, checked.params, context);
+      return this.#create(checked, context);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -171,7 +193,7 @@ export class Netlink {
       peer.netnsFd = peerNetns;
     }
     try {
-      await this.#connection.request(RTM.NEWLINK, CREATE_EXCL, { ...checked.params, kind: 'veth', peer }, context);
+      await this.#create({ ...checked, params: { ...checked.params, kind: 'veth', peer } }, context);
     } finally {
       if (opened !== undefined) closeSync(opened);
     }
@@ -179,6 +201,7 @@ export class Netlink {
 
   /**
    * `ip link set LINK [up|down] [master M|nomaster] [mtu N] [address MAC] [name NEW] [group G]`
+   * (`group` is `linkGroup` here, as on create: vxlan's `group` is its multicast group)
    * in one RTM_NEWLINK (two when `up` comes with other changes). `master: null` releases the
    * link from its master.
    *
@@ -513,9 +536,10 @@ export class Netlink {
   }
 
   /**
-   * Link notifications (RTNLGRP_LINK) as an async iterable with its own socket; with
-   * `{ existing: true }` every present link comes first as 'new'. Survives overruns by
-   * re-dumping. Ends on `break` or close().
+   * Link notifications (RTNLGRP_LINK) as an async iterable with its own socket, subscribed
+   * before this returns: every change after the call is reported. With `{ existing: true }`
+   * every present link comes first as 'new'. Survives overruns by re-dumping. Ends on `break`
+   * or close().
    */
   linkEvents(options: EventOptions = {}): AsyncIterableIterator<LinkEvent> {
     const checked = checkObject('options', options) as EventOptions;

@@ -112,6 +112,7 @@ export function parseLink(m: NativeRtnlMessage): Link {
     // Links without a hardware address (tun, some tunnels) report none or a zero-length one.
     mac: mac === undefined || mac === '' ? undefined : mac,
     master: typeof m.master === 'number' && m.master !== 0 ? m.master : undefined,
+    linkGroup: num(m.group),
     group: num(m.group),
   };
   const data = m.data as Raw | undefined;
@@ -120,6 +121,8 @@ export function parseLink(m: NativeRtnlMessage): Link {
     else if (link.kind === 'bridge') link.bridge = bridgeInfo(data);
     else if (link.kind === 'tun') link.tun = tunInfo(data);
   }
+  const alias = str(m.alias);
+  if (alias) link.alias = alias;
   if (typeof m.linkNetnsId === 'number') link.linkNetnsId = m.linkNetnsId;
   if (typeof m.link === 'number' && m.link !== 0) link.link = m.link;
   return link;

@@ -30,6 +30,12 @@ export interface CreateLinkCommon {
   mac?: string;
   /** The link group (IFLA_GROUP, `ip link … group N`); 0 by default. Named apart from vxlan's `group`. */
   linkGroup?: number;
+  /**
+   * The link's alias (IFLA_IFALIAS, `ip link set … alias TEXT`), 1-254 bytes. The kernel
+   * ignores an alias in a creating RTM_NEWLINK, so it is set by a second request right
+   * after the creation is acknowledged; if that fails, the new link is removed again.
+   */
+  alias?: string;
 }
 
 /** `ip link add NAME type vxlan …` (ip-link(8) VXLAN Type Support). */
@@ -136,8 +142,12 @@ export interface SetLinkOptions {
   mac?: string;
   /** Rename the link. */
   name?: string;
-  /** Link group (IFLA_GROUP). */
+  /** The link group (IFLA_GROUP, `ip link set … group N`), as `linkGroup` on create. */
+  linkGroup?: number;
+  /** @deprecated Use `linkGroup` (one name on create, setLink and Link). */
   group?: number;
+  /** The link's alias (IFLA_IFALIAS, `ip link set … alias TEXT`), up to 254 bytes; '' removes it. */
+  alias?: string;
 }
 
 /** VXLAN details of a link (IFLA_INFO_DATA for kind 'vxlan'). */
@@ -279,7 +289,11 @@ export interface Link {
   /** ifindex of the master (bridge), when enslaved. */
   master: number | undefined;
   /** The link group (IFLA_GROUP, `ip link … group N`); 0 (default) unless set. */
+  linkGroup: number;
+  /** @deprecated The same as `linkGroup`; use that name. */
   group: number;
+  /** The link's alias (IFLA_IFALIAS), when it has one. */
+  alias?: string;
   /** VXLAN attributes, for kind 'vxlan'. */
   vxlan?: VxlanInfo;
   /** Bridge attributes, for kind 'bridge'. */

@@ -66,18 +66,63 @@ export class AdvertiserRegistry {
     }
   }
 
-  /** Makes and starts the namespace's advertiser with `config` as its first interface. */
-  private start(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory, onError?: AdvertiserErrorListener): void {
-    const advertiser = create(netns === undefined ? { interfaces: [config] } : { netns, interfaces: [config] });
+  /**
+   * Sends the final RA of an interface this process does not advertise (another process did,
+   * e.g. `vmplumb serve`, and this one takes the router down), with no RA before it, through
+   * the namespace's advertiser (made for the occasion when there is none, and stopped after).
+   * An interface this process serves is simply removed (its final RA goes out); one it was
+   * about to serve but that is not ready yet is removed and then given its farewell. Resolves
+   * whether a final RA went out (false: the interface was not ready within `timeoutMs`, or
+   * the advertiser cannot send one).
+   */
+  async farewell(key: string, netns: NetnsOption | undefined, config: AdvertisedInterface, create: Factory, timeoutMs?: number): Promise<boolean> {
+    let entry = this.entries.get(key);
+    while (entry?.stopping) {
+      await entry.stopping;
+      entry = this.entries.get(key);
+    }
+    if (entry?.interfaces.has(config.name)) {
+      const serving = entry.advertiser.stats?.().some((s) => s.name === config.name && s.state === 'serving') ?? true;
+      if (serving) {
+        await this.remove(key, config.name);
+        return true;
+      }
+      // Not ready yet here (just adopted): drop it and wait for the interface with a farewell.
+      await this.remove(key, config.name, { final: false });
+      return this.farewell(key, netns, config, create, timeoutMs);
+    }
+    if (!entry) this.start(key, netns, undefined, create);
+    const used = this.entries.get(key)!;
+    // Reserved meanwhile, so that the removal of the namespace's last other interface does not stop the advertiser.
+    used.interfaces.add(config.name);
+    try {
+      await used.started;
+      return (await used.advertiser.farewell?.(config, timeoutMs === undefined ? {} : { timeoutMs })) ?? false;
+    } finally {
+      used.interfaces.delete(config.name);
+      if (used.interfaces.size === 0 && !used.stopping && !used.failed) await this.stop(key, used, { final: false }).catch(() => undefined);
+    }
+  }
+
+  /** Makes and starts the namespace's advertiser, with `config` as its first interface if given. */
+  private start(
+    key: string,
+    netns: NetnsOption | undefined,
+    config: AdvertisedInterface | undefined,
+    create: Factory,
+    onError?: AdvertiserErrorListener,
+  ): void {
+    const interfaces = config === undefined ? [] : [config];
+    const advertiser = create(netns === undefined ? { interfaces } : { netns, interfaces });
     const entry: Entry = {
       advertiser,
       started: Promise.resolve(),
-      interfaces: new Set([config.name]),
+      interfaces: new Set(interfaces.map((c) => c.name)),
       listeners: new Map(),
       failed: false,
       stopping: undefined,
     };
-    if (onError) entry.listeners.set(config.name, onError);
+    if (onError && config) entry.listeners.set(config.name, onError);
     // One listener per advertiser: each failure goes to the network whose bridge it concerns.
     advertiser.on?.('error', (error) => {
       const targets = error.interface === undefined ? [...entry.listeners.values()] : [entry.listeners.get(error.interface)];

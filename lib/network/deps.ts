@@ -3,12 +3,25 @@
  * rollback, teardown) is then testable with fakes, and ./system.ts binds the real Netlink,
  * openTap, Qemu and RouterAdvertiser.
  */
-import type { AddAddressOptions, Address, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, Link, LinkRef, SetLinkOptions } from '../netlink/types.js';
+import type {
+  AddAddressOptions,
+  Address,
+  CreateBridgeOptions,
+  CreateVxlanOptions,
+  FdbEntryOptions,
+  Link,
+  LinkRef,
+  ListLinksOptions,
+  SetLinkOptions,
+} from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
 import type { NetnsOption } from '../netns.js';
+import type { Accel } from '../qemu/accel.js';
+import type { QemuExit } from '../qemu/qemu.js';
+import type { QemuDisk } from '../qemu/spec.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
-import type { AdvertisedInterface, VmExit } from './types.js';
+import type { AdvertisedInterface } from './types.js';
 
 /** The rtnetlink calls a network makes. */
 export interface NetlinkPort {
@@ -17,6 +30,8 @@ export interface NetlinkPort {
   setLink(link: LinkRef, changes: SetLinkOptions): Promise<void>;
   getLink(link: LinkRef): Promise<Link | undefined>;
   deleteLink(link: LinkRef): Promise<void>;
+  /** Every link of the namespace (Netlink.listLinks); optional for fakes (cleanup then finds no orphan links). */
+  listLinks?(options: ListLinksOptions): Promise<Link[]>;
   /** Bulk deletion (Netlink.deleteLinks); without it the links are deleted one by one. */
   deleteLinks?(links: LinkRef[]): Promise<void>;
   addAddress(link: LinkRef, address: string, options?: AddAddressOptions): Promise<void>;
@@ -36,7 +51,7 @@ export interface TapPort {
 export interface QemuPort {
   readonly pid: number;
   readonly qmp: unknown;
-  readonly exited: Promise<VmExit>;
+  readonly exited: Promise<QemuExit>;
   shutdown(options?: { timeoutMs?: number }): Promise<unknown>;
   kill(): void;
   /** Lets go of the VM without stopping it (another process may attach). */
@@ -53,6 +68,8 @@ export interface NetworkVmMetadata {
 export interface AdoptedVm {
   qemu: QemuPort;
   metadata: NetworkVmMetadata;
+  /** The port security of its tap, from its folder (qemu removes it when it ends). */
+  guard?: GuardPort;
 }
 
 /** The run directory (lib/state): the network's record, its locks and its VMs' folders. */
@@ -75,9 +92,11 @@ export interface AdvertiserPort {
   start(): Promise<void>;
   addInterface(config: AdvertisedInterface): void | Promise<void>;
   removeInterface(name: string, options?: { final?: boolean }): void | Promise<void>;
+  /** Final RAs for an interface another process advertised (RouterAdvertiser.farewell); optional for fakes. */
+  farewell?(config: AdvertisedInterface, options: { timeoutMs?: number }): Promise<boolean>;
   stop(options?: { final?: boolean }): Promise<void>;
   /** Counters per interface (RouterAdvertiser.stats). */
-  stats?(): { advertisementsSent: number; sendErrors: number }[];
+  stats?(): { name?: string; state?: string; advertisementsSent: number; sendErrors: number }[];
   /** Send and monitor failures ('error' events carry the interface name when there is one). */
   on?(event: 'error', listener: (error: Error & { interface?: string }) => void): unknown;
 }
@@ -86,15 +105,16 @@ export interface AdvertiserPort {
 export interface QemuSpawnOptions {
   name: string;
   uuid?: string;
-  accel?: 'kvm' | 'tcg' | 'auto';
+  accel?: Accel;
   memoryMiB: number;
   cpus: number;
   cdrom?: string;
-  disks?: unknown[];
+  disks?: (string | QemuDisk)[];
   kernel?: string;
   initrd?: string;
   append?: string;
-  nics: { tap: TapPort; mac: string }[];
+  /** `guard`: the tap's port security, handed to qemu (removed when the VM ends, by whichever process manages it). */
+  nics: { tap: TapPort; mac: string; guard?: GuardPort }[];
   serial?: { file: string };
   qemuBinary?: string;
   extraArgs?: string[];
@@ -114,6 +134,7 @@ export interface GuardPort {
 export interface GuardPortOptions {
   netns?: NetnsOption;
   port: string;
+  vm?: string;
   mac: string;
   prefixes: string[];
   routers: string[];

@@ -5,13 +5,16 @@
  * says what the kernel and /proc say, and cleanup only removes what provably has no owner —
  * never a VM whose qemu runs, never a network a live process manages.
  */
+import { pruneRecordedGuards } from '../guard/host.js';
 import { listVms, type VmListEntry } from '../qemu/list.js';
 import { tryLock } from '../state/lock.js';
 import { isLocked } from '../state/lock.js';
 import { listNetworkFiles, readNetworkRecord, removeNetworkRecord, removeNetworkTempFiles, type NetworkRecord } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { removeVmFolder, vmFolder } from '../state/vm-folder.js';
-import { checkObject } from '../validate.js';
+import { resolveNetns } from '../netns.js';
+import { checkObject, invalidValue } from '../validate.js';
+import { removeOrphanLinks } from './orphan-links.js';
 import type { NetlinkPort, NetworkDeps } from './deps.js';
 import { linkProblems, removeRemnants } from './records.js';
 import { networkVmMetadata } from './state.js';
@@ -62,6 +65,16 @@ export interface InventoryOptions {
   runDir?: string;
 }
 
+/** Options of cleanup. */
+export interface CleanupOptions extends InventoryOptions {
+  /**
+   * More namespaces (names under /run/netns or paths) to look for marked links of networks
+   * with no record in. The current namespace and those the run directory names are always
+   * looked at; a namespace whose last record went is named by nothing else.
+   */
+  netns?: string | string[];
+}
+
 /** What cleanup removed. */
 export interface CleanupReport {
   /** VM folders of VMs with no qemu. */
@@ -70,6 +83,13 @@ export interface CleanupReport {
   networks: string[];
   /** Leftover temp files of killed writers. */
   files: string[];
+  /**
+   * Links of networks with no record ('<netns>/<link>', 'host/…' for the current namespace),
+   * known as ours by their mark (alias `vmplumb:net:<id>:<runDir>`).
+   */
+  links: string[];
+  /** Port-security guards whose port is gone (`<port>` or `<namespace>:<port>`; lib/guard pruneRecordedGuards). */
+  guards: string[];
 }
 
 async function withNetlink<T>(deps: NetworkDeps, netns: string | undefined, fn: (nl: NetlinkPort) => Promise<T>): Promise<T> {
@@ -123,12 +143,18 @@ export async function listNetworks(deps: NetworkDeps, options: InventoryOptions 
 /**
  * Removes what is half-made and has no owner: VM folders with no qemu (and their tap, if one
  * lingers), networks whose create or destroy died half-way (their VMs, links and record),
- * temp files of killed writers. Healthy VMs and networks, and anything a live process holds
+ * marked links of networks with no record (./orphan-links.ts), temp files of killed writers. Healthy VMs and networks, and anything a live process holds
  * the lock of, are left alone.
  */
-export async function cleanupHost(deps: NetworkDeps, options: InventoryOptions = {}): Promise<CleanupReport> {
-  const runDir = resolveRunDir(checkObject('options', options).runDir);
-  const report: CleanupReport = { vms: [], networks: [], files: [] };
+export async function cleanupHost(deps: NetworkDeps, options: CleanupOptions = {}): Promise<CleanupReport> {
+  const o = checkObject('options', options);
+  const runDir = resolveRunDir(o.runDir);
+  const given = (o.netns === undefined ? [] : Array.isArray(o.netns) ? (o.netns as unknown[]) : [o.netns]).map((v, i) => {
+    const path = resolveNetns(Array.isArray(o.netns) ? `netns[${i}]` : 'netns', v);
+    if (typeof path !== 'string') throw invalidValue('netns', 'namespace names or paths', o.netns);
+    return path;
+  });
+  const report: CleanupReport = { vms: [], networks: [], files: [], links: [], guards: [] };
   for (const { netnsKey, id, files } of listNetworkFiles(runDir)) {
     const record = await readNetworkRecord(files).catch(() => undefined);
     if (!record || record.state === 'ready') continue;
@@ -164,6 +190,8 @@ export async function cleanupHost(deps: NetworkDeps, options: InventoryOptions =
       lock.release();
     }
   }
+  report.links.push(...(await removeOrphanLinks(deps, runDir, given)));
   report.files.push(...removeNetworkTempFiles(runDir));
+  report.guards.push(...(await pruneRecordedGuards({ runDir })));
   return report;
 }

@@ -17,16 +17,14 @@ import {
   invalidType,
   invalidValue,
   ipv6ToBytes,
-  outOfRange,
 } from '../validate.js';
-import { checkDomain } from '../ra/config.js';
+import { VXLAN_DEFAULT_PORT } from '../netlink/link-options.js';
+import { checkDnsslDomains } from '../ra/config.js';
 import type { NetworkRaOptions, SharedAdvertiser, VxlanNetworkOptions } from './types.js';
 
 /** Unicast peers one network takes at most (one all-zeros FDB entry each; bounds a bad call's work). */
 const MAX_PEERS = 4096;
 
-/** The VXLAN port of the reference setup (IANA), not the kernel's legacy 8472. */
-export const DEFAULT_PORT = 4789;
 /** `ttl 5` of the reference `ip link add … type vxlan`. */
 export const DEFAULT_TTL = 5;
 /** The reference radvd.conf. */
@@ -93,29 +91,6 @@ function checkIPv6List(field: string, value: unknown, max: number): string[] {
 
 /** RFC 8106 §5.1: the RDNSS option's length is (1 + 2n) units of 8 octets in one byte. */
 const MAX_RDNSS = 127;
-/** RFC 8106 §5.2: the DNSSL option's length is one byte of 8-octet units (2040 bytes). */
-const MAX_DNSSL_BYTES = 255 * 8;
-
-/**
- * DNSSL domains with the router advertiser's own check (one rule for `_` and trailing dots),
- * and their size checked here, before anything is created, rather than at the RA step.
- */
-function checkDomainList(field: string, value: unknown): string[] {
-  if (!Array.isArray(value)) throw invalidType(field, 'an array of domain names', value);
-  const domains = checkArray(field, value, MAX_DNSSL_BYTES).map((v, i) => {
-    try {
-      checkDomain(`${field}[${i}]`, v);
-    } catch {
-      throw invalidValue(`${field}[${i}]`, 'a domain name', v);
-    }
-    return v as string;
-  });
-  // Each name is encoded as labels (length byte + text) and a root byte, after an 8-byte header.
-  const encoded = domains.reduce((n, d) => n + (d.endsWith('.') ? d.length - 1 : d.length) + 2, 8);
-  if (encoded > MAX_DNSSL_BYTES) throw outOfRange(field, `names that fit one DNSSL option (${MAX_DNSSL_BYTES} bytes)`, domains.length);
-  return domains;
-}
-
 function checkAdvertiser(field: string, value: unknown): SharedAdvertiser | undefined {
   if (value === undefined) return undefined;
   const v = value as Partial<SharedAdvertiser> | null;
@@ -200,10 +175,10 @@ export function resolveNetworkOptions(options: unknown, groupForId: (id: number)
     group,
     peers,
     local,
-    port: o.port === undefined ? DEFAULT_PORT : checkInteger('port', o.port, 1, 65535),
+    port: o.port === undefined ? VXLAN_DEFAULT_PORT : checkInteger('port', o.port, 1, 65535),
     ttl: o.ttl === undefined ? DEFAULT_TTL : checkInteger('ttl', o.ttl, 1, 255),
     rdnss: o.rdnss === undefined ? [] : checkIPv6List('rdnss', o.rdnss, MAX_RDNSS),
-    dnssl: o.dnssl === undefined ? [] : checkDomainList('dnssl', o.dnssl),
+    dnssl: o.dnssl === undefined ? [] : checkDnsslDomains('dnssl', o.dnssl),
     pref64,
     // IPv6 needs 1280 (RFC 8200 §5); the bridge takes no more than 65535.
     mtu: o.mtu === undefined ? undefined : checkInteger('mtu', o.mtu, 1280, 65535),

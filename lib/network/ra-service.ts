@@ -7,12 +7,20 @@
  * network over within one scan interval, with the recorded config, so clients never miss
  * their default router. Restarting the service is a handover too: stop({ final: false })
  * sends no final RA.
+ *
+ * The service never sends a final RA (router lifetime 0) for a network on its own: when a
+ * record says 'destroying' or is gone, the bridge is dropped without one and the RA lock
+ * freed, because the process that destroys the network takes the lock and sends the final
+ * RA itself before it deletes the bridge (./final-ra.ts). Changes of the records are seen at
+ * once (inotify on the record folders) and by the periodic scan, whichever comes first.
  */
 import { EventEmitter } from 'node:events';
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 
 import type { FileLock } from '../state/lock.js';
 import { listNetworkFiles, lockNetworkRa, readNetworkRecord, type NetworkFiles } from '../state/network-record.js';
-import { resolveRunDir } from '../state/run-dir.js';
+import { netRoot, resolveRunDir } from '../state/run-dir.js';
 import { AdvertiserRegistry } from './advertisers.js';
 import type { AdvertiserPort } from './deps.js';
 import type { AdvertisedInterface } from './types.js';
@@ -46,7 +54,7 @@ export interface RaServiceEvents {
       bridge: string;
     },
   ];
-  /** The service stopped advertising a network. */
+  /** The service stopped advertising a network (a destroyed one's final RA is its destroyer's). */
   unserve: [
     {
       /** The network id. */
@@ -55,7 +63,7 @@ export interface RaServiceEvents {
       netnsKey: string;
       /** The bridge it advertised on. */
       bridge: string;
-      /** Whether final RAs (router lifetime 0) went out: true when the network was destroyed. */
+      /** Whether final RAs (router lifetime 0) went out: only on stop({ final: true }). */
       final: boolean;
     },
   ];
@@ -73,6 +81,8 @@ export class RaService extends EventEmitter<RaServiceEvents> {
   private readonly createAdvertiser: (options: { netns?: NetnsOption; interfaces: AdvertisedInterface[] }) => AdvertiserPort;
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
+  private again = false;
+  private readonly watchers = new Map<string, FSWatcher>();
   private stopped = false;
 
   constructor(options: RaServiceOptions, createAdvertiser: RaService['createAdvertiser']) {
@@ -88,6 +98,49 @@ export class RaService extends EventEmitter<RaServiceEvents> {
     this.timer = setInterval(() => {
       void this.scan();
     }, this.intervalMs);
+  }
+
+  /**
+   * Follows the record folders with inotify, so that a network being destroyed is let go
+   * (and a new one taken) at once rather than at the next scan: the net/ folder for
+   * namespaces that appear, and each namespace's folder for its records.
+   */
+  private watchFolders(): void {
+    const root = netRoot(this.runDir);
+    const wanted = new Set([root]);
+    try {
+      for (const dir of readdirSync(root)) wanted.add(join(root, dir));
+    } catch {
+      // no network recorded yet: net/ appears with the first
+    }
+    for (const [dir, watcher] of this.watchers) {
+      if (wanted.has(dir)) continue;
+      watcher.close();
+      this.watchers.delete(dir);
+    }
+    for (const dir of wanted) {
+      if (this.watchers.has(dir)) continue;
+      try {
+        const watcher = watch(dir, { persistent: false }, () => this.scanSoon());
+        watcher.on('error', () => {
+          watcher.close();
+          this.watchers.delete(dir);
+        });
+        this.watchers.set(dir, watcher);
+      } catch {
+        // gone meanwhile, or no net/ yet: the periodic scan covers it
+      }
+    }
+  }
+
+  /** A scan after the current one, coalescing a burst of changes into one. */
+  private scanSoon(): void {
+    if (this.stopped || this.again) return;
+    this.again = true;
+    void (this.scanning ?? Promise.resolve()).then(() => {
+      this.again = false;
+      return this.scan();
+    });
   }
 
   /** The networks served now ('<netns-key>/<id>'). */
@@ -109,6 +162,7 @@ export class RaService extends EventEmitter<RaServiceEvents> {
 
   private async scanOnce(): Promise<void> {
     if (this.stopped) return;
+    this.watchFolders();
     const seen = new Set<string>();
     for (const { netnsKey, id, files } of listNetworkFiles(this.runDir)) {
       const key = `${netnsKey}/${id}`;
@@ -130,14 +184,18 @@ export class RaService extends EventEmitter<RaServiceEvents> {
       this.served.set(key, { files, lock, netnsKey, bridge: record.bridge });
       this.emit('serve', { id, netnsKey, bridge: record.bridge });
     }
-    // Gone or being destroyed: the router really goes away, so final RAs (RFC 4861 §6.2.5).
-    for (const [key, s] of this.served) {
-      if (seen.has(key)) continue;
-      this.served.delete(key);
-      await this.registry.remove(s.netnsKey, s.bridge).catch(() => undefined);
-      s.lock.release();
-      this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final: true });
-    }
+    // Gone or being destroyed: let go without a final RA; the destroyer sends it before the
+    // bridge goes, once it has the RA lock (./final-ra.ts). Nothing waits for this one's removal.
+    await Promise.all(
+      [...this.served]
+        .filter(([key]) => !seen.has(key))
+        .map(async ([key, s]) => {
+          this.served.delete(key);
+          await this.registry.remove(s.netnsKey, s.bridge, { final: false }).catch(() => undefined);
+          s.lock.release();
+          this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final: false });
+        }),
+    );
   }
 
   /**
@@ -147,6 +205,8 @@ export class RaService extends EventEmitter<RaServiceEvents> {
   async stop(options: { final?: boolean } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    for (const watcher of this.watchers.values()) watcher.close();
+    this.watchers.clear();
     await this.scanning;
     const final = options.final === true;
     for (const [key, s] of this.served) {

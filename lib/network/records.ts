@@ -3,6 +3,8 @@
  * content, and finishing the removal of what a create or destroy killed half-way left.
  */
 import { VmplumbError, type VmplumbErrorCode } from '../errors.js';
+import { debug } from '../diagnostics.js';
+import { markedNetworkId } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { NetlinkPort, NetworkStatePort } from './deps.js';
@@ -81,8 +83,10 @@ export function networkRecord(
 
 /**
  * Finishes removing a network whose create or destroy died half-way: its VMs (proven by
- * pidfd, killed), its vxlan and bridge. Links that are gone already are fine. Returns what
- * was removed, in words.
+ * pidfd, killed), its vxlan and bridge — those carrying the network's mark (alias,
+ * lib/state/link-mark.ts) only: a link of that name without it is someone else's (an
+ * operator's br100) and stays. Links that are gone already are fine. Returns what was
+ * removed, in words.
  */
 export async function removeRemnants(nl: NetlinkPort, record: NetworkRecord, state: NetworkStatePort, runDir: string): Promise<string[]> {
   const removed: string[] = [];
@@ -98,6 +102,12 @@ export async function removeRemnants(nl: NetlinkPort, record: NetworkRecord, sta
     throw networkError(record.id, 'EBUSY', `a VM of the network is busy: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
   }
   for (const link of [record.vxlan, record.bridge]) {
+    const found = await nl.getLink(link);
+    if (!found) continue;
+    if (markedNetworkId(found.alias, runDir) !== record.id) {
+      debug('network %d: %s is not marked as its link (alias %j): left alone', record.id, link, found.alias);
+      continue;
+    }
     try {
       await nl.deleteLink(link);
       removed.push(link);

@@ -3,6 +3,7 @@
  * the network's VMs found among the run directory's VM folders by the metadata startVm wrote
  * in their spec.json, taken over with Qemu.attach.
  */
+import { adoptGuard } from '../guard/index.js';
 import { listVms, Qemu } from '../qemu/index.js';
 import { lockNetwork, lockNetworkRa, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
@@ -31,7 +32,9 @@ async function adoptVms(runDir: string, netnsKey: string, id: number): Promise<{
         return;
       }
       try {
-        vms.push({ qemu: await Qemu.attach(entry.name, { runDir }), metadata });
+        const qemu = await Qemu.attach(entry.name, { runDir });
+        const guard = qemu.nics.find((n) => n.tapName === metadata.vm.tap)?.guard;
+        vms.push({ qemu, metadata, ...(guard === undefined ? {} : { guard: adoptGuard(guard) }) });
       } catch (error) {
         skipped.push({ name: entry.name, reason: error instanceof Error ? error.message : String(error) });
       }

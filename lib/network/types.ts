@@ -6,6 +6,9 @@
  */
 import type { BandwidthLimit } from '../guard/options.js';
 import type { NetnsOption } from '../netns.js';
+import type { Accel } from '../qemu/accel.js';
+import type { QemuExit } from '../qemu/qemu.js';
+import type { QemuDisk } from '../qemu/spec.js';
 
 /** Router-advertisement settings of a network, or `false` for none. */
 export interface NetworkRaOptions {
@@ -151,17 +154,12 @@ export interface JoinNetworkOptions {
   netns?: NetnsOption;
 }
 
-/** A disk for {@link StartVmOptions.disks}. */
-export interface VmDisk {
-  /** Path of the disk image (qemu `-drive file=`). */
-  file: string;
-  /** Image format; 'raw' by default. */
-  format?: 'raw' | 'qcow2';
-  /** 'virtio' by default. */
-  interface?: 'virtio' | 'ide' | 'scsi' | 'none';
-  /** Attach read-only (`-drive readonly=on`); false by default. */
-  readOnly?: boolean;
-}
+/**
+ * A disk for {@link StartVmOptions.disks}.
+ *
+ * @deprecated The same thing as {@link QemuDisk}; use that name.
+ */
+export type VmDisk = QemuDisk;
 
 /** Options of {@link VxlanNetwork.startVm}: one of `cdrom`, `disks`, or `kernel` (+ initrd, append). */
 export interface StartVmOptions {
@@ -179,15 +177,15 @@ export interface StartVmOptions {
   /** ISO image to boot from. */
   cdrom?: string;
   /** Disk images. */
-  disks?: (string | VmDisk)[];
+  disks?: (string | QemuDisk)[];
   /** Direct kernel boot. */
   kernel?: string;
   /** Initial ramdisk for direct kernel boot (qemu `-initrd`; needs `kernel`). */
   initrd?: string;
   /** Kernel command line for direct kernel boot (qemu `-append`; needs `kernel`). */
   append?: string;
-  /** 'kvm', 'tcg' or 'auto' (qemu's default). */
-  accel?: 'kvm' | 'tcg' | 'auto';
+  /** 'kvm', 'tcg' or 'auto' (the default: KVM where it really works). */
+  accel?: Accel;
   /** MAC of the VM's NIC; macForVm(id) by default. */
   mac?: string;
   /** Write the serial console to this file. */
@@ -226,15 +224,13 @@ export interface VmPortSecurity {
   };
 }
 
-/** How a VM process ended. */
-export interface VmExit {
-  /** qemu's exit status, or null when it was killed by a signal. */
-  code: number | null;
-  /** The signal that killed qemu ('SIGKILL'), or null when it exited. */
-  signal: string | null;
-  /** Why, in words ('shutdown', 'killed', 'exited', …) as the qemu module reports it. */
-  reason?: string;
-}
+/**
+ * How a VM process ended.
+ *
+ * @deprecated The same thing as {@link QemuExit} (whose `signal` is a `NodeJS.Signals` and
+ * whose `reason` is always set); use that name.
+ */
+export type VmExit = QemuExit;
 
 /** The 'vm-exit' event of a network: a VM ended, by stop() or by itself (`expected` false). */
 export interface VmExitEvent {
@@ -245,7 +241,7 @@ export interface VmExitEvent {
   /** The name its tap had (gone with qemu). */
   tap: string;
   /** How qemu ended. */
-  exit: VmExit;
+  exit: QemuExit;
   /** True when stop() or destroy() asked for it. */
   expected: boolean;
 }

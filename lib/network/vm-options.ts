@@ -4,8 +4,10 @@
  */
 import { IFNAMSIZ, checkIfname, checkInteger, checkObject, checkString, checkUnicastMac, invalidType, invalidValue } from '../validate.js';
 import { resolveGuardOptions } from '../guard/options.js';
+import { checkAccel } from '../qemu/accel.js';
 import { MAX_CPUS } from '../qemu/spec.js';
-import type { StartVmOptions, VmDisk, VmPortSecurity } from './types.js';
+import type { QemuDisk } from '../qemu/spec.js';
+import type { StartVmOptions, VmPortSecurity } from './types.js';
 
 /**
  * The tap of VM `vmId` in network `netId`: `vm<id>n<netid>` (vm1n100), which fits IFNAMSIZ
@@ -70,9 +72,7 @@ export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOpt
   if (o.initrd !== undefined) checkString('initrd', o.initrd);
   if (o.append !== undefined && typeof o.append !== 'string') throw invalidType('append', 'a string', o.append);
   if (typeof o.append === 'string' && o.append.includes('\0')) throw invalidValue('append', 'a kernel command line without NUL bytes', o.append);
-  if (o.accel !== undefined && !['kvm', 'tcg', 'auto'].includes(o.accel as string)) {
-    throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", o.accel);
-  }
+  checkAccel('accel', o.accel);
   const mac = o.mac === undefined ? undefined : checkUnicastMac('mac', o.mac);
   if (o.serial !== undefined) checkString('serial.file', checkObject('serial', o.serial).file);
   if (o.uuid !== undefined && (typeof o.uuid !== 'string' || !/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/iu.test(o.uuid))) {
@@ -91,6 +91,6 @@ export function resolveVmOptions(options: unknown, netId: number): ResolvedVmOpt
     cpus,
     mac,
     tap,
-    disks: o.disks as (string | VmDisk)[] | undefined,
+    disks: o.disks as (string | QemuDisk)[] | undefined,
   };
 }

@@ -8,7 +8,7 @@ import type { QmpClient } from '../qemu/index.js';
 import { crashPoint } from '../state/crash-point.js';
 import { checkInteger, checkObject } from '../validate.js';
 import type { GuardPort, QemuPort, TapPort } from './deps.js';
-import type { VmExit } from './types.js';
+import type { QemuExit } from '../qemu/qemu.js';
 
 /** Stop options. */
 export interface StopVmOptions {
@@ -31,18 +31,18 @@ export class NetworkVm {
   /** The tap's name. */
   readonly tap: string;
   /** Resolves once qemu has exited and the tap (and its guard) are gone. */
-  readonly exited: Promise<VmExit>;
+  readonly exited: Promise<QemuExit>;
   /** The tap's port security (`counters()`), unless started with `portSecurity: false`. */
   readonly portSecurity: GuardPort | undefined;
 
   private readonly qemu: QemuPort;
-  private stopping: Promise<VmExit> | undefined;
+  private stopping: Promise<QemuExit> | undefined;
   private done = false;
 
   /** @internal Made by VxlanNetwork.startVm. */
   constructor(
     init: { id: number; name: string; mac: string; address: string; tap: TapPort; qemu: QemuPort; tapGone: () => Promise<void>; guard?: GuardPort | undefined },
-    onExit: (vm: NetworkVm, exit: VmExit, expected: boolean) => void,
+    onExit: (vm: NetworkVm, exit: QemuExit, expected: boolean) => void,
   ) {
     this.id = init.id;
     this.name = init.name;
@@ -53,7 +53,7 @@ export class NetworkVm {
     this.qemu = init.qemu;
     const tap = init.tap;
     this.exited = init.qemu.exited
-      .catch((error: unknown): VmExit => ({ code: null, signal: null, reason: `error: ${String(error)}` }))
+      .catch((error: unknown): QemuExit => ({ code: null, signal: null, reason: `error: ${String(error)}` }))
       .then(async (exit) => {
         try {
           // qemu held the only fds of the (non-persistent) tap; ours, if any, go now.
@@ -86,7 +86,7 @@ export class NetworkVm {
    * Asks the guest to power off (ACPI), kills qemu after `timeoutMs`, and resolves when it has
    * exited and its tap is gone. Idempotent.
    */
-  stop(options: StopVmOptions = {}): Promise<VmExit> {
+  stop(options: StopVmOptions = {}): Promise<QemuExit> {
     let timeoutMs: number;
     let signal: AbortSignal | undefined;
     try {
@@ -110,7 +110,7 @@ export class NetworkVm {
     }
   }
 
-  private async stopNow(timeoutMs: number): Promise<VmExit> {
+  private async stopNow(timeoutMs: number): Promise<QemuExit> {
     if (this.done) return this.exited;
     // Whatever shutdown() does on its own timeout, qemu is gone shortly after ours.
     const backstop = setTimeout(() => this.kill(), timeoutMs + 2000);

@@ -11,20 +11,24 @@
  */
 import { EventEmitter } from 'node:events';
 import { sharedAdvertisers, type AdvertiserRegistry } from './advertisers.js';
-import type { NetlinkPort, NetworkDeps, NetworkStatePort, NetworkVmMetadata, QemuPort } from './deps.js';
+import type { AdoptedVm, NetlinkPort, NetworkDeps, NetworkStatePort } from './deps.js';
 import { addressInPrefix, checkPrefix64, resolveNetworkOptions, type ResolvedNetworkOptions } from './options.js';
 import { explainVxlanFailure } from './kernel-limits.js';
-import { sharedNetlinks, type SharedNetlinks } from './shared-netlink.js';
+import { takeInternals, type NetworkInternals } from './internals.js';
+import { sendFinalRa, waitForRaLock } from './final-ra.js';
+import { sharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
-import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExit, VmExitEvent, VxlanNetworkOptions } from './types.js';
+import type { QemuExit } from '../qemu/qemu.js';
+import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
+import { networkLinkMark } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
-import type { CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
+import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
 import { abortable, checkSignal, isAbortReason } from '../abort.js';
@@ -61,6 +65,8 @@ interface Owned {
   advertiser: AdvertisedInterface['name'] | undefined;
   ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
   persisted: Persisted | undefined;
+  /** Taken over with open(): clients may have heard another process's RAs on the bridge. */
+  adopted?: boolean;
 }
 
 /** The network's record in the run directory and the locks this process holds on it. */
@@ -80,14 +86,6 @@ export interface SkippedVm {
   name: string;
   /** Why it was not adopted, in words (e.g. another process manages it). */
   reason: string;
-}
-
-/** @internal What tests replace: the other modules, and the shared advertiser registry. */
-export interface NetworkInternals {
-  deps?: NetworkDeps;
-  registry?: AdvertiserRegistry;
-  /** The shared rtnetlink connections (one per namespace). */
-  netlinks?: SharedNetlinks;
 }
 
 let defaultDeps: Promise<NetworkDeps> | undefined;
@@ -166,10 +164,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * in bridge br<id>, both up, the router address on the bridge, and router advertisements for
    * the prefix on the bridge. Options are validated first; when a step fails, what was made is
    * removed and the NetworkSetupError names the step (the kernel's error is its `cause`).
-   *
-   * @param internals For tests: fakes of the other modules, a private advertiser registry.
    */
-  static async create(options: VxlanNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async create(options: VxlanNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     // Validation first: a bad option is reported before anything (even the addon) is loaded.
     const o = resolveNetworkOptions(options, internals.deps?.vxlanGroupForId ?? vxlanGroupForId);
     const resolvedNetns = resolveNetns('netns', o.netns);
@@ -223,15 +220,17 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         () => claim.state.remove(claim.files),
       );
     }
+    // Recorded networks mark their links (lib/state/link-mark.ts): cleanup() finds them even without a record.
+    const mark = claim ? { alias: networkLinkMark(claim.runDir, o.id) } : {};
     await steps.run(
       `create bridge ${bridge}`,
-      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
+      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }), ...mark }),
       () => nl.deleteLink(bridge),
     );
     await steps.run(
       `create ${vxlan} on underlay ${o.underlay}`,
       () =>
-        nl.createVxlan(vxlanOptions(o)).catch((error: unknown) => {
+        nl.createVxlan({ ...vxlanOptions(o), ...mark }).catch((error: unknown) => {
           throw explainVxlanFailure(error, o.group, o.port);
         }),
       () => nl.deleteLink(vxlan),
@@ -312,7 +311,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    *   process manages it, ERR_NETWORK_STATE when the kernel disagrees with the record (a
    *   link missing or changed: reported, nothing is touched).
    */
-  static async open(options: OpenNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async open(options: OpenNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     const o = checkObject('options', options);
     const id = checkInteger('id', o.id, 0, 16777215);
     const resolved = resolveNetns('netns', o.netns);
@@ -363,7 +363,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
         }
       }
-      owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record } };
+      owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record }, adopted: true };
       const network = new VxlanNetwork({
         id,
         prefix: record.prefix,
@@ -378,7 +378,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         registry,
       });
       relay.on('ra-error', (error) => network.emit('ra-error', error));
-      for (const vm of adopted.vms) network.adopt(vm.qemu, vm.metadata);
+      for (const vm of adopted.vms) network.adopt(vm);
       network.skippedVms = adopted.skipped;
       return network;
     } catch (error) {
@@ -391,28 +391,32 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   /** Every recorded network with its condition as the kernel and the lock holders say it. */
-  static async list(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<NetworkListEntry[]> {
+  static async list(options: InventoryOptions = {}): Promise<NetworkListEntry[]> {
+    const internals = takeInternals();
     // Loaded on use, like the system modules: they load the addon.
     const { listNetworks } = await import('./inventory.js');
     return listNetworks(internals.deps ?? (await loadDeps()), options);
   }
 
   /**
-   * Removes what crashed processes left half-made: VM folders with no qemu, networks whose
-   * create or destroy died half-way, temp files. Never touches a running VM or a network a
-   * live process manages. Same as `vmplumb gc`.
+   * Removes what crashed processes left half-made: VM folders with no qemu (and a tap that
+   * lingers), networks whose create or destroy died half-way, links of networks with no
+   * record (known by their mark, lib/state/link-mark.ts, in the current namespace, those the
+   * run directory names and `netns`), temp files. Never touches a running VM, a network a
+   * live process manages, or a link without our mark. Same as `vmplumb gc`.
    */
-  static async cleanup(options: InventoryOptions = {}, internals: NetworkInternals = {}): Promise<CleanupReport> {
+  static async cleanup(options: CleanupOptions = {}): Promise<CleanupReport> {
+    const internals = takeInternals();
     const { cleanupHost } = await import('./inventory.js');
     return cleanupHost(internals.deps ?? (await loadDeps()), options);
   }
 
   /** Makes the handle of a VM found in the run directory. */
-  private adopt(qemu: QemuPort, metadata: NetworkVmMetadata): void {
+  private adopt({ qemu, metadata, guard }: AdoptedVm): void {
     const { id, mac, address, tap } = metadata.vm;
     const name = `vm${id}n${this.id}`;
     const tapPort = { name: tap, close: (): void => undefined };
-    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap) }, (v, exit, expected) =>
+    const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap), guard }, (v, exit, expected) =>
       this.onVmExit(v, exit, expected),
     );
     this.vms.set(id, vm);
@@ -424,7 +428,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * (br<id>) and, unless given, its prefix from the bridge's global /64 address. The returned
    * object owns only the VMs it starts: destroy() stops them and leaves the network alone.
    */
-  static async join(options: JoinNetworkOptions, internals: NetworkInternals = {}): Promise<VxlanNetwork> {
+  static async join(options: JoinNetworkOptions): Promise<VxlanNetwork> {
+    const internals = takeInternals();
     const o = checkObject('options', options);
     const id = checkInteger('id', o.id, 0, 16777215);
     const bridge = o.bridge === undefined ? `br${id}` : checkIfname('bridge', o.bridge);
@@ -528,6 +533,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
               () =>
                 securePort({
                   port: tap.name,
+                  vm: name,
                   mac,
                   prefixes: [this.prefix],
                   routers: [this.routerAddress],
@@ -543,7 +549,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           name,
           memoryMiB: o.memoryMiB,
           cpus: o.cpus,
-          nics: [{ tap, mac }],
+          nics: [{ tap, mac, ...(guard === undefined ? {} : { guard }) }],
           ...(signal === undefined ? {} : { signal }),
           ...pick(o, ['uuid', 'accel', 'cdrom', 'disks', 'kernel', 'initrd', 'append', 'serial', 'qemuBinary', 'extraArgs']),
           ...(persisted
@@ -555,11 +561,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         }),
       );
       steps.commit();
-      // The kernel keeps a netdev guard whose tap is gone: it goes with the VM.
-      const tapGone = async (): Promise<void> => {
-        await this.waitLinkGone(tap.name);
-        await guard?.remove().catch(() => undefined);
-      };
+      // The guard went to qemu with the tap: whichever process manages the VM when it ends
+      // removes it (the kernel keeps a netdev guard whose tap is gone).
+      const tapGone = (): Promise<void> => this.waitLinkGone(tap.name);
       const vm = new NetworkVm({ id: o.id, name, mac, address, tap, qemu, tapGone, guard }, (v, exit, expected) => this.onVmExit(v, exit, expected));
       this.vms.set(o.id, vm);
       return vm;
@@ -588,7 +592,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     }
   }
 
-  private onVmExit(vm: NetworkVm, exit: VmExit, expected: boolean): void {
+  private onVmExit(vm: NetworkVm, exit: QemuExit, expected: boolean): void {
     this.vms.delete(vm.id);
     this.usedTaps.delete(vm.tap);
     this.emit('vm-exit', { id: vm.id, name: vm.name, tap: vm.tap, exit, expected });
@@ -699,12 +703,24 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     crashPoint(`VxlanNetwork ${this.id} destroy: VMs stopped`);
     const owned = this.owned;
     if (!this.linksDeleted) signal?.throwIfAborted();
+    if (p && !this.linksDeleted && !this.raStopped && p.record.ra !== false && owned?.advertiser === undefined) {
+      // Another process sends the RAs (vmplumb serve): it lets go on seeing 'destroying', and the final RA is ours (./final-ra.ts).
+      p.raLock ??= await waitForRaLock(p.state, p.files);
+      await sendFinalRa(this.registry, this.deps, p.record).catch(note(`send the final RA on ${p.record.bridge}`));
+      this.raStopped = true;
+      crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
+      signal?.throwIfAborted();
+    }
     if (owned && !this.linksDeleted) {
       if (owned.advertiser !== undefined && !this.raStopped) {
         const name = owned.advertiser;
+        // Adopted: the bridge may not be served yet here, but clients heard the previous
+        // process: the final RA waits for it to be ready (./final-ra.ts).
         const stopping = owned.ownAdvertiser
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
-          : this.registry.remove(owned.raKey ?? 'current', name);
+          : owned.adopted && p
+            ? sendFinalRa(this.registry, this.deps, p.record)
+            : this.registry.remove(owned.raKey ?? 'current', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
         this.raStopped = true;
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);

@@ -13,8 +13,21 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { invalidValue } from '../validate.js';
 
-const probes = new Map<string, Promise<'kvm' | 'tcg'>>();
+/** How qemu runs guest code: KVM, TCG (emulation), or KVM only where it really works. */
+export type Accel = 'kvm' | 'tcg' | 'auto';
+
+/** The accelerator qemu runs with: {@link Accel} with 'auto' decided. */
+export type ResolvedAccel = Exclude<Accel, 'auto'>;
+
+/** `value` as an {@link Accel}, or an ERR_INVALID_ARG_VALUE naming `field` (undefined passes). */
+export function checkAccel(field: string, value: unknown): Accel | undefined {
+  if (value === undefined || value === 'kvm' || value === 'tcg' || value === 'auto') return value;
+  throw invalidValue(field, "'kvm', 'tcg' or 'auto'", value);
+}
+
+const probes = new Map<string, Promise<ResolvedAccel>>();
 
 /** Where the probe looks; the defaults are the real host's (tests point them elsewhere). */
 export interface KvmProbeOptions {
@@ -80,7 +93,7 @@ export async function kvmWorks(qemuBinary: string, options: KvmProbeOptions = {}
 }
 
 /** Resolves 'auto' into 'kvm' or 'tcg' (cached); 'kvm' and 'tcg' pass through. */
-export function resolveAccel(accel: 'kvm' | 'tcg' | 'auto', qemuBinary: string, options: KvmProbeOptions = {}): Promise<'kvm' | 'tcg'> {
+export function resolveAccel(accel: Accel, qemuBinary: string, options: KvmProbeOptions = {}): Promise<ResolvedAccel> {
   if (accel !== 'auto') return Promise.resolve(accel);
   const key = `${options.device ?? '/dev/kvm'}\0${qemuBinary}`;
   let probe = probes.get(key);

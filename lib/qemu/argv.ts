@@ -2,6 +2,7 @@
  * The qemu command line for a spec (qemu-system-x86_64(1)). A pure function: the fds are
  * child fd numbers (3, 4, … in spawn's stdio array), so the argv is testable without qemu.
  */
+import type { ResolvedAccel } from './accel.js';
 import { isPcieMachine } from './spec.js';
 
 /** One NIC as the command line sees it. */
@@ -19,7 +20,7 @@ export interface ArgvInput {
   name: string;
   uuid?: string | undefined;
   machine: string;
-  accel: 'kvm' | 'tcg';
+  accel: ResolvedAccel;
   memoryMiB: number;
   cpus: number;
   cdrom?: string | undefined;

@@ -15,6 +15,8 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 
+import type { GuardRecord } from '../guard/identity.js';
+import { releaseGuards } from '../guard/secure-port.js';
 import { macForVm } from '../mac.js';
 import { native, type NativePidFd } from '../native.js';
 import { crashPoint } from '../state/crash-point.js';
@@ -24,7 +26,7 @@ import { resolveRunDir } from '../state/run-dir.js';
 import { claimVmFolder, readVmRecord, removeVmFolder, vmFolder, vmFolderExists, writeVmRecord, type VmFolder, type VmRecord } from '../state/vm-folder.js';
 import type { Tap } from '../tap.js';
 import { checkInteger, checkObject, checkString, invalidValue } from '../validate.js';
-import { resolveAccel } from './accel.js';
+import { resolveAccel, type ResolvedAccel } from './accel.js';
 import { buildQemuArgs, hotplugPortId, nicDeviceProps, type ArgvNic } from './argv.js';
 import { listVms, type ListVmsOptions, type VmListEntry } from './list.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
@@ -64,6 +66,8 @@ export interface QemuNicInfo {
   hotplugged: boolean;
   /** The pcie-root-port it sits on (q35 hot-plug). */
   port?: string;
+  /** The port security of its tap (QemuNic.guard), removed when qemu ends or the NIC is unplugged. */
+  guard?: GuardRecord;
 }
 
 /** Options of {@link Qemu.shutdown}. */
@@ -127,7 +131,7 @@ export class Qemu extends EventEmitter {
   /** The machine type qemu runs. */
   readonly machine: string;
   /** The accelerator in use. */
-  readonly accel: 'kvm' | 'tcg';
+  readonly accel: ResolvedAccel;
   /** The argv qemu was started with (without the binary). */
   readonly argv: readonly string[];
   /** The VM's folder in the run directory. */
@@ -179,16 +183,21 @@ export class Qemu extends EventEmitter {
     this.exited = init.exited;
   }
 
-  /** Wires QMP events and the exit: the owner removes the folder of a VM that has ended. */
-  #wire(onExit: { set(fn: (exit: QemuExit) => void): void }): void {
-    onExit.set((exit) => {
+  /**
+   * Wires QMP events and the exit: the owner removes the guards of the VM's taps (the kernel
+   * keeps a guard whose tap is gone), then the folder of a VM that has ended. `exited`
+   * resolves after that.
+   */
+  #wire(onExit: { set(fn: (exit: QemuExit) => Promise<void>): void }): void {
+    onExit.set(async (exit) => {
       this.#exit = exit;
       this.qmp.close();
       if (this.#lock) {
         // The log goes with the folder: keep its tail for `output` and start-up errors.
         this.#lastOutput = readTail(this.#paths.log);
+        await releaseGuards(this.#nics.flatMap((n) => (n.guard ? [n.guard] : [])));
         removeVmFolder(this.#paths);
-        this.#lock.release();
+        this.#lock?.release();
         this.#lock = undefined;
       }
       this.emit('exit', exit);
@@ -266,6 +275,7 @@ export class Qemu extends EventEmitter {
           tapName: nic.tap.name,
           queues: nics[i]?.fds.length ?? 1,
           hotplugged: false,
+          ...(nic.guard === undefined ? {} : { guard: nic.guard }),
         })),
         freePorts: isPcieMachine(s.machine) ? Array.from({ length: s.hotplugSlots }, (_, i) => hotplugPortId(i)) : [],
         nextNic: s.nics.length,
@@ -299,13 +309,12 @@ export class Qemu extends EventEmitter {
       });
 
       const why = { killed: false, shutdownReason: undefined as string | undefined };
-      let onExit: ((exit: QemuExit) => void) | undefined;
+      let onExit: ((exit: QemuExit) => Promise<void>) | undefined;
       const exited = new Promise<QemuExit>((resolve) => {
         spawnedChild.once('close', (code, signal) => {
           const reason = why.killed ? 'killed' : (why.shutdownReason ?? (signal ? 'host-signal' : 'exited'));
           const exit: QemuExit = { code, signal, reason };
-          onExit?.(exit);
-          resolve(exit);
+          void Promise.resolve(onExit?.(exit)).then(() => resolve(exit));
         });
       });
       // The socket exists and listens already: connect completes now, the greeting comes
@@ -392,7 +401,7 @@ export class Qemu extends EventEmitter {
       const record = await readVmRecord(paths);
       const pid = livePidOf(paths.pid);
       const why = { killed: false, shutdownReason: undefined as string | undefined };
-      let onExit: ((exit: QemuExit) => void) | undefined;
+      let onExit: ((exit: QemuExit) => Promise<void>) | undefined;
       let resolveExit: (exit: QemuExit) => void = () => undefined;
       const exited = new Promise<QemuExit>((resolve) => {
         resolveExit = resolve;
@@ -400,8 +409,7 @@ export class Qemu extends EventEmitter {
       const report = (): void => {
         pidfd?.close();
         const exit: QemuExit = { code: null, signal: why.killed ? 'SIGKILL' : null, reason: why.killed ? 'killed' : (why.shutdownReason ?? 'exited') };
-        onExit?.(exit);
-        resolveExit(exit);
+        void Promise.resolve(onExit?.(exit)).then(() => resolveExit(exit));
       };
       pidfd = pid === undefined ? undefined : openProvenProcess(pid, paths.pid, report);
       if (!pidfd) {
@@ -601,6 +609,7 @@ export class Qemu extends EventEmitter {
       queues: fdnames.length,
       hotplugged: true,
       ...(port ? { port } : {}),
+      ...(resolved.guard === undefined ? {} : { guard: resolved.guard }),
     };
     this.#nics.push(info);
     this.#persist();
@@ -662,6 +671,8 @@ export class Qemu extends EventEmitter {
     }
     await deleted;
     await this.qmp.execute('netdev_del', { id: nic.id }, { timeoutMs });
+    // qemu closed the tap: its guard goes too.
+    if (nic.guard) await releaseGuards([nic.guard]);
     this.#nics = this.#nics.filter((n) => n !== nic);
     if (nic.port) this.#freePorts.push(nic.port);
     this.#persist();

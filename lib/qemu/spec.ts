@@ -6,14 +6,14 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { delimiter, join } from 'node:path';
 
+import { checkAccel, type Accel } from './accel.js';
 import { SystemCallError } from '../errors.js';
+import type { GuardRecord } from '../guard/identity.js';
+import { PortGuard } from '../guard/secure-port.js';
 import { macForVm } from '../mac.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { Tap } from '../tap.js';
 import { checkArray, checkInteger, checkObject, checkPath, checkString, checkUnicastMac, invalidType, invalidValue, isOwnKey } from '../validate.js';
-
-/** How qemu runs guest code: KVM, TCG (emulation), or KVM only where it really works. */
-export type Accel = 'kvm' | 'tcg' | 'auto';
 
 /** A NIC: a tap (its fds go to qemu) and how the guest sees it. */
 export interface QemuNic {
@@ -23,6 +23,12 @@ export interface QemuNic {
   mac?: string;
   /** The qemu device model; default 'virtio-net-pci'. */
   model?: string;
+  /**
+   * The tap's port security ({@link securePort} on this tap): it belongs to the VM from now
+   * on, is recorded in the VM's folder, and is removed when qemu ends, by whichever process
+   * manages the VM then (spawn or {@link Qemu.attach}).
+   */
+  guard?: PortGuard;
 }
 
 /** A disk drive. A bare string is a raw image on virtio. */
@@ -97,7 +103,7 @@ export interface ResolvedSpec {
   kernel: string | undefined;
   initrd: string | undefined;
   append: string | undefined;
-  nics: Array<{ tap: Tap; mac: string; model: string }>;
+  nics: ResolvedNic[];
   serialFile: string | undefined;
   hotplugSlots: number;
   qemuBinary: string;
@@ -169,8 +175,7 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   if (s.uuid !== undefined && (typeof s.uuid !== 'string' || !UUID_RE.test(s.uuid))) throw invalidValue('uuid', 'a UUID like 6a1f…-…', s.uuid);
   const machine = s.machine === undefined ? 'pc' : checkString('machine', s.machine);
   if (!MACHINE_RE.test(machine)) throw invalidValue('machine', 'a qemu machine type like pc or q35', s.machine);
-  const accel = s.accel === undefined ? 'auto' : s.accel;
-  if (accel !== 'kvm' && accel !== 'tcg' && accel !== 'auto') throw invalidValue('accel', "'kvm', 'tcg' or 'auto'", s.accel);
+  const accel = checkAccel('accel', s.accel) ?? 'auto';
   const memoryMiB = checkInteger('memoryMiB', s.memoryMiB, 16, 4194304);
   const cpus = checkInteger('cpus', s.cpus, 1, MAX_CPUS);
   const cdrom = s.cdrom === undefined ? undefined : checkFile('cdrom', s.cdrom);
@@ -262,12 +267,24 @@ export function resolveSpec(spec: QemuSpec): ResolvedSpec {
   };
 }
 
+/** A validated NIC: `guard` is the record of its tap's guard (none for a guard in a namespace given as an fd). */
+export interface ResolvedNic {
+  tap: Tap;
+  mac: string;
+  model: string;
+  guard?: GuardRecord;
+}
+
 /** Validates one NIC (at spawn or hot-plug). */
-export function resolveNic(field: string, o: Record<string, unknown>, defaultMac: string): { tap: Tap; mac: string; model: string } {
+export function resolveNic(field: string, o: Record<string, unknown>, defaultMac: string): ResolvedNic {
   if (!(o.tap instanceof Tap)) throw invalidType(`${field}.tap`, 'a Tap from openTap()', o.tap);
   if (o.tap.closed) throw invalidValue(`${field}.tap`, 'an open tap', o.tap.name, 'it is closed (or already handed to a VM)');
   const mac = o.mac === undefined ? defaultMac : checkUnicastMac(`${field}.mac`, o.mac);
   const model = o.model === undefined ? 'virtio-net-pci' : checkString(`${field}.model`, o.model);
   if (!MODEL_RE.test(model)) throw invalidValue(`${field}.model`, 'a qemu NIC device model like virtio-net-pci', o.model);
-  return { tap: o.tap, mac, model };
+  if (o.guard === undefined) return { tap: o.tap, mac, model };
+  if (!(o.guard instanceof PortGuard)) throw invalidType(`${field}.guard`, 'a PortGuard from securePort()', o.guard);
+  if (o.guard.port !== o.tap.name || o.guard.removed) throw invalidValue(`${field}.guard`, `the guard of tap ${o.tap.name}`, o.guard.port);
+  const guard = o.guard.record();
+  return guard === undefined ? { tap: o.tap, mac, model } : { tap: o.tap, mac, model, guard };
 }

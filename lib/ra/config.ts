@@ -196,12 +196,14 @@ export function maskPrefix(bytes: Uint8Array, length: number): void {
   }
 }
 
-const LABEL_RE = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/iu;
+const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/iu;
 
 /**
- * A domain name for DNSSL (RFC 8106 §5.2 refers to RFC 1035 §3.1): labels of 1–63 letters,
- * digits, hyphens (not first or last) or underscores, at most 253 characters; a trailing dot
- * is allowed and dropped.
+ * A domain name for DNSSL: labels of 1–63 letters, digits and hyphens (not first or last), at
+ * most 253 characters; a trailing dot is allowed and dropped. RFC 8106 §5.2 only fixes the
+ * encoding (RFC 1035 §3.1); the names are search suffixes for host names, so they follow the
+ * host name syntax (RFC 1035 §2.3.1, RFC 1123 §2.1). No underscores: radvd refuses them too
+ * ("invalid domain suffix specified").
  */
 export function checkDomain(field: string, value: unknown): string {
   if (typeof value !== 'string') throw invalidType(field, 'a domain name', value);
@@ -259,13 +261,25 @@ function resolveRdnss(field: string, value: unknown, defaultLifetime: number): R
   return resolved;
 }
 
+/** RFC 8106 §5.2: the DNSSL option's length is one byte of 8-octet units (2040 bytes). */
+const MAX_DNSSL_BYTES = 255 * 8;
+
+/**
+ * The domains of one DNSSL option (each by {@link checkDomain}), refused when they would not
+ * fit it: the VxlanNetwork's `dnssl` and the router advertiser's `dnssl[].domains` alike.
+ */
+export function checkDnsslDomains(field: string, value: unknown): string[] {
+  const domains = checkDenseArray(field, value, MAX_DNSSL_BYTES).map((d, i) => checkDomain(`${field}[${i}]`, d));
+  // An 8-byte header, then each name as labels (length byte + text) and the root byte.
+  const encoded = domains.reduce((n, d) => n + d.length + 2, 8);
+  if (encoded > MAX_DNSSL_BYTES) throw outOfRange(field, `names that fit one DNSSL option (${MAX_DNSSL_BYTES} bytes)`, domains.length);
+  return domains;
+}
+
 function resolveDnssl(field: string, value: unknown, defaultLifetime: number): ResolvedDnssl {
   const o = checkObject(field, value) as Partial<RaDnsslConfig>;
-  const domains = checkArray(`${field}.domains`, o.domains);
-  if (domains.length === 0) throw invalidValue(`${field}.domains`, 'at least one domain name', o.domains);
-  const resolved = domains.map((d, i) => checkDomain(`${field}.domains[${i}]`, d));
-  const encoded = resolved.reduce((n, d) => n + d.length + 2, 0);
-  if (8 + encoded > 255 * 8) throw outOfRange(`${field}.domains`, 'names that fit one DNSSL option (2040 bytes)', domains.length);
+  const resolved = checkDnsslDomains(`${field}.domains`, o.domains ?? []);
+  if (resolved.length === 0) throw invalidValue(`${field}.domains`, 'at least one domain name', o.domains);
   const out: ResolvedDnssl = { domains: resolved, lifetime: checkLifetime(`${field}.lifetime`, optional<unknown>(o.lifetime, defaultLifetime)) };
   if (!checkBoolean(`${field}.flushOnStop`, optional<unknown>(o.flushOnStop, true))) out.flushOnStop = false;
   return out;

@@ -164,6 +164,9 @@ export class InterfaceAdvertiser {
   private finalLeft = 0;
   private stopping: Promise<void> | undefined;
   private finishStop: (() => void) | undefined;
+  /** farewell(): the final RAs to send once ready, and who waits for them. */
+  private farewellCount = 0;
+  private farewellDone: (() => void) | undefined;
   private readonly periodic = new TimerEntry(() => this.onPeriodic());
   private readonly unicast = new TimerEntry(() => this.onUnicast());
   private readonly finalTimer = new TimerEntry(() => this.onFinal());
@@ -308,8 +311,23 @@ export class InterfaceAdvertiser {
     }
     if (this.state === 'waiting' && !this.stopping) {
       this.state = 'serving';
-      this.restartInitial();
+      if (this.farewellCount > 0) void this.stop(this.farewellCount).then(this.farewellDone);
+      else this.restartInitial();
     }
+  }
+
+  /**
+   * Final RAs only, for an interface another sender advertised (a router this process takes
+   * down for it): as soon as the interface is ready, `count` final RAs (RFC 4861 §6.2.5, the
+   * first at once), with no RA before them. Resolves when they are sent, or when abandon()
+   * gives up waiting (stats().finalAdvertisementsSent tells which).
+   */
+  farewell(count: number): Promise<void> {
+    if (this.state === 'serving') return this.stop(count);
+    this.farewellCount = count;
+    return new Promise<void>((resolve) => {
+      this.farewellDone = resolve;
+    });
   }
 
   private goWaiting(): void {
@@ -547,6 +565,8 @@ export class InterfaceAdvertiser {
     this.goWaiting();
     this.state = 'stopped';
     this.finishStopping();
+    this.farewellCount = 0;
+    this.farewellDone?.();
   }
 
   /** The source address text of the RAs (for events). */

@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import { abortable, checkSignal, hurried } from '../abort.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 import { resolveNetns } from '../netns.js';
-import { bytesToIPv6, checkIfname, checkObject, invalidValue } from '../validate.js';
+import { bytesToIPv6, checkIfname, checkInteger, checkObject, invalidValue } from '../validate.js';
 import { checkUniqueNames, resolveInterfaceConfig, resolveOptions, type ResolvedInterfaceConfig } from './config.js';
 import { InterfaceAdvertiser, type AdvertiserHost } from './interface-advertiser.js';
 import { formatMetrics } from './metrics.js';
@@ -51,6 +51,8 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   private readonly finalAdvertisements: number;
   private configs: ResolvedInterfaceConfig[];
   private readonly interfaces = new Map<string, InterfaceAdvertiser>();
+  /** Interfaces of farewell() calls in progress (abandoned when the advertiser stops). */
+  private readonly farewells = new Set<InterfaceAdvertiser>();
   private namespace: RaNamespace | undefined;
   private unsubscribe: (() => void) | undefined;
   private state: State = 'new';
@@ -241,6 +243,39 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
     );
   }
 
+  /**
+   * Sends the final RAs (router lifetime 0, RFC 4861 §6.2.5; `finalAdvertisements` of them)
+   * for an interface this advertiser does not serve, because another process advertised it
+   * and this one takes the router down: as soon as the interface is ready, with no RA
+   * before them. Resolves true once they went out, false when the interface was not ready
+   * within `timeoutMs` (default 2000; nothing was sent). Needs a started advertiser.
+   */
+  async farewell(config: RaInterfaceConfig, options: { timeoutMs?: number } = {}): Promise<boolean> {
+    const resolved = resolveInterfaceConfig('config', config);
+    const o = checkObject('options', options);
+    const timeoutMs = o.timeoutMs === undefined ? 2000 : checkInteger('options.timeoutMs', o.timeoutMs, 0, 600_000);
+    if (this.starting) await this.starting;
+    const ns = this.namespace;
+    if (this.state !== 'running' || !ns) throw new VmplumbError(ERROR_CODES.INVALID_STATE, 'RouterAdvertiser: farewell() needs a started advertiser');
+    if (this.configs.some((c) => c.name === resolved.name) || ns.serves(resolved.name)) {
+      throw invalidValue('config.name', 'an interface no RouterAdvertiser in the namespace serves (remove it instead)', resolved.name);
+    }
+    const iface = new InterfaceAdvertiser(resolved, this.host);
+    this.farewells.add(iface);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const done = iface.farewell(this.finalAdvertisements);
+      ns.attach(iface, () => undefined); // its ff02::2 join does not matter: it answers no solicitation
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    } finally {
+      clearTimeout(timer);
+      iface.abandon();
+      ns.detach(iface);
+      this.farewells.delete(iface);
+    }
+    return iface.stats().finalAdvertisementsSent > 0;
+  }
+
   /** Counters per configured interface. */
   stats(): RaInterfaceStats[] {
     return this.configs.map(
@@ -295,6 +330,7 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
   private async close(finals: number): Promise<void> {
     if (this.starting) await this.starting.catch(() => undefined);
     this.state = 'stopping';
+    for (const iface of this.farewells) iface.abandon();
     try {
       await Promise.all([...this.interfaces.values()].map((i) => this.retire(i, false, finals)));
     } finally {

@@ -13,9 +13,11 @@
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { ResolvedAccel } from '../qemu/accel.js';
 import { dirname, join } from 'node:path';
 
 import { ERROR_CODES, VmplumbError } from '../errors.js';
+import type { GuardRecord } from '../guard/identity.js';
 import { livePidOf } from './identity.js';
 import { tryLock, type FileLock } from './lock.js';
 import { readRecord, writeRecord } from './record.js';
@@ -42,6 +44,8 @@ export interface VmRecordNic {
   queues: number;
   hotplugged: boolean;
   port?: string;
+  /** The port security of its tap (lib/guard), removed with the VM. */
+  guard?: GuardRecord;
 }
 
 /** spec.json: the resolved spec and what hot-plug changed since. */
@@ -51,7 +55,7 @@ export interface VmRecord {
   qemuBinary: string;
   argv: string[];
   machine: string;
-  accel: 'kvm' | 'tcg';
+  accel: ResolvedAccel;
   nics: VmRecordNic[];
   freePorts: string[];
   nextNic: number;

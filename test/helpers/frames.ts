@@ -85,10 +85,43 @@ export function naBody(target: string, tlla: string | undefined, flags = 0xa0): 
   return tlla === undefined ? head : Buffer.concat([head, Buffer.from([2, 1]), mac(tlla)]);
 }
 
-/** A router advertisement body (RFC 4861 §4.2) with a source link-layer and a prefix option. */
-export function raBody(srcMac: string, prefix: string, lifetime = 9000): Buffer {
+/** A link-layer address option (RFC 4861 §4.6.1): type 1 (source) or 2 (target), length 1. */
+export function lladdrOption(type: 1 | 2, address: string): Buffer {
+  return Buffer.concat([Buffer.from([type, 1]), mac(address)]);
+}
+
+/** A nonce option (RFC 3971 §5.3.2, as Linux sends it for DAD, RFC 7527): type 14, 6 bytes. */
+export function nonceOption(): Buffer {
+  return Buffer.from([14, 1, 0x5e, 0x17, 0x00, 0x01, 0x02, 0x03]);
+}
+
+/** A neighbour solicitation body (RFC 4861 §4.3): reserved, target, then `options` as given. */
+export function nsBody(target: string, ...options: Buffer[]): Buffer {
+  const head = Buffer.alloc(20);
+  ipv6ToBytes(target).copy(head, 4);
+  return Buffer.concat([head, ...options]);
+}
+
+/** A router solicitation body (RFC 4861 §4.1): reserved, then `options`. */
+export function rsBody(...options: Buffer[]): Buffer {
+  return Buffer.concat([Buffer.alloc(4), ...options]);
+}
+
+/** The solicited-node multicast address of `address` (RFC 4291 §2.7.1): ff02::1:ff + its last 24 bits. */
+export function solicitedNode(address: string): string {
+  const b = ipv6ToBytes(address);
+  const hex = (i: number): string => (b[i] ?? 0).toString(16).padStart(2, '0');
+  return `ff02::1:ff${hex(13)}:${hex(14)}${hex(15)}`;
+}
+
+/**
+ * A router advertisement body (RFC 4861 §4.2) with a source link-layer and a prefix option;
+ * `flags` is the M/O/H/Prf byte (0x08: high router preference, RFC 4191 §2.2).
+ */
+export function raBody(srcMac: string, prefix: string, lifetime = 9000, flags = 0): Buffer {
   const head = Buffer.alloc(12);
   head[0] = 64;
+  head[1] = flags;
   head.writeUInt16BE(lifetime, 2);
   const pio = Buffer.alloc(32);
   pio[0] = 3;

@@ -28,10 +28,15 @@ import {
   ETH_P_IPV6,
   fragmented,
   icmpv6,
+  lladdrOption,
   multicastMac,
   naBody,
+  nonceOption,
+  nsBody,
   raBody,
   redirectBody,
+  rsBody,
+  solicitedNode,
   udp4,
   udp6,
   withVnetHeader,
@@ -48,6 +53,12 @@ const GUEST = '02:00:00:00:31:01';
 const VICTIM = '02:00:00:00:31:0a';
 const OTHER = '02:00:00:00:31:99';
 const ROGUE_PREFIX = '2001:db8:bad::';
+/** A privacy address of the guest's in the prefix: a source the guard allows. */
+const GUEST_PRIVACY = '2a0a:e5c1:111:310:5e17:bad:0:1';
+/** Somewhere beyond the link: whichever default router a victim's kernel picks routes it. */
+const FAR_AWAY = '2001:db8:ffff::1';
+/** RA flags byte with router preference high (RFC 4191): a rogue RA that wins the route lookup. */
+const PRF_HIGH = 0x08;
 const SENTINEL_ID = 0x5e17;
 const guestLl = eui64Address('fe80::/64', GUEST);
 const guestGlobal = eui64Address(PREFIX, GUEST);
@@ -72,7 +83,7 @@ async function eventually<T>(what: string, fn: () => T | undefined | false | Pro
 /**
  * dumpcap in a namespace, capturing the frames from the guest's and the spoofed MAC into a
  * pcap file; tshark decodes it once stopped: one line per frame,
- * `eth.src|eth.type|vlan.id|ipv6.src|icmpv6.type|echo id|udp.srcport`.
+ * `eth.src|eth.type|vlan.id|ipv6.src|icmpv6.type|echo id|udp.srcport|na target|link-layer options`.
  */
 class Capture {
   readonly #child: ChildProcess;
@@ -130,6 +141,8 @@ class Capture {
           'udp.srcport',
           '-e',
           'icmpv6.nd.na.target_address',
+          '-e',
+          'icmpv6.opt.linkaddr',
         ],
         { encoding: 'utf8' },
         (_error, stdout) =>
@@ -231,6 +244,8 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
       .sort();
   const neighbour = (ns: TestNetns, address: string): string | undefined =>
     ns.ipJson<Array<{ dst: string; lladdr?: string }>>('-6', 'neigh', 'show').find((n) => n.dst === address)?.lladdr;
+  /** The gateway the kernel picks for a destination beyond the link (`ip -6 route get`). */
+  const routeVia = (ns: TestNetns): string | undefined => ns.ipJson<Array<{ gateway?: string }>>('-6', 'route', 'get', FAR_AWAY)[0]?.gateway;
   const addresses = (ns: TestNetns): string[] =>
     ns.ipJson<Array<{ addr_info: Array<{ local: string }> }>>('-6', 'addr', 'show').flatMap((l) => l.addr_info.map((a) => a.local));
 
@@ -242,8 +257,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
   function sendAttacksThenSentinel(): void {
     const allNodes = multicastMac(ALL_NODES);
     const v6 = (packet: Buffer, dst = allNodes, src = GUEST): Buffer => ether(dst, src, ETH_P_IPV6, packet);
-    const rogueRa = icmpv6(guestLl, ALL_NODES, 134, raBody(GUEST, ROGUE_PREFIX));
-    write(v6(rogueRa)); // router-advertisement
+    const rogueRa = icmpv6(guestLl, ALL_NODES, 134, raBody(GUEST, ROGUE_PREFIX, 9000, PRF_HIGH));
     write(v6(icmpv6(guestLl, victimGlobal, 137, redirectBody(guestLl, 'fd00:4789::2')), VICTIM)); // redirect
     write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(ROUTER, GUEST)))); // na-target-router
     write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(routerLl, GUEST)))); // na-target
@@ -257,8 +271,23 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     write(ether('ff:ff:ff:ff:ff:ff', GUEST, ETH_P_IP, udp4('10.0.0.66', '255.255.255.255', 67, 68))); // ethertype
     write(ether('ff:ff:ff:ff:ff:ff', GUEST, ETH_P_ARP, arpReply(GUEST, '10.0.0.1', '10.0.0.1'))); // ethertype
     write(ether(allNodes, GUEST, ETH_P_IPV6, rogueRa, 5)); // vlan
-    // Legitimate: an NA for its own address with its own MAC, and the sentinel echo request.
+    // Link-layer options the guard cannot see at their offset: a receiver uses the first of a
+    // type anywhere in the list (Linux ndisc_parse_options), so a forged one after a nonce
+    // poisons the victim's cache for the (allowed) source; a forged one after the own one, a
+    // second TLLA, an RS's SLLA after a nonce are dropped as well.
+    const victimGroup = solicitedNode(victimGlobal);
+    write(v6(icmpv6(GUEST_PRIVACY, victimGroup, 135, nsBody(victimGlobal, nonceOption(), lladdrOption(1, OTHER))), multicastMac(victimGroup))); // ns-source-lladdr
+    write(v6(icmpv6(guestGlobal, victimGroup, 135, nsBody(victimGlobal, lladdrOption(1, GUEST), lladdrOption(1, OTHER))), multicastMac(victimGroup))); // ns-source-lladdr
+    write(v6(icmpv6(guestLl, ALL_NODES, 136, Buffer.concat([naBody(guestGlobal, GUEST, 0x20), lladdrOption(2, OTHER)])))); // na-lladdr
+    write(v6(icmpv6(guestLl, 'ff02::2', 133, rsBody(nonceOption(), lladdrOption(1, OTHER))), multicastMac('ff02::2'))); // rs-source-lladdr
+    // Legitimate: an NS with its own MAC (the victim learns it), an NA for its own address with
+    // its own MAC, and the sentinel echo request.
+    write(v6(icmpv6(guestGlobal, victimGroup, 135, nsBody(victimGlobal, lladdrOption(1, GUEST))), multicastMac(victimGroup)));
     write(v6(icmpv6(guestLl, ALL_NODES, 136, naBody(guestGlobal, GUEST, 0x20))));
+    // The rogue RA comes after every NA: an NA whose R flag is clear for a target the victim
+    // took for a router makes its kernel drop the default routes via the NA's source
+    // (ndisc_recv_na → rt6_clean_tohost), which would undo the takeover the control shows.
+    write(v6(rogueRa)); // router-advertisement
     write(v6(icmpv6(guestGlobal, ALL_NODES, 128, echoBody(SENTINEL_ID, 'sentinel'))));
   }
 
@@ -294,15 +323,22 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     sendAttacksThenSentinel();
     // The sentinel (the last frame, an echo request to all nodes) reached both kernels.
     await eventually('the sentinel at both victims', () => echoesReceived(victim) > (before[0] ?? 0) && echoesReceived(h2) > (before[1] ?? 0));
+    // At once (a neighbour entry nobody answers for fails after a few seconds): the forged
+    // SLLA behind a nonce never reached the victim; the guest's own NS did.
+    expect(neighbour(victim, GUEST_PRIVACY)).toBeUndefined();
+    expect(neighbour(victim, guestGlobal)).toBe(GUEST);
     const seen = await Promise.all(captures.map((c) => c.stopAfterSentinel()));
 
-    for (const lines of seen) {
-      // Only the legitimate frames: the NA for the guest's own address and the sentinel.
+    const legitNs = `${GUEST} ${guestGlobal} 135 ${GUEST}`;
+    for (const [i, lines] of seen.entries()) {
+      // Only the legitimate frames: the NA for the guest's own address and the sentinel (and
+      // the NS to the victim's solicited-node group, which host 2 sees only if it is flooded).
       const kinds = lines.map((l) => {
         const f = l.split('|');
-        return `${f[0]} ${f[3]} ${f[4]}`;
+        return `${f[0]} ${f[3]} ${f[4]} ${f[8]}`;
       });
-      expect(kinds.sort()).toEqual([`${GUEST} ${guestGlobal} 128`, `${GUEST} ${guestLl} 136`].sort());
+      if (i === 0) expect(kinds).toContain(legitNs);
+      expect(kinds.filter((k) => k !== legitNs).sort()).toEqual([`${GUEST} ${guestGlobal} 128 `, `${GUEST} ${guestLl} 136 ${GUEST}`].sort());
     }
     for (const [ns, dev] of [
       [victim, 'eth0'],
@@ -313,6 +349,9 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     }
     expect(addresses(victim).some((a) => a.startsWith('2001:db8:bad:'))).toBe(false);
     expect(addresses(h2).some((a) => a.startsWith('2001:db8:bad:'))).toBe(false);
+    // Their kernels still route beyond the link through the real router.
+    expect(routeVia(victim)).toBe(routerLl);
+    expect(routeVia(h2)).toBe(routerLl);
     expect(neighbour(victim, ROUTER)).toBe(bridgeMac);
     expect(neighbour(h2, victimGlobal)).toBe(VICTIM);
 
@@ -321,18 +360,21 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
       'router-advertisement': 1,
       redirect: 1,
       'na-target-router': 1,
-      'na-lladdr': 1,
+      'na-lladdr': 2,
+      'ns-source-lladdr': 2,
+      'ns-source-lladdr-own': 1,
+      'rs-source-lladdr': 1,
       // Another VM's address and the router's link-local: both interface identifiers are
       // EUI-64 of another MAC (the RA forged from the router's link-local is the second source).
       'na-target-foreign-eui64': 2,
       'ip6-source-foreign-eui64': 2,
-      'na-target-eui64': 2,
+      'na-target-eui64': 3,
       'mac-source': 1,
       'dhcpv6-server': 1,
       'icmpv6-fragment': 1,
       ethertype: 2,
       vlan: 1,
-      'ip6-pass': 2,
+      'ip6-pass': 3,
     });
     // The same counters as nft itself reads them.
     const ruleset = JSON.parse(h1.exec('nft', ['-j', 'list', 'table', 'netdev', 'vmplumb-guard'])) as {
@@ -342,7 +384,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     expect(nftRa).toBe(1);
   }, 240_000);
 
-  it('positive control: unguarded, the same frames reach the victims and take them over', async () => {
+  it('positive control: unguarded, the same frames reach the victims, take over their default route and poison their cache', async () => {
     await guard.remove();
     expect(h1.exec('nft', ['-j', 'list', 'tables'])).not.toContain('vmplumb-guard');
     expect(h1.exec('nft', ['-s', '-j', 'list', 'table', 'inet', 'hostfw'])).toBe(hostTable);
@@ -357,6 +399,9 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     sendAttacksThenSentinel();
     // Unguarded, the two forged echo requests arrive too: three in all.
     await eventually('the sentinel at both victims', () => echoesReceived(victim) >= (before[0] ?? 0) + 3 && echoesReceived(h2) >= (before[1] ?? 0) + 3);
+    // The forged SLLA behind a nonce poisoned the victim's cache: the guest's (allowed)
+    // source maps to another MAC (guarded, the victim never heard of that source).
+    expect(neighbour(victim, GUEST_PRIVACY)).toBe(OTHER);
     const seen = await Promise.all(captures.map((c) => c.stopAfterSentinel()));
     for (const lines of seen) {
       const types = lines.map((l) => l.split('|')[4]);
@@ -368,7 +413,17 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
       const targets = lines.map((l) => l.split('|')[7]);
       expect(targets).toEqual(expect.arrayContaining([ROUTER, victimGlobal, routerLl]));
     }
-    // Both kernels acted on the rogue RA: its prefix is on-link for them now (guarded, it never was).
+    expect(seen[0]?.some((l) => l.split('|')[3] === GUEST_PRIVACY && l.split('|')[8] === OTHER)).toBe(true);
+    // Both kernels acted on the rogue RA: the rogue is their default router now and, with
+    // high preference, the one their route lookups pick; its prefix is on-link (guarded,
+    // none of this happened).
+    for (const [ns, dev] of [
+      [victim, 'eth0'],
+      [h2, BR],
+    ] as const) {
+      await eventually(`${ns.name} has a default route via the rogue`, () => defaultGateways(ns, dev).includes(guestLl));
+      await eventually(`${ns.name} routes beyond the link via the rogue`, () => routeVia(ns) === guestLl);
+    }
     const rogueRoute = (ns: TestNetns): boolean => ns.ipJson<Array<{ dst: string }>>('-6', 'route', 'show').some((r) => r.dst === `${ROGUE_PREFIX}/64`);
     await eventually('the victim takes the rogue prefix', () => rogueRoute(victim));
     await eventually('host 2 takes the rogue prefix', () => rogueRoute(h2));

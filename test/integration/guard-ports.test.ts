@@ -55,7 +55,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     const guards = await securePorts(Array.from({ length: N }, (_, i) => ({ netns: ns.name, port: `g${i}`, mac: mac(i), prefixes: [PREFIX] })));
     const objects = await ruleset();
     const ours = objects.filter((o) => o.chain?.table === 'vmplumb-guard');
-    expect(ours).toHaveLength(N * 5);
+    expect(ours).toHaveLength(N * 7);
     const base = objects
       .filter((o) => o.chain?.table === 'vmplumb-guard' && !o.chain.name.includes('/'))
       .map((o) => o.chain?.name)
@@ -85,13 +85,11 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
         .filter((o) => o.chain?.name.startsWith('g2'))
         .map((o) => o.chain?.name)
         .sort(),
-    ).toEqual(['g2', 'g2/arp', 'g2/ip4', 'g2/ip6', 'g2/ip6-source', 'g2/na', 'g2/na-target']);
+    ).toEqual(['g2', 'g2/arp', 'g2/ip4', 'g2/ip6', 'g2/ip6-source', 'g2/na', 'g2/na-target', 'g2/ns', 'g2/rs']);
     ns.ip('link', 'del', 'g2');
+    // The identity each base chain carries: the handle's id, the MAC, and the VM when given.
     expect(await listGuards({ netns: ns.name })).toEqual(
-      expect.arrayContaining([
-        { port: 'g1', present: true },
-        { port: 'g2', present: false },
-      ]),
+      expect.arrayContaining([{ port: 'g1', present: true, id: a.id, mac: mac(1) }, expect.objectContaining({ port: 'g2', present: false, mac: mac(2) })]),
     );
     expect(await pruneGuards({ netns: ns.name })).toEqual(['g2']);
     expect((await ruleset()).some((o) => o.chain?.name.startsWith('g2'))).toBe(false);

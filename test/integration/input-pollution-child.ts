@@ -16,6 +16,7 @@ if (pollute) {
     index,
     mtu: 9000,
     group: 7,
+    linkGroup: 7,
     master: index,
     link: index,
     txqlen: 5,
@@ -46,7 +47,7 @@ await record('createBridge', () => nl.createBridge({ name: 'brp' }));
 await record('createVxlan', () => nl.createVxlan({ name: 'vxp', vni: 9, group: 'ff05::9', dev: 'eth0' }));
 await record('addAddress', () => nl.addAddress('brp', '2001:db8:7::1/64', { nodad: true }));
 await record('setLink', () => nl.setLink('vxp', { master: 'brp' }));
-await record('setLinkMany', () => nl.setLink('brp', { mtu: 1400, group: 3 }));
+await record('setLinkMany', () => nl.setLink('brp', { mtu: 1400, linkGroup: 3 }));
 await record('deleteLink', () => nl.deleteLink('target'));
 const brp = await nl.getLink('brp');
 results.getLink = JSON.stringify({ master: brp?.master, mtu: brp?.mtu, group: brp?.group });
@@ -55,7 +56,7 @@ results.listLinks = JSON.stringify({ master: listed?.master, mtu: listed?.mtu })
 // Event streams parse kernel messages too: brp as the stream's dump reports it.
 for await (const event of nl.linkEvents({ existing: true })) {
   if (event.link.name !== 'brp') continue;
-  results.linkEvents = JSON.stringify({ master: event.link.master, mtu: event.link.mtu, group: event.link.group });
+  results.linkEvents = JSON.stringify({ master: event.link.master, mtu: event.link.mtu, linkGroup: event.link.linkGroup });
   break;
 }
 await record('deleteLinks', () => nl.deleteLinks(['target2', 'target3']));

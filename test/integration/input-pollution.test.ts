@@ -51,7 +51,7 @@ describe.skipIf(skipUnlessRoot('input: prototype pollution'))('input: prototype 
     const read = {
       getLink: JSON.stringify({ mtu: 1400, group: 3 }),
       listLinks: JSON.stringify({ mtu: 1400 }),
-      linkEvents: JSON.stringify({ mtu: 1400, group: 3 }),
+      linkEvents: JSON.stringify({ mtu: 1400, linkGroup: 3 }),
     };
     const expected = {
       createBridge: 'ok',

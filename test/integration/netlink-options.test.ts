@@ -175,7 +175,7 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     await t.nl.createBridge({ name: 'br3' });
     await t.nl.createVxlan({ name: 'vx6', vni: 6, remote: '2001:db8::9' });
     const index = shown('vx6').ifindex;
-    await t.nl.setLink('vx6', { up: true, master: 'br3', mtu: 1300, mac: '02:00:00:00:06:06', group: 7 });
+    await t.nl.setLink('vx6', { up: true, master: 'br3', mtu: 1300, mac: '02:00:00:00:06:06', linkGroup: 7 });
     expect(shown('vx6')).toMatchObject({ master: 'br3', mtu: 1300, address: '02:00:00:00:06:06', group: '7' });
     expect(shown('vx6').flags).toContain('UP');
     await t.nl.setLink('vx6', { up: false, master: null, name: 'vx6b' });
@@ -214,5 +214,30 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     expect(error).toBeInstanceOf(NetlinkError);
     expect(error).toMatchObject({ code: 'EINVAL', errno: -22, syscall: 'RTM_NEWLINK', operation: 'createVxlan', object: 'vx7' });
     expect((error as NetlinkError).extack).toMatch(/interface required|multicast/iu);
+  });
+  it('sets an alias on create (a second request: the kernel ignores it in the creating one) and with setLink', async () => {
+    // Positive control of why: `ip link add … alias` sends IFLA_IFALIAS and gets a link without one.
+    t.ns.ip('link', 'add', 'brip', 'alias', 'ignored', 'type', 'bridge');
+    expect(shown('brip').ifalias).toBeUndefined();
+    await t.nl.createBridge({ name: 'bra', alias: 'vmplumb:net:7:/run/x' });
+    await t.nl.createVxlan({ name: 'vxa', vni: 77, dev: 'eth0', group: 'ff05::77', master: 'bra', alias: 'vmplumb:net:7:/run/x' });
+    expect(shown('bra').ifalias).toBe('vmplumb:net:7:/run/x');
+    expect(shown('vxa').ifalias).toBe('vmplumb:net:7:/run/x');
+    expect(await t.nl.getLink('vxa')).toMatchObject({ alias: 'vmplumb:net:7:/run/x', master: shown('bra').ifindex });
+    // A name that exists: EEXIST, and the other link's alias is not touched.
+    t.ns.ip('link', 'set', 'brip', 'alias', 'operator');
+    await expect(t.nl.createBridge({ name: 'brip', alias: 'vmplumb:net:8:/run/x' })).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(shown('brip').ifalias).toBe('operator');
+    await t.nl.setLink('bra', { alias: 'changed', mtu: 1400 });
+    expect(shown('bra')).toMatchObject({ ifalias: 'changed', mtu: 1400 });
+    await t.nl.setLink('bra', { alias: '' });
+    expect(shown('bra').ifalias).toBeUndefined();
+    expect((await t.nl.getLink('bra'))?.alias).toBeUndefined();
+    await expect(t.nl.createBridge({ name: 'brb', alias: 'x'.repeat(255) })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(t.nl.createBridge({ name: 'brb', alias: 'a\nb' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    // 254 bytes is the kernel's limit with the NUL the codec sends.
+    await t.nl.createBridge({ name: 'brb', alias: 'y'.repeat(254) });
+    expect(shown('brb').ifalias).toBe('y'.repeat(254));
+    await t.nl.deleteLinks(['vxa', 'bra', 'brb', 'brip']);
   });
 });

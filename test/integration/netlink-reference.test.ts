@@ -111,7 +111,7 @@ describe.skipIf(skipUnlessRoot('netlink reference setup'))('reference setup', ()
       mtu: shown.mtu,
       mac: shown.address,
       master: br.ifindex,
-      group: 0,
+      linkGroup: 0,
       vxlan: { vni: 100, group: 'ff05::100', dev: eth0.ifindex, port: 4789, ttl: 5, learning: true, ageing: 300 },
     });
     const bridge = await nl!.getLink(br.ifindex);

@@ -1,12 +1,16 @@
 /**
  * Nothing leaks and nothing escapes: the process's descriptors are stable over many
- * open/close cycles (sockets, event iterables, veth peer namespace fds), every descriptor is
- * close-on-exec, an idle Netlink does not keep the process alive, and the host's own
- * namespace is untouched by everything done in test namespaces.
+ * open/close cycles (netlink, ICMPv6, pidfd and nf_tables sockets, event iterables, veth
+ * peer namespace fds), every descriptor is close-on-exec, an idle Netlink does not keep the
+ * process alive, and the host's own namespace is untouched by everything done in test
+ * namespaces.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readlinkSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NFT_MSG, NLM_F } from '../../lib/guard/nftables.js';
+import { native } from '../../lib/native.js';
 import { Netlink } from '../../lib/netlink/index.js';
 import { runAsync, TestNetns } from '../helpers/netns.js';
 import { stable } from '../helpers/poll.js';
@@ -61,6 +65,40 @@ describe.skipIf(skipUnlessRoot('netlink resources'))('netlink resources', () => 
       await nl.deleteLink('v0');
       if (i % 2 === 0) await events.return?.();
       await nl.close();
+    }
+    expect(await stable('the descriptor count', fds)).toBe(before);
+  });
+
+  it('the other native sockets (ICMPv6, pidfd, nf_tables) close what they open, also on failure', async () => {
+    const before = await stable('the descriptor count', fds);
+    for (let i = 0; i < 20; i++) {
+      const icmp6 = new native.Icmp6Socket(
+        ns!.path,
+        () => {},
+        () => {},
+      );
+      const pidfd = new native.PidFd(process.pid, () => {});
+      // Positive control: open, they hold three descriptors (raw ICMPv6, AF_PACKET, pidfd).
+      expect(fds()).toBe(before + 3);
+      icmp6.close();
+      icmp6.close();
+      pidfd.close();
+      pidfd.close();
+      expect(icmp6.send(1, Buffer.alloc(16), Buffer.alloc(16), Buffer.alloc(8))).toBe(constants.errno.EBADF);
+      expect(pidfd.sendSignal(0)).toBe(constants.errno.EBADF);
+      // A dump, a transaction refused before sending (missing link), a namespace that is not one.
+      await native.nfnlTransact(ns!.path, [{ type: NFT_MSG.GETTABLE, flags: NLM_F.DUMP, family: 0 }], false);
+      await expect(native.nfnlTransact(ns!.path, [{ type: NFT_MSG.GETTABLE, flags: NLM_F.DUMP, family: 0 }], false, ['nosuch0'])).rejects.toMatchObject({
+        code: 'ENODEV',
+      });
+      expect(
+        () =>
+          new native.Icmp6Socket(
+            `${ns!.path}-gone`,
+            () => {},
+            () => {},
+          ),
+      ).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     }
     expect(await stable('the descriptor count', fds)).toBe(before);
   });

@@ -60,7 +60,7 @@ describe.skipIf(skipUnlessRoot('netlink veth and bulk delete'))('veth and bulk d
       await nl!.createVxlan({ name: `vx${i}`, vni: i, remote: '2001:db8::2', master: `br${i}`, up: true });
     }
     await nl!.createBridge({ name: 'keep1' });
-    await nl!.setLink('keep1', { group: 5 });
+    await nl!.setLink('keep1', { linkGroup: 5 });
     await nl!.createBridge({ name: 'keep2' });
     const kept = names(a!).filter((n: string) => !/^(br|vx)\d+$/u.test(n));
     const list = Array.from({ length: 20 }, (_, i) => [`vx${i + 1}`, `br${i + 1}`]).flat();
@@ -116,9 +116,9 @@ describe.skipIf(skipUnlessRoot('netlink veth and bulk delete'))('veth and bulk d
   it('deleteLinks falls back to per-link deletes when one link cannot be deleted (lo), restoring groups', async () => {
     await nl!.createBridge({ name: 'br60' });
     await nl!.createBridge({ name: 'br61' });
-    await nl!.setLink('br61', { group: 9 });
+    await nl!.setLink('br61', { linkGroup: 9 });
     await nl!.createBridge({ name: 'br62' });
-    await nl!.setLink('br62', { group: 9 });
+    await nl!.setLink('br62', { linkGroup: 9 });
     await expect(nl!.deleteLinks(['br60', 'lo', 'br61'])).rejects.toMatchObject({ name: 'NetlinkError', code: 'ENOTSUP', errno: -95, syscall: 'RTM_DELLINK' });
     const groups = Object.fromEntries(a!.ipJson('link', 'show').map((l: any) => [l.ifname, l.group]));
     expect(groups.br60).toBeUndefined();

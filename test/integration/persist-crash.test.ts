@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { VxlanNetwork } from '../../lib/network.js';
 import { Qemu } from '../../lib/qemu/index.js';
+import { networkLinkMark } from '../../lib/state/link-mark.js';
+import { lockNetwork, networkFiles } from '../../lib/state/network-record.js';
 import { TestNetns, joinWithVeth } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { tempRunDir } from '../helpers/run-dir.js';
@@ -80,6 +82,7 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
   it('at every crash point of create, startVm, stop and destroy, list tells the truth and cleanup leaves nothing half-made', async () => {
     const log = join(runDir, 'crash.log');
     const points: string[] = [];
+    const recordLostPoints: string[] = [];
     for (let n = 1; n <= 80; n++) {
       const result = await runAgent({
         VMPLUMB_CRASH_AT: String(n),
@@ -115,7 +118,27 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
         else expect(running, `${point}: ${vm.name}: ${readFileSync(join(vm.folder, 'qemu.log'), 'utf8')}`).toEqual([vm.pid]);
       }
 
+      // A tap never outlives its qemu, whatever the point (the kernel drops it with its last fd).
+      const vmsNow = await Qemu.list({ runDir });
+      for (const tap of ns.ipJson<Array<{ ifname: string }>>('link', 'show', 'type', 'tun').map((l) => l.ifname)) {
+        expect(
+          vmsNow.some((v) => v.pid !== undefined && v.name === tap),
+          `${point}: tap ${tap} without a qemu`,
+        ).toBe(true);
+      }
+      // Links made, record lost (a SIGKILL between the two, or deleted by hand): where links
+      // of network 100 exist, its record is incomplete and none of its VMs runs, drop the record
+      // and let cleanup find the links by their mark alone.
+      const own = links.filter((l) => l === 'br100' || l === 'vxlan100');
+      const live100 = vmsNow.some((v) => v.pid !== undefined && v.name.endsWith('n100'));
+      const recordLost = entry !== undefined && entry.recordState !== 'ready' && own.length > 0 && !live100;
+      if (recordLost) {
+        rmSync(join(runDir, 'net', '%2Frun%2Fnetns%2F' + ns.name, '100.json'));
+        recordLostPoints.push(point);
+      }
       const report = await VxlanNetwork.cleanup({ runDir });
+      if (recordLost) expect(report.links.sort(), point).toEqual(own.map((l) => `${ns.path}/${l}`).sort());
+      else expect(report.links, point).toEqual([]);
       const after = (await VxlanNetwork.list({ runDir })).filter((e) => e.id === 100);
       if (after[0]) {
         // A complete network survives cleanup untouched; taking it over and destroying it
@@ -141,7 +164,59 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     }
     expect(new Set(points).size).toBe(points.length);
     expect(points.length).toBeGreaterThanOrEqual(30);
+    // Links-without-record was exercised after each step of create that makes a link, and in destroy.
+    expect(recordLostPoints.length, recordLostPoints.join('\n')).toBeGreaterThanOrEqual(4);
   }, 1_500_000);
+
+  it("gc removes marked links of unrecorded networks only: never unmarked ones, another run directory's, or one a live process holds", async () => {
+    const other = new TestNetns('vmpcro');
+    try {
+      const mark = (id: number, dir = runDir): string => networkLinkMark(dir, id);
+      const alias = (n: TestNetns, name: string): string | undefined => n.ipJson<Array<{ ifalias?: string }>>('-d', 'link', 'show', 'dev', name)[0]?.ifalias;
+      const names = (n: TestNetns): string[] => n.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
+      // What create marks: network 200's links carry its mark (and have a record: they stay).
+      expect([alias(ns, 'br200'), alias(ns, 'vxlan200')]).toEqual([mark(200), mark(200)]);
+      ns.ipBatch([
+        // An operator's br100/vxlan100, made by hand, unmarked.
+        'link add br100 type bridge',
+        'link add vxlan100 type vxlan id 100 dstport 4789 group ff05::100 dev eth0 ttl 5',
+        'link set vxlan100 master br100',
+        // Network 101's links, marked, with no record: orphans.
+        'link add br101 type bridge',
+        `link set br101 alias ${mark(101)}`,
+        'link add vxlan101 type vxlan id 101 dstport 4789 group ff05::101 dev eth0 ttl 5',
+        `link set vxlan101 alias ${mark(101)} master br101`,
+        // Marked by another run directory's agent.
+        'link add br102 type bridge',
+        `link set br102 alias ${mark(102, '/run/elsewhere')}`,
+        // Marked, no record, but a live process holds its manager lock (a create at work).
+        'link add br103 type bridge',
+        `link set br103 alias ${mark(103)}`,
+      ]);
+      // A namespace no record names: looked at only when given.
+      other.ipBatch(['link add br104 type bridge', `link set br104 alias ${mark(104)}`]);
+      const held = lockNetwork(networkFiles(runDir, ns.path, 103));
+      expect(held).toBeDefined();
+      let report = await VxlanNetwork.cleanup({ runDir });
+      expect(report.links.sort()).toEqual([`${ns.path}/br101`, `${ns.path}/vxlan101`]);
+      expect(names(ns)).toEqual(expect.arrayContaining(['br100', 'vxlan100', 'br102', 'br103', 'br200', 'vxlan200', 'vm9n200']));
+      expect(names(ns)).not.toContain('br101');
+      expect(names(other)).toContain('br104');
+      held?.release();
+      report = await VxlanNetwork.cleanup({ runDir, netns: other.name });
+      expect(report.links.sort()).toEqual([`${ns.path}/br103`, `${other.path}/br104`]);
+      expect(names(other)).not.toContain('br104');
+      expect(names(ns)).toEqual(expect.arrayContaining(['br100', 'vxlan100', 'br102', 'br200', 'vxlan200', 'vm9n200']));
+      // Taking the locks left no lock file or folder behind.
+      expect(existsSync(join(runDir, 'net', '%2Frun%2Fnetns%2F' + other.name))).toBe(false);
+      expect(readdirSync(join(runDir, 'net', '%2Frun%2Fnetns%2F' + ns.name)).filter((f) => !f.startsWith('200.'))).toEqual([]);
+      expect(readFileSync(join(healthy.folder, 'pid'), 'utf8').trim()).toBe(String(healthy.pid));
+      await expect(VxlanNetwork.cleanup({ runDir, netns: 'bad\nname' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    } finally {
+      ns.ipBatch(['link del vxlan100', 'link del br100', 'link del br102']);
+      other.cleanup();
+    }
+  });
 
   it('a VM folder whose pid now belongs to another process is reported gone, and that process is never signalled', async () => {
     const vm = await Qemu.spawn({ name: 'recycled', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'], runDir });

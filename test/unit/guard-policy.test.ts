@@ -51,7 +51,7 @@ describe('securePort options', () => {
 describe('the policy as data', () => {
   it('guards IPv6 by default: MAC, VLAN, RA, redirect, NA, DHCPv6 server, fragments, sources', () => {
     const chains = names(resolveGuardOptions({ ...base, routers: ['2001:db8:1::1'] }).policy);
-    expect(Object.keys(chains)).toEqual(['', 'ip6', 'ip6-source', 'na', 'na-target']);
+    expect(Object.keys(chains)).toEqual(['', 'ip6', 'ip6-source', 'na', 'na-target', 'ns', 'rs']);
     expect(chains['']).toEqual(['mac-source', 'vlan', 'qinq', 'ip6', 'ethertype']);
     expect(chains.ip6).toEqual([
       'icmpv6-fragment',
@@ -59,7 +59,8 @@ describe('the policy as data', () => {
       'router-advertisement',
       'redirect',
       'neighbour-advertisement',
-      'ns-source-lladdr',
+      'neighbour-solicitation',
+      'router-solicitation',
       'dhcpv6-server',
       'ip6-pass',
     ]);
@@ -81,6 +82,28 @@ describe('the policy as data', () => {
       'na-target-prefix',
       'na-target',
     ]);
+    expect(chains.na).toEqual(['na-target-check', 'na-target-lladdr', 'na-no-options', 'na-lladdr']);
+    expect(chains.ns).toEqual(['ns-no-options', 'ns-source-lladdr-own', 'ns-dad-nonce', 'ns-source-lladdr']);
+    expect(chains.rs).toEqual(['rs-no-options', 'rs-source-lladdr-own', 'rs-source-lladdr']);
+  });
+
+  it('passes ND messages only with nothing unchecked: the payload length pins one option at its offset', () => {
+    const chains = guardChains(resolveGuardOptions(base).policy);
+    const rule = (chain: string, name: string) => chains.find((c) => c.name === chain)?.rules.find((r) => r.name === name);
+    const fields = (chain: string, name: string) => rule(chain, name)?.match.map((m) => `${m.field}=${m.value.toString('hex')}${m.ne ? ' ne' : ''}`);
+    // NS and NA: 24 bytes of ICMPv6, or 32 with exactly one 8-byte option at 24; RS: 8 or 16.
+    expect(fields('ns', 'ns-no-options')).toEqual(['ip6 plen=0018']);
+    expect(fields('ns', 'ns-source-lladdr-own')).toEqual(['ip6 plen=0020', 'nd option=0101', 'nd option lladdr=020000000001']);
+    expect(fields('ns', 'ns-dad-nonce')).toEqual(['ip6 plen=0020', `ip6 saddr=${'00'.repeat(16)}`, 'nd option=0e01']);
+    expect(fields('na', 'na-target-lladdr')).toEqual(['ip6 plen=0020', 'nd option=0201', 'nd option lladdr=020000000001']);
+    expect(fields('rs', 'rs-source-lladdr-own')).toEqual(['ip6 plen=0010', 'rs option=0101', 'rs option lladdr=020000000001']);
+    for (const [chain, last] of [
+      ['ns', 'ns-source-lladdr'],
+      ['na', 'na-lladdr'],
+      ['rs', 'rs-source-lladdr'],
+    ] as const) {
+      expect(chains.find((c) => c.name === chain)?.rules.at(-1)).toMatchObject({ name: last, match: [], verdict: 'drop' });
+    }
   });
 
   it('pins addresses instead of the prefix; IPv4 and ARP only when allowed; bandwidth both ways', () => {

@@ -85,7 +85,7 @@ describe('input fuzz: validators refuse hostile values with a code', () => {
       optionsFor(['name', 'stp', 'forwardDelay', 'helloTime', 'maxAge', 'priority', 'vlanFiltering', 'mcastSnooping', 'mtu', 'master', 'up'], { name: 'br0' }),
       checkBridge,
     ));
-  it('setLink changes', () => property(optionsFor(['up', 'mtu', 'mac', 'group', 'name', 'master']), checkSetLink));
+  it('setLink changes', () => property(optionsFor(['up', 'mtu', 'mac', 'linkGroup', 'group', 'name', 'master']), checkSetLink));
   it('link references', () => property(hostile, (v) => checkLinkRef('link', v)));
   it('addresses and their options', () =>
     property(

@@ -33,6 +33,18 @@ describe('rtnetlink codec', () => {
     expect(buffer.toString('hex')).toBe(expected.toString('hex'));
   });
 
+  it('encodes IFLA_IFALIAS (type 20) NUL-terminated and decodes it into the link alias', () => {
+    const { buffer, message } = roundTrip(RTM.NEWLINK, { name: 'br100', alias: 'vmplumb:net:100:/run/vmplumb' });
+    const at = buffer.indexOf(Buffer.from('vmplumb:net:100:/run/vmplumb\0'));
+    expect(at).toBeGreaterThan(0);
+    expect(buffer.readUInt16LE(at - 4)).toBe(4 + 'vmplumb:net:100:/run/vmplumb'.length + 1); // nla_len
+    expect(buffer.readUInt16LE(at - 2)).toBe(20); // IFLA_IFALIAS
+    expect(native.rtnlAttributeAt(buffer, at - 4)).toBe('IFLA_IFALIAS');
+    expect(parseLink(message)).toMatchObject({ name: 'br100', alias: 'vmplumb:net:100:/run/vmplumb' });
+    // A link without an alias reports none (the kernel omits the attribute).
+    expect(parseLink(roundTrip(RTM.NEWLINK, { name: 'br100' }).message).alias).toBeUndefined();
+  });
+
   it('round-trips a vxlan with every IFLA_VXLAN_* the API sets', () => {
     const data = {
       id: 100,
@@ -206,5 +218,22 @@ describe('rtnetlink codec', () => {
   it('refuses values of the wrong type instead of sending garbage', () => {
     expect(() => native.rtnlEncode(RTM.NEWLINK, 1, 1, { name: 'x', kind: 'vxlan', data: { group6: 'not-an-address' } })).toThrow(/IFLA_VXLAN_GROUP6/u);
     expect(() => native.rtnlEncode(RTM.NEWLINK, 1, 1, { name: 42 })).toThrow(/IFLA_IFNAME/u);
+  });
+
+  it('stops at the end of the buffer when the last message is not padded to 4 bytes', () => {
+    // One slab: a 17-byte message (nlmsg_len 17) at 0 and a well-formed RTM_NEWLINK at 20,
+    // outside the 17 bytes handed over. NLMSG_NEXT on an unsigned remaining length wraps
+    // around (17 - 20) and walked on into the neighbour; the walk must stop at the end.
+    const slab = Buffer.alloc(64);
+    const second = roundTrip(RTM.NEWLINK, { name: 'x' }).buffer;
+    slab.writeUInt32LE(17, 0);
+    slab.writeUInt16LE(RTM.NEWLINK, 4);
+    second.copy(slab, 20);
+    // Positive control: the same two messages with the padding present are both read.
+    slab.writeUInt32LE(20, 0);
+    expect(native.rtnlDecode(slab.subarray(0, 20 + second.length))).toHaveLength(2);
+    slab.writeUInt32LE(17, 0);
+    expect(native.rtnlDecode(slab.subarray(0, 17))).toHaveLength(1);
+    expect(native.nfnlDecode(slab.subarray(0, 17))).toHaveLength(1);
   });
 });

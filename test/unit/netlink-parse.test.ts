@@ -35,6 +35,7 @@ describe('link parsing', () => {
       mtu: 1500,
       mac: '02:00:00:00:00:01',
       master: undefined,
+      linkGroup: 0,
       group: 0,
     });
     expect(link.bridge).toMatchObject({ stp: false, forwardDelay: 15 });

@@ -98,6 +98,13 @@ describe('setLink changes', () => {
     expect(checkSetLink({ up: false, master: null })).toEqual({ params: { change: IFF.UP, flags: 0 }, master: null });
     expect(checkSetLink({ name: 'new0' }).rename).toBe('new0');
   });
+  it('takes the link group as linkGroup (as on create), and the deprecated group when it agrees', () => {
+    expect(checkSetLink({ linkGroup: 7 }).params).toEqual({ group: 7 });
+    expect(checkSetLink({ group: 7 }).params).toEqual({ group: 7 });
+    expect(checkSetLink({ linkGroup: 7, group: 7 }).params).toEqual({ group: 7 });
+    refuses(() => checkSetLink({ linkGroup: 7, group: 8 }), 'ERR_INVALID_ARG_VALUE', 'Expected "group" to be absent or equal to "linkGroup" (7), got 8');
+    refuses(() => checkSetLink({ linkGroup: -1 }), 'ERR_OUT_OF_RANGE', expect.stringContaining('"linkGroup"') as unknown as string);
+  });
   it('refuses a bad master', () => {
     refuses(() => checkSetLink({ master: {} }), 'ERR_INVALID_ARG_TYPE', 'Expected "master" to be an interface name or index, got {}');
   });

@@ -11,7 +11,9 @@ import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
 import type { AdvertiserPort, NetlinkPort, NetworkDeps, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
 import { resolveNetworkOptions } from '../../lib/network/options.js';
 import { tapNameForVm } from '../../lib/network/vm-options.js';
-import type { AdvertisedInterface, VmExit, VmExitEvent } from '../../lib/network/types.js';
+import type { QemuExit } from '../../lib/qemu/qemu.js';
+import type { AdvertisedInterface, VmExitEvent } from '../../lib/network/types.js';
+import { withInternals } from '../../lib/network/internals.js';
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
 import { eui64Address, macForVm } from '../../lib/mac.js';
 import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
@@ -163,8 +165,8 @@ class FakeAdvertiser extends EventEmitter implements AdvertiserPort {
 class FakeQemu implements QemuPort {
   readonly pid = 4242;
   readonly qmp = {};
-  readonly exited: Promise<VmExit>;
-  exit!: (e: VmExit) => void;
+  readonly exited: Promise<QemuExit>;
+  exit!: (e: QemuExit) => void;
   constructor(
     public options: QemuSpawnOptions,
     private w: World,
@@ -183,7 +185,7 @@ class FakeQemu implements QemuPort {
   }
   kill() {
     this.w.log.push(`qemu.kill ${this.options.name}`);
-    this.exit({ code: null, signal: 'SIGKILL' });
+    this.exit({ code: null, signal: 'SIGKILL', reason: 'killed' });
   }
 }
 
@@ -226,7 +228,8 @@ describe('VxlanNetwork options', () => {
     [{ port: 0 }, 'Expected "port" to be an integer from 1 to 65535, got 0'],
     [{ ttl: 256 }, 'Expected "ttl" to be an integer from 1 to 255, got 256'],
     [{ rdnss: ['2a0a:e5c0::3', 'x'] }, 'Expected "rdnss[1]" to be an IPv6 address, got "x"'],
-    [{ dnssl: ['bad domain'] }, 'Expected "dnssl[0]" to be a domain name, got "bad domain"'],
+    [{ dnssl: ['bad domain'] }, 'Expected "dnssl[0]" to be a domain name like example.com, got "bad domain"'],
+    [{ dnssl: ['ok.example', '_sites.example.com'] }, 'Expected "dnssl[1]" to be a domain name like example.com, got "_sites.example.com"'],
     [{ mtu: 1000 }, 'Expected "mtu" to be an integer from 1280 to 65535, got 1000'],
     [{ pref64: '64:ff9b::/80' }, 'Expected "pref64" to be an IPv6 prefix of length 32, 40, 48, 56, 64 or 96'],
     [{ ra: { minInterval: 10, maxInterval: 5 } }, 'Expected "ra.minInterval" to be at most 0.75 × ra.maxInterval (5), got 10'],
@@ -259,7 +262,7 @@ describe('tapNameForVm', () => {
 describe('VxlanNetwork.create', () => {
   it('makes the reference set-up in order and tears it down', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create({ ...base, rdnss: ['2a0a:e5c0::3'], dnssl: ['place7.ungleich.ch'] }, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create({ ...base, rdnss: ['2a0a:e5c0::3'], dnssl: ['place7.ungleich.ch'] }));
     expect(w.log).toEqual([
       'openNetlink',
       'createBridge br100',
@@ -291,7 +294,7 @@ describe('VxlanNetwork.create', () => {
 
   it('destroy reports every failed part in one AggregateError and still does the rest', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     expect(net.destroyed).toBe(false);
     w.fail.set('deleteLink', Object.assign(new Error('deleteLink: EBUSY: Device or resource busy'), { code: 'EBUSY' }));
     w.log = [];
@@ -309,7 +312,7 @@ describe('VxlanNetwork.create', () => {
 
   it('unicast mode: no group, an FDB entry per peer', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create({ ...base, peers: ['2001:db8::2', '2001:db8::3'] }, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create({ ...base, peers: ['2001:db8::2', '2001:db8::3'] }));
     expect(w.lastVxlan.group).toBeUndefined();
     expect(w.lastVxlan.remote).toBe('::');
     expect(w.fdb).toEqual([
@@ -346,7 +349,7 @@ describe('VxlanNetwork.create', () => {
     const { w, internals } = setup();
     const cause = Object.assign(new Error(`${call}: EPERM: Operation not permitted`), { code: 'EPERM' });
     w.fail.set(call, cause);
-    const error = await VxlanNetwork.create(base, internals).catch((e: unknown) => e);
+    const error = await withInternals(internals, () => VxlanNetwork.create(base)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkSetupError);
     expect((error as NetworkSetupError).message).toBe(`VxlanNetwork 100: ${step} failed: ${cause.message}`);
     expect((error as NetworkSetupError).step).toBe(step);
@@ -359,7 +362,7 @@ describe('VxlanNetwork.create', () => {
 
   it('a missing underlay fails at the vxlan and leaves no bridge', async () => {
     const { w, internals } = setup();
-    await expect(VxlanNetwork.create({ ...base, underlay: 'eth9' }, internals)).rejects.toThrow(
+    await expect(withInternals(internals, () => VxlanNetwork.create({ ...base, underlay: 'eth9' }))).rejects.toThrow(
       'VxlanNetwork 100: create vxlan100 on underlay eth9 failed: createVxlan vxlan100: ENODEV: No such device',
     );
     expect([...w.links.keys()]).toEqual(['eth0']);
@@ -367,15 +370,15 @@ describe('VxlanNetwork.create', () => {
 
   it('validates before touching anything', async () => {
     const { w, internals } = setup();
-    await expect(VxlanNetwork.create({ ...base, ttl: 0 }, internals)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(withInternals(internals, () => VxlanNetwork.create({ ...base, ttl: 0 }))).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     expect(w.log).toEqual([]);
   });
 
   it('one advertiser per namespace serves every network in it', async () => {
     const { w, internals } = setup();
-    const a = await VxlanNetwork.create(base, internals);
-    const b = await VxlanNetwork.create({ ...base, id: 101, prefix: '2a0a:e5c1:111:889::/64' }, internals);
-    const c = await VxlanNetwork.create({ ...base, id: 102, prefix: '2a0a:e5c1:111:88a::/64', netns: 'other' }, internals);
+    const a = await withInternals(internals, () => VxlanNetwork.create(base));
+    const b = await withInternals(internals, () => VxlanNetwork.create({ ...base, id: 101, prefix: '2a0a:e5c1:111:889::/64' }));
+    const c = await withInternals(internals, () => VxlanNetwork.create({ ...base, id: 102, prefix: '2a0a:e5c1:111:88a::/64', netns: 'other' }));
     expect(w.advertisers).toHaveLength(2);
     expect(w.advertisers[0]?.interfaces.map((i) => i.name)).toEqual(['br100', 'br101']);
     await a.destroy();
@@ -388,8 +391,8 @@ describe('VxlanNetwork.create', () => {
 
   it("the shared advertiser's failures reach the network whose bridge they concern", async () => {
     const { w, internals } = setup();
-    const a = await VxlanNetwork.create(base, internals);
-    const b = await VxlanNetwork.create({ ...base, id: 101, prefix: '2a0a:e5c1:111:889::/64' }, internals);
+    const a = await withInternals(internals, () => VxlanNetwork.create(base));
+    const b = await withInternals(internals, () => VxlanNetwork.create({ ...base, id: 101, prefix: '2a0a:e5c1:111:889::/64' }));
     const seen: string[] = [];
     a.on('ra-error', (e) => seen.push(`100: ${e.message}`));
     b.on('ra-error', (e) => seen.push(`101: ${e.message}`));
@@ -401,7 +404,7 @@ describe('VxlanNetwork.create', () => {
 
   it('ra: false sends none', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create({ ...base, ra: false }, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create({ ...base, ra: false }));
     expect(w.advertisers).toHaveLength(0);
     await net.destroy();
   });
@@ -410,7 +413,7 @@ describe('VxlanNetwork.create', () => {
 describe('VxlanNetwork.startVm', () => {
   it('opens the tap, enslaves it, spawns qemu with it; stop removes the tap', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     const exits: VmExitEvent[] = [];
     net.on('vm-exit', (e) => exits.push(e));
     w.log = [];
@@ -429,7 +432,7 @@ describe('VxlanNetwork.startVm', () => {
 
   it('reports a VM that exits by itself, with its tap gone', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     const vm = await net.startVm({ id: 7, memoryMiB: 256, cpus: 1, cdrom: '/x.iso', mac: '02:00:f0:a9:c4:4e' });
     expect(vm.address).toBe('2a0a:e5c1:111:888:0:f0ff:fea9:c44e');
     const event = new Promise<VmExitEvent>((resolve) => net.once('vm-exit', resolve));
@@ -442,7 +445,7 @@ describe('VxlanNetwork.startVm', () => {
 
   it('rolls back the tap when qemu fails to start', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     w.fail.set('spawnQemu', new Error('spawn qemu-system-x86_64 ENOENT'));
     await expect(net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' })).rejects.toThrow(
       'VM 2 in network 100: spawn qemu for vm2n100 failed: spawn qemu-system-x86_64 ENOENT',
@@ -465,7 +468,7 @@ describe('VxlanNetwork.startVm', () => {
     [{ memoryMiB: 1.5 }, 'Expected "memoryMiB" to be an integer'],
   ])('rejects %j before opening anything', async (bad, message) => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     w.log = [];
     await expect(net.startVm({ id: 3, memoryMiB: 256, cpus: 1, kernel: '/k', ...bad } as never)).rejects.toThrow(message);
     expect(w.log).toEqual([]);
@@ -474,7 +477,7 @@ describe('VxlanNetwork.startVm', () => {
 
   it('destroy stops every VM first', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     await net.startVm({ id: 2, memoryMiB: 256, cpus: 1, kernel: '/k' });
     w.log = [];
@@ -498,7 +501,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('an aborted signal changes nothing: no VM stopped, no link deleted, still usable', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     w.log = [];
     const reason = new Error('not now');
@@ -513,7 +516,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('an abort while a VM powers off kills it and stops before the links; destroy() resumes without repeating a step', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     deaf(w);
     w.log = [];
@@ -538,7 +541,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 
   it('a destroy() without a signal, joined to one that is aborted, still completes', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     deaf(w);
     const controller = new AbortController();
@@ -556,8 +559,8 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
 describe('VxlanNetwork.join', () => {
   it('finds the bridge and its prefix, and owns only its VMs', async () => {
     const { w, internals } = setup();
-    const made = await VxlanNetwork.create(base, internals);
-    const joined = await VxlanNetwork.join({ id: 100 }, internals);
+    const made = await withInternals(internals, () => VxlanNetwork.create(base));
+    const joined = await withInternals(internals, () => VxlanNetwork.join({ id: 100 }));
     expect(joined.prefix).toBe('2a0a:e5c1:111:888::/64');
     const vm = await joined.startVm({ id: 5, memoryMiB: 256, cpus: 1, kernel: '/k' });
     expect(vm.address).toBe('2a0a:e5c1:111:888:0:ff:fe00:5');
@@ -569,7 +572,7 @@ describe('VxlanNetwork.join', () => {
 
   it('says what to do when the network is not there', async () => {
     const { internals } = setup();
-    await expect(VxlanNetwork.join({ id: 100 }, internals)).rejects.toThrow(
+    await expect(withInternals(internals, () => VxlanNetwork.join({ id: 100 }))).rejects.toThrow(
       'VxlanNetwork 100: there is no bridge br100 (start the network first, e.g. vmplumb net up --id 100 …)',
     );
   });
@@ -578,7 +581,7 @@ describe('VxlanNetwork.join', () => {
 describe('VxlanNetwork.destroy during startVm', () => {
   it('waits for the start in flight and stops that VM too', async () => {
     const { w, internals } = setup();
-    const net = await VxlanNetwork.create(base, internals);
+    const net = await withInternals(internals, () => VxlanNetwork.create(base));
     const starting = net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
     const destroyed = net.destroy({ timeoutMs: 10 });
     const vm = await starting;
@@ -593,7 +596,7 @@ describe('await using', () => {
   it('disposes the VM and the network at the end of the scope', async () => {
     const { w, internals } = setup();
     {
-      await using net = await VxlanNetwork.create(base, internals);
+      await using net = await withInternals(internals, () => VxlanNetwork.create(base));
       await using vm = await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k' });
       expect(vm.running).toBe(true);
     }

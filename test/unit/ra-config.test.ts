@@ -89,6 +89,9 @@ describe('RA config errors name the field and the value', () => {
     ],
     ['DNSSL label too long', { dnssl: [{ domains: [`${'a'.repeat(64)}.ch`] }] }, /dnssl\[0\]\.domains\[0\]/],
     ['DNSSL with a space', { dnssl: [{ domains: ['a b.ch'] }] }, /dnssl\[0\]\.domains\[0\]/],
+    // Host name syntax (RFC 1035 §2.3.1), as radvd: "invalid domain suffix specified".
+    ['DNSSL with an underscore', { dnssl: [{ domains: ['_sites.example.com'] }] }, /dnssl\[0\]\.domains\[0\]" to be a domain name like example\.com/],
+    ['DNSSL label ending in a hyphen', { dnssl: [{ domains: ['a-.example.com'] }] }, /dnssl\[0\]\.domains\[0\]/],
     ['PREF64 length', { pref64: '64:ff9b::/80' }, /"interfaces\[0\]\.pref64" to be a NAT64 prefix of length 32, 40, 48, 56, 64 or 96/],
     ['PREF64 lifetime', { pref64: { prefix: '64:ff9b::/96', lifetime: 70000 } }, /"interfaces\[0\]\.pref64\.lifetime"/],
     [
@@ -103,6 +106,11 @@ describe('RA config errors name the field and the value', () => {
   ];
   it.each(cases)('%s', (_name, extra, message) => {
     expect(() => resolveInterfaceConfig(f, { ...base, ...extra })).toThrow(message);
+  });
+
+  it('takes host-name DNSSL domains: hyphens inside labels, digits first (the control of the refusals above)', () => {
+    const c = resolveInterfaceConfig(f, { ...base, dnssl: [{ domains: ['a-b.example.com', '1abc.example.com.'] }] });
+    expect(c.dnssl[0]?.domains).toEqual(['a-b.example.com', '1abc.example.com']);
   });
 
   it('refuses an interface configured twice and a bad finalAdvertisements', () => {

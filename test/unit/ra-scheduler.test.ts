@@ -291,6 +291,35 @@ describe('stop and update', () => {
     expect(sent).toHaveLength(0);
   });
 
+  it('farewell() waits for the link, then sends only the final RA: nothing before it, nothing after', async () => {
+    const { clock, iface, multicast } = setup();
+    let done = false;
+    const p = iface.farewell(1).then(() => {
+      done = true;
+    });
+    clock.advance(30_000);
+    expect(multicast()).toHaveLength(0);
+    expect(done).toBe(false);
+    iface.setLink(LINK);
+    clock.advance(20);
+    await p;
+    expect(multicast().map((m) => decodeAdvertisement(m.message).routerLifetime)).toEqual([0]);
+    clock.advance(60_000);
+    expect(multicast()).toHaveLength(1);
+    expect(iface.stats()).toMatchObject({ state: 'stopped', finalAdvertisementsSent: 1 });
+  });
+
+  it('farewell() given up by abandon() resolves having sent nothing', async () => {
+    const { clock, iface, sent } = setup();
+    const p = iface.farewell(1);
+    clock.advance(5_000);
+    iface.abandon();
+    await p;
+    iface.setLink(LINK);
+    clock.advance(60_000);
+    expect(sent).toHaveLength(0);
+  });
+
   it('update() advertises a removed prefix with lifetimes 0 three times, then drops it', () => {
     const { clock, iface, multicast } = setup({ prefixes: [{ prefix: '2001:db8:1::/64' }, { prefix: '2001:db8:2::/64' }] });
     iface.setLink(LINK);

@@ -15,6 +15,7 @@ const link = (over: Partial<Link> = {}): Link => ({
   mtu: 1500,
   mac: '02:00:00:00:01:00',
   master: undefined,
+  linkGroup: 0,
   group: 0,
   ...over,
 });

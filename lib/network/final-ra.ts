@@ -1,0 +1,43 @@
+/**
+ * The final router advertisement of a network whose RAs another process sends (`vmplumb
+ * serve` holds its RA lock), when this process destroys it. RFC 4861 §6.2.5: a router that
+ * goes away sends a final RA with router lifetime 0, and it must leave before the bridge is
+ * deleted, or it never leaves at all. The sender cannot know when that is, so the hand-over
+ * goes through the RA lock (lib/state/network-record.ts):
+ *
+ * 1. destroy writes the record as 'destroying';
+ * 2. the sender, following the records, drops the bridge without a final RA and frees the
+ *    RA lock (ra-service.ts);
+ * 3. destroy takes the RA lock (so nobody advertises the bridge again), sends the final RA
+ *    itself with the recorded RA config, and only then deletes the links.
+ *
+ * A sender that does not let go within `lockTimeoutMs` (hung, or stopped) is not waited for
+ * longer: the final RA goes out anyway, before the links go.
+ */
+import type { FileLock } from '../state/lock.js';
+import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
+import type { AdvertiserRegistry } from './advertisers.js';
+import type { NetworkDeps, NetworkStatePort } from './deps.js';
+import type { AdvertisedInterface } from './types.js';
+
+/** How long destroy waits for another sender to free the RA lock (its scan interval is 500 ms by default). */
+export const RA_LOCK_TIMEOUT_MS = 3000;
+/** How long the bridge may take to be ready for the final RA (a link-local address past DAD). */
+export const FINAL_RA_READY_TIMEOUT_MS = 2000;
+const POLL_MS = 10;
+
+/** Takes the network's RA lock, waiting up to `timeoutMs` for its holder to free it; undefined when it did not. */
+export async function waitForRaLock(state: NetworkStatePort, files: NetworkFiles, timeoutMs = RA_LOCK_TIMEOUT_MS): Promise<FileLock | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lock = state.lockRa(files);
+    if (lock || Date.now() >= deadline) return lock;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** Sends the recorded network's final RA from this process; resolves whether it went out. */
+export function sendFinalRa(registry: AdvertiserRegistry, deps: NetworkDeps, record: NetworkRecord): Promise<boolean> {
+  if (record.ra === false) return Promise.resolve(false);
+  return registry.farewell(record.netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, deps.createAdvertiser, FINAL_RA_READY_TIMEOUT_MS);
+}
