@@ -628,7 +628,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     let signal: AbortSignal | undefined;
     try {
       const o = checkObject('options', options);
-      timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 1, 3_600_000);
+      timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 0, 3_600_000);
       signal = checkSignal('options.signal', o.signal);
       signal?.throwIfAborted();
     } catch (error) {

@@ -17,6 +17,7 @@ import { openTap, type Tap } from '../../lib/tap.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { TestNetns } from '../helpers/netns.js';
 import { heldTaps, reaped, running } from '../helpers/proc.js';
+import { until } from '../helpers/poll.js';
 
 const PREFIX = '2001:db8:77::/64';
 /**
@@ -210,6 +211,40 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       expect(events.some((e) => e.event === 'DEVICE_DELETED' && e.data?.device === 'net1.dev')).toBe(true);
       expect(heldTaps(vm.pid)).not.toContain(tap2.name);
       expect(ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap2.name);
+    }, 150_000);
+
+    it('removeNic aborted after device_del rejects at once; the guest still releases the NIC and it goes in the background', async () => {
+      const tap4 = await openTap({ netns: ns.name, name: 'vmpabr%d' });
+      ns.ip('link', 'set', tap4.name, 'master', 'br0', 'up');
+      const nic = await vm.addNic({ tap: tap4 });
+      // The guest names it eth1 again, which its console does not report twice: ask qemu
+      // instead whether the guest's virtio driver has taken the device (status DRIVER_OK).
+      await until(
+        "the guest's driver on the new NIC",
+        async () =>
+          JSON.stringify(await vm.qmp.execute('x-query-virtio-status', { path: `/machine/peripheral/${nic.id}.dev/virtio-backend` })).includes('DRIVER_OK'),
+        90_000,
+      );
+      const controller = new AbortController();
+      const reason = new Error('stop waiting for the guest');
+      const execute = vm.qmp.execute.bind(vm.qmp);
+      vm.qmp.execute = (async (command: string, args?: Record<string, unknown>, options?: object) => {
+        const reply = execute(command, args, options);
+        if (command === 'device_del') await reply.then(() => controller.abort(reason));
+        return reply;
+      }) as typeof vm.qmp.execute;
+      try {
+        await expect(vm.removeNic(nic.id, { timeoutMs: 90_000, signal: controller.signal })).rejects.toBe(reason);
+      } finally {
+        vm.qmp.execute = execute;
+      }
+      // Heard before the guest could answer: the NIC is still there, and recorded.
+      expect(vm.nics.map((n) => n.id)).toContain(nic.id);
+      // The removal goes on: DEVICE_DELETED, netdev_del, qemu lets go of the tap.
+      await until('the NIC removed in the background', () => !vm.nics.some((n) => n.id === nic.id), 90_000);
+      expect(events.some((e) => e.event === 'DEVICE_DELETED' && e.data?.device === `${nic.id}.dev`)).toBe(true);
+      expect(heldTaps(vm.pid)).not.toContain(tap4.name);
+      expect(ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain(tap4.name);
     }, 150_000);
 
     it('a guest that ignores ACPI is stopped within the timeout; the tap goes with qemu; no zombie', async () => {

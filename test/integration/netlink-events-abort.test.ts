@@ -46,7 +46,25 @@ describe.skipIf(skipUnlessRoot('event stream abort'))('linkEvents / addressEvent
     await expect(events.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
+  it('addressEvents too: reports an address added by ip (control), then ends with the reason and closes its socket', async () => {
+    ns!.ip('link', 'add', 'br8', 'type', 'bridge');
+    ns!.ip('link', 'set', 'br8', 'up');
+    const controller = new AbortController();
+    const before = fdCount();
+    const events = nl!.addressEvents({ signal: controller.signal });
+    const first = events.next();
+    ns!.ip('-6', 'addr', 'add', '2001:db8:e7::1/64', 'dev', 'br8', 'nodad');
+    const { value } = await first;
+    expect(value).toMatchObject({ type: 'new' });
+    const waiting = events.next();
+    const reason = new Error('no more events');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    await until('the stream socket is closed', () => fdCount() === before);
+  });
+
   it('refuses an aborted signal at once, and a signal that is not one', () => {
+    expect(() => nl!.linkEvents({ signal: AbortSignal.abort() })).toThrow(expect.objectContaining({ name: 'AbortError' }) as Error);
     expect(() => nl!.addressEvents({ signal: AbortSignal.abort() })).toThrow(expect.objectContaining({ name: 'AbortError' }) as Error);
     expect(() => nl!.linkEvents({ signal: {} as AbortSignal })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }) as Error);
   });
