@@ -200,6 +200,8 @@ async function scaleInChild(): Promise<void> {
       '--bundle',
       '--platform=node',
       '--format=esm',
+      // Node 20 has no `using` declarations (lib/ uses them): esbuild lowers them.
+      '--target=node20',
       '--packages=external',
       `--outfile=${bundle}`,
       '--log-level=warning',

@@ -298,6 +298,8 @@ async function parent(): Promise<number> {
       '--bundle',
       '--platform=node',
       '--format=esm',
+      // Node 20 has no `using` declarations (lib/ uses them): esbuild lowers them.
+      '--target=node20',
       '--packages=external',
       `--outfile=${bundle}`,
       '--log-level=warning',
