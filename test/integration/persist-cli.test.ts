@@ -12,34 +12,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { joinWithVeth, runAsync, TestNetns } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
+import { CLI, ROOT, runCli } from '../helpers/cli.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { tempRunDir } from '../helpers/run-dir.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts')];
-
-function cli(args: string[], runDir: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args, '--run-dir', runDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-    });
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
-
-async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** `vmplumb …args --run-dir runDir`, run to its end. */
+const cli = (args: string[], runDir: string): ReturnType<typeof runCli> => runCli([...args, '--run-dir', runDir]);
 
 describe.skipIf(skipUnlessRoot('daemonless CLI tests', ['/dev/net/tun']))('vmplumb net create / vm start / serve / gc', () => {
   let host: TestNetns;

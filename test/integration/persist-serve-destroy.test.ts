@@ -7,30 +7,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { VxlanNetwork } from '../../lib/network.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
+import { CLI, ROOT, runCli } from '../helpers/cli.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { tempRunDir } from '../helpers/run-dir.js';
 import { Capture } from '../helpers/ra-capture.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = ['--import', 'tsx', join(ROOT, 'lib', 'cli.ts')];
-
-function cli(args: string[], runDir: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI, ...args, '--run-dir', runDir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+/** `vmplumb …args --run-dir runDir`, run to its end. */
+const cli = (args: string[], runDir: string): ReturnType<typeof runCli> => runCli([...args, '--run-dir', runDir]);
 
 /** Router lifetime (seconds) of each captured RA, in order. */
 const lifetimes = (capture: Capture): number[] => capture.packets().map((p) => p.payload.readUInt16BE(6));
