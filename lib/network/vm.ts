@@ -10,6 +10,18 @@ import { checkInteger, checkObject } from '../validate.js';
 import type { GuardPort, QemuPort, TapPort } from './deps.js';
 import type { QemuExit } from '../qemu/qemu.js';
 
+/**
+ * `{ timeoutMs?, signal? }` of a stop or a destroy, checked (timeoutMs 0–3,600,000 ms, 30 s by
+ * default); throws the signal's reason when it is already aborted.
+ */
+export function checkStopOptions(options: unknown): { timeoutMs: number; signal: AbortSignal | undefined } {
+  const o = checkObject('options', options);
+  const timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 0, 3_600_000);
+  const signal = checkSignal('options.signal', o.signal);
+  signal?.throwIfAborted();
+  return { timeoutMs, signal };
+}
+
 /** Stop options. */
 export interface StopVmOptions {
   /** How long the guest gets to power off after ACPI shutdown before qemu is killed (ms, default 30000). */
@@ -90,10 +102,7 @@ export class NetworkVm {
     let timeoutMs: number;
     let signal: AbortSignal | undefined;
     try {
-      const o = checkObject('options', options);
-      timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 0, 3_600_000);
-      signal = checkSignal('options.signal', o.signal);
-      signal?.throwIfAborted();
+      ({ timeoutMs, signal } = checkStopOptions(options));
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -20,7 +20,7 @@ import { sharedNetlinks } from './shared-netlink.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { QemuExit } from '../qemu/qemu.js';
 import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExitEvent, VxlanNetworkOptions } from './types.js';
-import { NetworkVm } from './vm.js';
+import { checkStopOptions, NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { resolveNetns } from '../netns.js';
@@ -627,10 +627,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     let timeoutMs: number;
     let signal: AbortSignal | undefined;
     try {
-      const o = checkObject('options', options);
-      timeoutMs = o.timeoutMs === undefined ? 30_000 : checkInteger('options.timeoutMs', o.timeoutMs, 0, 3_600_000);
-      signal = checkSignal('options.signal', o.signal);
-      signal?.throwIfAborted();
+      ({ timeoutMs, signal } = checkStopOptions(options));
     } catch (error) {
       return Promise.reject(error as Error);
     }
