@@ -3,11 +3,14 @@
 // Attribute tables come from include/uapi/linux/if_link.h (IFLA_*, IFLA_INFO_*, IFLA_VXLAN_*,
 // IFLA_BR_*, IFLA_TUN_*) and include/uapi/linux/veth.h (VETH_INFO_PEER). Params:
 //   { family?, index?, flags?, change?, name?, alias?, mtu?, mac?, master?, group?, netnsFd?, extMask?,
-//     kind?, data?: {…kind table…}, peer?: {…the same, for the veth peer…} }
+//     addrGenMode?, kind?, data?: {…kind table…}, peer?: {…the same, for the veth peer…} }
+// `addrGenMode` is IFLA_AF_SPEC → AF_INET6 → IFLA_INET6_ADDR_GEN_MODE (`ip link set … addrgenmode`),
+// both ways.
 // `kind` without `data` also serves as the dump filter (strict checking, rtnl_dump_ifinfo).
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <sys/socket.h>
 
 #include <string>
 
@@ -168,6 +171,14 @@ void EncodeLinkBody(Napi::Env env, NlWriter& w, const Napi::Object& p) {
   ifi.ifi_change = OptU32(p, "change");
   w.Struct(ifi);
   EncodeAttrs(env, w, kLink, p);
+  Napi::Value genMode = args::Own(p, "addrGenMode");
+  if (!genMode.IsUndefined() && !genMode.IsNull()) {
+    size_t spec = w.BeginNest(IFLA_AF_SPEC);
+    size_t inet6 = w.BeginNest(AF_INET6);
+    w.PutValue<uint8_t>(IFLA_INET6_ADDR_GEN_MODE, static_cast<uint8_t>(OptU32(p, "addrGenMode")));
+    w.EndNest(inet6);
+    w.EndNest(spec);
+  }
   Napi::Value kindValue = args::Own(p, "kind");
   if (kindValue.IsUndefined() || kindValue.IsNull()) return;
   std::string kind = args::String(env, kindValue, "kind");
@@ -218,6 +229,18 @@ void DecodeLinkInfo(Napi::Env env, const nlattr* info, Napi::Object& out) {
   out.Set("data", d);
 }
 
+// IFLA_AF_SPEC: only AF_INET6's address generation mode is decoded.
+void DecodeAfSpec(Napi::Env env, const nlattr* spec, Napi::Object& out) {
+  for (const nlattr* family : NlAttrs(AttrData(spec), AttrLen(spec))) {
+    if (AttrType(family) != AF_INET6) continue;
+    for (const nlattr* a : NlAttrs(AttrData(family), AttrLen(family))) {
+      if (AttrType(a) == IFLA_INET6_ADDR_GEN_MODE && AttrLen(a) >= 1) {
+        out.Set("addrGenMode", Napi::Number::New(env, *reinterpret_cast<const uint8_t*>(AttrData(a))));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params) {
@@ -235,6 +258,8 @@ Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h) {
   for (const nlattr* a : AttrsAfter<ifinfomsg>(h)) {
     if (AttrType(a) == IFLA_LINKINFO) {
       DecodeLinkInfo(env, a, out);
+    } else if (AttrType(a) == IFLA_AF_SPEC) {
+      DecodeAfSpec(env, a, out);
     } else {
       DecodeAttr(env, kLink, a, out);
     }

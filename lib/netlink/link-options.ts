@@ -25,7 +25,7 @@ import {
 } from '../validate.js';
 import { IFF } from './constants.js';
 import { isMulticast } from './parse.js';
-import type { CreateBridgeOptions, CreateLinkCommon, CreateVxlanOptions, LinkRef, SetLinkOptions } from './types.js';
+import type { AddrGenMode, CreateBridgeOptions, CreateLinkCommon, CreateVxlanOptions, LinkRef, SetLinkOptions } from './types.js';
 
 // checkIP stands on node:net's isIPv6: one large regular expression that V8 compiles on its
 // first use and compiles again to machine code on its second, ~3-5 ms in all. Paid here, at
@@ -51,6 +51,8 @@ export interface LinkParams {
   group?: number;
   netnsFd?: number;
   extMask?: number;
+  /** IFLA_INET6_ADDR_GEN_MODE (in6_addr_gen_mode), inside IFLA_AF_SPEC. */
+  addrGenMode?: number;
   kind?: string;
   data?: Record<string, unknown>;
   peer?: LinkParams;
@@ -197,6 +199,16 @@ export function checkBridge(input: unknown): CheckedCommon {
   return common;
 }
 
+/** in6_addr_gen_mode values by ip-link(8) name. */
+const ADDR_GEN_MODES: Record<AddrGenMode, number> = { eui64: 0, none: 1, stable_secret: 2, random: 3 };
+
+/** setLink's addrGenMode as the kernel's number. */
+function checkAddrGenMode(value: unknown): number {
+  if (typeof value !== 'string' || !Object.hasOwn(ADDR_GEN_MODES, value))
+    throw invalidValue('addrGenMode', `one of ${Object.keys(ADDR_GEN_MODES).join(', ')}`, value);
+  return ADDR_GEN_MODES[value as AddrGenMode];
+}
+
 /** A validated setLink: params (without the link selector) plus the master to resolve. */
 export interface CheckedSetLink {
   params: LinkParams;
@@ -226,6 +238,7 @@ export function checkSetLink(input: unknown): CheckedSetLink {
     params.group = group;
   }
   if (changes.alias !== undefined) params.alias = checkAlias('alias', changes.alias, true);
+  if (changes.addrGenMode !== undefined) params.addrGenMode = checkAddrGenMode(changes.addrGenMode);
   if (changes.name !== undefined) out.rename = checkIfname('name', changes.name);
   if (changes.master === null) out.master = null;
   else if (changes.master !== undefined) out.master = checkLinkRef('master', changes.master);

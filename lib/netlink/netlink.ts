@@ -58,13 +58,13 @@ const MAX_BULK_LINKS = 1 << 20;
 const { ENODEV, EOPNOTSUPP } = osConstants.errno;
 
 /** What setLink can change, named as LinkParams (and the codec) name them. */
-type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'alias' | 'name' | 'master';
+type LinkField = 'up' | 'mtu' | 'mac' | 'group' | 'alias' | 'name' | 'master' | 'addrGenMode';
 
 /** The fields a setLink request changes. */
 function changedFields(params: LinkParams): LinkField[] {
   const fields: LinkField[] = [];
   if (params.change !== undefined) fields.push('up');
-  for (const f of ['mtu', 'mac', 'group', 'alias', 'master'] as const) if (params[f] !== undefined) fields.push(f);
+  for (const f of ['mtu', 'mac', 'group', 'alias', 'master', 'addrGenMode'] as const) if (params[f] !== undefined) fields.push(f);
   if (params.name !== undefined && params.index !== undefined) fields.push('name');
   return fields;
 }

@@ -148,7 +148,18 @@ export interface SetLinkOptions {
   group?: number;
   /** The link's alias (IFLA_IFALIAS, `ip link set … alias TEXT`), up to 254 bytes; '' removes it. */
   alias?: string;
+  /**
+   * How the kernel makes the link's IPv6 link-local address when it comes up
+   * (IFLA_INET6_ADDR_GEN_MODE, `ip link set … addrgenmode`). 'none' on a link that is down
+   * keeps IPv6 off its wire: no link-local address, so no DAD, MLD reports or router
+   * solicitations (a bridge port such as a vxlan needs none). The kernel applies it after
+   * `up` within one request, so set it while the link is down, on its own.
+   */
+  addrGenMode?: AddrGenMode;
 }
+
+/** IPv6 address generation modes (include/uapi/linux/if_link.h `in6_addr_gen_mode`), as ip-link(8) names them. */
+export type AddrGenMode = 'eui64' | 'none' | 'stable_secret' | 'random';
 
 /** VXLAN details of a link (IFLA_INFO_DATA for kind 'vxlan'). */
 export interface VxlanInfo {

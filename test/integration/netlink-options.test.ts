@@ -209,6 +209,28 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     expect((await t.nl.listLinks({ kind: 'tun' })).map((l) => l.name)).toEqual(['tap7']);
   });
 
+  it("addrGenMode 'none' set while down keeps IPv6 off the link when it comes up (no link-local, no solicited-node group)", async () => {
+    const ipv6 = (name: string) => ({
+      addrs: t.ns.ipJson<{ addr_info: { family: string }[] }[]>('addr', 'show', 'dev', name)[0]!.addr_info.filter((a) => a.family === 'inet6'),
+      groups: t.ns.ip('-6', 'maddr', 'show', 'dev', name),
+    });
+    // Control: the same link without it gets a link-local address and joins its solicited-node group.
+    await t.nl.createVxlan({ name: 'vxg1', vni: 81, dev: 'eth0', group: 'ff05::81' });
+    await t.nl.setLink('vxg1', { up: true });
+    expect(ipv6('vxg1').addrs.length).toBe(1);
+    expect(ipv6('vxg1').groups).toMatch(/ff02::1:ff/u);
+
+    await t.nl.createVxlan({ name: 'vxg2', vni: 82, dev: 'eth0', group: 'ff05::82' });
+    await t.nl.setLink('vxg2', { addrGenMode: 'none' });
+    await t.nl.setLink('vxg2', { up: true });
+    expect(shown('vxg2').inet6_addr_gen_mode).toBe('none');
+    expect(shown('vxg2').flags).toContain('UP');
+    expect(ipv6('vxg2').addrs).toEqual([]);
+    expect(ipv6('vxg2').groups).not.toMatch(/ff02::1:ff/u);
+    // Refused by name when unknown, before anything is sent.
+    await expect(t.nl.setLink('vxg2', { addrGenMode: 'eui48' as never })).rejects.toThrow(/addrGenMode.*eui48/u);
+  });
+
   it('a kernel refusal is a NetlinkError with the extended ack', async () => {
     const error = await t.nl.createVxlan({ name: 'vx7', vni: 7, group: 'ff05::7' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetlinkError);

@@ -80,6 +80,9 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     expect(vx.master).toBe('br100');
     expect(vx.flags).toContain('UP');
     expect(vx.linkinfo.info_data).toMatchObject({ id: 100, group6: 'ff05::100', port: 4789, ttl: 5, link: 'eth0' });
+    // A bridge port without IPv6 of its own: no link-local address, so no DAD, MLD or RS from it.
+    expect(vx.inet6_addr_gen_mode).toBe('none');
+    expect(h1.ipJson<{ addr_info: unknown[] }[]>('-6', 'addr', 'show', 'dev', 'vxlan100')[0]?.addr_info ?? []).toEqual([]);
     const [br] = h1.ipJson('-d', 'link', 'show', 'dev', 'br100');
     expect(br.linkinfo.info_kind).toBe('bridge');
     expect(br.flags).toContain('UP');

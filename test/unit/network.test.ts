@@ -53,10 +53,10 @@ class World {
         w.lastVxlan = o as unknown as Record<string, unknown>;
       },
       async setLink(link, c) {
-        w.check(`setLink ${String(link)}`);
+        w.check(`setLink ${String(link)}${c.addrGenMode === undefined ? '' : ` addrGenMode ${c.addrGenMode}`}`);
         const l = w.links.get(String(link));
         if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
-        Object.assign(l, { master: c.master, up: c.up });
+        Object.assign(l, { master: c.master ?? l.master, up: c.up ?? l.up });
       },
       async getLink(link) {
         const l = w.links.get(String(link));
@@ -298,11 +298,13 @@ describe('VxlanNetwork.create', () => {
       'openNetlink',
       'createBridge br100',
       'createVxlan vxlan100',
+      'setLink vxlan100 addrGenMode none',
+      'setLink vxlan100',
       'addAddress br100 2a0a:e5c1:111:888::1/64',
       'createAdvertiser br100',
       'ra.start',
     ]);
-    expect(w.lastVxlan).toMatchObject({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth0', port: 4789, ttl: 5, master: 'br100', up: true });
+    expect(w.lastVxlan).toMatchObject({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth0', port: 4789, ttl: 5, master: 'br100', up: false });
     expect(w.addresses[0]?.nodad).toBe(true);
     expect(w.advertisers[0]?.interfaces).toEqual([
       {
@@ -360,7 +362,16 @@ describe('VxlanNetwork.create', () => {
     [
       'addAddress',
       'add 2a0a:e5c1:111:888::1/64 to br100',
-      ['openNetlink', 'createBridge br100', 'createVxlan vxlan100', 'addAddress br100 2a0a:e5c1:111:888::1/64', 'deleteLink vxlan100', 'deleteLink br100'],
+      [
+        'openNetlink',
+        'createBridge br100',
+        'createVxlan vxlan100',
+        'setLink vxlan100 addrGenMode none',
+        'setLink vxlan100',
+        'addAddress br100 2a0a:e5c1:111:888::1/64',
+        'deleteLink vxlan100',
+        'deleteLink br100',
+      ],
     ],
     [
       'ra.start',
@@ -369,6 +380,8 @@ describe('VxlanNetwork.create', () => {
         'openNetlink',
         'createBridge br100',
         'createVxlan vxlan100',
+        'setLink vxlan100 addrGenMode none',
+        'setLink vxlan100',
         'addAddress br100 2a0a:e5c1:111:888::1/64',
         'createAdvertiser br100',
         'ra.start',
