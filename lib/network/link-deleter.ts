@@ -11,6 +11,7 @@
  * meanwhile; 256 links (128 pairs, ~2 s) costs one extra grace period per batch (<1 %).
  */
 import type { LinkRef } from '../netlink/types.js';
+import { NextMacrotaskRunner } from '../next-macrotask.js';
 
 /** What the deleter needs of a netlink connection. */
 export interface LinkDeletePort {
@@ -33,9 +34,16 @@ const isGone = (error: unknown): boolean => (error as { code?: unknown } | undef
 /** Deletes the links of many callers in shared bulk deletions, one batch at a time. */
 export class LinkDeleter {
   private pending: Request[] = [];
-  private running = false;
-  private scheduled = false;
   private readonly idleWaiters: (() => void)[] = [];
+  // The destroys whose final RAs left in the same timer run, and whatever their microtasks
+  // queue, join the first batch.
+  private readonly runner = new NextMacrotaskRunner(
+    () => this.drain(),
+    () => this.pending.length > 0,
+    () => {
+      for (const done of this.idleWaiters.splice(0)) done();
+    },
+  );
 
   constructor(
     private readonly port: LinkDeletePort,
@@ -50,35 +58,19 @@ export class LinkDeleter {
     if (links.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ links, resolve, reject });
-      this.kick();
+      this.runner.kick();
     });
   }
 
   /** Whether nothing is waiting or being deleted. */
   get idle(): boolean {
-    return !this.running && !this.scheduled && this.pending.length === 0;
+    return !this.runner.busy && this.pending.length === 0;
   }
 
   /** Resolves once nothing is waiting or being deleted. */
   whenIdle(): Promise<void> {
     if (this.idle) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private kick(): void {
-    if (this.running || this.scheduled) return;
-    this.scheduled = true;
-    // One macrotask of grace: the destroys whose final RAs left in the same timer run, and
-    // whatever their microtasks queue, join the first batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.running = true;
-      void this.drain().finally(() => {
-        this.running = false;
-        if (this.pending.length > 0) this.kick();
-        else for (const done of this.idleWaiters.splice(0)) done();
-      });
-    });
   }
 
   /** Takes whole requests up to maxLinks links (at least one request). */

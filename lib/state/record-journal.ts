@@ -26,6 +26,7 @@
 import { mkdir, open, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import { NextMacrotaskRunner } from '../next-macrotask.js';
 import { FS_LANES, inLane } from './fs-lanes.js';
 
 /** One pending change of a file. */
@@ -77,8 +78,10 @@ export const MAX_PATHS_PER_BATCH = 128;
 export class RecordJournal {
   /** Waiting batches, oldest first; only the last one takes new changes. */
   private readonly batches: Batch[] = [];
-  private running = false;
-  private scheduled = false;
+  private readonly runner = new NextMacrotaskRunner(
+    () => this.flush(),
+    () => this.batches.length > 0,
+  );
   /** Per path: settles when the last change asked for it is on disk. */
   private readonly last = new Map<string, Promise<void>>();
 
@@ -126,22 +129,8 @@ export class RecordJournal {
         if (this.last.get(path) === quiet) this.last.delete(path);
       });
     }
-    this.kick();
+    this.runner.kick();
     return done;
-  }
-
-  private kick(): void {
-    if (this.running || this.scheduled) return;
-    this.scheduled = true;
-    // One macrotask of grace: what the other networks ask for in this turn joins the batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      this.running = true;
-      void this.flush().finally(() => {
-        this.running = false;
-        if (this.batches.length > 0) this.kick();
-      });
-    });
   }
 
   private async flush(): Promise<void> {
