@@ -6,6 +6,7 @@
 import { isAbortReason } from '../abort.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 import { crashPoint } from '../state/crash-point.js';
+import { timeSlice } from '../time-slice.js';
 
 /**
  * A set-up step failed; what was made before it has been removed. Its `code` is the step's own
@@ -46,6 +47,8 @@ export class Steps {
 
   /** Runs `action`; on success remembers `undo` (if any). On failure rolls back and throws NetworkSetupError. */
   async run<T>(step: string, action: () => Promise<T> | T, undo?: (result: T) => unknown): Promise<T> {
+    // Thousands of concurrent set-ups resume together: each step waits for its time slice.
+    await timeSlice();
     if (this.signal?.aborted) {
       await this.rollback();
       throw this.signal.reason;

@@ -32,6 +32,7 @@ import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry 
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkIPv6, checkObject, invalidValue, ipv6ToBytes } from '../validate.js';
 import { abortable, checkSignal, isAbortReason } from '../abort.js';
+import { timeSlice } from '../time-slice.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 /** Options of {@link VxlanNetwork.destroy}. */
@@ -167,6 +168,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    */
   static async create(options: VxlanNetworkOptions): Promise<VxlanNetwork> {
     const internals = takeInternals();
+    // A caller's Promise.all over thousands of creations starts them all in one macrotask:
+    // each takes its time slice before its own work (validation included; still before anything).
+    await timeSlice();
     // Validation first: a bad option is reported before anything (even the addon) is loaded.
     const o = resolveNetworkOptions(options, internals.deps?.vxlanGroupForId ?? vxlanGroupForId);
     const resolvedNetns = resolveNetns('netns', o.netns);
@@ -697,6 +701,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
       };
     await abortable(Promise.all([...this.inFlight]), signal);
+    // Concurrent destroys resume together (after one record batch, one bulk deletion): each
+    // takes its time slice before its next stretch of work.
+    await timeSlice();
     this.teardownBegun = true;
     const p = this.owned?.persisted;
     if (p && p.record.state !== 'destroying') {
@@ -749,6 +756,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         }
       }
       this.linksDeleted = true;
+      await timeSlice();
     }
     if (p) {
       if (errors.length === 0) await p.state.remove(p.files);
