@@ -188,6 +188,12 @@ export interface PidfdBinding {
 }
 
 // ── runfiles.cc ──────────────────────────────────────────────────────────────────────────
+/** One op of {@link RunFilesBinding.fileOps}. */
+export type FileOp =
+  | [kind: 'write', path: string, text: string, mode: number]
+  | [kind: 'rename', from: string, to: string]
+  | [kind: 'unlink' | 'fsyncDir' | 'rmdir', path: string];
+
 /** runfiles.cc: lock files and listening unix sockets of the run directory. */
 export interface RunFilesBinding {
   /** open(O_CREAT|O_CLOEXEC) + flock(LOCK_EX|LOCK_NB): the fd (close it to unlock), or -1 when held elsewhere. */
@@ -198,6 +204,11 @@ export interface RunFilesBinding {
   unixListen(path: string, backlog: number): number;
   /** A connected, non-blocking AF_UNIX SOCK_STREAM socket (SOCK_CLOEXEC); the fd. */
   unixConnect(path: string): number;
+  /**
+   * File system calls of the run directory made one after the other in one thread-pool job
+   * (see runfiles.cc for each op); each op's outcome is null or [positive errno, failed call].
+   */
+  fileOps(ops: FileOp[]): Promise<([number, string] | null)[]>;
 }
 
 // ── nfnl_socket.cc + nfnl_codec.cc (nfnlEncode, nfnlDecode: test_exports.cc) ─────────────────

@@ -20,11 +20,18 @@
  * file or the new one (rename is atomic), plus temp files that readers ignore and cleanup
  * removes: the same states writeRecord can leave.
  *
+ * Each phase is one job of the thread pool (native fileOps; phase 1 in FS_LANES jobs side by
+ * side), not one per system call: a batch of 128 writes made ~700 pool round trips, each
+ * waking a pool thread and then the event loop, which on a loaded 2-core host was most of
+ * the JavaScript time of creating 1,024 networks (--cpu-prof: open, write, rename, close).
+ *
  * Several operations on one path in one batch collapse into the last one (whole-file writes
  * and removals: the last decides the outcome); each caller still waits for the batch.
  */
-import { mkdir, open, rename, rmdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+import { SystemCallError } from '../errors.js';
+import { native, type FileOp } from '../native.js';
 
 import { NextMacrotaskRunner } from '../next-macrotask.js';
 import { FS_LANES, inLane } from './fs-lanes.js';
@@ -36,22 +43,6 @@ interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
   paths: string[];
-}
-
-/**
- * Runs `work` over `items` in the run directory's lanes (./fs-lanes.ts): enough to overlap
- * the latencies of a loaded disk, and concurrent fdatasyncs share a journal commit, while
- * the rest of the thread pool stays free for the netlink sends that share it.
- */
-async function eachLimited<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await inLane(() => work(item));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FS_LANES, items.length) }, lane));
 }
 
 /** The temp file writeRecord uses for `path` (readers ignore it, cleanup removes it when its writer is dead). */
@@ -138,79 +129,63 @@ export class RecordJournal {
     if (!batch) return;
     const { changes, dirsToRemove, waiters } = batch;
     const failed = new Map<string, unknown>();
-    const writes = [...changes].filter((entry): entry is [string, Change & { kind: 'write' }] => entry[1].kind === 'write');
+    const entries = [...changes];
+    const writes = entries.filter((entry): entry is [string, Change & { kind: 'write' }] => entry[1].kind === 'write');
 
-    // (1) Contents written, each to its temp file, then synced: all writes first, so that the
-    // syncs run together (the file system commits them in shared journal transactions).
-    const handles = new Map<string, FileHandle>();
-    await eachLimited(writes, async ([path, change]) => {
-      const temp = tempPathOf(path);
-      try {
-        const handle = await open(temp, 'w', change.mode).catch(async (error: unknown) => {
-          // The folder went with its last network meanwhile (another process's removal): make it again.
-          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-          await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-          return open(temp, 'w', change.mode);
-        });
-        handles.set(path, handle);
-        await handle.writeFile(change.text);
-      } catch (error) {
-        failed.set(path, error);
-      }
-    });
-    await eachLimited([...handles], async ([path, handle]) => {
-      try {
-        if (!failed.has(path)) await handle.datasync();
-      } catch (error) {
-        failed.set(path, error);
-      } finally {
-        await handle.close().catch(() => undefined);
-      }
-      if (failed.has(path)) await unlink(tempPathOf(path)).catch(() => undefined);
-    });
+    // (1) Contents written, each to its temp file, and synced: in FS_LANES jobs of the thread
+    // pool side by side, so that their syncs overlap (the file system commits them in shared
+    // journal transactions).
+    const share = Math.ceil(writes.length / FS_LANES);
+    await Promise.all(
+      Array.from({ length: Math.ceil(writes.length / Math.max(share, 1)) }, (_, i) => writes.slice(i * share, (i + 1) * share)).map((part) =>
+        run(
+          part.map(([path, change]): FileOp => ['write', tempPathOf(path), change.text, change.mode]),
+          part.map(([path]) => path),
+          failed,
+        ),
+      ),
+    );
     // (2) Renames and removals, each path at its final state.
-    const renamedIn = new Set<string>();
-    await eachLimited([...changes], async ([path, change]) => {
-      if (failed.has(path)) return;
-      try {
-        if (change.kind === 'write') {
-          await rename(tempPathOf(path), path).catch(async (error: unknown) => {
-            await unlink(tempPathOf(path)).catch(() => undefined);
-            throw error;
-          });
-          renamedIn.add(dirname(path));
-        } else {
-          await unlink(path).catch((error: unknown) => {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-          });
-        }
-      } catch (error) {
-        failed.set(path, error);
-      }
-    });
+    const settled = entries.filter(([path]) => !failed.has(path));
+    await run(
+      settled.map(([path, change]): FileOp => (change.kind === 'write' ? ['rename', tempPathOf(path), path] : ['unlink', path])),
+      settled.map(([path]) => path),
+      failed,
+    );
+    const renamedIn = new Set(settled.filter(([path, change]) => change.kind === 'write' && !failed.has(path)).map(([path]) => dirname(path)));
 
-    // (3) One fsync per folder makes all its renames durable.
-    await eachLimited([...renamedIn], async (dir) => {
-      try {
-        const handle = await open(dir, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      } catch (error) {
-        for (const [path, change] of changes) if (change.kind === 'write' && dirname(path) === dir && !failed.has(path)) failed.set(path, error);
-      }
-    });
-
-    // (4) Folders that went empty (ENOTEMPTY, ENOENT: still in use, or gone already).
-    for (const dir of dirsToRemove) await inLane(() => rmdir(dir).catch(() => undefined));
+    // (3) One fsync per folder makes all its renames durable; (4) folders that went empty
+    // are removed (a failure: still in use, or gone already).
+    const dirs = [...renamedIn];
+    const dirFailures = new Map<string, unknown>();
+    await run([...dirs.map((dir): FileOp => ['fsyncDir', dir]), ...[...dirsToRemove].map((dir): FileOp => ['rmdir', dir])], dirs, dirFailures);
+    for (const [path, change] of changes) {
+      const error = dirFailures.get(dirname(path));
+      if (error !== undefined && change.kind === 'write' && !failed.has(path)) failed.set(path, error);
+    }
 
     for (const waiter of waiters) {
       const error = waiter.paths.map((p) => failed.get(p)).find((e) => e !== undefined);
       if (error === undefined) waiter.resolve();
       else waiter.reject(error);
     }
+  }
+}
+
+/**
+ * Runs `ops` in one thread-pool job (native fileOps) in a lane of the run directory; the
+ * failure of op i, if any, goes into `failed` under `keys[i]` (ops past `keys` have none).
+ */
+async function run(ops: FileOp[], keys: string[], failed: Map<string, unknown>): Promise<void> {
+  if (ops.length === 0) return;
+  try {
+    const outcomes = await inLane(() => native.fileOps(ops));
+    outcomes.forEach((outcome, i) => {
+      const key = keys[i];
+      if (outcome && key !== undefined) failed.set(key, new SystemCallError(outcome[0], outcome[1], ops[i]![1]));
+    });
+  } catch (error) {
+    for (const key of keys) if (!failed.has(key)) failed.set(key, error);
   }
 }
 
