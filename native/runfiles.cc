@@ -194,7 +194,9 @@ void RunFileOp(FileOp& op) {
 class FileOpsWorker : public Napi::AsyncWorker {
  public:
   FileOpsWorker(Napi::Env env, std::vector<FileOp>&& ops)
-      : Napi::AsyncWorker(env, "vmplumb:file-ops"), deferred_(Napi::Promise::Deferred::New(env)), ops_(std::move(ops)) {}
+      : Napi::AsyncWorker(env, "vmplumb:file-ops"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        ops_(std::move(ops)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     for (FileOp& op : ops_) RunFileOp(op);
