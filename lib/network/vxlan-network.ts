@@ -720,6 +720,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       p.record = { ...p.record, state: 'destroying' };
       await p.state.write(p.files, p.record);
       crashPoint(`VxlanNetwork ${this.id} destroy: record says destroying`);
+      // A record batch resumes up to 128 destroys at once; their final RAs (a sendmsg each
+      // through bridge and vxlan) take turns.
+      await timeSlice();
     }
     const stopOptions = { timeoutMs, ...(signal === undefined ? {} : { signal }) };
     await Promise.all([...this.vms.values()].map((vm) => vm.stop(stopOptions).then(() => undefined, note(`stop ${vm.name}`))));
