@@ -12,9 +12,10 @@
  * being created or managed right now: create takes the lock before its first link), and
  * while a VM of it runs (removing its bridge would cut a guest off).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 
 import { debug } from '../diagnostics.js';
+import { netnsIdentity } from '../netns.js';
 import { listVms } from '../qemu/list.js';
 import { markedNetworkId } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
@@ -28,11 +29,10 @@ interface Namespace {
   keys: Set<string>;
 }
 
-/** The namespace's identity (nsfs device and inode), or undefined when it is gone. */
+/** The namespace's identity (lib/netns.ts), or undefined when it is gone. */
 function identity(netns: string | undefined): string | undefined {
   try {
-    const st = statSync(netns ?? '/proc/thread-self/ns/net');
-    return `${st.dev}:${st.ino}`;
+    return netnsIdentity(netns);
   } catch {
     return undefined;
   }

@@ -196,10 +196,15 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     internals: NetworkInternals,
   ): Promise<VxlanNetwork> {
     const { vxlan, bridge } = o.names;
-    // The namespace's one connection, shared by all its networks (released by destroy()).
+    // The namespace's one connection, shared by all its networks however they name the
+    // namespace (keyed by its identity, lib/netns.ts), released by destroy().
+    let netnsId = '';
     const nl = await steps.run(
       `open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
-      () => (internals.netlinks ?? sharedNetlinks).acquire(d, o.netnsKey, () => d.openNetlink(o.netns)),
+      () => {
+        netnsId = d.netnsIdentity(o.netns);
+        return (internals.netlinks ?? sharedNetlinks).acquire(d, netnsId, () => d.openNetlink(o.netns));
+      },
       (n) => n.close(),
     );
     let persisted: Persisted | undefined;
@@ -269,10 +274,10 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       } else {
         await steps.run(
           `start router advertisements on ${bridge}`,
-          () => registry.add(o.netnsKey, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
-          () => registry.remove(o.netnsKey, bridge),
+          () => registry.add(netnsId, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
+          () => registry.remove(netnsId, bridge),
         );
-        owned = { ...owned, advertiser: bridge, raKey: o.netnsKey };
+        owned = { ...owned, advertiser: bridge, raKey: netnsId };
       }
     }
     if (persisted) {
@@ -359,8 +364,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       if (record.ra !== false) {
         raLock = await st.lockRa(files);
         if (raLock) {
-          await registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
-          owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
+          const netnsId = d.netnsIdentity(record.netns);
+          await registry.add(netnsId, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
+          owned = { ...owned, advertiser: record.bridge, raKey: netnsId };
         }
       }
       owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record }, adopted: true };
