@@ -1,5 +1,5 @@
 /**
- * The host-wide commands of the daemonless design (DESIGN.md "Host state"):
+ * The host-wide commands of the daemonless design (docs/ARCHITECTURE.md, "State on disk"):
  *
  * - `vmplumb serve`: the router-advertisement service for every recorded network that no
  *   other process advertises (lib/network/ra-service.ts); SIGTERM/SIGINT hand over (no final

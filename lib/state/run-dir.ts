@@ -1,7 +1,8 @@
 /**
- * Where vmplumb keeps the host state any process can find again (DESIGN.md "Host state"):
+ * Where vmplumb keeps the host state any process can find again (docs/ARCHITECTURE.md,
+ * "State on disk"):
  *
- *     <runDir>/vm/<name>/                 one folder per VM (see ./vm-files.ts)
+ *     <runDir>/vm/<name>/                 one folder per VM (see ./vm-folder.ts)
  *     <runDir>/net/<netns-key>/<id>.json  one record per network (see ./network-record.ts)
  *
  * The run directory is the `runDir` option, else $VMPLUMB_RUN_DIR, else /run/vmplumb (a
