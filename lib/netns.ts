@@ -33,6 +33,23 @@ export function resolveNetns(field: string, value: unknown): string | number | u
   return value.includes('/') ? value : `${NETNS_RUN_DIR}/${value}`;
 }
 
+/** The run directory's key for the current namespace (its folder is `host`, lib/state/run-dir.ts). */
+export const CURRENT_NETNS_KEY = 'current';
+
+/**
+ * The key of a namespace in the run directory: its resolved path, or {@link CURRENT_NETNS_KEY}.
+ * The run directory names namespaces by path (a folder a reader understands, what `list()`
+ * reports); what is shared in memory is keyed by {@link netnsIdentity} instead.
+ */
+export function netnsKeyOf(resolved: string | number | undefined): string {
+  return resolved === undefined ? CURRENT_NETNS_KEY : String(resolved);
+}
+
+/** The namespace a run-directory key names, as the `netns` option takes it (undefined: the current one). */
+export function netnsOfKey(key: string): string | undefined {
+  return key === CURRENT_NETNS_KEY ? undefined : key;
+}
+
 /** The namespace file of the calling thread (what `netns: undefined` means). */
 const CURRENT_NETNS = '/proc/thread-self/ns/net';
 

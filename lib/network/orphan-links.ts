@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 
 import { debug } from '../diagnostics.js';
-import { netnsIdentity } from '../netns.js';
+import { CURRENT_NETNS_KEY, netnsIdentity, netnsOfKey } from '../netns.js';
 import { listVms } from '../qemu/list.js';
 import { markedNetworkId } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
@@ -42,14 +42,14 @@ function identity(netns: string | undefined): string | undefined {
 function namespaces(runDir: string, vmKeys: string[], given: string[]): Namespace[] {
   const byIdentity = new Map<string, Namespace>();
   const add = (key: string): void => {
-    const netns = key === 'current' ? undefined : key;
+    const netns = netnsOfKey(key);
     const id = identity(netns);
     if (id === undefined) return; // the namespace is gone, and its links with it
     const ns = byIdentity.get(id);
     if (ns) ns.keys.add(key);
     else byIdentity.set(id, { netns, keys: new Set([key]) });
   };
-  add('current');
+  add(CURRENT_NETNS_KEY);
   for (const { netnsKey } of listNetworkFiles(runDir)) add(netnsKey);
   for (const key of vmKeys) add(key);
   for (const path of given) add(path);

@@ -23,7 +23,7 @@ import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, Start
 import { checkStopOptions, NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
-import { resolveNetns } from '../netns.js';
+import { netnsKeyOf, resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
 import { networkLinkMark } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
@@ -61,7 +61,8 @@ export interface VxlanNetworkEvents {
 interface Owned {
   vxlan: string;
   bridge: string;
-  raKey: string | undefined;
+  /** The identity of the namespace whose shared advertiser serves the bridge (lib/netns.ts), when one does. */
+  netnsId: string | undefined;
   advertiser: AdvertisedInterface['name'] | undefined;
   ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
   persisted: Persisted | undefined;
@@ -249,7 +250,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
     // The network is made after the steps; RA failures before that have nobody to tell.
     const relay = new EventEmitter<{ 'ra-error': [Error] }>();
-    let owned: Owned = { vxlan, bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined, persisted: undefined };
+    let owned: Owned = { vxlan, bridge, netnsId: undefined, advertiser: undefined, ownAdvertiser: undefined, persisted: undefined };
     if (o.ra !== false) {
       const config = raInterface(o);
       const own = o.ra.advertiser;
@@ -277,7 +278,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           () => registry.add(netnsId, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
           () => registry.remove(netnsId, bridge),
         );
-        owned = { ...owned, advertiser: bridge, raKey: netnsId };
+        owned = { ...owned, advertiser: bridge, netnsId };
       }
     }
     if (persisted) {
@@ -322,7 +323,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const id = checkInteger('id', o.id, 0, 16777215);
     const resolved = resolveNetns('netns', o.netns);
     if (typeof resolved === 'number') throw invalidValue('netns', 'a namespace name or path', o.netns);
-    const netnsKey = resolved ?? 'current';
+    const netnsKey = netnsKeyOf(resolved);
     const d = internals.deps ?? (await loadDeps());
     const registry = internals.registry ?? sharedAdvertisers;
     const st = d.state;
@@ -356,7 +357,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       let owned: Owned = {
         vxlan: record.vxlan,
         bridge: record.bridge,
-        raKey: undefined,
+        netnsId: undefined,
         advertiser: undefined,
         ownAdvertiser: undefined,
         persisted: undefined,
@@ -366,7 +367,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         if (raLock) {
           const netnsId = d.netnsIdentity(record.netns);
           await registry.add(netnsId, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
-          owned = { ...owned, advertiser: record.bridge, raKey: netnsId };
+          owned = { ...owned, advertiser: record.bridge, netnsId };
         }
       }
       owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record }, adopted: true };
@@ -668,7 +669,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     for (const vm of this.vms.values()) vm.release();
     const owned = this.owned;
     if (owned?.advertiser !== undefined && !owned.ownAdvertiser) {
-      await this.registry.remove(owned.raKey ?? 'current', owned.advertiser, { final: false }).catch(() => undefined);
+      await this.registry.remove(owned.netnsId ?? '', owned.advertiser, { final: false }).catch(() => undefined);
     }
     owned?.persisted?.raLock?.release();
     owned?.persisted?.lock.release();
@@ -723,7 +724,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
           : owned.adopted && p
             ? sendFinalRa(this.registry, this.deps, p.record)
-            : this.registry.remove(owned.raKey ?? 'current', name);
+            : this.registry.remove(owned.netnsId ?? '', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
         this.raStopped = true;
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);

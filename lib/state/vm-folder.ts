@@ -121,4 +121,3 @@ export function removeVmFolder(folder: VmFolder): void {
 export function vmFolderExists(folder: VmFolder): boolean {
   return existsSync(folder.dir);
 }
-
