@@ -15,7 +15,7 @@ import { sharedAdvertisers } from '../../lib/network/advertisers.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
 import { runAsync, type TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
-import { referenceScript } from '../helpers/reference.js';
+import { referenceScript } from '../../testing/demo/hosts.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const PREFIX = '2a0a:e5c1:111:888::/64';
@@ -91,7 +91,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     const brAddrs: AddrInfo[] = h1.ipJson('-6', 'addr', 'show', 'dev', 'br100')[0].addr_info;
     expect(brAddrs.map((a) => `${a.local}/${a.prefixlen}`)).toContain('2a0a:e5c1:111:888::1/64');
 
-    h2.exec('sh', ['-ec', referenceScript(100, '2a0a:e5c1:111:888::2/64')]);
+    h2.exec('sh', ['-ec', referenceScript({ id: 100, address: '2a0a:e5c1:111:888::2' }).join('\n')]);
     await expectHost2Slaac(100, PREFIX);
 
     // rdisc6 on host 2 solicits across the VXLAN and prints what host 1 advertises. It sends
@@ -150,7 +150,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
       .filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
     expect(raw6).toHaveLength(1);
 
-    h2.exec('sh', ['-ec', referenceScript(101, '2a0a:e5c1:111:889::2/64', H1)]);
+    h2.exec('sh', ['-ec', referenceScript({ id: 101, address: '2a0a:e5c1:111:889::2', unicastPeer: H1 }).join('\n')]);
     await expectHost2Slaac(101, '2a0a:e5c1:111:889::/64');
     await h2.pingUntilReply('2a0a:e5c1:111:889::1');
 
