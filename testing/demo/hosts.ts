@@ -6,6 +6,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
+import { runCommand } from '../run.js';
+
 const execFileP = promisify(execFile);
 
 /** The underlay addresses of the two hosts (RFC 4193 ULA, so nothing leaves the machine). */
@@ -36,15 +38,9 @@ export function referenceScript(options: { id: number; address: string; unicastP
   ];
 }
 
-/** Runs a command and returns stdout; the error carries stderr's first line. */
-export async function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
-  try {
-    const { stdout } = await execFileP(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
-    return stdout;
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr ?? '').trim().split('\n')[0] || e.message}`, { cause: error });
-  }
+/** Runs a command and resolves with its stdout (30 s at most: nothing the demo runs takes longer). */
+export function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
+  return runCommand(cmd, args, { timeoutMs });
 }
 
 /** Two namespaces joined by eth0 ↔ eth0. */
