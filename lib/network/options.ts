@@ -49,7 +49,7 @@ export interface ResolvedNetworkOptions {
   mtu: number | undefined;
   /** As given (a name, path or fd), for the modules that resolve it themselves. */
   netns: string | number | undefined;
-  /** The resolved namespace (path or fd), the key of the shared advertiser. */
+  /** The namespace's key in the run directory (netnsKeyOf: its path); shared things are keyed by netnsIdentity. */
   netnsKey: string;
   ra: false | (Required<Omit<NetworkRaOptions, 'advertiser'>> & { advertiser: SharedAdvertiser | undefined });
   names: { vxlan: string; bridge: string };
