@@ -222,30 +222,21 @@ class FileOpsWorker : public Napi::AsyncWorker {
 
 Napi::Value FileOps(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "fileOps(ops)");
-  Napi::Array list = info[0].As<Napi::Array>();
-  std::vector<FileOp> ops(list.Length());
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Value v = list.Get(i);
-    if (!v.IsArray()) throw Napi::TypeError::New(env, "fileOps: each op is an array");
-    Napi::Array a = v.As<Napi::Array>();
-    Napi::Value kind = a.Get(0u);
-    Napi::Value path = a.Get(1u);
-    if (!kind.IsString() || !path.IsString()) throw Napi::TypeError::New(env, "fileOps: [kind, path, …]");
-    ops[i].kind = kind.As<Napi::String>().Utf8Value();
-    ops[i].path = path.As<Napi::String>().Utf8Value();
-    if (ops[i].kind == "write" || ops[i].kind == "rename") {
-      Napi::Value arg = a.Get(2u);
-      if (!arg.IsString()) throw Napi::TypeError::New(env, "fileOps: " + ops[i].kind + " needs a string");
-      ops[i].arg = arg.As<Napi::String>().Utf8Value();
-    }
-    if (ops[i].kind == "write" && a.Get(3u).IsNumber()) ops[i].mode = a.Get(3u).As<Napi::Number>().Uint32Value();
-    if (ops[i].kind != "write" && ops[i].kind != "rename" && ops[i].kind != "unlink" && ops[i].kind != "fsyncDir" &&
-        ops[i].kind != "rmdir") {
-      throw Napi::TypeError::New(env, "fileOps: unknown op " + ops[i].kind);
+  REQUIRE_ARGUMENT_ARRAY(0, ops);
+  std::vector<FileOp> list(ops.Length());
+  for (uint32_t i = 0; i < ops.Length(); i++) {
+    Napi::Array a = args::Array(env, ops.Get(i), "ops[i]");
+    FileOp& op = list[i];
+    op.kind = args::String(env, a.Get(0u), "ops[i][0]");
+    op.path = args::String(env, a.Get(1u), "ops[i][1]");
+    if (op.kind == "write" || op.kind == "rename") op.arg = args::String(env, a.Get(2u), "ops[i][2]");
+    if (op.kind == "write") op.mode = args::Uint32(env, a.Get(3u), "ops[i][3]");
+    if (op.kind != "write" && op.kind != "rename" && op.kind != "unlink" && op.kind != "fsyncDir" &&
+        op.kind != "rmdir") {
+      throw Napi::TypeError::New(env, "fileOps: unknown op " + op.kind);
     }
   }
-  auto* worker = new FileOpsWorker(env, std::move(ops));
+  auto* worker = new FileOpsWorker(env, std::move(list));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
