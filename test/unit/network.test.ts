@@ -301,20 +301,23 @@ describe('tapNameForVm', () => {
   });
 });
 
+/** What the fake sees of VxlanNetwork.create (base options): the reference set-up, in order. */
+const REFERENCE_SETUP = [
+  'openNetlink',
+  'createBridge br100',
+  'createVxlan vxlan100',
+  'setLink vxlan100 addrGenMode none',
+  'setLink vxlan100',
+  'addAddress br100 2a0a:e5c1:111:888::1/64',
+  'createAdvertiser br100',
+  'ra.start',
+];
+
 describe('VxlanNetwork.create', () => {
   it('makes the reference set-up in order and tears it down', async () => {
     const { w, internals } = setup();
     const net = await withInternals(internals, () => VxlanNetwork.create({ ...base, rdnss: ['2a0a:e5c0::3'], dnssl: ['place7.ungleich.ch'] }));
-    expect(w.log).toEqual([
-      'openNetlink',
-      'createBridge br100',
-      'createVxlan vxlan100',
-      'setLink vxlan100 addrGenMode none',
-      'setLink vxlan100',
-      'addAddress br100 2a0a:e5c1:111:888::1/64',
-      'createAdvertiser br100',
-      'ra.start',
-    ]);
+    expect(w.log).toEqual(REFERENCE_SETUP);
     expect(w.lastVxlan).toMatchObject({ name: 'vxlan100', vni: 100, group: 'ff05::100', dev: 'eth0', port: 4789, ttl: 5, master: 'br100', up: false });
     expect(w.addresses[0]?.nodad).toBe(true);
     expect(w.advertisers[0]?.interfaces).toEqual([
@@ -370,36 +373,8 @@ describe('VxlanNetwork.create', () => {
   it.each([
     ['createBridge', 'create bridge br100', ['openNetlink', 'createBridge br100']],
     ['createVxlan', 'create vxlan100 on underlay eth0', ['openNetlink', 'createBridge br100', 'createVxlan vxlan100', 'deleteLink br100']],
-    [
-      'addAddress',
-      'add 2a0a:e5c1:111:888::1/64 to br100',
-      [
-        'openNetlink',
-        'createBridge br100',
-        'createVxlan vxlan100',
-        'setLink vxlan100 addrGenMode none',
-        'setLink vxlan100',
-        'addAddress br100 2a0a:e5c1:111:888::1/64',
-        'deleteLink vxlan100',
-        'deleteLink br100',
-      ],
-    ],
-    [
-      'ra.start',
-      'start router advertisements on br100',
-      [
-        'openNetlink',
-        'createBridge br100',
-        'createVxlan vxlan100',
-        'setLink vxlan100 addrGenMode none',
-        'setLink vxlan100',
-        'addAddress br100 2a0a:e5c1:111:888::1/64',
-        'createAdvertiser br100',
-        'ra.start',
-        'deleteLink vxlan100',
-        'deleteLink br100',
-      ],
-    ],
+    ['addAddress', 'add 2a0a:e5c1:111:888::1/64 to br100', [...REFERENCE_SETUP.slice(0, 6), 'deleteLink vxlan100', 'deleteLink br100']],
+    ['ra.start', 'start router advertisements on br100', [...REFERENCE_SETUP, 'deleteLink vxlan100', 'deleteLink br100']],
   ])('rolls back when %s fails', async (call, step, log) => {
     const { w, internals } = setup();
     const cause = Object.assign(new Error(`${call}: EPERM: Operation not permitted`), { code: 'EPERM' });
