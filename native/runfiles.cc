@@ -23,7 +23,9 @@
 //     ["unlink", path]             a missing file is fine
 //     ["fsyncDir", path]           open(O_RDONLY|O_DIRECTORY), fsync, close
 //     ["rmdir", path]              failures ignored (not empty, gone)
-//   Each op's outcome: null, or [errno (positive), the failed call].
+//     ["lock", path]               lockFile's open(O_CREAT) + flock(LOCK_EX|LOCK_NB): its outcome
+//                                  is the fd, or -1 when another holder has the lock
+//   Each op's outcome: null (a lock's: its fd or -1), or [errno (positive), the failed call].
 //
 // All are O_CLOEXEC/SOCK_CLOEXEC: only child_process's stdio array hands them to qemu.
 #include <fcntl.h>
@@ -127,6 +129,7 @@ struct FileOp {
   mode_t mode = 0600;
   int err = 0;
   const char* syscall = nullptr;
+  int fd = -1;  // lock: the held lock's fd (-1: held elsewhere)
 };
 
 // mkdir -p of `dir` with mode 0700; true when it exists afterwards.
@@ -185,6 +188,18 @@ void RunFileOp(FileOp& op) {
     if (fsync(fd.get()) < 0) Fail(op, "fsync");
   } else if (op.kind == "rmdir") {
     rmdir(op.path.c_str());
+  } else if (op.kind == "lock") {
+    Fd fd(open(op.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) return Fail(op, "open");
+    int rc;
+    do {
+      rc = flock(fd.get(), LOCK_EX | LOCK_NB);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+      op.fd = fd.Release();
+    } else if (errno != EWOULDBLOCK) {
+      Fail(op, "flock");
+    }
   }
 }
 
@@ -203,7 +218,7 @@ class FileOpsWorker : public Napi::AsyncWorker {
     Napi::Array out = Napi::Array::New(env, ops_.size());
     for (uint32_t i = 0; i < ops_.size(); i++) {
       if (ops_[i].err == 0) {
-        out.Set(i, env.Null());
+        out.Set(i, ops_[i].kind == "lock" ? Napi::Number::New(env, ops_[i].fd) : env.Null());
         continue;
       }
       Napi::Array failure = Napi::Array::New(env, 2);
@@ -232,7 +247,7 @@ Napi::Value FileOps(const Napi::CallbackInfo& info) {
     if (op.kind == "write" || op.kind == "rename") op.arg = args::String(env, a.Get(2u), "ops[i][2]");
     if (op.kind == "write") op.mode = args::Uint32(env, a.Get(3u), "ops[i][3]");
     if (op.kind != "write" && op.kind != "rename" && op.kind != "unlink" && op.kind != "fsyncDir" &&
-        op.kind != "rmdir") {
+        op.kind != "rmdir" && op.kind != "lock") {
       throw Napi::TypeError::New(env, "fileOps: unknown op " + op.kind);
     }
   }

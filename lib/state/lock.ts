@@ -3,9 +3,12 @@
  * releases a lock when its holder dies, SIGKILL included, so a lock never goes stale: "held"
  * always means a live process is managing the thing right now.
  */
-import { closeSync, constants, open } from 'node:fs';
+import { closeSync } from 'node:fs';
 
-import { native } from '../native.js';
+import { SystemCallError } from '../errors.js';
+import { native, type FileOp } from '../native.js';
+import { NextMacrotaskRunner } from '../next-macrotask.js';
+import { inLane } from './fs-lanes.js';
 
 /** A held lock; `release()` is idempotent. */
 export interface FileLock {
@@ -16,54 +19,61 @@ export interface FileLock {
 /** Takes the lock at `path` (creating the file) without waiting; undefined when another process holds it. */
 export function tryLock(path: string): FileLock | undefined {
   const fd = native.lockFile(path);
-  if (fd < 0) return undefined;
-  let open = true;
+  return fd < 0 ? undefined : heldLock(path, fd);
+}
+
+/** A lock held through `fd`. */
+function heldLock(path: string, fd: number): FileLock {
+  let held = true;
   return {
     path,
     release(): void {
-      if (!open) return;
-      open = false;
+      if (!held) return;
+      held = false;
       closeSync(fd);
     },
   };
 }
 
+interface LockRequest {
+  path: string;
+  resolve: (lock: FileLock | undefined) => void;
+  reject: (error: unknown) => void;
+}
+
+const requested: LockRequest[] = [];
+
+/** Takes the locks asked for meanwhile in one thread-pool job (native fileOps), in a run-directory lane. */
+async function takeRequested(): Promise<void> {
+  const batch = requested.splice(0);
+  let outcomes: Awaited<ReturnType<typeof native.fileOps>>;
+  try {
+    outcomes = await inLane(() => native.fileOps(batch.map((r): FileOp => ['lock', r.path])));
+  } catch (error) {
+    for (const r of batch) r.reject(error);
+    return;
+  }
+  batch.forEach((r, i) => {
+    const outcome = outcomes[i];
+    if (Array.isArray(outcome)) r.reject(new SystemCallError(outcome[0], outcome[1], r.path));
+    else if (typeof outcome === 'number' && outcome >= 0) r.resolve(heldLock(r.path, outcome));
+    else r.resolve(undefined);
+  });
+}
+
+const lockRunner = new NextMacrotaskRunner(takeRequested, () => requested.length > 0);
+
 /**
- * tryLock without blocking the event loop: the file is opened (created) in the thread pool,
- * since an open(O_CREAT) waits for the file system's journal (seconds on a busy ext4 while
- * other files of the folder are being synced), and only the flock, which never waits, runs here.
+ * tryLock without blocking the event loop: the open(O_CREAT), which waits for the file
+ * system's journal (seconds on a busy ext4 while other files of the folder are being synced),
+ * and the flock run in the thread pool, and the locks asked for in one turn of the loop are
+ * taken in one pool job (thousands of concurrent creations ask for two each). Rejects with a
+ * SystemCallError (code 'ENOENT' when the folder is gone).
  */
 export function tryLockAsync(path: string): Promise<FileLock | undefined> {
   return new Promise((resolve, reject) => {
-    // Node opens every file O_CLOEXEC.
-    open(path, constants.O_RDWR | constants.O_CREAT, 0o600, (error, fd) => {
-      if (error) {
-        reject(error);
-        return;
-      }
-      let taken: boolean;
-      try {
-        taken = native.lockFd(fd);
-      } catch (failure) {
-        closeSync(fd);
-        reject(failure as Error);
-        return;
-      }
-      if (!taken) {
-        closeSync(fd);
-        resolve(undefined);
-        return;
-      }
-      let held = true;
-      resolve({
-        path,
-        release(): void {
-          if (!held) return;
-          held = false;
-          closeSync(fd);
-        },
-      });
-    });
+    requested.push({ path, resolve, reject });
+    lockRunner.kick();
   });
 }
 

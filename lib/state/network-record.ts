@@ -94,7 +94,8 @@ async function lockInFolderAsync(dir: string, path: string): Promise<FileLock | 
       knownDirs.add(dir);
     }
     try {
-      return await inLane(() => tryLockAsync(path));
+      // tryLockAsync takes its own lane, for all the locks asked for in this turn.
+      return await tryLockAsync(path);
     } catch (error) {
       // The folder went with its last network meanwhile: make it again.
       knownDirs.delete(dir);

@@ -182,7 +182,7 @@ async function run(ops: FileOp[], keys: string[], failed: Map<string, unknown>):
     const outcomes = await inLane(() => native.fileOps(ops));
     outcomes.forEach((outcome, i) => {
       const key = keys[i];
-      if (outcome && key !== undefined) failed.set(key, new SystemCallError(outcome[0], outcome[1], ops[i]![1]));
+      if (Array.isArray(outcome) && key !== undefined) failed.set(key, new SystemCallError(outcome[0], outcome[1], ops[i]![1]));
     });
   } catch (error) {
     for (const key of keys) if (!failed.has(key)) failed.set(key, error);
