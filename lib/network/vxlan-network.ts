@@ -369,7 +369,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       if (record.ra !== false) {
         raLock = await st.lockRa(files);
         if (raLock) {
-          await registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
+          await registry.add(netnsKey, record.netns, record.ra, d.createAdvertiser, (error) => relay.emit('ra-error', error));
           owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
         }
       }
@@ -628,7 +628,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * With `signal`: an already-aborted signal rejects before anything changes. Once begun, the
    * record says 'destroying' before the first step that cannot be undone; an abort then kills
    * the VMs still powering off (as `Qemu#shutdown` does), stops before the next step (final
-   * RAs, links) and rejects with `signal.reason`. What was done stays done and the rest stays
+   * RAs, links) and rejects with `signal.reason` — at once also while it waits for another
+   * process (`vmplumb serve`) to let go of the network's RAs. What was done stays done and the rest stays
    * recorded as 'destroying': the network refuses startVm(), and a later destroy() (or
    * VxlanNetwork.cleanup() from any process) completes the removal. An abort once the links
    * are deleted is too late: destroy() finishes.
@@ -712,7 +713,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (!this.linksDeleted) signal?.throwIfAborted();
     if (p && !this.linksDeleted && !this.raStopped && p.record.ra !== false && owned?.advertiser === undefined) {
       // Another process sends the RAs (vmplumb serve): it lets go on seeing 'destroying', and the final RA is ours (./final-ra.ts).
-      p.raLock ??= await waitForRaLock(p.state, p.files);
+      // An abort during the wait rejects here: recorded as destroying, links and VMs' state as
+      // they are, no final RA sent; the next destroy() (or cleanup) goes on from this step.
+      p.raLock ??= await waitForRaLock(p.state, p.files, { signal });
       await sendFinalRa(this.registry, this.deps, p.record).catch(note(`send the final RA on ${p.record.bridge}`));
       this.raStopped = true;
       crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);

@@ -186,6 +186,14 @@ function fakeState(w: World, raHeldElsewhere: { value: boolean }): NetworkStateP
     files: () => files,
     lock: () => (w.log.push('lock'), lock('lock')),
     lockRa: () => (raHeldElsewhere.value ? undefined : (w.log.push('lockRa'), lock('raLock'))),
+    // A fake: checks the flag every 5 ms (the real one waits for inotify or a pidfd).
+    waitRa: async (_files, { signal }) => {
+      for (;;) {
+        signal?.throwIfAborted();
+        if (!raHeldElsewhere.value) return (w.log.push('lockRa'), lock('raLock'));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     read: async () => {
       if (!record) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
       return record;
@@ -707,6 +715,35 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     expect(w.log).toEqual(['record destroying']); // waiting for the RA lock: nothing deleted yet
     held.value = false; // serve let go
     await destroying;
+    expect(w.log).toEqual([
+      'record destroying',
+      'lockRa',
+      'createAdvertiser ',
+      'ra.start',
+      'ra.farewell br100',
+      'ra.stop',
+      'deleteLink vxlan100',
+      'deleteLink br100',
+      'record removed',
+      'release raLock',
+      'release lock',
+    ]);
+  });
+
+  it('an abort while destroy waits for the RA lock rejects with its reason: destroying recorded, nothing else done; destroy() resumes', async () => {
+    const { w, internals } = setup();
+    const held = { value: true };
+    const deps = { ...internals.deps, state: fakeState(w, held) };
+    const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
+    w.log.length = 0;
+    const ac = new AbortController();
+    const destroying = net.destroy({ signal: ac.signal }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    ac.abort();
+    expect(await destroying).toBe(ac.signal.reason);
+    expect(w.log).toEqual(['record destroying']);
+    held.value = false;
+    await net.destroy();
     expect(w.log).toEqual([
       'record destroying',
       'lockRa',

@@ -1,0 +1,115 @@
+/**
+ * destroy() of a network whose RA lock another process holds (a `vmplumb serve` that has not
+ * let go yet) waits for that lock on events (lib/state/lock-wait.ts), not by polling:
+ *
+ * - an abort during the wait rejects with the AbortError at once and leaves a stated, resumable
+ *   state: the record says 'destroying', the links are there, no final RA went out;
+ * - the wait ends as soon as the holder is gone, far before the 3 s timeout, and the one final
+ *   RA goes out before the links are deleted.
+ *
+ * The holder is a real process holding the real flock; a client namespace on the bridge with
+ * dumpcap sees the RAs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { VxlanNetwork } from '../../lib/network.js';
+import { RA_LOCK_TIMEOUT_MS } from '../../lib/network/final-ra.js';
+import { networkFiles } from '../../lib/state/network-record.js';
+import { joinWithVeth, TestNetns } from '../helpers/netns.js';
+import { skipUnlessRoot } from '../helpers/privileges.js';
+import { Capture, until } from '../helpers/ra-capture.js';
+import { tempRunDir } from '../helpers/run-dir.js';
+
+/** A process holding flock(LOCK_EX) on `path` until killed; resolves once it holds it. */
+async function lockHolder(path: string): Promise<ChildProcess> {
+  const script = 'import fcntl,sys,time\nf=open(sys.argv[1],"w")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("held",flush=True)\ntime.sleep(120)';
+  const child = spawn('python3', ['-c', script, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout?.once('data', resolve);
+    child.once('exit', reject);
+  });
+  return child;
+}
+
+/** Router lifetime (seconds) of each captured RA, in order. */
+const lifetimes = (capture: Capture): number[] => capture.packets().map((p) => p.payload.readUInt16BE(6));
+
+describe.skipIf(skipUnlessRoot('destroy waiting for the RA lock'))('destroy while another process holds the RA lock', () => {
+  let host: TestNetns;
+  let peer: TestNetns;
+  let client: TestNetns;
+  let capture: Capture | undefined;
+  let holder: ChildProcess | undefined;
+  let runDir: string;
+
+  beforeAll(async () => {
+    host = new TestNetns('vmpdw');
+    peer = new TestNetns('vmpdwp');
+    client = new TestNetns('vmpdwc');
+    joinWithVeth(host, 'eth0', peer, 'eth0');
+    runDir = tempRunDir();
+    // Made and handed over (close: no final RA); the client learns the router from its RAs.
+    const net = await VxlanNetwork.create({ id: 110, underlay: 'eth0', prefix: '2001:db8:110::/64', netns: host.name, runDir });
+    host.ip('link', 'add', 'cl110', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client.name);
+    host.ip('link', 'set', 'cl110', 'master', 'br110', 'up');
+    client.ip('link', 'set', 'eth0', 'up');
+    capture = new Capture(client, 'eth0');
+    await capture.ready;
+    await until('an RA at the client', () => lifetimes(capture!).length > 0, { timeoutMs: 60_000 });
+    await net.close();
+  });
+
+  afterAll(async () => {
+    holder?.kill('SIGKILL');
+    await capture?.stop();
+    client?.cleanup();
+    host?.cleanup();
+    peer?.cleanup();
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('an abort during the wait rejects at once and leaves the network destroying; the next destroy ends as soon as the holder is gone', async () => {
+    const files = networkFiles(runDir, host.path, 110);
+    holder = await lockHolder(files.raLock); // a sender that has not let go (yet)
+    const net = await VxlanNetwork.open({ id: 110, netns: host.name, runDir });
+    const links = (): string[] => host.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
+
+    const ac = new AbortController();
+    const aborted = net.destroy({ signal: ac.signal }).catch((e: unknown) => e);
+    await until('the record to say destroying', () => JSON.parse(readFileSync(files.record, 'utf8')).state === 'destroying', { timeoutMs: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const abortAt = Date.now();
+    ac.abort();
+    const error = await aborted;
+    expect(Date.now() - abortAt).toBeLessThan(200);
+    expect(error).toMatchObject({ name: 'AbortError' });
+    // What it leaves, as documented: recorded as destroying, links there, no final RA.
+    expect(JSON.parse(readFileSync(files.record, 'utf8')).state).toBe('destroying');
+    expect(links()).toEqual(expect.arrayContaining(['br110', 'vxlan110']));
+    expect(lifetimes(capture!)).not.toContain(0);
+    expect(net.destroyed).toBe(true);
+    await expect(net.startVm({ id: 1, memoryMiB: 64, cpus: 1 })).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+
+    // The next destroy waits again, and ends as soon as the holder dies: not at the timeout.
+    const started = Date.now();
+    let settled = false;
+    const done = net.destroy().finally(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false); // still waiting: the holder lives
+    holder.kill('SIGKILL');
+    await done;
+    const took = Date.now() - started;
+    expect(took).toBeLessThan(RA_LOCK_TIMEOUT_MS - 500);
+    expect(links()).not.toContain('br110');
+    expect(links()).not.toContain('vxlan110');
+    // The one final RA went out (before the bridge: nothing can leave a deleted bridge).
+    await until('the final RA at the client', () => lifetimes(capture!).includes(0), { timeoutMs: 10_000 });
+    expect(lifetimes(capture!).filter((l) => l === 0)).toEqual([0]);
+    expect(() => readFileSync(files.record)).toThrow(/ENOENT/u);
+  }, 120_000);
+});
