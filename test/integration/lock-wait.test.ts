@@ -4,7 +4,7 @@
  * by polling, honours its AbortSignal at once, and gives up after its timeout. Holders are
  * real processes holding a real flock(2).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,19 +13,15 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { tryLock, tryLockAsync, type FileLock } from '../../lib/state/lock.js';
 import { flockHolder, releaseAndNotify, waitForLock } from '../../lib/state/lock-wait.js';
+import { holdLock } from '../helpers/lock-holder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vmplumb-lockwait-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A process holding flock(LOCK_EX) on `path` until killed; resolves once it holds it. */
+/** holdLock, killed after each test. */
 async function holder(path: string): Promise<ChildProcess> {
-  const script = 'import fcntl,sys,time\nf=open(sys.argv[1],"w")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("held",flush=True)\ntime.sleep(60)';
-  const child = spawn('python3', ['-c', script, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = await holdLock(path);
   children.push(child);
-  await new Promise((resolve, reject) => {
-    child.stdout?.once('data', resolve);
-    child.once('exit', reject);
-  });
   return child;
 }
 

@@ -10,7 +10,7 @@
  * The holder is a real process holding the real flock; a client namespace on the bridge with
  * dumpcap sees the RAs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,21 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VxlanNetwork } from '../../lib/network.js';
 import { RA_LOCK_TIMEOUT_MS } from '../../lib/network/final-ra.js';
 import { networkFiles } from '../../lib/state/network-record.js';
+import { holdLock } from '../helpers/lock-holder.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { Capture, until } from '../helpers/ra-capture.js';
 import { tempRunDir } from '../helpers/run-dir.js';
-
-/** A process holding flock(LOCK_EX) on `path` until killed; resolves once it holds it. */
-async function lockHolder(path: string): Promise<ChildProcess> {
-  const script = 'import fcntl,sys,time\nf=open(sys.argv[1],"w")\nfcntl.flock(f,fcntl.LOCK_EX)\nprint("held",flush=True)\ntime.sleep(120)';
-  const child = spawn('python3', ['-c', script, path], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    child.stdout?.once('data', resolve);
-    child.once('exit', reject);
-  });
-  return child;
-}
 
 /** Router lifetime (seconds) of each captured RA, in order. */
 const lifetimes = (capture: Capture): number[] => capture.packets().map((p) => p.payload.readUInt16BE(6));
@@ -73,7 +63,7 @@ describe.skipIf(skipUnlessRoot('destroy waiting for the RA lock'))('destroy whil
 
   it('an abort during the wait rejects at once and leaves the network destroying; the next destroy ends as soon as the holder is gone', async () => {
     const files = networkFiles(runDir, host.path, 110);
-    holder = await lockHolder(files.raLock); // a sender that has not let go (yet)
+    holder = await holdLock(files.raLock); // a sender that has not let go (yet)
     const net = await VxlanNetwork.open({ id: 110, netns: host.name, runDir });
     const links = (): string[] => host.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
 

@@ -654,6 +654,21 @@ describe('await using', () => {
   });
 });
 
+/** What destroy does once the sender (serve) let go of the RA lock: lock, final RA, links, record, locks. */
+const TEARDOWN_AFTER_SERVE = [
+  'record destroying',
+  'lockRa',
+  'createAdvertiser ',
+  'ra.start',
+  'ra.farewell br100',
+  'ra.stop',
+  'deleteLink vxlan100',
+  'deleteLink br100',
+  'record removed',
+  'release raLock',
+  'release lock',
+];
+
 describe('VxlanNetwork in the run directory (fake state)', () => {
   it('create holds the manager lock and has recorded the network as creating before its first link, and marks its links', async () => {
     const { w, internals } = setup();
@@ -715,19 +730,7 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     expect(w.log).toEqual(['record destroying']); // waiting for the RA lock: nothing deleted yet
     held.value = false; // serve let go
     await destroying;
-    expect(w.log).toEqual([
-      'record destroying',
-      'lockRa',
-      'createAdvertiser ',
-      'ra.start',
-      'ra.farewell br100',
-      'ra.stop',
-      'deleteLink vxlan100',
-      'deleteLink br100',
-      'record removed',
-      'release raLock',
-      'release lock',
-    ]);
+    expect(w.log).toEqual(TEARDOWN_AFTER_SERVE);
   });
 
   it('an abort while destroy waits for the RA lock rejects with its reason: destroying recorded, nothing else done; destroy() resumes', async () => {
@@ -744,18 +747,6 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     expect(w.log).toEqual(['record destroying']);
     held.value = false;
     await net.destroy();
-    expect(w.log).toEqual([
-      'record destroying',
-      'lockRa',
-      'createAdvertiser ',
-      'ra.start',
-      'ra.farewell br100',
-      'ra.stop',
-      'deleteLink vxlan100',
-      'deleteLink br100',
-      'record removed',
-      'release raLock',
-      'release lock',
-    ]);
+    expect(w.log).toEqual(TEARDOWN_AFTER_SERVE);
   });
 });
