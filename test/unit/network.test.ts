@@ -45,6 +45,7 @@ class World {
     return {
       async createBridge(o) {
         w.check(`createBridge ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}`);
+        if (w.links.has(o.name)) throw Object.assign(new Error(`createBridge ${o.name}: EEXIST: File exists`), { code: 'EEXIST' });
         w.links.set(o.name, { kind: 'bridge', up: o.up });
       },
       async createVxlan(o) {
@@ -702,6 +703,18 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     expect(w.log).toContain(`deleteLink ${stagingLinkName('/run/x', 100, 'vxlan')}`);
     expect(w.log).not.toContain('deleteLink vxlan100');
     expect([...w.links.keys()].sort()).toEqual(['eth0', 'vxlan100']);
+  });
+
+  it('a staging name that exists (a create killed before naming its link): EEXIST saying so, that link left to cleanup', async () => {
+    const { w, internals } = setup();
+    const staged = stagingLinkName('/run/x', 100, 'bridge');
+    w.links.set(staged, { kind: 'bridge', up: false });
+    const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
+    const error = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EEXIST', step: 'create bridge br100' });
+    expect((error as Error).message).toContain(`${staged} (the staging name of br100) exists`);
+    expect((error as Error).message).toContain('vmplumb gc');
+    expect([...w.links.keys()].sort()).toEqual(['eth0', staged]);
   });
 
   it('staging names: 15 characters, network and run directory read back, nothing else taken for one', () => {
