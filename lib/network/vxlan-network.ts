@@ -354,7 +354,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     let raLock: FileLock | undefined;
     try {
       nl = await d.openNetlink(record.netns);
-      const problems = await linkProblems(nl, record);
+      const problems = await linkProblems(nl, record, runDir);
       if (problems.length > 0) throw networkError(id, 'ERR_NETWORK_STATE', `the kernel disagrees with ${files.record}: ${problems.join('; ')}`);
       adopted = await st.adoptVms(runDir, netnsKey, id);
       const relay = new EventEmitter<{ 'ra-error': [Error] }>();
