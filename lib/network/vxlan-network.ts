@@ -28,6 +28,7 @@ import { resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
 import { networkLinkMark, stagingLinkName, type StagedLinkKind } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
+import { releaseAndNotify } from '../state/lock-wait.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
@@ -675,7 +676,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (owned?.advertiser !== undefined && !owned.ownAdvertiser) {
       await this.registry.remove(owned.raKey ?? 'current', owned.advertiser, { final: false }).catch(() => undefined);
     }
-    owned?.persisted?.raLock?.release();
+    // Touched as it is freed: `vmplumb serve` (following the record folders) takes the RAs over at once.
+    const raLock = owned?.persisted?.raLock;
+    if (raLock) releaseAndNotify(raLock);
     owned?.persisted?.lock.release();
     await Promise.resolve(this.nl.close()).catch(() => undefined);
   }

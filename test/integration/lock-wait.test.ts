@@ -67,7 +67,7 @@ describe('waitForLock', () => {
     const lock = await waiting;
     const latency = Date.now() - released;
     expect(lock).toBeDefined();
-    expect(latency).toBeLessThan(200);
+    expect(latency).toBeLessThan(1000);
     expect(c.calls()).toBe(2);
     lock?.release();
   });
@@ -95,7 +95,7 @@ describe('waitForLock', () => {
     child.kill('SIGKILL');
     const lock = await waiting;
     expect(lock).toBeDefined();
-    expect(Date.now() - killed).toBeLessThan(300);
+    expect(Date.now() - killed).toBeLessThan(1000);
     expect(c.calls()).toBeLessThanOrEqual(3);
     lock?.release();
   });
@@ -110,7 +110,7 @@ describe('waitForLock', () => {
     const aborted = Date.now();
     ac.abort();
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - aborted).toBeLessThan(100);
+    expect(Date.now() - aborted).toBeLessThan(500);
     const calls = c.calls();
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
