@@ -43,12 +43,33 @@ function majorMinor(dev: bigint): [bigint, bigint] {
   return [((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn), (dev & 0xffn) | ((dev >> 12n) & ~0xffn)];
 }
 
+/** /proc/locks as flock holders by file (`<major hex>:<minor hex>:<inode>` to pid), and when it was read. */
+let snapshot: { at: number; holders: Map<string, number> } | undefined;
 /**
- * The pid holding a flock(2) lock on `path` according to /proc/locks (lines such as
- * `1: FLOCK  ADVISORY  WRITE 18581 fe:00:2147186 0 EOF`, device in hex and inode), or
- * undefined when none is held (or the holder is outside this pid namespace: pid 0 or -1).
+ * How long one read of /proc/locks serves: a host destroying thousands of networks at once has
+ * thousands of waiters and thousands of locks, and each read is all of them.
  */
-export function flockHolder(path: string): number | undefined {
+const SNAPSHOT_MS = 50;
+
+/** The flock holders of the host, read at most `maxAgeMs` ago. */
+function flockHolders(maxAgeMs: number): Map<string, number> {
+  const now = Date.now();
+  if (snapshot && now - snapshot.at <= maxAgeMs) return snapshot.holders;
+  const holders = new Map<string, number>();
+  for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
+    const fields = line.trim().split(/\s+/u);
+    // Waiters are listed as `N: -> FLOCK …`: only a holder's line has the kind second.
+    if (fields[1] !== 'FLOCK' || fields[5] === undefined) continue;
+    const pid = Number(fields[4]);
+    // 0 or -1: a holder outside this pid namespace, which cannot be watched.
+    if (Number.isInteger(pid) && pid > 0) holders.set(fields[5], pid);
+  }
+  snapshot = { at: now, holders };
+  return holders;
+}
+
+/** The file's key in /proc/locks, or undefined when it does not exist. */
+function lockKey(path: string): string | undefined {
   let st;
   try {
     st = statSync(path, { bigint: true });
@@ -56,15 +77,18 @@ export function flockHolder(path: string): number | undefined {
     return undefined;
   }
   const [major, minor] = majorMinor(st.dev);
-  const file = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`;
-  for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
-    const fields = line.trim().split(/\s+/u);
-    // Waiters are listed as `N: -> FLOCK …`: only the holder's line has the kind second.
-    if (fields[1] !== 'FLOCK' || fields[5] !== file) continue;
-    const pid = Number(fields[4]);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  }
-  return undefined;
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`;
+}
+
+/**
+ * The pid holding a flock(2) lock on `path` according to /proc/locks (lines such as
+ * `1: FLOCK  ADVISORY  WRITE 18581 fe:00:2147186 0 EOF`: device in hex, then inode), or
+ * undefined when none is held (or the holder is outside this pid namespace). `maxAgeMs`: a
+ * read of /proc/locks that old may answer (0: read it now).
+ */
+export function flockHolder(path: string, maxAgeMs = 0): number | undefined {
+  const key = lockKey(path);
+  return key === undefined ? undefined : flockHolders(maxAgeMs).get(key);
 }
 
 /**
@@ -94,21 +118,24 @@ export function waitForLock(path: string, take: () => Promise<FileLock | undefin
     signal?.addEventListener('abort', onAbort, { once: true });
     /** Watches the current holder's exit (the pidfd of a holder that changed is replaced). */
     const watchHolder = (): void => {
-      const pid = flockHolder(path);
-      if (holder && holder.pid === pid) return;
-      holder?.fd.close();
-      holder = undefined;
-      if (pid === undefined) {
-        // Freed between the attempt and the look: try again at once.
-        again = true;
-        return;
+      // A recent read of /proc/locks first (shared by the waiters of this moment), a fresh one
+      // when it names nobody or a process gone: the lock changed hands meanwhile.
+      for (const maxAgeMs of [SNAPSHOT_MS, 0]) {
+        const pid = flockHolder(path, maxAgeMs);
+        if (holder && holder.pid === pid) return;
+        holder?.fd.close();
+        holder = undefined;
+        if (pid === undefined) continue;
+        try {
+          holder = { pid, fd: new native.PidFd(pid, () => tryNow()) };
+          holder.fd.unref();
+          return;
+        } catch {
+          // exited already
+        }
       }
-      try {
-        holder = { pid, fd: new native.PidFd(pid, () => tryNow()) };
-        holder.fd.unref();
-      } catch {
-        again = true; // exited already
-      }
+      // Freed (or its holder gone) between the attempt and the look: try again at once.
+      again = true;
     };
     /** One attempt at a time; an event during one makes another follow it. */
     const tryNow = (): void => {
