@@ -39,8 +39,9 @@ export function waitForRaLock(
   return state.waitRa(files, { timeoutMs, ...(signal === undefined ? {} : { signal }) });
 }
 
-/** Sends the recorded network's final RA from this process; resolves whether it went out. */
-export function sendFinalRa(registry: AdvertiserRegistry, deps: NetworkDeps, record: NetworkRecord): Promise<boolean> {
-  if (record.ra === false) return Promise.resolve(false);
-  return registry.farewell(record.netnsKey, record.netns, record.ra, deps.createAdvertiser, FINAL_RA_READY_TIMEOUT_MS);
+/** Sends the recorded network's final RA from this process; resolves whether it went out (rejects when the namespace is gone). */
+export async function sendFinalRa(registry: AdvertiserRegistry, deps: NetworkDeps, record: NetworkRecord): Promise<boolean> {
+  if (record.ra === false) return false;
+  const netnsId = deps.netnsIdentity(record.netns);
+  return registry.farewell(netnsId, record.netns, record.ra, deps.createAdvertiser, FINAL_RA_READY_TIMEOUT_MS);
 }

@@ -7,16 +7,15 @@
  * forward and so has not joined it itself, and routes each received solicitation to the
  * interface advertiser of its ifindex.
  */
-import { fstatSync, statSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { native, type NativeIcmp6Socket } from '../native.js';
+import { netnsIdentity } from '../netns.js';
 import { ipv6ToBytes } from '../validate.js';
 import { systemClock, type Clock } from './clock.js';
 import { ALL_ROUTERS } from './constants.js';
 import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
 import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
-import { ERROR_CODES, SystemCallError, VmplumbError } from '../errors.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
 const EADDRINUSE = 98;
@@ -39,19 +38,7 @@ interface Served {
   onJoinError: (errno: number, index: number) => void;
 }
 
-/** Identifies a namespace by the inode of its nsfs file, so two paths to one namespace share. */
-export function namespaceKey(netns: string | number | undefined): string {
-  try {
-    const st = netns === undefined ? statSync('/proc/thread-self/ns/net') : typeof netns === 'number' ? fstatSync(netns) : statSync(netns);
-    return `${st.dev}:${st.ino}`;
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const failure = new SystemCallError(e.errno ?? osConstants.errno.EIO, e.syscall ?? 'stat', String(netns), undefined, { cause: error });
-    failure.message = `cannot open network namespace ${String(netns)}: ${failure.code}: ${e.message}`;
-    throw failure;
-  }
-}
-
+/** Keyed by netnsIdentity(): two paths to one namespace share its socket. */
 const registry = new Map<string, Promise<RaNamespace>>();
 
 /** The shared RA machinery of one namespace. */
@@ -80,7 +67,7 @@ export class RaNamespace {
    * the netlink monitor). Each acquire needs one release.
    */
   static async acquire(netns: string | number | undefined): Promise<RaNamespace> {
-    const key = namespaceKey(netns);
+    const key = netnsIdentity(netns);
     const existing = registry.get(key);
     if (existing) {
       const ns = await existing;
