@@ -36,9 +36,12 @@ export const RA_LOCK_TIMEOUT_MS = 3000;
 /**
  * How long the bridge may take to be ready for the final RA: the RA monitor's first link and
  * address dumps (rtnl lock) and, for a bridge that just got carrier, DAD of its link-local.
- * 2 s was too short at load 13–28; only a bridge that never becomes ready waits this long.
+ * The timer runs from the farewell's start, dumps included: one rtnl request took up to 6.8 s
+ * here at load 8 (`ip link show lo`), so 2 s was far too short at load 13–28. Only a bridge
+ * with carrier that never gets a usable link-local (DAD failed, addr_gen_mode none) waits
+ * this long; one with no carrier is not waited for at all.
  */
-export const FINAL_RA_READY_TIMEOUT_MS = 15_000;
+export const FINAL_RA_READY_TIMEOUT_MS = 30_000;
 
 /** The warning code of a final RA that was due and could not go out (process.emitWarning). */
 export const FINAL_RA_WARNING_CODE = 'VMPLUMB_FINAL_RA_NOT_SENT';

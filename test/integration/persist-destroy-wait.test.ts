@@ -172,9 +172,11 @@ describe.skipIf(skipUnlessRoot('destroy waiting for the RA lock'))('the RA lock 
     const took = Date.now() - started;
     await onBridge.stop();
     expect(reports).toMatchObject([{ network: 112, bridge: 'br112', outcome: 'no-carrier' }]);
-    // One link query, not a wait for readiness (which would run to its timeout: the bridge never gets ready).
-    expect(reports[0]!.durationMs).toBeLessThan(FINAL_RA_READY_TIMEOUT_MS / 3);
-    expect(took).toBeLessThan(FINAL_RA_READY_TIMEOUT_MS / 3);
+    // One link query (an rtnl request: seconds on a loaded host), not a wait for readiness,
+    // which would run to its timeout since the bridge never gets ready (positive control: the
+    // same test without the carrier check fails here, at 30 s).
+    expect(reports[0]!.durationMs).toBeLessThan(FINAL_RA_READY_TIMEOUT_MS / 2);
+    expect(took).toBeLessThan(FINAL_RA_READY_TIMEOUT_MS);
     expect(lifetimes(onBridge)).toEqual([]);
     expect(host.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain('br112');
     expect(() => readFileSync(files.record)).toThrow(/ENOENT/u);
