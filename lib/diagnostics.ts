@@ -100,6 +100,7 @@ export interface FinalRaMessage {
   network: number;
   /** Its bridge. */
   bridge: string;
+  /** How it ended (see {@link FinalRaOutcome}). */
   outcome: FinalRaOutcome;
   /** Milliseconds the attempt took (the wait for the bridge included). */
   durationMs: number;

@@ -86,9 +86,12 @@ export async function sendFinalRa(
   debug('network %d: final RA on %s: %s (%d ms)%s', record.id, record.bridge, outcome, Math.round(message.durationMs), error ? `: ${error.message}` : '');
   if (outcome === 'not-ready' || outcome === 'error') {
     const why = outcome === 'not-ready' ? `the bridge was not ready within ${timeoutMs} ms` : error!.message;
-    process.emitWarning(`network ${record.id}: no final RA (router lifetime 0) on ${record.bridge}: ${why}; its clients keep it as default router until the lifetime runs out`, {
-      code: FINAL_RA_WARNING_CODE,
-    });
+    process.emitWarning(
+      `network ${record.id}: no final RA (router lifetime 0) on ${record.bridge}: ${why}; its clients keep it as default router until the lifetime runs out`,
+      {
+        code: FINAL_RA_WARNING_CODE,
+      },
+    );
   }
   return outcome;
 }
