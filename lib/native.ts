@@ -146,10 +146,12 @@ export interface NativeIcmp6Socket {
   /** sendmsg with IPV6_PKTINFO (ifindex, source); the kernel fills the checksum. 0 or a positive errno. */
   send(ifindex: number, source: Buffer, destination: Buffer, data: Buffer): number;
   /**
-   * A whole IPv6 packet (header and checksummed ICMPv6) to link-layer address `mac` (6 bytes)
-   * on `ifindex`, through the send-only AF_PACKET socket: no route lookup. 0 or a positive errno.
+   * Whole IPv6 packets (header and checksummed ICMPv6) to link-layer address `mac` (6 bytes),
+   * `packets[i]` on interface `indexes[i]` for i < count, through the send-only AF_PACKET
+   * socket (no route lookup), with sendmmsg. Sets `errnos[i]` to 0 or a positive errno;
+   * returns how many failed.
    */
-  sendFrame(ifindex: number, mac: Buffer, packet: Buffer): number;
+  sendFrames(indexes: Int32Array, packets: Buffer[], count: number, mac: Buffer, errnos: Int32Array): number;
   /** IPV6_ADD_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
   join(ifindex: number, group: Buffer): number;
   /** IPV6_DROP_MEMBERSHIP on `ifindex`. 0 or a positive errno. */

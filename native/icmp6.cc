@@ -9,13 +9,15 @@
 //
 //   const s = new native.Icmp6Socket(netns, onPacket, onError);
 //   s.send(ifindex, source16, destination16, icmpBytes)  -> 0 or a positive errno
-//   s.sendFrame(ifindex, mac6, ipv6Packet)              -> 0 or a positive errno
+//   s.sendFrames(indexes, packets, count, mac6, errnos) -> how many failed
 //
-// sendFrame goes through a send-only AF_PACKET socket (packet(7), SOCK_DGRAM, protocol 0 so it
+// sendFrames goes through a send-only AF_PACKET socket (packet(7), SOCK_DGRAM, protocol 0 so it
 // receives nothing) opened in the same namespace: a complete IPv6 packet handed to the device
 // without a route lookup. With hundreds of bridges the kernel's multicast route lookup for
 // ff02::1 with an oif walks every interface's ff00::/8 route (fib6 __find_rr_leaf) on each
-// sendmsg; the periodic multicast RAs skip it this way.
+// sendmsg; the periodic multicast RAs skip it this way. It sends every RA of one timer tick
+// in one call (sendmmsg, kMaxFramesPerCall at a time): one N-API crossing and a few system
+// calls per tick instead of one each per RA.
 //   s.join(ifindex, group16) / s.leave(ifindex, group16) -> 0 or a positive errno
 //   s.close()
 #include <arpa/inet.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -45,6 +48,8 @@ namespace {
 constexpr int kMaxPacketsPerWakeup = 64;
 // Largest datagram we read; an RS is a few dozen bytes, anything longer is reported truncated.
 constexpr size_t kReceiveBuffer = 2048;
+// Frames per sendmmsg (its own limit is UIO_MAXIOV, 1024).
+constexpr size_t kMaxFramesPerCall = 256;
 
 // The msghdr of one datagram for sendmsg/recvmsg: one buffer, the peer's address, and the
 // ancillary data (IPV6_PKTINFO and friends) in `control`.
@@ -66,7 +71,7 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
     return DefineClass(env, "Icmp6Socket",
                        {
                            InstanceMethod<&Icmp6Socket::Send>("send"),
-                           InstanceMethod<&Icmp6Socket::SendFrame>("sendFrame"),
+                           InstanceMethod<&Icmp6Socket::SendFrames>("sendFrames"),
                            InstanceMethod<&Icmp6Socket::Join>("join"),
                            InstanceMethod<&Icmp6Socket::Leave>("leave"),
                            RefMethod(),
@@ -163,26 +168,92 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
     return Napi::Number::New(env, n < 0 ? errno : 0);
   }
 
-  // sendFrame(ifindex, mac, packet) -> 0 or errno: `packet` is a whole IPv6 packet (header,
-  // checksummed ICMPv6), sent to link-layer address `mac` on `ifindex`.
-  Napi::Value SendFrame(const Napi::CallbackInfo& info) {
+  // sendFrames(indexes: Int32Array, packets: Buffer[], count, mac, errnos: Int32Array) -> failures.
+  // packets[i] is a whole IPv6 packet (header, checksummed ICMPv6) for link-layer address
+  // `mac` on interface indexes[i]; errnos[i] is set to 0 or its errno. Errors are returned,
+  // not thrown, as by send().
+  Napi::Value SendFrames(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!packet_fd_.valid()) return Napi::Number::New(env, EBADF);
-    if (!info[0].IsNumber() || !info[1].IsBuffer() || !info[2].IsBuffer()) {
-      throw Napi::TypeError::New(env, "sendFrame(ifindex, mac6, packet)");
+    if (!info[0].IsTypedArray() || !info[1].IsArray() || !info[2].IsNumber() || !info[3].IsBuffer() ||
+        !info[4].IsTypedArray()) {
+      throw Napi::TypeError::New(env, "sendFrames(indexes, packets, count, mac6, errnos)");
     }
-    auto mac = info[1].As<Napi::Buffer<uint8_t>>();
-    auto packet = info[2].As<Napi::Buffer<uint8_t>>();
-    if (mac.Length() != 6) throw Napi::TypeError::New(env, "sendFrame: mac must be 6 bytes");
-    sockaddr_ll to{};
-    to.sll_family = AF_PACKET;
-    to.sll_protocol = htons(ETH_P_IPV6);
-    to.sll_ifindex = info[0].As<Napi::Number>().Int32Value();
-    to.sll_halen = 6;
-    std::memcpy(to.sll_addr, mac.Data(), 6);
-    ssize_t n = sendto(packet_fd_.get(), packet.Data(), packet.Length(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to),
-                       sizeof(to));
-    return Napi::Number::New(env, n < 0 ? errno : 0);
+    auto indexes = info[0].As<Napi::TypedArray>();
+    auto errnos = info[4].As<Napi::TypedArray>();
+    auto packets = info[1].As<Napi::Array>();
+    auto mac = info[3].As<Napi::Buffer<uint8_t>>();
+    size_t count = info[2].As<Napi::Number>().Uint32Value();
+    if (indexes.TypedArrayType() != napi_int32_array || errnos.TypedArrayType() != napi_int32_array ||
+        count > indexes.ElementLength() || count > errnos.ElementLength() || count > packets.Length()) {
+      throw Napi::TypeError::New(env, "sendFrames: indexes and errnos are Int32Arrays of at least count");
+    }
+    if (mac.Length() != 6) throw Napi::TypeError::New(env, "sendFrames: mac must be 6 bytes");
+    auto* index = indexes.As<Napi::Int32Array>().Data();
+    auto* result = errnos.As<Napi::Int32Array>().Data();
+    // Checked before anything is sent: a TypeError must not leave half a batch sent.
+    std::vector<Napi::Buffer<uint8_t>> buffers;
+    buffers.reserve(count);
+    for (size_t i = 0; i < count; i++) {
+      Napi::Value v = packets.Get(static_cast<uint32_t>(i));
+      if (!v.IsBuffer()) throw Napi::TypeError::New(env, "sendFrames: packets must be Buffers");
+      buffers.push_back(v.As<Napi::Buffer<uint8_t>>());
+    }
+    int failures = 0;
+    for (size_t from = 0; from < count; from += kMaxFramesPerCall) {
+      size_t n = std::min(count - from, kMaxFramesPerCall);
+      if (!packet_fd_.valid()) {
+        for (size_t i = from; i < from + n; i++) result[i] = EBADF;
+        failures += static_cast<int>(n);
+        continue;
+      }
+      failures += SendBatch(index + from, buffers.data() + from, mac.Data(), n, result + from);
+    }
+    return Napi::Number::New(env, failures);
+  }
+
+  // One sendmmsg per run of successes. sendmmsg stops at the first failing message (and when
+  // some were sent, returns their count and drops the error), so the failing one is sent
+  // again alone to learn its errno, and the rest go on after it.
+  int SendBatch(const int32_t* index, const Napi::Buffer<uint8_t>* packets, const uint8_t* mac, size_t n,
+                int32_t* result) {
+    // Kept between calls: no allocation per tick once the largest batch was seen.
+    if (to_.size() < n) {
+      to_.resize(n);
+      iov_.resize(n);
+      msgs_.resize(n);
+    }
+    sockaddr_ll* to = to_.data();
+    iovec* iov = iov_.data();
+    mmsghdr* msgs = msgs_.data();
+    for (size_t i = 0; i < n; i++) {
+      to[i] = {};
+      to[i].sll_family = AF_PACKET;
+      to[i].sll_protocol = htons(ETH_P_IPV6);
+      to[i].sll_ifindex = index[i];
+      to[i].sll_halen = 6;
+      std::memcpy(to[i].sll_addr, mac, 6);
+      iov[i] = {packets[i].Data(), packets[i].Length()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &to[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_ll);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      result[i] = 0;
+    }
+    int failures = 0;
+    size_t i = 0;
+    while (i < n) {
+      int sent = sendmmsg(packet_fd_.get(), &msgs[i], static_cast<unsigned>(n - i), MSG_DONTWAIT);
+      if (sent > 0) {
+        i += static_cast<size_t>(sent);
+      } else if (sent < 0 && errno == EINTR) {
+        continue;
+      } else {
+        result[i++] = sent < 0 ? errno : EIO;
+        failures++;
+      }
+    }
+    return failures;
   }
 
   Napi::Value Membership(const Napi::CallbackInfo& info, int option) {
@@ -282,6 +353,9 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
   }
 
   Fd packet_fd_;  // the send-only AF_PACKET socket
+  std::vector<sockaddr_ll> to_;
+  std::vector<iovec> iov_;
+  std::vector<mmsghdr> msgs_;
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_packet_;
   Napi::FunctionReference on_error_;

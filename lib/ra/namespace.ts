@@ -16,9 +16,12 @@ import { ALL_ROUTERS } from './constants.js';
 import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
 import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
+import { FrameBatch, type FrameSender } from './frame-batch.js';
 import { ERROR_CODES, SystemCallError, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
+/** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7): where every periodic RA goes. */
+const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
 const EADDRINUSE = 98;
 /**
  * ff02::2 joins made per macrotask. A join (IPV6_ADD_MEMBERSHIP) takes RTNL inside setsockopt
@@ -63,6 +66,8 @@ export class RaNamespace {
   private readonly errorListeners = new Set<NamespaceErrorListener>();
   /** Interfaces waiting for their ff02::2 join (see JOINS_PER_TURN). */
   private readonly joins = new Set<Served>();
+  /** The multicast RAs of the current tick, sent together (frames fail EBADF once closed). */
+  private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket), ALL_NODES_MAC);
   private joining: NodeJS.Immediate | undefined;
   private closed = false;
 
@@ -138,10 +143,9 @@ export class RaNamespace {
     return this.socket.send(index, source, destination, message);
   };
 
-  /** Sends a whole IPv6 packet to a link-layer address (0 or a positive errno). */
-  transmitFrame = (index: number, mac: Buffer, packet: Buffer): number => {
-    if (this.closed) return 9; // EBADF
-    return this.socket.sendFrame(index, mac, packet);
+  /** Queues a whole IPv6 packet to ff02::1 for this tick's batch (see ./frame-batch.ts). */
+  queueFrame = (sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean): void => {
+    this.frames.queue(sender, index, packet, final, solicited);
   };
 
   /** Whether `name` is served by some advertiser in this namespace. */
@@ -215,6 +219,7 @@ export class RaNamespace {
   async release(): Promise<void> {
     this.refs -= 1;
     if (this.refs > 0 || this.closed) return;
+    this.frames.flush(); // final RAs queued this tick leave before the socket closes
     this.closed = true;
     registry.delete(this.key);
     for (const entry of this.served.values()) entry.unwatch();
