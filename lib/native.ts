@@ -40,9 +40,11 @@ export interface NativeNetlinkSocket {
   /**
    * Queues a request (NLM_F_REQUEST, and NLM_F_ACK unless a dump, are added) and returns its
    * promise: the messages the kernel answered with (GET, dumps) or undefined (plain ack).
-   * Rejects with a NativeNetlinkFailure. Nothing is sent before flush().
+   * Rejects with a NativeNetlinkFailure. Nothing is sent before flush(). A dump with
+   * `onChunk` hands its messages to it as they are read (once per readiness callback, the
+   * rest just before it settles) and resolves with an empty array (`interrupted` as usual).
    */
-  request(type: number, flags: number, params: object): Promise<NativeRtnlMessage[] | undefined>;
+  request(type: number, flags: number, params: object, onChunk?: (messages: NativeRtnlMessage[]) => void): Promise<NativeRtnlMessage[] | undefined>;
   /** Sends the queued requests; `async`: from the libuv pool (the kernel works in sendmsg). */
   flush(async: boolean): void;
   /** SIOCGIFINDEX in the socket's namespace; 0 when there is no such link. */
