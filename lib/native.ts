@@ -154,10 +154,12 @@ export interface NativeIcmp6Socket {
    * returns how many failed.
    */
   sendFrames(indexes: Int32Array, packets: Buffer[], count: number, mac: Buffer, errnos: Int32Array): number;
-  /** IPV6_ADD_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
-  join(ifindex: number, group: Buffer): number;
-  /** IPV6_DROP_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
-  leave(ifindex: number, group: Buffer): number;
+  /**
+   * IPV6_DROP_MEMBERSHIP of `group` on each of `leaves`, then IPV6_ADD_MEMBERSHIP on each of
+   * `joins`, on the libuv thread pool (each takes RTNL). Resolves with one errno (0 or
+   * positive) per change, the leaves' first.
+   */
+  memberships(leaves: Int32Array, joins: Int32Array, group: Buffer): Promise<Int32Array>;
   /** Whether the open socket keeps the event loop alive (it does by default). */
   ref(): void;
   /** See ref(). */

@@ -4,7 +4,7 @@
  * networks has one RA socket per namespace, not one per bridge.
  *
  * The namespace joins ff02::2 (all-routers) on each served interface, since the host does not
- * forward and so has not joined it itself, and routes each received solicitation to the
+ * forward and so has not joined it itself (on the thread pool, in batches), and routes each received solicitation to the
  * interface advertiser of its ifindex.
  */
 import { fstatSync, statSync } from 'node:fs';
@@ -24,12 +24,13 @@ const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
 const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
 const EADDRINUSE = 98;
 /**
- * ff02::2 joins made per macrotask. A join (IPV6_ADD_MEMBERSHIP) takes RTNL inside setsockopt
- * on the event loop: ~1 ms, up to 12 ms while links are being created (strace), and link
- * events come in batches of up to 16, so joining in the event callback stalled the loop for
- * up to ~190 ms when many bridges came up at once.
+ * ff02::2 joins per thread-pool job. A join (IPV6_ADD_MEMBERSHIP) takes RTNL inside
+ * setsockopt: ~1 ms, up to 12 ms while links are being created (strace); on the event loop,
+ * thousands of them stalled it (and a network's create waited behind them). They run on the
+ * pool (native `memberships`), at most this many a job so leaves queued meanwhile wait
+ * seconds at worst, one job at a time so a leave never overtakes its join.
  */
-const JOINS_PER_TURN = 2;
+const MEMBERSHIPS_PER_JOB = 256;
 
 /** Something that wants to hear about namespace-level failures (socket or monitor). */
 export type NamespaceErrorListener = (error: Error) => void;
@@ -64,11 +65,14 @@ export class RaNamespace {
   private readonly served = new Map<string, Served>();
   private readonly byIndex = new Map<number, InterfaceAdvertiser>();
   private readonly errorListeners = new Set<NamespaceErrorListener>();
-  /** Interfaces waiting for their ff02::2 join (see JOINS_PER_TURN). */
+  /** Interfaces waiting for their ff02::2 join (see MEMBERSHIPS_PER_JOB). */
   private readonly joins = new Set<Served>();
+  /** Interfaces (ifindex) to leave ff02::2 on: joined, and no longer served there. */
+  private leaves: number[] = [];
+  /** A memberships job is running on the pool. */
+  private changing = false;
   /** The multicast RAs of the current tick, sent together (frames fail EBADF once closed). */
   private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket), ALL_NODES_MAC);
-  private joining: NodeJS.Immediate | undefined;
   private closed = false;
 
   private constructor(
@@ -166,12 +170,12 @@ export class RaNamespace {
     const index = link?.index;
     if (entry.index !== index) {
       this.forgetIndex(entry);
+      entry.index = index; // before the join is queued: the job takes the entry's index
       if (index !== undefined) {
         this.byIndex.set(index, entry.iface);
         this.joins.add(entry);
-        this.joining ??= setImmediate(this.joinSome);
+        this.changeMemberships();
       }
-      entry.index = index;
     }
     entry.iface.setLink(link);
   }
@@ -180,25 +184,42 @@ export class RaNamespace {
   private forgetIndex(entry: Served): void {
     if (entry.index === undefined) return;
     this.byIndex.delete(entry.index);
-    // A queued join has not happened: nothing to leave.
-    if (!this.joins.delete(entry)) this.socket.leave(entry.index, ALL_ROUTERS_BYTES); // fails harmlessly when the link is gone
+    // A queued join has not happened: nothing to leave. A running one has: its leave waits for it.
+    if (!this.joins.delete(entry)) {
+      this.leaves.push(entry.index); // fails harmlessly when the link is gone
+      this.changeMemberships();
+    }
   }
 
-  /** Joins ff02::2 for a few queued interfaces, and comes back for the rest in a later macrotask. */
-  private readonly joinSome = (): void => {
-    this.joining = undefined;
-    if (this.closed) return;
-    let budget = JOINS_PER_TURN;
+  /** Runs the queued leaves and (up to MEMBERSHIPS_PER_JOB) joins on the pool, one job at a time. */
+  private changeMemberships(): void {
+    if (this.changing || this.closed || (this.joins.size === 0 && this.leaves.length === 0)) return;
+    const leaves = this.leaves.splice(0, MEMBERSHIPS_PER_JOB);
+    const joined: Array<[Served, number]> = [];
     for (const entry of this.joins) {
-      if (budget-- === 0) break;
+      if (leaves.length + joined.length >= MEMBERSHIPS_PER_JOB) break;
       this.joins.delete(entry);
-      const index = entry.index;
-      if (index === undefined) continue;
-      const errno = this.socket.join(index, ALL_ROUTERS_BYTES);
-      if (errno !== 0 && errno !== EADDRINUSE) entry.onJoinError(errno, index);
+      if (entry.index !== undefined) joined.push([entry, entry.index]);
     }
-    if (this.joins.size > 0) this.joining = setImmediate(this.joinSome);
-  };
+    this.changing = true;
+    const indexes = Int32Array.from(joined, ([, index]) => index);
+    this.socket.memberships(Int32Array.from(leaves), indexes, ALL_ROUTERS_BYTES).then(
+      (errnos) => {
+        this.changing = false;
+        if (this.closed) return;
+        joined.forEach(([entry, index], i) => {
+          const errno = errnos[leaves.length + i]!;
+          // Reported only while the entry still serves that interface.
+          if (errno !== 0 && errno !== EADDRINUSE && entry.index === index && this.served.get(entry.iface.name) === entry) entry.onJoinError(errno, index);
+        });
+        this.changeMemberships();
+      },
+      (error: unknown) => {
+        this.changing = false;
+        if (!this.closed) this.fail(error as Error);
+      },
+    );
+  }
 
   /** `iface`'s source address was refused: not ready until the monitor next hears of its interface. */
   suspend(iface: InterfaceAdvertiser): void {
@@ -225,8 +246,7 @@ export class RaNamespace {
     for (const entry of this.served.values()) entry.unwatch();
     this.served.clear();
     this.joins.clear();
-    if (this.joining) clearImmediate(this.joining);
-    this.joining = undefined;
+    this.leaves = [];
     this.byIndex.clear();
     this.queue.close();
     this.socket.close();
