@@ -16,7 +16,7 @@ import { checkSignal } from '../abort.js';
 import { NetlinkError } from '../errors.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import { resolveNetns } from '../netns.js';
-import { bare, checkArray, checkInteger, checkObject, checkString, invalidType } from '../validate.js';
+import { bare, checkArray, checkInteger, checkObject, checkString, invalidType, invalidValue } from '../validate.js';
 import { applyAddOptions, addressParams, checkAddress } from './address-options.js';
 import { captureTrace, closedError, Connection, toNetlinkError, type RequestContext } from './connection.js';
 import { AF, IFF, NLM_F, RTEXT_FILTER_SKIP_STATS, RTM, RT_TABLE_MAIN } from './constants.js';
@@ -42,6 +42,7 @@ import type {
   ListLinksOptions,
   ListRoutesOptions,
   NetlinkOpenOptions,
+  RenameLinkOptions,
   Route,
   RouteOptions,
   SetLinkOptions,
@@ -252,6 +253,34 @@ export class Netlink {
       if (change !== undefined) await this.#connection.request(RTM.NEWLINK, 0, { index: params.index, flags, change }, context);
     } catch (error) {
       throw await this.#rollBack(before, fields, error, context);
+    }
+  }
+
+  /**
+   * `ip link set LINK name NAME [alias TEXT] [up]` in ONE RTM_NEWLINK: gives a link made under a
+   * temporary name its final name, alias and state at once (the kernel ignores an alias in a
+   * creating request: this is how a link is created and marked without a moment where it
+   * exists under its final name unmarked). do_setlink applies the name first, then the alias,
+   * then the flags: a name that is taken (EEXIST) changes nothing. When the alias or `up` is
+   * refused after the name was applied (a vxlan whose UDP port is taken: EADDRINUSE), a link
+   * given by name gets that name back before the call rejects with the kernel's error, so
+   * after a failure it is found under its old name.
+   */
+  async renameLink(link: LinkRef, name: string, options: RenameLinkOptions = {}): Promise<void> {
+    const trace = captureTrace(this.renameLink);
+    const ref = checkLinkRef('link', link);
+    const o = checkObject('options', options) as RenameLinkOptions;
+    const checked = checkSetLink(bare({ name, alias: o.alias, up: o.up }));
+    if (checked.params.alias === '') throw invalidValue('options.alias', 'a non-empty alias', '');
+    const context: RequestContext = { operation: 'renameLink', object: `${String(ref)} to ${checked.rename}`, trace };
+    const index = this.#index('link', ref, context);
+    const params: LinkParams = bare({ ...checked.params, index, name: checked.rename });
+    try {
+      await this.#connection.request(RTM.NEWLINK, 0, params, context);
+    } catch (error) {
+      const now = typeof ref === 'string' ? await this.#rawLink(index, context).catch(() => undefined) : undefined;
+      if (now !== undefined && now.name !== ref) await this.#connection.request(RTM.NEWLINK, 0, { index, name: ref }, context).catch(() => undefined);
+      throw error;
     }
   }
 

@@ -33,7 +33,9 @@ export interface CreateLinkCommon {
   /**
    * The link's alias (IFLA_IFALIAS, `ip link set … alias TEXT`), 1-254 bytes. The kernel
    * ignores an alias in a creating RTM_NEWLINK, so it is set by a second request right
-   * after the creation is acknowledged; if that fails, the new link is removed again.
+   * after the creation is acknowledged; if that fails, the new link is removed again. (A
+   * process killed between the two leaves the link without it: to have no such moment, create
+   * under a temporary name and give name, alias and up at once with `Netlink#renameLink`.)
    */
   alias?: string;
 }
@@ -148,6 +150,14 @@ export interface SetLinkOptions {
   group?: number;
   /** The link's alias (IFLA_IFALIAS, `ip link set … alias TEXT`), up to 254 bytes; '' removes it. */
   alias?: string;
+}
+
+/** Options of Netlink.renameLink: what changes in the same request as the name. */
+export interface RenameLinkOptions {
+  /** The link's alias (IFLA_IFALIAS), 1-254 bytes. */
+  alias?: string;
+  /** Bring the link up (or down), after the rename and the alias. */
+  up?: boolean;
 }
 
 /** VXLAN details of a link (IFLA_INFO_DATA for kind 'vxlan'). */

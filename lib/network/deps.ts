@@ -12,6 +12,7 @@ import type {
   Link,
   LinkRef,
   ListLinksOptions,
+  RenameLinkOptions,
   SetLinkOptions,
 } from '../netlink/types.js';
 import type { GuardCounter } from '../guard/secure-port.js';
@@ -28,6 +29,8 @@ export interface NetlinkPort {
   createVxlan(options: CreateVxlanOptions): Promise<void>;
   createBridge(options: CreateBridgeOptions): Promise<void>;
   setLink(link: LinkRef, changes: SetLinkOptions): Promise<void>;
+  /** Name, alias and up in one request (Netlink.renameLink): a staged link becomes the network's. */
+  renameLink(link: LinkRef, name: string, options: RenameLinkOptions): Promise<void>;
   getLink(link: LinkRef): Promise<Link | undefined>;
   deleteLink(link: LinkRef): Promise<void>;
   /** Every link of the namespace (Netlink.listLinks); optional for fakes (cleanup then finds no orphan links). */

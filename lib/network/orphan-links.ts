@@ -3,7 +3,8 @@
  * network whose record is gone — deleted by hand, or lost to a process killed between
  * making links and writing it — found by the mark create leaves on them (their alias,
  * lib/state/link-mark.ts) and removed, while links without our mark (an operator's br100)
- * are never touched.
+ * are never touched. A link left under its staging name by a create killed before naming it
+ * (./staged-link.ts) is as marked: its name says network and run directory.
  *
  * Namespaces looked at: the current one, every namespace a network record or a VM folder of
  * the run directory names, and those given as the `netns` option (a namespace whose last
@@ -16,7 +17,7 @@ import { existsSync, statSync } from 'node:fs';
 
 import { debug } from '../diagnostics.js';
 import { listVms } from '../qemu/list.js';
-import { markedNetworkId } from '../state/link-mark.js';
+import { markedNetworkId, stagedLink } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import { listNetworkFiles, lockNetwork, networkFiles, removeNetworkRecord } from '../state/network-record.js';
 import type { Link } from '../netlink/types.js';
@@ -73,7 +74,7 @@ export async function removeOrphanLinks(deps: NetworkDeps, runDir: string, given
       if (!nl.listLinks) continue;
       const byId = new Map<number, Link[]>();
       for (const link of await nl.listLinks({})) {
-        const id = markedNetworkId(link.alias, runDir);
+        const id = markedNetworkId(link.alias, runDir) ?? stagedLink(link.name, runDir)?.id;
         if (id !== undefined) byId.set(id, [...(byId.get(id) ?? []), link]);
       }
       for (const [id, links] of byId) {

@@ -4,7 +4,7 @@
  */
 import { VmplumbError, type VmplumbErrorCode } from '../errors.js';
 import { debug } from '../diagnostics.js';
-import { markedNetworkId } from '../state/link-mark.js';
+import { markedNetworkId, stagingLinkName } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { NetlinkPort, NetworkStatePort } from './deps.js';
@@ -85,7 +85,8 @@ export function networkRecord(
  * Finishes removing a network whose create or destroy died half-way: its VMs (proven by
  * pidfd, killed), its vxlan and bridge — those carrying the network's mark (alias,
  * lib/state/link-mark.ts) only: a link of that name without it is someone else's (an
- * operator's br100) and stays. Links that are gone already are fine. Returns what was
+ * operator's br100) and stays — and links left under their staging name (the caller holds
+ * the manager lock: their creator is gone). Links that are gone already are fine. Returns what was
  * removed, in words.
  */
 export async function removeRemnants(
@@ -113,10 +114,12 @@ export async function removeRemnants(
   if (bridge?.up && bridge.carrier && markedNetworkId(bridge.alias, runDir) === record.id && (await finalRa!(record).catch(() => false))) {
     removed.push(`final RA on ${record.bridge}`);
   }
-  for (const link of [record.vxlan, record.bridge]) {
+  // A create killed between making a link and naming it left it under its staging name.
+  const staged = [stagingLinkName(runDir, record.id, 'vxlan'), stagingLinkName(runDir, record.id, 'bridge')];
+  for (const link of [record.vxlan, record.bridge, ...staged]) {
     const found = await nl.getLink(link);
     if (!found) continue;
-    if (markedNetworkId(found.alias, runDir) !== record.id) {
+    if (markedNetworkId(found.alias, runDir) !== record.id && !staged.includes(link)) {
       debug('network %d: %s is not marked as its link (alias %j): left alone', record.id, link, found.alias);
       continue;
     }

@@ -6,7 +6,15 @@
  * closes the socket. Deletions go through the namespace's LinkDeleter, so concurrent
  * destroy() calls share bulk deletions.
  */
-import type { AddAddressOptions, CreateBridgeOptions, CreateVxlanOptions, FdbEntryOptions, LinkRef, SetLinkOptions } from '../netlink/types.js';
+import type {
+  AddAddressOptions,
+  CreateBridgeOptions,
+  CreateVxlanOptions,
+  FdbEntryOptions,
+  LinkRef,
+  RenameLinkOptions,
+  SetLinkOptions,
+} from '../netlink/types.js';
 import type { NetlinkPort } from './deps.js';
 import { LinkDeleter } from './link-deleter.js';
 
@@ -35,6 +43,9 @@ export class NetlinkLease implements NetlinkPort {
   }
   setLink(link: LinkRef, changes: SetLinkOptions): ReturnType<NetlinkPort['setLink']> {
     return this.port.setLink(link, changes);
+  }
+  renameLink(link: LinkRef, name: string, options: RenameLinkOptions): Promise<void> {
+    return this.port.renameLink(link, name, options);
   }
   getLink(link: LinkRef): ReturnType<NetlinkPort['getLink']> {
     return this.port.getLink(link);

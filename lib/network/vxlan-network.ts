@@ -17,6 +17,7 @@ import { explainVxlanFailure } from './kernel-limits.js';
 import { takeInternals, type NetworkInternals } from './internals.js';
 import { sendFinalRa, waitForRaLock } from './final-ra.js';
 import { sharedNetlinks } from './shared-netlink.js';
+import { createStagedLink } from './staged-link.js';
 import { NetworkSetupError, Steps } from './steps.js';
 import type { QemuExit } from '../qemu/qemu.js';
 import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExitEvent, VxlanNetworkOptions } from './types.js';
@@ -25,7 +26,7 @@ import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
-import { networkLinkMark } from '../state/link-mark.js';
+import { networkLinkMark, stagingLinkName, type StagedLinkKind } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
@@ -220,17 +221,26 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         () => claim.state.remove(claim.files),
       );
     }
-    // Recorded networks mark their links (lib/state/link-mark.ts): cleanup() finds them even without a record.
-    const mark = claim ? { alias: networkLinkMark(claim.runDir, o.id) } : {};
+    // A recorded network's links carry its mark (lib/state/link-mark.ts), from the moment they
+    // exist: made under a staging name, then named and marked in one request (./staged-link.ts).
+    const make = (name: string, kind: StagedLinkKind, create: (name: string, up: boolean) => Promise<void>): Promise<void> =>
+      claim
+        ? createStagedLink(nl, {
+            name,
+            staging: stagingLinkName(claim.runDir, o.id, kind),
+            alias: networkLinkMark(claim.runDir, o.id),
+            create: (n) => create(n, false),
+          })
+        : create(name, true);
     await steps.run(
       `create bridge ${bridge}`,
-      () => nl.createBridge({ name: bridge, up: true, ...(o.mtu === undefined ? {} : { mtu: o.mtu }), ...mark }),
+      () => make(bridge, 'bridge', (name, up) => nl.createBridge({ name, up, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) })),
       () => nl.deleteLink(bridge),
     );
     await steps.run(
       `create ${vxlan} on underlay ${o.underlay}`,
       () =>
-        nl.createVxlan({ ...vxlanOptions(o), ...mark }).catch((error: unknown) => {
+        make(vxlan, 'vxlan', (name, up) => nl.createVxlan({ ...vxlanOptions(o), name, up })).catch((error: unknown) => {
           throw explainVxlanFailure(error, o.group, o.port);
         }),
       () => nl.deleteLink(vxlan),
@@ -764,7 +774,7 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   return out;
 }
 
-/** The vxlan as the reference `ip -6 link add … type vxlan` makes it, enslaved and up in the same request. */
+/** The vxlan as the reference `ip -6 link add … type vxlan` makes it, enslaved (and up) in the same request. */
 function vxlanOptions(o: ResolvedNetworkOptions): Parameters<NetlinkPort['createVxlan']>[0] {
   return {
     name: o.names.vxlan,

@@ -10,10 +10,26 @@
  * (or the tests beside a real agent) never take each other's links for orphans. An alias is
  * at most 254 bytes; a run directory too long to fit is replaced by
  * `sha256=<first 32 hex digits of its SHA-256>`.
+ *
+ * The kernel ignores IFLA_IFALIAS in the request that creates a link, so a mark can only
+ * follow the create. Not to leave an unmarked link behind when the process dies in between,
+ * create makes each link under a staging name that is itself a mark, and one later request
+ * gives it its final name, its alias and IFF_UP together:
+ *
+ *     vmp<b|x><id: 5 base-36 digits><run dir: 6 base-36 digits>    e.g. vmpb0002s1k9f3z
+ *
+ * (15 characters, IFNAMSIZ less the NUL; b for the bridge, x for the vxlan). The run
+ * directory's digits come from its SHA-256, so another run directory's staged link is not
+ * taken for ours. Who made it is proven by the network's manager lock, which create holds
+ * from before its first link to the end: cleanup removes a staged link only when it can take
+ * that lock, that is when its creator is gone (lib/network/orphan-links.ts).
  */
 import { createHash } from 'node:crypto';
 
 const PREFIX = 'vmplumb:net:';
+const STAGING_PREFIX = 'vmp';
+/** vmp, b or x, the id in 5 base-36 digits (16777215 is 9zldr), the run directory's 6. */
+const STAGING_NAME = /^vmp([bx])([0-9a-z]{5})([0-9a-z]{6})$/u;
 /** IFALIASZ (256) less the NUL the codec sends. */
 const MAX_ALIAS_BYTES = 254;
 
@@ -31,4 +47,27 @@ export function markedNetworkId(alias: string | undefined, runDir: string): numb
   if (!m) return undefined;
   const id = Number(m[1]);
   return id <= 16777215 && alias === networkLinkMark(runDir, id) ? id : undefined;
+}
+
+/** Which of a network's two links a staging name stands for. */
+export type StagedLinkKind = 'bridge' | 'vxlan';
+
+/** Six base-36 digits of the run directory's SHA-256 (31 bits): tells run directories apart. */
+function runDirTag(runDir: string): string {
+  const digest = createHash('sha256').update(runDir).digest();
+  return (digest.readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0');
+}
+
+/** The name network `id`'s bridge or vxlan has between its create and its naming (see the file header). */
+export function stagingLinkName(runDir: string, id: number, kind: StagedLinkKind): string {
+  return `${STAGING_PREFIX}${kind === 'bridge' ? 'b' : 'x'}${id.toString(36).padStart(5, '0')}${runDirTag(runDir)}`;
+}
+
+/** The network a staging name of `runDir` belongs to (and which of its links it is); undefined for any other name. */
+export function stagedLink(name: string, runDir: string): { id: number; kind: StagedLinkKind } | undefined {
+  const m = STAGING_NAME.exec(name);
+  if (!m) return undefined;
+  const id = Number.parseInt(m[2]!, 36);
+  const kind: StagedLinkKind = m[1] === 'b' ? 'bridge' : 'vxlan';
+  return id <= 16777215 && stagingLinkName(runDir, id, kind) === name ? { id, kind } : undefined;
 }

@@ -2,10 +2,15 @@
  * Every vxlan and bridge option round-trips: what we set is what `ip -j -d link` shows and
  * what getLink returns.
  */
+import { spawn } from 'node:child_process';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NetlinkError, type CreateBridgeOptions, type CreateVxlanOptions } from '../../lib/netlink/index.js';
 import { useNetlinkNamespace } from '../helpers/netlink-fixture.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
+
+/** Binds UDP [::]:PORT, says so, and holds it until killed. */
+const PORT_HOLDER = `require('node:dgram').createSocket('udp6').bind(Number(process.argv[1]), '::', () => console.log('bound'))`;
 
 describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options round-trip', () => {
   const t = useNetlinkNamespace();
@@ -239,5 +244,35 @@ describe.skipIf(skipUnlessRoot('netlink option round trips'))('link options roun
     await t.nl.createBridge({ name: 'brb', alias: 'y'.repeat(254) });
     expect(shown('brb').ifalias).toBe('y'.repeat(254));
     await t.nl.deleteLinks(['vxa', 'bra', 'brb', 'brip']);
+  });
+
+  it('renameLink: name, alias and up in one request; a taken name changes nothing; a refused up sets the old name back', async () => {
+    await t.nl.createBridge({ name: 'stgb' });
+    await t.nl.renameLink('stgb', 'brn', { alias: 'vmplumb:net:9:/run/x', up: true });
+    expect(shown('brn')).toMatchObject({ ifalias: 'vmplumb:net:9:/run/x', flags: expect.arrayContaining(['UP']) });
+    // A taken name: EEXIST; neither link changed (do_setlink renames first).
+    await t.nl.createBridge({ name: 'stgb' });
+    await expect(t.nl.renameLink('stgb', 'brn', { alias: 'other', up: true })).rejects.toMatchObject({ code: 'EEXIST', operation: 'renameLink' });
+    expect(shown('stgb').ifalias).toBeUndefined();
+    expect(shown('stgb').flags).not.toContain('UP');
+    expect(shown('brn').ifalias).toBe('vmplumb:net:9:/run/x');
+    // Up refused after the rename was applied (a UDP socket holds the vxlan's port): the old name comes back.
+    await t.nl.createVxlan({ name: 'stgx', vni: 9, dev: 'eth0', group: 'ff05::9', port: 4793 });
+    const holder = spawn('ip', ['netns', 'exec', t.ns.name, process.execPath, '-e', PORT_HOLDER, '4793'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      await expect(t.nl.renameLink('stgx', 'vxn', { alias: 'vmplumb:net:9:/run/x', up: true })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(t.ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).toContain('stgx');
+      expect(t.ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname)).not.toContain('vxn');
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('close', resolve));
+    }
+    // Positive control: with the port free the same request names it and brings it up.
+    await t.nl.renameLink('stgx', 'vxn', { alias: 'vmplumb:net:9:/run/x', up: true });
+    expect(shown('vxn')).toMatchObject({ ifalias: 'vmplumb:net:9:/run/x', flags: expect.arrayContaining(['UP']) });
+    await expect(t.nl.renameLink('vxn', 'x'.repeat(16))).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(t.nl.renameLink('vxn', 'ok', { alias: '' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await t.nl.deleteLinks(['vxn', 'brn', 'stgb']);
   });
 });

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { VxlanNetwork } from '../../lib/network.js';
 import { Qemu } from '../../lib/qemu/index.js';
-import { networkLinkMark } from '../../lib/state/link-mark.js';
+import { networkLinkMark, stagedLink, stagingLinkName } from '../../lib/state/link-mark.js';
 import { lockNetwork, networkFiles } from '../../lib/state/network-record.js';
 import { TestNetns, joinWithVeth } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
@@ -83,6 +83,7 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     const log = join(runDir, 'crash.log');
     const points: string[] = [];
     const recordLostPoints: string[] = [];
+    const stagedPoints: string[] = [];
     for (let n = 1; n <= 80; n++) {
       const result = await runAgent({
         VMPLUMB_CRASH_AT: String(n),
@@ -129,9 +130,16 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
       // Links made, record lost (a SIGKILL between the two, or deleted by hand): where links
       // of network 100 exist, its record is incomplete and none of its VMs runs, drop the record
       // and let cleanup find the links by their mark alone.
-      const own = links.filter((l) => l === 'br100' || l === 'vxlan100');
+      // A link killed between its create and its naming is there under its staging name.
+      const own = links.filter((l) => l === 'br100' || l === 'vxlan100' || stagedLink(l, runDir)?.id === 100);
+      if (/not yet named/u.test(point)) {
+        expect(own, point).toContain(stagingLinkName(runDir, 100, /create br100/u.test(point) ? 'bridge' : 'vxlan'));
+        stagedPoints.push(point);
+      }
       const live100 = vmsNow.some((v) => v.pid !== undefined && v.name.endsWith('n100'));
-      const recordLost = entry !== undefined && entry.recordState !== 'ready' && own.length > 0 && !live100;
+      // The staged bridge is left to the record's path (the record names the network), the rest to the links' marks.
+      const keepRecord = /^create br100: made/u.test(point);
+      const recordLost = entry !== undefined && entry.recordState !== 'ready' && own.length > 0 && !live100 && !keepRecord;
       if (recordLost) {
         rmSync(join(runDir, 'net', '%2Frun%2Fnetns%2F' + ns.name, '100.json'));
         recordLostPoints.push(point);
@@ -166,12 +174,17 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     expect(points.length).toBeGreaterThanOrEqual(30);
     // Links-without-record was exercised after each step of create that makes a link, and in destroy.
     expect(recordLostPoints.length, recordLostPoints.join('\n')).toBeGreaterThanOrEqual(4);
+    // Killed between making a link and naming it, for both links: cleaned with the record
+    // (the bridge's point) and by its staging name alone (the vxlan's).
+    expect(stagedPoints.map((p) => p.replace(/ as \w+/u, ''))).toEqual(['create br100: made, not yet named', 'create vxlan100: made, not yet named']);
+    expect(recordLostPoints.filter((p) => stagedPoints.includes(p))).toEqual([stagedPoints[1]]);
   }, 1_500_000);
 
-  it("gc removes marked links of unrecorded networks only: never unmarked ones, another run directory's, or one a live process holds", async () => {
+  it("gc removes marked and staged links of unrecorded networks only: never unmarked ones, another run directory's, or one a live process holds", async () => {
     const other = new TestNetns('vmpcro');
     try {
       const mark = (id: number, dir = runDir): string => networkLinkMark(dir, id);
+      const staged = (id: number, kind: 'bridge' | 'vxlan', dir = runDir): string => stagingLinkName(dir, id, kind);
       const alias = (n: TestNetns, name: string): string | undefined => n.ipJson<Array<{ ifalias?: string }>>('-d', 'link', 'show', 'dev', name)[0]?.ifalias;
       const names = (n: TestNetns): string[] => n.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
       // What create marks: network 200's links carry its mark (and have a record: they stay).
@@ -192,19 +205,36 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
         // Marked, no record, but a live process holds its manager lock (a create at work).
         'link add br103 type bridge',
         `link set br103 alias ${mark(103)}`,
+        // Staged (made, killed before naming): network 103's vxlan (its creator's lock is held),
+        // network 105's bridge (nobody holds it), and a staging name of another run directory.
+        `link add ${staged(103, 'vxlan')} type vxlan id 103 dstport 4789 group ff05::103 dev eth0 ttl 5`,
+        `link add ${staged(105, 'bridge')} type bridge`,
+        `link add ${staged(106, 'bridge', '/run/elsewhere')} type bridge`,
       ]);
       // A namespace no record names: looked at only when given.
       other.ipBatch(['link add br104 type bridge', `link set br104 alias ${mark(104)}`]);
       const held = lockNetwork(networkFiles(runDir, ns.path, 103));
       expect(held).toBeDefined();
       let report = await VxlanNetwork.cleanup({ runDir });
-      expect(report.links.sort()).toEqual([`${ns.path}/br101`, `${ns.path}/vxlan101`]);
-      expect(names(ns)).toEqual(expect.arrayContaining(['br100', 'vxlan100', 'br102', 'br103', 'br200', 'vxlan200', 'vm9n200']));
+      expect(report.links.sort()).toEqual([`${ns.path}/br101`, `${ns.path}/${staged(105, 'bridge')}`, `${ns.path}/vxlan101`].sort());
+      expect(names(ns)).toEqual(
+        expect.arrayContaining([
+          'br100',
+          'vxlan100',
+          'br102',
+          'br103',
+          staged(103, 'vxlan'),
+          staged(106, 'bridge', '/run/elsewhere'),
+          'br200',
+          'vxlan200',
+          'vm9n200',
+        ]),
+      );
       expect(names(ns)).not.toContain('br101');
       expect(names(other)).toContain('br104');
       held?.release();
       report = await VxlanNetwork.cleanup({ runDir, netns: other.name });
-      expect(report.links.sort()).toEqual([`${ns.path}/br103`, `${other.path}/br104`]);
+      expect(report.links.sort()).toEqual([`${ns.path}/br103`, `${ns.path}/${staged(103, 'vxlan')}`, `${other.path}/br104`].sort());
       expect(names(other)).not.toContain('br104');
       expect(names(ns)).toEqual(expect.arrayContaining(['br100', 'vxlan100', 'br102', 'br200', 'vxlan200', 'vm9n200']));
       // Taking the locks left no lock file or folder behind.
@@ -213,7 +243,7 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
       expect(readFileSync(join(healthy.folder, 'pid'), 'utf8').trim()).toBe(String(healthy.pid));
       await expect(VxlanNetwork.cleanup({ runDir, netns: 'bad\nname' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
     } finally {
-      ns.ipBatch(['link del vxlan100', 'link del br100', 'link del br102']);
+      ns.ipBatch(['link del vxlan100', 'link del br100', 'link del br102', `link del ${stagingLinkName('/run/elsewhere', 106, 'bridge')}`]);
       other.cleanup();
     }
   });

@@ -118,6 +118,7 @@ function fakePort(log: string[]): NetlinkPort {
     createVxlan: ok,
     createBridge: ok,
     setLink: ok,
+    renameLink: ok,
     deleteLink: ok,
     addAddress: ok,
     addFdb: ok,

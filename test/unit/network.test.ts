@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
 import type { AdvertiserPort, NetlinkPort, NetworkDeps, NetworkStatePort, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
 import type { NetworkRecord } from '../../lib/state/network-record.js';
+import { stagedLink, stagingLinkName } from '../../lib/state/link-mark.js';
 import { resolveNetworkOptions } from '../../lib/network/options.js';
 import { tapNameForVm } from '../../lib/network/vm-options.js';
 import type { QemuExit } from '../../lib/qemu/qemu.js';
@@ -57,6 +58,14 @@ class World {
         const l = w.links.get(String(link));
         if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
         Object.assign(l, { master: c.master, up: c.up });
+      },
+      async renameLink(link, name, o) {
+        w.check(`renameLink ${String(link)} ${name}${o.alias === undefined ? '' : ` alias ${o.alias}`}${o.up ? ' up' : ''}`);
+        const l = w.links.get(String(link));
+        if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
+        if (w.links.has(name)) throw Object.assign(new Error(`renameLink ${String(link)} to ${name}: EEXIST: File exists`), { code: 'EEXIST' });
+        w.links.delete(String(link));
+        w.links.set(name, { ...l, up: o.up ?? l.up });
       },
       async getLink(link) {
         const l = w.links.get(String(link));
@@ -643,16 +652,47 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
     const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
     const first = w.log.findIndex((l) => l.startsWith('createBridge'));
-    expect(w.log.slice(0, first + 2)).toEqual([
+    const staging = (kind: 'bridge' | 'vxlan'): string => stagingLinkName('/run/x', 100, kind);
+    // Each link is made under its staging name (down), then named, marked and up in one request.
+    expect(w.log.slice(0, first + 4)).toEqual([
       'lock',
       'openNetlink',
       'record creating',
-      'createBridge br100 alias vmplumb:net:100:/run/x',
-      'createVxlan vxlan100 alias vmplumb:net:100:/run/x',
+      `createBridge ${staging('bridge')}`,
+      `renameLink ${staging('bridge')} br100 alias vmplumb:net:100:/run/x up`,
+      `createVxlan ${staging('vxlan')}`,
+      `renameLink ${staging('vxlan')} vxlan100 alias vmplumb:net:100:/run/x up`,
     ]);
+    expect(w.lastVxlan).toMatchObject({ name: staging('vxlan'), master: 'br100', up: false });
     expect(w.log.indexOf('release lock')).toBe(-1);
     expect(w.log).toContain('record ready');
     await net.close();
+  });
+
+  it('a final name that is taken: EEXIST naming the step, the staged link deleted, the other link untouched', async () => {
+    const { w, internals } = setup();
+    w.links.set('vxlan100', { kind: 'bridge', up: false }); // someone else's
+    const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
+    const error = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EEXIST', step: 'create vxlan100 on underlay eth0' });
+    expect((error as Error).message).toContain('to vxlan100: EEXIST');
+    expect(w.log).toContain(`deleteLink ${stagingLinkName('/run/x', 100, 'vxlan')}`);
+    expect(w.log).not.toContain('deleteLink vxlan100');
+    expect([...w.links.keys()].sort()).toEqual(['eth0', 'vxlan100']);
+  });
+
+  it('staging names: 15 characters, network and run directory read back, nothing else taken for one', () => {
+    for (const id of [0, 100, 4096, 16777215]) {
+      for (const kind of ['bridge', 'vxlan'] as const) {
+        const name = stagingLinkName('/run/vmplumb', id, kind);
+        expect(name).toMatch(/^vmp[bx][0-9a-z]{11}$/u);
+        expect(stagedLink(name, '/run/vmplumb')).toEqual({ id, kind });
+        expect(stagedLink(name, '/run/elsewhere')).toBeUndefined();
+      }
+    }
+    expect(stagingLinkName('/run/x', 100, 'bridge')).not.toBe(stagingLinkName('/run/x', 100, 'vxlan'));
+    for (const other of ['br100', 'vxlan100', 'vm1n100', 'vmpb0002s', 'vmpbzzzzzz00000', 'vmpq0002s000000'])
+      expect(stagedLink(other, '/run/x')).toBeUndefined();
   });
 
   it('destroy of a network another process advertises: destroying recorded, RA lock taken once freed, final RA sent, then the links go', async () => {
