@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RouterAdvertiser } from '../lib/ra/index.js';
-import type { RaInterfaceConfig } from '../lib/ra/types.js';
+import { referenceRaInterface } from '../test/helpers/reference.js';
 import { benchFlag, benchInteger } from './options.js';
 
 const execFileAsync = promisify(execFile);
@@ -50,16 +50,6 @@ function netns(tag: string): string {
   return name;
 }
 
-const config = (name: string): RaInterfaceConfig => ({
-  name,
-  minInterval: 3,
-  maxInterval: 5,
-  defaultLifetime: 3600,
-  prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
-  rdnss: [{ servers: ['2a0a:e5c0::3', '2a0a:e5c0::4'], lifetime: 6000 }],
-  dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
-});
-
 async function until(what: string, fn: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!fn()) {
@@ -76,7 +66,7 @@ async function latency(): Promise<void> {
   sh('ip', ['-n', router, 'link', 'set', 'vmpra-r0', 'master', 'br100', 'up']);
   sh('ip', ['-n', router, 'link', 'set', 'br100', 'up']);
   sh('ip', ['-n', client, 'link', 'set', 'vmpra-c0', 'up']);
-  const ra = new RouterAdvertiser({ netns: router, finalAdvertisements: 1, interfaces: [config('br100')] });
+  const ra = new RouterAdvertiser({ netns: router, finalAdvertisements: 1, interfaces: [referenceRaInterface('br100')] });
   await ra.start();
   try {
     await until('br100 served', () => ra.stats()[0]?.state === 'serving', 60_000);
@@ -145,7 +135,7 @@ async function scale(): Promise<void> {
     return `RSS ${(u.rss / 2 ** 20).toFixed(1)} MB, heap ${(u.heapUsed / 2 ** 20).toFixed(1)}/${(u.heapTotal / 2 ** 20).toFixed(1)} MB`;
   };
   console.log(`bridges made: ${mb()}`);
-  const ra = new RouterAdvertiser({ netns: ns, finalAdvertisements: 1, interfaces: Array.from({ length: BRIDGES }, (_, i) => config(`br${i}`)) });
+  const ra = new RouterAdvertiser({ netns: ns, finalAdvertisements: 1, interfaces: Array.from({ length: BRIDGES }, (_, i) => referenceRaInterface(`br${i}`)) });
   console.log(`advertiser constructed: ${mb()}`);
   t = performance.now();
   await ra.start();

@@ -24,6 +24,7 @@ import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
 import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
+import { netnsIdentity } from '../lib/netns.js';
 import { VxlanNetwork } from '../lib/network.js';
 
 const USAGE = 'usage: npm run bench:scale -- [--networks N (200)] [--serve SECONDS (30)] [--json]\n';
@@ -137,7 +138,7 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     // Serving: past the bridges' DAD and the first RAs, then a window of serveSeconds.
     await sleep(5000);
     globalThis.gc?.();
-    const key = `/run/netns/${ns.name}`;
+    const key = netnsIdentity(ns.name);
     const before = sharedAdvertisers.counters(key);
     // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
     watch = watchEventLoop(20);

@@ -221,13 +221,6 @@ export function checkIPv6(field: string, value: unknown): string {
   return value;
 }
 
-/** An IPv4 address. */
-export function checkIPv4(field: string, value: unknown): string {
-  if (typeof value !== 'string') throw invalidType(field, 'an IPv4 address', value);
-  if (!isIPv4(value)) throw invalidValue(field, 'an IPv4 address', value);
-  return value;
-}
-
 /** An IPv4 or IPv6 address (no zone); returns its family. */
 export function checkIP(field: string, value: unknown): { address: string; family: 4 | 6 } {
   if (typeof value !== 'string') throw invalidType(field, 'an IPv4 or IPv6 address', value);

@@ -54,6 +54,19 @@ inline int64_t Int64(Napi::Env env, const Napi::Value& v, const std::string& nam
   return v.As<Napi::Number>().Int64Value();
 }
 
+// A number or a BigInt (64-bit values such as nf_tables handles and rates); a BigInt must fit
+// in 64 unsigned bits.
+inline uint64_t Uint64(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  if (v.IsBigInt()) {
+    bool lossless = true;
+    uint64_t value = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) Throw(env, "ERR_INVALID_ARG_VALUE", "The \"" + name + "\" argument must fit in 64 unsigned bits");
+    return value;
+  }
+  if (!v.IsNumber()) WrongType(env, name, "a number or a bigint");
+  return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
+}
+
 inline bool Boolean(Napi::Env env, const Napi::Value& v, const std::string& name) {
   if (!v.IsBoolean()) WrongType(env, name, "a boolean");
   return v.As<Napi::Boolean>().Value();

@@ -43,11 +43,6 @@ class NlWriter {
     Append(&value, sizeof(T));
     return off;
   }
-  template <typename T>
-  T* At(size_t off) {
-    return reinterpret_cast<T*>(buf_.data() + off);
-  }
-
   void Put(uint16_t type, const void* data, size_t len) {
     nlattr a{};
     a.nla_len = static_cast<uint16_t>(NLA_HDRLEN + len);
@@ -70,8 +65,6 @@ class NlWriter {
   void EndNest(size_t off) {
     reinterpret_cast<nlattr*>(buf_.data() + off)->nla_len = static_cast<uint16_t>(buf_.size() - off);
   }
-
-  size_t Size() const { return buf_.size(); }
 
  private:
   static size_t Align4(size_t n) { return (n + 3) & ~size_t{3}; }

@@ -11,6 +11,11 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.h"
 
 namespace vmplumb {
 
@@ -21,36 +26,48 @@ namespace {
 constexpr uint32_t kMsgDestroyTable = 26;
 constexpr uint32_t kMsgDestroyChain = 27;
 
-// Property readers that name the property in their TypeError (the native boundary's checks:
-// TypeScript validated the values; these only keep a bad call from crashing).
-uint32_t U32(Napi::Env env, const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw Napi::TypeError::New(env, std::string("nf_tables: '") + key + "' must be a number");
-  return static_cast<uint32_t>(v.As<Napi::Number>().Int64Value());
-}
-bool Has(const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  return !v.IsUndefined() && !v.IsNull();
-}
-std::string Str(Napi::Env env, const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsString()) throw Napi::TypeError::New(env, std::string("nf_tables: '") + key + "' must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-Napi::Buffer<uint8_t> Bytes(Napi::Env env, const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsBuffer()) throw Napi::TypeError::New(env, std::string("nf_tables: '") + key + "' must be a Buffer");
-  return v.As<Napi::Buffer<uint8_t>>();
-}
-uint64_t U64(Napi::Env env, const Napi::Object& o, const char* key) {
-  Napi::Value v = o.Get(key);
-  if (v.IsBigInt()) {
-    bool lossless = true;
-    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+// The fields of one request object, read as own properties and checked by args.h: a wrong
+// type throws a TypeError (ERR_INVALID_ARG_TYPE) naming the field by its path
+// ("messages[0].expressions[2].dreg"). TypeScript validated the values (lib/guard/); these
+// checks keep a bad call from crashing or reading an inherited property.
+class Fields {
+ public:
+  Fields(Napi::Env env, const Napi::Object& object, std::string path)
+      : env_(env), object_(object), path_(std::move(path)) {}
+
+  // An own property that is neither undefined nor null.
+  bool Has(const char* key) const {
+    Napi::Value v = args::Own(object_, key);
+    return !v.IsUndefined() && !v.IsNull();
   }
-  if (v.IsNumber()) return static_cast<uint64_t>(v.As<Napi::Number>().Int64Value());
-  throw Napi::TypeError::New(env, std::string("nf_tables: '") + key + "' must be a number or bigint");
-}
+  uint32_t U32(const char* key) const { return args::Uint32(env_, args::Own(object_, key), Name(key)); }
+  int32_t I32(const char* key) const { return args::Int32(env_, args::Own(object_, key), Name(key)); }
+  uint64_t U64(const char* key) const { return args::Uint64(env_, args::Own(object_, key), Name(key)); }
+  std::string Str(const char* key) const { return args::String(env_, args::Own(object_, key), Name(key)); }
+  Napi::Buffer<uint8_t> Bytes(const char* key) const { return args::Buffer(env_, args::Own(object_, key), Name(key)); }
+  Fields Object(const char* key) const {
+    return Fields(env_, args::Object(env_, args::Own(object_, key), Name(key)), Name(key));
+  }
+  // The objects of an own array property, each named by its index.
+  std::vector<Fields> List(const char* key) const {
+    Napi::Array list = args::Array(env_, args::Own(object_, key), Name(key));
+    std::vector<Fields> out;
+    out.reserve(list.Length());
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      std::string name = Name(key) + "[" + std::to_string(i) + "]";
+      out.emplace_back(env_, args::Object(env_, list.Get(i), name), name);
+    }
+    return out;
+  }
+  Napi::Env Env() const { return env_; }
+  // The field's path for messages ("messages[0].hook.num").
+  std::string Name(const char* key) const { return path_ + "." + key; }
+
+ private:
+  Napi::Env env_;
+  Napi::Object object_;
+  std::string path_;
+};
 
 void PutBe32(NlWriter& w, uint16_t type, uint32_t value) {
   w.PutValue<uint32_t>(type, htonl(value));
@@ -70,138 +87,133 @@ void PutData(NlWriter& w, uint16_t type, const uint8_t* data, size_t len) {
 }
 
 // One expression: NFTA_LIST_ELEM { NFTA_EXPR_NAME, NFTA_EXPR_DATA { … } }.
-void EncodeExpression(Napi::Env env, NlWriter& w, const Napi::Object& e) {
-  std::string kind = Str(env, e, "kind");
+void EncodeExpression(NlWriter& w, const Fields& e) {
+  std::string kind = e.Str("kind");
   size_t elem = Nest(w, NFTA_LIST_ELEM);
   w.PutString(NFTA_EXPR_NAME, kind);
   size_t data = Nest(w, NFTA_EXPR_DATA);
   if (kind == "meta") {
-    PutBe32(w, NFTA_META_DREG, U32(env, e, "dreg"));
-    PutBe32(w, NFTA_META_KEY, U32(env, e, "key"));
+    PutBe32(w, NFTA_META_DREG, e.U32("dreg"));
+    PutBe32(w, NFTA_META_KEY, e.U32("key"));
   } else if (kind == "payload") {
-    PutBe32(w, NFTA_PAYLOAD_DREG, U32(env, e, "dreg"));
-    PutBe32(w, NFTA_PAYLOAD_BASE, U32(env, e, "base"));
-    PutBe32(w, NFTA_PAYLOAD_OFFSET, U32(env, e, "offset"));
-    PutBe32(w, NFTA_PAYLOAD_LEN, U32(env, e, "len"));
+    PutBe32(w, NFTA_PAYLOAD_DREG, e.U32("dreg"));
+    PutBe32(w, NFTA_PAYLOAD_BASE, e.U32("base"));
+    PutBe32(w, NFTA_PAYLOAD_OFFSET, e.U32("offset"));
+    PutBe32(w, NFTA_PAYLOAD_LEN, e.U32("len"));
   } else if (kind == "cmp") {
-    auto value = Bytes(env, e, "data");
-    PutBe32(w, NFTA_CMP_SREG, U32(env, e, "sreg"));
-    PutBe32(w, NFTA_CMP_OP, U32(env, e, "op"));
+    auto value = e.Bytes("data");
+    PutBe32(w, NFTA_CMP_SREG, e.U32("sreg"));
+    PutBe32(w, NFTA_CMP_OP, e.U32("op"));
     PutData(w, NFTA_CMP_DATA, value.Data(), value.Length());
   } else if (kind == "bitwise") {
-    auto mask = Bytes(env, e, "mask");
-    auto xorv = Bytes(env, e, "xor");
-    PutBe32(w, NFTA_BITWISE_SREG, U32(env, e, "sreg"));
-    PutBe32(w, NFTA_BITWISE_DREG, U32(env, e, "dreg"));
+    auto mask = e.Bytes("mask");
+    auto xorv = e.Bytes("xor");
+    PutBe32(w, NFTA_BITWISE_SREG, e.U32("sreg"));
+    PutBe32(w, NFTA_BITWISE_DREG, e.U32("dreg"));
     PutBe32(w, NFTA_BITWISE_LEN, static_cast<uint32_t>(mask.Length()));
     PutData(w, NFTA_BITWISE_MASK, mask.Data(), mask.Length());
     PutData(w, NFTA_BITWISE_XOR, xorv.Data(), xorv.Length());
   } else if (kind == "exthdr") {
-    PutBe32(w, NFTA_EXTHDR_DREG, U32(env, e, "dreg"));
-    w.PutValue<uint8_t>(NFTA_EXTHDR_TYPE, static_cast<uint8_t>(U32(env, e, "type")));
-    PutBe32(w, NFTA_EXTHDR_OFFSET, U32(env, e, "offset"));
-    PutBe32(w, NFTA_EXTHDR_LEN, U32(env, e, "len"));
-    if (Has(e, "flags")) PutBe32(w, NFTA_EXTHDR_FLAGS, U32(env, e, "flags"));
-    if (Has(e, "op")) PutBe32(w, NFTA_EXTHDR_OP, U32(env, e, "op"));
+    PutBe32(w, NFTA_EXTHDR_DREG, e.U32("dreg"));
+    w.PutValue<uint8_t>(NFTA_EXTHDR_TYPE, static_cast<uint8_t>(e.U32("type")));
+    PutBe32(w, NFTA_EXTHDR_OFFSET, e.U32("offset"));
+    PutBe32(w, NFTA_EXTHDR_LEN, e.U32("len"));
+    if (e.Has("flags")) PutBe32(w, NFTA_EXTHDR_FLAGS, e.U32("flags"));
+    if (e.Has("op")) PutBe32(w, NFTA_EXTHDR_OP, e.U32("op"));
   } else if (kind == "counter") {
     // No attributes: a new counter starts at zero.
   } else if (kind == "limit") {
-    PutBe64(w, NFTA_LIMIT_RATE, U64(env, e, "rate"));
-    PutBe64(w, NFTA_LIMIT_UNIT, U64(env, e, "unit"));
-    PutBe32(w, NFTA_LIMIT_BURST, U32(env, e, "burst"));
-    PutBe32(w, NFTA_LIMIT_TYPE, U32(env, e, "type"));
-    PutBe32(w, NFTA_LIMIT_FLAGS, U32(env, e, "flags"));
+    PutBe64(w, NFTA_LIMIT_RATE, e.U64("rate"));
+    PutBe64(w, NFTA_LIMIT_UNIT, e.U64("unit"));
+    PutBe32(w, NFTA_LIMIT_BURST, e.U32("burst"));
+    PutBe32(w, NFTA_LIMIT_TYPE, e.U32("type"));
+    PutBe32(w, NFTA_LIMIT_FLAGS, e.U32("flags"));
   } else if (kind == "lookup") {
-    w.PutString(NFTA_LOOKUP_SET, Str(env, e, "set"));
-    PutBe32(w, NFTA_LOOKUP_SREG, U32(env, e, "sreg"));
-    if (Has(e, "setId")) PutBe32(w, NFTA_LOOKUP_SET_ID, U32(env, e, "setId"));
-    if (Has(e, "flags")) PutBe32(w, NFTA_LOOKUP_FLAGS, U32(env, e, "flags"));
+    w.PutString(NFTA_LOOKUP_SET, e.Str("set"));
+    PutBe32(w, NFTA_LOOKUP_SREG, e.U32("sreg"));
+    if (e.Has("setId")) PutBe32(w, NFTA_LOOKUP_SET_ID, e.U32("setId"));
+    if (e.Has("flags")) PutBe32(w, NFTA_LOOKUP_FLAGS, e.U32("flags"));
   } else if (kind == "immediate") {
     // Only verdicts: accept, drop, jump/goto (with `chain`), return.
     PutBe32(w, NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
     size_t imm = Nest(w, NFTA_IMMEDIATE_DATA);
     size_t verdict = Nest(w, NFTA_DATA_VERDICT);
-    PutBe32(w, NFTA_VERDICT_CODE, static_cast<uint32_t>(e.Get("verdict").As<Napi::Number>().Int32Value()));
-    if (Has(e, "chain")) w.PutString(NFTA_VERDICT_CHAIN, Str(env, e, "chain"));
+    PutBe32(w, NFTA_VERDICT_CODE, static_cast<uint32_t>(e.I32("verdict")));
+    if (e.Has("chain")) w.PutString(NFTA_VERDICT_CHAIN, e.Str("chain"));
     w.EndNest(verdict);
     w.EndNest(imm);
   } else {
-    throw Napi::TypeError::New(env, "nf_tables: unknown expression kind '" + kind + "'");
+    args::Throw(e.Env(), "ERR_INVALID_ARG_VALUE",
+                "nf_tables: unknown expression kind '" + kind + "' (" + e.Name("kind") + ")");
   }
   w.EndNest(data);
   w.EndNest(elem);
 }
 
-void EncodeTable(Napi::Env env, NlWriter& w, const Napi::Object& p) {
-  w.PutString(NFTA_TABLE_NAME, Str(env, p, "name"));
-  if (Has(p, "tableFlags")) PutBe32(w, NFTA_TABLE_FLAGS, U32(env, p, "tableFlags"));
-  if (Has(p, "userdata")) {
-    auto u = Bytes(env, p, "userdata");
+void EncodeTable(NlWriter& w, const Fields& p) {
+  w.PutString(NFTA_TABLE_NAME, p.Str("name"));
+  if (p.Has("tableFlags")) PutBe32(w, NFTA_TABLE_FLAGS, p.U32("tableFlags"));
+  if (p.Has("userdata")) {
+    auto u = p.Bytes("userdata");
     w.Put(NFTA_TABLE_USERDATA, u.Data(), u.Length());
   }
 }
 
-void EncodeChain(Napi::Env env, NlWriter& w, const Napi::Object& p) {
-  w.PutString(NFTA_CHAIN_TABLE, Str(env, p, "table"));
-  w.PutString(NFTA_CHAIN_NAME, Str(env, p, "name"));
-  if (Has(p, "hook")) {
-    Napi::Object hook = p.Get("hook").As<Napi::Object>();
+void EncodeChain(NlWriter& w, const Fields& p) {
+  w.PutString(NFTA_CHAIN_TABLE, p.Str("table"));
+  w.PutString(NFTA_CHAIN_NAME, p.Str("name"));
+  if (p.Has("hook")) {
+    Fields hook = p.Object("hook");
     size_t nest = Nest(w, NFTA_CHAIN_HOOK);
-    PutBe32(w, NFTA_HOOK_HOOKNUM, U32(env, hook, "num"));
-    PutBe32(w, NFTA_HOOK_PRIORITY, static_cast<uint32_t>(hook.Get("priority").As<Napi::Number>().Int32Value()));
-    if (Has(hook, "device")) w.PutString(NFTA_HOOK_DEV, Str(env, hook, "device"));
+    PutBe32(w, NFTA_HOOK_HOOKNUM, hook.U32("num"));
+    PutBe32(w, NFTA_HOOK_PRIORITY, static_cast<uint32_t>(hook.I32("priority")));
+    if (hook.Has("device")) w.PutString(NFTA_HOOK_DEV, hook.Str("device"));
     w.EndNest(nest);
   }
-  if (Has(p, "policy")) PutBe32(w, NFTA_CHAIN_POLICY, U32(env, p, "policy"));
-  if (Has(p, "chainType")) w.PutString(NFTA_CHAIN_TYPE, Str(env, p, "chainType"));
-  if (Has(p, "userdata")) {
-    auto u = Bytes(env, p, "userdata");
+  if (p.Has("policy")) PutBe32(w, NFTA_CHAIN_POLICY, p.U32("policy"));
+  if (p.Has("chainType")) w.PutString(NFTA_CHAIN_TYPE, p.Str("chainType"));
+  if (p.Has("userdata")) {
+    auto u = p.Bytes("userdata");
     w.Put(NFTA_CHAIN_USERDATA, u.Data(), u.Length());
   }
 }
 
-void EncodeRule(Napi::Env env, NlWriter& w, const Napi::Object& p) {
-  w.PutString(NFTA_RULE_TABLE, Str(env, p, "table"));
-  w.PutString(NFTA_RULE_CHAIN, Str(env, p, "chain"));
-  if (Has(p, "handle")) PutBe64(w, NFTA_RULE_HANDLE, U64(env, p, "handle"));
-  if (Has(p, "expressions")) {
-    Napi::Array list = p.Get("expressions").As<Napi::Array>();
+void EncodeRule(NlWriter& w, const Fields& p) {
+  w.PutString(NFTA_RULE_TABLE, p.Str("table"));
+  w.PutString(NFTA_RULE_CHAIN, p.Str("chain"));
+  if (p.Has("handle")) PutBe64(w, NFTA_RULE_HANDLE, p.U64("handle"));
+  if (p.Has("expressions")) {
+    std::vector<Fields> list = p.List("expressions");
     size_t nest = Nest(w, NFTA_RULE_EXPRESSIONS);
-    for (uint32_t i = 0; i < list.Length(); i++) {
-      Napi::Value v = list.Get(i);
-      if (!v.IsObject())
-        throw Napi::TypeError::New(env, "nf_tables: expressions[" + std::to_string(i) + "] must be an object");
-      EncodeExpression(env, w, v.As<Napi::Object>());
-    }
+    for (const Fields& e : list) EncodeExpression(w, e);
     w.EndNest(nest);
   }
-  if (Has(p, "userdata")) {
-    auto u = Bytes(env, p, "userdata");
+  if (p.Has("userdata")) {
+    auto u = p.Bytes("userdata");
     w.Put(NFTA_RULE_USERDATA, u.Data(), u.Length());
   }
 }
 
-void EncodeSet(Napi::Env env, NlWriter& w, const Napi::Object& p) {
-  w.PutString(NFTA_SET_TABLE, Str(env, p, "table"));
-  w.PutString(NFTA_SET_NAME, Str(env, p, "name"));
-  if (Has(p, "setFlags")) PutBe32(w, NFTA_SET_FLAGS, U32(env, p, "setFlags"));
-  if (Has(p, "keyType")) PutBe32(w, NFTA_SET_KEY_TYPE, U32(env, p, "keyType"));
-  if (Has(p, "keyLen")) PutBe32(w, NFTA_SET_KEY_LEN, U32(env, p, "keyLen"));
-  if (Has(p, "id")) PutBe32(w, NFTA_SET_ID, U32(env, p, "id"));
+void EncodeSet(NlWriter& w, const Fields& p) {
+  w.PutString(NFTA_SET_TABLE, p.Str("table"));
+  w.PutString(NFTA_SET_NAME, p.Str("name"));
+  if (p.Has("setFlags")) PutBe32(w, NFTA_SET_FLAGS, p.U32("setFlags"));
+  if (p.Has("keyType")) PutBe32(w, NFTA_SET_KEY_TYPE, p.U32("keyType"));
+  if (p.Has("keyLen")) PutBe32(w, NFTA_SET_KEY_LEN, p.U32("keyLen"));
+  if (p.Has("id")) PutBe32(w, NFTA_SET_ID, p.U32("id"));
 }
 
-void EncodeSetElements(Napi::Env env, NlWriter& w, const Napi::Object& p) {
-  w.PutString(NFTA_SET_ELEM_LIST_TABLE, Str(env, p, "table"));
-  w.PutString(NFTA_SET_ELEM_LIST_SET, Str(env, p, "name"));
-  if (Has(p, "id")) PutBe32(w, NFTA_SET_ELEM_LIST_SET_ID, U32(env, p, "id"));
-  Napi::Array list = p.Get("elements").As<Napi::Array>();
+void EncodeSetElements(NlWriter& w, const Fields& p) {
+  w.PutString(NFTA_SET_ELEM_LIST_TABLE, p.Str("table"));
+  w.PutString(NFTA_SET_ELEM_LIST_SET, p.Str("name"));
+  if (p.Has("id")) PutBe32(w, NFTA_SET_ELEM_LIST_SET_ID, p.U32("id"));
+  std::vector<Fields> list = p.List("elements");
   size_t nest = Nest(w, NFTA_SET_ELEM_LIST_ELEMENTS);
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Object el = list.Get(i).As<Napi::Object>();
-    auto key = Bytes(env, el, "key");
+  for (const Fields& el : list) {
+    auto key = el.Bytes("key");
     size_t one = Nest(w, NFTA_LIST_ELEM);
     PutData(w, NFTA_SET_ELEM_KEY, key.Data(), key.Length());
-    if (Has(el, "flags")) PutBe32(w, NFTA_SET_ELEM_FLAGS, U32(env, el, "flags"));
+    if (el.Has("flags")) PutBe32(w, NFTA_SET_ELEM_FLAGS, el.U32("flags"));
     w.EndNest(one);
   }
   w.EndNest(nest);
@@ -262,12 +274,13 @@ void EncodeBatchMarker(NlWriter& w, uint16_t type, uint32_t seq) {
   w.End(off);
 }
 
-void EncodeNftMessage(Napi::Env env, NlWriter& w, const Napi::Object& params, uint32_t seq) {
-  uint32_t msg = U32(env, params, "type");
-  auto flags = static_cast<uint16_t>(NLM_F_REQUEST | (Has(params, "flags") ? U32(env, params, "flags") : 0));
+void EncodeNftMessage(Napi::Env env, NlWriter& w, const Napi::Object& params, uint32_t seq, const std::string& path) {
+  Fields p(env, params, path);
+  uint32_t msg = p.U32("type");
+  auto flags = static_cast<uint16_t>(NLM_F_REQUEST | (p.Has("flags") ? p.U32("flags") : 0));
   size_t off = w.Begin(static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg), flags, seq);
   nfgenmsg g{};
-  g.nfgen_family = static_cast<uint8_t>(U32(env, params, "family"));
+  g.nfgen_family = static_cast<uint8_t>(p.U32("family"));
   g.version = NFNETLINK_V0;
   g.res_id = 0;
   w.Struct(g);
@@ -276,35 +289,36 @@ void EncodeNftMessage(Napi::Env env, NlWriter& w, const Napi::Object& params, ui
     case NFT_MSG_DELTABLE:
     case NFT_MSG_GETTABLE:
     case kMsgDestroyTable:
-      if (Has(params, "name")) EncodeTable(env, w, params);
+      if (p.Has("name")) EncodeTable(w, p);
       break;
     case NFT_MSG_NEWCHAIN:
     case NFT_MSG_DELCHAIN:
     case NFT_MSG_GETCHAIN:
     case kMsgDestroyChain:
-      if (Has(params, "name"))
-        EncodeChain(env, w, params);
-      else if (Has(params, "table"))
-        w.PutString(NFTA_CHAIN_TABLE, Str(env, params, "table"));
+      if (p.Has("name"))
+        EncodeChain(w, p);
+      else if (p.Has("table"))
+        w.PutString(NFTA_CHAIN_TABLE, p.Str("table"));
       break;
     case NFT_MSG_NEWRULE:
     case NFT_MSG_DELRULE:
     case NFT_MSG_GETRULE:
-      if (Has(params, "chain"))
-        EncodeRule(env, w, params);
-      else if (Has(params, "table"))
-        w.PutString(NFTA_RULE_TABLE, Str(env, params, "table"));
+      if (p.Has("chain"))
+        EncodeRule(w, p);
+      else if (p.Has("table"))
+        w.PutString(NFTA_RULE_TABLE, p.Str("table"));
       break;
     case NFT_MSG_NEWSET:
     case NFT_MSG_DELSET:
-      EncodeSet(env, w, params);
+      EncodeSet(w, p);
       break;
     case NFT_MSG_NEWSETELEM:
     case NFT_MSG_DELSETELEM:
-      EncodeSetElements(env, w, params);
+      EncodeSetElements(w, p);
       break;
     default:
-      throw Napi::TypeError::New(env, "nf_tables: unsupported message type " + std::to_string(msg));
+      args::Throw(env, "ERR_INVALID_ARG_VALUE",
+                  "nf_tables: unsupported message type " + std::to_string(msg) + " (" + p.Name("type") + ")");
   }
   w.End(off);
 }

@@ -23,8 +23,10 @@ namespace vmplumb {
 //     hook?: { num, priority, device? }, policy?, chainType?, tableFlags?, userdata?: Buffer,
 //     expressions?: object[], setFlags?, keyType?, keyLen?, id?, elements?: [{ key: Buffer,
 //     flags? }] }
-// Throws a TypeError naming the property for a value of the wrong type.
-void EncodeNftMessage(Napi::Env env, NlWriter& w, const Napi::Object& params, uint32_t seq);
+// Reads own properties only, checked by args.h: a TypeError (ERR_INVALID_ARG_TYPE) names the
+// property by its path from `path` ("messages[0].hook.num") for a value of the wrong type.
+void EncodeNftMessage(Napi::Env env, NlWriter& w, const Napi::Object& params, uint32_t seq,
+                      const std::string& path = "message");
 
 // Appends NFNL_MSG_BATCH_BEGIN or _END for the nf_tables subsystem.
 void EncodeBatchMarker(NlWriter& w, uint16_t type, uint32_t seq);

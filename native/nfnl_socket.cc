@@ -41,12 +41,10 @@ NfnlTransaction EncodeTransaction(Napi::Env env, const Napi::Array& messages, bo
     out.types.push_back(NFNL_MSG_BATCH_BEGIN);
   }
   for (uint32_t i = 0; i < messages.Length(); i++) {
-    Napi::Value v = messages.Get(i);
-    if (!v.IsObject())
-      throw Napi::TypeError::New(env, "nf_tables: messages[" + std::to_string(i) + "] must be an object");
-    Napi::Object m = v.As<Napi::Object>();
-    EncodeNftMessage(env, w, m, seq++);
-    out.types.push_back(static_cast<uint16_t>(args::Uint32(env, m.Get("type"), "type")));
+    std::string path = "messages[" + std::to_string(i) + "]";
+    Napi::Object m = args::Object(env, messages.Get(i), path);
+    EncodeNftMessage(env, w, m, seq++, path);
+    out.types.push_back(static_cast<uint16_t>(args::Uint32(env, args::Own(m, "type"), path + ".type")));
   }
   if (batch) {
     EncodeBatchMarker(w, NFNL_MSG_BATCH_END, seq++);

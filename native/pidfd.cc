@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "addon.h"
+#include "args.h"
 #include "errors.h"
 #include "poll_socket.h"
 
@@ -40,14 +41,14 @@ class PidFd : public PollSocket<PidFd> {
 
   explicit PidFd(const Napi::CallbackInfo& info) : PollSocket(info, "vmplumb:PidFd") {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber() || !info[1].IsFunction()) throw Napi::TypeError::New(env, "PidFd(pid, onExit)");
-    int pid = info[0].As<Napi::Number>().Int32Value();
+    REQUIRE_ARGUMENT_INT32(0, pid);
+    Napi::Function onExit = args::Function(env, info[1], "onExit");
     if (pid <= 0) throw Napi::RangeError::New(env, "pid must be positive");
     // pidfds are always close-on-exec (pidfd_open(2)): qemu never inherits one.
     Fd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
     if (!fd.valid()) throw SystemError(env, errno, "pidfd_open", std::to_string(pid));
     Watch(env, std::move(fd), UV_READABLE);
-    on_exit_ = Napi::Persistent(info[1].As<Napi::Function>());
+    on_exit_ = Napi::Persistent(onExit);
     Pin(true);  // alive while watched, so the exit callback has a target; close() lets it go
   }
 
@@ -56,9 +57,8 @@ class PidFd : public PollSocket<PidFd> {
   // was opened for, or nobody (ESRCH once it has exited).
   Napi::Value SendSignal(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "sendSignal(signo)");
+    REQUIRE_ARGUMENT_INT32(0, signo);
     if (fd() < 0) return Napi::Number::New(env, EBADF);
-    int signo = info[0].As<Napi::Number>().Int32Value();
     long rc = syscall(SYS_pidfd_send_signal, fd(), signo, nullptr, 0);
     return Napi::Number::New(env, rc < 0 ? errno : 0);
   }

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "addon.h"
+#include "args.h"
 #include "errors.h"
 #include "fd.h"
 
@@ -32,8 +33,7 @@ namespace {
 
 Napi::Value LockFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw Napi::TypeError::New(env, "lockFile(path)");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
+  REQUIRE_ARGUMENT_STRING(0, path);
   Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) throw SystemError(env, errno, "open", path);
   int rc;
@@ -49,8 +49,7 @@ Napi::Value LockFile(const Napi::CallbackInfo& info) {
 
 Napi::Value LockFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "lockFd(fd)");
-  int fd = info[0].As<Napi::Number>().Int32Value();
+  REQUIRE_ARGUMENT_INT32(0, fd);
   int rc;
   do {
     rc = flock(fd, LOCK_EX | LOCK_NB);
@@ -64,9 +63,8 @@ Napi::Value LockFd(const Napi::CallbackInfo& info) {
 
 Napi::Value UnixListen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "unixListen(path, backlog)");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
-  int backlog = info[1].As<Napi::Number>().Int32Value();
+  REQUIRE_ARGUMENT_STRING(0, path);
+  REQUIRE_ARGUMENT_INT32(1, backlog);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) throw SystemError(env, ENAMETOOLONG, "bind", path);
@@ -88,8 +86,7 @@ Napi::Value UnixListen(const Napi::CallbackInfo& info) {
 // makes the inherited listening QMP socket race-free; EAGAIN means the backlog is full.
 Napi::Value UnixConnect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw Napi::TypeError::New(env, "unixConnect(path)");
-  std::string path = info[0].As<Napi::String>().Utf8Value();
+  REQUIRE_ARGUMENT_STRING(0, path);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) throw SystemError(env, ENAMETOOLONG, "connect", path);

@@ -52,8 +52,8 @@ Napi::Value RtnlAttributeAt(const Napi::CallbackInfo& info) {
 // nfnlEncode(messages, batch) → Buffer: the bytes nfnlTransact would send.
 Napi::Value NfnlEncode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "nfnlEncode: messages must be an array");
-  NfnlTransaction out = EncodeTransaction(env, info[0].As<Napi::Array>(), info[1].ToBoolean().Value());
+  REQUIRE_ARGUMENT_ARRAY(0, messages);
+  NfnlTransaction out = EncodeTransaction(env, messages, info[1].ToBoolean().Value());
   return Napi::Buffer<uint8_t>::Copy(env, out.bytes.data(), out.bytes.size());
 }
 

@@ -1,5 +1,5 @@
 /**
- * The host-wide commands of the daemonless design (DESIGN.md "Host state"):
+ * The host-wide commands of the daemonless design (docs/ARCHITECTURE.md, "State on disk"):
  *
  * - `vmplumb serve`: the router-advertisement service for every recorded network that no
  *   other process advertises (lib/network/ra-service.ts); SIGTERM/SIGINT hand over (no final
@@ -10,6 +10,7 @@
  */
 import type { Command } from 'commander';
 
+import { netnsOfKey } from '../netns.js';
 import { intOption, listOption, messageOf, note, printJson, say, untilSignal } from './common.js';
 
 /** Registers `serve` and `gc`. */
@@ -26,7 +27,9 @@ export function registerHost(program: Command): void {
         { ...(options.runDir === undefined ? {} : { runDir: options.runDir }), intervalMs: options.interval },
         (o) => new RouterAdvertiser(o),
       );
-      service.on('serve', (n) => note(`vmplumb serve: advertising network ${n.id} on ${n.bridge}${n.netnsKey === 'current' ? '' : ` in ${n.netnsKey}`}`));
+      service.on('serve', (n) =>
+        note(`vmplumb serve: advertising network ${n.id} on ${n.bridge}${netnsOfKey(n.netnsKey) === undefined ? '' : ` in ${n.netnsKey}`}`),
+      );
       service.on('unserve', (n) => note(`vmplumb serve: network ${n.id} ${n.final ? 'removed (final RAs sent)' : 'handed over'}`));
       service.on('error', (error) => note(`vmplumb serve: ${messageOf(error)}`));
       await service.start();

@@ -10,12 +10,13 @@ import { listNetworkFiles } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { vmRoot } from '../state/run-dir.js';
 import { readVmRecord, vmFolder } from '../state/vm-folder.js';
+import { netnsOfKey } from '../netns.js';
 import { checkObject } from '../validate.js';
 import { pruneGuards } from './secure-port.js';
 
 /** Every namespace the run directory names: its networks' and its VMs' guards' (undefined: the current one). */
 async function recordedNamespaces(runDir: string): Promise<Set<string | undefined>> {
-  const namespaces = new Set<string | undefined>(listNetworkFiles(runDir).map((n) => (n.netnsKey === 'current' ? undefined : n.netnsKey)));
+  const namespaces = new Set<string | undefined>(listNetworkFiles(runDir).map((n) => netnsOfKey(n.netnsKey)));
   let names: string[] = [];
   try {
     names = readdirSync(vmRoot(runDir));

@@ -32,7 +32,7 @@ interface Entry {
   stopping: Promise<void> | undefined;
 }
 
-/** The shared advertisers, keyed by resolved namespace. */
+/** The shared advertisers, keyed by namespace identity (lib/netns.ts netnsIdentity: one for every path to it). */
 export class AdvertiserRegistry {
   private readonly entries = new Map<string, Entry>();
 

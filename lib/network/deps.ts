@@ -150,6 +150,8 @@ export interface GuardPortOptions {
 
 /** Everything a network needs from the rest of vmplumb. */
 export interface NetworkDeps {
+  /** The key of what is shared per namespace in memory (lib/netns.ts netnsIdentity); throws when the namespace is gone. */
+  netnsIdentity(netns: NetnsOption | undefined): string;
   openNetlink(netns: NetnsOption | undefined): Promise<NetlinkPort>;
   openTap(options: { name: string; netns?: NetnsOption }): Promise<TapPort>;
   spawnQemu(options: QemuSpawnOptions): Promise<QemuPort>;

@@ -36,8 +36,9 @@ export async function waitForRaLock(state: NetworkStatePort, files: NetworkFiles
   }
 }
 
-/** Sends the recorded network's final RA from this process; resolves whether it went out. */
-export function sendFinalRa(registry: AdvertiserRegistry, deps: NetworkDeps, record: NetworkRecord): Promise<boolean> {
-  if (record.ra === false) return Promise.resolve(false);
-  return registry.farewell(record.netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, deps.createAdvertiser, FINAL_RA_READY_TIMEOUT_MS);
+/** Sends the recorded network's final RA from this process; resolves whether it went out (rejects when the namespace is gone). */
+export async function sendFinalRa(registry: AdvertiserRegistry, deps: NetworkDeps, record: NetworkRecord): Promise<boolean> {
+  if (record.ra === false) return false;
+  const netnsId = deps.netnsIdentity(record.netns);
+  return registry.farewell(netnsId, record.netns, record.ra as unknown as AdvertisedInterface, deps.createAdvertiser, FINAL_RA_READY_TIMEOUT_MS);
 }

@@ -12,7 +12,7 @@ import { isLocked } from '../state/lock.js';
 import { listNetworkFiles, readNetworkRecord, removeNetworkRecord, removeNetworkTempFiles, type NetworkRecord } from '../state/network-record.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import { removeVmFolder, vmFolder } from '../state/vm-folder.js';
-import { resolveNetns } from '../netns.js';
+import { netnsOfKey, resolveNetns } from '../netns.js';
 import { checkObject, invalidValue } from '../validate.js';
 import { removeOrphanLinks } from './orphan-links.js';
 import { sharedAdvertisers } from './advertisers.js';
@@ -127,7 +127,7 @@ export async function listNetworks(deps: NetworkDeps, options: InventoryOptions 
     }
     out.push({
       id,
-      netns: netnsKey === 'current' ? undefined : netnsKey,
+      netns: netnsOfKey(netnsKey),
       condition,
       recordState: record?.state,
       managed,
@@ -185,7 +185,7 @@ export async function cleanupHost(deps: NetworkDeps, options: CleanupOptions = {
       const netnsKey = meta?.network?.netnsKey;
       if (tap && netnsKey) {
         // A tap whose qemu is gone lingers only if something made it persistent: remove it.
-        await withNetlink(deps, netnsKey === 'current' ? undefined : netnsKey, async (nl) => {
+        await withNetlink(deps, netnsOfKey(netnsKey), async (nl) => {
           const link = await nl.getLink(tap);
           if (link?.kind === 'tun') await nl.deleteLink(tap);
         }).catch(() => undefined);

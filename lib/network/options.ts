@@ -4,7 +4,7 @@
  * the reference setup's (docs/ARCHITECTURE.md): dstport 4789, ttl 5, group ff05::<id>, router ::1,
  * RA intervals 3-5 s, default lifetime 3600 s, RDNSS/DNSSL lifetime 6000 s.
  */
-import { resolveNetns } from '../netns.js';
+import { netnsKeyOf, resolveNetns } from '../netns.js';
 import {
   bytesToIPv6,
   checkArray,
@@ -49,7 +49,7 @@ export interface ResolvedNetworkOptions {
   mtu: number | undefined;
   /** As given (a name, path or fd), for the modules that resolve it themselves. */
   netns: string | number | undefined;
-  /** The resolved namespace (path or fd), the key of the shared advertiser. */
+  /** The namespace's key in the run directory (netnsKeyOf: its path); shared things are keyed by netnsIdentity. */
   netnsKey: string;
   ra: false | (Required<Omit<NetworkRaOptions, 'advertiser'>> & { advertiser: SharedAdvertiser | undefined });
   names: { vxlan: string; bridge: string };
@@ -183,7 +183,7 @@ export function resolveNetworkOptions(options: unknown, groupForId: (id: number)
     // IPv6 needs 1280 (RFC 8200 §5); the bridge takes no more than 65535.
     mtu: o.mtu === undefined ? undefined : checkInteger('mtu', o.mtu, 1280, 65535),
     netns,
-    netnsKey: resolved === undefined ? 'current' : String(resolved),
+    netnsKey: netnsKeyOf(resolved),
     ra: resolveRa(o.ra),
     names: { vxlan, bridge },
   };

@@ -13,9 +13,10 @@
  * being created or managed right now: create takes the lock before its first link), and
  * while a VM of it runs (removing its bridge would cut a guest off).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 
 import { debug } from '../diagnostics.js';
+import { CURRENT_NETNS_KEY, netnsIdentity, netnsOfKey } from '../netns.js';
 import { listVms } from '../qemu/list.js';
 import { markedNetworkId, stagedLink } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
@@ -29,11 +30,10 @@ interface Namespace {
   keys: Set<string>;
 }
 
-/** The namespace's identity (nsfs device and inode), or undefined when it is gone. */
+/** The namespace's identity (lib/netns.ts), or undefined when it is gone. */
 function identity(netns: string | undefined): string | undefined {
   try {
-    const st = statSync(netns ?? '/proc/thread-self/ns/net');
-    return `${st.dev}:${st.ino}`;
+    return netnsIdentity(netns);
   } catch {
     return undefined;
   }
@@ -43,14 +43,14 @@ function identity(netns: string | undefined): string | undefined {
 function namespaces(runDir: string, vmKeys: string[], given: string[]): Namespace[] {
   const byIdentity = new Map<string, Namespace>();
   const add = (key: string): void => {
-    const netns = key === 'current' ? undefined : key;
+    const netns = netnsOfKey(key);
     const id = identity(netns);
     if (id === undefined) return; // the namespace is gone, and its links with it
     const ns = byIdentity.get(id);
     if (ns) ns.keys.add(key);
     else byIdentity.set(id, { netns, keys: new Set([key]) });
   };
-  add('current');
+  add(CURRENT_NETNS_KEY);
   for (const { netnsKey } of listNetworkFiles(runDir)) add(netnsKey);
   for (const key of vmKeys) add(key);
   for (const path of given) add(path);

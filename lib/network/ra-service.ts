@@ -24,7 +24,7 @@ import { netRoot, resolveRunDir } from '../state/run-dir.js';
 import { AdvertiserRegistry } from './advertisers.js';
 import type { AdvertiserPort } from './deps.js';
 import type { AdvertisedInterface } from './types.js';
-import type { NetnsOption } from '../netns.js';
+import { netnsIdentity, type NetnsOption } from '../netns.js';
 
 /** Options of {@link RaService}. */
 export interface RaServiceOptions {
@@ -37,7 +37,10 @@ export interface RaServiceOptions {
 interface Served {
   files: NetworkFiles;
   lock: FileLock;
+  /** The namespace's path key in the run directory (what the events report). */
   netnsKey: string;
+  /** The namespace's identity: the key of the shared advertiser (lib/netns.ts). */
+  netnsId: string;
   bridge: string;
 }
 
@@ -172,8 +175,10 @@ export class RaService extends EventEmitter<RaServiceEvents> {
       if (this.served.has(key)) continue;
       const lock = lockNetworkRa(files);
       if (!lock) continue; // its manager advertises it
+      let netnsId: string;
       try {
-        await this.registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, this.createAdvertiser, (error) =>
+        netnsId = netnsIdentity(record.netns);
+        await this.registry.add(netnsId, record.netns, record.ra as unknown as AdvertisedInterface, this.createAdvertiser, (error) =>
           this.emit('error', error),
         );
       } catch (error) {
@@ -181,7 +186,7 @@ export class RaService extends EventEmitter<RaServiceEvents> {
         this.emit('error', error instanceof Error ? error : new Error(String(error)));
         continue;
       }
-      this.served.set(key, { files, lock, netnsKey, bridge: record.bridge });
+      this.served.set(key, { files, lock, netnsKey, netnsId, bridge: record.bridge });
       this.emit('serve', { id, netnsKey, bridge: record.bridge });
     }
     // Gone or being destroyed: let go without a final RA; the destroyer sends it before the
@@ -191,7 +196,7 @@ export class RaService extends EventEmitter<RaServiceEvents> {
         .filter(([key]) => !seen.has(key))
         .map(async ([key, s]) => {
           this.served.delete(key);
-          await this.registry.remove(s.netnsKey, s.bridge, { final: false }).catch(() => undefined);
+          await this.registry.remove(s.netnsId, s.bridge, { final: false }).catch(() => undefined);
           s.lock.release();
           this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final: false });
         }),
@@ -211,7 +216,7 @@ export class RaService extends EventEmitter<RaServiceEvents> {
     const final = options.final === true;
     for (const [key, s] of this.served) {
       this.served.delete(key);
-      await this.registry.remove(s.netnsKey, s.bridge, { final }).catch(() => undefined);
+      await this.registry.remove(s.netnsId, s.bridge, { final }).catch(() => undefined);
       s.lock.release();
       this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final });
     }

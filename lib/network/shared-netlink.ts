@@ -83,7 +83,7 @@ export class NetlinkLease implements NetlinkPort {
   }
 }
 
-/** The shared connections, per opener (the real Netlink, or a test's fake) and namespace key. */
+/** The shared connections, per opener (the real Netlink, or a test's fake) and namespace identity (lib/netns.ts). */
 export class SharedNetlinks {
   private readonly shares = new WeakMap<object, Map<string, Share>>();
 

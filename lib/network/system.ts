@@ -5,6 +5,7 @@
 import { securePort, type PortGuard } from '../guard/index.js';
 import { eui64Address, macForVm } from '../mac.js';
 import { Netlink, vxlanGroupForId } from '../netlink/index.js';
+import { netnsIdentity } from '../netns.js';
 import { Qemu } from '../qemu/index.js';
 import { RouterAdvertiser } from '../ra/index.js';
 import { openTap, type Tap } from '../tap.js';
@@ -13,6 +14,7 @@ import { systemState } from './state.js';
 
 /** The production bindings of {@link NetworkDeps}. */
 export const systemDeps: NetworkDeps = {
+  netnsIdentity,
   openNetlink: (netns) => Netlink.open(netns === undefined ? {} : { netns }),
   openTap: (options) => openTap(options),
   spawnQemu: (options) =>

@@ -24,7 +24,7 @@ import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, Start
 import { checkStopOptions, NetworkVm } from './vm.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
-import { resolveNetns } from '../netns.js';
+import { netnsKeyOf, resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
 import { networkLinkMark, stagingLinkName, type StagedLinkKind } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
@@ -62,7 +62,8 @@ export interface VxlanNetworkEvents {
 interface Owned {
   vxlan: string;
   bridge: string;
-  raKey: string | undefined;
+  /** The identity of the namespace whose shared advertiser serves the bridge (lib/netns.ts), when one does. */
+  netnsId: string | undefined;
   advertiser: AdvertisedInterface['name'] | undefined;
   ownAdvertiser: { removeInterface(name: string): void | Promise<void> } | undefined;
   persisted: Persisted | undefined;
@@ -197,10 +198,15 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     internals: NetworkInternals,
   ): Promise<VxlanNetwork> {
     const { vxlan, bridge } = o.names;
-    // The namespace's one connection, shared by all its networks (released by destroy()).
+    // The namespace's one connection, shared by all its networks however they name the
+    // namespace (keyed by its identity, lib/netns.ts), released by destroy().
+    let netnsId = '';
     const nl = await steps.run(
       `open rtnetlink${o.netns === undefined ? '' : ` in namespace ${String(o.netns)}`}`,
-      () => (internals.netlinks ?? sharedNetlinks).acquire(d, o.netnsKey, () => d.openNetlink(o.netns)),
+      () => {
+        netnsId = d.netnsIdentity(o.netns);
+        return (internals.netlinks ?? sharedNetlinks).acquire(d, netnsId, () => d.openNetlink(o.netns));
+      },
       (n) => n.close(),
     );
     let persisted: Persisted | undefined;
@@ -254,7 +260,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
     // The network is made after the steps; RA failures before that have nobody to tell.
     const relay = new EventEmitter<{ 'ra-error': [Error] }>();
-    let owned: Owned = { vxlan, bridge, raKey: undefined, advertiser: undefined, ownAdvertiser: undefined, persisted: undefined };
+    let owned: Owned = { vxlan, bridge, netnsId: undefined, advertiser: undefined, ownAdvertiser: undefined, persisted: undefined };
     if (o.ra !== false) {
       const config = raInterface(o);
       const own = o.ra.advertiser;
@@ -279,10 +285,10 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       } else {
         await steps.run(
           `start router advertisements on ${bridge}`,
-          () => registry.add(o.netnsKey, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
-          () => registry.remove(o.netnsKey, bridge),
+          () => registry.add(netnsId, o.netns, config, d.createAdvertiser, (error) => relay.emit('ra-error', error)),
+          () => registry.remove(netnsId, bridge),
         );
-        owned = { ...owned, advertiser: bridge, raKey: o.netnsKey };
+        owned = { ...owned, advertiser: bridge, netnsId };
       }
     }
     if (persisted) {
@@ -327,7 +333,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const id = checkInteger('id', o.id, 0, 16777215);
     const resolved = resolveNetns('netns', o.netns);
     if (typeof resolved === 'number') throw invalidValue('netns', 'a namespace name or path', o.netns);
-    const netnsKey = resolved ?? 'current';
+    const netnsKey = netnsKeyOf(resolved);
     const d = internals.deps ?? (await loadDeps());
     const registry = internals.registry ?? sharedAdvertisers;
     const st = d.state;
@@ -361,7 +367,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       let owned: Owned = {
         vxlan: record.vxlan,
         bridge: record.bridge,
-        raKey: undefined,
+        netnsId: undefined,
         advertiser: undefined,
         ownAdvertiser: undefined,
         persisted: undefined,
@@ -369,8 +375,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       if (record.ra !== false) {
         raLock = await st.lockRa(files);
         if (raLock) {
-          await registry.add(netnsKey, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
-          owned = { ...owned, advertiser: record.bridge, raKey: netnsKey };
+          const netnsId = d.netnsIdentity(record.netns);
+          await registry.add(netnsId, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
+          owned = { ...owned, advertiser: record.bridge, netnsId };
         }
       }
       owned = { ...owned, persisted: { state: st, runDir, files, lock, raLock, record }, adopted: true };
@@ -672,7 +679,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     for (const vm of this.vms.values()) vm.release();
     const owned = this.owned;
     if (owned?.advertiser !== undefined && !owned.ownAdvertiser) {
-      await this.registry.remove(owned.raKey ?? 'current', owned.advertiser, { final: false }).catch(() => undefined);
+      await this.registry.remove(owned.netnsId ?? '', owned.advertiser, { final: false }).catch(() => undefined);
     }
     owned?.persisted?.raLock?.release();
     owned?.persisted?.lock.release();
@@ -727,7 +734,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
           : owned.adopted && p
             ? sendFinalRa(this.registry, this.deps, p.record)
-            : this.registry.remove(owned.raKey ?? 'current', name);
+            : this.registry.remove(owned.netnsId ?? '', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
         this.raStopped = true;
         crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);

@@ -7,9 +7,8 @@
  * forward and so has not joined it itself (on the thread pool, in batches), and routes each received solicitation to the
  * interface advertiser of its ifindex.
  */
-import { fstatSync, statSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { native, type NativeIcmp6Socket } from '../native.js';
+import { netnsIdentity } from '../netns.js';
 import { ipv6ToBytes } from '../validate.js';
 import { systemClock, type Clock } from './clock.js';
 import { ALL_ROUTERS } from './constants.js';
@@ -17,7 +16,7 @@ import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
 import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
 import { FrameBatch, type FrameSender } from './frame-batch.js';
-import { ERROR_CODES, SystemCallError, VmplumbError } from '../errors.js';
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
 /** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7): where every periodic RA goes. */
@@ -43,19 +42,7 @@ interface Served {
   onJoinError: (errno: number, index: number) => void;
 }
 
-/** Identifies a namespace by the inode of its nsfs file, so two paths to one namespace share. */
-export function namespaceKey(netns: string | number | undefined): string {
-  try {
-    const st = netns === undefined ? statSync('/proc/thread-self/ns/net') : typeof netns === 'number' ? fstatSync(netns) : statSync(netns);
-    return `${st.dev}:${st.ino}`;
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    const failure = new SystemCallError(e.errno ?? osConstants.errno.EIO, e.syscall ?? 'stat', String(netns), undefined, { cause: error });
-    failure.message = `cannot open network namespace ${String(netns)}: ${failure.code}: ${e.message}`;
-    throw failure;
-  }
-}
-
+/** Keyed by netnsIdentity(): two paths to one namespace share its socket. */
 const registry = new Map<string, Promise<RaNamespace>>();
 
 /** The shared RA machinery of one namespace. */
@@ -69,8 +56,8 @@ export class RaNamespace {
   private readonly joins = new Set<Served>();
   /** Interfaces (ifindex) to leave ff02::2 on: joined, and no longer served there. */
   private leaves: number[] = [];
-  /** A memberships job is running on the pool. */
-  private changing = false;
+  /** The memberships job running on the pool (it holds a dup of the socket until it ends). */
+  private changing: Promise<void> | undefined;
   /** The multicast RAs of the current tick, sent together (frames fail EBADF once closed). */
   private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket), ALL_NODES_MAC);
   private closed = false;
@@ -89,7 +76,7 @@ export class RaNamespace {
    * the netlink monitor). Each acquire needs one release.
    */
   static async acquire(netns: string | number | undefined): Promise<RaNamespace> {
-    const key = namespaceKey(netns);
+    const key = netnsIdentity(netns);
     const existing = registry.get(key);
     if (existing) {
       const ns = await existing;
@@ -193,7 +180,7 @@ export class RaNamespace {
 
   /** Runs the queued leaves and (up to MEMBERSHIPS_PER_JOB) joins on the pool, one job at a time. */
   private changeMemberships(): void {
-    if (this.changing || this.closed || (this.joins.size === 0 && this.leaves.length === 0)) return;
+    if (this.changing !== undefined || this.closed || (this.joins.size === 0 && this.leaves.length === 0)) return;
     const leaves = this.leaves.splice(0, MEMBERSHIPS_PER_JOB);
     const joined: Array<[Served, number]> = [];
     for (const entry of this.joins) {
@@ -201,11 +188,10 @@ export class RaNamespace {
       this.joins.delete(entry);
       if (entry.index !== undefined) joined.push([entry, entry.index]);
     }
-    this.changing = true;
     const indexes = Int32Array.from(joined, ([, index]) => index);
-    this.socket.memberships(Int32Array.from(leaves), indexes, ALL_ROUTERS_BYTES).then(
+    this.changing = this.socket.memberships(Int32Array.from(leaves), indexes, ALL_ROUTERS_BYTES).then(
       (errnos) => {
-        this.changing = false;
+        this.changing = undefined;
         if (this.closed) return;
         joined.forEach(([entry, index], i) => {
           const errno = errnos[leaves.length + i]!;
@@ -215,7 +201,7 @@ export class RaNamespace {
         this.changeMemberships();
       },
       (error: unknown) => {
-        this.changing = false;
+        this.changing = undefined;
         if (!this.closed) this.fail(error as Error);
       },
     );
@@ -249,6 +235,9 @@ export class RaNamespace {
     this.leaves = [];
     this.byIndex.clear();
     this.queue.close();
+    // The socket is gone only once a running job drops its dup: wait for it (≤ 256 changes),
+    // so that release() resolved means no raw socket of ours is left in the namespace.
+    await this.changing;
     this.socket.close();
     await this.monitor.close();
   }

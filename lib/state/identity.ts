@@ -1,7 +1,7 @@
 /**
- * Proving that a pid is the VM we mean before anything is sent to it (DESIGN.md "Host
- * state"). A pidfile alone proves nothing: after qemu exits its pid can be handed to any
- * process. The proof, as Proxmox's `vm_running_locally` does it but without its race:
+ * Proving that a pid is the VM we mean before anything is sent to it (docs/ARCHITECTURE.md,
+ * "State on disk"). A pidfile alone proves nothing: after qemu exits its pid can be handed to
+ * any process. The proof, as Proxmox's `vm_running_locally` does it but without its race:
  *
  * 1. pidfd_open(pid): from now on the fd names one process, whatever happens to the number;
  * 2. /proc/<pid>/cmdline carries `-pidfile <that VM's pidfile>`: only that VM's qemu has it;

@@ -30,7 +30,7 @@ export interface NetworkRecord {
   state: 'creating' | 'ready' | 'destroying';
   /** The namespace as the addon takes it (a path), or undefined for the host's. */
   netns: string | undefined;
-  /** The resolved namespace key ('current' or the path). */
+  /** The namespace's key in the run directory (lib/netns.ts netnsKeyOf: 'current' or the path). */
   netnsKey: string;
   vxlan: string;
   bridge: string;

@@ -1,7 +1,8 @@
 /**
- * Where vmplumb keeps the host state any process can find again (DESIGN.md "Host state"):
+ * Where vmplumb keeps the host state any process can find again (docs/ARCHITECTURE.md,
+ * "State on disk"):
  *
- *     <runDir>/vm/<name>/                 one folder per VM (see ./vm-files.ts)
+ *     <runDir>/vm/<name>/                 one folder per VM (see ./vm-folder.ts)
  *     <runDir>/net/<netns-key>/<id>.json  one record per network (see ./network-record.ts)
  *
  * The run directory is the `runDir` option, else $VMPLUMB_RUN_DIR, else /run/vmplumb (a
@@ -9,6 +10,7 @@
  */
 import { isAbsolute, join, normalize } from 'node:path';
 
+import { CURRENT_NETNS_KEY } from '../netns.js';
 import { invalidType, invalidValue } from '../validate.js';
 
 /** The run directory when neither the option nor $VMPLUMB_RUN_DIR says otherwise. */
@@ -42,12 +44,12 @@ export function netRoot(runDir: string): string {
  * namespace path with '/' escaped as '%2F' ('%' itself as '%25'), reversible and unique.
  */
 export function netnsDirName(netnsKey: string): string {
-  if (netnsKey === 'current') return 'host';
+  if (netnsKey === CURRENT_NETNS_KEY) return 'host';
   return netnsKey.replaceAll('%', '%25').replaceAll('/', '%2F');
 }
 
 /** The inverse of {@link netnsDirName}. */
 export function netnsKeyFromDirName(dir: string): string {
-  if (dir === 'host') return 'current';
+  if (dir === 'host') return CURRENT_NETNS_KEY;
   return dir.replaceAll('%2F', '/').replaceAll('%25', '%');
 }

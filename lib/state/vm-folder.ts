@@ -12,7 +12,6 @@
  * (./identity.ts) before trusting a pid.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { ResolvedAccel } from '../qemu/accel.js';
 import type { QemuNicInfo } from '../qemu/qemu.js';
 import { dirname, join } from 'node:path';
@@ -121,14 +120,4 @@ export function removeVmFolder(folder: VmFolder): void {
 /** Whether the folder exists. */
 export function vmFolderExists(folder: VmFolder): boolean {
   return existsSync(folder.dir);
-}
-
-/** The last `limit` bytes of qemu.log ('' when there is none). */
-export async function readLogTail(folder: VmFolder, limit = 64 * 1024): Promise<string> {
-  try {
-    const text = await readFile(folder.log, 'utf8');
-    return text.slice(-limit);
-  } catch {
-    return '';
-  }
 }

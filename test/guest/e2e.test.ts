@@ -14,12 +14,12 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ensureGuest, parseGuestConsole, waitForGuestConsole, type GuestConsoleLine } from '../../testing/guest/index.js';
+import { ensureGuest, guestBootOptions, parseGuestConsole, waitForGuestConsole, type GuestConsoleLine } from '../../testing/guest/index.js';
 import { VxlanNetwork, type NetworkVm, type VmExitEvent } from '../../lib/network.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 import { reaped, running } from '../helpers/proc.js';
-import { referenceScript } from '../helpers/reference.js';
+import { referenceScript } from '../../testing/demo/hosts.js';
 
 const H1 = 'fd00:4789::1';
 const H2 = 'fd00:4789::2';
@@ -53,23 +53,19 @@ describe.skipIf(skipUnlessRoot('end-to-end guest tests', ['/dev/net/tun']))('the
     for (const n of Object.values(nets)) n?.on('vm-exit', (e) => exits.push(e));
 
     // Host 2: the reference commands, unchanged (the second network in its unicast form).
-    h2.exec('sh', ['-ec', `${referenceScript(100, `${NETS.multicast.host2}/64`)}\n${referenceScript(101, `${NETS.unicast.host2}/64`, H1)}`]);
+    h2.exec('sh', [
+      '-ec',
+      [...referenceScript({ id: 100, address: NETS.multicast.host2 }), ...referenceScript({ id: 101, address: NETS.unicast.host2, unicastPeer: H1 })].join(
+        '\n',
+      ),
+    ]);
 
     // Both guests boot at once: under TCG the wait is the long part.
     for (const [kind, id] of [
       ['multicast', 1],
       ['unicast', 2],
     ] as const) {
-      vms[kind] = await nets[kind]!.startVm({
-        id,
-        memoryMiB: 256,
-        cpus: 1,
-        accel: 'tcg',
-        kernel: guest.kernel,
-        initrd: guest.initrd,
-        append: guest.append,
-        serial: { file: serial(kind) },
-      });
+      vms[kind] = await nets[kind]!.startVm({ id, ...guestBootOptions(guest, serial(kind)) });
     }
   }, 300_000);
 

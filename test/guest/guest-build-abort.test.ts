@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { ensureGuest, guestRecipeKey } from '../../testing/guest/index.js';
+import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 describe.skipIf(skipUnlessRoot('guest build abort test'))('ensureGuest with an AbortSignal', () => {
@@ -45,11 +46,7 @@ describe.skipIf(skipUnlessRoot('guest build abort test'))('ensureGuest with an A
     await expect(b).rejects.toMatchObject({ name: 'AbortError' });
     // The build stops (its running command is killed); its temporary folder goes, and nothing
     // is cached: a build that went on would have renamed its folder into the cache.
-    const deadline = Date.now() + 60_000;
-    while (readdirSync(cache).some((e) => e.startsWith('.build-'))) {
-      if (Date.now() > deadline) throw new Error('the aborted build left its temporary folder');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until('the aborted build to remove its temporary folder', () => !readdirSync(cache).some((e) => e.startsWith('.build-')), { intervalMs: 100 });
     expect(existsSync(join(cache, guestRecipeKey(), 'manifest.json'))).toBe(false);
 
     // Control: the same call, not aborted, builds into the cache.

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ensureGuest, waitForGuestConsole, type GuestConsoleLine } from '../../testing/guest/index.js';
+import { ensureGuest, guestBootOptions, waitForGuestConsole, type GuestConsoleLine } from '../../testing/guest/index.js';
 import { eui64Address, macForVm } from '../../lib/mac.js';
 import { VxlanNetwork, type NetworkVm } from '../../lib/network.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
@@ -79,16 +79,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork.join with a guest', ['/dev/net/tun'
       expect(joined).toMatchObject({ bridgeName: 'br100', prefix: PREFIX, routerAddress: '2a0a:e5c1:111:888::1' });
 
       const serial = join(work, 'vm1.console');
-      vm = await joined.startVm({
-        id: 1,
-        memoryMiB: 256,
-        cpus: 1,
-        accel: 'tcg',
-        kernel: guest.kernel,
-        initrd: guest.initrd,
-        append: guest.append,
-        serial: { file: serial },
-      });
+      vm = await joined.startVm({ id: 1, ...guestBootOptions(guest, serial) });
       expect(vm.address).toBe(eui64Address(PREFIX, macForVm(1)));
       // The tap is a port of the maker's bridge, up (the kernel's view).
       const [tap] = h1.ipJson<LinkJson[]>('-d', 'link', 'show', 'dev', vm.tap);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ensureGuest, waitForGuestConsole, type Guest } from '../../testing/guest/index.js';
+import { ensureGuest, guestBootOptions, waitForGuestConsole, type Guest } from '../../testing/guest/index.js';
 import { eui64Address } from '../../lib/mac.js';
 import { Qemu, QemuExitedError, type QemuExit, type QmpEvent } from '../../lib/qemu/index.js';
 import { openTap, type Tap } from '../../lib/tap.js';
@@ -143,14 +143,8 @@ describe.skipIf(skipUnlessRoot('qemu guest tests', ['/dev/net/tun']))('qemu', ()
       vm = await Qemu.spawn({
         name: 'vmptap-guest',
         machine: 'q35',
-        accel: 'tcg',
-        memoryMiB: 256,
-        cpus: 1,
-        kernel: guest.kernel,
-        initrd: guest.initrd,
-        append: guest.append,
+        ...guestBootOptions(guest, serial),
         nics: [{ tap, mac }],
-        serial: { file: serial },
       });
       vm.on('event', (e: QmpEvent) => events.push(e));
     }, 180_000);

@@ -43,6 +43,7 @@ import {
 } from '../helpers/frames.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
 import { joinWithVeth, runAsync, TestNetns } from '../helpers/netns.js';
+import { until } from '../helpers/poll.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const ID = 310;
@@ -64,21 +65,6 @@ const guestLl = eui64Address('fe80::/64', GUEST);
 const guestGlobal = eui64Address(PREFIX, GUEST);
 const victimGlobal = eui64Address(PREFIX, VICTIM);
 const ALL_NODES = 'ff02::1';
-
-async function eventually<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /**
  * dumpcap in a namespace, capturing the frames from the guest's and the spoofed MAC into a
@@ -102,7 +88,7 @@ class Capture {
 
   /** Resolves once dumpcap says it is capturing. */
   started(): Promise<void> {
-    return eventually(
+    return until(
       'dumpcap capturing',
       () => this.#stderr.includes('Capturing on') || (this.#child.exitCode !== null && Promise.reject(new Error(this.#stderr))),
       30_000,
@@ -160,7 +146,7 @@ class Capture {
    * it at once would lose what it had not read yet), stops dumpcap, and returns the frames.
    */
   async stopAfterSentinel(): Promise<string[]> {
-    const lines = await eventually('the sentinel in the capture', async () => {
+    const lines = await until('the sentinel in the capture', async () => {
       const l = await this.decode();
       return l.some((x) => x.split('|')[5] === `0x${SENTINEL_ID.toString(16)}`) && l;
     });
@@ -223,7 +209,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     nl = await Netlink.open({ netns: h1.name });
     await nl.setLink('hostile0', { mac: 'fe:ff:ff:ff:31:02', master: BR, up: true });
     bridgeMac = (await nl.getLink(BR))?.mac ?? '';
-    routerLl = await eventually('router link-local', () => h1.linkLocal(BR), 150_000);
+    routerLl = await until('router link-local', () => h1.linkLocal(BR), 150_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -297,16 +283,16 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
   it("keeps both victims' default routes and neighbour caches, shows them nothing, counts each attempt", async () => {
     // Victims ready: SLAAC and a default route via the real router, a neighbour entry for
     // the router's address (victim) and for the victim's (host 2) that an NA could poison.
-    await eventually('victim default route', () => defaultGateways(victim, 'eth0').includes(routerLl));
-    await eventually('host 2 default route', () => defaultGateways(h2, BR).includes(routerLl));
-    await eventually('victim SLAAC', () => addresses(victim).includes(victimGlobal));
-    await eventually('victim reaches the router', () =>
+    await until('victim default route', () => defaultGateways(victim, 'eth0').includes(routerLl));
+    await until('host 2 default route', () => defaultGateways(h2, BR).includes(routerLl));
+    await until('victim SLAAC', () => addresses(victim).includes(victimGlobal));
+    await until('victim reaches the router', () =>
       runAsync('ip', ['netns', 'exec', victim.name, 'ping', '-6', '-c1', '-W1', ROUTER]).then(
         () => true,
         () => false,
       ),
     );
-    await eventually('host 2 reaches the victim', () =>
+    await until('host 2 reaches the victim', () =>
       runAsync('ip', ['netns', 'exec', h2.name, 'ping', '-6', '-c1', '-W1', victimGlobal]).then(
         () => true,
         () => false,
@@ -322,7 +308,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     const before = [echoesReceived(victim), echoesReceived(h2)];
     sendAttacksThenSentinel();
     // The sentinel (the last frame, an echo request to all nodes) reached both kernels.
-    await eventually('the sentinel at both victims', () => echoesReceived(victim) > (before[0] ?? 0) && echoesReceived(h2) > (before[1] ?? 0));
+    await until('the sentinel at both victims', () => echoesReceived(victim) > (before[0] ?? 0) && echoesReceived(h2) > (before[1] ?? 0));
     // At once (a neighbour entry nobody answers for fails after a few seconds): the forged
     // SLLA behind a nonce never reached the victim; the guest's own NS did.
     expect(neighbour(victim, GUEST_PRIVACY)).toBeUndefined();
@@ -345,7 +331,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
       [h2, BR],
     ] as const) {
       expect(defaultGateways(ns, dev)).not.toContain(guestLl);
-      await eventually('the default route via the router', () => defaultGateways(ns, dev).includes(routerLl));
+      await until('the default route via the router', () => defaultGateways(ns, dev).includes(routerLl));
     }
     expect(addresses(victim).some((a) => a.startsWith('2001:db8:bad:'))).toBe(false);
     expect(addresses(h2).some((a) => a.startsWith('2001:db8:bad:'))).toBe(false);
@@ -398,7 +384,7 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
     sendAttacksThenSentinel();
     sendAttacksThenSentinel();
     // Unguarded, the two forged echo requests arrive too: three in all.
-    await eventually('the sentinel at both victims', () => echoesReceived(victim) >= (before[0] ?? 0) + 3 && echoesReceived(h2) >= (before[1] ?? 0) + 3);
+    await until('the sentinel at both victims', () => echoesReceived(victim) >= (before[0] ?? 0) + 3 && echoesReceived(h2) >= (before[1] ?? 0) + 3);
     // The forged SLLA behind a nonce poisoned the victim's cache: the guest's (allowed)
     // source maps to another MAC (guarded, the victim never heard of that source).
     expect(neighbour(victim, GUEST_PRIVACY)).toBe(OTHER);
@@ -421,11 +407,11 @@ describe.skipIf(skipUnlessRoot('port security integration tests', ['/dev/net/tun
       [victim, 'eth0'],
       [h2, BR],
     ] as const) {
-      await eventually(`${ns.name} has a default route via the rogue`, () => defaultGateways(ns, dev).includes(guestLl));
-      await eventually(`${ns.name} routes beyond the link via the rogue`, () => routeVia(ns) === guestLl);
+      await until(`${ns.name} has a default route via the rogue`, () => defaultGateways(ns, dev).includes(guestLl));
+      await until(`${ns.name} routes beyond the link via the rogue`, () => routeVia(ns) === guestLl);
     }
     const rogueRoute = (ns: TestNetns): boolean => ns.ipJson<Array<{ dst: string }>>('-6', 'route', 'show').some((r) => r.dst === `${ROGUE_PREFIX}/64`);
-    await eventually('the victim takes the rogue prefix', () => rogueRoute(victim));
-    await eventually('host 2 takes the rogue prefix', () => rogueRoute(h2));
+    await until('the victim takes the rogue prefix', () => rogueRoute(victim));
+    await until('host 2 takes the rogue prefix', () => rogueRoute(h2));
   }, 240_000);
 });

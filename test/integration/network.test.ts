@@ -4,13 +4,18 @@
  * unchanged, and its own kernel is the client: it learns host 1's router advertisements across
  * the VXLAN (SLAAC address + default route via host 1's bridge), and rdisc6 shows the options.
  */
+import { spawn } from 'node:child_process';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { Netlink } from '../../lib/netlink/index.js';
+import { netnsIdentity } from '../../lib/netns.js';
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
+import { sharedAdvertisers } from '../../lib/network/advertisers.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
 import { runAsync, type TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
-import { referenceScript } from '../helpers/reference.js';
+import { referenceScript } from '../../testing/demo/hosts.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const PREFIX = '2a0a:e5c1:111:888::/64';
@@ -86,7 +91,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     const brAddrs: AddrInfo[] = h1.ipJson('-6', 'addr', 'show', 'dev', 'br100')[0].addr_info;
     expect(brAddrs.map((a) => `${a.local}/${a.prefixlen}`)).toContain('2a0a:e5c1:111:888::1/64');
 
-    h2.exec('sh', ['-ec', referenceScript(100, '2a0a:e5c1:111:888::2/64')]);
+    h2.exec('sh', ['-ec', referenceScript({ id: 100, address: '2a0a:e5c1:111:888::2' }).join('\n')]);
     await expectHost2Slaac(100, PREFIX);
 
     // rdisc6 on host 2 solicits across the VXLAN and prints what host 1 advertises. It sends
@@ -145,7 +150,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
       .filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
     expect(raw6).toHaveLength(1);
 
-    h2.exec('sh', ['-ec', referenceScript(101, '2a0a:e5c1:111:889::2/64', H1)]);
+    h2.exec('sh', ['-ec', referenceScript({ id: 101, address: '2a0a:e5c1:111:889::2', unicastPeer: H1 }).join('\n')]);
     await expectHost2Slaac(101, '2a0a:e5c1:111:889::/64');
     await h2.pingUntilReply('2a0a:e5c1:111:889::1');
 
@@ -154,6 +159,53 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     h2.ip('link', 'del', 'vxlan101');
     h2.ip('link', 'del', 'br101');
   }, 150_000);
+
+  it('two paths to one namespace (/run/netns/x, /proc/PID/ns/net) share one rtnetlink connection and one advertiser', async () => {
+    // A process inside host 1's namespace gives it a second path.
+    const holder = spawn('ip', ['netns', 'exec', h1.name, 'sleep', '120'], { stdio: 'ignore' });
+    try {
+      const procPath = `/proc/${holder.pid}/ns/net`;
+      const identity = await until('the holder inside host 1', () => netnsIdentity(procPath) === netnsIdentity(h1.name) && netnsIdentity(procPath));
+      expect(procPath).not.toBe(h1.path);
+      // NETLINK_ROUTE (protocol 0) sockets of host 1's namespace, as the kernel lists them.
+      const routeSockets = (): number =>
+        h1
+          .exec('cat', ['/proc/net/netlink'])
+          .split('\n')
+          .filter((l) => /^[0-9a-f]+\s+0\s/u.test(l)).length;
+      const before = routeSockets();
+      // Positive control: a connection opened through the /proc path is counted in host 1.
+      const probe = await Netlink.open({ netns: procPath });
+      expect(routeSockets()).toBe(before + 1);
+      await probe.close();
+      expect(await until('the probe closed', () => routeSockets() === before)).toBe(true);
+
+      const byName = await VxlanNetwork.create({ id: 105, underlay: 'eth0', prefix: '2a0a:e5c1:111:88b::/64', peers: [H2], netns: h1.name });
+      nets.push(byName);
+      const first = routeSockets();
+      expect(first).toBeGreaterThan(before);
+      // The second network, in the same namespace by another path, opens no rtnetlink socket of its own.
+      const byProc = await VxlanNetwork.create({ id: 106, underlay: 'eth0', prefix: '2a0a:e5c1:111:88c::/64', peers: [H2], netns: procPath });
+      nets.push(byProc);
+      expect(routeSockets()).toBe(first);
+      expect(sharedAdvertisers.size).toBe(1);
+      expect(sharedAdvertisers.interfaces(identity).sort()).toEqual(['br105', 'br106']);
+      const raw6 = h1
+        .exec('cat', ['/proc/net/raw6'])
+        .split('\n')
+        .filter((l) => /^\s*\d+: [0-9A-F]{32}:003A /u.test(l));
+      expect(raw6).toHaveLength(1);
+      // That one advertiser sends on both bridges.
+      await until('RAs on both bridges', () => sharedAdvertisers.counters(identity).advertisementsSent >= 2);
+
+      await Promise.all([byName.destroy({ timeoutMs: 1000 }), byProc.destroy({ timeoutMs: 1000 })]);
+      expect(sharedAdvertisers.size).toBe(0);
+      expect(await until('the shared sockets closed', () => routeSockets() === before)).toBe(true);
+      expect(linkNames(h1)).toEqual(['eth0', 'lo']);
+    } finally {
+      holder.kill();
+    }
+  }, 60_000);
 
   it('addPeer and removePeer add and remove the peer VTEP as bridge fdb shows it', async () => {
     const net = await VxlanNetwork.create({ id: 104, underlay: 'eth0', prefix: '2a0a:e5c1:111:88a::/64', peers: [H2], netns: h1.name, ra: false });

@@ -14,6 +14,7 @@ import { RouterAdvertiser } from '../../lib/ra/index.js';
 import type { RaInterfaceConfig, RaReceivedEvent, RaSentEvent } from '../../lib/ra/types.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
+import { referenceRaInterface } from '../helpers/reference.js';
 import { startFlood } from '../helpers/ra-flood.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
@@ -22,16 +23,6 @@ const CLIENT_MAC = '02:00:f0:a9:c4:4e';
 const CLIENT_SLAAC = '2a0a:e5c1:111:888:0:f0ff:fea9:c44e';
 const BR100_MAC = '02:00:00:00:01:00';
 const BR100_LL = 'fe80::ff:fe00:100';
-
-const reference = (name = 'br100'): RaInterfaceConfig => ({
-  name,
-  minInterval: 3,
-  maxInterval: 5,
-  defaultLifetime: 3600,
-  prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }],
-  rdnss: [{ servers: ['2a0a:e5c0::3', '2a0a:e5c0::4'], lifetime: 6000 }],
-  dnssl: [{ domains: ['place7.ungleich.ch'], lifetime: 6000 }],
-});
 
 /** Runs a command without blocking the event loop (the advertiser lives in this process). */
 async function run(cmd: string, args: string[], timeout = 20_000): Promise<{ code: number; out: string }> {
@@ -145,7 +136,7 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
       },
       30_000,
     );
-    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference()] });
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [referenceRaInterface()] });
     const sent: RaSentEvent[] = [];
     const received: RaReceivedEvent[] = [];
     ra.on('sent', (e: RaSentEvent) => sent.push(e));
@@ -206,7 +197,7 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
   }, 240_000);
 
   it('keeps answering while the client floods it with malformed solicitations', async () => {
-    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference()] });
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [referenceRaInterface()] });
     await ra.start();
     try {
       await until('serving', () => ra.stats()[0]!.state === 'serving');
@@ -242,7 +233,7 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
   }, 240_000);
 
   it('serves an interface created after start, drops it when deleted, picks it up when it returns, follows MAC changes', async () => {
-    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [reference('br200')] });
+    const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [referenceRaInterface('br200')] });
     await ra.start();
     try {
       // Started without its interface: waiting, nothing sent (it is served once it appears, below).
@@ -292,15 +283,15 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
     const rawSockets = async () =>
       (await run('ip', ['netns', 'exec', router.name, 'cat', '/proc/net/raw6'])).out.split('\n').filter((l) => /:003A /u.test(l)).length;
     expect(await rawSockets()).toBe(0);
-    const a = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 0, interfaces: [reference('br100')] });
-    const b = new RouterAdvertiser({ netns: router.path, finalAdvertisements: 0, interfaces: [reference('br300')] });
-    const c = new RouterAdvertiser({ netns: router.name, interfaces: [reference('br100')] });
+    const a = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 0, interfaces: [referenceRaInterface('br100')] });
+    const b = new RouterAdvertiser({ netns: router.path, finalAdvertisements: 0, interfaces: [referenceRaInterface('br300')] });
+    const c = new RouterAdvertiser({ netns: router.name, interfaces: [referenceRaInterface('br100')] });
     await Promise.all([a.start(), b.start()]);
     try {
       expect(await rawSockets()).toBe(1);
       await expect(c.start()).rejects.toThrow(/no other RouterAdvertiser in the namespace serves, got "br100"/);
-      await b.addInterface(reference('br301'));
-      await expect(a.addInterface(reference('br301'))).rejects.toThrow(/br301/);
+      await b.addInterface(referenceRaInterface('br301'));
+      await expect(a.addInterface(referenceRaInterface('br301'))).rejects.toThrow(/br301/);
       expect(await rawSockets()).toBe(1);
     } finally {
       await a.stop();
@@ -312,12 +303,12 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
   }, 180_000);
 
   it('update() deprecates a removed prefix on the client (lifetime 0) and adds the new one', async () => {
-    const two: RaInterfaceConfig = { ...reference(), prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }, { prefix: '2001:db8:77::/64' }] };
+    const two: RaInterfaceConfig = { ...referenceRaInterface(), prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }, { prefix: '2001:db8:77::/64' }] };
     const ra = new RouterAdvertiser({ netns: router.name, finalAdvertisements: 1, interfaces: [two] });
     await ra.start();
     try {
       await until('both SLAAC addresses', () => clientAddresses('vmpra-c0').some((a) => a.local === '2001:db8:77::f0ff:fea9:c44e'));
-      await ra.update({ interfaces: [{ ...reference(), prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }, { prefix: '2001:db8:88::/64' }] }] });
+      await ra.update({ interfaces: [{ ...referenceRaInterface(), prefixes: [{ prefix: '2a0a:e5c1:111:888::/64' }, { prefix: '2001:db8:88::/64' }] }] });
       const old = await until(
         '2001:db8:77:: deprecated',
         () => clientAddresses('vmpra-c0').find((a) => a.local === '2001:db8:77::f0ff:fea9:c44e' && a.preferred_life_time === 0),

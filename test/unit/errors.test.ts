@@ -27,7 +27,7 @@ import { claimNetwork } from '../../lib/network/records.js';
 import type { NetworkStatePort } from '../../lib/network/deps.js';
 import { Steps } from '../../lib/network/steps.js';
 import { resolveQemuBinary } from '../../lib/qemu/spec.js';
-import { namespaceKey } from '../../lib/ra/namespace.js';
+import { netnsIdentity } from '../../lib/netns.js';
 import { readRecord } from '../../lib/state/record.js';
 import { PassThrough } from 'node:stream';
 
@@ -142,7 +142,7 @@ describe('error classes and codes', () => {
 
     const ns = (() => {
       try {
-        return namespaceKey(join(dir, 'no-such-netns'));
+        return netnsIdentity(join(dir, 'no-such-netns'));
       } catch (e) {
         return e;
       }

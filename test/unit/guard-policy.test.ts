@@ -175,7 +175,48 @@ describe('nf_tables codec', () => {
   });
 
   it('refuses an unknown expression kind naming it', () => {
-    expect(() => native.nfnlEncode([{ ...rule, expressions: [{ kind: 'nope' } as never] }], true)).toThrow("unknown expression kind 'nope'");
+    expect(() => native.nfnlEncode([{ ...rule, expressions: [{ kind: 'nope' } as never] }], true)).toThrow(
+      "unknown expression kind 'nope' (messages[0].expressions[0].kind)",
+    );
+  });
+
+  it('checks every field at the native boundary: a TypeError with its code, naming the field by its path', () => {
+    const encode = (messages: unknown[]): unknown => {
+      try {
+        return native.nfnlEncode(messages as never, true);
+      } catch (error) {
+        return error;
+      }
+    };
+    const refused = (messages: unknown[], code: string, field: string): void => {
+      const error = encode(messages);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ code, message: expect.stringContaining(`"${field}"`) });
+    };
+    // Control: the well-formed rule encodes.
+    expect(encode([rule])).toBeInstanceOf(Buffer);
+    refused([rule, 7], 'ERR_INVALID_ARG_TYPE', 'messages[1]');
+    refused([{ ...rule, family: '5' }], 'ERR_INVALID_ARG_TYPE', 'messages[0].family');
+    refused([{ ...rule, expressions: [{ kind: 'meta', key: 'x', dreg: 1 }] }], 'ERR_INVALID_ARG_TYPE', 'messages[0].expressions[0].key');
+    refused([{ ...rule, expressions: [{ kind: 'immediate', verdict: 'accept' }] }], 'ERR_INVALID_ARG_TYPE', 'messages[0].expressions[0].verdict');
+    refused([{ ...rule, expressions: [null] }], 'ERR_INVALID_ARG_TYPE', 'messages[0].expressions[0]');
+    refused([{ ...rule, expressions: {} }], 'ERR_INVALID_ARG_TYPE', 'messages[0].expressions');
+    refused([{ ...rule, handle: 2n ** 64n }], 'ERR_INVALID_ARG_VALUE', 'messages[0].handle');
+    refused([{ ...rule, chain: 'vm\u00001' }], 'ERR_INVALID_ARG_VALUE', 'messages[0].chain');
+    const chain = { type: NFT_MSG.NEWCHAIN, family: NFPROTO_NETDEV, table: 't', name: 'c' };
+    expect(encode([{ ...chain, hook: { num: 0, priority: -10, device: 'eth0' } }])).toBeInstanceOf(Buffer);
+    refused([{ ...chain, hook: 0 }], 'ERR_INVALID_ARG_TYPE', 'messages[0].hook');
+    refused([{ ...chain, hook: { num: 0, priority: '-10' } }], 'ERR_INVALID_ARG_TYPE', 'messages[0].hook.priority');
+    const elements = { type: NFT_MSG.NEWSETELEM, family: NFPROTO_NETDEV, table: 't', name: 's' };
+    expect(encode([{ ...elements, elements: [{ key: Buffer.alloc(4) }] }])).toBeInstanceOf(Buffer);
+    refused([{ ...elements, elements: [{ key: Buffer.alloc(4) }, 'k'] }], 'ERR_INVALID_ARG_TYPE', 'messages[0].elements[1]');
+    refused([{ ...elements, elements: [{ key: [1, 2] }] }], 'ERR_INVALID_ARG_TYPE', 'messages[0].elements[0].key');
+  });
+
+  it('reads own properties only: an inherited field is no field', () => {
+    const inherited = Object.assign(Object.create({ table: 'vmplumb-guard' }) as object, { ...rule, table: undefined });
+    delete (inherited as { table?: string }).table;
+    expect(() => native.nfnlEncode([inherited as never], true)).toThrow(/"messages\[0\]\.table" argument must be a string/u);
   });
 
   it('sums counters of rules that share a name', () => {

@@ -202,6 +202,15 @@ describe('the native boundary checks its arguments', () => {
     coded(() => native.tunOpen({ name: 'tap\0x', flags: 0, queues: 1, persist: false, owner: -1, group: -1, netns: undefined }), 'ERR_INVALID_ARG_VALUE');
     coded(() => (native.sendWithFds as (...a: unknown[]) => unknown)(0, Buffer.from('x'), ['3']), 'ERR_INVALID_ARG_TYPE');
     coded(() => new native.NetlinkSocket('/run/netns/x\0y', []), 'ERR_INVALID_ARG_VALUE');
+    // The run directory's descriptors and pidfds (runfiles.cc, pidfd.cc): open(2) and bind(2)
+    // would stop at a NUL and lock or listen on another path.
+    coded(() => native.lockFile('/run/vmplumb/x.lock\0y'), 'ERR_INVALID_ARG_VALUE', 'path');
+    coded(() => native.unixListen('/tmp/vmplumb\0.sock', 8), 'ERR_INVALID_ARG_VALUE', 'path');
+    coded(() => (native.unixListen as (...a: unknown[]) => unknown)('/tmp/x.sock', '8'), 'ERR_INVALID_ARG_TYPE', 'backlog');
+    coded(() => (native.unixConnect as (...a: unknown[]) => unknown)(3), 'ERR_INVALID_ARG_TYPE', 'path');
+    coded(() => (native.lockFd as (...a: unknown[]) => unknown)('3'), 'ERR_INVALID_ARG_TYPE', 'fd');
+    coded(() => new (native.PidFd as new (...a: unknown[]) => unknown)(process.pid, 'x'), 'ERR_INVALID_ARG_TYPE', 'onExit');
+    coded(() => new (native.PidFd as new (...a: unknown[]) => unknown)(String(process.pid), () => {}), 'ERR_INVALID_ARG_TYPE', 'pid');
   });
 });
 

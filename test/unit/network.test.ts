@@ -110,6 +110,8 @@ class World {
 
   deps(): NetworkDeps {
     return {
+      // The fake namespaces exist by name only: the name is their identity.
+      netnsIdentity: (netns) => (netns === undefined ? 'current' : String(netns)),
       openNetlink: async () => {
         this.check('openNetlink');
         return this.netlink();

@@ -85,4 +85,22 @@ describe('RaNamespace ff02::2 memberships', () => {
       await ns.release();
     }
   });
+
+  it('release() waits for a running job (it holds a dup of the socket) and starts none after', async () => {
+    const { jobs, listeners } = fakes();
+    const ns = await RaNamespace.acquire(undefined);
+    const host = { queue: ns.queue } as unknown as AdvertiserHost;
+    const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br0' }), host);
+    ns.attach(iface, () => {});
+    listeners.get('br0')!(link(100, 'br0'));
+    expect(jobs).toHaveLength(1);
+    ns.detach(iface); // a leave, queued behind the running join
+    let released = false;
+    const releasing = ns.release().then(() => (released = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(false);
+    jobs[0]!.finish();
+    await releasing;
+    expect(jobs).toHaveLength(1); // closing the socket drops its memberships: no leave job
+  });
 });

@@ -100,16 +100,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     const serial = join(workDir, 'vm1.console');
     head('VM 1: booting the guest under TCG (emulation: this takes a while)');
-    const vm = await network.startVm({
-      id: 1,
-      memoryMiB: 256,
-      cpus: 1,
-      accel: 'tcg',
-      kernel: guest.kernel,
-      initrd: guest.initrd,
-      append: guest.append,
-      serial: { file: serial },
-    });
+    const vm = await network.startVm({ id: 1, ...guestModule.guestBootOptions(guest, serial) });
     detail(`qemu pid ${vm.pid}, tap ${vm.tap} in ${network.bridgeName}, MAC ${vm.mac}`);
     detail(`expected address (prefix + EUI-64 of the MAC): ${vm.address}`);
     const facts = await waitForGuest(guestModule, serial, vm.address, options.timeout * 1000, abort.signal, vm.exited);

@@ -6,19 +6,26 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
-import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
+import { runCommand } from '../run.js';
 
 const execFileP = promisify(execFile);
 
 /** The underlay addresses of the two hosts (RFC 4193 ULA, so nothing leaves the machine). */
 export const UNDERLAY = { host1: 'fd00:4789::1', host2: 'fd00:4789::2', length: 64 } as const;
 
-/** The reference commands of docs/ARCHITECTURE.md for network `id` with router address `address/64`. */
+/**
+ * The reference commands of docs/ARCHITECTURE.md for network `id` with address `address/64` on
+ * br<id>; with `unicastPeer`, the unicast form (no group, an all-zeros FDB entry for the peer
+ * VTEP). Written as the script writes them, group `ff05::<id>` literally (so only for ids
+ * below 10000), and not through vxlanGroupForId: a peer that interoperates only because it
+ * shares our code would prove nothing.
+ */
 export function referenceScript(options: { id: number; address: string; unicastPeer?: string }): string[] {
   const { id } = options;
+  if (!Number.isInteger(id) || id < 0 || id >= 10000) throw new RangeError(`the reference script writes group ff05::<id> for ids 0 to 9999, got ${id}`);
   const lines =
     options.unicastPeer === undefined
-      ? [`ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 group ${vxlanGroupForId(id)} dev eth0 ttl 5`]
+      ? [`ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 group ff05::${id} dev eth0 ttl 5`]
       : [
           `ip -6 link add vxlan${id} type vxlan id ${id} dstport 4789 dev eth0 ttl 5`,
           `bridge fdb append 00:00:00:00:00:00 dev vxlan${id} dst ${options.unicastPeer}`,
@@ -31,15 +38,9 @@ export function referenceScript(options: { id: number; address: string; unicastP
   ];
 }
 
-/** Runs a command and returns stdout; the error carries stderr's first line. */
-export async function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
-  try {
-    const { stdout } = await execFileP(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
-    return stdout;
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')}: ${(e.stderr ?? '').trim().split('\n')[0] || e.message}`, { cause: error });
-  }
+/** Runs a command and resolves with its stdout (30 s at most: nothing the demo runs takes longer). */
+export function run(cmd: string, args: string[], timeoutMs = 30_000): Promise<string> {
+  return runCommand(cmd, args, { timeoutMs });
 }
 
 /** Two namespaces joined by eth0 ↔ eth0. */

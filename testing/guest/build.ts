@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
+import { runCommand } from '../run.js';
 import { GUEST_MODULES, INIT_SCRIPT } from './init.js';
 import { abortable, checkSignal, throwIfAborted } from '../../lib/abort.js';
 
@@ -154,16 +155,9 @@ async function readManifest(dir: string): Promise<Guest | undefined> {
   }
 }
 
-async function run(cmd: string, args: string[], signal: AbortSignal, cwd?: string): Promise<string> {
-  signal.throwIfAborted();
-  try {
-    const { stdout } = await execFileP(cmd, args, { cwd, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', signal });
-    return stdout;
-  } catch (error) {
-    if (signal.aborted) throw signal.reason;
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`, { cause: error });
-  }
+/** `runCommand` with the build's signal (and a folder to run in). */
+function run(cmd: string, args: string[], signal: AbortSignal, cwd?: string): Promise<string> {
+  return runCommand(cmd, args, cwd === undefined ? { signal } : { signal, cwd });
 }
 
 async function installed(pkg: string, signal: AbortSignal): Promise<boolean> {
