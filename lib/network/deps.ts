@@ -83,6 +83,11 @@ export interface NetworkStatePort {
   lock(files: NetworkFiles): FileLock | undefined | Promise<FileLock | undefined>;
   /** The router-advertisement lock, or undefined when another process sends the RAs. */
   lockRa(files: NetworkFiles): FileLock | undefined | Promise<FileLock | undefined>;
+  /**
+   * The RA lock, waiting for its holder to let go or die (on events: lib/state/lock-wait.ts);
+   * undefined after `timeoutMs`; rejects with `signal.reason` when it fires, holding nothing.
+   */
+  waitRa(files: NetworkFiles, options: { timeoutMs: number; signal?: AbortSignal }): Promise<FileLock | undefined>;
   read(files: NetworkFiles): Promise<NetworkRecord>;
   /** Writes the record atomically; resolves once it is durable. */
   write(files: NetworkFiles, record: NetworkRecord): void | Promise<void>;

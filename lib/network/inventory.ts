@@ -121,7 +121,7 @@ export async function listNetworks(deps: NetworkDeps, options: InventoryOptions 
       condition = managed ? 'in-progress' : 'incomplete';
     } else {
       problems.push(
-        ...(await withNetlink(deps, record.netns, (nl) => linkProblems(nl, record)).catch((e: unknown) => [`cannot check its links: ${String(e)}`])),
+        ...(await withNetlink(deps, record.netns, (nl) => linkProblems(nl, record, runDir)).catch((e: unknown) => [`cannot check its links: ${String(e)}`])),
       );
       condition = problems.length === 0 ? 'ok' : 'broken';
     }

@@ -10,8 +10,9 @@
  *
  * The service never sends a final RA (router lifetime 0) for a network on its own: when a
  * record says 'destroying' or is gone, the bridge is dropped without one and the RA lock
- * freed, because the process that destroys the network takes the lock and sends the final
- * RA itself before it deletes the bridge (./final-ra.ts). Changes of the records are seen at
+ * freed — and its file touched, so the process that destroys the network, waiting for the
+ * lock on inotify, takes it at once — because that process sends the final RA itself before
+ * it deletes the bridge (./final-ra.ts). Changes of the records are seen at
  * once (inotify on the record folders) and by the periodic scan, whichever comes first.
  */
 import { EventEmitter } from 'node:events';
@@ -19,6 +20,7 @@ import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 
 import type { FileLock } from '../state/lock.js';
+import { releaseAndNotify } from '../state/lock-wait.js';
 import { listNetworkFiles, lockNetworkRa, readNetworkRecord, type NetworkFiles } from '../state/network-record.js';
 import { netRoot, resolveRunDir } from '../state/run-dir.js';
 import { AdvertiserRegistry } from './advertisers.js';
@@ -178,9 +180,7 @@ export class RaService extends EventEmitter<RaServiceEvents> {
       let netnsId: string;
       try {
         netnsId = netnsIdentity(record.netns);
-        await this.registry.add(netnsId, record.netns, record.ra as unknown as AdvertisedInterface, this.createAdvertiser, (error) =>
-          this.emit('error', error),
-        );
+        await this.registry.add(netnsId, record.netns, record.ra, this.createAdvertiser, (error) => this.emit('error', error));
       } catch (error) {
         lock.release();
         this.emit('error', error instanceof Error ? error : new Error(String(error)));
@@ -197,7 +197,7 @@ export class RaService extends EventEmitter<RaServiceEvents> {
         .map(async ([key, s]) => {
           this.served.delete(key);
           await this.registry.remove(s.netnsId, s.bridge, { final: false }).catch(() => undefined);
-          s.lock.release();
+          releaseAndNotify(s.lock);
           this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final: false });
         }),
     );
@@ -217,7 +217,7 @@ export class RaService extends EventEmitter<RaServiceEvents> {
     for (const [key, s] of this.served) {
       this.served.delete(key);
       await this.registry.remove(s.netnsId, s.bridge, { final }).catch(() => undefined);
-      s.lock.release();
+      releaseAndNotify(s.lock);
       this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final });
     }
   }

@@ -6,6 +6,7 @@ import { VmplumbError, type VmplumbErrorCode } from '../errors.js';
 import { debug } from '../diagnostics.js';
 import { markedNetworkId, stagingLinkName } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
+import type { Link } from '../netlink/types.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { NetlinkPort, NetworkStatePort } from './deps.js';
 import type { ResolvedNetworkOptions } from './options.js';
@@ -133,15 +134,22 @@ export async function removeRemnants(
   return removed;
 }
 
-/** What the kernel says against the record: missing or changed links, in words. */
-export async function linkProblems(nl: NetlinkPort, record: NetworkRecord): Promise<string[]> {
+/**
+ * What the kernel says against the record: missing or changed links, in words — a link of the
+ * recorded name without the network's mark (lib/state/link-mark.ts) is someone else's (the
+ * network's was deleted and an operator made one of that name): never to be adopted.
+ */
+export async function linkProblems(nl: NetlinkPort, record: NetworkRecord, runDir: string): Promise<string[]> {
   const problems: string[] = [];
   const bridge = await nl.getLink(record.bridge);
   const vxlan = await nl.getLink(record.vxlan);
+  const unmarked = (link: Link): string => `${link.name} does not carry the network's mark (alias ${JSON.stringify(link.alias ?? '')}): not its link`;
   if (!bridge) problems.push(`bridge ${record.bridge} is missing`);
   else if (bridge.kind !== 'bridge') problems.push(`${record.bridge} is a ${bridge.kind ?? 'device'}, not a bridge`);
+  else if (markedNetworkId(bridge.alias, runDir) !== record.id) problems.push(unmarked(bridge));
   if (!vxlan) problems.push(`vxlan ${record.vxlan} is missing`);
   else if (vxlan.kind !== 'vxlan') problems.push(`${record.vxlan} is a ${vxlan.kind ?? 'device'}, not a vxlan`);
+  else if (markedNetworkId(vxlan.alias, runDir) !== record.id) problems.push(unmarked(vxlan));
   else if (bridge && vxlan.master !== bridge.index) problems.push(`${record.vxlan} is not in ${record.bridge}`);
   return problems;
 }

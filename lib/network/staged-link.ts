@@ -7,6 +7,7 @@
  * which cleanup removes once the creator's manager lock is free (./orphan-links.ts,
  * ./records.ts). Two requests, as a create followed by the alias was.
  */
+import { ERROR_CODES, VmplumbError } from '../errors.js';
 import { crashPoint } from '../state/crash-point.js';
 import type { NetlinkPort } from './deps.js';
 
@@ -28,7 +29,16 @@ export interface StagedLink {
  * kernel's error is thrown: nothing is left, and the link of that name is not touched.
  */
 export async function createStagedLink(nl: NetlinkPort, link: StagedLink): Promise<void> {
-  await link.create(link.staging);
+  await link.create(link.staging).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+    // Not ours to delete here: another create of the network may be at work under another
+    // path of the namespace; one that died is cleanup's (it proves the creator gone).
+    throw new VmplumbError(
+      ERROR_CODES.EXISTS,
+      `${link.staging} (the staging name of ${link.name}) exists: another create of this network is at work, or one was killed before naming it (VxlanNetwork.cleanup(), \`vmplumb gc\`, removes it then)`,
+      { cause: error },
+    );
+  });
   crashPoint(`create ${link.name}: made as ${link.staging}, not yet named`);
   try {
     await nl.renameLink(link.staging, link.name, { alias: link.alias, up: true });

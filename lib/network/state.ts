@@ -6,6 +6,7 @@
 import { adoptGuard } from '../guard/index.js';
 import { listVms, Qemu } from '../qemu/index.js';
 import { lockNetworkAsync, lockNetworkRaAsync, networkFiles, readNetworkRecord, removeNetworkRecord, writeNetworkRecord } from '../state/network-record.js';
+import { waitForLock } from '../state/lock-wait.js';
 import { resolveRunDir } from '../state/run-dir.js';
 import type { AdoptedVm, NetworkStatePort, NetworkVmMetadata } from './deps.js';
 
@@ -49,6 +50,7 @@ export const systemState: NetworkStatePort = {
   files: networkFiles,
   lock: lockNetworkAsync,
   lockRa: lockNetworkRaAsync,
+  waitRa: (files, options) => waitForLock(files.raLock, () => lockNetworkRaAsync(files), options),
   read: readNetworkRecord,
   write: writeNetworkRecord,
   remove: removeNetworkRecord,

@@ -28,6 +28,7 @@ import { netnsKeyOf, resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
 import { networkLinkMark, stagingLinkName, type StagedLinkKind } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
+import { releaseAndNotify } from '../state/lock-wait.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
 import type { CleanupOptions, CleanupReport, InventoryOptions, NetworkListEntry } from './inventory.js';
 import { claimNetwork, linkProblems, networkError, networkRecord, removeRemnants } from './records.js';
@@ -360,7 +361,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     let raLock: FileLock | undefined;
     try {
       nl = await d.openNetlink(record.netns);
-      const problems = await linkProblems(nl, record);
+      const problems = await linkProblems(nl, record, runDir);
       if (problems.length > 0) throw networkError(id, 'ERR_NETWORK_STATE', `the kernel disagrees with ${files.record}: ${problems.join('; ')}`);
       adopted = await st.adoptVms(runDir, netnsKey, id);
       const relay = new EventEmitter<{ 'ra-error': [Error] }>();
@@ -376,7 +377,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         raLock = await st.lockRa(files);
         if (raLock) {
           const netnsId = d.netnsIdentity(record.netns);
-          await registry.add(netnsId, record.netns, record.ra as unknown as AdvertisedInterface, d.createAdvertiser, (error) => relay.emit('ra-error', error));
+          await registry.add(netnsId, record.netns, record.ra, d.createAdvertiser, (error) => relay.emit('ra-error', error));
           owned = { ...owned, advertiser: record.bridge, netnsId };
         }
       }
@@ -635,7 +636,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
    * With `signal`: an already-aborted signal rejects before anything changes. Once begun, the
    * record says 'destroying' before the first step that cannot be undone; an abort then kills
    * the VMs still powering off (as `Qemu#shutdown` does), stops before the next step (final
-   * RAs, links) and rejects with `signal.reason`. What was done stays done and the rest stays
+   * RAs, links) and rejects with `signal.reason` — at once also while it waits for another
+   * process (`vmplumb serve`) to let go of the network's RAs. What was done stays done and the rest stays
    * recorded as 'destroying': the network refuses startVm(), and a later destroy() (or
    * VxlanNetwork.cleanup() from any process) completes the removal. An abort once the links
    * are deleted is too late: destroy() finishes.
@@ -681,7 +683,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (owned?.advertiser !== undefined && !owned.ownAdvertiser) {
       await this.registry.remove(owned.netnsId ?? '', owned.advertiser, { final: false }).catch(() => undefined);
     }
-    owned?.persisted?.raLock?.release();
+    // Touched as it is freed: `vmplumb serve` (following the record folders) takes the RAs over at once.
+    const raLock = owned?.persisted?.raLock;
+    if (raLock) releaseAndNotify(raLock);
     owned?.persisted?.lock.release();
     await Promise.resolve(this.nl.close()).catch(() => undefined);
   }
@@ -719,7 +723,9 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     if (!this.linksDeleted) signal?.throwIfAborted();
     if (p && !this.linksDeleted && !this.raStopped && p.record.ra !== false && owned?.advertiser === undefined) {
       // Another process sends the RAs (vmplumb serve): it lets go on seeing 'destroying', and the final RA is ours (./final-ra.ts).
-      p.raLock ??= await waitForRaLock(p.state, p.files);
+      // An abort during the wait rejects here: recorded as destroying, links and VMs' state as
+      // they are, no final RA sent; the next destroy() (or cleanup) goes on from this step.
+      p.raLock ??= await waitForRaLock(p.state, p.files, { signal });
       await sendFinalRa(this.registry, this.deps, p.record).catch(note(`send the final RA on ${p.record.bridge}`));
       this.raStopped = true;
       crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);

@@ -15,14 +15,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import type { AdvertisedInterface } from '../network/types.js';
 import { tryLock, tryLockAsync, type FileLock } from './lock.js';
 import { inLane } from './fs-lanes.js';
 import { isTempFile, readRecord, recordText } from './record.js';
 import { recordJournal } from './record-journal.js';
 import { netnsDirName, netnsKeyFromDirName, netRoot } from './run-dir.js';
-
-/** The router-advertisement interface config as recorded (AdvertisedInterface). */
-export type RecordedRaConfig = Record<string, unknown> & { name: string };
 
 /** A network's record. */
 export interface NetworkRecord {
@@ -44,8 +42,11 @@ export interface NetworkRecord {
   mtu: number | undefined;
   prefix: string;
   routerAddress: string;
-  /** The RA interface config, or false for none. */
-  ra: RecordedRaConfig | false;
+  /**
+   * The RA interface config, or false for none. As read from disk it is what create wrote;
+   * the advertiser validates it again when it is served (RouterAdvertiser.addInterface).
+   */
+  ra: AdvertisedInterface | false;
   createdAt: string;
 }
 

@@ -58,10 +58,10 @@ describe.skipIf(skipUnlessRoot('abort'))('AbortSignal on long operations', () =>
   it('an aborted VxlanNetwork.create rolls back: no link, no record; the control makes the network', async () => {
     const controller = new AbortController();
     const reason = new Error('orchestrator gave up');
-    // Abort once the kernel has made the bridge: the next step sees the signal.
+    // Abort once the kernel has made the bridge (made under its staging name, then named br301): the next step sees the signal.
     const onEnd = (m: unknown): void => {
       const r = m as NetlinkRequestMessage;
-      if (r.operation === 'createBridge' && r.object === 'br301') controller.abort(reason);
+      if (r.operation === 'renameLink' && r.object?.endsWith(' to br301')) controller.abort(reason);
     };
     const channel = diagnostics_channel.tracingChannel(NETLINK_TRACING_CHANNEL);
     const handlers = { asyncEnd: onEnd, start() {}, end() {}, asyncStart() {}, error() {} };

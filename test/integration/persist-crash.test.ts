@@ -248,6 +248,38 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     }
   });
 
+  it("links of the recorded names without the network's mark are not its: list() says so, open() refuses, nothing is touched", async () => {
+    const net = await VxlanNetwork.create({ id: 120, underlay: 'eth0', prefix: '2001:db8:120::/64', netns: ns.name, runDir, ra: false });
+    await net.close();
+    const entry = async () => (await VxlanNetwork.list({ runDir })).find((e) => e.id === 120);
+    // Positive control: its own, marked links are adopted.
+    expect(await entry()).toMatchObject({ condition: 'ok', problems: [] });
+    await (await VxlanNetwork.open({ id: 120, netns: ns.name, runDir })).close();
+    // Deleted by hand, and an operator made links of the same names.
+    ns.ipBatch([
+      'link del vxlan120',
+      'link del br120',
+      'link add br120 type bridge',
+      'link add vxlan120 type vxlan id 120 dstport 4789 group ff05::120 dev eth0 ttl 5',
+      'link set vxlan120 master br120',
+    ]);
+    try {
+      const broken = await entry();
+      expect(broken?.condition).toBe('broken');
+      expect(broken?.problems).toEqual([
+        'br120 does not carry the network\'s mark (alias ""): not its link',
+        'vxlan120 does not carry the network\'s mark (alias ""): not its link',
+      ]);
+      await expect(VxlanNetwork.open({ id: 120, netns: ns.name, runDir })).rejects.toMatchObject({ code: 'ERR_NETWORK_STATE' });
+      expect((await VxlanNetwork.cleanup({ runDir })).links).toEqual([]);
+      const names = ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
+      expect(names).toEqual(expect.arrayContaining(['br120', 'vxlan120']));
+    } finally {
+      ns.ipBatch(['link del vxlan120', 'link del br120']);
+      for (const f of ['120.json', '120.lock', '120.ra.lock']) rmSync(join(runDir, 'net', '%2Frun%2Fnetns%2F' + ns.name, f), { force: true });
+    }
+  });
+
   it('a VM folder whose pid now belongs to another process is reported gone, and that process is never signalled', async () => {
     const vm = await Qemu.spawn({ name: 'recycled', accel: 'tcg', memoryMiB: 64, cpus: 1, extraArgs: ['-S'], runDir });
     // Positive control: the real qemu is proven and listed with its pid.

@@ -45,6 +45,7 @@ class World {
     return {
       async createBridge(o) {
         w.check(`createBridge ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}`);
+        if (w.links.has(o.name)) throw Object.assign(new Error(`createBridge ${o.name}: EEXIST: File exists`), { code: 'EEXIST' });
         w.links.set(o.name, { kind: 'bridge', up: o.up });
       },
       async createVxlan(o) {
@@ -188,6 +189,14 @@ function fakeState(w: World, raHeldElsewhere: { value: boolean }): NetworkStateP
     files: () => files,
     lock: () => (w.log.push('lock'), lock('lock')),
     lockRa: () => (raHeldElsewhere.value ? undefined : (w.log.push('lockRa'), lock('raLock'))),
+    // A fake: checks the flag every 5 ms (the real one waits for inotify or a pidfd).
+    waitRa: async (_files, { signal }) => {
+      for (;;) {
+        signal?.throwIfAborted();
+        if (!raHeldElsewhere.value) return (w.log.push('lockRa'), lock('raLock'));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     read: async () => {
       if (!record) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
       return record;
@@ -648,6 +657,21 @@ describe('await using', () => {
   });
 });
 
+/** What destroy does once the sender (serve) let go of the RA lock: lock, final RA, links, record, locks. */
+const TEARDOWN_AFTER_SERVE = [
+  'record destroying',
+  'lockRa',
+  'createAdvertiser ',
+  'ra.start',
+  'ra.farewell br100',
+  'ra.stop',
+  'deleteLink vxlan100',
+  'deleteLink br100',
+  'record removed',
+  'release raLock',
+  'release lock',
+];
+
 describe('VxlanNetwork in the run directory (fake state)', () => {
   it('create holds the manager lock and has recorded the network as creating before its first link, and marks its links', async () => {
     const { w, internals } = setup();
@@ -683,6 +707,18 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     expect([...w.links.keys()].sort()).toEqual(['eth0', 'vxlan100']);
   });
 
+  it('a staging name that exists (a create killed before naming its link): EEXIST saying so, that link left to cleanup', async () => {
+    const { w, internals } = setup();
+    const staged = stagingLinkName('/run/x', 100, 'bridge');
+    w.links.set(staged, { kind: 'bridge', up: false });
+    const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
+    const error = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EEXIST', step: 'create bridge br100' });
+    expect((error as Error).message).toContain(`${staged} (the staging name of br100) exists`);
+    expect((error as Error).message).toContain('vmplumb gc');
+    expect([...w.links.keys()].sort()).toEqual(['eth0', staged]);
+  });
+
   it('staging names: 15 characters, network and run directory read back, nothing else taken for one', () => {
     for (const id of [0, 100, 4096, 16777215]) {
       for (const kind of ['bridge', 'vxlan'] as const) {
@@ -709,18 +745,23 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     expect(w.log).toEqual(['record destroying']); // waiting for the RA lock: nothing deleted yet
     held.value = false; // serve let go
     await destroying;
-    expect(w.log).toEqual([
-      'record destroying',
-      'lockRa',
-      'createAdvertiser ',
-      'ra.start',
-      'ra.farewell br100',
-      'ra.stop',
-      'deleteLink vxlan100',
-      'deleteLink br100',
-      'record removed',
-      'release raLock',
-      'release lock',
-    ]);
+    expect(w.log).toEqual(TEARDOWN_AFTER_SERVE);
+  });
+
+  it('an abort while destroy waits for the RA lock rejects with its reason: destroying recorded, nothing else done; destroy() resumes', async () => {
+    const { w, internals } = setup();
+    const held = { value: true };
+    const deps = { ...internals.deps, state: fakeState(w, held) };
+    const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
+    w.log.length = 0;
+    const ac = new AbortController();
+    const destroying = net.destroy({ signal: ac.signal }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    ac.abort();
+    expect(await destroying).toBe(ac.signal.reason);
+    expect(w.log).toEqual(['record destroying']);
+    held.value = false;
+    await net.destroy();
+    expect(w.log).toEqual(TEARDOWN_AFTER_SERVE);
   });
 });
