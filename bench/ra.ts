@@ -137,6 +137,13 @@ async function scale(): Promise<void> {
   console.log(`bridges made: ${mb()}`);
   const ra = new RouterAdvertiser({ netns: ns, finalAdvertisements: 1, interfaces: Array.from({ length: BRIDGES }, (_, i) => referenceRaInterface(`br${i}`)) });
   console.log(`advertiser constructed: ${mb()}`);
+  // Failures by code and syscall ('ENOBUFS sendmsg', 'ENOMEM setsockopt' for ff02::2 joins past
+  // net.core.optmem_max): the counters alone do not say which.
+  const failures = new Map<string, number>();
+  ra.on('error', (e: Error & { code?: string; syscall?: string }) => {
+    const key = `${e.code} ${e.syscall}`;
+    failures.set(key, (failures.get(key) ?? 0) + 1);
+  });
   t = performance.now();
   await ra.start();
   await until('every bridge served', () => ra.stats().every((s) => s.state === 'serving'), 120_000);
@@ -164,7 +171,8 @@ async function scale(): Promise<void> {
     const errors = stats.reduce((n, s) => n + s.sendErrors, 0);
     console.log(
       `${BRIDGES} bridges, ${(wall / 1000).toFixed(0)} s: ${sent} RAs (${(sent / (wall / 1000)).toFixed(0)}/s, ` +
-        `expected ~${(BRIDGES / 4).toFixed(0)}/s), ${errors} send errors`,
+        `expected ~${(BRIDGES / 4).toFixed(0)}/s), ${errors} send errors since start; ` +
+        `errors by code: ${failures.size === 0 ? 'none' : [...failures].map(([k, n]) => `${k} ${n}`).join(', ')}`,
     );
     console.log(
       `CPU: ${(((total.user + total.system) / 1000 / wall) * 100).toFixed(2)}% of one core overall, ` +

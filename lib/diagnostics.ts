@@ -16,6 +16,10 @@
  *   start() {}, end() {}, asyncStart() {}, error() {},
  * });
  * ```
+ *
+ * - The channel `vmplumb:final-ra` (diagnostics_channel) tells how each final router
+ *   advertisement of a destroyed network ended: a {@link FinalRaMessage}. A final RA that was
+ *   due and did not go out is also a process warning (code `VMPLUMB_FINAL_RA_NOT_SENT`).
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { debuglog } from 'node:util';
@@ -78,4 +82,35 @@ export function traceNetlinkRequest<T>(message: NetlinkRequestMessage, settled: 
       throw error;
     },
   );
+}
+
+/** The name of the channel that reports final RAs (lib/network/final-ra.ts). */
+export const FINAL_RA_CHANNEL = 'vmplumb:final-ra';
+
+/**
+ * How a network's final RA ended: `sent`; `no-carrier` (the bridge is down or has no port
+ * up: nobody to tell, not sent and not waited for); `disabled` (the network sends no RAs);
+ * `not-ready` (the bridge never became ready to send from: not sent); `error` (not sent).
+ */
+export type FinalRaOutcome = 'sent' | 'no-carrier' | 'disabled' | 'not-ready' | 'error';
+
+/** The message published on `vmplumb:final-ra`. */
+export interface FinalRaMessage {
+  /** The network's id (VNI). */
+  network: number;
+  /** Its bridge. */
+  bridge: string;
+  /** How it ended (see {@link FinalRaOutcome}). */
+  outcome: FinalRaOutcome;
+  /** Milliseconds the attempt took (the wait for the bridge included). */
+  durationMs: number;
+  /** Why, for `error`. */
+  error?: Error;
+}
+
+const finalRaChannel = diagnostics_channel.channel(FINAL_RA_CHANNEL);
+
+/** Publishes one final RA outcome on `vmplumb:final-ra`. */
+export function publishFinalRa(message: FinalRaMessage): void {
+  if (finalRaChannel.hasSubscribers) finalRaChannel.publish(message);
 }

@@ -91,7 +91,7 @@ export type {
   ParseRadvdConfOptions,
   RadvdConfWarning,
 } from './ra/index.js';
-export { NETLINK_TRACING_CHANNEL } from './diagnostics.js';
-export type { NetlinkRequestMessage } from './diagnostics.js';
+export { FINAL_RA_CHANNEL, NETLINK_TRACING_CHANNEL } from './diagnostics.js';
+export type { FinalRaMessage, FinalRaOutcome, NetlinkRequestMessage } from './diagnostics.js';
 export { ERROR_CODES, SystemCallError, VmplumbError } from './errors.js';
 export type { VmplumbErrorCode } from './errors.js';

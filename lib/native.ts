@@ -40,9 +40,11 @@ export interface NativeNetlinkSocket {
   /**
    * Queues a request (NLM_F_REQUEST, and NLM_F_ACK unless a dump, are added) and returns its
    * promise: the messages the kernel answered with (GET, dumps) or undefined (plain ack).
-   * Rejects with a NativeNetlinkFailure. Nothing is sent before flush().
+   * Rejects with a NativeNetlinkFailure. Nothing is sent before flush(). A dump with
+   * `onChunk` hands its messages to it as they are read (once per readiness callback, the
+   * rest just before it settles) and resolves with an empty array (`interrupted` as usual).
    */
-  request(type: number, flags: number, params: object): Promise<NativeRtnlMessage[] | undefined>;
+  request(type: number, flags: number, params: object, onChunk?: (messages: NativeRtnlMessage[]) => void): Promise<NativeRtnlMessage[] | undefined>;
   /** Sends the queued requests; `async`: from the libuv pool (the kernel works in sendmsg). */
   flush(async: boolean): void;
   /** SIOCGIFINDEX in the socket's namespace; 0 when there is no such link. */
@@ -146,14 +148,18 @@ export interface NativeIcmp6Socket {
   /** sendmsg with IPV6_PKTINFO (ifindex, source); the kernel fills the checksum. 0 or a positive errno. */
   send(ifindex: number, source: Buffer, destination: Buffer, data: Buffer): number;
   /**
-   * A whole IPv6 packet (header and checksummed ICMPv6) to link-layer address `mac` (6 bytes)
-   * on `ifindex`, through the send-only AF_PACKET socket: no route lookup. 0 or a positive errno.
+   * Whole IPv6 packets (header and checksummed ICMPv6) to link-layer address `mac` (6 bytes),
+   * `packets[i]` on interface `indexes[i]` for i < count, through the send-only AF_PACKET
+   * socket (no route lookup), with sendmmsg. Sets `errnos[i]` to 0 or a positive errno;
+   * returns how many failed.
    */
-  sendFrame(ifindex: number, mac: Buffer, packet: Buffer): number;
-  /** IPV6_ADD_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
-  join(ifindex: number, group: Buffer): number;
-  /** IPV6_DROP_MEMBERSHIP on `ifindex`. 0 or a positive errno. */
-  leave(ifindex: number, group: Buffer): number;
+  sendFrames(indexes: Int32Array, packets: Buffer[], count: number, mac: Buffer, errnos: Int32Array): number;
+  /**
+   * IPV6_DROP_MEMBERSHIP of `group` on each of `leaves`, then IPV6_ADD_MEMBERSHIP on each of
+   * `joins`, on the libuv thread pool (each takes RTNL). Resolves with one errno (0 or
+   * positive) per change, the leaves' first.
+   */
+  memberships(leaves: Int32Array, joins: Int32Array, group: Buffer): Promise<Int32Array>;
   /** Whether the open socket keeps the event loop alive (it does by default). */
   ref(): void;
   /** See ref(). */

@@ -9,16 +9,24 @@
 //
 //   const s = new native.Icmp6Socket(netns, onPacket, onError);
 //   s.send(ifindex, source16, destination16, icmpBytes)  -> 0 or a positive errno
-//   s.sendFrame(ifindex, mac6, ipv6Packet)              -> 0 or a positive errno
+//   s.sendFrames(indexes, packets, count, mac6, errnos) -> how many failed
 //
-// sendFrame goes through a send-only AF_PACKET socket (packet(7), SOCK_DGRAM, protocol 0 so it
+// sendFrames goes through a send-only AF_PACKET socket (packet(7), SOCK_DGRAM, protocol 0 so it
 // receives nothing) opened in the same namespace: a complete IPv6 packet handed to the device
 // without a route lookup. With hundreds of bridges the kernel's multicast route lookup for
 // ff02::1 with an oif walks every interface's ff00::/8 route (fib6 __find_rr_leaf) on each
-// sendmsg; the periodic multicast RAs skip it this way.
-//   s.join(ifindex, group16) / s.leave(ifindex, group16) -> 0 or a positive errno
+// sendmsg; the periodic multicast RAs skip it this way. It sends every RA of one timer tick
+// in one call (sendmmsg, kMaxFramesPerCall at a time): one N-API crossing and a few system
+// calls per tick instead of one each per RA.
+//   s.memberships(leaves, joins, group16) -> Promise<Int32Array errnos (leaves', then joins')>
+//
+// memberships runs IPV6_DROP/ADD_MEMBERSHIP for many interfaces on the libuv thread pool:
+// each takes RTNL inside setsockopt (~1 ms, up to 12 ms while links are being created), so
+// doing thousands on the event loop stalls it. The job works on a dup of the socket, so a
+// close() meanwhile cannot hand its fd number to someone else.
 //   s.close()
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <netinet/icmp6.h>
@@ -27,6 +35,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -45,6 +54,8 @@ namespace {
 constexpr int kMaxPacketsPerWakeup = 64;
 // Largest datagram we read; an RS is a few dozen bytes, anything longer is reported truncated.
 constexpr size_t kReceiveBuffer = 2048;
+// Frames per sendmmsg (its own limit is UIO_MAXIOV, 1024).
+constexpr size_t kMaxFramesPerCall = 256;
 
 // The msghdr of one datagram for sendmsg/recvmsg: one buffer, the peer's address, and the
 // ancillary data (IPV6_PKTINFO and friends) in `control`.
@@ -60,15 +71,60 @@ msghdr DatagramMsghdr(sockaddr_in6* peer, iovec* iov, char (&control)[N]) {
   return msg;
 }
 
+// IPV6_DROP_MEMBERSHIP for each of `leaves`, then IPV6_ADD_MEMBERSHIP for each of `joins`,
+// of one group, on a pool thread (see the file header).
+class MembershipWorker : public Napi::AsyncWorker {
+ public:
+  MembershipWorker(Napi::Env env, Fd fd, std::vector<int32_t>&& leaves, std::vector<int32_t>&& joins,
+                   const in6_addr& group)
+      : Napi::AsyncWorker(env, "vmplumb:icmp6-memberships"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        fd_(std::move(fd)),
+        leaves_(std::move(leaves)),
+        joins_(std::move(joins)),
+        group_(group) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    errnos_.reserve(leaves_.size() + joins_.size());
+    for (int32_t index : leaves_) errnos_.push_back(Change(index, IPV6_DROP_MEMBERSHIP));
+    for (int32_t index : joins_) errnos_.push_back(Change(index, IPV6_ADD_MEMBERSHIP));
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    auto out = Napi::Int32Array::New(env, errnos_.size());
+    for (size_t i = 0; i < errnos_.size(); i++) out[i] = errnos_[i];
+    deferred_.Resolve(out);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  int32_t Change(int32_t index, int option) {
+    ipv6_mreq mreq{};
+    mreq.ipv6mr_multiaddr = group_;
+    mreq.ipv6mr_interface = static_cast<unsigned>(index);
+    return setsockopt(fd_.get(), IPPROTO_IPV6, option, &mreq, sizeof(mreq)) < 0 ? errno : 0;
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Fd fd_;
+  std::vector<int32_t> leaves_;
+  std::vector<int32_t> joins_;
+  in6_addr group_;
+  std::vector<int32_t> errnos_;
+};
+
 class Icmp6Socket : public PollSocket<Icmp6Socket> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Icmp6Socket",
                        {
                            InstanceMethod<&Icmp6Socket::Send>("send"),
-                           InstanceMethod<&Icmp6Socket::SendFrame>("sendFrame"),
-                           InstanceMethod<&Icmp6Socket::Join>("join"),
-                           InstanceMethod<&Icmp6Socket::Leave>("leave"),
+                           InstanceMethod<&Icmp6Socket::SendFrames>("sendFrames"),
+                           InstanceMethod<&Icmp6Socket::Memberships>("memberships"),
                            RefMethod(),
                            UnrefMethod(),
                            InstanceMethod<&Icmp6Socket::Close>("close"),
@@ -163,42 +219,122 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
     return Napi::Number::New(env, n < 0 ? errno : 0);
   }
 
-  // sendFrame(ifindex, mac, packet) -> 0 or errno: `packet` is a whole IPv6 packet (header,
-  // checksummed ICMPv6), sent to link-layer address `mac` on `ifindex`.
-  Napi::Value SendFrame(const Napi::CallbackInfo& info) {
+  // sendFrames(indexes: Int32Array, packets: Buffer[], count, mac, errnos: Int32Array) -> failures.
+  // packets[i] is a whole IPv6 packet (header, checksummed ICMPv6) for link-layer address
+  // `mac` on interface indexes[i]; errnos[i] is set to 0 or its errno. Errors are returned,
+  // not thrown, as by send().
+  Napi::Value SendFrames(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!packet_fd_.valid()) return Napi::Number::New(env, EBADF);
-    if (!info[0].IsNumber() || !info[1].IsBuffer() || !info[2].IsBuffer()) {
-      throw Napi::TypeError::New(env, "sendFrame(ifindex, mac6, packet)");
+    if (!info[0].IsTypedArray() || !info[1].IsArray() || !info[2].IsNumber() || !info[3].IsBuffer() ||
+        !info[4].IsTypedArray()) {
+      throw Napi::TypeError::New(env, "sendFrames(indexes, packets, count, mac6, errnos)");
     }
-    auto mac = info[1].As<Napi::Buffer<uint8_t>>();
-    auto packet = info[2].As<Napi::Buffer<uint8_t>>();
-    if (mac.Length() != 6) throw Napi::TypeError::New(env, "sendFrame: mac must be 6 bytes");
-    sockaddr_ll to{};
-    to.sll_family = AF_PACKET;
-    to.sll_protocol = htons(ETH_P_IPV6);
-    to.sll_ifindex = info[0].As<Napi::Number>().Int32Value();
-    to.sll_halen = 6;
-    std::memcpy(to.sll_addr, mac.Data(), 6);
-    ssize_t n = sendto(packet_fd_.get(), packet.Data(), packet.Length(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to),
-                       sizeof(to));
-    return Napi::Number::New(env, n < 0 ? errno : 0);
+    auto indexes = info[0].As<Napi::TypedArray>();
+    auto errnos = info[4].As<Napi::TypedArray>();
+    auto packets = info[1].As<Napi::Array>();
+    auto mac = info[3].As<Napi::Buffer<uint8_t>>();
+    size_t count = info[2].As<Napi::Number>().Uint32Value();
+    if (indexes.TypedArrayType() != napi_int32_array || errnos.TypedArrayType() != napi_int32_array ||
+        count > indexes.ElementLength() || count > errnos.ElementLength() || count > packets.Length()) {
+      throw Napi::TypeError::New(env, "sendFrames: indexes and errnos are Int32Arrays of at least count");
+    }
+    if (mac.Length() != 6) throw Napi::TypeError::New(env, "sendFrames: mac must be 6 bytes");
+    auto* index = indexes.As<Napi::Int32Array>().Data();
+    auto* result = errnos.As<Napi::Int32Array>().Data();
+    // Checked before anything is sent: a TypeError must not leave half a batch sent.
+    std::vector<Napi::Buffer<uint8_t>> buffers;
+    buffers.reserve(count);
+    for (size_t i = 0; i < count; i++) {
+      Napi::Value v = packets.Get(static_cast<uint32_t>(i));
+      if (!v.IsBuffer()) throw Napi::TypeError::New(env, "sendFrames: packets must be Buffers");
+      buffers.push_back(v.As<Napi::Buffer<uint8_t>>());
+    }
+    int failures = 0;
+    for (size_t from = 0; from < count; from += kMaxFramesPerCall) {
+      size_t n = std::min(count - from, kMaxFramesPerCall);
+      if (!packet_fd_.valid()) {
+        for (size_t i = from; i < from + n; i++) result[i] = EBADF;
+        failures += static_cast<int>(n);
+        continue;
+      }
+      failures += SendBatch(index + from, buffers.data() + from, mac.Data(), n, result + from);
+    }
+    return Napi::Number::New(env, failures);
   }
 
-  Napi::Value Membership(const Napi::CallbackInfo& info, int option) {
-    Napi::Env env = info.Env();
-    ipv6_mreq mreq{};
-    if (fd() < 0) return Napi::Number::New(env, EBADF);
-    if (!info[0].IsNumber() || !In6Addr(info[1], &mreq.ipv6mr_multiaddr)) {
-      throw Napi::TypeError::New(env, "join/leave(ifindex, group16)");
+  // One sendmmsg per run of successes. sendmmsg stops at the first failing message (and when
+  // some were sent, returns their count and drops the error), so the failing one is sent
+  // again alone to learn its errno, and the rest go on after it.
+  int SendBatch(const int32_t* index, const Napi::Buffer<uint8_t>* packets, const uint8_t* mac, size_t n,
+                int32_t* result) {
+    // Kept between calls: no allocation per tick once the largest batch was seen.
+    if (to_.size() < n) {
+      to_.resize(n);
+      iov_.resize(n);
+      msgs_.resize(n);
     }
-    mreq.ipv6mr_interface = info[0].As<Napi::Number>().Uint32Value();
-    int rc = setsockopt(fd(), IPPROTO_IPV6, option, &mreq, sizeof(mreq));
-    return Napi::Number::New(env, rc < 0 ? errno : 0);
+    sockaddr_ll* to = to_.data();
+    iovec* iov = iov_.data();
+    mmsghdr* msgs = msgs_.data();
+    for (size_t i = 0; i < n; i++) {
+      to[i] = {};
+      to[i].sll_family = AF_PACKET;
+      to[i].sll_protocol = htons(ETH_P_IPV6);
+      to[i].sll_ifindex = index[i];
+      to[i].sll_halen = 6;
+      std::memcpy(to[i].sll_addr, mac, 6);
+      iov[i] = {packets[i].Data(), packets[i].Length()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &to[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_ll);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      result[i] = 0;
+    }
+    int failures = 0;
+    size_t i = 0;
+    while (i < n) {
+      int sent = sendmmsg(packet_fd_.get(), &msgs[i], static_cast<unsigned>(n - i), MSG_DONTWAIT);
+      if (sent > 0) {
+        i += static_cast<size_t>(sent);
+      } else if (sent < 0 && errno == EINTR) {
+        continue;
+      } else {
+        result[i++] = sent < 0 ? errno : EIO;
+        failures++;
+      }
+    }
+    return failures;
   }
 
-  Napi::Value Join(const Napi::CallbackInfo& info) { return Membership(info, IPV6_ADD_MEMBERSHIP); }
-  Napi::Value Leave(const Napi::CallbackInfo& info) { return Membership(info, IPV6_DROP_MEMBERSHIP); }
+  // memberships(leaves: Int32Array, joins: Int32Array, group16) -> Promise<Int32Array>
+  Napi::Value Memberships(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    in6_addr group;
+    if (!info[0].IsTypedArray() || !info[1].IsTypedArray() || !In6Addr(info[2], &group) ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      throw Napi::TypeError::New(env, "memberships(leaves: Int32Array, joins: Int32Array, group16)");
+    }
+    auto copy = [](Napi::Int32Array a) { return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength()); };
+    Fd dup;
+    if (fd() >= 0) dup.Reset(fcntl(fd(), F_DUPFD_CLOEXEC, 0));
+    if (!dup.valid()) {
+      // Closed (or out of descriptors): every change fails alike, as join()/leave() would.
+      int err = fd() < 0 ? EBADF : errno;
+      size_t n = info[0].As<Napi::Int32Array>().ElementLength() + info[1].As<Napi::Int32Array>().ElementLength();
+      auto out = Napi::Int32Array::New(env, n);
+      for (size_t i = 0; i < n; i++) out[i] = err;
+      auto deferred = Napi::Promise::Deferred::New(env);
+      deferred.Resolve(out);
+      return deferred.Promise();
+    }
+    auto* worker = new MembershipWorker(env, std::move(dup), copy(info[0].As<Napi::Int32Array>()),
+                                        copy(info[1].As<Napi::Int32Array>()), group);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+  }
 
   // Idempotent: stops polling, closes both fds and lets the JS object go.
   Napi::Value Close(const Napi::CallbackInfo& info) {
@@ -282,6 +418,9 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
   }
 
   Fd packet_fd_;  // the send-only AF_PACKET socket
+  std::vector<sockaddr_ll> to_;
+  std::vector<iovec> iov_;
+  std::vector<mmsghdr> msgs_;
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_packet_;
   Napi::FunctionReference on_error_;

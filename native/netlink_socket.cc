@@ -13,6 +13,10 @@
 // - Replies are read on the event loop when uv_poll reports the socket readable and matched by
 //   sequence number: an ack (NLMSG_ERROR 0) or a dump's NLMSG_DONE settles its promise with the
 //   parsed messages. An interrupted dump (NLM_F_DUMP_INTR) is reported as `interrupted`.
+//   A dump requested with an onChunk callback hands its messages over as they are read
+//   instead (one call per readiness callback, the rest before it settles, with an empty
+//   array): a re-dump of 12,000 links is then never held whole in memory, and its parsing is
+//   spread over the reads (lib/netlink/events.ts).
 // - Notifications (multicast groups given at open) go to the onEvent callback in batches;
 //   a receive-queue overrun (ENOBUFS) is reported to it as well, so the caller can re-dump.
 #include <linux/netlink.h>
@@ -171,7 +175,8 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
     uint32_t count = 0;
     uint16_t type = 0;
     bool dump = false;
-    bool intr = false;  // NLM_F_DUMP_INTR seen on a message of this dump
+    bool intr = false;                // NLM_F_DUMP_INTR seen on a message of this dump
+    Napi::FunctionReference onChunk;  // a chunked dump's receiver (see the file header)
   };
 
   void Configure(Napi::Env env, int fd, const Napi::Value& groups, int receiveBuffer) {
@@ -197,13 +202,14 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
     }
   }
 
-  // request(type, flags, params) → Promise<object[] | undefined>
+  // request(type, flags, params, onChunk?) → Promise<object[] | undefined>
   Napi::Value Request(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) throw SystemError(env, EBADF, "request", "netlink socket closed");
     REQUIRE_ARGUMENT_UINT32(0, messageType);
     REQUIRE_ARGUMENT_UINT32(1, messageFlags);
     OPTIONAL_ARGUMENT_OBJECT(2, params);
+    if (!info[3].IsUndefined()) args::Function(env, info[3], "onChunk");
     auto type = static_cast<uint16_t>(messageType);
     auto flags = static_cast<uint16_t>(messageFlags);
     bool dump = (flags & NLM_F_DUMP) == NLM_F_DUMP;
@@ -223,6 +229,7 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
     p.msg.assign(outbox_.begin() + static_cast<std::ptrdiff_t>(start), outbox_.end());
     p.type = type;
     p.dump = dump;
+    if (dump && info[3].IsFunction()) p.onChunk = Napi::Persistent(info[3].As<Napi::Function>());
     Napi::Promise promise = p.deferred.Promise();
     pending_.emplace(seq, std::move(p));
     UpdateRef();
@@ -392,8 +399,25 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
         }
       }
     }
+    DeliverChunks();
     if (batchSize > 0 && !onEvent_.IsEmpty()) onEvent_.Call({batch});
     UpdateRef();
+  }
+
+  // Hands each chunked dump what this wakeup read of it. The callback may make requests
+  // (pending_ may rehash): each dump is looked up again after every call.
+  void DeliverChunks() {
+    std::vector<uint32_t> seqs;
+    seqs.swap(chunked_);
+    for (uint32_t seq : seqs) {
+      auto it = pending_.find(seq);
+      if (it == pending_.end() || it->second.results.IsEmpty()) continue;
+      Napi::Array chunk = it->second.results.Value();
+      Napi::Function onChunk = it->second.onChunk.Value();
+      it->second.results.Reset();
+      it->second.count = 0;
+      onChunk.Call({chunk});
+    }
   }
 
   // Settles pending requests; returns false for a message that is not a reply (notification).
@@ -430,8 +454,17 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
         // NLM_F_DUMP_INTR: the dump raced with changes and may be inconsistent. Policy (run it
         // again, or fail) is TypeScript's: the array says so as `interrupted`.
         Napi::Array results = p.results.IsEmpty() ? Napi::Array::New(env) : p.results.Value();
-        if (p.intr) results.Set("interrupted", Napi::Boolean::New(env, true));
-        p.deferred.Resolve(results);
+        Napi::Promise::Deferred deferred = p.deferred;
+        Napi::Function onChunk = p.onChunk.IsEmpty() ? Napi::Function() : p.onChunk.Value();
+        bool intr = p.intr;
+        pending_.erase(it);  // before calling out: the callback may make requests
+        if (!onChunk.IsEmpty()) {
+          if (results.Length() > 0) onChunk.Call({results});
+          results = Napi::Array::New(env);
+        }
+        if (intr) results.Set("interrupted", Napi::Boolean::New(env, true));
+        deferred.Resolve(results);
+        return true;
       }
       pending_.erase(it);
       return true;
@@ -440,7 +473,10 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
     if (h->nlmsg_flags & NLM_F_DUMP_INTR) p.intr = true;
     Napi::Value v = DecodeMessage(env, h);
     if (!v.IsUndefined()) {
-      if (p.results.IsEmpty()) p.results = Napi::Persistent(Napi::Array::New(env));
+      if (p.results.IsEmpty()) {
+        p.results = Napi::Persistent(Napi::Array::New(env));
+        if (!p.onChunk.IsEmpty()) chunked_.push_back(h->nlmsg_seq);
+      }
       p.results.Value().Set(p.count++, v);
     }
     return true;
@@ -488,6 +524,7 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
   std::vector<uint8_t> outbox_;
   std::vector<uint8_t> receive_;
   std::unordered_map<uint32_t, Pending> pending_;
+  std::vector<uint32_t> chunked_;  // chunked dumps with messages read in this wakeup
   Napi::FunctionReference onEvent_;
 };
 

@@ -68,6 +68,14 @@ export function captureTrace(fn: (...args: never[]) => unknown): CallerTrace {
   return trace;
 }
 
+/** Receives a dump's messages as they are read (see Connection.dump). */
+export interface DumpSink {
+  /** A new attempt starts: forget what the previous (interrupted) one delivered. */
+  begin(): void;
+  /** Messages of the current attempt, in order. */
+  add(messages: NativeRtnlMessage[]): void;
+}
+
 /** A NETLINK_ROUTE socket with batching and error translation. */
 export class Connection {
   readonly socket: NativeNetlinkSocket;
@@ -113,11 +121,17 @@ export class Connection {
   }
 
   /** Queues a request; it goes out with everything else queued in this tick. */
-  request(type: number, flags: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[] | undefined> {
+  request(
+    type: number,
+    flags: number,
+    params: object,
+    context: RequestContext,
+    onChunk?: (messages: NativeRtnlMessage[]) => void,
+  ): Promise<NativeRtnlMessage[] | undefined> {
     if (this.closing || this.closed) return Promise.reject(closedError(context));
     let promise: Promise<NativeRtnlMessage[] | undefined>;
     try {
-      promise = this.socket.request(type, flags, params);
+      promise = onChunk ? this.socket.request(type, flags, params, onChunk) : this.socket.request(type, flags, params);
     } catch (error) {
       return Promise.reject(this.translate(error, context));
     }
@@ -140,10 +154,14 @@ export class Connection {
    * A dump (NLM_F_DUMP). The kernel flags a dump that raced with changes (NLM_F_DUMP_INTR: its
    * result may miss or repeat objects); it is run again, up to {@link DUMP_ATTEMPTS} times, and
    * then fails with code 'EINTR' rather than return an inconsistent picture.
+   *
+   * With a `sink`, the messages go to it as they are read (and the result is empty): a dump
+   * of thousands of links is never held whole, and handling it is spread over the reads.
    */
-  async dump(type: number, params: object, context: RequestContext): Promise<NativeRtnlMessage[]> {
+  async dump(type: number, params: object, context: RequestContext, sink?: DumpSink): Promise<NativeRtnlMessage[]> {
     for (let attempt = 1; ; attempt++) {
-      const messages = (await this.request(type, NLM_F.DUMP, params, context)) ?? [];
+      sink?.begin();
+      const messages = (await this.request(type, NLM_F.DUMP, params, context, sink?.add)) ?? [];
       if (!(messages as { interrupted?: boolean }).interrupted) return messages;
       debug('%s: dump interrupted by concurrent changes (NLM_F_DUMP_INTR), attempt %d of %d', context.operation, attempt, DUMP_ATTEMPTS);
       if (attempt === DUMP_ATTEMPTS) {

@@ -11,16 +11,17 @@
  */
 import { debug } from '../diagnostics.js';
 import { AF, RTEXT_FILTER_SKIP_STATS, RTM, RTNLGRP } from './constants.js';
-import { Connection } from './connection.js';
+import { Connection, type DumpSink } from './connection.js';
 import { parseAddress, parseLink } from './parse.js';
 import type { NativeNetns, NativeRtnlMessage } from '../native.js';
 import type { Address, AddressEvent, Link, LinkEvent } from './types.js';
 import { ownFields } from './own-fields.js';
 
 /**
- * Dumped or held messages handled per macrotask while reconciling: parsing one is ~10-20 µs,
- * so a re-dump of 12,000 links after an overrun would otherwise hold the event loop for a
- * quarter of a second; in slices of 256 each turn stays within a few milliseconds.
+ * Links (or addresses) compared, and held notifications applied, per macrotask while
+ * reconciling: a re-dump of 12,000 links after an overrun would otherwise hold the event loop
+ * for a quarter of a second; in slices of 256 each turn stays within a few milliseconds.
+ * (The dump itself is parsed as it is read, see resync.)
  */
 const MESSAGES_PER_TURN = 256;
 
@@ -48,8 +49,12 @@ export function sameValue(a: unknown, b: unknown): boolean {
 /** Lets the event loop run (timers, I/O) before going on. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** What differs between link and address streams. */
-interface StreamKind<T, E> {
+/**
+ * What differs between link and address streams. A kind may parse into fewer fields than
+ * Link/Address: the stream keeps (and compares after a re-dump) exactly what `parse` returns,
+ * so a consumer of thousands of links can keep only what it needs (lib/ra/monitor.ts).
+ */
+export interface StreamKind<T, E> {
   /** 'link' or 'address', for debug output. */
   name: string;
   groups: number[];
@@ -63,7 +68,8 @@ interface StreamKind<T, E> {
   event(type: 'new' | 'del', item: T): E;
 }
 
-const LINKS: StreamKind<Link, LinkEvent> = {
+/** Links (RTNLGRP_LINK) as parsed Link objects. */
+export const LINKS: StreamKind<Link, LinkEvent> = {
   name: 'link',
   groups: [RTNLGRP.LINK],
   dumpType: RTM.GETLINK,
@@ -76,7 +82,8 @@ const LINKS: StreamKind<Link, LinkEvent> = {
   event: (type, link) => ({ type, link }),
 };
 
-const ADDRESSES: StreamKind<Address, AddressEvent> = {
+/** Addresses (RTNLGRP_IPV4_IFADDR + RTNLGRP_IPV6_IFADDR) as parsed Address objects. */
+export const ADDRESSES: StreamKind<Address, AddressEvent> = {
   name: 'address',
   groups: [RTNLGRP.IPV4_IFADDR, RTNLGRP.IPV6_IFADDR],
   dumpType: RTM.GETADDR,
@@ -156,19 +163,21 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
   /**
    * The dump, taken again while changes keep interrupting it (Connection.dump gives up after
    * DUMP_ATTEMPTS in a row with EINTR): a stream must outlive a flood of changes, so it backs
-   * off (10 ms, doubling, at most 1 s) and dumps again until a dump is consistent or the
-   * stream ends (undefined). Notifications meanwhile are held and applied after it.
+   * off (10 ms, doubling, at most 1 s) and dumps again until a dump is consistent (true) or
+   * the stream ends (false). Notifications meanwhile are held and applied after it. The
+   * messages go to `sink` as they are read, each attempt after `sink.begin()`.
    */
-  private async dumpUntilConsistent(): Promise<NativeRtnlMessage[] | undefined> {
+  private async dumpUntilConsistent(sink: DumpSink): Promise<boolean> {
     for (let round = 0; ; round++) {
       try {
-        return await this.connection.dump(this.kind.dumpType, { family: AF.UNSPEC, extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'events' });
+        await this.connection.dump(this.kind.dumpType, { family: AF.UNSPEC, extMask: RTEXT_FILTER_SKIP_STATS }, { operation: 'events' }, sink);
+        return true;
       } catch (error) {
         if ((error as { code?: unknown }).code !== 'EINTR' || this.done) throw error;
         const ms = Math.min(1000, 10 * 2 ** round);
         debug('%s events: dumps interrupted by concurrent changes, again in %d ms', this.kind.name, ms);
         await new Promise((resolve) => setTimeout(resolve, ms).unref());
-        if (this.done) return undefined;
+        if (this.done) return false;
       }
     }
   }
@@ -187,19 +196,26 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
     const initial = this.syncing && this.state.size === 0;
     this.syncing = true;
     try {
-      const messages = await this.dumpUntilConsistent();
-      if (messages === undefined) return;
-      // Every loop below yields to the event loop every MESSAGES_PER_TURN items.
-      const next = new Map<string, T>();
+      // Parsed as they are read (a readiness callback's worth at a time, at most 64 KiB):
+      // the raw dump is never held whole, and no macrotask parses all of it.
+      let next = new Map<string, T>();
+      const sink: DumpSink = {
+        begin: () => {
+          next = new Map();
+        },
+        add: (messages) => {
+          if (this.done) return;
+          for (const m of messages) {
+            const own = ownFields(m);
+            if (!this.kind.accept(own)) continue;
+            const item = this.kind.parse(own);
+            next.set(this.kind.key(item), item);
+          }
+        },
+      };
+      if (!(await this.dumpUntilConsistent(sink)) || this.done) return;
+      // The comparison yields to the event loop every MESSAGES_PER_TURN items.
       let n = 0;
-      for (const m of messages) {
-        if (++n % MESSAGES_PER_TURN === 0) await nextTurn();
-        if (this.done) return;
-        const own = ownFields(m);
-        if (!this.kind.accept(own)) continue;
-        const item = this.kind.parse(own);
-        next.set(this.kind.key(item), item);
-      }
       if (emitAll || !initial) {
         for (const [key, item] of next) {
           if (++n % MESSAGES_PER_TURN === 0) await nextTurn();

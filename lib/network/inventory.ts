@@ -165,7 +165,7 @@ export async function cleanupHost(deps: NetworkDeps, options: CleanupOptions = {
     // The RA lock too, so that nobody advertises the bridge while its final RA goes out.
     const raLock = record.ra === false ? undefined : await waitForRaLock(deps.state!, files);
     try {
-      const finalRa = (r: NetworkRecord): Promise<boolean> => sendFinalRa(sharedAdvertisers, deps, r);
+      const finalRa = async (r: NetworkRecord): Promise<boolean> => (await sendFinalRa(sharedAdvertisers, deps, r)) === 'sent';
       const removed = await withNetlink(deps, record.netns, (nl) => removeRemnants(nl, record, deps.state!, runDir, finalRa));
       await removeNetworkRecord(files);
       report.networks.push(`${netnsKey}/${id}${removed.length > 0 ? ` (${removed.join(', ')})` : ''}`);

@@ -745,7 +745,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       // An abort during the wait rejects here: recorded as destroying, links and VMs' state as
       // they are, no final RA sent; the next destroy() (or cleanup) goes on from this step.
       p.raLock ??= await waitForRaLock(p.state, p.files, { signal });
-      await sendFinalRa(this.registry, this.deps, p.record).catch(note(`send the final RA on ${p.record.bridge}`));
+      // Not sent (no carrier, or never ready) is reported by sendFinalRa, not an error of the teardown.
+      await sendFinalRa(this.registry, this.deps, p.record, this.nl);
       this.raStopped = true;
       crashPoint(`VxlanNetwork ${this.id} destroy: final RAs sent`);
       signal?.throwIfAborted();
@@ -758,7 +759,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         const stopping = owned.ownAdvertiser
           ? Promise.resolve().then(() => owned.ownAdvertiser?.removeInterface(name))
           : owned.adopted && p
-            ? sendFinalRa(this.registry, this.deps, p.record)
+            ? sendFinalRa(this.registry, this.deps, p.record, this.nl)
             : this.registry.remove(owned.netnsId ?? '', name);
         await stopping.catch(note(`stop router advertisements on ${name}`));
         this.raStopped = true;

@@ -13,6 +13,7 @@ import { buildAdvertisements, ipv6Packet, type Withdrawn } from './codec.js';
 import type { ResolvedInterfaceConfig, ResolvedPrefix } from './config.js';
 import { ALL_NODES, INFINITE_LIFETIME, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME } from './constants.js';
 import { validateRouterSolicitation, type RsDropReason } from './rs.js';
+import type { FrameSender } from './frame-batch.js';
 import { TimerEntry, type TimerQueue } from './timer-queue.js';
 import type { RaInterfaceStats } from './types.js';
 
@@ -64,10 +65,11 @@ export interface AdvertiserHost {
   /** Called for each solicitation, when someone listens. */
   readonly onReceived: ((iface: InterfaceAdvertiser, source: Buffer, hopLimit: number, reason: RsDropReason | undefined) => void) | undefined;
   /**
-   * Sends a whole IPv6 packet to a link-layer address, bypassing the route lookup (see
-   * native/icmp6.cc); used for multicast RAs on interfaces with a MAC. 0 or a positive errno.
+   * Queues a whole IPv6 packet to ff02::1's MAC for the tick's batch, bypassing the route
+   * lookup (see ./frame-batch.ts, native/icmp6.cc); used for multicast RAs on interfaces with
+   * a MAC. The outcome comes back through `sender.frameSent`.
    */
-  readonly transmitFrame?: ((index: number, mac: Buffer, packet: Buffer) => number) | undefined;
+  readonly queueFrame?: ((sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean) => void) | undefined;
   /** A send failed. */
   onSendError(iface: InterfaceAdvertiser, errno: number): void;
   /**
@@ -82,8 +84,6 @@ const EINVAL = 22;
 const EADDRNOTAVAIL = 99;
 
 const ALL_NODES_BYTES = ipv6ToBytes(ALL_NODES);
-/** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7). */
-const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
 /** Unicast replies waiting at once per interface; more solicitations are answered by one multicast RA. */
 const MAX_PENDING_UNICAST = 16;
 const S = 1000;
@@ -128,7 +128,7 @@ function isEmpty(w: Withdrawn): boolean {
 }
 
 /** The RA state machine of one interface. */
-export class InterfaceAdvertiser {
+export class InterfaceAdvertiser implements FrameSender {
   /** The interface while it is ready. */
   link: LinkInfo | undefined;
   private state: 'waiting' | 'serving' | 'stopped' = 'waiting';
@@ -391,29 +391,41 @@ export class InterfaceAdvertiser {
     const link = this.link;
     const source = this.source;
     if (!link || !source) return;
-    const transmitFrame = this.host.transmitFrame;
+    const queueFrame = this.host.queueFrame;
     // The first RA after the interface became ready goes through the raw socket, whose source
     // check (EINVAL for a tentative address) catches a DAD the kernel restarted silently when
     // the link regained carrier; the rest take the packet socket, which checks nothing.
-    const viaFrames = destination === ALL_NODES_BYTES && link.mac !== undefined && transmitFrame !== undefined && (final || this.initialSent > 0);
-    const messages = viaFrames ? this.multicastFrames(final, source) : this.build(final);
-    for (const message of messages) {
-      const errno = viaFrames ? transmitFrame(link.index, ALL_NODES_MAC, message) : this.host.transmit(link.index, source, destination, message);
-      if (errno !== 0) {
-        this.counters.sendErrors += 1;
-        this.host.onSendError(this, errno);
-        if (errno === EINVAL || errno === EADDRNOTAVAIL) {
-          this.host.onSourceUnusable(this);
-          return;
-        }
-        continue;
-      }
-      this.counters.advertisementsSent += 1;
-      if (destination === ALL_NODES_BYTES) this.counters.multicastAdvertisementsSent += 1;
-      else this.counters.unicastAdvertisementsSent += 1;
-      if (final) this.counters.finalAdvertisementsSent += 1;
-      this.host.onSent?.(this, destination, solicited, final, viaFrames ? message.length - 40 : message.length);
+    if (destination === ALL_NODES_BYTES && link.mac !== undefined && queueFrame !== undefined && (final || this.initialSent > 0)) {
+      for (const frame of this.multicastFrames(final, source)) queueFrame(this, link.index, frame, final, solicited);
+      return;
     }
+    for (const message of this.build(final)) {
+      if (!this.sent(this.host.transmit(link.index, source, destination, message), destination, solicited, final, message.length)) return;
+    }
+  }
+
+  /** A queued frame's outcome (see FrameSender). */
+  frameSent(errno: number, final: boolean, solicited: boolean, packetBytes: number): void {
+    this.sent(errno, ALL_NODES_BYTES, solicited, final, packetBytes - 40);
+  }
+
+  /** Counts one message's outcome; false when the source address turned out unusable (stop sending). */
+  private sent(errno: number, destination: Buffer, solicited: boolean, final: boolean, bytes: number): boolean {
+    if (errno !== 0) {
+      this.counters.sendErrors += 1;
+      this.host.onSendError(this, errno);
+      if (errno === EINVAL || errno === EADDRNOTAVAIL) {
+        this.host.onSourceUnusable(this);
+        return false;
+      }
+      return true;
+    }
+    this.counters.advertisementsSent += 1;
+    if (destination === ALL_NODES_BYTES) this.counters.multicastAdvertisementsSent += 1;
+    else this.counters.unicastAdvertisementsSent += 1;
+    if (final) this.counters.finalAdvertisementsSent += 1;
+    this.host.onSent?.(this, destination, solicited, final, bytes);
+    return true;
   }
 
   /**

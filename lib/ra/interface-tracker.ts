@@ -7,7 +7,7 @@
  *
  * Pure bookkeeping, fed by NetlinkInterfaceMonitor (./monitor.ts) or by tests.
  */
-import type { Address, AddressEvent, AddressFlags, Link, LinkEvent } from '../netlink/types.js';
+import type { Address, AddressFlags, Link } from '../netlink/types.js';
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
 import { maskPrefix } from './config.js';
 import { samePrefixes, type LinkInfo, type OwnPrefix } from './interface-advertiser.js';
@@ -35,21 +35,38 @@ function usableLinkLocal(a: TrackedAddress): boolean {
 /**
  * What the tracker keeps of a link: the fields readiness and RAs need, not the whole parsed
  * Link (its flags list, vxlan/bridge attributes, …): a namespace with 4,096 networks has
- * 8,192 links, and the monitor holds one entry per link for as long as it serves.
+ * 8,192 links, and the monitor holds one entry per link for as long as it serves. The
+ * monitor's event streams parse into these directly (see ./monitor.ts), and the tracker keeps
+ * the objects it is given.
  */
-type TrackedLink = Pick<Link, 'index' | 'name' | 'up' | 'carrier' | 'mtu' | 'mac'>;
+export type TrackedLink = Pick<Link, 'index' | 'name' | 'up' | 'carrier' | 'mtu' | 'mac'>;
 
 /** What the tracker keeps of an address (see TrackedLink). */
-type TrackedAddress = Pick<Address, 'family' | 'address' | 'prefixLength' | 'scope' | 'validLifetime' | 'preferredLifetime'> & {
+export type TrackedAddress = Pick<Address, 'index' | 'family' | 'address' | 'prefixLength' | 'scope' | 'validLifetime' | 'preferredLifetime'> & {
   flags: Pick<AddressFlags, 'tentative' | 'dadfailed'>;
 };
 
-function trackedLink(l: Link): TrackedLink {
+/** A link event as the tracker needs it (a LinkEvent is one). */
+export interface TrackedLinkEvent {
+  type: 'new' | 'del';
+  link: TrackedLink;
+}
+
+/** An address event as the tracker needs it (an AddressEvent is one). */
+export interface TrackedAddressEvent {
+  type: 'new' | 'del';
+  address: TrackedAddress;
+}
+
+/** The fields of `l` the tracker keeps. */
+export function trackedLink(l: Link): TrackedLink {
   return { index: l.index, name: l.name, up: l.up, carrier: l.carrier, mtu: l.mtu, mac: l.mac };
 }
 
-function trackedAddress(a: Address): TrackedAddress {
+/** The fields of `a` the tracker keeps. */
+export function trackedAddress(a: Address): TrackedAddress {
   return {
+    index: a.index,
     family: a.family,
     address: a.address,
     prefixLength: a.prefixLength,
@@ -138,8 +155,8 @@ export class InterfaceTracker {
     for (const listener of [...list]) listener(now);
   }
 
-  /** Applies a link event. */
-  onLink(event: LinkEvent): void {
+  /** Applies a link event (what it is given is kept: pass TrackedLinks, not whole Links). */
+  onLink(event: TrackedLinkEvent): void {
     const { link } = event;
     const previous = this.links.get(link.index);
     const affected = new Set<string>([link.name]);
@@ -148,7 +165,7 @@ export class InterfaceTracker {
       if (this.indexByName.get(previous.name) === link.index) this.indexByName.delete(previous.name);
     }
     if (event.type === 'new') {
-      this.links.set(link.index, trackedLink(link));
+      this.links.set(link.index, link);
       this.indexByName.set(link.name, link.index);
     } else {
       this.links.delete(link.index);
@@ -158,14 +175,14 @@ export class InterfaceTracker {
     for (const name of affected) this.notify(name);
   }
 
-  /** Applies an address event (only IPv6 ones matter). */
-  onAddress(event: AddressEvent): void {
+  /** Applies an address event (only IPv6 ones matter; kept as given, see onLink). */
+  onAddress(event: TrackedAddressEvent): void {
     const a = event.address;
     if (a.family !== 6) return;
     let set = this.addresses.get(a.index);
     if (event.type === 'new') {
       if (!set) this.addresses.set(a.index, (set = new Map()));
-      set.set(a.address, trackedAddress(a));
+      set.set(a.address, a);
     } else {
       set?.delete(a.address);
     }

@@ -4,7 +4,7 @@
  * networks has one RA socket per namespace, not one per bridge.
  *
  * The namespace joins ff02::2 (all-routers) on each served interface, since the host does not
- * forward and so has not joined it itself, and routes each received solicitation to the
+ * forward and so has not joined it itself (on the thread pool, in batches), and routes each received solicitation to the
  * interface advertiser of its ifindex.
  */
 import { native, type NativeIcmp6Socket } from '../native.js';
@@ -15,17 +15,21 @@ import { ALL_ROUTERS } from './constants.js';
 import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
 import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
+import { FrameBatch, type FrameSender } from './frame-batch.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
+/** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7): where every periodic RA goes. */
+const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
 const EADDRINUSE = 98;
 /**
- * ff02::2 joins made per macrotask. A join (IPV6_ADD_MEMBERSHIP) takes RTNL inside setsockopt
- * on the event loop: ~1 ms, up to 12 ms while links are being created (strace), and link
- * events come in batches of up to 16, so joining in the event callback stalled the loop for
- * up to ~190 ms when many bridges came up at once.
+ * ff02::2 joins per thread-pool job. A join (IPV6_ADD_MEMBERSHIP) takes RTNL inside
+ * setsockopt: ~1 ms, up to 12 ms while links are being created (strace); on the event loop,
+ * thousands of them stalled it (and a network's create waited behind them). They run on the
+ * pool (native `memberships`), at most this many a job so leaves queued meanwhile wait
+ * seconds at worst, one job at a time so a leave never overtakes its join.
  */
-const JOINS_PER_TURN = 2;
+const MEMBERSHIPS_PER_JOB = 256;
 
 /** Something that wants to hear about namespace-level failures (socket or monitor). */
 export type NamespaceErrorListener = (error: Error) => void;
@@ -48,9 +52,14 @@ export class RaNamespace {
   private readonly served = new Map<string, Served>();
   private readonly byIndex = new Map<number, InterfaceAdvertiser>();
   private readonly errorListeners = new Set<NamespaceErrorListener>();
-  /** Interfaces waiting for their ff02::2 join (see JOINS_PER_TURN). */
+  /** Interfaces waiting for their ff02::2 join (see MEMBERSHIPS_PER_JOB). */
   private readonly joins = new Set<Served>();
-  private joining: NodeJS.Immediate | undefined;
+  /** Interfaces (ifindex) to leave ff02::2 on: joined, and no longer served there. */
+  private leaves: number[] = [];
+  /** The memberships job running on the pool (it holds a dup of the socket until it ends). */
+  private changing: Promise<void> | undefined;
+  /** The multicast RAs of the current tick, sent together (frames fail EBADF once closed). */
+  private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket), ALL_NODES_MAC);
   private closed = false;
 
   private constructor(
@@ -125,10 +134,9 @@ export class RaNamespace {
     return this.socket.send(index, source, destination, message);
   };
 
-  /** Sends a whole IPv6 packet to a link-layer address (0 or a positive errno). */
-  transmitFrame = (index: number, mac: Buffer, packet: Buffer): number => {
-    if (this.closed) return 9; // EBADF
-    return this.socket.sendFrame(index, mac, packet);
+  /** Queues a whole IPv6 packet to ff02::1 for this tick's batch (see ./frame-batch.ts). */
+  queueFrame = (sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean): void => {
+    this.frames.queue(sender, index, packet, final, solicited);
   };
 
   /** Whether `name` is served by some advertiser in this namespace. */
@@ -149,12 +157,12 @@ export class RaNamespace {
     const index = link?.index;
     if (entry.index !== index) {
       this.forgetIndex(entry);
+      entry.index = index; // before the join is queued: the job takes the entry's index
       if (index !== undefined) {
         this.byIndex.set(index, entry.iface);
         this.joins.add(entry);
-        this.joining ??= setImmediate(this.joinSome);
+        this.changeMemberships();
       }
-      entry.index = index;
     }
     entry.iface.setLink(link);
   }
@@ -163,25 +171,41 @@ export class RaNamespace {
   private forgetIndex(entry: Served): void {
     if (entry.index === undefined) return;
     this.byIndex.delete(entry.index);
-    // A queued join has not happened: nothing to leave.
-    if (!this.joins.delete(entry)) this.socket.leave(entry.index, ALL_ROUTERS_BYTES); // fails harmlessly when the link is gone
+    // A queued join has not happened: nothing to leave. A running one has: its leave waits for it.
+    if (!this.joins.delete(entry)) {
+      this.leaves.push(entry.index); // fails harmlessly when the link is gone
+      this.changeMemberships();
+    }
   }
 
-  /** Joins ff02::2 for a few queued interfaces, and comes back for the rest in a later macrotask. */
-  private readonly joinSome = (): void => {
-    this.joining = undefined;
-    if (this.closed) return;
-    let budget = JOINS_PER_TURN;
+  /** Runs the queued leaves and (up to MEMBERSHIPS_PER_JOB) joins on the pool, one job at a time. */
+  private changeMemberships(): void {
+    if (this.changing !== undefined || this.closed || (this.joins.size === 0 && this.leaves.length === 0)) return;
+    const leaves = this.leaves.splice(0, MEMBERSHIPS_PER_JOB);
+    const joined: Array<[Served, number]> = [];
     for (const entry of this.joins) {
-      if (budget-- === 0) break;
+      if (leaves.length + joined.length >= MEMBERSHIPS_PER_JOB) break;
       this.joins.delete(entry);
-      const index = entry.index;
-      if (index === undefined) continue;
-      const errno = this.socket.join(index, ALL_ROUTERS_BYTES);
-      if (errno !== 0 && errno !== EADDRINUSE) entry.onJoinError(errno, index);
+      if (entry.index !== undefined) joined.push([entry, entry.index]);
     }
-    if (this.joins.size > 0) this.joining = setImmediate(this.joinSome);
-  };
+    const indexes = Int32Array.from(joined, ([, index]) => index);
+    this.changing = this.socket.memberships(Int32Array.from(leaves), indexes, ALL_ROUTERS_BYTES).then(
+      (errnos) => {
+        this.changing = undefined;
+        if (this.closed) return;
+        joined.forEach(([entry, index], i) => {
+          const errno = errnos[leaves.length + i]!;
+          // Reported only while the entry still serves that interface.
+          if (errno !== 0 && errno !== EADDRINUSE && entry.index === index && this.served.get(entry.iface.name) === entry) entry.onJoinError(errno, index);
+        });
+        this.changeMemberships();
+      },
+      (error: unknown) => {
+        this.changing = undefined;
+        if (!this.closed) this.fail(error as Error);
+      },
+    );
+  }
 
   /** `iface`'s source address was refused: not ready until the monitor next hears of its interface. */
   suspend(iface: InterfaceAdvertiser): void {
@@ -202,15 +226,18 @@ export class RaNamespace {
   async release(): Promise<void> {
     this.refs -= 1;
     if (this.refs > 0 || this.closed) return;
+    this.frames.flush(); // final RAs queued this tick leave before the socket closes
     this.closed = true;
     registry.delete(this.key);
     for (const entry of this.served.values()) entry.unwatch();
     this.served.clear();
     this.joins.clear();
-    if (this.joining) clearImmediate(this.joining);
-    this.joining = undefined;
+    this.leaves = [];
     this.byIndex.clear();
     this.queue.close();
+    // The socket is gone only once a running job drops its dup: wait for it (≤ 256 changes),
+    // so that release() resolved means no raw socket of ours is left in the namespace.
+    await this.changing;
     this.socket.close();
     await this.monitor.close();
   }

@@ -74,7 +74,10 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
         return self.namespace!.queue;
       },
       transmit: (index, source, destination, message) => self.namespace?.transmit(index, source, destination, message) ?? 9,
-      transmitFrame: (index, mac, packet) => self.namespace?.transmitFrame(index, mac, packet) ?? 9,
+      queueFrame: (sender, index, packet, final, solicited) => {
+        if (self.namespace) self.namespace.queueFrame(sender, index, packet, final, solicited);
+        else sender.frameSent(9, final, solicited, packet.length); // EBADF: released
+      },
       get onSent() {
         return self.listenerCount('sent') > 0 ? self.emitSent : undefined;
       },

@@ -3,6 +3,7 @@
  * anything is made, the order of the set-up, rollback of every step when a later one fails,
  * the teardown, the VM life cycle and the shared advertiser per namespace.
  */
+import diagnostics_channel from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 
 import { describe, expect, it } from 'vitest';
@@ -16,13 +17,15 @@ import { tapNameForVm } from '../../lib/network/vm-options.js';
 import type { QemuExit } from '../../lib/qemu/qemu.js';
 import type { AdvertisedInterface, VmExitEvent } from '../../lib/network/types.js';
 import { withInternals } from '../../lib/network/internals.js';
+import { FINAL_RA_CHANNEL, type FinalRaMessage } from '../../lib/diagnostics.js';
+import { FINAL_RA_WARNING_CODE } from '../../lib/network/final-ra.js';
 import { NetworkSetupError, VxlanNetwork } from '../../lib/network.js';
 import { eui64Address, macForVm } from '../../lib/mac.js';
 import { vxlanGroupForId } from '../../lib/netlink/vxlan-group.js';
 
 /** A fake world: links that exist, a log of calls, and failures to inject by call name. */
 class World {
-  links = new Map<string, { kind: string; master?: string; up?: boolean }>();
+  links = new Map<string, { kind: string; master?: string; up?: boolean; carrier?: boolean }>();
   addresses: { link: string; address: string; nodad?: boolean }[] = [];
   fdb: { link: string; dst?: string }[] = [];
   log: string[] = [];
@@ -30,6 +33,8 @@ class World {
   advertisers: FakeAdvertiser[] = [];
   qemus: FakeQemu[] = [];
   netlinksOpen = 0;
+  /** What a farewell (final RA for another sender's interface) resolves: false = the interface never became ready. */
+  farewellSent = true;
 
   private check(call: string): void {
     this.log.push(call);
@@ -70,7 +75,8 @@ class World {
       },
       async getLink(link) {
         const l = w.links.get(String(link));
-        return l ? ({ name: String(link), kind: l.kind } as never) : undefined;
+        // A port up by default: the bridge has carrier, so its final RA is due.
+        return l ? ({ name: String(link), kind: l.kind, up: l.up ?? true, carrier: l.carrier ?? true } as never) : undefined;
       },
       async deleteLink(link) {
         w.check(`deleteLink ${String(link)}`);
@@ -175,7 +181,7 @@ class FakeAdvertiser extends EventEmitter implements AdvertiserPort {
   }
   async farewell(c: AdvertisedInterface) {
     this.w.log.push(`ra.farewell ${c.name}`);
-    return true;
+    return this.w.farewellSent;
   }
 }
 
@@ -753,5 +759,67 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     held.value = false;
     await net.destroy();
     expect(w.log).toEqual(TEARDOWN_AFTER_SERVE);
+  });
+
+  /**
+   * Destroys a network serve advertised (its RA lock held at create, freed before destroy) and
+   * returns what was reported of its final RA; `before` changes the world first.
+   */
+  async function destroyReported(
+    w: World,
+    internals: ReturnType<typeof setup>['internals'],
+    before: () => void = () => undefined,
+  ): Promise<{ outcomes: FinalRaMessage[]; warnings: Error[] }> {
+    const held = { value: true };
+    const deps = { ...internals.deps, state: fakeState(w, held) };
+    const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
+    held.value = false;
+    before();
+    w.log.length = 0;
+    const outcomes: FinalRaMessage[] = [];
+    const warnings: Error[] = [];
+    const onMessage = (m: unknown): void => void outcomes.push(m as FinalRaMessage);
+    const onWarning = (e: Error): void => void warnings.push(e);
+    diagnostics_channel.subscribe(FINAL_RA_CHANNEL, onMessage);
+    process.on('warning', onWarning);
+    try {
+      await net.destroy();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      diagnostics_channel.unsubscribe(FINAL_RA_CHANNEL, onMessage);
+      process.off('warning', onWarning);
+    }
+    return { outcomes, warnings };
+  }
+
+  it('a bridge with no carrier (no port up): no final RA and no wait for one, reported as no-carrier, no warning', async () => {
+    const { w, internals } = setup();
+    const { outcomes, warnings } = await destroyReported(w, internals, () => (w.links.get('br100')!.carrier = false));
+    expect(w.log.filter((l) => l.startsWith('ra.') || l.startsWith('createAdvertiser'))).toEqual([]);
+    expect(w.log).toContain('deleteLink br100');
+    expect(w.log).toContain('record removed');
+    expect(outcomes).toMatchObject([{ network: 100, bridge: 'br100', outcome: 'no-carrier' }]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a final RA that could not go out: destroy still completes, reported on the channel and as a process warning', async () => {
+    const { w, internals } = setup();
+    w.farewellSent = false;
+    const { outcomes, warnings } = await destroyReported(w, internals);
+    expect(w.log).toContain('ra.farewell br100');
+    expect(w.log).toContain('deleteLink br100');
+    expect(w.log).toContain('record removed');
+    expect(outcomes).toMatchObject([{ network: 100, bridge: 'br100', outcome: 'not-ready' }]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ code: FINAL_RA_WARNING_CODE });
+    expect(warnings[0]!.message).toContain('no final RA (router lifetime 0) on br100');
+  });
+
+  it('a final RA that went out is reported as sent, with no warning (positive control of the two above)', async () => {
+    const { w, internals } = setup();
+    const { outcomes, warnings } = await destroyReported(w, internals);
+    expect(w.log).toEqual(TEARDOWN_AFTER_SERVE);
+    expect(outcomes).toMatchObject([{ outcome: 'sent' }]);
+    expect(warnings).toEqual([]);
   });
 });

@@ -47,6 +47,9 @@ export class FakeClock implements Clock {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /** Timers that have fired (the scheduler's wakeups). */
+  fired = 0;
+
   /** Pending timers. */
   get pending(): number {
     return this.timers.length;
@@ -61,6 +64,7 @@ export class FakeClock implements Clock {
       if (!next || next.at > end) break;
       this.timers.shift();
       this.time = Math.max(this.time, next.at);
+      this.fired += 1;
       next.callback();
     }
     this.time = end;
