@@ -87,6 +87,12 @@ const ALL_NODES_BYTES = ipv6ToBytes(ALL_NODES);
 /** Unicast replies waiting at once per interface; more solicitations are answered by one multicast RA. */
 const MAX_PENDING_UNICAST = 16;
 const S = 1000;
+/**
+ * The client keys of an interface without a clients (or ignored clients) list, shared: a
+ * process serving thousands of bridges would otherwise hold two empty Sets per interface
+ * (~300 bytes; heap snapshot at 1,024 networks).
+ */
+const NO_KEYS: ReadonlySet<string> = new Set<string>();
 
 function isUnspecified(address: Buffer): boolean {
   for (let i = 0; i < 16; i++) if (address[i] !== 0) return false;
@@ -142,11 +148,11 @@ export class InterfaceAdvertiser implements FrameSender {
     sendErrors: 0,
   };
   /** DecrementLifetimes: when each counting-down prefix was first advertised (ms, queue clock). */
-  private readonly prefixSince = new Map<string, number>();
+  private prefixSince: Map<string, number> | undefined; // made by the first DecrementLifetimes prefix
   /** `clients` as 16-byte addresses (hex keys for the solicitation check). */
   private clients: Buffer[] = [];
-  private clientKeys = new Set<string>();
-  private ignoredKeys = new Set<string>();
+  private clientKeys: ReadonlySet<string> = NO_KEYS;
+  private ignoredKeys: ReadonlySet<string> = NO_KEYS;
   private source: Buffer | undefined;
   private packets: Buffer[] | undefined;
   private finalPackets: Buffer[] | undefined;
@@ -180,8 +186,9 @@ export class InterfaceAdvertiser implements FrameSender {
 
   private indexClients(): void {
     this.clients = this.configValue.clients.map((a) => Buffer.from(ipv6ToBytes(a)));
-    this.clientKeys = new Set(this.clients.map((b) => b.toString('hex')));
-    this.ignoredKeys = new Set(this.configValue.ignoredClients.map((a) => Buffer.from(ipv6ToBytes(a)).toString('hex')));
+    const ignored = this.configValue.ignoredClients;
+    this.clientKeys = this.clients.length === 0 ? NO_KEYS : new Set(this.clients.map((b) => b.toString('hex')));
+    this.ignoredKeys = ignored.length === 0 ? NO_KEYS : new Set(ignored.map((a) => Buffer.from(ipv6ToBytes(a)).toString('hex')));
   }
 
   /** MinDelayBetweenRAs in ms. */
@@ -241,6 +248,7 @@ export class InterfaceAdvertiser implements FrameSender {
         continue;
       }
       const key = `${p.address}/${p.length}`;
+      this.prefixSince ??= new Map();
       const since = this.prefixSince.get(key) ?? now;
       this.prefixSince.set(key, since);
       const elapsed = Math.floor((now - since) / S);
