@@ -22,6 +22,7 @@ import { NetworkSetupError, Steps } from './steps.js';
 import type { QemuExit } from '../qemu/qemu.js';
 import type { JoinNetworkOptions, OpenNetworkOptions, AdvertisedInterface, StartVmOptions, VmExitEvent, VxlanNetworkOptions } from './types.js';
 import { checkStopOptions, NetworkVm } from './vm.js';
+import { VmBook } from './vm-book.js';
 import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { netnsKeyOf, resolveNetns } from '../netns.js';
@@ -123,10 +124,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   private readonly deps: NetworkDeps;
   private readonly netns: string | number | undefined;
   private readonly owned: Owned | undefined;
-  private readonly vms = new Map<number, NetworkVm>();
-  private readonly starting = new Set<number>();
-  private readonly usedTaps = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Made on the first VM (see ./vm-book.ts). */
+  private book: VmBook | undefined;
   private readonly registry: AdvertiserRegistry;
   private destroying: Promise<void> | undefined;
   /** Progress of a teardown, which an aborted destroy() leaves for the next one to resume. */
@@ -442,6 +441,10 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     return cleanupHost(internals.deps ?? (await loadDeps()), options);
   }
 
+  private get vmBook(): VmBook {
+    return (this.book ??= new VmBook());
+  }
+
   /** Makes the handle of a VM found in the run directory. */
   private adopt({ qemu, metadata, guard }: AdoptedVm): void {
     const { id, mac, address, tap } = metadata.vm;
@@ -450,8 +453,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const vm = new NetworkVm({ id, name, mac, address, tap: tapPort, qemu, tapGone: () => this.waitLinkGone(tap), guard }, (v, exit, expected) =>
       this.onVmExit(v, exit, expected),
     );
-    this.vms.set(id, vm);
-    this.usedTaps.add(tap);
+    this.vmBook.vms.set(id, vm);
+    this.vmBook.usedTaps.add(tap);
   }
 
   /**
@@ -510,7 +513,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
 
   /** The VMs running in this network. */
   get vmList(): NetworkVm[] {
-    return [...this.vms.values()];
+    return [...(this.book?.vms.values() ?? [])];
   }
 
   /** Whether destroy() has been called. */
@@ -531,8 +534,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       () => undefined,
       () => undefined,
     );
-    this.inFlight.add(settled);
-    void settled.then(() => this.inFlight.delete(settled));
+    this.vmBook.inFlight.add(settled);
+    void settled.then(() => this.vmBook.inFlight.delete(settled));
     return start;
   }
 
@@ -540,14 +543,14 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     const o = resolveVmOptions(options, this.id);
     const signal = checkSignal('options.signal', (options as { signal?: unknown }).signal);
     signal?.throwIfAborted();
-    if (this.vms.has(o.id) || this.starting.has(o.id)) throw invalidValue('id', 'the id of no other VM in this network', o.id);
-    if (this.usedTaps.has(o.tap)) throw invalidValue('tap', 'a tap name no other VM of this network uses', o.tap);
+    if (this.vmBook.vms.has(o.id) || this.vmBook.starting.has(o.id)) throw invalidValue('id', 'the id of no other VM in this network', o.id);
+    if (this.vmBook.usedTaps.has(o.tap)) throw invalidValue('tap', 'a tap name no other VM of this network uses', o.tap);
     const mac = o.mac ?? this.deps.macForVm(o.id);
     const address = this.deps.eui64Address(this.prefix, mac);
     const name = `vm${o.id}n${this.id}`;
     const persisted = this.owned?.persisted;
-    this.starting.add(o.id);
-    this.usedTaps.add(o.tap);
+    this.vmBook.starting.add(o.id);
+    this.vmBook.usedTaps.add(o.tap);
     const steps = new Steps(`VM ${o.id} in network ${this.id}`, signal);
     try {
       const tap = await steps.run(
@@ -596,13 +599,13 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       // removes it (the kernel keeps a netdev guard whose tap is gone).
       const tapGone = (): Promise<void> => this.waitLinkGone(tap.name);
       const vm = new NetworkVm({ id: o.id, name, mac, address, tap, qemu, tapGone, guard }, (v, exit, expected) => this.onVmExit(v, exit, expected));
-      this.vms.set(o.id, vm);
+      this.vmBook.vms.set(o.id, vm);
       return vm;
     } catch (error) {
-      this.usedTaps.delete(o.tap);
+      this.vmBook.usedTaps.delete(o.tap);
       throw error;
     } finally {
-      this.starting.delete(o.id);
+      this.vmBook.starting.delete(o.id);
     }
   }
 
@@ -624,8 +627,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   private onVmExit(vm: NetworkVm, exit: QemuExit, expected: boolean): void {
-    this.vms.delete(vm.id);
-    this.usedTaps.delete(vm.tap);
+    this.vmBook.vms.delete(vm.id);
+    this.vmBook.usedTaps.delete(vm.tap);
     this.emit('vm-exit', { id: vm.id, name: vm.name, tap: vm.tap, exit, expected });
   }
 
@@ -690,8 +693,8 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
   }
 
   private async handover(): Promise<void> {
-    await Promise.all([...this.inFlight]);
-    for (const vm of this.vms.values()) vm.release();
+    await Promise.all([...(this.book?.inFlight ?? [])]);
+    for (const vm of this.book?.vms.values() ?? []) vm.release();
     const owned = this.owned;
     if (owned?.advertiser !== undefined && !owned.ownAdvertiser) {
       await this.registry.remove(owned.netnsId ?? '', owned.advertiser, { final: false }).catch(() => undefined);
@@ -720,7 +723,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       (error: unknown): void => {
         errors.push(new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
       };
-    await abortable(Promise.all([...this.inFlight]), signal);
+    await abortable(Promise.all([...(this.book?.inFlight ?? [])]), signal);
     // Concurrent destroys resume together (after one record batch, one bulk deletion): each
     // takes its time slice before its next stretch of work.
     await timeSlice();
@@ -736,7 +739,7 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
       await timeSlice();
     }
     const stopOptions = { timeoutMs, ...(signal === undefined ? {} : { signal }) };
-    await Promise.all([...this.vms.values()].map((vm) => vm.stop(stopOptions).then(() => undefined, note(`stop ${vm.name}`))));
+    await Promise.all(this.vmList.map((vm) => vm.stop(stopOptions).then(() => undefined, note(`stop ${vm.name}`))));
     crashPoint(`VxlanNetwork ${this.id} destroy: VMs stopped`);
     const owned = this.owned;
     if (!this.linksDeleted) signal?.throwIfAborted();
