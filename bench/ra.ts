@@ -18,11 +18,10 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RouterAdvertiser } from '../lib/ra/index.js';
 import { referenceRaInterface } from '../test/helpers/reference.js';
+import { bundleBench } from './bundle.js';
 import { benchFlag, benchInteger } from './options.js';
 
 const execFileAsync = promisify(execFile);
@@ -190,20 +189,8 @@ async function scale(): Promise<void> {
 
 /** Runs scale() in a child process under plain node (see the file header). */
 async function scaleInChild(): Promise<void> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const bundle = join(here, `.ra-scale-${process.pid}.mjs`);
+  const bundle = bundleBench('ra.ts', `.ra-scale-${process.pid}.mjs`);
   try {
-    sh(join(here, '..', 'node_modules', '.bin', 'esbuild'), [
-      join(here, 'ra.ts'),
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      // Node 20 has no `using` declarations (lib/ uses them): esbuild lowers them.
-      '--target=node20',
-      '--packages=external',
-      `--outfile=${bundle}`,
-      '--log-level=warning',
-    ]);
     const child = spawn(process.execPath, ['--expose-gc', bundle], { stdio: 'inherit', env: { ...process.env, BENCH_RA_CHILD: '1' } });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     if (code !== 0) throw new Error(`scale benchmark exited with ${code}`);

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundleBench } from './bundle.js';
 
 import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
@@ -288,23 +289,12 @@ async function parent(): Promise<number> {
     process.stderr.write('bench:scale makes network namespaces: run it as root\n');
     return 1;
   }
-  const here = dirname(fileURLToPath(import.meta.url));
-  const bundle = join(here, `.scale-${process.pid}.mjs`);
   // The networks are recorded in a run directory of the benchmark's own, never the host's /run/vmplumb.
   const runDir = mkdtempSync(join(runDirParent(), 'vmplumb-bench-scale-'));
   process.stderr.write(`run directory ${runDir} (BENCH_SCALE_RUN_PARENT chooses where)\n`);
+  let bundle: string | undefined;
   try {
-    execFileSync(join(here, '..', 'node_modules', '.bin', 'esbuild'), [
-      join(here, 'scale.ts'),
-      '--bundle',
-      '--platform=node',
-      '--format=esm',
-      // Node 20 has no `using` declarations (lib/ uses them): esbuild lowers them.
-      '--target=node20',
-      '--packages=external',
-      `--outfile=${bundle}`,
-      '--log-level=warning',
-    ]);
+    bundle = bundleBench('scale.ts', `.scale-${process.pid}.mjs`);
     const proc = spawn(process.execPath, ['--expose-gc', bundle], {
       stdio: 'inherit',
       env: {
@@ -324,7 +314,7 @@ async function parent(): Promise<number> {
     const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
     return code ?? 1;
   } finally {
-    rmSync(bundle, { force: true });
+    if (bundle !== undefined) rmSync(bundle, { force: true });
     rmSync(runDir, { recursive: true, force: true });
   }
 }

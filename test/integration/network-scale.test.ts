@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VxlanNetwork } from '../../lib/network.js';
 import { TestNetns, joinWithVeth } from '../helpers/netns.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
+import { until } from '../helpers/poll.js';
 
 const NETWORKS = 300;
 const FIRST = 2000;
@@ -29,16 +30,6 @@ const runDirFds = (): number =>
     }
   }).length;
 const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-
-async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe.skipIf(skipUnlessRoot('VxlanNetwork scale test'))('300 networks in one namespace', () => {
   let host: TestNetns;
@@ -90,7 +81,7 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork scale test'))('300 networks in one 
         host.ip('link', 'set', `p${id}`, 'master', `br${id}`);
       }
       for (const id of SAMPLE) {
-        await eventually(`a default route via c${id} (an RA from br${id})`, () => defaultRoutes().includes(`c${id}`));
+        await until(`a default route via c${id} (an RA from br${id})`, () => defaultRoutes().includes(`c${id}`));
       }
 
       await Promise.all(nets.map((n) => n.destroy()));
@@ -102,9 +93,9 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork scale test'))('300 networks in one 
         .filter((n) => /^(br|vxlan)\d/u.test(n));
       expect(left).toEqual([]);
       // The final RA (router lifetime 0) made each client kernel drop its default route.
-      await eventually('the sampled default routes withdrawn by final RAs', () => SAMPLE.every((id) => !defaultRoutes().includes(`c${id}`)), 10_000);
-      await eventually(`fds back to ${fdsBefore} (now ${fds()})`, () => fds() === fdsBefore, 5_000);
-      await eventually(`timers back to ${timersBefore} (now ${timers()})`, () => timers() <= timersBefore, 5_000);
+      await until('the sampled default routes withdrawn by final RAs', () => SAMPLE.every((id) => !defaultRoutes().includes(`c${id}`)), { timeoutMs: 10_000 });
+      await until(`fds back to ${fdsBefore} (now ${fds()})`, () => fds() === fdsBefore, { timeoutMs: 5_000 });
+      await until(`timers back to ${timersBefore} (now ${timers()})`, () => timers() <= timersBefore, { timeoutMs: 5_000 });
     } finally {
       if (!destroyed) await Promise.allSettled(nets.map((n) => n.destroy({ timeoutMs: 1000 })));
     }
