@@ -174,8 +174,17 @@ export class InterfaceAdvertiser implements FrameSender {
   private farewellCount = 0;
   private farewellDone: (() => void) | undefined;
   private readonly periodic = new TimerEntry(() => this.onPeriodic());
-  private readonly unicast = new TimerEntry(() => this.onUnicast());
-  private readonly finalTimer = new TimerEntry(() => this.onFinal());
+  /** Made when first scheduled: most interfaces never send a unicast or final RA (~110 B each). */
+  private unicastEntry: TimerEntry | undefined;
+  private finalEntry: TimerEntry | undefined;
+
+  private get unicast(): TimerEntry {
+    return (this.unicastEntry ??= new TimerEntry(() => this.onUnicast()));
+  }
+
+  private get finalTimer(): TimerEntry {
+    return (this.finalEntry ??= new TimerEntry(() => this.onFinal()));
+  }
 
   constructor(
     private configValue: ResolvedInterfaceConfig,
@@ -342,8 +351,8 @@ export class InterfaceAdvertiser implements FrameSender {
     this.state = 'waiting';
     this.link = undefined;
     this.queue.cancel(this.periodic);
-    this.queue.cancel(this.unicast);
-    this.queue.cancel(this.finalTimer);
+    if (this.unicastEntry) this.queue.cancel(this.unicastEntry);
+    if (this.finalEntry) this.queue.cancel(this.finalEntry);
     this.pendingUnicast?.clear();
     this.solicitedPending = false;
   }
@@ -541,7 +550,7 @@ export class InterfaceAdvertiser implements FrameSender {
   stop(count: number): Promise<void> {
     if (this.stopping) return this.stopping;
     this.queue.cancel(this.periodic);
-    this.queue.cancel(this.unicast);
+    if (this.unicastEntry) this.queue.cancel(this.unicastEntry);
     this.pendingUnicast?.clear();
     if (this.state !== 'serving' || count <= 0 || !this.configValue.removeOnStop || this.silent) {
       this.state = 'stopped';
@@ -574,7 +583,7 @@ export class InterfaceAdvertiser implements FrameSender {
     if (!this.finishStop) return;
     const done = this.finishStop;
     this.finishStop = undefined;
-    this.queue.cancel(this.finalTimer);
+    if (this.finalEntry) this.queue.cancel(this.finalEntry);
     this.state = 'stopped';
     this.link = undefined;
     done();
