@@ -4,9 +4,10 @@
  * networks has one RA socket per namespace, not one per bridge.
  *
  * The namespace joins ff02::2 (all-routers) on each served interface, since the host does not
- * forward and so has not joined it itself (on the thread pool, in batches), and routes each received solicitation to the
- * interface advertiser of its ifindex.
+ * forward and so has not joined it itself (on the thread pool, in batches), and routes each
+ * received solicitation to the interface advertiser of its ifindex.
  */
+import { constants as osConstants } from 'node:os';
 import { native, type NativeIcmp6Socket } from '../native.js';
 import { netnsIdentity } from '../netns.js';
 import { ipv6ToBytes } from '../validate.js';
@@ -130,7 +131,7 @@ export class RaNamespace {
 
   /** Sends one ICMPv6 message (0 or a positive errno). */
   transmit = (index: number, source: Buffer, destination: Buffer, message: Buffer): number => {
-    if (this.closed) return 9; // EBADF
+    if (this.closed) return osConstants.errno.EBADF;
     return this.socket.send(index, source, destination, message);
   };
 
