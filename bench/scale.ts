@@ -12,6 +12,9 @@
  * The namespace's own net.core.optmem_max is raised when N needs it: each vxlan's multicast
  * group is a membership of the namespace's one VXLAN socket, 56 bytes of option memory each,
  * so the default 131072 bytes caps a namespace at 2,340 groups (see README "Scale").
+ *
+ * --multicast-route adds `ip -6 route add multicast ff05::/16 dev eth0 table local` in the
+ * bench's namespace before create (see bench/FINDINGS.md: what an operator can do for serving CPU).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
@@ -28,7 +31,7 @@ import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { netnsIdentity } from '../lib/netns.js';
 import { VxlanNetwork } from '../lib/network.js';
 
-const USAGE = 'usage: npm run bench:scale -- [--networks N (200)] [--serve SECONDS (30)] [--json]\n';
+const USAGE = 'usage: npm run bench:scale -- [--networks N (200)] [--serve SECONDS (30)] [--multicast-route] [--json]\n';
 /** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
 const MEMBERSHIP_BYTES = 56;
 const FIRST_ID = 1000;
@@ -56,6 +59,12 @@ async function makeNamespace(prefix: string, networks: number): Promise<{ ns: Be
   // __find_rr_leaf: 69 % of the serving CPU at 1,024 networks, perf), a cost of the receiving
   // host that the sender was charged for. Without IPv6 on it the packet is dropped on arrival.
   execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.ipv6.conf.${UNDERLAY}p.disable_ipv6=1`]);
+  // --multicast-route: one route for the VXLAN groups (ff05::/16 via the underlay, table local)
+  // that the vxlans' output lookups match before the ff00::/8 node, where the kernel walks one
+  // multicast route per IPv6 interface (__find_rr_leaf): O(networks) per RA sent.
+  if (process.env.BENCH_SCALE_MULTICAST_ROUTE) {
+    execFileSync('ip', ['-n', ns.name, '-6', 'route', 'add', 'multicast', 'ff05::/16', 'dev', UNDERLAY, 'table', 'local']);
+  }
   return { ns, optmem };
 }
 
@@ -264,6 +273,7 @@ async function parent(): Promise<number> {
         networks: { type: 'string', default: '200' },
         serve: { type: 'string', default: '30' },
         json: { type: 'boolean', default: false },
+        'multicast-route': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -304,6 +314,7 @@ async function parent(): Promise<number> {
         BENCH_SCALE_NETWORKS: String(networks),
         BENCH_SCALE_SERVE: String(serve),
         BENCH_SCALE_JSON: values.json ? '1' : '',
+        BENCH_SCALE_MULTICAST_ROUTE: values['multicast-route'] ? '1' : '',
       },
     });
     const forward = (signal: NodeJS.Signals): void => {
