@@ -122,6 +122,13 @@ async function raBench(): Promise<void> {
     run('ip', ['-n', host, 'link', 'add', 'cl0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client]);
     run('ip', ['-n', host, 'link', 'set', 'cl0', 'master', 'br100', 'up']);
     run('ip', ['-n', client, 'link', 'set', 'eth0', 'up']);
+    // An agent restarts a network that has been running: its bridge's link-local (the RAs'
+    // source) has finished DAD. Without this wait the figure would be the kernel's DAD (a random
+    // 0-1 s delay, then 1 s), not the new process.
+    for (let waited = 0; run('ip', ['-n', host, '-6', 'addr', 'show', 'dev', 'br100', 'tentative']).trim() !== ''; waited += 50) {
+      if (waited > 10_000) throw new Error("br100's link-local still tentative after 10 s");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await net.close();
     const capture = new Capture(client, 'eth0');
     await capture.ready;
