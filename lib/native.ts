@@ -154,12 +154,6 @@ export interface NativeIcmp6Socket {
    * returns how many failed.
    */
   sendFrames(indexes: Int32Array, packets: Buffer[], count: number, mac: Buffer, errnos: Int32Array): number;
-  /**
-   * IPV6_DROP_MEMBERSHIP of `group` on each of `leaves`, then IPV6_ADD_MEMBERSHIP on each of
-   * `joins`, on the libuv thread pool (each takes RTNL). Resolves with one errno (0 or
-   * positive) per change, the leaves' first.
-   */
-  memberships(leaves: Int32Array, joins: Int32Array, group: Buffer): Promise<Int32Array>;
   /** Whether the open socket keeps the event loop alive (it does by default). */
   ref(): void;
   /** See ref(). */
@@ -172,6 +166,29 @@ export interface NativeIcmp6Socket {
 export interface Icmp6Binding {
   /** Opens the socket inside `netns` (throws a SystemError-shaped Error). */
   Icmp6Socket: new (netns: NativeNetns, onPacket: Icmp6PacketCallback, onError: (error: Error) => void) => NativeIcmp6Socket;
+}
+
+// ── ipv6_membership.cc ───────────────────────────────────────────────────────────────────
+/**
+ * An unbound UDP socket in one namespace that only holds IPv6 multicast memberships (it
+ * receives and sends nothing), so they are charged to its option memory (net.core.optmem_max)
+ * and not to a socket that sends.
+ */
+export interface NativeIpv6MembershipSocket {
+  /**
+   * IPV6_DROP_MEMBERSHIP of `group` (16 bytes) on each of `leaves`, then IPV6_ADD_MEMBERSHIP
+   * on each of `joins` (ifindexes), on the libuv thread pool (each takes RTNL). Resolves with
+   * one errno (0 or positive) per change, the leaves' first; EBADF for each once closed.
+   */
+  change(leaves: Int32Array, joins: Int32Array, group: Buffer): Promise<Int32Array>;
+  /** Closes the socket on the thread pool (the kernel leaves its groups then); idempotent. */
+  close(): Promise<void>;
+}
+
+/** The membership-only sockets used by lib/ra/. */
+export interface Ipv6MembershipBinding {
+  /** Opens the socket inside `netns` (throws a SystemError-shaped Error). */
+  Ipv6MembershipSocket: new (netns: NativeNetns) => NativeIpv6MembershipSocket;
 }
 
 // ── pidfd.cc ─────────────────────────────────────────────────────────────────────────────
@@ -293,7 +310,7 @@ export interface NfnlBinding {
 }
 
 /** The whole native surface. */
-export type NativeAddon = NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & PidfdBinding & RunFilesBinding & NfnlBinding;
+export type NativeAddon = NetlinkBinding & TunBinding & ScmBinding & Icmp6Binding & Ipv6MembershipBinding & PidfdBinding & RunFilesBinding & NfnlBinding;
 
 const root = packageRoot(import.meta.url);
 const require = createRequire(import.meta.url);

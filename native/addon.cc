@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTun(env, exports, *addon);
   InitScm(env, exports, *addon);
   InitIcmp6(env, exports, *addon);
+  InitIpv6Membership(env, exports, *addon);
   InitPidfd(env, exports, *addon);
   InitRunFiles(env, exports, *addon);
   InitNfnl(env, exports, *addon);

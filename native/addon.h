@@ -20,6 +20,8 @@ void InitIcmp6(Napi::Env env, Napi::Object exports, Addon& addon);     // icmp6.
 void InitPidfd(Napi::Env env, Napi::Object exports, Addon& addon);     // pidfd.cc
 void InitRunFiles(Napi::Env env, Napi::Object exports, Addon& addon);  // runfiles.cc
 void InitNfnl(Napi::Env env, Napi::Object exports, Addon& addon);      // nfnl_socket.cc
+// Membership-only sockets for the router advertiser's ff02::2 joins.
+void InitIpv6Membership(Napi::Env env, Napi::Object exports, Addon& addon);  // ipv6_membership.cc
 // The codecs without a socket, for the codec tests (rtnlEncode, nfnlDecode, …).
 void InitTestExports(Napi::Env env, Napi::Object exports, Addon& addon);  // test_exports.cc
 

@@ -87,6 +87,14 @@ inline Napi::Buffer<uint8_t> Buffer(Napi::Env env, const Napi::Value& v, const s
   return v.As<Napi::Buffer<uint8_t>>();
 }
 
+// An Int32Array (a typed array of another element type is refused, not reinterpreted).
+inline Napi::Int32Array Int32Array(Napi::Env env, const Napi::Value& v, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    WrongType(env, name, "an Int32Array");
+  }
+  return v.As<Napi::Int32Array>();
+}
+
 inline Napi::Function Function(Napi::Env env, const Napi::Value& v, const std::string& name) {
   if (!v.IsFunction()) WrongType(env, name, "a function");
   return v.As<Napi::Function>();
@@ -142,6 +150,7 @@ inline std::string OwnString(Napi::Env env, const Napi::Object& o, const char* k
 #define REQUIRE_ARGUMENT_OBJECT(i, var) Napi::Object var = ::vmplumb::args::Object(env, info[i], #var)
 #define REQUIRE_ARGUMENT_ARRAY(i, var) Napi::Array var = ::vmplumb::args::Array(env, info[i], #var)
 #define REQUIRE_ARGUMENT_BUFFER(i, var) Napi::Buffer<uint8_t> var = ::vmplumb::args::Buffer(env, info[i], #var)
+#define REQUIRE_ARGUMENT_INT32ARRAY(i, var) Napi::Int32Array var = ::vmplumb::args::Int32Array(env, info[i], #var)
 // OPTIONAL_ARGUMENT_<TYPE>(i, var, fallback): as REQUIRE_, `fallback` when info[i] is undefined.
 #define OPTIONAL_ARGUMENT_INT32(i, var, fallback) \
   int32_t var = info[i].IsUndefined() ? (fallback) : ::vmplumb::args::Int32(env, info[i], #var)

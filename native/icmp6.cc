@@ -3,9 +3,12 @@
 // for IPV6_PKTINFO / IPV6_RECVPKTINFO / IPV6_RECVHOPLIMIT).
 //
 // Thin by design: the socket options every RA sender needs, sendmsg with IPV6_PKTINFO (so one
-// socket sends from any interface's link-local address), multicast membership, and recvmsg on
-// uv_poll readiness handing each datagram to JavaScript with its ifindex, addresses and hop
-// limit. Packet building, RS validation, timers and policy live in lib/ra/.
+// socket sends from any interface's link-local address), and recvmsg on uv_poll readiness
+// handing each datagram to JavaScript with its ifindex, addresses and hop limit. Packet
+// building, RS validation, timers and policy live in lib/ra/. It joins no multicast group:
+// the ff02::2 memberships are held by membership-only sockets (ipv6_membership.cc), since each
+// membership would be charged to this socket's option memory, which its sendmsg with
+// IPV6_PKTINFO needs.
 //
 //   const s = new native.Icmp6Socket(netns, onPacket, onError);
 //   s.send(ifindex, source16, destination16, icmpBytes)  -> 0 or a positive errno
@@ -18,15 +21,9 @@
 // sendmsg; the periodic multicast RAs skip it this way. It sends every RA of one timer tick
 // in one call (sendmmsg, kMaxFramesPerCall at a time): one N-API crossing and a few system
 // calls per tick instead of one each per RA.
-//   s.memberships(leaves, joins, group16) -> Promise<Int32Array errnos (leaves', then joins')>
 //
-// memberships runs IPV6_DROP/ADD_MEMBERSHIP for many interfaces on the libuv thread pool:
-// each takes RTNL inside setsockopt (~1 ms, up to 12 ms while links are being created), so
-// doing thousands on the event loop stalls it. The job works on a dup of the socket, so a
-// close() meanwhile cannot hand its fd number to someone else.
 //   s.close()
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <netinet/icmp6.h>
@@ -71,52 +68,6 @@ msghdr DatagramMsghdr(sockaddr_in6* peer, iovec* iov, char (&control)[N]) {
   return msg;
 }
 
-// IPV6_DROP_MEMBERSHIP for each of `leaves`, then IPV6_ADD_MEMBERSHIP for each of `joins`,
-// of one group, on a pool thread (see the file header).
-class MembershipWorker : public Napi::AsyncWorker {
- public:
-  MembershipWorker(Napi::Env env, Fd fd, std::vector<int32_t>&& leaves, std::vector<int32_t>&& joins,
-                   const in6_addr& group)
-      : Napi::AsyncWorker(env, "vmplumb:icmp6-memberships"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        fd_(std::move(fd)),
-        leaves_(std::move(leaves)),
-        joins_(std::move(joins)),
-        group_(group) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    errnos_.reserve(leaves_.size() + joins_.size());
-    for (int32_t index : leaves_) errnos_.push_back(Change(index, IPV6_DROP_MEMBERSHIP));
-    for (int32_t index : joins_) errnos_.push_back(Change(index, IPV6_ADD_MEMBERSHIP));
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    auto out = Napi::Int32Array::New(env, errnos_.size());
-    for (size_t i = 0; i < errnos_.size(); i++) out[i] = errnos_[i];
-    deferred_.Resolve(out);
-  }
-
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  int32_t Change(int32_t index, int option) {
-    ipv6_mreq mreq{};
-    mreq.ipv6mr_multiaddr = group_;
-    mreq.ipv6mr_interface = static_cast<unsigned>(index);
-    return setsockopt(fd_.get(), IPPROTO_IPV6, option, &mreq, sizeof(mreq)) < 0 ? errno : 0;
-  }
-
-  Napi::Promise::Deferred deferred_;
-  Fd fd_;
-  std::vector<int32_t> leaves_;
-  std::vector<int32_t> joins_;
-  in6_addr group_;
-  std::vector<int32_t> errnos_;
-};
-
 class Icmp6Socket : public PollSocket<Icmp6Socket> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -124,7 +75,6 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
                        {
                            InstanceMethod<&Icmp6Socket::Send>("send"),
                            InstanceMethod<&Icmp6Socket::SendFrames>("sendFrames"),
-                           InstanceMethod<&Icmp6Socket::Memberships>("memberships"),
                            RefMethod(),
                            UnrefMethod(),
                            InstanceMethod<&Icmp6Socket::Close>("close"),
@@ -305,35 +255,6 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
       }
     }
     return failures;
-  }
-
-  // memberships(leaves: Int32Array, joins: Int32Array, group16) -> Promise<Int32Array>
-  Napi::Value Memberships(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    in6_addr group;
-    if (!info[0].IsTypedArray() || !info[1].IsTypedArray() || !In6Addr(info[2], &group) ||
-        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-      throw Napi::TypeError::New(env, "memberships(leaves: Int32Array, joins: Int32Array, group16)");
-    }
-    auto copy = [](Napi::Int32Array a) { return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength()); };
-    Fd dup;
-    if (fd() >= 0) dup.Reset(fcntl(fd(), F_DUPFD_CLOEXEC, 0));
-    if (!dup.valid()) {
-      // Closed (or out of descriptors): every change fails alike, as join()/leave() would.
-      int err = fd() < 0 ? EBADF : errno;
-      size_t n = info[0].As<Napi::Int32Array>().ElementLength() + info[1].As<Napi::Int32Array>().ElementLength();
-      auto out = Napi::Int32Array::New(env, n);
-      for (size_t i = 0; i < n; i++) out[i] = err;
-      auto deferred = Napi::Promise::Deferred::New(env);
-      deferred.Resolve(out);
-      return deferred.Promise();
-    }
-    auto* worker = new MembershipWorker(env, std::move(dup), copy(info[0].As<Napi::Int32Array>()),
-                                        copy(info[1].As<Napi::Int32Array>()), group);
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
   }
 
   // Idempotent: stops polling, closes both fds and lets the JS object go.

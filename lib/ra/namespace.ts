@@ -4,11 +4,14 @@
  * networks has one RA socket per namespace, not one per bridge.
  *
  * The namespace joins ff02::2 (all-routers) on each served interface, since the host does not
- * forward and so has not joined it itself (on the thread pool, in batches), and routes each
- * received solicitation to the interface advertiser of its ifindex.
+ * forward and so has not joined it itself, and routes each received solicitation to the
+ * interface advertiser of its ifindex. The memberships are held by membership-only sockets
+ * (./memberships.ts), not by the raw socket: there they would use up the option memory its
+ * sendmsg with IPV6_PKTINFO needs (ENOBUFS past ~2,340 interfaces at the default
+ * net.core.optmem_max).
  */
 import { constants as osConstants } from 'node:os';
-import { native, type NativeIcmp6Socket } from '../native.js';
+import { native, type NativeIcmp6Socket, type NativeNetns } from '../native.js';
 import { netnsIdentity } from '../netns.js';
 import { ipv6ToBytes } from '../validate.js';
 import { systemClock, type Clock } from './clock.js';
@@ -17,20 +20,13 @@ import type { InterfaceAdvertiser, LinkInfo } from './interface-advertiser.js';
 import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
 import { FrameBatch, type FrameSender } from './frame-batch.js';
+import { GroupMemberships } from './memberships.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
 /** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7): where every periodic RA goes. */
 const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
-const EADDRINUSE = 98;
-/**
- * ff02::2 joins per thread-pool job. A join (IPV6_ADD_MEMBERSHIP) takes RTNL inside
- * setsockopt: ~1 ms, up to 12 ms while links are being created (strace); on the event loop,
- * thousands of them stalled it (and a network's create waited behind them). They run on the
- * pool (native `memberships`), at most this many a job so leaves queued meanwhile wait
- * seconds at worst, one job at a time so a leave never overtakes its join.
- */
-const MEMBERSHIPS_PER_JOB = 256;
+const { EADDRINUSE } = osConstants.errno;
 
 /** Something that wants to hear about namespace-level failures (socket or monitor). */
 export type NamespaceErrorListener = (error: Error) => void;
@@ -53,12 +49,8 @@ export class RaNamespace {
   private readonly served = new Map<string, Served>();
   private readonly byIndex = new Map<number, InterfaceAdvertiser>();
   private readonly errorListeners = new Set<NamespaceErrorListener>();
-  /** Interfaces waiting for their ff02::2 join (see MEMBERSHIPS_PER_JOB). */
-  private readonly joins = new Set<Served>();
-  /** Interfaces (ifindex) to leave ff02::2 on: joined, and no longer served there. */
-  private leaves: number[] = [];
-  /** The memberships job running on the pool (it holds a dup of the socket until it ends). */
-  private changing: Promise<void> | undefined;
+  /** ff02::2 on the served interfaces, held by membership-only sockets (joins and leaves on the thread pool). */
+  private readonly memberships: GroupMemberships;
   /** The multicast RAs of the current tick, sent together (frames fail EBADF once closed). */
   private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket), ALL_NODES_MAC);
   private closed = false;
@@ -67,9 +59,15 @@ export class RaNamespace {
     private readonly key: string,
     private readonly socket: NativeIcmp6Socket,
     private readonly monitor: InterfaceMonitor,
+    netns: NativeNetns,
     clock: Clock,
   ) {
     this.queue = new TimerQueue(clock);
+    this.memberships = new GroupMemberships({
+      group: ALL_ROUTERS_BYTES,
+      open: () => new native.Ipv6MembershipSocket(netns),
+      onFailure: (error) => this.fail(error),
+    });
   }
 
   /**
@@ -110,7 +108,7 @@ export class RaNamespace {
       socket.close();
       throw error;
     }
-    ns = new RaNamespace(key, socket, monitor, systemClock);
+    ns = new RaNamespace(key, socket, monitor, netns, systemClock);
     return ns;
   }
 
@@ -158,54 +156,23 @@ export class RaNamespace {
     const index = link?.index;
     if (entry.index !== index) {
       this.forgetIndex(entry);
-      entry.index = index; // before the join is queued: the job takes the entry's index
+      entry.index = index;
       if (index !== undefined) {
         this.byIndex.set(index, entry.iface);
-        this.joins.add(entry);
-        this.changeMemberships();
+        this.memberships.join(index, (errno) => {
+          // Reported only while the entry still serves that interface.
+          if (errno !== EADDRINUSE && entry.index === index && this.served.get(entry.iface.name) === entry) entry.onJoinError(errno, index);
+        });
       }
     }
     entry.iface.setLink(link);
   }
 
-  /** Leaves ff02::2 on the entry's interface, or drops its join when it has not happened yet. */
+  /** Leaves ff02::2 on the entry's interface (after its join), or drops its join when it has not happened yet. */
   private forgetIndex(entry: Served): void {
     if (entry.index === undefined) return;
     this.byIndex.delete(entry.index);
-    // A queued join has not happened: nothing to leave. A running one has: its leave waits for it.
-    if (!this.joins.delete(entry)) {
-      this.leaves.push(entry.index); // fails harmlessly when the link is gone
-      this.changeMemberships();
-    }
-  }
-
-  /** Runs the queued leaves and (up to MEMBERSHIPS_PER_JOB) joins on the pool, one job at a time. */
-  private changeMemberships(): void {
-    if (this.changing !== undefined || this.closed || (this.joins.size === 0 && this.leaves.length === 0)) return;
-    const leaves = this.leaves.splice(0, MEMBERSHIPS_PER_JOB);
-    const joined: Array<[Served, number]> = [];
-    for (const entry of this.joins) {
-      if (leaves.length + joined.length >= MEMBERSHIPS_PER_JOB) break;
-      this.joins.delete(entry);
-      if (entry.index !== undefined) joined.push([entry, entry.index]);
-    }
-    const indexes = Int32Array.from(joined, ([, index]) => index);
-    this.changing = this.socket.memberships(Int32Array.from(leaves), indexes, ALL_ROUTERS_BYTES).then(
-      (errnos) => {
-        this.changing = undefined;
-        if (this.closed) return;
-        joined.forEach(([entry, index], i) => {
-          const errno = errnos[leaves.length + i]!;
-          // Reported only while the entry still serves that interface.
-          if (errno !== 0 && errno !== EADDRINUSE && entry.index === index && this.served.get(entry.iface.name) === entry) entry.onJoinError(errno, index);
-        });
-        this.changeMemberships();
-      },
-      (error: unknown) => {
-        this.changing = undefined;
-        if (!this.closed) this.fail(error as Error);
-      },
-    );
+    this.memberships.leave(entry.index);
   }
 
   /** `iface`'s source address was refused: not ready until the monitor next hears of its interface. */
@@ -232,14 +199,13 @@ export class RaNamespace {
     registry.delete(this.key);
     for (const entry of this.served.values()) entry.unwatch();
     this.served.clear();
-    this.joins.clear();
-    this.leaves = [];
     this.byIndex.clear();
     this.queue.close();
-    // The socket is gone only once a running job drops its dup: wait for it (≤ 256 changes),
-    // so that release() resolved means no raw socket of ours is left in the namespace.
-    await this.changing;
     this.socket.close();
+    // Waits for a running job (≤ 256 changes; it holds a dup of a membership socket), then
+    // closes the membership sockets: release() resolved means no socket of ours is left in
+    // the namespace.
+    await this.memberships.close();
     await this.monitor.close();
   }
 }
