@@ -7,11 +7,14 @@
  * by membership-only sockets, so the raw socket's option memory stays free for sendmsg with
  * IPV6_PKTINFO. With every membership on the raw socket (before), the joins past the cap failed
  * ENOMEM and its sends ENOBUFS. Stopping closes every socket: the process's descriptors are
- * back to where they were.
+ * back to where they were. The native membership socket on its own: its joins and leaves,
+ * its errnos, its descriptor.
  */
 import { readdirSync } from 'node:fs';
+import { constants } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { native } from '../../lib/native.js';
 import { RouterAdvertiser } from '../../lib/ra/index.js';
 import type { RaError } from '../../lib/ra/ra-error.js';
 import type { RaReceivedEvent, RaSentEvent } from '../../lib/ra/types.js';
@@ -22,6 +25,8 @@ import { skipUnlessRoot } from '../helpers/privileges.js';
 /** More than one socket's worth of memberships at the default optmem_max (~2,340). */
 const DUMMIES = 2500;
 const ALL_ROUTERS_HEX = 'ff020000000000000000000000000002';
+const ALL_ROUTERS = Buffer.from(ALL_ROUTERS_HEX, 'hex');
+const { EADDRINUSE, EBADF, ENODEV } = constants.errno;
 const fds = (): number => readdirSync('/proc/self/fd').length;
 
 describe.skipIf(skipUnlessRoot('RA memberships at scale'))('ff02::2 memberships past one socket of option memory', () => {
@@ -129,4 +134,32 @@ describe.skipIf(skipUnlessRoot('RA memberships at scale'))('ff02::2 memberships 
       if (!stopped) await ra.stop();
     }
   }, 600_000);
+
+  it('the native membership socket joins and leaves on the pool, fails EBADF once closed, and closes its descriptor', async () => {
+    const index = router.ipJson<Array<{ ifindex: number }>>('link', 'show', 'dev', 'vmpmem-r0')[0]!.ifindex;
+    const joined = async () => (await allRoutersMembers()).has('vmpmem-r0');
+    const before = await stable('the descriptor count', fds);
+    const socket = new native.Ipv6MembershipSocket(router.path);
+    try {
+      expect(fds()).toBe(before + 1);
+      expect(await joined()).toBe(false);
+      expect([...(await socket.change(new Int32Array(0), Int32Array.from([index, index]), ALL_ROUTERS))]).toEqual([0, EADDRINUSE]);
+      expect(await joined()).toBe(true);
+      // A leave, then a join on an interface that does not exist: one errno each, in order.
+      expect([...(await socket.change(Int32Array.from([index]), Int32Array.from([0x7fffffff]), ALL_ROUTERS))]).toEqual([0, ENODEV]);
+      expect(await joined()).toBe(false);
+      expect(() => socket.change([index] as unknown as Int32Array, new Int32Array(0), ALL_ROUTERS)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+      // Closing leaves what the socket still holds.
+      await socket.change(new Int32Array(0), Int32Array.from([index]), ALL_ROUTERS);
+      expect(await joined()).toBe(true);
+    } finally {
+      await socket.close();
+      await socket.close();
+    }
+    expect(await joined()).toBe(false);
+    expect([...(await socket.change(Int32Array.from([index]), Int32Array.from([index]), ALL_ROUTERS))]).toEqual([EBADF, EBADF]);
+    expect(await stable('the descriptor count', fds)).toBe(before);
+  });
 });
