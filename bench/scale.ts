@@ -28,7 +28,7 @@ import { bundleBench } from './bundle.js';
 
 import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
-import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
+import { startSentinel, watchEventLoop, type EventLoopDelay, type SentinelReport } from '../testing/bench/event-loop.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { netnsIdentity } from '../lib/netns.js';
 import { RaSample, type RaSampleReport } from '../testing/bench/ra-sample.js';
@@ -96,7 +96,8 @@ interface Report {
     rasPerSecond: number;
     sendErrors: number;
     loopMaxMs: number;
-    idle: EventLoopDelay;
+    /** The idle sentinel, with the same 20 ms histogram: its CPU is the measurement's own floor. */
+    idle: SentinelReport;
     cpuUsPerRa: number;
     /** The RFC timing of a sample of the bridges, as their clients saw it. */
     rfc?: RaSampleReport;
@@ -236,7 +237,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
       const before = sharedAdvertisers.counters(key);
       // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
       watch = watchEventLoop(20);
-      sentinel = await startSentinel();
+      sentinel = await startSentinel(20);
       cpu = process.cpuUsage();
       t = performance.now();
       let rssMax = 0;
@@ -326,7 +327,8 @@ function format(r: Report): string {
       `CPU ${f(r.serve.settleCpuPercent, 2)} % of a core`,
     `serve:   ${f(r.serve.seconds)} s, CPU ${f(r.serve.cpuPercent, 2)} % of a core (user ${f(r.serve.userPercent, 2)}, system ${f(r.serve.systemPercent, 2)}; ` +
       `target < 2 %), ${r.serve.ras} RAs (${f(r.serve.rasPerSecond)}/s, ${f(r.serve.cpuUsPerRa, 1)} us CPU each), ${r.serve.sendErrors} send errors, ` +
-      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)})`,
+      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)}; ` +
+      `an idle node with the same 20 ms histogram: ${f(r.serve.idle.cpuPercent, 2)} % of a core, so serving itself ~${f(r.serve.cpuPercent - r.serve.idle.cpuPercent, 2)} %)`,
     ...(r.serve.rfc === undefined ? [] : [formatRfc(r.serve.rfc)]),
     `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (${r.floorDelete}), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
       `loop max/p99 delay ${f(r.destroy.loopMaxMs, 1)}/${f(r.destroy.loopP99Ms, 1)} ms (idle sentinel ${f(r.destroy.idle.maxMs, 1)}/${f(r.destroy.idle.p99Ms, 1)}); fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +
