@@ -257,8 +257,8 @@ export class Netlink {
   }
 
   /**
-   * `ip link set LINK name NAME [alias TEXT] [up]` in ONE RTM_NEWLINK: gives a link made under a
-   * temporary name its final name, alias and state at once (the kernel ignores an alias in a
+   * `ip link set LINK name NAME [alias TEXT] [up] [addrgenmode MODE]` in ONE RTM_NEWLINK: gives a
+   * link made under a temporary name its final name, alias and state at once (the kernel ignores an alias in a
    * creating request: this is how a link is created and marked without a moment where it
    * exists under its final name unmarked). do_setlink applies the name first, then the alias,
    * then the flags: a name that is taken (EEXIST) changes nothing. When the alias or `up` is
@@ -270,7 +270,7 @@ export class Netlink {
     const trace = captureTrace(this.renameLink);
     const ref = checkLinkRef('link', link);
     const o = checkObject('options', options) as RenameLinkOptions;
-    const checked = checkSetLink(bare({ name, alias: o.alias, up: o.up }));
+    const checked = checkSetLink(bare({ name, alias: o.alias, up: o.up, addrGenMode: o.addrGenMode }));
     if (checked.params.alias === '') throw invalidValue('options.alias', 'a non-empty alias', '');
     const context: RequestContext = { operation: 'renameLink', object: `${String(ref)} to ${checked.rename}`, trace };
     const index = this.#index('link', ref, context);

@@ -169,6 +169,11 @@ export interface RenameLinkOptions {
   alias?: string;
   /** Bring the link up (or down), after the rename and the alias. */
   up?: boolean;
+  /**
+   * IPv6 address generation (see {@link SetLinkOptions.addrGenMode}): applied after `up`
+   * within the request, so give it to a link that stays down here.
+   */
+  addrGenMode?: AddrGenMode;
 }
 
 /** VXLAN details of a link (IFLA_INFO_DATA for kind 'vxlan'). */

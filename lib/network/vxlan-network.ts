@@ -247,12 +247,18 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     }
     // A recorded network's links carry its mark (lib/state/link-mark.ts), from the moment they
     // exist: made under a staging name, then named and marked in one request (./staged-link.ts).
-    const make = (name: string, kind: StagedLinkKind, create: (name: string, up: boolean) => Promise<void>): Promise<void> =>
+    // A bridge port needs no IPv6 of its own. With a link-local address every vxlan would run
+    // DAD, send MLD reports and router solicitations, each a VXLAN packet whose route lookup
+    // walks every interface's ff00::/8 route (perf, 1,024 creations: 17 % of all samples in
+    // __find_rr_leaf, a third of it the vxlans' own). The mode must be set while the vxlan is
+    // down: within one request the kernel applies `up` first.
+    const make = (name: string, kind: StagedLinkKind, create: (name: string, up: boolean) => Promise<void>, addrGenMode?: 'none'): Promise<void> =>
       claim
         ? createStagedLink(nl, {
             name,
             staging: stagingLinkName(claim.runDir, o.id, kind),
             alias: networkLinkMark(claim.runDir, o.id),
+            ...(addrGenMode === undefined ? {} : { addrGenMode }),
             create: (n) => create(n, false),
           })
         : create(name, true);
@@ -264,16 +270,18 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     await steps.run(
       `create ${vxlan} on underlay ${o.underlay}`,
       () =>
-        make(vxlan, 'vxlan', async (name, up) => {
-          await nl.createVxlan({ ...vxlanOptions(o), name, up: false });
-          // A bridge port needs no IPv6 of its own. With a link-local address every vxlan
-          // would run DAD, send MLD reports and router solicitations, each a VXLAN packet whose
-          // route lookup walks every interface's ff00::/8 route (perf, 1,024 creations: 17 %
-          // of all samples in __find_rr_leaf, a third of it the vxlans' own). The mode must be
-          // set while the vxlan is down: within one request the kernel applies `up` first.
-          await nl.setLink(name, { addrGenMode: 'none' });
-          if (up) await nl.setLink(name, { up: true });
-        }).catch((error: unknown) => {
+        make(
+          vxlan,
+          'vxlan',
+          async (name, up) => {
+            await nl.createVxlan({ ...vxlanOptions(o), name, up: false });
+            // Staged: the mode goes with the final name (./staged-link.ts), one request less.
+            if (!up) return;
+            await nl.setLink(name, { addrGenMode: 'none' });
+            await nl.setLink(name, { up: true });
+          },
+          'none',
+        ).catch((error: unknown) => {
           throw explainVxlanFailure(error, o.group, o.port);
         }),
       () => nl.deleteLink(vxlan),

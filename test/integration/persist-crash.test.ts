@@ -180,6 +180,51 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     expect(recordLostPoints.filter((p) => stagedPoints.includes(p))).toEqual([stagedPoints[1]]);
   }, 1_500_000);
 
+  it('a link is named, marked and given its IPv6 address generation while down, then brought up (no NETDEV_CHANGE of an up link)', async () => {
+    const log = join(runDir, 'crash.log');
+    const target = 'create vxlan100: named and marked, not yet up';
+    let reached = false;
+    try {
+      // The points of create come first; past them (a network made whole) there is no such point.
+      for (let n = 1; n <= 30 && !reached; n++) {
+        rmSync(log, { force: true });
+        const result = await runAgent({
+          VMPLUMB_CRASH_AT: String(n),
+          VMPLUMB_CRASH_LOG: log,
+          VMPLUMB_RUN_DIR: runDir,
+          NETNS: ns.name,
+          NET_ID: '100',
+          DISK: disk,
+        });
+        expect(result.signal, result.stderr).toBe('SIGKILL');
+        const point = readFileSync(log, 'utf8').trim().split('\n').at(-1) as string;
+        reached = point === target;
+        if (reached || /as ready/u.test(point)) break;
+        await VxlanNetwork.cleanup({ runDir });
+      }
+      expect(reached, `no crash point "${target}"`).toBe(true);
+      const [vxlan] = ns.ipJson<Array<{ flags: string[]; ifalias?: string; inet6_addr_gen_mode?: string }>>('-d', 'link', 'show', 'dev', 'vxlan100');
+      const [bridge] = ns.ipJson<Array<{ flags: string[]; ifalias?: string }>>('-d', 'link', 'show', 'dev', 'br100');
+      // The vxlan: its final name, the network's mark and addrgenmode none, and still down.
+      expect(vxlan?.ifalias).toBe(networkLinkMark(runDir, 100));
+      expect(vxlan?.inet6_addr_gen_mode).toBe('none');
+      expect(vxlan?.flags).not.toContain('UP');
+      // The bridge before it: named, marked and up.
+      expect(bridge?.ifalias).toBe(networkLinkMark(runDir, 100));
+      expect(bridge?.flags).toContain('UP');
+      // Recorded as creating, its creator gone: cleanup removes both.
+      await VxlanNetwork.cleanup({ runDir });
+      const names = ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
+      expect(names).not.toContain('br100');
+      expect(names).not.toContain('vxlan100');
+    } finally {
+      rmSync(log, { force: true });
+      await VxlanNetwork.cleanup({ runDir });
+      if ((await VxlanNetwork.list({ runDir })).some((e) => e.id === 100))
+        await (await VxlanNetwork.open({ id: 100, netns: ns.name, runDir })).destroy({ timeoutMs: 600 });
+    }
+  }, 300_000);
+
   it("gc removes marked and staged links of unrecorded networks only: never unmarked ones, another run directory's, or one a live process holds", async () => {
     const other = new TestNetns('vmpcro');
     try {

@@ -60,13 +60,15 @@ class World {
         w.lastVxlan = o as unknown as Record<string, unknown>;
       },
       async setLink(link, c) {
-        w.check(`setLink ${String(link)}${c.addrGenMode === undefined ? '' : ` addrGenMode ${c.addrGenMode}`}`);
+        w.check(`setLink ${String(link)}${c.addrGenMode === undefined ? '' : ` addrGenMode ${c.addrGenMode}`}${c.up ? ' up' : ''}`);
         const l = w.links.get(String(link));
         if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
         Object.assign(l, { master: c.master ?? l.master, up: c.up ?? l.up });
       },
       async renameLink(link, name, o) {
-        w.check(`renameLink ${String(link)} ${name}${o.alias === undefined ? '' : ` alias ${o.alias}`}${o.up ? ' up' : ''}`);
+        w.check(
+          `renameLink ${String(link)} ${name}${o.alias === undefined ? '' : ` alias ${o.alias}`}${o.addrGenMode === undefined ? '' : ` addrGenMode ${o.addrGenMode}`}${o.up ? ' up' : ''}`,
+        );
         const l = w.links.get(String(link));
         if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
         if (w.links.has(name)) throw Object.assign(new Error(`renameLink ${String(link)} to ${name}: EEXIST: File exists`), { code: 'EEXIST' });
@@ -322,7 +324,7 @@ const REFERENCE_SETUP = [
   'createBridge br100',
   'createVxlan vxlan100',
   'setLink vxlan100 addrGenMode none',
-  'setLink vxlan100',
+  'setLink vxlan100 up',
   'addAddress br100 2a0a:e5c1:111:888::1/64',
   'createAdvertiser br100',
   'ra.start',
@@ -463,7 +465,7 @@ describe('VxlanNetwork.startVm', () => {
     net.on('vm-exit', (e) => exits.push(e));
     w.log = [];
     const vm = await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k', initrd: '/i', accel: 'tcg' });
-    expect(w.log).toEqual(['openTap vm1n100', 'setLink vm1n100', 'spawnQemu vm1n100']);
+    expect(w.log).toEqual(['openTap vm1n100', 'setLink vm1n100 up', 'spawnQemu vm1n100']);
     expect(w.links.get('vm1n100')).toMatchObject({ master: 'br100', up: true });
     expect(vm).toMatchObject({ mac: '02:00:00:00:00:01', address: '2a0a:e5c1:111:888:0:ff:fe00:1', tap: 'vm1n100', pid: 4242 });
     expect(w.qemus[0]?.options).toMatchObject({ name: 'vm1n100', accel: 'tcg', kernel: '/k', initrd: '/i', nics: [{ mac: '02:00:00:00:00:01' }] });
@@ -673,17 +675,18 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
     const first = w.log.findIndex((l) => l.startsWith('createBridge'));
     const staging = (kind: 'bridge' | 'vxlan'): string => stagingLinkName('/run/x', 100, kind);
-    // Each link is made under its staging name (down), then named, marked and up in one request
-    // (the vxlan's IPv6 address generation turned off before).
-    expect(w.log.slice(0, first + 5)).toEqual([
+    // Each link is made under its staging name (down), then named and marked in one request
+    // while still down (the vxlan's IPv6 address generation turned off in it), then brought up.
+    expect(w.log.slice(0, first + 6)).toEqual([
       'lock',
       'openNetlink',
       'record creating',
       `createBridge ${staging('bridge')}`,
-      `renameLink ${staging('bridge')} br100 alias vmplumb:net:100:/run/x up`,
+      `renameLink ${staging('bridge')} br100 alias vmplumb:net:100:/run/x`,
+      'setLink br100 up',
       `createVxlan ${staging('vxlan')}`,
-      `setLink ${staging('vxlan')} addrGenMode none`,
-      `renameLink ${staging('vxlan')} vxlan100 alias vmplumb:net:100:/run/x up`,
+      `renameLink ${staging('vxlan')} vxlan100 alias vmplumb:net:100:/run/x addrGenMode none`,
+      'setLink vxlan100 up',
     ]);
     expect(w.lastVxlan).toMatchObject({ name: staging('vxlan'), master: 'br100', up: false });
     expect(w.log.indexOf('release lock')).toBe(-1);
