@@ -52,10 +52,16 @@ export function markedNetworkId(alias: string | undefined, runDir: string): numb
 /** Which of a network's two links a staging name stands for. */
 export type StagedLinkKind = 'bridge' | 'vxlan';
 
+/** The last run directory tagged and its tag: a process has one run directory, and each network's links ask for it. */
+let lastTag: { runDir: string; tag: string } | undefined;
+
 /** Six base-36 digits of the run directory's SHA-256 (31 bits): tells run directories apart. */
 function runDirTag(runDir: string): string {
+  if (lastTag?.runDir === runDir) return lastTag.tag;
   const digest = createHash('sha256').update(runDir).digest();
-  return (digest.readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0');
+  const tag = (digest.readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0');
+  lastTag = { runDir, tag };
+  return tag;
 }
 
 /** The name network `id`'s bridge or vxlan has between its create and its naming (see the file header). */
