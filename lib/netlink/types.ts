@@ -174,6 +174,8 @@ export interface RenameLinkOptions {
    * within the request, so give it to a link that stays down here.
    */
   addrGenMode?: AddrGenMode;
+  /** The link group (IFLA_GROUP), e.g. 0 to leave the group a link was created in. */
+  linkGroup?: number;
 }
 
 /** VXLAN details of a link (IFLA_INFO_DATA for kind 'vxlan'). */

@@ -12,9 +12,13 @@
  * `sha256=<first 32 hex digits of its SHA-256>`.
  *
  * The kernel ignores IFLA_IFALIAS in the request that creates a link, so a mark can only
- * follow the create. Not to leave an unmarked link behind when the process dies in between,
- * create makes each link under a staging name that is itself a mark, and one later request
- * gives it its final name, its alias and IFF_UP together:
+ * follow the create. Not to leave an unrecognisable link behind when the process dies in
+ * between, create makes each link under its final name in the run directory's creation group
+ * (IFLA_GROUP, {@link creationGroup}, which the kernel honours on create), and one later
+ * request gives it its alias and the default group back. Before, links were made under a
+ * staging name that was itself a mark and renamed; a rename costs a synchronize_net() under
+ * RTNL (an expedited RCU grace period per link, seconds per hundred links on a loaded host),
+ * so staging names are only recognised now (links a create of an older version left):
  *
  *     vmp<b|x><id: 5 base-36 digits><run dir: 6 base-36 digits>    e.g. vmpb0002s1k9f3z
  *
@@ -47,6 +51,28 @@ export function markedNetworkId(alias: string | undefined, runDir: string): numb
   if (!m) return undefined;
   const id = Number(m[1]);
   return id <= 16777215 && alias === networkLinkMark(runDir, id) ? id : undefined;
+}
+
+/**
+ * The link group (IFLA_GROUP) a recorded network's links are created in, from run directory
+ * `runDir`: the high bit set (never 0, the default group; disjoint from the groups
+ * Netlink#deleteLinks tags links with, 0x40000000-0x7fffffff) and 31 bits of the run
+ * directory's SHA-256. The kernel honours IFLA_GROUP in a creating RTM_NEWLINK (it ignores
+ * IFLA_IFALIAS there): a link of this group without the network's alias was made by a create
+ * of this run directory that has not marked it yet (lib/network/staged-link.ts).
+ */
+export function creationGroup(runDir: string): number {
+  if (lastGroup?.runDir === runDir) return lastGroup.group;
+  const group = (0x80000000 | (createHash('sha256').update(runDir).digest().readUInt32BE(4) & 0x7fffffff)) >>> 0;
+  lastGroup = { runDir, group };
+  return group;
+}
+
+let lastGroup: { runDir: string; group: number } | undefined;
+
+/** Whether `link` is one a create of `runDir` made and has not marked yet (see creationGroup). */
+export function unmarkedCreation(link: { linkGroup: number; alias?: string | undefined }, runDir: string): boolean {
+  return link.linkGroup === creationGroup(runDir) && !link.alias;
 }
 
 /** Which of a network's two links a staging name stands for. */
