@@ -1,11 +1,13 @@
 /**
- * `npm run bench:scale [-- --networks N] [--serve S] [--json]` (as root): N VxlanNetworks in
+ * `npm run bench:scale [-- --networks N] [--settle S] [--serve S] [--sample B] [--json]` (as root): N VxlanNetworks in
  * one namespace, as an orchestrator makes them (Promise.all over create, then over destroy),
  * against the kernel floor for the same links measured in the same run (bench/floor.c with
  * --address: bridge + vxlan + router address per network, group deletion).
  *
- * Phases: create (time, event-loop max delay, fds), serve S seconds (CPU % of one core, RSS,
- * RAs sent, loop delay), destroy (time against the floor's deletion + 1 s, loop delay, fds and
+ * Phases: create (time, event-loop max delay, fds), settle S seconds (the kernel's first bursts
+ * of the new bridges; its CPU is printed apart), serve S seconds in the steady state (CPU % of
+ * one core, RSS, RAs sent, loop delay; B bridges sampled by clients whose captures check the
+ * RFC 4861 timing: testing/bench/ra-sample.ts), destroy (time against the floor's deletion + 1 s, loop delay, fds and
  * timers back). The measurement runs in a child under plain node (this file bundled with
  * esbuild), as bench/ra.ts does: tsx's loader alone adds ~35 MB RSS to a process.
  *
@@ -26,15 +28,19 @@ import { bundleBench } from './bundle.js';
 
 import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
-import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
+import { startSentinel, watchEventLoop, type EventLoopDelay, type SentinelReport } from '../testing/bench/event-loop.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { netnsIdentity } from '../lib/netns.js';
+import { RaSample, type RaSampleReport } from '../testing/bench/ra-sample.js';
 import { VxlanNetwork } from '../lib/network.js';
 
-const USAGE = 'usage: npm run bench:scale -- [--networks N (200)] [--serve SECONDS (30)] [--multicast-route] [--json]\n';
+const USAGE =
+  'usage: npm run bench:scale -- [--networks N (200)] [--settle SECONDS (20)] [--serve SECONDS (30)] [--sample BRIDGES (8)] [--multicast-route] [--json]\n';
 /** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
 const MEMBERSHIP_BYTES = 56;
 const FIRST_ID = 1000;
+/** rdisc6 solicitations per sampled bridge after the serving window. */
+const SOLICIT_ROUNDS = 3;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const fds = (): number => readdirSync('/proc/self/fd').length;
@@ -76,6 +82,11 @@ interface Report {
   /** `idle`: what an idle node process (the sentinel) saw of its own loop meanwhile: the machine's noise. */
   create: { ms: number; ratio: number; loopMaxMs: number; loopP99Ms: number; idle: EventLoopDelay; fdsBefore: number; fdsAfter: number };
   serve: {
+    /** The window right after create, before the steady state (not in the figures below). */
+    settleSeconds: number;
+    /** Link, address and route events of the namespace while settling. */
+    settleEvents: number;
+    settleCpuPercent: number;
     seconds: number;
     cpuPercent: number;
     userPercent: number;
@@ -85,8 +96,11 @@ interface Report {
     rasPerSecond: number;
     sendErrors: number;
     loopMaxMs: number;
-    idle: EventLoopDelay;
+    /** The idle sentinel, with the same 20 ms histogram: its CPU is the measurement's own floor. */
+    idle: SentinelReport;
     cpuUsPerRa: number;
+    /** The RFC timing of a sample of the bridges, as their clients saw it. */
+    rfc?: RaSampleReport;
   };
   destroy: {
     ms: number;
@@ -101,7 +115,56 @@ interface Report {
   };
 }
 
-async function measure(networks: number, serveSeconds: number): Promise<Report> {
+/** What one run measures besides the networks' count. */
+interface MeasureOptions {
+  settleSeconds: number;
+  serveSeconds: number;
+  /** Bridges whose RFC timing a client checks (0: none). */
+  sample: number;
+}
+
+/** How long the namespace must have been without link, address or route events to be settled. */
+const QUIET_MS = 10_000;
+/** Settling gives up waiting for quiet after this long (and says so). */
+const SETTLE_MAX_MS = 600_000;
+
+/**
+ * Waits at least `minMs`, and until `ip monitor` has seen no link, address or route event in
+ * `netns` for QUIET_MS (at most SETTLE_MAX_MS). Resolves with the number of events seen.
+ */
+async function settle(netns: string, minMs: number): Promise<{ events: number }> {
+  const monitor = spawn('ip', ['-n', netns, 'monitor', 'link', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let events = 0;
+  let last = performance.now();
+  monitor.stdout.on('data', (chunk: Buffer) => {
+    // Each event starts a line that is not indented (continuations are).
+    for (const line of chunk.toString().split('\n')) if (line !== '' && !/^\s/.test(line)) events += 1;
+    last = performance.now();
+  });
+  const start = performance.now();
+  try {
+    for (;;) {
+      const now = performance.now();
+      if (now - start >= minMs && now - last >= QUIET_MS) return { events };
+      if (now - start >= SETTLE_MAX_MS) {
+        process.stderr.write(`settling: still events after ${SETTLE_MAX_MS / 1000} s, measuring anyway\n`);
+        return { events };
+      }
+      await sleep(500);
+    }
+  } finally {
+    monitor.kill();
+  }
+}
+
+/** `count` ids spread evenly over `ids` (the first and the last among them). */
+function sampleIds(ids: readonly number[], count: number): number[] {
+  if (count <= 0) return [];
+  if (count >= ids.length) return [...ids];
+  return Array.from({ length: count }, (_, i) => ids[Math.round((i * (ids.length - 1)) / (count - 1 || 1))]!);
+}
+
+async function measure(networks: number, options: MeasureOptions): Promise<Report> {
   const floorBinary = await buildFloor(join(dirname(fileURLToPath(import.meta.url)), 'floor.c'));
   const floorNs = await makeNamespace('vmpscale-floor', networks);
   let floor;
@@ -144,29 +207,73 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
     const createIdle = await sentinel.stop();
     const fdsAfterCreate = fds();
     process.stderr.write(`created ${networks} networks in ${createMs.toFixed(0)} ms\n`);
+    let serve: Report['serve'];
 
-    // Serving: past the bridges' DAD and the first RAs, then a window of serveSeconds.
-    await sleep(5000);
-    globalThis.gc?.();
-    const key = netnsIdentity(ns.name);
-    const before = sharedAdvertisers.counters(key);
-    // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
-    watch = watchEventLoop(20);
-    sentinel = await startSentinel();
-    const cpu = process.cpuUsage();
-    t = performance.now();
-    let rssMax = 0;
-    for (let s = 0; s < serveSeconds; s++) {
-      await sleep(1000);
-      rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    // A sample of the bridges gets clients whose captures check the RFC timing (below).
+    const sample = new RaSample(
+      ns.name,
+      sampleIds(ids, options.sample).map((id) => `br${id}`),
+      { min: 3, max: 5 },
+    );
+    try {
+      if (options.sample > 0) await sample.start();
+
+      // Settling: the kernel's own first bursts of thousands of new bridges (DAD, MLD
+      // reports, the bridges' router solicitations, each a VXLAN packet, and the vxlans' first
+      // route lookups until their dst caches fill) and the first RAs. Measured apart: the
+      // issue's serving figure is the steady state after the initial bursts. The kernel's
+      // linkwatch reports carrier changes of thousands of new links for a while after the
+      // last create returned, and each NETDEV_CHANGE renews the sernum of the ff00::/8 node
+      // (fib6_ifup), which empties every vxlan's route cache: settling lasts at least
+      // --settle seconds and until the namespace has had no link, address or route event
+      // for QUIET_MS.
+      let cpu = process.cpuUsage();
+      t = performance.now();
+      const settled = await settle(ns.name, options.settleSeconds * 1000);
+      const settleUsed = process.cpuUsage(cpu);
+      const settleWall = performance.now() - t;
+      globalThis.gc?.();
+      const key = netnsIdentity(ns.name);
+      const before = sharedAdvertisers.counters(key);
+      // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
+      watch = watchEventLoop(20);
+      sentinel = await startSentinel(20);
+      cpu = process.cpuUsage();
+      t = performance.now();
+      let rssMax = 0;
+      for (let s = 0; s < options.serveSeconds; s++) {
+        await sleep(1000);
+        rssMax = Math.max(rssMax, process.memoryUsage().rss);
+      }
+      const used = process.cpuUsage(cpu);
+      const wall = performance.now() - t;
+      const serveLoop = watch.stop();
+      const serveIdle = await sentinel.stop();
+      const after = sharedAdvertisers.counters(key);
+      const ras = after.advertisementsSent - before.advertisementsSent;
+      process.stderr.write(`served ${(wall / 1000).toFixed(0)} s: ${ras} RAs\n`);
+      const rfc = options.sample > 0 ? await sample.finish(SOLICIT_ROUNDS) : undefined;
+      await sample.close();
+      serve = {
+        settleSeconds: settleWall / 1000,
+        settleEvents: settled.events,
+        settleCpuPercent: ((settleUsed.user + settleUsed.system) / 1000 / settleWall) * 100,
+        seconds: wall / 1000,
+        cpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
+        userPercent: (used.user / 1000 / wall) * 100,
+        systemPercent: (used.system / 1000 / wall) * 100,
+        rssMaxMb: mb(rssMax),
+        ras,
+        rasPerSecond: ras / (wall / 1000),
+        sendErrors: after.sendErrors - before.sendErrors,
+        loopMaxMs: serveLoop.maxMs,
+        idle: serveIdle,
+        cpuUsPerRa: ras === 0 ? 0 : (used.user + used.system) / ras,
+        ...(rfc === undefined ? {} : { rfc }),
+      };
+    } finally {
+      await sample.close();
     }
-    const used = process.cpuUsage(cpu);
-    const wall = performance.now() - t;
-    const serveLoop = watch.stop();
-    const serveIdle = await sentinel.stop();
-    const after = sharedAdvertisers.counters(key);
-    const ras = after.advertisementsSent - before.advertisementsSent;
-    process.stderr.write(`served ${(wall / 1000).toFixed(0)} s: ${ras} RAs\n`);
 
     sentinel = await startSentinel();
     watch = watchEventLoop();
@@ -192,19 +299,7 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
         fdsBefore,
         fdsAfter: fdsAfterCreate,
       },
-      serve: {
-        seconds: wall / 1000,
-        cpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
-        userPercent: (used.user / 1000 / wall) * 100,
-        systemPercent: (used.system / 1000 / wall) * 100,
-        rssMaxMb: mb(rssMax),
-        ras,
-        rasPerSecond: ras / (wall / 1000),
-        sendErrors: after.sendErrors - before.sendErrors,
-        loopMaxMs: serveLoop.maxMs,
-        idle: serveIdle,
-        cpuUsPerRa: ras === 0 ? 0 : (used.user + used.system) / ras,
-      },
+      serve,
       destroy: {
         ms: destroyMs,
         target: 1.1 * floorDeleteMs + 1000,
@@ -228,9 +323,13 @@ function format(r: Report): string {
     `${r.networks} networks in one namespace (net.core.optmem_max ${r.optmemMax} in it), node ${process.version}`,
     `create:  ${f(r.create.ms)} ms, floor ${f(r.floor.createMs)} ms (bridge+vxlan+address), ${f(r.create.ratio, 2)}x (target <= 1.3x); ` +
       `loop max/p99 delay ${f(r.create.loopMaxMs, 1)}/${f(r.create.loopP99Ms, 1)} ms (target <= 20; idle sentinel ${f(r.create.idle.maxMs, 1)}/${f(r.create.idle.p99Ms, 1)}); fds ${r.create.fdsBefore} -> ${r.create.fdsAfter}`,
+    `settle:  ${f(r.serve.settleSeconds)} s after create (the kernel's first bursts: ${r.serve.settleEvents} link/address/route events), ` +
+      `CPU ${f(r.serve.settleCpuPercent, 2)} % of a core`,
     `serve:   ${f(r.serve.seconds)} s, CPU ${f(r.serve.cpuPercent, 2)} % of a core (user ${f(r.serve.userPercent, 2)}, system ${f(r.serve.systemPercent, 2)}; ` +
       `target < 2 %), ${r.serve.ras} RAs (${f(r.serve.rasPerSecond)}/s, ${f(r.serve.cpuUsPerRa, 1)} us CPU each), ${r.serve.sendErrors} send errors, ` +
-      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)})`,
+      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)}; ` +
+      `an idle node with the same 20 ms histogram: ${f(r.serve.idle.cpuPercent, 2)} % of a core, so serving itself ~${f(r.serve.cpuPercent - r.serve.idle.cpuPercent, 2)} %)`,
+    ...(r.serve.rfc === undefined ? [] : [formatRfc(r.serve.rfc)]),
     `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (${r.floorDelete}), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
       `loop max/p99 delay ${f(r.destroy.loopMaxMs, 1)}/${f(r.destroy.loopP99Ms, 1)} ms (idle sentinel ${f(r.destroy.idle.maxMs, 1)}/${f(r.destroy.idle.p99Ms, 1)}); fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +
       `timers ${r.destroy.timersAfter} (before ${r.destroy.timersBefore}); links left ${r.destroy.linksLeft}`,
@@ -238,10 +337,24 @@ function format(r: Report): string {
   ].join('\n');
 }
 
+function formatRfc(r: RaSampleReport): string {
+  const i = r.intervals;
+  const s = r.solicited;
+  return (
+    `rfc:     ${r.bridges.length} bridges sampled by clients (${r.bridges[0]}…${r.bridges.at(-1)}): unsolicited intervals ` +
+    `min/median/max ${(i.minMs / 1000).toFixed(2)}/${(i.medianMs / 1000).toFixed(2)}/${(i.maxMs / 1000).toFixed(2)} s over ${i.count} ` +
+    `(outside 3-5 s: ${i.outside}); hop limit or source wrong: ${r.malformed}; solicited replies median/max ` +
+    `${s.medianMs.toFixed(0)}/${s.maxMs.toFixed(0)} ms over ${s.count} (over 500 ms: ${s.over500}, unanswered: ${s.unanswered})`
+  );
+}
+
 async function child(): Promise<void> {
   const networks = Number(process.env.BENCH_SCALE_NETWORKS);
-  const serve = Number(process.env.BENCH_SCALE_SERVE);
-  const report = await measure(networks, serve);
+  const report = await measure(networks, {
+    serveSeconds: Number(process.env.BENCH_SCALE_SERVE),
+    settleSeconds: Number(process.env.BENCH_SCALE_SETTLE),
+    sample: Number(process.env.BENCH_SCALE_SAMPLE),
+  });
   process.stdout.write(process.env.BENCH_SCALE_JSON ? `${JSON.stringify(report, null, 2)}\n` : format(report));
 }
 
@@ -272,6 +385,8 @@ async function parent(): Promise<number> {
       options: {
         networks: { type: 'string', default: '200' },
         serve: { type: 'string', default: '30' },
+        settle: { type: 'string', default: '20' },
+        sample: { type: 'string', default: '8' },
         json: { type: 'boolean', default: false },
         'multicast-route': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -295,6 +410,16 @@ async function parent(): Promise<number> {
     process.stderr.write(`--serve must be a positive integer (seconds), got ${values.serve}\n${USAGE}`);
     return 2;
   }
+  const settle = Number(values.settle);
+  const sample = Number(values.sample);
+  if (!Number.isInteger(settle) || settle < 0) {
+    process.stderr.write(`--settle must be an integer >= 0 (seconds), got ${values.settle}\n${USAGE}`);
+    return 2;
+  }
+  if (!Number.isInteger(sample) || sample < 0 || sample > 64) {
+    process.stderr.write(`--sample must be an integer from 0 to 64 (bridges), got ${values.sample}\n${USAGE}`);
+    return 2;
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write('bench:scale makes network namespaces: run it as root\n');
     return 1;
@@ -313,6 +438,8 @@ async function parent(): Promise<number> {
         VMPLUMB_RUN_DIR: runDir,
         BENCH_SCALE_NETWORKS: String(networks),
         BENCH_SCALE_SERVE: String(serve),
+        BENCH_SCALE_SETTLE: String(settle),
+        BENCH_SCALE_SAMPLE: String(sample),
         BENCH_SCALE_JSON: values.json ? '1' : '',
         BENCH_SCALE_MULTICAST_ROUTE: values['multicast-route'] ? '1' : '',
       },
