@@ -215,7 +215,7 @@ export interface PidfdBinding {
 export type FileOp =
   | [kind: 'write', path: string, text: string, mode: number]
   | [kind: 'rename', from: string, to: string]
-  | [kind: 'unlink' | 'fsyncDir' | 'rmdir' | 'lock', path: string];
+  | [kind: 'unlink' | 'fsyncDir' | 'rmdir' | 'lock' | 'read', path: string];
 
 /** runfiles.cc: lock files and listening unix sockets of the run directory. */
 export interface RunFilesBinding {
@@ -230,9 +230,9 @@ export interface RunFilesBinding {
   /**
    * File system calls of the run directory made one after the other in one thread-pool job
    * (see runfiles.cc for each op); each op's outcome is null (a lock's: its fd, or -1 when
-   * held elsewhere) or [positive errno, failed call].
+   * held elsewhere; a read's: the file's text) or [positive errno, failed call].
    */
-  fileOps(ops: FileOp[]): Promise<(number | [number, string] | null)[]>;
+  fileOps(ops: FileOp[]): Promise<(number | string | [number, string] | null)[]>;
 }
 
 // ── nfnl_socket.cc + nfnl_codec.cc (nfnlEncode, nfnlDecode: test_exports.cc) ─────────────────

@@ -25,7 +25,13 @@
 //     ["rmdir", path]              failures ignored (not empty, gone)
 //     ["lock", path]               lockFile's open(O_CREAT) + flock(LOCK_EX|LOCK_NB): its outcome
 //                                  is the fd, or -1 when another holder has the lock
-//   Each op's outcome: null (a lock's: its fd or -1), or [errno (positive), the failed call].
+//     ["read", path]               open(O_RDONLY), read all, close: its outcome is the content
+//                                  (UTF-8); a missing file is [ENOENT, "open"]. Creating a
+//                                  thousand networks reads a thousand (mostly missing) records:
+//                                  one job, not a thousand fs.promises.readFile calls, each a
+//                                  pool job and two Error objects with stack traces on ENOENT.
+//   Each op's outcome: null (a lock's: its fd or -1; a read's: the text), or [errno (positive),
+//   the failed call].
 //
 // All are O_CLOEXEC/SOCK_CLOEXEC: only child_process's stdio array hands them to qemu.
 #include <fcntl.h>
@@ -188,6 +194,17 @@ void RunFileOp(FileOp& op) {
     if (fsync(fd.get()) < 0) Fail(op, "fsync");
   } else if (op.kind == "rmdir") {
     rmdir(op.path.c_str());
+  } else if (op.kind == "read") {
+    Fd fd(open(op.path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return Fail(op, "open");
+    char buffer[16384];
+    for (;;) {
+      ssize_t n = read(fd.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail(op, "read");
+      if (n == 0) break;
+      op.arg.append(buffer, static_cast<size_t>(n));
+    }
   } else if (op.kind == "lock") {
     Fd fd(open(op.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd.valid()) return Fail(op, "open");
@@ -218,7 +235,13 @@ class FileOpsWorker : public Napi::AsyncWorker {
     Napi::Array out = Napi::Array::New(env, ops_.size());
     for (uint32_t i = 0; i < ops_.size(); i++) {
       if (ops_[i].err == 0) {
-        out.Set(i, ops_[i].kind == "lock" ? Napi::Number::New(env, ops_[i].fd) : env.Null());
+        if (ops_[i].kind == "lock") {
+          out.Set(i, Napi::Number::New(env, ops_[i].fd));
+        } else if (ops_[i].kind == "read") {
+          out.Set(i, Napi::String::New(env, ops_[i].arg));
+        } else {
+          out.Set(i, env.Null());
+        }
         continue;
       }
       Napi::Array failure = Napi::Array::New(env, 2);
@@ -247,7 +270,7 @@ Napi::Value FileOps(const Napi::CallbackInfo& info) {
     if (op.kind == "write" || op.kind == "rename") op.arg = args::String(env, a.Get(2u), "ops[i][2]");
     if (op.kind == "write") op.mode = args::Uint32(env, a.Get(3u), "ops[i][3]");
     if (op.kind != "write" && op.kind != "rename" && op.kind != "unlink" && op.kind != "fsyncDir" &&
-        op.kind != "rmdir" && op.kind != "lock") {
+        op.kind != "rmdir" && op.kind != "lock" && op.kind != "read") {
       throw Napi::TypeError::New(env, "fileOps: unknown op " + op.kind);
     }
   }

@@ -257,11 +257,13 @@ export class Netlink {
   }
 
   /**
-   * `ip link set LINK name NAME [alias TEXT] [up]` in ONE RTM_NEWLINK: gives a link made under a
-   * temporary name its final name, alias and state at once (the kernel ignores an alias in a
+   * `ip link set LINK name NAME [alias TEXT] [up] [addrgenmode MODE]` in ONE RTM_NEWLINK: gives a
+   * link made under a temporary name its final name, alias and state at once (the kernel ignores an alias in a
    * creating request: this is how a link is created and marked without a moment where it
    * exists under its final name unmarked). do_setlink applies the name first, then the alias,
-   * then the flags: a name that is taken (EEXIST) changes nothing. When the alias or `up` is
+   * then the flags: a name that is taken (EEXIST) changes nothing. `name` may be the link's own
+   * name: nothing is renamed then (the kernel returns before synchronize_net(), which a real
+   * rename costs under RTNL), and the rest applies: how a link is marked in one request. When the alias or `up` is
    * refused after the name was applied (a vxlan whose UDP port is taken: EADDRINUSE), a link
    * given by name gets that name back before the call rejects with the kernel's error, so
    * after a failure it is found under its old name.
@@ -270,7 +272,7 @@ export class Netlink {
     const trace = captureTrace(this.renameLink);
     const ref = checkLinkRef('link', link);
     const o = checkObject('options', options) as RenameLinkOptions;
-    const checked = checkSetLink(bare({ name, alias: o.alias, up: o.up }));
+    const checked = checkSetLink(bare({ name, alias: o.alias, up: o.up, addrGenMode: o.addrGenMode, linkGroup: o.linkGroup }));
     if (checked.params.alias === '') throw invalidValue('options.alias', 'a non-empty alias', '');
     const context: RequestContext = { operation: 'renameLink', object: `${String(ref)} to ${checked.rename}`, trace };
     const index = this.#index('link', ref, context);

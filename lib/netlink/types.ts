@@ -169,6 +169,13 @@ export interface RenameLinkOptions {
   alias?: string;
   /** Bring the link up (or down), after the rename and the alias. */
   up?: boolean;
+  /**
+   * IPv6 address generation (see {@link SetLinkOptions.addrGenMode}): applied after `up`
+   * within the request, so give it to a link that stays down here.
+   */
+  addrGenMode?: AddrGenMode;
+  /** The link group (IFLA_GROUP), e.g. 0 to leave the group a link was created in. */
+  linkGroup?: number;
 }
 
 /** VXLAN details of a link (IFLA_INFO_DATA for kind 'vxlan'). */

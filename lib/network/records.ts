@@ -4,7 +4,7 @@
  */
 import { VmplumbError, type VmplumbErrorCode } from '../errors.js';
 import { debug } from '../diagnostics.js';
-import { markedNetworkId, stagingLinkName } from '../state/link-mark.js';
+import { markedNetworkId, stagingLinkName, unmarkedCreation } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import type { Link } from '../netlink/types.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
@@ -86,7 +86,8 @@ export function networkRecord(
  * Finishes removing a network whose create or destroy died half-way: its VMs (proven by
  * pidfd, killed), its vxlan and bridge — those carrying the network's mark (alias,
  * lib/state/link-mark.ts) only: a link of that name without it is someone else's (an
- * operator's br100) and stays — and links left under their staging name (the caller holds
+ * operator's br100) and stays — and links left unmarked in the run directory's creation group
+ * or under their staging name (the caller holds
  * the manager lock: their creator is gone). Links that are gone already are fine. Returns what was
  * removed, in words.
  */
@@ -115,12 +116,13 @@ export async function removeRemnants(
   if (bridge?.up && bridge.carrier && markedNetworkId(bridge.alias, runDir) === record.id && (await finalRa!(record).catch(() => false))) {
     removed.push(`final RA on ${record.bridge}`);
   }
-  // A create killed between making a link and naming it left it under its staging name.
+  // A create killed between making a link and marking it left it unmarked in the run
+  // directory's creation group (an older version's: under its staging name).
   const staged = [stagingLinkName(runDir, record.id, 'vxlan'), stagingLinkName(runDir, record.id, 'bridge')];
   for (const link of [record.vxlan, record.bridge, ...staged]) {
     const found = await nl.getLink(link);
     if (!found) continue;
-    if (markedNetworkId(found.alias, runDir) !== record.id && !staged.includes(link)) {
+    if (markedNetworkId(found.alias, runDir) !== record.id && !staged.includes(link) && !unmarkedCreation(found, runDir)) {
       debug('network %d: %s is not marked as its link (alias %j): left alone', record.id, link, found.alias);
       continue;
     }

@@ -27,7 +27,7 @@ import { resolveVmOptions } from './vm-options.js';
 import { vxlanGroupForId } from '../netlink/vxlan-group.js';
 import { netnsKeyOf, resolveNetns } from '../netns.js';
 import { crashPoint } from '../state/crash-point.js';
-import { networkLinkMark, stagingLinkName, type StagedLinkKind } from '../state/link-mark.js';
+import { creationGroup, networkLinkMark } from '../state/link-mark.js';
 import type { FileLock } from '../state/lock.js';
 import { releaseAndNotify } from '../state/lock-wait.js';
 import type { NetworkFiles, NetworkRecord } from '../state/network-record.js';
@@ -245,35 +245,45 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
         () => claim.state.remove(claim.files),
       );
     }
-    // A recorded network's links carry its mark (lib/state/link-mark.ts), from the moment they
-    // exist: made under a staging name, then named and marked in one request (./staged-link.ts).
-    const make = (name: string, kind: StagedLinkKind, create: (name: string, up: boolean) => Promise<void>): Promise<void> =>
+    // A recorded network's links are ours from the moment they exist: made in the run
+    // directory's creation group, then marked (alias) while still down, then up (./staged-link.ts).
+    // A bridge port needs no IPv6 of its own. With a link-local address every vxlan would run
+    // DAD, send MLD reports and router solicitations, each a VXLAN packet whose route lookup
+    // walks every interface's ff00::/8 route (perf, 1,024 creations: 17 % of all samples in
+    // __find_rr_leaf, a third of it the vxlans' own). The mode must be set while the vxlan is
+    // down: within one request the kernel applies `up` first.
+    const make = (name: string, create: (up: boolean, linkGroup: number | undefined) => Promise<void>, addrGenMode?: 'none'): Promise<void> =>
       claim
         ? createStagedLink(nl, {
             name,
-            staging: stagingLinkName(claim.runDir, o.id, kind),
+            group: creationGroup(claim.runDir),
             alias: networkLinkMark(claim.runDir, o.id),
-            create: (n) => create(n, false),
+            ...(addrGenMode === undefined ? {} : { addrGenMode }),
+            create: (group) => create(false, group),
           })
-        : create(name, true);
+        : create(true, undefined);
     await steps.run(
       `create bridge ${bridge}`,
-      () => make(bridge, 'bridge', (name, up) => nl.createBridge({ name, up, ...(o.mtu === undefined ? {} : { mtu: o.mtu }) })),
+      () =>
+        make(bridge, (up, linkGroup) =>
+          nl.createBridge({ name: bridge, up, ...(linkGroup === undefined ? {} : { linkGroup }), ...(o.mtu === undefined ? {} : { mtu: o.mtu }) }),
+        ),
       () => nl.deleteLink(bridge),
     );
     await steps.run(
       `create ${vxlan} on underlay ${o.underlay}`,
       () =>
-        make(vxlan, 'vxlan', async (name, up) => {
-          await nl.createVxlan({ ...vxlanOptions(o), name, up: false });
-          // A bridge port needs no IPv6 of its own. With a link-local address every vxlan
-          // would run DAD, send MLD reports and router solicitations, each a VXLAN packet whose
-          // route lookup walks every interface's ff00::/8 route (perf, 1,024 creations: 17 %
-          // of all samples in __find_rr_leaf, a third of it the vxlans' own). The mode must be
-          // set while the vxlan is down: within one request the kernel applies `up` first.
-          await nl.setLink(name, { addrGenMode: 'none' });
-          if (up) await nl.setLink(name, { up: true });
-        }).catch((error: unknown) => {
+        make(
+          vxlan,
+          async (up, linkGroup) => {
+            await nl.createVxlan({ ...vxlanOptions(o), name: vxlan, up: false, ...(linkGroup === undefined ? {} : { linkGroup }) });
+            // Recorded: the mode goes with the mark (./staged-link.ts), one request less.
+            if (!up) return;
+            await nl.setLink(vxlan, { addrGenMode: 'none' });
+            await nl.setLink(vxlan, { up: true });
+          },
+          'none',
+        ).catch((error: unknown) => {
           throw explainVxlanFailure(error, o.group, o.port);
         }),
       () => nl.deleteLink(vxlan),

@@ -12,9 +12,13 @@
  * `sha256=<first 32 hex digits of its SHA-256>`.
  *
  * The kernel ignores IFLA_IFALIAS in the request that creates a link, so a mark can only
- * follow the create. Not to leave an unmarked link behind when the process dies in between,
- * create makes each link under a staging name that is itself a mark, and one later request
- * gives it its final name, its alias and IFF_UP together:
+ * follow the create. Not to leave an unrecognisable link behind when the process dies in
+ * between, create makes each link under its final name in the run directory's creation group
+ * (IFLA_GROUP, {@link creationGroup}, which the kernel honours on create), and one later
+ * request gives it its alias and the default group back. Before, links were made under a
+ * staging name that was itself a mark and renamed; a rename costs a synchronize_net() under
+ * RTNL (an expedited RCU grace period per link, seconds per hundred links on a loaded host),
+ * so staging names are only recognised now (links a create of an older version left):
  *
  *     vmp<b|x><id: 5 base-36 digits><run dir: 6 base-36 digits>    e.g. vmpb0002s1k9f3z
  *
@@ -49,13 +53,41 @@ export function markedNetworkId(alias: string | undefined, runDir: string): numb
   return id <= 16777215 && alias === networkLinkMark(runDir, id) ? id : undefined;
 }
 
+/**
+ * The link group (IFLA_GROUP) a recorded network's links are created in, from run directory
+ * `runDir`: the high bit set (never 0, the default group; disjoint from the groups
+ * Netlink#deleteLinks tags links with, 0x40000000-0x7fffffff) and 31 bits of the run
+ * directory's SHA-256. The kernel honours IFLA_GROUP in a creating RTM_NEWLINK (it ignores
+ * IFLA_IFALIAS there): a link of this group without the network's alias was made by a create
+ * of this run directory that has not marked it yet (lib/network/staged-link.ts).
+ */
+export function creationGroup(runDir: string): number {
+  if (lastGroup?.runDir === runDir) return lastGroup.group;
+  const group = (0x80000000 | (createHash('sha256').update(runDir).digest().readUInt32BE(4) & 0x7fffffff)) >>> 0;
+  lastGroup = { runDir, group };
+  return group;
+}
+
+let lastGroup: { runDir: string; group: number } | undefined;
+
+/** Whether `link` is one a create of `runDir` made and has not marked yet (see creationGroup). */
+export function unmarkedCreation(link: { linkGroup: number; alias?: string | undefined }, runDir: string): boolean {
+  return link.linkGroup === creationGroup(runDir) && !link.alias;
+}
+
 /** Which of a network's two links a staging name stands for. */
 export type StagedLinkKind = 'bridge' | 'vxlan';
 
+/** The last run directory tagged and its tag: a process has one run directory, and each network's links ask for it. */
+let lastTag: { runDir: string; tag: string } | undefined;
+
 /** Six base-36 digits of the run directory's SHA-256 (31 bits): tells run directories apart. */
 function runDirTag(runDir: string): string {
+  if (lastTag?.runDir === runDir) return lastTag.tag;
   const digest = createHash('sha256').update(runDir).digest();
-  return (digest.readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0');
+  const tag = (digest.readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0');
+  lastTag = { runDir, tag };
+  return tag;
 }
 
 /** The name network `id`'s bridge or vxlan has between its create and its naming (see the file header). */

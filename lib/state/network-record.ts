@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import type { AdvertisedInterface } from '../network/types.js';
 import { tryLock, tryLockAsync, type FileLock } from './lock.js';
 import { inLane } from './fs-lanes.js';
-import { isTempFile, readRecord, recordText } from './record.js';
+import { isTempFile, parseRecord, recordText, unreadableRecord } from './record.js';
+import { readFileBatched } from './record-reads.js';
 import { recordJournal } from './record-journal.js';
 import { netnsDirName, netnsKeyFromDirName, netRoot } from './run-dir.js';
 
@@ -129,10 +130,20 @@ export function writeNetworkRecord(files: NetworkFiles, record: NetworkRecord): 
   return recordJournal.write(files.record, recordText('network', record));
 }
 
-/** Reads the record (StateRecordError, code 'ENOENT' when there is none), after this process's pending writes of it. */
+/**
+ * Reads the record (StateRecordError, code 'ENOENT' when there is none), after this process's
+ * pending writes of it; batched with the other reads of this turn (./record-reads.ts).
+ */
 export async function readNetworkRecord(files: NetworkFiles): Promise<NetworkRecord> {
   await recordJournal.settled(files.record);
-  return inLane(() => readRecord<NetworkRecord>(files.record, 'network'));
+  let text: string | undefined;
+  try {
+    text = await readFileBatched(files.record);
+  } catch (error) {
+    throw unreadableRecord(files.record, (error as { code?: string }).code ?? 'EIO');
+  }
+  if (text === undefined) throw unreadableRecord(files.record, 'ENOENT');
+  return parseRecord<NetworkRecord>(files.record, 'network', text);
 }
 
 /**

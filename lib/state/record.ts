@@ -73,9 +73,18 @@ export async function readRecord<T extends object>(path: string, kind: string): 
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new StateRecordError(path, `cannot read the record (${code})`, code === 'ENOENT' ? ERROR_CODES.NOT_FOUND : ERROR_CODES.STATE_RECORD);
+    throw unreadableRecord(path, (error as NodeJS.ErrnoException).code ?? 'EIO');
   }
+  return parseRecord<T>(path, kind, text);
+}
+
+/** The StateRecordError of a record that could not be read (`code`: the errno's name; 'ENOENT': missing). */
+export function unreadableRecord(path: string, code: string): StateRecordError {
+  return new StateRecordError(path, `cannot read the record (${code})`, code === 'ENOENT' ? ERROR_CODES.NOT_FOUND : ERROR_CODES.STATE_RECORD);
+}
+
+/** Record `kind` from the text of the file at `path`; throws StateRecordError when it is not one. */
+export function parseRecord<T extends object>(path: string, kind: string, text: string): T & { version: number } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -232,10 +232,10 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     h1.ip('link', 'add', 'br105', 'type', 'bridge');
     h1.ip('addr', 'add', '2001:db8:105::1/64', 'dev', 'br105', 'nodad');
     try {
-      // Refused when the link made under its staging name is to take the final name: that link goes.
+      // Refused by the create itself: nothing is made.
       const error = await VxlanNetwork.create({ id: 105, underlay: 'eth0', prefix: PREFIX, netns: h1.name }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'EEXIST', step: 'create bridge br105' });
-      expect((error as Error).message).toMatch(/^VxlanNetwork 105: create bridge br105 failed: renameLink vmpb\w+ to br105: EEXIST/u);
+      expect((error as Error).message).toMatch(/^VxlanNetwork 105: create bridge br105 failed: createBridge br105: EEXIST/u);
       expect(linkNames(h1)).toEqual(['br105', 'eth0', 'lo']);
       const [br] = h1.ipJson<{ addr_info: { local: string }[] }[]>('-6', 'addr', 'show', 'dev', 'br105');
       expect(br!.addr_info.map((a) => a.local)).toContain('2001:db8:105::1');

@@ -130,10 +130,12 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
       // Links made, record lost (a SIGKILL between the two, or deleted by hand): where links
       // of network 100 exist, its record is incomplete and none of its VMs runs, drop the record
       // and let cleanup find the links by their mark alone.
-      // A link killed between its create and its naming is there under its staging name.
+      // A link killed between its create and its marking is there under its name, unmarked.
       const own = links.filter((l) => l === 'br100' || l === 'vxlan100' || stagedLink(l, runDir)?.id === 100);
-      if (/not yet named/u.test(point)) {
-        expect(own, point).toContain(stagingLinkName(runDir, 100, /create br100/u.test(point) ? 'bridge' : 'vxlan'));
+      if (/not yet marked/u.test(point)) {
+        const name = /create br100/u.test(point) ? 'br100' : 'vxlan100';
+        expect(own, point).toContain(name);
+        expect(ns.ipJson<Array<{ ifalias?: string }>>('-d', 'link', 'show', 'dev', name)[0]?.ifalias, point).toBeUndefined();
         stagedPoints.push(point);
       }
       const live100 = vmsNow.some((v) => v.pid !== undefined && v.name.endsWith('n100'));
@@ -174,11 +176,63 @@ describe.skipIf(skipUnlessRoot('crash-consistency tests', ['/dev/net/tun']))('cr
     expect(points.length).toBeGreaterThanOrEqual(30);
     // Links-without-record was exercised after each step of create that makes a link, and in destroy.
     expect(recordLostPoints.length, recordLostPoints.join('\n')).toBeGreaterThanOrEqual(4);
-    // Killed between making a link and naming it, for both links: cleaned with the record
-    // (the bridge's point) and by its staging name alone (the vxlan's).
-    expect(stagedPoints.map((p) => p.replace(/ as \w+/u, ''))).toEqual(['create br100: made, not yet named', 'create vxlan100: made, not yet named']);
+    // Killed between making a link and marking it, for both links: cleaned with the record
+    // (the bridge's point) and by its creation group alone (the vxlan's).
+    expect(stagedPoints).toEqual(['create br100: made in the creation group, not yet marked', 'create vxlan100: made in the creation group, not yet marked']);
     expect(recordLostPoints.filter((p) => stagedPoints.includes(p))).toEqual([stagedPoints[1]]);
   }, 1_500_000);
+
+  it('a link is marked, given the default group and its IPv6 address generation while down, then brought up (no NETDEV_CHANGE of an up link)', async () => {
+    const log = join(runDir, 'crash.log');
+    const target = 'create vxlan100: marked, not yet up';
+    let reached = false;
+    try {
+      // The points of create come first; past them (a network made whole) there is no such point.
+      for (let n = 1; n <= 30 && !reached; n++) {
+        rmSync(log, { force: true });
+        const result = await runAgent({
+          VMPLUMB_CRASH_AT: String(n),
+          VMPLUMB_CRASH_LOG: log,
+          VMPLUMB_RUN_DIR: runDir,
+          NETNS: ns.name,
+          NET_ID: '100',
+          DISK: disk,
+        });
+        expect(result.signal, result.stderr).toBe('SIGKILL');
+        const point = readFileSync(log, 'utf8').trim().split('\n').at(-1) as string;
+        reached = point === target;
+        if (reached || /as ready/u.test(point)) break;
+        await VxlanNetwork.cleanup({ runDir });
+      }
+      expect(reached, `no crash point "${target}"`).toBe(true);
+      const [vxlan] = ns.ipJson<Array<{ flags: string[]; ifalias?: string; group?: string; inet6_addr_gen_mode?: string }>>(
+        '-d',
+        'link',
+        'show',
+        'dev',
+        'vxlan100',
+      );
+      const [bridge] = ns.ipJson<Array<{ flags: string[]; ifalias?: string }>>('-d', 'link', 'show', 'dev', 'br100');
+      // The vxlan: the network's mark, the default group, addrgenmode none, and still down.
+      expect(vxlan?.ifalias).toBe(networkLinkMark(runDir, 100));
+      expect(vxlan?.inet6_addr_gen_mode).toBe('none');
+      expect(vxlan?.flags).not.toContain('UP');
+      expect(vxlan?.group).toBe('default');
+      // The bridge before it: named, marked and up.
+      expect(bridge?.ifalias).toBe(networkLinkMark(runDir, 100));
+      expect(bridge?.flags).toContain('UP');
+      // Recorded as creating, its creator gone: cleanup removes both.
+      await VxlanNetwork.cleanup({ runDir });
+      const names = ns.ipJson<Array<{ ifname: string }>>('link', 'show').map((l) => l.ifname);
+      expect(names).not.toContain('br100');
+      expect(names).not.toContain('vxlan100');
+    } finally {
+      rmSync(log, { force: true });
+      await VxlanNetwork.cleanup({ runDir });
+      if ((await VxlanNetwork.list({ runDir })).some((e) => e.id === 100))
+        await (await VxlanNetwork.open({ id: 100, netns: ns.name, runDir })).destroy({ timeoutMs: 600 });
+    }
+  }, 300_000);
 
   it("gc removes marked and staged links of unrecorded networks only: never unmarked ones, another run directory's, or one a live process holds", async () => {
     const other = new TestNetns('vmpcro');

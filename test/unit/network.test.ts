@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { AdvertiserRegistry } from '../../lib/network/advertisers.js';
 import type { AdvertiserPort, NetlinkPort, NetworkDeps, NetworkStatePort, QemuPort, QemuSpawnOptions, TapPort } from '../../lib/network/deps.js';
 import type { NetworkRecord } from '../../lib/state/network-record.js';
-import { stagedLink, stagingLinkName } from '../../lib/state/link-mark.js';
+import { creationGroup, stagedLink, stagingLinkName } from '../../lib/state/link-mark.js';
 import { resolveNetworkOptions } from '../../lib/network/options.js';
 import { tapNameForVm } from '../../lib/network/vm-options.js';
 import type { QemuExit } from '../../lib/qemu/qemu.js';
@@ -49,27 +49,31 @@ class World {
     let open = true;
     return {
       async createBridge(o) {
-        w.check(`createBridge ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}`);
+        w.check(`createBridge ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}${o.linkGroup === undefined ? '' : ` group ${o.linkGroup}`}`);
         if (w.links.has(o.name)) throw Object.assign(new Error(`createBridge ${o.name}: EEXIST: File exists`), { code: 'EEXIST' });
         w.links.set(o.name, { kind: 'bridge', up: o.up });
       },
       async createVxlan(o) {
-        w.check(`createVxlan ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}`);
+        w.check(`createVxlan ${o.name}${o.alias === undefined ? '' : ` alias ${o.alias}`}${o.linkGroup === undefined ? '' : ` group ${o.linkGroup}`}`);
+        if (w.links.has(o.name)) throw Object.assign(new Error(`createVxlan ${o.name}: EEXIST: File exists`), { code: 'EEXIST' });
         if (!w.links.has(String(o.dev))) throw Object.assign(new Error(`createVxlan ${o.name}: ENODEV: No such device`), { code: 'ENODEV' });
         w.links.set(o.name, { kind: 'vxlan', master: String(o.master), up: o.up });
         w.lastVxlan = o as unknown as Record<string, unknown>;
       },
       async setLink(link, c) {
-        w.check(`setLink ${String(link)}${c.addrGenMode === undefined ? '' : ` addrGenMode ${c.addrGenMode}`}`);
+        w.check(`setLink ${String(link)}${c.addrGenMode === undefined ? '' : ` addrGenMode ${c.addrGenMode}`}${c.up ? ' up' : ''}`);
         const l = w.links.get(String(link));
         if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
         Object.assign(l, { master: c.master ?? l.master, up: c.up ?? l.up });
       },
       async renameLink(link, name, o) {
-        w.check(`renameLink ${String(link)} ${name}${o.alias === undefined ? '' : ` alias ${o.alias}`}${o.up ? ' up' : ''}`);
+        w.check(
+          `renameLink ${String(link)} ${name}${o.alias === undefined ? '' : ` alias ${o.alias}`}${o.addrGenMode === undefined ? '' : ` addrGenMode ${o.addrGenMode}`}${o.linkGroup === undefined ? '' : ` group ${o.linkGroup}`}${o.up ? ' up' : ''}`,
+        );
         const l = w.links.get(String(link));
         if (!l) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
-        if (w.links.has(name)) throw Object.assign(new Error(`renameLink ${String(link)} to ${name}: EEXIST: File exists`), { code: 'EEXIST' });
+        if (name !== String(link) && w.links.has(name))
+          throw Object.assign(new Error(`renameLink ${String(link)} to ${name}: EEXIST: File exists`), { code: 'EEXIST' });
         w.links.delete(String(link));
         w.links.set(name, { ...l, up: o.up ?? l.up });
       },
@@ -322,7 +326,7 @@ const REFERENCE_SETUP = [
   'createBridge br100',
   'createVxlan vxlan100',
   'setLink vxlan100 addrGenMode none',
-  'setLink vxlan100',
+  'setLink vxlan100 up',
   'addAddress br100 2a0a:e5c1:111:888::1/64',
   'createAdvertiser br100',
   'ra.start',
@@ -463,7 +467,7 @@ describe('VxlanNetwork.startVm', () => {
     net.on('vm-exit', (e) => exits.push(e));
     w.log = [];
     const vm = await net.startVm({ id: 1, memoryMiB: 256, cpus: 1, kernel: '/k', initrd: '/i', accel: 'tcg' });
-    expect(w.log).toEqual(['openTap vm1n100', 'setLink vm1n100', 'spawnQemu vm1n100']);
+    expect(w.log).toEqual(['openTap vm1n100', 'setLink vm1n100 up', 'spawnQemu vm1n100']);
     expect(w.links.get('vm1n100')).toMatchObject({ master: 'br100', up: true });
     expect(vm).toMatchObject({ mac: '02:00:00:00:00:01', address: '2a0a:e5c1:111:888:0:ff:fe00:1', tap: 'vm1n100', pid: 4242 });
     expect(w.qemus[0]?.options).toMatchObject({ name: 'vm1n100', accel: 'tcg', kernel: '/k', initrd: '/i', nics: [{ mac: '02:00:00:00:00:01' }] });
@@ -672,47 +676,36 @@ describe('VxlanNetwork in the run directory (fake state)', () => {
     const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
     const net = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base));
     const first = w.log.findIndex((l) => l.startsWith('createBridge'));
-    const staging = (kind: 'bridge' | 'vxlan'): string => stagingLinkName('/run/x', 100, kind);
-    // Each link is made under its staging name (down), then named, marked and up in one request
-    // (the vxlan's IPv6 address generation turned off before).
-    expect(w.log.slice(0, first + 5)).toEqual([
+    const group = creationGroup('/run/x');
+    // Each link is made under its name in the run directory's creation group (down), then
+    // marked and given the default group back in one request while still down (the vxlan's
+    // IPv6 address generation turned off in it), then brought up. No rename.
+    expect(w.log.slice(0, first + 6)).toEqual([
       'lock',
       'openNetlink',
       'record creating',
-      `createBridge ${staging('bridge')}`,
-      `renameLink ${staging('bridge')} br100 alias vmplumb:net:100:/run/x up`,
-      `createVxlan ${staging('vxlan')}`,
-      `setLink ${staging('vxlan')} addrGenMode none`,
-      `renameLink ${staging('vxlan')} vxlan100 alias vmplumb:net:100:/run/x up`,
+      `createBridge br100 group ${group}`,
+      'renameLink br100 br100 alias vmplumb:net:100:/run/x group 0',
+      'setLink br100 up',
+      `createVxlan vxlan100 group ${group}`,
+      'renameLink vxlan100 vxlan100 alias vmplumb:net:100:/run/x addrGenMode none group 0',
+      'setLink vxlan100 up',
     ]);
-    expect(w.lastVxlan).toMatchObject({ name: staging('vxlan'), master: 'br100', up: false });
+    expect(w.lastVxlan).toMatchObject({ name: 'vxlan100', master: 'br100', up: false, linkGroup: group });
     expect(w.log.indexOf('release lock')).toBe(-1);
     expect(w.log).toContain('record ready');
     await net.close();
   });
 
-  it('a final name that is taken: EEXIST naming the step, the staged link deleted, the other link untouched', async () => {
+  it('a name that is taken: EEXIST naming the step from the create itself, nothing made, that link untouched', async () => {
     const { w, internals } = setup();
     w.links.set('vxlan100', { kind: 'bridge', up: false }); // someone else's
     const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
     const error = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base)).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'EEXIST', step: 'create vxlan100 on underlay eth0' });
-    expect((error as Error).message).toContain('to vxlan100: EEXIST');
-    expect(w.log).toContain(`deleteLink ${stagingLinkName('/run/x', 100, 'vxlan')}`);
+    expect((error as Error).message).toContain('createVxlan vxlan100: EEXIST');
     expect(w.log).not.toContain('deleteLink vxlan100');
     expect([...w.links.keys()].sort()).toEqual(['eth0', 'vxlan100']);
-  });
-
-  it('a staging name that exists (a create killed before naming its link): EEXIST saying so, that link left to cleanup', async () => {
-    const { w, internals } = setup();
-    const staged = stagingLinkName('/run/x', 100, 'bridge');
-    w.links.set(staged, { kind: 'bridge', up: false });
-    const deps = { ...internals.deps, state: fakeState(w, { value: false }) };
-    const error = await withInternals({ ...internals, deps }, () => VxlanNetwork.create(base)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'EEXIST', step: 'create bridge br100' });
-    expect((error as Error).message).toContain(`${staged} (the staging name of br100) exists`);
-    expect((error as Error).message).toContain('vmplumb gc');
-    expect([...w.links.keys()].sort()).toEqual(['eth0', staged]);
   });
 
   it('staging names: 15 characters, network and run directory read back, nothing else taken for one', () => {
