@@ -15,6 +15,13 @@
  *
  * --multicast-route adds `ip -6 route add multicast ff05::/16 dev eth0 table local` in the
  * bench's namespace before create (see bench/FINDINGS.md: what an operator can do for serving CPU).
+ *
+ * --memory prints, phase by phase, where the child's memory is (V8 heap by space, resident
+ * anonymous memory that is not heap: malloc arenas, buffers) and its GC pauses (perf_hooks
+ * 'gc' entries); --heap-snapshot DIR writes a heap snapshot there once serving starts;
+ * --node-flags '…' passes flags to the child's node (e.g. --trace-gc, or a V8 flag to see what
+ * it would do: the figures that count are plain node's); --no-floor skips the floor (memory
+ * runs: the ratios are then not computed).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
@@ -27,11 +34,14 @@ import { bundleBench } from './bundle.js';
 import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
 import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
+import { formatGc, formatSnapshot, memorySnapshot, watchGc, type GcPauses, type MemorySnapshot } from '../testing/bench/memory.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { netnsIdentity } from '../lib/netns.js';
 import { VxlanNetwork } from '../lib/network.js';
 
-const USAGE = 'usage: npm run bench:scale -- [--networks N (200)] [--serve SECONDS (30)] [--multicast-route] [--json]\n';
+const USAGE =
+  'usage: npm run bench:scale -- [--networks N (200)] [--serve SECONDS (30)] [--multicast-route] [--memory] [--heap-snapshot DIR] ' +
+  "[--node-flags '...'] [--no-floor] [--json]\n";
 /** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
 const MEMBERSHIP_BYTES = 56;
 const FIRST_ID = 1000;
@@ -99,18 +109,20 @@ interface Report {
     timersAfter: number;
     linksLeft: number;
   };
+  /** --memory: snapshots by phase and GC pauses by phase. */
+  memory?: { snapshots: MemorySnapshot[]; gc: Record<string, GcPauses>; createRssMaxMb: number };
 }
 
-async function measure(networks: number, serveSeconds: number): Promise<Report> {
+async function runTheFloor(networks: number): Promise<{ createUs: number; deleteUs: number; delete: string }> {
+  if (process.env.BENCH_SCALE_NO_FLOOR) return { createUs: NaN, deleteUs: NaN, delete: 'not run' };
   const floorBinary = await buildFloor(join(dirname(fileURLToPath(import.meta.url)), 'floor.c'));
   const floorNs = await makeNamespace('vmpscale-floor', networks);
-  let floor;
   try {
     // One group deletion of thousands of bridges would hold RTNL for a minute, stalling every
     // rtnetlink user of the host; the library deletes in batches of 128 pairs, and so does the
     // floor then (one group per 128 pairs, in parallel threads).
     const groups = Math.min(64, Math.ceil(networks / 128));
-    floor = await runFloor({
+    return await runFloor({
       binary: floorBinary,
       netns: floorNs.ns.name,
       pairs: networks,
@@ -120,16 +132,27 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
   } finally {
     await floorNs.ns.destroy();
   }
+}
 
+async function measure(networks: number, serveSeconds: number): Promise<Report> {
+  const floor = await runTheFloor(networks);
+  const memory = process.env.BENCH_SCALE_MEMORY ? { snapshots: [] as MemorySnapshot[], gc: {} as Record<string, GcPauses>, createRssMaxMb: 0 } : undefined;
+  const snap = (phase: string): void => {
+    memory?.snapshots.push(memorySnapshot(phase));
+  };
   const { ns, optmem } = await makeNamespace('vmpscale', networks);
   try {
     const timersBefore = timers();
     const fdsBefore = fds();
     const ids = Array.from({ length: networks }, (_, i) => FIRST_ID + i);
+    snap('before create');
     let sentinel = await startSentinel();
     let watch = watchEventLoop();
+    let gcWatch = memory ? watchGc() : undefined;
     let t = performance.now();
     let made = 0;
+    let createRssMax = 0;
+    const sampler = memory ? setInterval(() => (createRssMax = Math.max(createRssMax, process.memoryUsage().rss)), 250) : undefined;
     const progress = setInterval(() => process.stderr.write(`  ${made} of ${networks} networks made\n`), 10_000);
     const nets = await Promise.all(
       ids.map((id) =>
@@ -138,31 +161,51 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
           return n;
         }),
       ),
-    ).finally(() => clearInterval(progress));
+    ).finally(() => {
+      clearInterval(progress);
+      clearInterval(sampler);
+    });
     const createMs = performance.now() - t;
     const createLoop = watch.stop();
+    if (memory && gcWatch) {
+      memory.gc.create = gcWatch.stop();
+      memory.createRssMaxMb = mb(createRssMax);
+    }
+    snap('created');
     const createIdle = await sentinel.stop();
     const fdsAfterCreate = fds();
     process.stderr.write(`created ${networks} networks in ${createMs.toFixed(0)} ms\n`);
 
     // Serving: past the bridges' DAD and the first RAs, then a window of serveSeconds.
     await sleep(5000);
+    snap('created +5 s');
     globalThis.gc?.();
+    snap('after gc()');
+    if (process.env.BENCH_SCALE_HEAP_SNAPSHOT) {
+      const { writeHeapSnapshot } = await import('node:v8');
+      process.stderr.write(
+        `heap snapshot ${writeHeapSnapshot(join(process.env.BENCH_SCALE_HEAP_SNAPSHOT, `scale-${networks}-${process.pid}.heapsnapshot`))}\n`,
+      );
+    }
     const key = netnsIdentity(ns.name);
     const before = sharedAdvertisers.counters(key);
     // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
     watch = watchEventLoop(20);
     sentinel = await startSentinel();
+    gcWatch = memory ? watchGc() : undefined;
     const cpu = process.cpuUsage();
     t = performance.now();
     let rssMax = 0;
     for (let s = 0; s < serveSeconds; s++) {
       await sleep(1000);
       rssMax = Math.max(rssMax, process.memoryUsage().rss);
+      if ((s + 1) % 15 === 0 && s + 1 < serveSeconds) snap(`serving ${s + 1} s`);
     }
     const used = process.cpuUsage(cpu);
     const wall = performance.now() - t;
     const serveLoop = watch.stop();
+    if (memory && gcWatch) memory.gc.serve = gcWatch.stop();
+    snap('served');
     const serveIdle = await sentinel.stop();
     const after = sharedAdvertisers.counters(key);
     const ras = after.advertisementsSent - before.advertisementsSent;
@@ -170,10 +213,13 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
 
     sentinel = await startSentinel();
     watch = watchEventLoop();
+    gcWatch = memory ? watchGc() : undefined;
     t = performance.now();
     await Promise.all(nets.map((n) => n.destroy()));
     const destroyMs = performance.now() - t;
     const destroyLoop = watch.stop();
+    if (memory && gcWatch) memory.gc.destroy = gcWatch.stop();
+    snap('destroyed');
     const destroyIdle = await sentinel.stop();
     const linksLeft = (await ns.extraLinks()).length;
     await sleep(100); // let closed handles leave the active list
@@ -216,6 +262,7 @@ async function measure(networks: number, serveSeconds: number): Promise<Report> 
         timersAfter: timers(),
         linksLeft,
       },
+      ...(memory ? { memory } : {}),
     };
   } finally {
     await ns.destroy();
@@ -234,6 +281,13 @@ function format(r: Report): string {
     `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (${r.floorDelete}), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
       `loop max/p99 delay ${f(r.destroy.loopMaxMs, 1)}/${f(r.destroy.loopP99Ms, 1)} ms (idle sentinel ${f(r.destroy.idle.maxMs, 1)}/${f(r.destroy.idle.p99Ms, 1)}); fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +
       `timers ${r.destroy.timersAfter} (before ${r.destroy.timersBefore}); links left ${r.destroy.linksLeft}`,
+    ...(r.memory
+      ? [
+          `memory (MB; heap spaces used/committed); RSS max while creating ${r.memory.createRssMaxMb}:`,
+          ...r.memory.snapshots.map((s) => `  ${formatSnapshot(s)}`),
+          ...Object.entries(r.memory.gc).map(([phase, g]) => `  ${formatGc(phase, g)}`),
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -274,6 +328,10 @@ async function parent(): Promise<number> {
         serve: { type: 'string', default: '30' },
         json: { type: 'boolean', default: false },
         'multicast-route': { type: 'boolean', default: false },
+        memory: { type: 'boolean', default: false },
+        'heap-snapshot': { type: 'string' },
+        'node-flags': { type: 'string', default: '' },
+        'no-floor': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -305,7 +363,8 @@ async function parent(): Promise<number> {
   let bundle: string | undefined;
   try {
     bundle = bundleBench('scale.ts', `.scale-${process.pid}.mjs`);
-    const proc = spawn(process.execPath, ['--expose-gc', bundle], {
+    const nodeFlags = values['node-flags'].split(/\s+/u).filter((f) => f !== '');
+    const proc = spawn(process.execPath, ['--expose-gc', ...nodeFlags, bundle], {
       stdio: 'inherit',
       env: {
         ...process.env,
@@ -315,6 +374,9 @@ async function parent(): Promise<number> {
         BENCH_SCALE_SERVE: String(serve),
         BENCH_SCALE_JSON: values.json ? '1' : '',
         BENCH_SCALE_MULTICAST_ROUTE: values['multicast-route'] ? '1' : '',
+        BENCH_SCALE_MEMORY: values.memory ? '1' : '',
+        BENCH_SCALE_HEAP_SNAPSHOT: values['heap-snapshot'] ?? '',
+        BENCH_SCALE_NO_FLOOR: values['no-floor'] ? '1' : '',
       },
     });
     const forward = (signal: NodeJS.Signals): void => {
