@@ -21,12 +21,14 @@
  * --memory prints, phase by phase, where the child's memory is (V8 heap by space, resident
  * anonymous memory that is not heap: malloc arenas, buffers) and its GC pauses (perf_hooks
  * 'gc' entries); --heap-snapshot DIR writes a heap snapshot there once serving starts;
+ * --alloc-profile DIR samples where the create allocates (freed objects included; the
+ * sites are printed with --memory, the .heapprofile goes to DIR);
  * --node-flags '…' passes flags to the child's node (e.g. --trace-gc, or a V8 flag to see what
  * it would do: the figures that count are plain node's); --no-floor skips the floor (memory
  * runs: the ratios are then not computed).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +38,16 @@ import { bundleBench } from './bundle.js';
 import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
 import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
-import { formatGc, formatSnapshot, memorySnapshot, watchGc, type GcPauses, type MemorySnapshot } from '../testing/bench/memory.js';
+import {
+  formatGc,
+  formatSnapshot,
+  memorySnapshot,
+  startAllocationProfile,
+  watchGc,
+  type AllocationProfile,
+  type GcPauses,
+  type MemorySnapshot,
+} from '../testing/bench/memory.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { netnsIdentity } from '../lib/netns.js';
 import { RaSample, type RaSampleReport } from '../testing/bench/ra-sample.js';
@@ -120,7 +131,7 @@ interface Report {
     linksLeft: number;
   };
   /** --memory: snapshots by phase and GC pauses by phase. */
-  memory?: { snapshots: MemorySnapshot[]; gc: Record<string, GcPauses>; createRssMaxMb: number };
+  memory?: { snapshots: MemorySnapshot[]; gc: Record<string, GcPauses>; createRssMaxMb: number; createAllocations?: Omit<AllocationProfile, 'raw'> };
 }
 
 /** What one run measures besides the networks' count. */
@@ -171,6 +182,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
     const fdsBefore = fds();
     const ids = Array.from({ length: networks }, (_, i) => FIRST_ID + i);
     snap('before create');
+    const profiling = process.env.BENCH_SCALE_ALLOC_PROFILE ? await startAllocationProfile() : undefined;
     let sentinel = await startSentinel();
     let watch = watchEventLoop();
     let gcWatch = memory ? watchGc() : undefined;
@@ -197,6 +209,12 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
       memory.createRssMaxMb = mb(createRssMax);
     }
     snap('created');
+    const allocations = await profiling?.stop();
+    if (allocations && process.env.BENCH_SCALE_ALLOC_PROFILE) {
+      const file = join(process.env.BENCH_SCALE_ALLOC_PROFILE, `scale-create-${networks}-${process.pid}.heapprofile`);
+      writeFileSync(file, JSON.stringify(allocations.raw));
+      process.stderr.write(`allocation profile of the create ${file}\n`);
+    }
     const createIdle = await sentinel.stop();
     const fdsAfterCreate = fds();
     process.stderr.write(`created ${networks} networks in ${createMs.toFixed(0)} ms\n`);
@@ -319,7 +337,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
         timersAfter: timers(),
         linksLeft,
       },
-      ...(memory ? { memory } : {}),
+      ...(memory ? { memory: allocations ? { ...memory, createAllocations: { totalMb: allocations.totalMb, top: allocations.top } } : memory } : {}),
     };
   } finally {
     await ns.destroy();
@@ -345,6 +363,12 @@ function format(r: Report): string {
           `memory (MB; heap spaces used/committed); RSS max while creating ${r.memory.createRssMaxMb}:`,
           ...r.memory.snapshots.map((s) => `  ${formatSnapshot(s)}`),
           ...Object.entries(r.memory.gc).map(([phase, g]) => `  ${formatGc(phase, g)}`),
+          ...(r.memory.createAllocations
+            ? [
+                `  allocated while creating (sampled, freed objects included): ${r.memory.createAllocations.totalMb} MB; largest sites:`,
+                ...r.memory.createAllocations.top.map((t) => `    ${String(t.mb).padStart(6)} MB  ${t.site}`),
+              ]
+            : []),
         ]
       : []),
     '',
@@ -405,6 +429,7 @@ async function parent(): Promise<number> {
         'multicast-route': { type: 'boolean', default: false },
         memory: { type: 'boolean', default: false },
         'heap-snapshot': { type: 'string' },
+        'alloc-profile': { type: 'string' },
         'node-flags': { type: 'string', default: '' },
         'no-floor': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -463,6 +488,7 @@ async function parent(): Promise<number> {
         BENCH_SCALE_MULTICAST_ROUTE: values['multicast-route'] ? '1' : '',
         BENCH_SCALE_MEMORY: values.memory ? '1' : '',
         BENCH_SCALE_HEAP_SNAPSHOT: values['heap-snapshot'] ?? '',
+        BENCH_SCALE_ALLOC_PROFILE: values['alloc-profile'] ?? '',
         BENCH_SCALE_NO_FLOOR: values['no-floor'] ? '1' : '',
       },
     });
