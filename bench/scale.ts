@@ -37,7 +37,7 @@ import { bundleBench } from './bundle.js';
 
 import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
-import { startSentinel, watchEventLoop, type EventLoopDelay } from '../testing/bench/event-loop.js';
+import { startSentinel, watchEventLoop, type EventLoopDelay, type SentinelReport } from '../testing/bench/event-loop.js';
 import {
   formatGc,
   formatSnapshot,
@@ -104,6 +104,8 @@ interface Report {
   serve: {
     /** The window right after create, before the steady state (not in the figures below). */
     settleSeconds: number;
+    /** Link, address and route events of the namespace while settling. */
+    settleEvents: number;
     settleCpuPercent: number;
     seconds: number;
     cpuPercent: number;
@@ -114,7 +116,8 @@ interface Report {
     rasPerSecond: number;
     sendErrors: number;
     loopMaxMs: number;
-    idle: EventLoopDelay;
+    /** The idle sentinel, with the same 20 ms histogram: its CPU is the measurement's own floor. */
+    idle: SentinelReport;
     cpuUsPerRa: number;
     /** The RFC timing of a sample of the bridges, as their clients saw it. */
     rfc?: RaSampleReport;
@@ -140,6 +143,40 @@ interface MeasureOptions {
   serveSeconds: number;
   /** Bridges whose RFC timing a client checks (0: none). */
   sample: number;
+}
+
+/** How long the namespace must have been without link, address or route events to be settled. */
+const QUIET_MS = 10_000;
+/** Settling gives up waiting for quiet after this long (and says so). */
+const SETTLE_MAX_MS = 600_000;
+
+/**
+ * Waits at least `minMs`, and until `ip monitor` has seen no link, address or route event in
+ * `netns` for QUIET_MS (at most SETTLE_MAX_MS). Resolves with the number of events seen.
+ */
+async function settle(netns: string, minMs: number): Promise<{ events: number }> {
+  const monitor = spawn('ip', ['-n', netns, 'monitor', 'link', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let events = 0;
+  let last = performance.now();
+  monitor.stdout.on('data', (chunk: Buffer) => {
+    // Each event starts a line that is not indented (continuations are).
+    for (const line of chunk.toString().split('\n')) if (line !== '' && !/^\s/.test(line)) events += 1;
+    last = performance.now();
+  });
+  const start = performance.now();
+  try {
+    for (;;) {
+      const now = performance.now();
+      if (now - start >= minMs && now - last >= QUIET_MS) return { events };
+      if (now - start >= SETTLE_MAX_MS) {
+        process.stderr.write(`settling: still events after ${SETTLE_MAX_MS / 1000} s, measuring anyway\n`);
+        return { events };
+      }
+      await sleep(500);
+    }
+  } finally {
+    monitor.kill();
+  }
 }
 
 /** `count` ids spread evenly over `ids` (the first and the last among them). */
@@ -232,18 +269,16 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
       // Settling: the kernel's own first bursts of thousands of new bridges (DAD, MLD
       // reports, the bridges' router solicitations, each a VXLAN packet, and the vxlans' first
       // route lookups until their dst caches fill) and the first RAs. Measured apart: the
-      // issue's serving figure is the steady state after the initial bursts.
+      // issue's serving figure is the steady state after the initial bursts. The kernel's
+      // linkwatch reports carrier changes of thousands of new links for a while after the
+      // last create returned, and each NETDEV_CHANGE renews the sernum of the ff00::/8 node
+      // (fib6_ifup), which empties every vxlan's route cache: settling lasts at least
+      // --settle seconds and until the namespace has had no link, address or route event
+      // for QUIET_MS.
       let cpu = process.cpuUsage();
       t = performance.now();
-      if (memory) {
-        // Settling in steps of 5 s, a snapshot after each (the young generation the burst grew).
-        for (let left = options.settleSeconds; left > 0; left -= 5) {
-          await sleep(Math.min(5, left) * 1000);
-          snap(`settled ${options.settleSeconds - Math.max(0, left - 5)} s`);
-        }
-      } else {
-        await sleep(options.settleSeconds * 1000);
-      }
+      const settled = await settle(ns.name, options.settleSeconds * 1000);
+      snap('settled');
       const settleUsed = process.cpuUsage(cpu);
       const settleWall = performance.now() - t;
       globalThis.gc?.();
@@ -257,7 +292,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
       const before = sharedAdvertisers.counters(key);
       // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
       watch = watchEventLoop(20);
-      sentinel = await startSentinel();
+      sentinel = await startSentinel(20);
       gcWatch = memory ? watchGc() : undefined;
       cpu = process.cpuUsage();
       t = performance.now();
@@ -280,6 +315,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
       await sample.close();
       serve = {
         settleSeconds: settleWall / 1000,
+        settleEvents: settled.events,
         settleCpuPercent: ((settleUsed.user + settleUsed.system) / 1000 / settleWall) * 100,
         seconds: wall / 1000,
         cpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
@@ -350,10 +386,12 @@ function format(r: Report): string {
     `${r.networks} networks in one namespace (net.core.optmem_max ${r.optmemMax} in it), node ${process.version}`,
     `create:  ${f(r.create.ms)} ms, floor ${f(r.floor.createMs)} ms (bridge+vxlan+address), ${f(r.create.ratio, 2)}x (target <= 1.3x); ` +
       `loop max/p99 delay ${f(r.create.loopMaxMs, 1)}/${f(r.create.loopP99Ms, 1)} ms (target <= 20; idle sentinel ${f(r.create.idle.maxMs, 1)}/${f(r.create.idle.p99Ms, 1)}); fds ${r.create.fdsBefore} -> ${r.create.fdsAfter}`,
-    `settle:  ${f(r.serve.settleSeconds)} s after create (the kernel's first bursts), CPU ${f(r.serve.settleCpuPercent, 2)} % of a core`,
+    `settle:  ${f(r.serve.settleSeconds)} s after create (the kernel's first bursts: ${r.serve.settleEvents} link/address/route events), ` +
+      `CPU ${f(r.serve.settleCpuPercent, 2)} % of a core`,
     `serve:   ${f(r.serve.seconds)} s, CPU ${f(r.serve.cpuPercent, 2)} % of a core (user ${f(r.serve.userPercent, 2)}, system ${f(r.serve.systemPercent, 2)}; ` +
       `target < 2 %), ${r.serve.ras} RAs (${f(r.serve.rasPerSecond)}/s, ${f(r.serve.cpuUsPerRa, 1)} us CPU each), ${r.serve.sendErrors} send errors, ` +
-      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)})`,
+      `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)}; ` +
+      `an idle node with the same 20 ms histogram: ${f(r.serve.idle.cpuPercent, 2)} % of a core, so serving itself ~${f(r.serve.cpuPercent - r.serve.idle.cpuPercent, 2)} %)`,
     ...(r.serve.rfc === undefined ? [] : [formatRfc(r.serve.rfc)]),
     `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (${r.floorDelete}), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
       `loop max/p99 delay ${f(r.destroy.loopMaxMs, 1)}/${f(r.destroy.loopP99Ms, 1)} ms (idle sentinel ${f(r.destroy.idle.maxMs, 1)}/${f(r.destroy.idle.p99Ms, 1)}); fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +

@@ -11,6 +11,12 @@ export interface EventLoopDelay {
   p99Ms: number;
 }
 
+/** What the sentinel saw of its own loop, and what it cost: the measurement's own floor. */
+export interface SentinelReport extends EventLoopDelay {
+  /** The sentinel's CPU time (user + system) in % of one core over its lifetime. */
+  cpuPercent: number;
+}
+
 /**
  * A watch over the event loop. It cannot be paused: a histogram disabled and enabled again
  * counts the whole pause as one delay (Node keeps the previous tick's time), so leaving a
@@ -47,25 +53,33 @@ export function watchEventLoop(resolutionMs = 1): EventLoopWatch {
  * and only the part of a delay the sentinel did not see is the measured code's doing.
  */
 export interface Sentinel {
-  /** Stops the sentinel and returns the delays it saw while it ran. */
-  stop(): Promise<EventLoopDelay>;
+  /** Stops the sentinel and returns the delays it saw while it ran, and its CPU. */
+  stop(): Promise<SentinelReport>;
 }
 
 const SENTINEL_SOURCE = `
 const { monitorEventLoopDelay } = require('node:perf_hooks');
-const h = monitorEventLoopDelay({ resolution: 1 });
+const h = monitorEventLoopDelay({ resolution: Number(process.argv[1]) });
+const cpu = process.cpuUsage();
+const start = performance.now();
 h.enable();
 process.stdout.write('ready\\n');
 process.stdin.on('data', () => {});
 process.stdin.on('end', () => {
   h.disable();
-  process.stdout.write(JSON.stringify({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 }) + '\\n');
+  const used = process.cpuUsage(cpu);
+  const cpuPercent = ((used.user + used.system) / 1000 / (performance.now() - start)) * 100;
+  process.stdout.write(JSON.stringify({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, cpuPercent }) + '\\n');
 });`;
 
-/** Starts a sentinel process and resolves once it is watching. */
-export async function startSentinel(): Promise<Sentinel> {
+/**
+ * Starts a sentinel process and resolves once it is watching, with a histogram of
+ * `resolutionMs` (give it the measured process's, and its CPU is what that histogram and an
+ * idle node cost: the part of a CPU figure that is the measurement's own).
+ */
+export async function startSentinel(resolutionMs = 1): Promise<Sentinel> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['-e', SENTINEL_SOURCE], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', SENTINEL_SOURCE, String(resolutionMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let output = '';
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
@@ -86,7 +100,7 @@ export async function startSentinel(): Promise<Sentinel> {
       await exited;
       const line = output.split('\n')[1] ?? '';
       try {
-        return JSON.parse(line) as EventLoopDelay;
+        return JSON.parse(line) as SentinelReport;
       } catch {
         throw new Error(`the event-loop sentinel printed ${JSON.stringify(output)}`);
       }
