@@ -55,7 +55,7 @@ import { VxlanNetwork } from '../lib/network.js';
 
 const USAGE =
   'usage: npm run bench:scale -- [--networks N (200)] [--settle SECONDS (20)] [--serve SECONDS (30)] [--sample BRIDGES (8)] [--multicast-route] ' +
-  "[--memory] [--heap-snapshot DIR] [--node-flags '...'] [--no-floor] [--json]\n";
+  "[--memory] [--heap-snapshot DIR] [--alloc-profile DIR] [--node-flags '...'] [--no-floor] [--json]\n";
 /** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
 const MEMBERSHIP_BYTES = 56;
 const FIRST_ID = 1000;
