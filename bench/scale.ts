@@ -17,9 +17,18 @@
  *
  * --multicast-route adds `ip -6 route add multicast ff05::/16 dev eth0 table local` in the
  * bench's namespace before create (see bench/FINDINGS.md: what an operator can do for serving CPU).
+ *
+ * --memory prints, phase by phase, where the child's memory is (V8 heap by space, resident
+ * anonymous memory that is not heap: malloc arenas, buffers) and its GC pauses (perf_hooks
+ * 'gc' entries); --heap-snapshot DIR writes a heap snapshot there once serving starts;
+ * --alloc-profile DIR samples where the create allocates (freed objects included; the
+ * sites are printed with --memory, the .heapprofile goes to DIR);
+ * --node-flags '…' passes flags to the child's node (e.g. --trace-gc, or a V8 flag to see what
+ * it would do: the figures that count are plain node's); --no-floor skips the floor (memory
+ * runs: the ratios are then not computed).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,13 +38,24 @@ import { bundleBench } from './bundle.js';
 import { buildFloor, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
 import { startSentinel, watchEventLoop, type EventLoopDelay, type SentinelReport } from '../testing/bench/event-loop.js';
+import {
+  formatGc,
+  formatSnapshot,
+  memorySnapshot,
+  startAllocationProfile,
+  watchGc,
+  type AllocationProfile,
+  type GcPauses,
+  type MemorySnapshot,
+} from '../testing/bench/memory.js';
 import { sharedAdvertisers } from '../lib/network/advertisers.js';
 import { netnsIdentity } from '../lib/netns.js';
 import { RaSample, type RaSampleReport } from '../testing/bench/ra-sample.js';
 import { VxlanNetwork } from '../lib/network.js';
 
 const USAGE =
-  'usage: npm run bench:scale -- [--networks N (200)] [--settle SECONDS (20)] [--serve SECONDS (30)] [--sample BRIDGES (8)] [--multicast-route] [--json]\n';
+  'usage: npm run bench:scale -- [--networks N (200)] [--settle SECONDS (20)] [--serve SECONDS (30)] [--sample BRIDGES (8)] [--multicast-route] ' +
+  "[--memory] [--heap-snapshot DIR] [--alloc-profile DIR] [--node-flags '...'] [--no-floor] [--json]\n";
 /** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
 const MEMBERSHIP_BYTES = 56;
 const FIRST_ID = 1000;
@@ -113,6 +133,8 @@ interface Report {
     timersAfter: number;
     linksLeft: number;
   };
+  /** --memory: snapshots by phase and GC pauses by phase. */
+  memory?: { snapshots: MemorySnapshot[]; gc: Record<string, GcPauses>; createRssMaxMb: number; createAllocations?: Omit<AllocationProfile, 'raw'> };
 }
 
 /** What one run measures besides the networks' count. */
@@ -164,16 +186,16 @@ function sampleIds(ids: readonly number[], count: number): number[] {
   return Array.from({ length: count }, (_, i) => ids[Math.round((i * (ids.length - 1)) / (count - 1 || 1))]!);
 }
 
-async function measure(networks: number, options: MeasureOptions): Promise<Report> {
+async function runTheFloor(networks: number): Promise<{ createUs: number; deleteUs: number; delete: string }> {
+  if (process.env.BENCH_SCALE_NO_FLOOR) return { createUs: NaN, deleteUs: NaN, delete: 'not run' };
   const floorBinary = await buildFloor(join(dirname(fileURLToPath(import.meta.url)), 'floor.c'));
   const floorNs = await makeNamespace('vmpscale-floor', networks);
-  let floor;
   try {
     // One group deletion of thousands of bridges would hold RTNL for a minute, stalling every
     // rtnetlink user of the host; the library deletes in batches of 128 pairs, and so does the
     // floor then (one group per 128 pairs, in parallel threads).
     const groups = Math.min(64, Math.ceil(networks / 128));
-    floor = await runFloor({
+    return await runFloor({
       binary: floorBinary,
       netns: floorNs.ns.name,
       pairs: networks,
@@ -183,16 +205,28 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
   } finally {
     await floorNs.ns.destroy();
   }
+}
 
+async function measure(networks: number, options: MeasureOptions): Promise<Report> {
+  const floor = await runTheFloor(networks);
+  const memory = process.env.BENCH_SCALE_MEMORY ? { snapshots: [] as MemorySnapshot[], gc: {} as Record<string, GcPauses>, createRssMaxMb: 0 } : undefined;
+  const snap = (phase: string): void => {
+    memory?.snapshots.push(memorySnapshot(phase));
+  };
   const { ns, optmem } = await makeNamespace('vmpscale', networks);
   try {
     const timersBefore = timers();
     const fdsBefore = fds();
     const ids = Array.from({ length: networks }, (_, i) => FIRST_ID + i);
+    snap('before create');
+    const profiling = process.env.BENCH_SCALE_ALLOC_PROFILE ? await startAllocationProfile() : undefined;
     let sentinel = await startSentinel();
     let watch = watchEventLoop();
+    let gcWatch = memory ? watchGc() : undefined;
     let t = performance.now();
     let made = 0;
+    let createRssMax = 0;
+    const sampler = memory ? setInterval(() => (createRssMax = Math.max(createRssMax, process.memoryUsage().rss)), 250) : undefined;
     const progress = setInterval(() => process.stderr.write(`  ${made} of ${networks} networks made\n`), 10_000);
     const nets = await Promise.all(
       ids.map((id) =>
@@ -201,9 +235,23 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
           return n;
         }),
       ),
-    ).finally(() => clearInterval(progress));
+    ).finally(() => {
+      clearInterval(progress);
+      clearInterval(sampler);
+    });
     const createMs = performance.now() - t;
     const createLoop = watch.stop();
+    if (memory && gcWatch) {
+      memory.gc.create = gcWatch.stop();
+      memory.createRssMaxMb = mb(createRssMax);
+    }
+    snap('created');
+    const allocations = await profiling?.stop();
+    if (allocations && process.env.BENCH_SCALE_ALLOC_PROFILE) {
+      const file = join(process.env.BENCH_SCALE_ALLOC_PROFILE, `scale-create-${networks}-${process.pid}.heapprofile`);
+      writeFileSync(file, JSON.stringify(allocations.raw));
+      process.stderr.write(`allocation profile of the create ${file}\n`);
+    }
     const createIdle = await sentinel.stop();
     const fdsAfterCreate = fds();
     process.stderr.write(`created ${networks} networks in ${createMs.toFixed(0)} ms\n`);
@@ -230,24 +278,35 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
       let cpu = process.cpuUsage();
       t = performance.now();
       const settled = await settle(ns.name, options.settleSeconds * 1000);
+      snap('settled');
       const settleUsed = process.cpuUsage(cpu);
       const settleWall = performance.now() - t;
       globalThis.gc?.();
+      snap('after gc()');
+      if (process.env.BENCH_SCALE_HEAP_SNAPSHOT) {
+        const { writeHeapSnapshot } = await import('node:v8');
+        const file = join(process.env.BENCH_SCALE_HEAP_SNAPSHOT, `scale-${networks}-${process.pid}.heapsnapshot`);
+        process.stderr.write(`heap snapshot ${writeHeapSnapshot(file)}\n`);
+      }
       const key = netnsIdentity(ns.name);
       const before = sharedAdvertisers.counters(key);
       // A 20 ms histogram: at 1 ms its own wakeups would be most of the CPU measured here.
       watch = watchEventLoop(20);
       sentinel = await startSentinel(20);
+      gcWatch = memory ? watchGc() : undefined;
       cpu = process.cpuUsage();
       t = performance.now();
       let rssMax = 0;
       for (let s = 0; s < options.serveSeconds; s++) {
         await sleep(1000);
         rssMax = Math.max(rssMax, process.memoryUsage().rss);
+        if ((s + 1) % 15 === 0 && s + 1 < options.serveSeconds) snap(`serving ${s + 1} s`);
       }
       const used = process.cpuUsage(cpu);
       const wall = performance.now() - t;
       const serveLoop = watch.stop();
+      if (memory && gcWatch) memory.gc.serve = gcWatch.stop();
+      snap('served');
       const serveIdle = await sentinel.stop();
       const after = sharedAdvertisers.counters(key);
       const ras = after.advertisementsSent - before.advertisementsSent;
@@ -277,10 +336,13 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
 
     sentinel = await startSentinel();
     watch = watchEventLoop();
+    gcWatch = memory ? watchGc() : undefined;
     t = performance.now();
     await Promise.all(nets.map((n) => n.destroy()));
     const destroyMs = performance.now() - t;
     const destroyLoop = watch.stop();
+    if (memory && gcWatch) memory.gc.destroy = gcWatch.stop();
+    snap('destroyed');
     const destroyIdle = await sentinel.stop();
     const linksLeft = (await ns.extraLinks()).length;
     await sleep(100); // let closed handles leave the active list
@@ -311,6 +373,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
         timersAfter: timers(),
         linksLeft,
       },
+      ...(memory ? { memory: allocations ? { ...memory, createAllocations: { totalMb: allocations.totalMb, top: allocations.top } } : memory } : {}),
     };
   } finally {
     await ns.destroy();
@@ -333,6 +396,19 @@ function format(r: Report): string {
     `destroy: ${f(r.destroy.ms)} ms, floor ${f(r.floor.deleteMs)} ms (${r.floorDelete}), target <= 1.1x floor + 1 s = ${f(r.destroy.target)} ms; ` +
       `loop max/p99 delay ${f(r.destroy.loopMaxMs, 1)}/${f(r.destroy.loopP99Ms, 1)} ms (idle sentinel ${f(r.destroy.idle.maxMs, 1)}/${f(r.destroy.idle.p99Ms, 1)}); fds ${r.destroy.fdsAfter} (before create ${r.create.fdsBefore}); ` +
       `timers ${r.destroy.timersAfter} (before ${r.destroy.timersBefore}); links left ${r.destroy.linksLeft}`,
+    ...(r.memory
+      ? [
+          `memory (MB; heap spaces used/committed); RSS max while creating ${r.memory.createRssMaxMb}:`,
+          ...r.memory.snapshots.map((s) => `  ${formatSnapshot(s)}`),
+          ...Object.entries(r.memory.gc).map(([phase, g]) => `  ${formatGc(phase, g)}`),
+          ...(r.memory.createAllocations
+            ? [
+                `  allocated while creating (sampled, freed objects included): ${r.memory.createAllocations.totalMb} MB; largest sites:`,
+                ...r.memory.createAllocations.top.map((t) => `    ${String(t.mb).padStart(6)} MB  ${t.site}`),
+              ]
+            : []),
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -389,6 +465,11 @@ async function parent(): Promise<number> {
         sample: { type: 'string', default: '8' },
         json: { type: 'boolean', default: false },
         'multicast-route': { type: 'boolean', default: false },
+        memory: { type: 'boolean', default: false },
+        'heap-snapshot': { type: 'string' },
+        'alloc-profile': { type: 'string' },
+        'node-flags': { type: 'string', default: '' },
+        'no-floor': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -430,7 +511,8 @@ async function parent(): Promise<number> {
   let bundle: string | undefined;
   try {
     bundle = bundleBench('scale.ts', `.scale-${process.pid}.mjs`);
-    const proc = spawn(process.execPath, ['--expose-gc', bundle], {
+    const nodeFlags = values['node-flags'].split(/\s+/u).filter((f) => f !== '');
+    const proc = spawn(process.execPath, ['--expose-gc', ...nodeFlags, bundle], {
       stdio: 'inherit',
       env: {
         ...process.env,
@@ -442,6 +524,10 @@ async function parent(): Promise<number> {
         BENCH_SCALE_SAMPLE: String(sample),
         BENCH_SCALE_JSON: values.json ? '1' : '',
         BENCH_SCALE_MULTICAST_ROUTE: values['multicast-route'] ? '1' : '',
+        BENCH_SCALE_MEMORY: values.memory ? '1' : '',
+        BENCH_SCALE_HEAP_SNAPSHOT: values['heap-snapshot'] ?? '',
+        BENCH_SCALE_ALLOC_PROFILE: values['alloc-profile'] ?? '',
+        BENCH_SCALE_NO_FLOOR: values['no-floor'] ? '1' : '',
       },
     });
     const forward = (signal: NodeJS.Signals): void => {

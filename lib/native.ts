@@ -76,6 +76,11 @@ export interface NetlinkBinding {
     onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void,
     /** Bytes of kernel receive queue (SO_RCVBUF(FORCE)); 32 MiB by default. */
     receiveBuffer?: number,
+    /**
+     * Link messages (notifications and dump replies) carry only `family`, `index`, `flags`,
+     * `type`, `name`, `mtu` and `mac`: for a subscriber that keeps no more of thousands of links.
+     */
+    briefLinks?: boolean,
   ) => NativeNetlinkSocket;
   /** Encodes one request as the socket would send it (for codec tests). */
   rtnlEncode(type: number, flags: number, seq: number, params: object): Buffer;

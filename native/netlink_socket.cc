@@ -135,13 +135,15 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
   }
 
   // new NetlinkSocket(netns, groups: number[], onEvent?: (messages | null, error?) => void,
-  //                   receiveBuffer?: number)
+  //                   receiveBuffer?: number, briefLinks?: boolean)
+  // briefLinks: link messages (notifications and dump replies) are decoded brief (DecodeLink).
   explicit NetlinkSocket(const Napi::CallbackInfo& info) : PollSocket(info, "vmplumb:netlink") {
     Napi::Env env = info.Env();
     NetnsSpec spec = NetnsSpecFromValue(info[0]);
     if (!info[1].IsUndefined()) args::Array(env, info[1], "groups");
     if (!info[2].IsUndefined() && !info[2].IsNull()) args::Function(env, info[2], "onEvent");
     OPTIONAL_ARGUMENT_INT32(3, receiveBuffer, kReceiveBuffer);
+    if (!info[4].IsUndefined()) briefLinks_ = args::Boolean(env, info[4], "briefLinks");
     Fd fd = OpenNetlink(env, spec, NETLINK_ROUTE, SOCK_NONBLOCK, "AF_NETLINK NETLINK_ROUTE");
     Configure(env, fd.get(), info[1], receiveBuffer);
     Watch(env, std::move(fd), UV_READABLE);
@@ -392,7 +394,7 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
       bytes += static_cast<size_t>(n);
       for (const nlmsghdr* h : NlMessages(receive_.data(), static_cast<size_t>(n))) {
         if (!Settle(env, h) && events_) {
-          Napi::Value v = DecodeMessage(env, h);
+          Napi::Value v = DecodeMessage(env, h, briefLinks_);
           if (v.IsUndefined()) continue;
           if (batch.IsEmpty()) batch = Napi::Array::New(env);
           batch.Set(batchSize++, v);
@@ -471,7 +473,7 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
     }
     if (h->nlmsg_type < NLMSG_MIN_TYPE) return true;  // NOOP, OVERRUN
     if (h->nlmsg_flags & NLM_F_DUMP_INTR) p.intr = true;
-    Napi::Value v = DecodeMessage(env, h);
+    Napi::Value v = DecodeMessage(env, h, briefLinks_);
     if (!v.IsUndefined()) {
       if (p.results.IsEmpty()) {
         p.results = Napi::Persistent(Napi::Array::New(env));
@@ -521,6 +523,7 @@ class NetlinkSocket : public PollSocket<NetlinkSocket> {
   bool sending_ = false;
   bool wantAsync_ = false;
   bool events_ = false;
+  bool briefLinks_ = false;
   std::vector<uint8_t> outbox_;
   std::vector<uint8_t> receive_;
   std::unordered_map<uint32_t, Pending> pending_;

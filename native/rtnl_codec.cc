@@ -107,10 +107,10 @@ void EncodeRequest(Napi::Env env, NlWriter& w, uint16_t type, uint16_t flags, ui
   w.End(msg);
 }
 
-Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h) {
+Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h, bool briefLinks) {
   switch (FamilyOf(h->nlmsg_type)) {
     case Family::Link:
-      return DecodeLink(env, h);
+      return DecodeLink(env, h, briefLinks);
     case Family::Addr:
       return DecodeAddr(env, h);
     case Family::Neigh:

@@ -22,7 +22,8 @@ namespace vmplumb {
 void EncodeRequest(Napi::Env env, NlWriter& w, uint16_t type, uint16_t flags, uint32_t seq, const Napi::Object& params);
 
 // Parses one message into an object carrying `msgType`, or undefined for a type we don't parse.
-Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h);
+// `briefLinks`: a link message carries only its header fields, name, MTU and MAC (see DecodeLink).
+Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h, bool briefLinks = false);
 
 // 'RTM_NEWLINK' for RTM_NEWLINK, 'RTM_<n>' for others.
 std::string MessageTypeName(uint16_t type);
@@ -36,7 +37,10 @@ std::string MissingAttribute(const uint8_t* msg, size_t len, uint32_t nestOffset
 
 // Per family (rtnl_link.cc, rtnl_addr.cc, rtnl_neigh.cc, rtnl_route.cc).
 void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params);
-Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h);
+// `brief`: only ifinfomsg's fields and IFLA_IFNAME, IFLA_MTU, IFLA_ADDRESS, for a subscriber that
+// needs no more of thousands of links (the RA monitor, lib/ra/monitor.ts): a whole bridge or
+// vxlan message is some 60 properties (IFLA_INFO_DATA included), each made for every notification.
+Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h, bool brief = false);
 void EncodeAddr(Napi::Env env, NlWriter& w, const Napi::Object& params);
 Napi::Object DecodeAddr(Napi::Env env, const nlmsghdr* h);
 void EncodeNeigh(Napi::Env env, NlWriter& w, const Napi::Object& params);

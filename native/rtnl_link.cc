@@ -247,7 +247,7 @@ void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params) {
   EncodeLinkBody(env, w, params);
 }
 
-Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h) {
+Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h, bool brief) {
   Napi::Object out;
   const ifinfomsg* ifi = BeginDecode<ifinfomsg>(env, h, out);
   if (ifi == nullptr) return out;
@@ -256,7 +256,10 @@ Napi::Object DecodeLink(Napi::Env env, const nlmsghdr* h) {
   out.Set("flags", Napi::Number::New(env, ifi->ifi_flags));
   out.Set("type", Napi::Number::New(env, ifi->ifi_type));
   for (const nlattr* a : AttrsAfter<ifinfomsg>(h)) {
-    if (AttrType(a) == IFLA_LINKINFO) {
+    if (brief) {
+      uint16_t type = AttrType(a);
+      if (type == IFLA_IFNAME || type == IFLA_MTU || type == IFLA_ADDRESS) DecodeAttr(env, kLink, a, out);
+    } else if (AttrType(a) == IFLA_LINKINFO) {
       DecodeLinkInfo(env, a, out);
     } else if (AttrType(a) == IFLA_AF_SPEC) {
       DecodeAfSpec(env, a, out);

@@ -91,8 +91,9 @@ export class Connection {
     groups: number[] = [],
     onEvent?: (messages: NativeRtnlMessage[] | null, failure?: NativeNetlinkFailure) => void,
     receiveBuffer?: number,
+    briefLinks?: boolean,
   ) {
-    this.socket = new native.NetlinkSocket(netns, groups, onEvent, receiveBuffer);
+    this.socket = new native.NetlinkSocket(netns, groups, onEvent, receiveBuffer, briefLinks);
   }
 
   /** Names resolved since the last flush (see ifIndex). */

@@ -66,6 +66,11 @@ export interface StreamKind<T, E> {
   parse(m: NativeRtnlMessage): T;
   key(item: T): string;
   event(type: 'new' | 'del', item: T): E;
+  /**
+   * Link messages are decoded with only the header fields, `name`, `mtu` and `mac` (the
+   * native socket's briefLinks): `parse` must need no more.
+   */
+  briefLinks?: boolean;
 }
 
 /** Links (RTNLGRP_LINK) as parsed Link objects. */
@@ -131,6 +136,7 @@ export class EventStream<T, E> implements AsyncIterableIterator<E> {
         }
       },
       receiveBuffer,
+      kind.briefLinks,
     );
     void this.resync(existing);
   }

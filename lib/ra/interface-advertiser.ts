@@ -93,6 +93,8 @@ const S = 1000;
  * (~300 bytes; heap snapshot at 1,024 networks).
  */
 const NO_KEYS: ReadonlySet<string> = new Set<string>();
+/** The clients of an interface without a clients list, shared likewise (frozen). */
+const NO_CLIENTS: readonly Buffer[] = Object.freeze([]);
 
 function isUnspecified(address: Buffer): boolean {
   for (let i = 0; i < 16; i++) if (address[i] !== 0) return false;
@@ -150,7 +152,7 @@ export class InterfaceAdvertiser implements FrameSender {
   /** DecrementLifetimes: when each counting-down prefix was first advertised (ms, queue clock). */
   private prefixSince: Map<string, number> | undefined; // made by the first DecrementLifetimes prefix
   /** `clients` as 16-byte addresses (hex keys for the solicitation check). */
-  private clients: Buffer[] = [];
+  private clients: readonly Buffer[] = NO_CLIENTS;
   private clientKeys: ReadonlySet<string> = NO_KEYS;
   private ignoredKeys: ReadonlySet<string> = NO_KEYS;
   private source: Buffer | undefined;
@@ -194,7 +196,8 @@ export class InterfaceAdvertiser implements FrameSender {
   }
 
   private indexClients(): void {
-    this.clients = this.configValue.clients.map((a) => Buffer.from(ipv6ToBytes(a)));
+    const clients = this.configValue.clients;
+    this.clients = clients.length === 0 ? NO_CLIENTS : clients.map((a) => Buffer.from(ipv6ToBytes(a)));
     const ignored = this.configValue.ignoredClients;
     this.clientKeys = this.clients.length === 0 ? NO_KEYS : new Set(this.clients.map((b) => b.toString('hex')));
     this.ignoredKeys = ignored.length === 0 ? NO_KEYS : new Set(ignored.map((a) => Buffer.from(ipv6ToBytes(a)).toString('hex')));

@@ -132,3 +132,32 @@ describe('RA config errors name the field and the value', () => {
     }
   });
 });
+
+describe('RA configs share their empty lists, and stay independent', () => {
+  const lists = ['clients', 'ignoredClients', 'autoIgnorePrefixes', 'rdnss', 'dnssl', 'routes', 'pref64'] as const;
+
+  it('two bridges without clients, routes, DNS options share one frozen empty list', () => {
+    const a = resolveInterfaceConfig(f, { ...base, name: 'br100' });
+    const b = resolveInterfaceConfig(f, { name: 'br200', prefixes: [{ prefix: '2a0a:e5c1:111:999::/64' }] });
+    for (const list of lists) {
+      expect(a[list]).toBe(b[list]);
+      expect(Object.isFrozen(a[list])).toBe(true);
+    }
+    expect(a.prefixes).not.toBe(b.prefixes);
+  });
+
+  it('changing one bridge config leaves the other as it was', () => {
+    const a = resolveInterfaceConfig(f, { ...base, name: 'br100' });
+    const b = resolveInterfaceConfig(f, { name: 'br200', prefixes: [{ prefix: '2a0a:e5c1:111:999::/64' }] });
+    // An update resolves the new config afresh: its lists are its own.
+    const a2 = resolveInterfaceConfig(f, { ...base, name: 'br100', rdnss: [{ servers: ['2001:db8::53'] }], routes: [{ prefix: '2001:db8::/32' }] });
+    expect(a2.rdnss).toHaveLength(1);
+    expect(a2.routes).toHaveLength(1);
+    expect(b.rdnss).toEqual([]);
+    expect(b.routes).toEqual([]);
+    expect(a.rdnss).toEqual([]);
+    // And nothing can add to the shared list in place.
+    expect(() => (b.rdnss as unknown[]).push({ servers: ['2001:db8::53'], lifetime: 15 })).toThrow(TypeError);
+    expect(a.rdnss).toEqual([]);
+  });
+});

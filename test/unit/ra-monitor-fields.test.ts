@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { linkEventStream } from '../../lib/netlink/events.js';
+import type { Link } from '../../lib/netlink/types.js';
+import { trackedLink } from '../../lib/ra/interface-tracker.js';
 import { NetlinkInterfaceMonitor } from '../../lib/ra/monitor.js';
 import { until } from '../helpers/poll.js';
 
@@ -35,6 +37,8 @@ describe('NetlinkInterfaceMonitor', () => {
       }
       expect(links.state.size).toBe(control.state.size);
       for (const link of control.state.values()) expect(Object.keys(link)).toEqual(expect.arrayContaining(['kind', 'flags', 'operstate']));
+      // The monitor's socket decodes links brief (only what it keeps): the same fields as a whole Link's.
+      for (const [key, link] of control.state) expect(links.state.get(key)).toEqual(trackedLink(link as unknown as Link));
     } finally {
       await plain.return();
       await monitor.close();
