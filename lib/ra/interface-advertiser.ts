@@ -170,6 +170,8 @@ export class InterfaceAdvertiser implements FrameSender {
   private withdrawn: Withdrawn | undefined;
   private withdrawnLeft = 0;
   private finalLeft = 0;
+  /** Final RAs queued for the packet socket whose outcome has not come back yet. */
+  private finalFramesOut = 0;
   private stopping: Promise<void> | undefined;
   private finishStop: (() => void) | undefined;
   /** farewell(): the final RAs to send once ready, and who waits for them. */
@@ -416,7 +418,10 @@ export class InterfaceAdvertiser implements FrameSender {
     // check (EINVAL for a tentative address) catches a DAD the kernel restarted silently when
     // the link regained carrier; the rest take the packet socket, which checks nothing.
     if (destination === ALL_NODES_BYTES && link.mac !== undefined && queueFrame !== undefined && (final || this.initialSent > 0)) {
-      for (const frame of this.multicastFrames(final, source)) queueFrame(this, link.index, frame, final, solicited);
+      for (const frame of this.multicastFrames(final, source)) {
+        if (final) this.finalFramesOut += 1; // before: the outcome may come back at once
+        queueFrame(this, link.index, frame, final, solicited);
+      }
       return;
     }
     for (const message of this.build(final)) {
@@ -427,6 +432,10 @@ export class InterfaceAdvertiser implements FrameSender {
   /** A queued frame's outcome (see FrameSender). */
   frameSent(errno: number, final: boolean, solicited: boolean, packetBytes: number): void {
     this.sent(errno, ALL_NODES_BYTES, solicited, final, packetBytes - 40);
+    if (!final) return;
+    this.finalFramesOut -= 1;
+    // The last final RA has left (or failed): stop() may resolve (see onFinal).
+    if (this.finalFramesOut === 0 && this.finalLeft === 0) this.finishStopping();
   }
 
   /** Counts one message's outcome; false when the source address turned out unusable (stop sending). */
@@ -570,6 +579,14 @@ export class InterfaceAdvertiser implements FrameSender {
     return this.stopping;
   }
 
+  /**
+   * Sends one final RA; after the last, stop() resolves once it has left, since its callers
+   * delete the bridge right after. A final RA queued for the packet socket may leave in a
+   * later macrotask (./frame-batch.ts slices its sends), so the last one's outcome
+   * (frameSent) resolves it, not this tick. Sending final RAs first and never deferring them
+   * would be simpler but would keep the stall slicing removes: at destroy, thousands of final
+   * RAs come due together (3.4 s of sends in 10 s at 4,096 networks).
+   */
   private onFinal(): void {
     if (this.state !== 'serving') {
       this.finishStopping();
@@ -579,7 +596,7 @@ export class InterfaceAdvertiser implements FrameSender {
     if (this.state !== 'serving') return; // gone or unusable: finishStopping already ran
     this.finalLeft -= 1;
     if (this.finalLeft > 0) this.queue.schedule(this.finalTimer, this.minDelay);
-    else this.finishStopping();
+    else if (this.finalFramesOut === 0) this.finishStopping(); // else frameSent does
   }
 
   private finishStopping(): void {
