@@ -70,6 +70,12 @@ export interface AdvertiserHost {
    * a MAC. The outcome comes back through `sender.frameSent`.
    */
   readonly queueFrame?: ((sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean) => void) | undefined;
+  /**
+   * Asked before an unsolicited RA that goes through the raw socket (`transmit`): undefined
+   * to send it now, or, once this macrotask's send budget is spent (lib/time-slice.ts), a
+   * promise that resolves at its turn in a later macrotask. Absent: always now.
+   */
+  readonly rawSendTurn?: (() => Promise<void> | undefined) | undefined;
   /** A send failed. */
   onSendError(iface: InterfaceAdvertiser, errno: number): void;
   /**
@@ -482,8 +488,48 @@ export class InterfaceAdvertiser implements FrameSender {
     }
   }
 
+  /**
+   * Whether the next unsolicited RA goes through the raw socket (see sendTo): the first after
+   * the interface became ready, every one to a clients list, all of them without a packet socket.
+   */
+  private get nextViaRawSocket(): boolean {
+    if (this.clients.length > 0) return true;
+    if (this.configValue.unicastOnly) return false; // sends nothing unsolicited
+    return this.link?.mac === undefined || this.host.queueFrame === undefined || this.initialSent === 0;
+  }
+
   private onPeriodic(): void {
     if (this.state !== 'serving') return;
+    // A raw send runs the kernel's route lookup right here (~1 ms at 4,096 interfaces while
+    // links come and go): once the macrotask's budget is spent, an unsolicited RA waits for a
+    // later one. A solicited one does not: its 500 ms deadline (RFC 4861 §6.2.6) matters more.
+    if (!this.solicitedPending && this.nextViaRawSocket) {
+      const turn = this.host.rawSendTurn?.();
+      if (turn) {
+        this.postpone(turn);
+        return;
+      }
+    }
+    this.sendPeriodic();
+  }
+
+  /**
+   * Sends the due RA at `turn` instead, not counted as sent until then. The entry stays
+   * scheduled a tick ahead, so whatever reschedules or cancels it meanwhile (a solicitation,
+   * stop(), the link going) wins, and the tick sends it if it comes first; either way the
+   * delay is a tick or so, far below the 16 s allowed between initial RAs (RFC 4861 §6.2.4).
+   */
+  private postpone(turn: Promise<void>): void {
+    this.queue.scheduleAt(this.periodic, this.now() + Math.max(1, this.queue.tick));
+    const seq = this.periodic.seq;
+    void turn.then(() => {
+      if (this.state !== 'serving' || !this.periodic.scheduled || this.periodic.seq !== seq) return;
+      this.queue.cancel(this.periodic);
+      this.sendPeriodic();
+    });
+  }
+
+  private sendPeriodic(): void {
     const solicited = this.solicitedPending;
     this.solicitedPending = false;
     this.sendMulticast(solicited, false);

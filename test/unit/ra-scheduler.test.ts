@@ -573,6 +573,86 @@ describe('FrameBatch', () => {
   });
 });
 
+describe('raw-socket sends within the send budget', () => {
+  function rawSetup() {
+    const clock = new FakeClock(3);
+    const queue = new TimerQueue(clock, 100);
+    const raw: Array<{ at: number; destination: string }> = [];
+    let turn: { promise: Promise<void>; resolve: () => void } | undefined;
+    const host: AdvertiserHost = {
+      queue,
+      transmit: (_i, _s, d) => {
+        raw.push({ at: clock.now(), destination: bytesToIPv6(d) });
+        return 0;
+      },
+      queueFrame: (sender, _index, packet, final, solicited) => sender.frameSent(0, final, solicited, packet.length),
+      rawSendTurn: () => turn?.promise,
+      onSent: undefined,
+      onReceived: undefined,
+      onSendError: () => {},
+      onSourceUnusable: () => {},
+    };
+    const config = resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, solicitedUnicast: true });
+    const iface = new InterfaceAdvertiser(config, host);
+    const spend = (): void => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      turn = { promise, resolve };
+    };
+    const refill = (): void => {
+      turn?.resolve();
+      turn = undefined;
+    };
+    /** The budget is back, but the turn already handed out never comes. */
+    const budgetBack = (): void => {
+      turn = undefined;
+    };
+    return { clock, raw, iface, spend, refill, budgetBack };
+  }
+
+  it('postpones the first RA while the budget is spent, without counting it, and sends it at its turn', async () => {
+    const { clock, raw, iface, spend, refill } = rawSetup();
+    spend();
+    iface.setLink(LINK);
+    clock.advance(600); // the first RA was due within 500 ms
+    expect(raw).toHaveLength(0);
+    expect(iface.stats().advertisementsSent).toBe(0);
+    refill();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(raw).toHaveLength(1);
+    expect(iface.stats()).toMatchObject({ advertisementsSent: 1, multicastAdvertisementsSent: 1 });
+    // Then the packet socket, and the initial RAs at most 16 s apart.
+    clock.advance(60_000);
+    expect(raw).toHaveLength(1);
+    expect(iface.stats().multicastAdvertisementsSent).toBeGreaterThan(10);
+  });
+
+  it('sends a postponed first RA at the next tick when the budget is back before its turn', () => {
+    const { clock, raw, iface, spend, budgetBack } = rawSetup();
+    spend();
+    iface.setLink(LINK);
+    clock.advance(500);
+    expect(raw).toHaveLength(0);
+    const at = clock.now();
+    budgetBack(); // the turn it waits for has not come yet
+    clock.advance(300);
+    expect(raw).toHaveLength(1);
+    expect(raw[0]!.at - at).toBeLessThanOrEqual(200);
+    expect(iface.stats().advertisementsSent).toBe(1);
+  });
+
+  it('does not postpone a solicited unicast reply', () => {
+    const { clock, raw, iface, spend } = rawSetup();
+    iface.setLink(LINK);
+    clock.advance(1000); // the first RA
+    spend();
+    iface.solicit(HOST_LL, 255, RS);
+    clock.advance(600);
+    expect(raw.map((r) => r.destination)).toEqual(['ff02::1', 'fe80::1234']);
+  });
+});
+
 describe('TimerQueue default tick', () => {
   it('wakes at most 10 times a second for 4,096 interfaces at 3–5 s, runs due-now entries at once, never early', () => {
     const clock = new FakeClock(5);
