@@ -7,6 +7,10 @@
  * the clock is read before each: once the current macrotask has run steps for
  * {@link SLICE_MS}, the rest go on in a later macrotask, so timers, RAs and I/O callbacks
  * run in between and no macrotask of ours grows past a slice plus one step.
+ *
+ * Synchronous work that is not a step, the RA sender's system calls (lib/ra/frame-batch.ts),
+ * shares the same slice through {@link sliceHasTime}: one event loop, one budget per
+ * macrotask, whoever spends it.
  */
 
 /** Milliseconds of steps per macrotask (the bound on event-loop delay is 20). */
@@ -49,6 +53,17 @@ function pump(): void {
   }
   next();
   queueMicrotask(pump);
+}
+
+/**
+ * Whether the current slice still has time, opening one now when none is open: work that
+ * cannot await each step (a run of system calls) checks it between pieces and, when it says
+ * no, goes on in a later macrotask (setImmediate, or {@link timeSlice}), where a fresh slice
+ * opens. What it runs counts against the slice like a step's time.
+ */
+export function sliceHasTime(): boolean {
+  const now = performance.now();
+  return now - (sliceStart ?? open(now)) < SLICE_MS;
 }
 
 /** Resolves when it is this caller's turn in the current or a later macrotask (see the file comment). */

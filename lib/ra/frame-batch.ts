@@ -1,15 +1,29 @@
 /**
  * The multicast RAs of one timer tick, sent together: queued as they are built, then handed
- * to the packet socket in one call (sendmmsg, native/icmp6.cc) once the tick's callbacks are
- * done, and each sender told its frame's outcome. At 4,096 bridges a tick carries ~100 RAs:
- * one N-API crossing and a system call or two instead of one each per RA.
+ * to the packet socket (sendmmsg, native/icmp6.cc) once the tick's callbacks are done, and
+ * each sender told its frame's outcome. At 4,096 bridges a tick carries ~100 RAs: a few
+ * N-API crossings and system calls instead of one each per RA.
  *
- * The flush is a microtask queued by the first frame: it runs before anything the same tick
- * resolved (a stop() waiting for its final RA), so a final RA has left when its waiter wakes.
+ * They go FRAMES_PER_CALL at a time, within the event loop's time slice (lib/time-slice.ts):
+ * while links are created or deleted, the bridge floods each frame into its VXLAN port, whose
+ * route lookup then walks one ff00::/8 route per interface of the namespace (~1 ms a frame at
+ * 4,096), so one call for a whole tick stalled the loop for up to 500 ms (bench:scale,
+ * --cpu-prof). Once the slice is spent, the rest go on in a later macrotask (setImmediate),
+ * ahead of frames queued meanwhile, so timers and I/O run in between.
+ *
+ * The flush is a microtask queued by the first frame, so a frame MAY leave before anything the
+ * same tick resolved, but need not: whoever must know that a frame has left (stop() waiting
+ * for its final RA before the bridge is deleted) waits for its outcome (frameSent).
  */
 import type { NativeIcmp6Socket } from '../native.js';
+import { sliceHasTime } from '../time-slice.js';
 
 const EBADF = 9;
+/**
+ * Frames per sendFrames call: the clock is read between calls, so a macrotask runs at most a
+ * slice plus this many frames' sends (8 ms + ~8 ms at 4,096 networks, under the 20 ms bound).
+ */
+export const FRAMES_PER_CALL = 8;
 
 /** Who is told the outcome of a queued frame. */
 export interface FrameSender {
@@ -19,6 +33,8 @@ export interface FrameSender {
 
 /** A reusable batch of frames for one packet socket and one destination MAC. */
 export class FrameBatch {
+  /** Frames [head, count) wait, oldest first. */
+  private head = 0;
   private count = 0;
   private indexes = new Int32Array(64);
   private errnos = new Int32Array(64);
@@ -26,7 +42,10 @@ export class FrameBatch {
   private readonly senders: (FrameSender | undefined)[] = [];
   /** Bit 0: final, bit 1: solicited. */
   private flags = new Uint8Array(64);
+  /** A flush is queued (this tick's microtask or a remainder's immediate) or running. */
   private flushing = false;
+  /** The immediate that sends the remainder of a flush that ran out of slice. */
+  private remainder: NodeJS.Immediate | undefined;
 
   /**
    * @param socket the namespace's socket, or undefined once it closed (frames then fail EBADF)
@@ -37,12 +56,12 @@ export class FrameBatch {
     private readonly mac: Buffer,
   ) {}
 
-  /** Frames waiting for the flush. */
+  /** Frames waiting to be sent (this tick's, and a remainder left for a later macrotask). */
   get size(): number {
-    return this.count;
+    return this.count - this.head;
   }
 
-  /** Queues `packet` for interface `index`; `sender` hears the outcome after the flush. */
+  /** Queues `packet` for interface `index`, after every frame already waiting; `sender` hears the outcome once it is sent. */
   queue(sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean): void {
     if (this.count === this.indexes.length) this.grow();
     const i = this.count++;
@@ -52,46 +71,78 @@ export class FrameBatch {
     this.flags[i] = (final ? 1 : 0) | (solicited ? 2 : 0);
     if (!this.flushing) {
       this.flushing = true;
-      queueMicrotask(this.flush);
+      queueMicrotask(this.flushTick);
     }
   }
 
+  /** Makes room: moves the waiting frames to the front, or doubles the arrays when they fill them. */
   private grow(): void {
-    const size = this.indexes.length * 2;
-    const grown = <T extends Int32Array | Uint8Array>(old: T, fresh: T): T => {
-      fresh.set(old);
+    const waiting = this.count - this.head;
+    const size = waiting * 2 > this.indexes.length ? this.indexes.length * 2 : this.indexes.length;
+    const moved = <T extends Int32Array | Uint8Array>(old: T, fresh: T): T => {
+      fresh.set(old.subarray(this.head, this.count));
       return fresh;
     };
-    this.indexes = grown(this.indexes, new Int32Array(size));
-    this.errnos = new Int32Array(size);
-    this.flags = grown(this.flags, new Uint8Array(size));
+    this.indexes = moved(this.indexes, new Int32Array(size));
+    this.flags = moved(this.flags, new Uint8Array(size));
+    if (this.errnos.length !== size) this.errnos = new Int32Array(size);
+    this.packets.copyWithin(0, this.head, this.count).fill(undefined, waiting);
+    this.senders.copyWithin(0, this.head, this.count).fill(undefined, waiting);
+    this.head = 0;
+    this.count = waiting;
   }
 
-  /** Sends what is queued and reports each outcome. */
-  readonly flush = (): void => {
-    this.flushing = false;
-    const count = this.count;
-    if (count === 0) return;
-    const socket = this.socket();
-    if (socket) socket.sendFrames(this.indexes, this.packets as Buffer[], count, this.mac, this.errnos);
-    else this.errnos.fill(EBADF, 0, count);
-    for (let i = 0; i < count; i++) {
-      const sender = this.senders[i]!;
-      const bytes = this.packets[i]!.length;
-      this.senders[i] = undefined;
-      this.packets[i] = undefined;
-      sender.frameSent(this.errnos[i]!, (this.flags[i]! & 1) !== 0, (this.flags[i]! & 2) !== 0, bytes);
-    }
-    // Frames a callback queued meanwhile (none of ours does) move to the front for their own flush.
-    const extra = this.count - count;
-    this.indexes.copyWithin(0, count, this.count);
-    this.flags.copyWithin(0, count, this.count);
-    for (let i = 0; i < extra; i++) {
-      this.packets[i] = this.packets[count + i];
-      this.senders[i] = this.senders[count + i];
-      this.packets[count + i] = undefined;
-      this.senders[count + i] = undefined;
-    }
-    this.count = extra;
+  /** This tick's flush: not even its first chunk when the slice is already spent. */
+  private readonly flushTick = (): void => this.send(false);
+
+  /** A remainder's flush: its first chunk goes whatever else this macrotask ran, so the batch always gets on. */
+  private readonly flushRemainder = (): void => {
+    this.remainder = undefined;
+    this.send(true);
   };
+
+  /** Sends waiting frames a chunk at a time while the slice lasts, reporting each outcome; leaves the rest for a later macrotask. */
+  private send(firstChunk: boolean): void {
+    this.flushing = true; // frames a callback queues meanwhile join this loop, not a flush of their own
+    let sure = firstChunk;
+    while (this.head < this.count) {
+      const socket = this.socket();
+      // Nothing to send once the socket is gone: no time spent, so no slicing. Asked even
+      // before a chunk that goes anyway, so that its time counts against the slice it opens.
+      const hasTime = socket === undefined || sliceHasTime();
+      if (!hasTime && !sure) {
+        this.remainder = setImmediate(this.flushRemainder);
+        return;
+      }
+      sure = false;
+      const from = this.head;
+      const end = socket ? Math.min(from + FRAMES_PER_CALL, this.count) : this.count;
+      // The chunk's own copies: a sender's callback may queue frames, which can move the arrays.
+      const packets = this.packets.slice(from, end) as Buffer[];
+      const senders = this.senders.slice(from, end) as FrameSender[];
+      const flags = this.flags.slice(from, end);
+      if (socket) socket.sendFrames(this.indexes.subarray(from), packets, end - from, this.mac, this.errnos.subarray(from));
+      else this.errnos.fill(EBADF, from, end);
+      const errnos = this.errnos.slice(from, end);
+      this.packets.fill(undefined, from, end);
+      this.senders.fill(undefined, from, end);
+      this.head = end;
+      for (let i = 0; i < senders.length; i++) {
+        senders[i]!.frameSent(errnos[i]!, (flags[i]! & 1) !== 0, (flags[i]! & 2) !== 0, packets[i]!.length);
+      }
+    }
+    this.head = 0;
+    this.count = 0;
+    this.flushing = false;
+  }
+
+  /**
+   * The socket has closed (call it once `socket()` returns undefined): a remainder still
+   * waiting fails EBADF now, and no immediate is left to keep the process alive.
+   */
+  close(): void {
+    if (this.remainder) clearImmediate(this.remainder);
+    this.remainder = undefined;
+    this.send(true);
+  }
 }

@@ -70,6 +70,12 @@ export interface AdvertiserHost {
    * a MAC. The outcome comes back through `sender.frameSent`.
    */
   readonly queueFrame?: ((sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean) => void) | undefined;
+  /**
+   * Asked before an unsolicited RA that goes through the raw socket (`transmit`): undefined
+   * to send it now, or, once this macrotask's send budget is spent (lib/time-slice.ts), a
+   * promise that resolves at its turn in a later macrotask. Absent: always now.
+   */
+  readonly rawSendTurn?: (() => Promise<void> | undefined) | undefined;
   /** A send failed. */
   onSendError(iface: InterfaceAdvertiser, errno: number): void;
   /**
@@ -170,6 +176,8 @@ export class InterfaceAdvertiser implements FrameSender {
   private withdrawn: Withdrawn | undefined;
   private withdrawnLeft = 0;
   private finalLeft = 0;
+  /** Final RAs queued for the packet socket whose outcome has not come back yet. */
+  private finalFramesOut = 0;
   private stopping: Promise<void> | undefined;
   private finishStop: (() => void) | undefined;
   /** farewell(): the final RAs to send once ready, and who waits for them. */
@@ -416,7 +424,10 @@ export class InterfaceAdvertiser implements FrameSender {
     // check (EINVAL for a tentative address) catches a DAD the kernel restarted silently when
     // the link regained carrier; the rest take the packet socket, which checks nothing.
     if (destination === ALL_NODES_BYTES && link.mac !== undefined && queueFrame !== undefined && (final || this.initialSent > 0)) {
-      for (const frame of this.multicastFrames(final, source)) queueFrame(this, link.index, frame, final, solicited);
+      for (const frame of this.multicastFrames(final, source)) {
+        if (final) this.finalFramesOut += 1; // before: the outcome may come back at once
+        queueFrame(this, link.index, frame, final, solicited);
+      }
       return;
     }
     for (const message of this.build(final)) {
@@ -427,6 +438,10 @@ export class InterfaceAdvertiser implements FrameSender {
   /** A queued frame's outcome (see FrameSender). */
   frameSent(errno: number, final: boolean, solicited: boolean, packetBytes: number): void {
     this.sent(errno, ALL_NODES_BYTES, solicited, final, packetBytes - 40);
+    if (!final) return;
+    this.finalFramesOut -= 1;
+    // The last final RA has left (or failed): stop() may resolve (see onFinal).
+    if (this.finalFramesOut === 0 && this.finalLeft === 0) this.finishStopping();
   }
 
   /** Counts one message's outcome; false when the source address turned out unusable (stop sending). */
@@ -473,8 +488,48 @@ export class InterfaceAdvertiser implements FrameSender {
     }
   }
 
+  /**
+   * Whether the next unsolicited RA goes through the raw socket (see sendTo): the first after
+   * the interface became ready, every one to a clients list, all of them without a packet socket.
+   */
+  private get nextViaRawSocket(): boolean {
+    if (this.clients.length > 0) return true;
+    if (this.configValue.unicastOnly) return false; // sends nothing unsolicited
+    return this.link?.mac === undefined || this.host.queueFrame === undefined || this.initialSent === 0;
+  }
+
   private onPeriodic(): void {
     if (this.state !== 'serving') return;
+    // A raw send runs the kernel's route lookup right here (~1 ms at 4,096 interfaces while
+    // links come and go): once the macrotask's budget is spent, an unsolicited RA waits for a
+    // later one. A solicited one does not: its 500 ms deadline (RFC 4861 §6.2.6) matters more.
+    if (!this.solicitedPending && this.nextViaRawSocket) {
+      const turn = this.host.rawSendTurn?.();
+      if (turn) {
+        this.postpone(turn);
+        return;
+      }
+    }
+    this.sendPeriodic();
+  }
+
+  /**
+   * Sends the due RA at `turn` instead, not counted as sent until then. The entry stays
+   * scheduled a tick ahead, so whatever reschedules or cancels it meanwhile (a solicitation,
+   * stop(), the link going) wins, and the tick sends it if it comes first; either way the
+   * delay is a tick or so, far below the 16 s allowed between initial RAs (RFC 4861 §6.2.4).
+   */
+  private postpone(turn: Promise<void>): void {
+    this.queue.scheduleAt(this.periodic, this.now() + Math.max(1, this.queue.tick));
+    const seq = this.periodic.seq;
+    void turn.then(() => {
+      if (this.state !== 'serving' || !this.periodic.scheduled || this.periodic.seq !== seq) return;
+      this.queue.cancel(this.periodic);
+      this.sendPeriodic();
+    });
+  }
+
+  private sendPeriodic(): void {
     const solicited = this.solicitedPending;
     this.solicitedPending = false;
     this.sendMulticast(solicited, false);
@@ -570,6 +625,14 @@ export class InterfaceAdvertiser implements FrameSender {
     return this.stopping;
   }
 
+  /**
+   * Sends one final RA; after the last, stop() resolves once it has left, since its callers
+   * delete the bridge right after. A final RA queued for the packet socket may leave in a
+   * later macrotask (./frame-batch.ts slices its sends), so the last one's outcome
+   * (frameSent) resolves it, not this tick. Sending final RAs first and never deferring them
+   * would be simpler but would keep the stall slicing removes: at destroy, thousands of final
+   * RAs come due together (3.4 s of sends in 10 s at 4,096 networks).
+   */
   private onFinal(): void {
     if (this.state !== 'serving') {
       this.finishStopping();
@@ -579,7 +642,7 @@ export class InterfaceAdvertiser implements FrameSender {
     if (this.state !== 'serving') return; // gone or unusable: finishStopping already ran
     this.finalLeft -= 1;
     if (this.finalLeft > 0) this.queue.schedule(this.finalTimer, this.minDelay);
-    else this.finishStopping();
+    else if (this.finalFramesOut === 0) this.finishStopping(); // else frameSent does
   }
 
   private finishStopping(): void {

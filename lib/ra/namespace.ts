@@ -133,7 +133,7 @@ export class RaNamespace {
     return this.socket.send(index, source, destination, message);
   };
 
-  /** Queues a whole IPv6 packet to ff02::1 for this tick's batch (see ./frame-batch.ts). */
+  /** Queues a whole IPv6 packet to ff02::1 for this tick's batch, sent in slices (see ./frame-batch.ts). */
   queueFrame = (sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean): void => {
     this.frames.queue(sender, index, packet, final, solicited);
   };
@@ -194,8 +194,10 @@ export class RaNamespace {
   async release(): Promise<void> {
     this.refs -= 1;
     if (this.refs > 0 || this.closed) return;
-    this.frames.flush(); // final RAs queued this tick leave before the socket closes
     this.closed = true;
+    // Frames still waiting fail EBADF (and their immediate goes): whoever needed one to leave
+    // (a stop() and its final RA) waited for its outcome before releasing.
+    this.frames.close();
     registry.delete(this.key);
     for (const entry of this.served.values()) entry.unwatch();
     this.served.clear();

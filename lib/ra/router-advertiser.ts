@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import { abortable, checkSignal, hurried } from '../abort.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 import { resolveNetns } from '../netns.js';
+import { sliceHasTime, timeSlice } from '../time-slice.js';
 import { bytesToIPv6, checkIfname, checkInteger, checkObject, invalidValue } from '../validate.js';
 import { checkUniqueNames, resolveInterfaceConfig, resolveOptions, type ResolvedInterfaceConfig } from './config.js';
 import { InterfaceAdvertiser, type AdvertiserHost } from './interface-advertiser.js';
@@ -88,6 +89,8 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
         if (self.namespace) self.namespace.queueFrame(sender, index, packet, final, solicited);
         else sender.frameSent(9, final, solicited, packet.length); // EBADF: released
       },
+      // Raw sends share the macrotask's budget with the frame batches and bulk creations.
+      rawSendTurn: () => (sliceHasTime() ? undefined : timeSlice()),
       get onSent() {
         return self.listenerCount('sent') > 0 ? self.emitSent : undefined;
       },

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeAdvertisement, icmpv6Checksum } from '../../lib/ra/codec.js';
 import { resolveInterfaceConfig } from '../../lib/ra/config.js';
 import { InterfaceAdvertiser, type AdvertiserHost, type LinkInfo } from '../../lib/ra/interface-advertiser.js';
-import { FrameBatch, type FrameSender } from '../../lib/ra/frame-batch.js';
+import { FRAMES_PER_CALL, FrameBatch, type FrameSender } from '../../lib/ra/frame-batch.js';
+import { SLICE_MS } from '../../lib/time-slice.js';
 import { RA_TICK_MS, TimerEntry, TimerQueue } from '../../lib/ra/timer-queue.js';
 import type { NativeIcmp6Socket } from '../../lib/native.js';
 import { bytesToIPv6, ipv6ToBytes } from '../../lib/validate.js';
@@ -25,6 +26,10 @@ const LINK: LinkInfo = { index: 7, name: 'br100', mac: '02:00:00:00:01:00', mtu:
 const RS = Buffer.from([133, 0, 0, 0, 0, 0, 0, 0]);
 const HOST_LL = ipv6ToBytes('fe80::1234');
 const UNSPECIFIED = Buffer.alloc(16);
+const busy = (ms: number): void => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
 
 function setup(config: object = {}, seed = 1) {
   const clock = new FakeClock(seed);
@@ -422,44 +427,88 @@ describe('packet-socket path', () => {
 
 describe('FrameBatch', () => {
   const MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
-  function fakeSocket(fail: (index: number) => number) {
-    const calls: Array<{ indexes: number[]; lengths: number[]; mac: string }> = [];
+  /** A packet socket whose sendFrames takes `msPerFrame` of the event loop (the kernel's route lookup at scale). */
+  function fakeSocket(fail: (index: number) => number, msPerFrame = 0) {
+    const calls: Array<{ indexes: number[]; lengths: number[]; mac: string; turn: number }> = [];
+    let turn = 0;
     const socket = {
       sendFrames(indexes: Int32Array, packets: Buffer[], count: number, mac: Buffer, errnos: Int32Array): number {
-        calls.push({ indexes: [...indexes.subarray(0, count)], lengths: packets.slice(0, count).map((p) => p.length), mac: mac.toString('hex') });
+        calls.push({ indexes: [...indexes.subarray(0, count)], lengths: packets.slice(0, count).map((p) => p.length), mac: mac.toString('hex'), turn });
+        busy(msPerFrame * count);
         let failures = 0;
         for (let i = 0; i < count; i++) failures += (errnos[i] = fail(indexes[i]!)) === 0 ? 0 : 1;
         return failures;
       },
     } as unknown as NativeIcmp6Socket;
-    return { socket, calls };
+    /** Counts check phases, so a call's `turn` tells which macrotask made it. */
+    const ticking = (): (() => void) => {
+      let on = true;
+      const tick = (): void => {
+        turn += 1;
+        if (on) setImmediate(tick);
+      };
+      setImmediate(tick);
+      return () => (on = false);
+    };
+    return { socket, calls, ticking };
+  }
+  const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  async function drained(batch: FrameBatch): Promise<void> {
+    while (batch.size > 0) await nextMacrotask();
   }
 
-  it("sends one tick's frames in one call, before promises resolved in that tick, and reports each outcome", async () => {
+  it("sends one tick's frames at the end of the tick, FRAMES_PER_CALL at a time in order, and reports each outcome once", async () => {
+    await nextMacrotask(); // a fresh time slice
     const { socket, calls } = fakeSocket((index) => (index === 3 ? 100 : 0));
     const batch = new FrameBatch(() => socket, MAC);
     const heard: Array<[number, number, boolean, boolean, number]> = [];
     const sender = (index: number): FrameSender => ({ frameSent: (errno, final, solicited, bytes) => heard.push([index, errno, final, solicited, bytes]) });
-    let callsWhenResolved = -1;
     // 100 frames: past the initial capacity of 64.
     for (let i = 1; i <= 100; i++) batch.queue(sender(i), i, Buffer.alloc(40 + i), i === 2, i === 4);
-    const waiter = Promise.resolve().then(() => (callsWhenResolved = calls.length));
     expect(calls).toHaveLength(0); // not yet: at the end of the tick
-    await waiter;
-    expect(callsWhenResolved).toBe(1);
-    expect(calls[0]!.indexes).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    expect(calls[0]!.lengths[99]).toBe(140);
+    await drained(batch);
+    expect(calls.every((c) => c.indexes.length <= FRAMES_PER_CALL)).toBe(true);
+    expect(calls.flatMap((c) => c.indexes)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(calls.flatMap((c) => c.lengths)[99]).toBe(140);
     expect(calls[0]!.mac).toBe('333300000001');
-    expect(heard).toHaveLength(100);
+    expect(heard.map((h) => h[0])).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(heard[1]).toEqual([2, 0, true, false, 42]);
     expect(heard[2]).toEqual([3, 100, false, false, 43]);
     expect(heard[3]).toEqual([4, 0, false, true, 44]);
-    expect(batch.size).toBe(0);
     // The next tick's frames make a new call.
+    const before = calls.length;
     batch.queue(sender(5), 5, Buffer.alloc(50), false, false);
     await Promise.resolve();
-    expect(calls).toHaveLength(2);
-    expect(calls[1]!.indexes).toEqual([5]);
+    expect(calls).toHaveLength(before + 1);
+    expect(calls[before]!.indexes).toEqual([5]);
+  });
+
+  it('spreads a batch that takes longer than a slice over macrotasks, older frames first, each outcome once', async () => {
+    await nextMacrotask();
+    const { socket, calls, ticking } = fakeSocket((index) => (index % 7 === 0 ? 105 : 0), 1);
+    const batch = new FrameBatch(() => socket, MAC);
+    const heard: Array<[number, number]> = [];
+    const sender = (index: number): FrameSender => ({ frameSent: (errno) => heard.push([index, errno]) });
+    const stopTicking = ticking();
+    try {
+      for (let i = 1; i <= 48; i++) batch.queue(sender(i), i, Buffer.alloc(48), false, false);
+      await Promise.resolve();
+      // 1 ms a frame: a slice's worth went, the rest waits for a later macrotask.
+      expect(batch.size).toBeGreaterThan(0);
+      expect(calls.length).toBeLessThanOrEqual(Math.ceil(SLICE_MS / FRAMES_PER_CALL) + 1);
+      // Queued while a remainder waits: sent after it, not before.
+      for (let i = 49; i <= 60; i++) batch.queue(sender(i), i, Buffer.alloc(48), false, false);
+      await drained(batch);
+    } finally {
+      stopTicking();
+    }
+    expect(calls.flatMap((c) => c.indexes)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(heard).toEqual(Array.from({ length: 60 }, (_, i) => [i + 1, (i + 1) % 7 === 0 ? 105 : 0]));
+    // Other macrotasks ran in between, and none of the batch's sent much more than a slice.
+    const perTurn = new Map<number, number>();
+    for (const c of calls) perTurn.set(c.turn, (perTurn.get(c.turn) ?? 0) + c.indexes.length);
+    expect(perTurn.size).toBeGreaterThanOrEqual(Math.floor(60 / (SLICE_MS + FRAMES_PER_CALL)));
+    for (const frames of perTurn.values()) expect(frames).toBeLessThanOrEqual(SLICE_MS + 2 * FRAMES_PER_CALL);
   });
 
   it('fails every frame with EBADF once the socket is gone', async () => {
@@ -468,6 +517,139 @@ describe('FrameBatch', () => {
     batch.queue({ frameSent: (errno) => errnos.push(errno) }, 1, Buffer.alloc(48), true, false);
     await Promise.resolve();
     expect(errnos).toEqual([9]);
+  });
+
+  it('close() with a remainder waiting fails it EBADF at once and leaves no immediate behind', async () => {
+    await nextMacrotask();
+    const { socket, calls } = fakeSocket(() => 0, 1);
+    let open = true;
+    const batch = new FrameBatch(() => (open ? socket : undefined), MAC);
+    const heard: Array<[number, number]> = [];
+    for (let i = 1; i <= 40; i++) batch.queue({ frameSent: (errno) => heard.push([i, errno]) }, i, Buffer.alloc(48), false, false);
+    await Promise.resolve();
+    expect(batch.size).toBeGreaterThan(0);
+    const sent = calls.flatMap((c) => c.indexes).length;
+    const immediates = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
+    const pending = immediates();
+    open = false;
+    batch.close();
+    expect(immediates()).toBe(pending - 1); // the remainder's
+    expect(batch.size).toBe(0);
+    expect(heard).toEqual(Array.from({ length: 40 }, (_, i) => [i + 1, i < sent ? 0 : 9]));
+    await nextMacrotask(); // the slice's own end-of-turn immediate
+    expect(immediates()).toBe(0);
+    expect(calls.flatMap((c) => c.indexes)).toHaveLength(sent);
+  });
+
+  it('stop() resolves only once its final RA has left, even when the batch sends it in a later macrotask', async () => {
+    await nextMacrotask();
+    const { socket, calls } = fakeSocket(() => 0, 1);
+    const batch = new FrameBatch(() => socket, MAC);
+    const clock = new FakeClock(3);
+    const host: AdvertiserHost = {
+      queue: new TimerQueue(clock, 20),
+      transmit: () => 0,
+      queueFrame: (sender, index, packet, final, solicited) => batch.queue(sender, index, packet, final, solicited),
+      onSent: undefined,
+      onReceived: undefined,
+      onSendError: () => {},
+      onSourceUnusable: () => {},
+    };
+    const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600 }), host);
+    iface.setLink(LINK);
+    // Other interfaces' RAs of this tick, more than a slice of sends: the final RA queues behind them.
+    for (let i = 100; i < 140; i++) batch.queue({ frameSent: () => {} }, i, Buffer.alloc(48), false, false);
+    let leftWhenResolved: boolean | undefined;
+    const stopped = iface.stop(1).then(() => {
+      leftWhenResolved = calls.some((c) => c.indexes.includes(LINK.index));
+    });
+    clock.advance(0); // the first final RA is due at once
+    expect(batch.size).toBe(41);
+    await stopped;
+    expect(leftWhenResolved).toBe(true);
+    expect(iface.stats()).toMatchObject({ state: 'stopped', finalAdvertisementsSent: 1 });
+    expect(calls.length).toBeGreaterThan(1); // it did go in a later macrotask
+    await drained(batch);
+  });
+});
+
+describe('raw-socket sends within the send budget', () => {
+  function rawSetup() {
+    const clock = new FakeClock(3);
+    const queue = new TimerQueue(clock, 100);
+    const raw: Array<{ at: number; destination: string }> = [];
+    let turn: { promise: Promise<void>; resolve: () => void } | undefined;
+    const host: AdvertiserHost = {
+      queue,
+      transmit: (_i, _s, d) => {
+        raw.push({ at: clock.now(), destination: bytesToIPv6(d) });
+        return 0;
+      },
+      queueFrame: (sender, _index, packet, final, solicited) => sender.frameSent(0, final, solicited, packet.length),
+      rawSendTurn: () => turn?.promise,
+      onSent: undefined,
+      onReceived: undefined,
+      onSendError: () => {},
+      onSourceUnusable: () => {},
+    };
+    const config = resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, solicitedUnicast: true });
+    const iface = new InterfaceAdvertiser(config, host);
+    const spend = (): void => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      turn = { promise, resolve };
+    };
+    const refill = (): void => {
+      turn?.resolve();
+      turn = undefined;
+    };
+    /** The budget is back, but the turn already handed out never comes. */
+    const budgetBack = (): void => {
+      turn = undefined;
+    };
+    return { clock, raw, iface, spend, refill, budgetBack };
+  }
+
+  it('postpones the first RA while the budget is spent, without counting it, and sends it at its turn', async () => {
+    const { clock, raw, iface, spend, refill } = rawSetup();
+    spend();
+    iface.setLink(LINK);
+    clock.advance(600); // the first RA was due within 500 ms
+    expect(raw).toHaveLength(0);
+    expect(iface.stats().advertisementsSent).toBe(0);
+    refill();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(raw).toHaveLength(1);
+    expect(iface.stats()).toMatchObject({ advertisementsSent: 1, multicastAdvertisementsSent: 1 });
+    // Then the packet socket, and the initial RAs at most 16 s apart.
+    clock.advance(60_000);
+    expect(raw).toHaveLength(1);
+    expect(iface.stats().multicastAdvertisementsSent).toBeGreaterThan(10);
+  });
+
+  it('sends a postponed first RA at the next tick when the budget is back before its turn', () => {
+    const { clock, raw, iface, spend, budgetBack } = rawSetup();
+    spend();
+    iface.setLink(LINK);
+    clock.advance(500);
+    expect(raw).toHaveLength(0);
+    const at = clock.now();
+    budgetBack(); // the turn it waits for has not come yet
+    clock.advance(300);
+    expect(raw).toHaveLength(1);
+    expect(raw[0]!.at - at).toBeLessThanOrEqual(200);
+    expect(iface.stats().advertisementsSent).toBe(1);
+  });
+
+  it('does not postpone a solicited unicast reply', () => {
+    const { clock, raw, iface, spend } = rawSetup();
+    iface.setLink(LINK);
+    clock.advance(1000); // the first RA
+    spend();
+    iface.solicit(HOST_LL, 255, RS);
+    clock.advance(600);
+    expect(raw.map((r) => r.destination)).toEqual(['ff02::1', 'fe80::1234']);
   });
 });
 

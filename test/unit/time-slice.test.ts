@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { SLICE_MS, timeSlice } from '../../lib/time-slice.js';
+import { SLICE_MS, sliceHasTime, timeSlice } from '../../lib/time-slice.js';
 
 const busy = (ms: number): void => {
   const end = performance.now() + ms;
@@ -57,5 +57,20 @@ describe('timeSlice', () => {
       return [before, turn()];
     });
     expect(seen[1]).toBe(seen[0]);
+  });
+
+  it('shares the slice with work that checks sliceHasTime between pieces', async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sliceHasTime()).toBe(true); // opens the slice
+    busy(SLICE_MS);
+    expect(sliceHasTime()).toBe(false);
+    // A step waiting now goes on in a later macrotask, where a fresh slice has time.
+    const seen = await turns(async (turn) => {
+      const before = turn();
+      await timeSlice();
+      return [before, turn(), sliceHasTime()];
+    });
+    expect(seen[1]).toBeGreaterThan(seen[0] as number);
+    expect(seen[2]).toBe(true);
   });
 });
