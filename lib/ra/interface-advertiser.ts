@@ -438,10 +438,27 @@ export class InterfaceAdvertiser implements FrameSender {
   /** A queued frame's outcome (see FrameSender). */
   frameSent(errno: number, final: boolean, solicited: boolean, packetBytes: number): void {
     this.sent(errno, ALL_NODES_BYTES, solicited, final, packetBytes - 40);
-    if (!final) return;
+    if (!final) {
+      this.departed();
+      return;
+    }
     this.finalFramesOut -= 1;
     // The last final RA has left (or failed): stop() may resolve (see onFinal).
     if (this.finalFramesOut === 0 && this.finalLeft === 0) this.finishStopping();
+  }
+
+  /**
+   * A multicast RA queued for the packet socket may leave macrotasks after its tick (the
+   * batch slices its sends, ./frame-batch.ts), and RFC 4861's spacing (MinRtrAdvInterval,
+   * §6.2.4; MIN_DELAY_BETWEEN_RAS, §6.2.6) is between RAs on the wire: the next one, scheduled
+   * when this one was queued, moves by as much as this one was late (a backlog of a second
+   * made 1.9 s intervals at 4,096 bridges). Only ever delays.
+   */
+  private departed(): void {
+    const late = this.now() - this.lastMulticast;
+    if (late < 1) return; // left within its tick's flush
+    this.lastMulticast += late;
+    if (this.periodic.scheduled) this.queue.scheduleAt(this.periodic, this.periodic.due + late);
   }
 
   /** Counts one message's outcome; false when the source address turned out unusable (stop sending). */

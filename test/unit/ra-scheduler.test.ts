@@ -423,6 +423,43 @@ describe('packet-socket path', () => {
     zeroed.writeUInt16BE(0, 2);
     expect(zeroed.equals(raw[0]!)).toBe(true);
   });
+  it('keeps MinRtrAdvInterval between RAs on the wire when a frame leaves late (a sliced batch)', () => {
+    const clock = new FakeClock(5);
+    const queue = new TimerQueue(clock, 20);
+    // Every other frame leaves 1.5 s after it was queued, the others at once.
+    const LATE_MS = 1500;
+    let queued = 0;
+    const held: Array<{ at: number; done: () => void }> = [];
+    const departures: number[] = [];
+    const host: AdvertiserHost = {
+      queue,
+      transmit: () => 0,
+      queueFrame: (sender, _index, packet, final, solicited) => {
+        const done = (): void => {
+          departures.push(clock.now());
+          sender.frameSent(0, final, solicited, packet.length);
+        };
+        queued += 1;
+        if (queued % 2 === 1) held.push({ at: clock.now() + LATE_MS, done });
+        else done();
+      },
+      onSent: undefined,
+      onReceived: undefined,
+      onSendError: () => {},
+      onSourceUnusable: () => {},
+    };
+    const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600 }), host);
+    iface.setLink(LINK);
+    for (let t = 0; t < 120_000; t += 10) {
+      clock.advance(10);
+      while (held.length > 0 && held[0]!.at <= clock.now()) held.shift()!.done();
+    }
+    expect(departures.length).toBeGreaterThan(15);
+    const gaps = departures.slice(1).map((at, i) => at - departures[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(3000);
+    // A late frame makes its own interval longer, by at most its lateness.
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(5000 + LATE_MS);
+  });
 });
 
 describe('FrameBatch', () => {
