@@ -420,10 +420,7 @@ export class InterfaceAdvertiser implements FrameSender {
     const source = this.source;
     if (!link || !source) return;
     const queueFrame = this.host.queueFrame;
-    // The first RA after the interface became ready goes through the raw socket, whose source
-    // check (EINVAL for a tentative address) catches a DAD the kernel restarted silently when
-    // the link regained carrier; the rest take the packet socket, which checks nothing.
-    if (destination === ALL_NODES_BYTES && link.mac !== undefined && queueFrame !== undefined && (final || this.initialSent > 0)) {
+    if (queueFrame !== undefined && this.viaPacketSocket(destination, final)) {
       for (const frame of this.multicastFrames(final, source)) {
         if (final) this.finalFramesOut += 1; // before: the outcome may come back at once
         queueFrame(this, link.index, frame, final, solicited);
@@ -433,6 +430,17 @@ export class InterfaceAdvertiser implements FrameSender {
     for (const message of this.build(final)) {
       if (!this.sent(this.host.transmit(link.index, source, destination, message), destination, solicited, final, message.length)) return;
     }
+  }
+
+  /**
+   * Whether an RA to `destination` goes as a prebuilt frame through the packet socket (else
+   * the raw socket). The first RA after the interface became ready takes the raw socket, whose
+   * source check (EINVAL for a tentative address) catches a DAD the kernel restarted silently
+   * when the link regained carrier; later multicast RAs take the packet socket, which checks
+   * nothing.
+   */
+  private viaPacketSocket(destination: Buffer, final: boolean): boolean {
+    return destination === ALL_NODES_BYTES && this.link?.mac !== undefined && this.host.queueFrame !== undefined && (final || this.initialSent > 0);
   }
 
   /** A queued frame's outcome (see FrameSender). */
@@ -505,14 +513,11 @@ export class InterfaceAdvertiser implements FrameSender {
     }
   }
 
-  /**
-   * Whether the next unsolicited RA goes through the raw socket (see sendTo): the first after
-   * the interface became ready, every one to a clients list, all of them without a packet socket.
-   */
+  /** Whether the next unsolicited RA goes through the raw socket: to a clients list, or to ff02::1 not as a frame. */
   private get nextViaRawSocket(): boolean {
-    if (this.clients.length > 0) return true;
+    if (this.clients.length > 0) return true; // unicast to each
     if (this.configValue.unicastOnly) return false; // sends nothing unsolicited
-    return this.link?.mac === undefined || this.host.queueFrame === undefined || this.initialSent === 0;
+    return !this.viaPacketSocket(ALL_NODES_BYTES, false);
   }
 
   private onPeriodic(): void {
