@@ -384,14 +384,31 @@ describe('TimerQueue', () => {
   });
 });
 
+/** A host with a packet socket whose frames leave at once; `parts` replaces what a test watches. */
+function packetHost(queue: TimerQueue, parts: Partial<AdvertiserHost> = {}): AdvertiserHost {
+  return {
+    queue,
+    transmit: () => 0,
+    queueFrame: (sender, _index, packet, final, solicited) => sender.frameSent(0, final, solicited, packet.length),
+    onSent: undefined,
+    onReceived: undefined,
+    onSendError: () => {},
+    onSourceUnusable: () => {},
+    ...parts,
+  };
+}
+
+/** An advertiser for br100 at the reference 3–5 s intervals. */
+const referenceAdvertiser = (host: AdvertiserHost, config: object = {}): InterfaceAdvertiser =>
+  new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, ...config }), host);
+
 describe('packet-socket path', () => {
   it('queues multicast RAs as whole IPv6 packets, the first one through the raw socket', () => {
     const clock = new FakeClock(3);
     const queue = new TimerQueue(clock, 20);
     const raw: Buffer[] = [];
     const frames: Array<{ index: number; packet: Buffer }> = [];
-    const host: AdvertiserHost = {
-      queue,
+    const host = packetHost(queue, {
       transmit: (_i, _s, _d, m) => {
         raw.push(m);
         return 0;
@@ -400,12 +417,8 @@ describe('packet-socket path', () => {
         frames.push({ index, packet });
         sender.frameSent(0, final, solicited, packet.length);
       },
-      onSent: undefined,
-      onReceived: undefined,
-      onSendError: () => {},
-      onSourceUnusable: () => {},
-    };
-    const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600 }), host);
+    });
+    const iface = referenceAdvertiser(host);
     iface.setLink(LINK);
     clock.advance(20_000);
     expect(raw).toHaveLength(1);
@@ -431,9 +444,7 @@ describe('packet-socket path', () => {
     let queued = 0;
     const held: Array<{ at: number; done: () => void }> = [];
     const departures: number[] = [];
-    const host: AdvertiserHost = {
-      queue,
-      transmit: () => 0,
+    const host = packetHost(queue, {
       queueFrame: (sender, _index, packet, final, solicited) => {
         const done = (): void => {
           departures.push(clock.now());
@@ -443,12 +454,8 @@ describe('packet-socket path', () => {
         if (queued % 2 === 1) held.push({ at: clock.now() + LATE_MS, done });
         else done();
       },
-      onSent: undefined,
-      onReceived: undefined,
-      onSendError: () => {},
-      onSourceUnusable: () => {},
-    };
-    const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600 }), host);
+    });
+    const iface = referenceAdvertiser(host);
     iface.setLink(LINK);
     for (let t = 0; t < 120_000; t += 10) {
       clock.advance(10);
@@ -584,16 +591,10 @@ describe('FrameBatch', () => {
     const { socket, calls } = fakeSocket(() => 0, 1);
     const batch = new FrameBatch(() => socket, MAC);
     const clock = new FakeClock(3);
-    const host: AdvertiserHost = {
-      queue: new TimerQueue(clock, 20),
-      transmit: () => 0,
+    const host = packetHost(new TimerQueue(clock, 20), {
       queueFrame: (sender, index, packet, final, solicited) => batch.queue(sender, index, packet, final, solicited),
-      onSent: undefined,
-      onReceived: undefined,
-      onSendError: () => {},
-      onSourceUnusable: () => {},
-    };
-    const iface = new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600 }), host);
+    });
+    const iface = referenceAdvertiser(host);
     iface.setLink(LINK);
     // Other interfaces' RAs of this tick, more than a slice of sends: the final RA queues behind them.
     for (let i = 100; i < 140; i++) batch.queue({ frameSent: () => {} }, i, Buffer.alloc(48), false, false);
@@ -617,21 +618,14 @@ describe('raw-socket sends within the send budget', () => {
     const queue = new TimerQueue(clock, 100);
     const raw: Array<{ at: number; destination: string }> = [];
     let turn: { promise: Promise<void>; resolve: () => void } | undefined;
-    const host: AdvertiserHost = {
-      queue,
+    const host = packetHost(queue, {
       transmit: (_i, _s, d) => {
         raw.push({ at: clock.now(), destination: bytesToIPv6(d) });
         return 0;
       },
-      queueFrame: (sender, _index, packet, final, solicited) => sender.frameSent(0, final, solicited, packet.length),
       rawSendTurn: () => turn?.promise,
-      onSent: undefined,
-      onReceived: undefined,
-      onSendError: () => {},
-      onSourceUnusable: () => {},
-    };
-    const config = resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, solicitedUnicast: true });
-    const iface = new InterfaceAdvertiser(config, host);
+    });
+    const iface = referenceAdvertiser(host, { solicitedUnicast: true });
     const spend = (): void => {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
