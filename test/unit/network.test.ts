@@ -457,6 +457,53 @@ describe('VxlanNetwork.create', () => {
     expect(w.advertisers).toHaveLength(0);
     await net.destroy();
   });
+
+  it('at most 256 creations are under way at once, the rest wait in line and go on 128 at a time; an abort takes one out of the line', async () => {
+    const { w, internals } = setup();
+    const held: (() => void)[] = [];
+    const open = internals.deps.openNetlink;
+    internals.deps.openNetlink = async (netns) => {
+      const port = await open(netns);
+      const createBridge = port.createBridge.bind(port);
+      port.createBridge = async (o) => {
+        await new Promise<void>((resolve) => held.push(resolve));
+        return createBridge(o);
+      };
+      return port;
+    };
+    const release = (n: number): void => {
+      for (const go of held.splice(0, n)) go();
+    };
+    let done = 0;
+    const create = (id: number, signal?: AbortSignal): Promise<VxlanNetwork> =>
+      withInternals(internals, () =>
+        VxlanNetwork.create({ ...base, id, prefix: `2a0a:e5c1:111:${(0x900 + id).toString(16)}::/64`, ...(signal ? { signal } : {}) }),
+      );
+    const first = Array.from({ length: 256 }, (_, k) => create(100 + k).finally(() => (done += 1)));
+    const controller = new AbortController();
+    const aborted = create(999, controller.signal);
+    const inLine = Array.from({ length: 200 }, (_, k) => create(400 + k).finally(() => (done += 1)));
+    await vi.waitFor(() => expect(held).toHaveLength(256));
+    const reason = new Error('not any more');
+    controller.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+
+    release(127);
+    await vi.waitFor(() => expect(done).toBe(127));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(held).toHaveLength(129); // 129 under way: above the low-water mark, the line waits
+    release(1);
+    await vi.waitFor(() => expect(held).toHaveLength(256)); // down to 128: 128 more at once
+    release(256);
+    await vi.waitFor(() => expect(held).toHaveLength(72)); // the rest of the line
+    release(72);
+    const nets = await Promise.all([...first, ...inLine]);
+    expect(nets).toHaveLength(456);
+    expect(w.log.filter((l) => l.startsWith('createBridge'))).toHaveLength(456);
+    expect(w.log.filter((l) => /\b(br|vxlan)999\b/.test(l))).toEqual([]); // the aborted one did nothing
+    await Promise.all(nets.map((n) => n.destroy()));
+    expect([...w.links.keys()]).toEqual(['eth0']);
+  });
 });
 
 describe('VxlanNetwork.startVm', () => {
