@@ -251,6 +251,8 @@ class FakeQemu implements QemuPort {
 }
 
 const base = { id: 100, underlay: 'eth0', prefix: '2a0a:e5c1:111:888::/64' };
+/** vi.waitFor's bound for what a loaded CI worker may defer by seconds (time slices: lib/time-slice.ts). */
+const LOADED = { timeout: 20_000 };
 
 function setup() {
   const w = new World();
@@ -483,19 +485,19 @@ describe('VxlanNetwork.create', () => {
     const controller = new AbortController();
     const aborted = create(999, controller.signal);
     const inLine = Array.from({ length: 200 }, (_, k) => create(400 + k).finally(() => (done += 1)));
-    await vi.waitFor(() => expect(held).toHaveLength(256));
+    await vi.waitFor(() => expect(held).toHaveLength(256), LOADED);
     const reason = new Error('not any more');
     controller.abort(reason);
     await expect(aborted).rejects.toBe(reason);
 
     release(127);
-    await vi.waitFor(() => expect(done).toBe(127));
+    await vi.waitFor(() => expect(done).toBe(127), LOADED);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(held).toHaveLength(129); // 129 under way: above the low-water mark, the line waits
     release(1);
-    await vi.waitFor(() => expect(held).toHaveLength(256)); // down to 128: 128 more at once
+    await vi.waitFor(() => expect(held).toHaveLength(256), LOADED); // down to 128: 128 more at once
     release(256);
-    await vi.waitFor(() => expect(held).toHaveLength(72)); // the rest of the line
+    await vi.waitFor(() => expect(held).toHaveLength(72), LOADED); // the rest of the line
     release(72);
     const nets = await Promise.all([...first, ...inLine]);
     expect(nets).toHaveLength(456);
@@ -621,7 +623,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
     const destroying = net.destroy({ signal: controller.signal });
     // The teardown takes its turn in a time slice (lib/time-slice.ts), which a loaded machine
     // may defer past any fixed number of macrotasks: wait for the power-off itself.
-    await vi.waitFor(() => expect(w.log).toEqual(['qemu.shutdown vm1n100']));
+    await vi.waitFor(() => expect(w.log).toEqual(['qemu.shutdown vm1n100']), LOADED);
     controller.abort(reason);
     await expect(destroying).rejects.toBe(reason);
     expect(w.log).toEqual(['qemu.shutdown vm1n100', 'qemu.kill vm1n100']);
@@ -644,7 +646,7 @@ describe('VxlanNetwork destroy with an AbortSignal', () => {
     const reason = new Error('first caller gave up');
     const first = net.destroy({ signal: controller.signal });
     const second = net.destroy();
-    await vi.waitFor(() => expect(w.log).toContain('qemu.shutdown vm1n100'));
+    await vi.waitFor(() => expect(w.log).toContain('qemu.shutdown vm1n100'), LOADED);
     controller.abort(reason);
     await expect(first).rejects.toBe(reason);
     await second;
