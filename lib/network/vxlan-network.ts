@@ -94,17 +94,15 @@ export interface SkippedVm {
   reason: string;
 }
 
+/** The real modules, loaded on first use (tests pass fakes instead). */
 let defaultDeps: Promise<NetworkDeps> | undefined;
 
 /**
  * Creations under way in this process at once (../admission.ts): at most 256, the rest wait in
- * line and go on 128 at a time. bench:scale, 1,024 networks: loop max 24 ms instead of 46–47,
- * p99 14.7 instead of 19.7–21.9, create time within the run-to-run noise (1.57x the floor
- * against 1.41–1.58x); 4,096: the longest scavenge 24 ms instead of 30–77.
+ * line and go on 128 at a time (figures: bench/FINDINGS.md, "Creations in line").
  */
 const creations = new Admission(256, 128);
 
-/** The real modules, loaded on first use (tests pass fakes instead). */
 /** Where a network's RA errors go: to the network once it is made (before that, nowhere). */
 interface RaErrorRelay {
   network?: VxlanNetwork;
@@ -207,16 +205,14 @@ export class VxlanNetwork extends EventEmitter<VxlanNetworkEvents> {
     signal?.throwIfAborted();
     const steps = new Steps(`VxlanNetwork ${o.id}`, signal);
     const leave = await creations.enter(signal);
+    let claim: Awaited<ReturnType<typeof claimNetwork>> | undefined;
     try {
       // A namespace given as an fd means nothing to another process: such a network is not recorded.
-      const claim =
-        d.state && typeof resolvedNetns !== 'number' ? await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id) : undefined;
-      try {
-        return await VxlanNetwork.build(o, d, registry, steps, claim, resolvedNetns, internals);
-      } catch (error) {
-        claim?.lock.release();
-        throw error;
-      }
+      if (d.state && typeof resolvedNetns !== 'number') claim = await claimNetwork(d.state, (options as { runDir?: unknown }).runDir, o.netnsKey, o.id);
+      return await VxlanNetwork.build(o, d, registry, steps, claim, resolvedNetns, internals);
+    } catch (error) {
+      claim?.lock.release();
+      throw error;
     } finally {
       leave();
     }
