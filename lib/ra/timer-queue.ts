@@ -69,12 +69,19 @@ export class TimerQueue {
   /** Schedules (or moves) `entry` to run at absolute clock time `due`. */
   scheduleAt(entry: TimerEntry, due: number): void {
     if (this.closed) return;
-    if (entry.index >= 0) this.remove(entry);
     entry.due = due;
     entry.seq = TimerEntry.nextSeq();
-    entry.index = this.heap.length;
-    this.heap.push(entry);
-    this.up(entry.index);
+    if (entry.index >= 0) {
+      // Moved where it is: a later deadline only sinks (from near the leaves, where an RA's
+      // next one, seconds away, sits), an earlier one only rises. Removing and pushing it
+      // would sift the heap's last entry down from the middle as well.
+      this.down(entry.index);
+      this.up(entry.index);
+    } else {
+      entry.index = this.heap.length;
+      this.heap.push(entry);
+      this.up(entry.index);
+    }
     this.arm();
   }
 

@@ -58,6 +58,12 @@ async function capturedAdvertisements(pcap: string): Promise<string[][]> {
     '_ws.expert.severity',
     '-e',
     '_ws.malformed',
+    '-e',
+    'eth.src',
+    '-e',
+    'eth.dst',
+    '-e',
+    'ipv6.plen',
   ]);
   if (fields.code !== 0) throw new Error(`tshark failed: ${fields.out}`);
   return fields.out
@@ -179,18 +185,23 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
     // tshark decodes every RA without expert warnings or errors; hop limit 255, checksum good.
     const rows = await capturedAdvertisements(pcap);
     expect(rows.length).toBeGreaterThanOrEqual(3);
-    for (const [hlim, src, , checksum, severity, malformed] of rows) {
+    for (const [hlim, src, , checksum, severity, malformed, ethSource] of rows) {
       expect(hlim).toBe('255');
       expect(src).toBe(BR100_LL);
+      expect(ethSource).toBe(BR100_MAC);
       expect(checksum).toBe('1');
       // Expert severities: 0x00400000 note and below are fine; warn (0x00600000) and error (0x00800000) are not.
       for (const s of (severity ?? '').split(',').filter(Boolean)) expect(Number(s)).toBeLessThan(0x00600000);
       expect(malformed ?? '').toBe('');
     }
     expect(rows.at(-1)![2]).toBe('0'); // the final RA
+    // It left as a whole frame through br100's packet socket: the link-layer header is ours.
+    expect(rows.at(-1)!.slice(6, 8)).toEqual([BR100_MAC, '33:33:00:00:00:01']);
     // 'sent' reported each RA the client's wire saw, the last one final.
     expect(sent).toHaveLength(rows.length);
-    expect(sent.every((e) => e.interface === 'br100' && e.bytes > 0)).toBe(true);
+    expect(sent.every((e) => e.interface === 'br100')).toBe(true);
+    // Each one's bytes are its ICMPv6 message, as the IPv6 payload length on the wire.
+    expect(sent.map((e) => e.bytes)).toEqual(rows.map((r) => Number(r[8])));
     expect(sent.at(-1)).toMatchObject({ final: true });
     expect(sent.slice(0, -1).every((e) => !e.final)).toBe(true);
     expect(rows.slice(0, -1).every((r) => r[2] === '3600')).toBe(true);
