@@ -33,7 +33,6 @@
             "native/nfnl_socket.cc",
             # router advertisements, taps, fd passing, processes, the run directory
             "native/icmp6.cc",
-            "native/packet_frames.cc",
             "native/ipv6_membership.cc",
             "native/tun.cc",
             "native/scm.cc",

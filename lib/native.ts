@@ -148,21 +148,17 @@ export interface ScmBinding {
  */
 export type Icmp6PacketCallback = (ifindex: number, source: Buffer, destination: Buffer, hopLimit: number, data: Buffer, truncated: boolean) => void;
 
-/** A raw ICMPv6 socket in one namespace (hop limits 255, loop off, RS-only filter, pktinfo), plus send-only packet sockets. */
+/** A raw ICMPv6 socket in one namespace (hop limits 255, loop off, RS-only filter, pktinfo), plus a send-only packet socket. */
 export interface NativeIcmp6Socket {
   /** sendmsg with IPV6_PKTINFO (ifindex, source); the kernel fills the checksum. 0 or a positive errno. */
   send(ifindex: number, source: Buffer, destination: Buffer, data: Buffer): number;
   /**
-   * Whole Ethernet frames (link-layer header, IPv6 header, checksummed ICMPv6), `frames[i]`
-   * on interface `indexes[i]` for i < count, through send-only AF_PACKET sockets (no route
-   * lookup): the interface's own (bindInterface: no device lookup per frame either), else an
-   * unbound one. Sets `errnos[i]` to 0 or a positive errno; returns how many failed.
+   * Whole IPv6 packets (header and checksummed ICMPv6) to link-layer address `mac` (6 bytes),
+   * `packets[i]` on interface `indexes[i]` for i < count, through the send-only AF_PACKET
+   * socket (no route lookup), with sendmmsg. Sets `errnos[i]` to 0 or a positive errno;
+   * returns how many failed.
    */
-  sendFrames(indexes: Int32Array, frames: Buffer[], count: number, errnos: Int32Array): number;
-  /** Opens a packet socket bound to interface `ifindex` for its frames: 0 or a positive errno (its frames then take the unbound socket). */
-  bindInterface(ifindex: number): number;
-  /** Closes the packet socket bound to interface `ifindex` (it went away or is no longer served). */
-  releaseInterface(ifindex: number): void;
+  sendFrames(indexes: Int32Array, packets: Buffer[], count: number, mac: Buffer, errnos: Int32Array): number;
   /** Whether the open socket keeps the event loop alive (it does by default). */
   ref(): void;
   /** See ref(). */

@@ -12,19 +12,15 @@
 //
 //   const s = new native.Icmp6Socket(netns, onPacket, onError);
 //   s.send(ifindex, source16, destination16, icmpBytes)  -> 0 or a positive errno
-//   s.sendFrames(indexes, frames, count, errnos) -> how many failed
-//   s.bindInterface(ifindex) -> 0 or a positive errno
-//   s.releaseInterface(ifindex)
+//   s.sendFrames(indexes, packets, count, mac6, errnos) -> how many failed
 //
-// sendFrames hands whole Ethernet frames (the link-layer header, an IPv6 packet) to packet(7)
-// sockets opened in the same namespace (native/packet_frames.cc: one bound to each interface,
-// which spares the kernel a device lookup per frame): no route lookup either. With hundreds
-// of bridges the kernel's multicast route lookup for ff02::1 with an oif walks every
-// interface's ff00::/8 route (fib6 __find_rr_leaf) on each sendmsg; the periodic multicast
-// RAs skip it this way. It sends every RA of one timer tick in one call: one N-API crossing
-// per tick instead of one per RA. bindInterface opens an interface's own packet socket when it
-// starts being served, releaseInterface closes it when it goes away or changes; without one
-// (a failed bind: EMFILE) its frames take the unbound socket.
+// sendFrames goes through a send-only AF_PACKET socket (packet(7), SOCK_DGRAM, protocol 0 so it
+// receives nothing) opened in the same namespace: a complete IPv6 packet handed to the device
+// without a route lookup. With hundreds of bridges the kernel's multicast route lookup for
+// ff02::1 with an oif walks every interface's ff00::/8 route (fib6 __find_rr_leaf) on each
+// sendmsg; the periodic multicast RAs skip it this way. It sends every RA of one timer tick
+// in one call (sendmmsg, kMaxFramesPerCall at a time): one N-API crossing and a few system
+// calls per tick instead of one each per RA.
 //
 //   s.close()
 #include <arpa/inet.h>
@@ -39,13 +35,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "addon.h"
 #include "errors.h"
 #include "netns.h"
-#include "packet_frames.h"
 #include "poll_socket.h"
 
 namespace vmplumb {
@@ -57,6 +51,8 @@ namespace {
 constexpr int kMaxPacketsPerWakeup = 64;
 // Largest datagram we read; an RS is a few dozen bytes, anything longer is reported truncated.
 constexpr size_t kReceiveBuffer = 2048;
+// Frames per sendmmsg (its own limit is UIO_MAXIOV, 1024).
+constexpr size_t kMaxFramesPerCall = 256;
 
 // The msghdr of one datagram for sendmsg/recvmsg: one buffer, the peer's address, and the
 // ancillary data (IPV6_PKTINFO and friends) in `control`.
@@ -79,8 +75,6 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
                        {
                            InstanceMethod<&Icmp6Socket::Send>("send"),
                            InstanceMethod<&Icmp6Socket::SendFrames>("sendFrames"),
-                           InstanceMethod<&Icmp6Socket::BindInterface>("bindInterface"),
-                           InstanceMethod<&Icmp6Socket::ReleaseInterface>("releaseInterface"),
                            RefMethod(),
                            UnrefMethod(),
                            InstanceMethod<&Icmp6Socket::Close>("close"),
@@ -94,15 +88,14 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
       throw Napi::TypeError::New(env, "Icmp6Socket(netns, onPacket, onError)");
     }
     buffer_.resize(kReceiveBuffer);
-    // The packet sockets first: they hold the namespace open, and the raw socket is made in
-    // that same one (a path could name another namespace a moment later).
-    frames_ = std::make_unique<PacketFrames>(env, spec);
     Fd fd;
     {
       // The socket belongs to the namespace it is created in, whatever thread uses it later.
-      NetnsScope scope(env, frames_->netns());
+      NetnsScope scope(env, spec);
       fd.Reset(socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_ICMPV6));
       if (!fd.valid()) throw SystemError(env, errno, "socket", "AF_INET6 SOCK_RAW IPPROTO_ICMPV6");
+      packet_fd_.Reset(socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+      if (!packet_fd_.valid()) throw SystemError(env, errno, "socket", "AF_PACKET SOCK_DGRAM");
     }
     Configure(env, fd.get());
     Watch(env, std::move(fd), UV_READABLE);
@@ -176,61 +169,95 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
     return Napi::Number::New(env, n < 0 ? errno : 0);
   }
 
-  // sendFrames(indexes: Int32Array, frames: Buffer[], count, errnos: Int32Array) -> failures.
-  // frames[i] is a whole Ethernet frame (destination, source, EtherType, then the IPv6 packet
-  // with its checksummed ICMPv6) for interface indexes[i]; errnos[i] is set to 0 or its
-  // errno. Errors are returned, not thrown, as by send().
+  // sendFrames(indexes: Int32Array, packets: Buffer[], count, mac, errnos: Int32Array) -> failures.
+  // packets[i] is a whole IPv6 packet (header, checksummed ICMPv6) for link-layer address
+  // `mac` on interface indexes[i]; errnos[i] is set to 0 or its errno. Errors are returned,
+  // not thrown, as by send().
   Napi::Value SendFrames(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsTypedArray() || !info[1].IsArray() || !info[2].IsNumber() || !info[3].IsTypedArray()) {
-      throw Napi::TypeError::New(env, "sendFrames(indexes, frames, count, errnos)");
+    if (!info[0].IsTypedArray() || !info[1].IsArray() || !info[2].IsNumber() || !info[3].IsBuffer() ||
+        !info[4].IsTypedArray()) {
+      throw Napi::TypeError::New(env, "sendFrames(indexes, packets, count, mac6, errnos)");
     }
     auto indexes = info[0].As<Napi::TypedArray>();
-    auto errnos = info[3].As<Napi::TypedArray>();
-    auto frames = info[1].As<Napi::Array>();
+    auto errnos = info[4].As<Napi::TypedArray>();
+    auto packets = info[1].As<Napi::Array>();
+    auto mac = info[3].As<Napi::Buffer<uint8_t>>();
     size_t count = info[2].As<Napi::Number>().Uint32Value();
     if (indexes.TypedArrayType() != napi_int32_array || errnos.TypedArrayType() != napi_int32_array ||
-        count > indexes.ElementLength() || count > errnos.ElementLength() || count > frames.Length()) {
+        count > indexes.ElementLength() || count > errnos.ElementLength() || count > packets.Length()) {
       throw Napi::TypeError::New(env, "sendFrames: indexes and errnos are Int32Arrays of at least count");
     }
-    // Checked before anything is sent: a TypeError must not leave half a batch sent.
-    iov_.resize(std::max(iov_.size(), count));
-    for (size_t i = 0; i < count; i++) {
-      Napi::Value v = frames.Get(static_cast<uint32_t>(i));
-      if (!v.IsBuffer()) throw Napi::TypeError::New(env, "sendFrames: frames must be Buffers");
-      auto frame = v.As<Napi::Buffer<uint8_t>>();
-      if (frame.Length() <= ETH_HLEN)
-        throw Napi::TypeError::New(env, "sendFrames: a frame is a link-layer header and a packet");
-      iov_[i] = {frame.Data(), frame.Length()};
-    }
+    if (mac.Length() != 6) throw Napi::TypeError::New(env, "sendFrames: mac must be 6 bytes");
     auto* index = indexes.As<Napi::Int32Array>().Data();
     auto* result = errnos.As<Napi::Int32Array>().Data();
-    if (!frames_) {
-      for (size_t i = 0; i < count; i++) result[i] = EBADF;
-      return Napi::Number::New(env, static_cast<double>(count));
+    // Checked before anything is sent: a TypeError must not leave half a batch sent.
+    std::vector<Napi::Buffer<uint8_t>> buffers;
+    buffers.reserve(count);
+    for (size_t i = 0; i < count; i++) {
+      Napi::Value v = packets.Get(static_cast<uint32_t>(i));
+      if (!v.IsBuffer()) throw Napi::TypeError::New(env, "sendFrames: packets must be Buffers");
+      buffers.push_back(v.As<Napi::Buffer<uint8_t>>());
     }
-    return Napi::Number::New(env, frames_->Send(index, iov_.data(), count, result));
+    int failures = 0;
+    for (size_t from = 0; from < count; from += kMaxFramesPerCall) {
+      size_t n = std::min(count - from, kMaxFramesPerCall);
+      if (!packet_fd_.valid()) {
+        for (size_t i = from; i < from + n; i++) result[i] = EBADF;
+        failures += static_cast<int>(n);
+        continue;
+      }
+      failures += SendBatch(index + from, buffers.data() + from, mac.Data(), n, result + from);
+    }
+    return Napi::Number::New(env, failures);
   }
 
-  // bindInterface(ifindex) -> 0 or errno: opens a packet socket bound to the interface, which
-  // its frames take from then on. Errors are returned: the unbound socket still serves.
-  Napi::Value BindInterface(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "bindInterface(ifindex)");
-    if (!frames_) return Napi::Number::New(env, EBADF);
-    return Napi::Number::New(env, frames_->Bind(info[0].As<Napi::Number>().Int32Value()));
+  // One sendmmsg per run of successes. sendmmsg stops at the first failing message (and when
+  // some were sent, returns their count and drops the error), so the failing one is sent
+  // again alone to learn its errno, and the rest go on after it.
+  int SendBatch(const int32_t* index, const Napi::Buffer<uint8_t>* packets, const uint8_t* mac, size_t n,
+                int32_t* result) {
+    // Kept between calls: no allocation per tick once the largest batch was seen.
+    if (to_.size() < n) {
+      to_.resize(n);
+      iov_.resize(n);
+      msgs_.resize(n);
+    }
+    sockaddr_ll* to = to_.data();
+    iovec* iov = iov_.data();
+    mmsghdr* msgs = msgs_.data();
+    for (size_t i = 0; i < n; i++) {
+      to[i] = {};
+      to[i].sll_family = AF_PACKET;
+      to[i].sll_protocol = htons(ETH_P_IPV6);
+      to[i].sll_ifindex = index[i];
+      to[i].sll_halen = 6;
+      std::memcpy(to[i].sll_addr, mac, 6);
+      iov[i] = {packets[i].Data(), packets[i].Length()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &to[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_ll);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      result[i] = 0;
+    }
+    int failures = 0;
+    size_t i = 0;
+    while (i < n) {
+      int sent = sendmmsg(packet_fd_.get(), &msgs[i], static_cast<unsigned>(n - i), MSG_DONTWAIT);
+      if (sent > 0) {
+        i += static_cast<size_t>(sent);
+      } else if (sent < 0 && errno == EINTR) {
+        continue;
+      } else {
+        result[i++] = sent < 0 ? errno : EIO;
+        failures++;
+      }
+    }
+    return failures;
   }
 
-  // releaseInterface(ifindex): closes the interface's packet socket (it went away, or is no
-  // longer served); its frames, if any still come, take the unbound socket.
-  Napi::Value ReleaseInterface(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "releaseInterface(ifindex)");
-    if (frames_) frames_->Release(info[0].As<Napi::Number>().Int32Value());
-    return env.Undefined();
-  }
-
-  // Idempotent: stops polling, closes every socket and lets the JS object go.
+  // Idempotent: stops polling, closes both fds and lets the JS object go.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (watching()) {
       CloseSockets();
@@ -243,7 +270,7 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
 
   void CloseSockets() {
     CloseWatch();
-    frames_.reset();
+    packet_fd_.Reset();
   }
 
   void OnEnvTeardown() override { CloseSockets(); }
@@ -311,8 +338,10 @@ class Icmp6Socket : public PollSocket<Icmp6Socket> {
     if (!on_error_.IsEmpty()) on_error_.Call(Value(), {error});
   }
 
-  std::unique_ptr<PacketFrames> frames_;  // the send-only packet sockets; gone once closed
-  std::vector<iovec> iov_;                // kept between calls: no allocation per tick once the largest batch was seen
+  Fd packet_fd_;  // the send-only AF_PACKET socket
+  std::vector<sockaddr_ll> to_;
+  std::vector<iovec> iov_;
+  std::vector<mmsghdr> msgs_;
   std::vector<uint8_t> buffer_;
   Napi::FunctionReference on_packet_;
   Napi::FunctionReference on_error_;

@@ -31,26 +31,6 @@ NetnsSpec NetnsSpecFromValue(const Napi::Value& value) {
   return spec;
 }
 
-int EnterNetns(int netns_fd, Fd* saved) {
-  saved->Reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!saved->valid()) return errno;
-  if (setns(netns_fd, CLONE_NEWNET) < 0) {
-    int err = errno;
-    saved->Reset();
-    return err;
-  }
-  return 0;
-}
-
-void LeaveNetns(Fd* saved) {
-  if (!saved->valid()) return;
-  if (setns(saved->get(), CLONE_NEWNET) < 0) {
-    std::perror("vmplumb: cannot return to the original network namespace");
-    std::abort();
-  }
-  saved->Reset();
-}
-
 NetnsScope::NetnsScope(Napi::Env env, const NetnsSpec& spec) {
   if (spec.current) return;
   // On a throw below, the Fds close what is open (no destructor body: the thread has not moved).
@@ -68,7 +48,11 @@ NetnsScope::NetnsScope(Napi::Env env, const NetnsSpec& spec) {
 }
 
 NetnsScope::~NetnsScope() {
-  LeaveNetns(&saved_);
+  if (!saved_.valid()) return;
+  if (setns(saved_.get(), CLONE_NEWNET) < 0) {
+    std::perror("vmplumb: cannot return to the original network namespace");
+    std::abort();
+  }
 }
 
 }  // namespace vmplumb

@@ -24,14 +24,6 @@ struct NetnsSpec {
 // Reads a NetnsSpec from a JS value; throws a TypeError for anything else.
 NetnsSpec NetnsSpecFromValue(const Napi::Value& value);
 
-// Enters the namespace of `netns_fd` on the calling thread without throwing: 0, with the
-// thread's previous namespace in `saved` (hand it to LeaveNetns), or an errno with the thread
-// where it was. For hot paths that fall back instead of failing (native/packet_frames.cc).
-int EnterNetns(int netns_fd, Fd* saved);
-// Returns the thread to `saved` (from EnterNetns) and closes it; aborts if it cannot, as
-// NetnsScope does.
-void LeaveNetns(Fd* saved);
-
 // RAII: enters the namespace in the constructor (throws a SystemError on failure) and
 // returns to the original one in the destructor. Returning cannot fail in practice (we hold
 // an fd of the original namespace); if it ever does, the process aborts rather than go on

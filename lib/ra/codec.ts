@@ -193,42 +193,23 @@ export function decodeAdvertisement(message: Uint8Array): DecodedAdvertisement {
 
 /**
  * A whole IPv6 packet carrying `message` (RFC 8200 §3): hop limit 255 as neighbor discovery
- * requires (RFC 4861 §4.2), next header ICMPv6, the checksum filled in.
+ * requires (RFC 4861 §4.2), next header ICMPv6, the checksum filled in. For sending through a
+ * packet socket, where the kernel adds nothing.
  */
 export function ipv6Packet(source: Uint8Array, destination: Uint8Array, message: Uint8Array): Buffer {
-  return writeIpv6Packet(Buffer.allocUnsafe(IPV6_HEADER_LENGTH + message.length), 0, source, destination, message);
-}
-
-/** Octets of an Ethernet header (destination, source, EtherType; IEEE 802.3). */
-export const ETHERNET_HEADER_LENGTH = 14;
-const ETHERTYPE_IPV6 = 0x86dd;
-
-/**
- * ipv6Packet behind an Ethernet header (RFC 2464 §3: EtherType 0x86DD) from link-layer address
- * `sourceMac` to `destinationMac`: a whole frame for a packet socket, where the kernel adds
- * nothing.
- */
-export function ipv6Frame(destinationMac: Uint8Array, sourceMac: Uint8Array, source: Uint8Array, destination: Uint8Array, message: Uint8Array): Buffer {
   // From the shared Buffer pool rather than an ArrayBuffer of its own: one of these is cached
   // per served interface, and a thousand small ArrayBuffers cost more than their bytes.
-  const out = Buffer.allocUnsafe(ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + message.length);
-  out.set(destinationMac, 0);
-  out.set(sourceMac, 6);
-  out.writeUInt16BE(ETHERTYPE_IPV6, 12);
-  return writeIpv6Packet(out, ETHERNET_HEADER_LENGTH, source, destination, message);
-}
-
-/** Writes the IPv6 packet of `message` into `out` at `at` (every byte: the header's zero fields by the fill). */
-function writeIpv6Packet(out: Buffer, at: number, source: Uint8Array, destination: Uint8Array, message: Uint8Array): Buffer {
-  out.fill(0, at, at + IPV6_HEADER_LENGTH);
-  out[at] = 0x60;
-  out.writeUInt16BE(message.length, at + 4);
-  out[at + 6] = 58;
-  out[at + 7] = 255;
-  out.set(source, at + 8);
-  out.set(destination, at + 24);
-  out.set(message, at + IPV6_HEADER_LENGTH);
-  out.writeUInt16BE(icmpv6ChecksumBytes(source, destination, message), at + IPV6_HEADER_LENGTH + 2);
+  // Every byte is written below (the header's zero fields by the fill).
+  const out = Buffer.allocUnsafe(IPV6_HEADER_LENGTH + message.length);
+  out.fill(0, 0, IPV6_HEADER_LENGTH);
+  out[0] = 0x60;
+  out.writeUInt16BE(message.length, 4);
+  out[6] = 58;
+  out[7] = 255;
+  out.set(source, 8);
+  out.set(destination, 24);
+  out.set(message, IPV6_HEADER_LENGTH);
+  out.writeUInt16BE(icmpv6ChecksumBytes(source, destination, message), IPV6_HEADER_LENGTH + 2);
   return out;
 }
 

@@ -1,8 +1,8 @@
 /**
- * The multicast RAs of one timer tick, sent together: queued as they are built (whole Ethernet
- * frames), then handed to the namespace's packet sockets (native/packet_frames.cc: one bound to
- * each interface) once the tick's callbacks are done, and each sender told its frame's
- * outcome. At 4,096 bridges a tick carries ~100 RAs: a few N-API crossings instead of one per RA.
+ * The multicast RAs of one timer tick, sent together: queued as they are built, then handed
+ * to the packet socket (sendmmsg, native/icmp6.cc) once the tick's callbacks are done, and
+ * each sender told its frame's outcome. At 4,096 bridges a tick carries ~100 RAs: a few
+ * N-API crossings and system calls instead of one each per RA.
  *
  * They go FRAMES_PER_CALL at a time, within the event loop's time slice (lib/time-slice.ts):
  * while links are created or deleted, the bridge floods each frame into its VXLAN port, whose
@@ -28,10 +28,10 @@ export const FRAMES_PER_CALL = 8;
 /** Who is told the outcome of a queued frame. */
 export interface FrameSender {
   /** The frame was sent (errno 0) or refused (a positive errno). */
-  frameSent(errno: number, final: boolean, solicited: boolean, frameBytes: number): void;
+  frameSent(errno: number, final: boolean, solicited: boolean, packetBytes: number): void;
 }
 
-/** A reusable batch of frames for one namespace's packet sockets. */
+/** A reusable batch of frames for one packet socket and one destination MAC. */
 export class FrameBatch {
   /** Frames [head, count) wait, oldest first. */
   private head = 0;
@@ -47,20 +47,26 @@ export class FrameBatch {
   /** The immediate that sends the remainder of a flush that ran out of slice. */
   private remainder: NodeJS.Immediate | undefined;
 
-  /** @param socket the namespace's socket, or undefined once it closed (frames then fail EBADF) */
-  constructor(private readonly socket: () => NativeIcmp6Socket | undefined) {}
+  /**
+   * @param socket the namespace's socket, or undefined once it closed (frames then fail EBADF)
+   * @param mac the link-layer destination of every frame (33:33:00:00:00:01 for ff02::1)
+   */
+  constructor(
+    private readonly socket: () => NativeIcmp6Socket | undefined,
+    private readonly mac: Buffer,
+  ) {}
 
   /** Frames waiting to be sent (this tick's, and a remainder left for a later macrotask). */
   get size(): number {
     return this.count - this.head;
   }
 
-  /** Queues `frame` (a whole Ethernet frame) for interface `index`, after every frame already waiting; `sender` hears the outcome once it is sent. */
-  queue(sender: FrameSender, index: number, frame: Buffer, final: boolean, solicited: boolean): void {
+  /** Queues `packet` for interface `index`, after every frame already waiting; `sender` hears the outcome once it is sent. */
+  queue(sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean): void {
     if (this.count === this.indexes.length) this.grow();
     const i = this.count++;
     this.indexes[i] = index;
-    this.packets[i] = frame;
+    this.packets[i] = packet;
     this.senders[i] = sender;
     this.flags[i] = (final ? 1 : 0) | (solicited ? 2 : 0);
     if (!this.flushing) {
@@ -115,7 +121,7 @@ export class FrameBatch {
       const packets = this.packets.slice(from, end) as Buffer[];
       const senders = this.senders.slice(from, end) as FrameSender[];
       const flags = this.flags.slice(from, end);
-      if (socket) socket.sendFrames(this.indexes.subarray(from), packets, end - from, this.errnos.subarray(from));
+      if (socket) socket.sendFrames(this.indexes.subarray(from), packets, end - from, this.mac, this.errnos.subarray(from));
       else this.errnos.fill(EBADF, from, end);
       const errnos = this.errnos.slice(from, end);
       this.packets.fill(undefined, from, end);

@@ -9,7 +9,7 @@
  * function, and tells it when its link is ready (setLink) or gone (setLink(undefined)).
  */
 import { bytesToIPv6, ipv6ToBytes } from '../validate.js';
-import { buildAdvertisements, ETHERNET_HEADER_LENGTH, ipv6Frame, type Withdrawn } from './codec.js';
+import { buildAdvertisements, ipv6Packet, type Withdrawn } from './codec.js';
 import type { ResolvedInterfaceConfig, ResolvedPrefix } from './config.js';
 import { ALL_NODES, INFINITE_LIFETIME, MAX_INITIAL_RTR_ADVERT_INTERVAL, MAX_INITIAL_RTR_ADVERTISEMENTS, MAX_RA_DELAY_TIME } from './constants.js';
 import { validateRouterSolicitation, type RsDropReason } from './rs.js';
@@ -90,10 +90,6 @@ const EINVAL = 22;
 const EADDRNOTAVAIL = 99;
 
 const ALL_NODES_BYTES = ipv6ToBytes(ALL_NODES);
-/** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7): where every periodic RA goes. */
-const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
-/** What a frame carries besides its ICMPv6 message: the Ethernet and IPv6 headers. */
-const FRAME_OVERHEAD = ETHERNET_HEADER_LENGTH + 40;
 /** Unicast replies waiting at once per interface; more solicitations are answered by one multicast RA. */
 const MAX_PENDING_UNICAST = 16;
 const S = 1000;
@@ -166,11 +162,9 @@ export class InterfaceAdvertiser implements FrameSender {
   private clientKeys: ReadonlySet<string> = NO_KEYS;
   private ignoredKeys: ReadonlySet<string> = NO_KEYS;
   private source: Buffer | undefined;
-  /** The interface's link-layer address, the Ethernet source of its frames. */
-  private sourceMac: Buffer | undefined;
   private packets: Buffer[] | undefined;
   private finalPackets: Buffer[] | undefined;
-  /** The same as whole Ethernet frames to ff02::1, for the packet-socket path. */
+  /** The same as whole IPv6 packets to ff02::1, for the packet-socket path. */
   private frames: Buffer[] | undefined;
   private finalFrames: Buffer[] | undefined;
   /** Unsolicited RAs sent since the interface became ready or the config changed. */
@@ -339,9 +333,8 @@ export class InterfaceAdvertiser implements FrameSender {
       !samePrefixes(previous.prefixes, link.prefixes)
     ) {
       this.invalidate();
-      // Copies from the shared Buffer pool: kept while serving, one per interface (see ipv6Frame).
+      // A copy from the shared Buffer pool: kept while serving, one per interface (see ipv6Packet).
       this.source = Buffer.from(ipv6ToBytes(link.linkLocal));
-      this.sourceMac = link.mac === undefined ? undefined : Buffer.from(link.mac.replace(/:/gu, ''), 'hex');
     }
     if (this.state === 'waiting' && !this.stopping) {
       this.state = 'serving';
@@ -406,8 +399,8 @@ export class InterfaceAdvertiser implements FrameSender {
     this.finalFrames = undefined;
   }
 
-  private multicastFrames(final: boolean, source: Buffer, sourceMac: Buffer): Buffer[] {
-    const make = (): Buffer[] => this.build(final).map((m) => ipv6Frame(ALL_NODES_MAC, sourceMac, source, ALL_NODES_BYTES, m));
+  private multicastFrames(final: boolean, source: Buffer): Buffer[] {
+    const make = (): Buffer[] => this.build(final).map((m) => ipv6Packet(source, ALL_NODES_BYTES, m));
     if (this.decrementing) return make();
     if (final) return (this.finalFrames ??= make());
     return (this.frames ??= make());
@@ -426,9 +419,8 @@ export class InterfaceAdvertiser implements FrameSender {
     const source = this.source;
     if (!link || !source) return;
     const queueFrame = this.host.queueFrame;
-    const sourceMac = this.sourceMac;
-    if (queueFrame !== undefined && sourceMac !== undefined && this.viaPacketSocket(destination, final)) {
-      for (const frame of this.multicastFrames(final, source, sourceMac)) {
+    if (queueFrame !== undefined && this.viaPacketSocket(destination, final)) {
+      for (const frame of this.multicastFrames(final, source)) {
         if (final) this.finalFramesOut += 1; // before: the outcome may come back at once
         queueFrame(this, link.index, frame, final, solicited);
       }
@@ -451,8 +443,8 @@ export class InterfaceAdvertiser implements FrameSender {
   }
 
   /** A queued frame's outcome (see FrameSender). */
-  frameSent(errno: number, final: boolean, solicited: boolean, frameBytes: number): void {
-    this.sent(errno, ALL_NODES_BYTES, solicited, final, frameBytes - FRAME_OVERHEAD);
+  frameSent(errno: number, final: boolean, solicited: boolean, packetBytes: number): void {
+    this.sent(errno, ALL_NODES_BYTES, solicited, final, packetBytes - 40);
     if (!final) {
       this.departed();
       return;

@@ -24,6 +24,8 @@ import { GroupMemberships } from './memberships.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
+/** 33:33 + the low 32 bits of ff02::1 (RFC 2464 §7): where every periodic RA goes. */
+const ALL_NODES_MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
 const { EADDRINUSE } = osConstants.errno;
 
 /** Something that wants to hear about namespace-level failures (socket or monitor). */
@@ -50,7 +52,7 @@ export class RaNamespace {
   /** ff02::2 on the served interfaces, held by membership-only sockets (joins and leaves on the thread pool). */
   private readonly memberships: GroupMemberships;
   /** The multicast RAs of the current tick, sent together (frames fail EBADF once closed). */
-  private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket));
+  private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket), ALL_NODES_MAC);
   private closed = false;
 
   private constructor(
@@ -131,9 +133,9 @@ export class RaNamespace {
     return this.socket.send(index, source, destination, message);
   };
 
-  /** Queues a whole Ethernet frame to ff02::1 for this tick's batch, sent in slices (see ./frame-batch.ts). */
-  queueFrame = (sender: FrameSender, index: number, frame: Buffer, final: boolean, solicited: boolean): void => {
-    this.frames.queue(sender, index, frame, final, solicited);
+  /** Queues a whole IPv6 packet to ff02::1 for this tick's batch, sent in slices (see ./frame-batch.ts). */
+  queueFrame = (sender: FrameSender, index: number, packet: Buffer, final: boolean, solicited: boolean): void => {
+    this.frames.queue(sender, index, packet, final, solicited);
   };
 
   /** Whether `name` is served by some advertiser in this namespace. */
@@ -157,9 +159,6 @@ export class RaNamespace {
       entry.index = index;
       if (index !== undefined) {
         this.byIndex.set(index, entry.iface);
-        // Its frames' own packet socket (see native/packet_frames.h); on failure (EMFILE) they
-        // take the namespace's unbound one, which costs the kernel a device lookup a frame.
-        this.socket.bindInterface(index);
         this.memberships.join(index, (errno) => {
           // Reported only while the entry still serves that interface.
           if (errno !== EADDRINUSE && entry.index === index && this.served.get(entry.iface.name) === entry) entry.onJoinError(errno, index);
@@ -169,15 +168,11 @@ export class RaNamespace {
     entry.iface.setLink(link);
   }
 
-  /**
-   * Leaves ff02::2 on the entry's interface (after its join), or drops its join when it has
-   * not happened yet, and closes the interface's packet socket.
-   */
+  /** Leaves ff02::2 on the entry's interface (after its join), or drops its join when it has not happened yet. */
   private forgetIndex(entry: Served): void {
     if (entry.index === undefined) return;
     this.byIndex.delete(entry.index);
     this.memberships.leave(entry.index);
-    this.socket.releaseInterface(entry.index);
   }
 
   /** `iface`'s source address was refused: not ready until the monitor next hears of its interface. */

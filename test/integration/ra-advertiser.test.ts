@@ -195,7 +195,7 @@ describe.skipIf(skipUnlessRoot('RouterAdvertiser integration'))('RouterAdvertise
       expect(malformed ?? '').toBe('');
     }
     expect(rows.at(-1)![2]).toBe('0'); // the final RA
-    // It left as a whole frame through br100's packet socket: the link-layer header is ours.
+    // It left through the packet socket (a whole IPv6 packet): from br100's MAC to ff02::1's (RFC 2464 §7).
     expect(rows.at(-1)!.slice(6, 8)).toEqual([BR100_MAC, '33:33:00:00:00:01']);
     // 'sent' reported each RA the client's wire saw, the last one final.
     expect(sent).toHaveLength(rows.length);

@@ -375,6 +375,33 @@ describe('TimerQueue', () => {
     expect(queue.size).toBe(0);
   });
 
+  it('moves scheduled entries where they are: earlier, later and to the same deadline keep deadline-then-scheduling order', () => {
+    const clock = new FakeClock(11);
+    const queue = new TimerQueue(clock, 0);
+    const ran: number[] = [];
+    const entries = Array.from({ length: 500 }, (_, i) => new TimerEntry(() => ran.push(i)));
+    /** The model: each entry's deadline and the order it was last scheduled in. */
+    const due: number[] = [];
+    const seq: number[] = [];
+    let n = 0;
+    const schedule = (i: number, at: number): void => {
+      queue.scheduleAt(entries[i]!, at);
+      due[i] = at;
+      seq[i] = n++;
+    };
+    entries.forEach((_, i) => schedule(i, 1000 + Math.floor(clock.random() * 100)));
+    for (let k = 0; k < 5000; k++) {
+      const i = Math.floor(clock.random() * entries.length);
+      const move = Math.floor(clock.random() * 3);
+      // Earlier, later, or the same deadline again (then it goes after its equals).
+      schedule(i, move === 0 ? due[i]! - Math.floor(clock.random() * 50) : move === 1 ? due[i]! + Math.floor(clock.random() * 50) : due[i]!);
+    }
+    clock.advance(100_000);
+    const expected = entries.map((_, i) => i).sort((a, b) => due[a]! - due[b]! || seq[a]! - seq[b]!);
+    expect(ran).toEqual(expected);
+    expect(queue.size).toBe(0);
+  });
+
   it('batches deadlines within one tick into one wakeup', () => {
     const clock = new FakeClock();
     const queue = new TimerQueue(clock, 20);
@@ -403,7 +430,7 @@ const referenceAdvertiser = (host: AdvertiserHost, config: object = {}): Interfa
   new InterfaceAdvertiser(resolveInterfaceConfig('c', { name: 'br100', minInterval: 3, maxInterval: 5, defaultLifetime: 3600, ...config }), host);
 
 describe('packet-socket path', () => {
-  it('queues multicast RAs as whole Ethernet frames, the first one through the raw socket', () => {
+  it('queues multicast RAs as whole IPv6 packets, the first one through the raw socket', () => {
     const clock = new FakeClock(3);
     const queue = new TimerQueue(clock, 20);
     const raw: Buffer[] = [];
@@ -423,12 +450,9 @@ describe('packet-socket path', () => {
     clock.advance(20_000);
     expect(raw).toHaveLength(1);
     expect(frames.length).toBeGreaterThanOrEqual(3);
-    const { index, packet: frame } = frames[0]!;
+    const { index, packet } = frames[0]!;
     expect(index).toBe(LINK.index);
     expect(iface.stats().multicastAdvertisementsSent).toBe(raw.length + frames.length);
-    // Ethernet header: to 33:33:00:00:00:01 (RFC 2464 §7), from the interface, EtherType IPv6.
-    expect(frame.subarray(0, 14).toString('hex')).toBe(`333300000001${LINK.mac!.replace(/:/gu, '')}86dd`);
-    const packet = frame.subarray(14);
     // IPv6 header: version 6, payload length, next header 58, hop limit 255, fe80::ff:fe00:100 → ff02::1
     expect(packet.subarray(0, 8).toString('hex')).toBe(`60000000${(packet.length - 40).toString(16).padStart(4, '0')}3aff`);
     expect(bytesToIPv6(packet.subarray(8, 24))).toBe('fe80::ff:fe00:100');
@@ -473,13 +497,14 @@ describe('packet-socket path', () => {
 });
 
 describe('FrameBatch', () => {
+  const MAC = Buffer.from([0x33, 0x33, 0, 0, 0, 1]);
   /** A packet socket whose sendFrames takes `msPerFrame` of the event loop (the kernel's route lookup at scale). */
   function fakeSocket(fail: (index: number) => number, msPerFrame = 0) {
-    const calls: Array<{ indexes: number[]; lengths: number[]; turn: number }> = [];
+    const calls: Array<{ indexes: number[]; lengths: number[]; mac: string; turn: number }> = [];
     let turn = 0;
     const socket = {
-      sendFrames(indexes: Int32Array, frames: Buffer[], count: number, errnos: Int32Array): number {
-        calls.push({ indexes: [...indexes.subarray(0, count)], lengths: frames.slice(0, count).map((p) => p.length), turn });
+      sendFrames(indexes: Int32Array, packets: Buffer[], count: number, mac: Buffer, errnos: Int32Array): number {
+        calls.push({ indexes: [...indexes.subarray(0, count)], lengths: packets.slice(0, count).map((p) => p.length), mac: mac.toString('hex'), turn });
         busy(msPerFrame * count);
         let failures = 0;
         for (let i = 0; i < count; i++) failures += (errnos[i] = fail(indexes[i]!)) === 0 ? 0 : 1;
@@ -506,7 +531,7 @@ describe('FrameBatch', () => {
   it("sends one tick's frames at the end of the tick, FRAMES_PER_CALL at a time in order, and reports each outcome once", async () => {
     await nextMacrotask(); // a fresh time slice
     const { socket, calls } = fakeSocket((index) => (index === 3 ? 100 : 0));
-    const batch = new FrameBatch(() => socket);
+    const batch = new FrameBatch(() => socket, MAC);
     const heard: Array<[number, number, boolean, boolean, number]> = [];
     const sender = (index: number): FrameSender => ({ frameSent: (errno, final, solicited, bytes) => heard.push([index, errno, final, solicited, bytes]) });
     // 100 frames: past the initial capacity of 64.
@@ -516,6 +541,7 @@ describe('FrameBatch', () => {
     expect(calls.every((c) => c.indexes.length <= FRAMES_PER_CALL)).toBe(true);
     expect(calls.flatMap((c) => c.indexes)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(calls.flatMap((c) => c.lengths)[99]).toBe(140);
+    expect(calls[0]!.mac).toBe('333300000001');
     expect(heard.map((h) => h[0])).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(heard[1]).toEqual([2, 0, true, false, 42]);
     expect(heard[2]).toEqual([3, 100, false, false, 43]);
@@ -532,7 +558,7 @@ describe('FrameBatch', () => {
   it('spreads a batch that takes longer than a slice over macrotasks, older frames first, each outcome once', async () => {
     await nextMacrotask();
     const { socket, calls, ticking } = fakeSocket((index) => (index % 7 === 0 ? 105 : 0), 1);
-    const batch = new FrameBatch(() => socket);
+    const batch = new FrameBatch(() => socket, MAC);
     const heard: Array<[number, number]> = [];
     const sender = (index: number): FrameSender => ({ frameSent: (errno) => heard.push([index, errno]) });
     const stopTicking = ticking();
@@ -558,7 +584,7 @@ describe('FrameBatch', () => {
   });
 
   it('fails every frame with EBADF once the socket is gone', async () => {
-    const batch = new FrameBatch(() => undefined);
+    const batch = new FrameBatch(() => undefined, MAC);
     const errnos: number[] = [];
     batch.queue({ frameSent: (errno) => errnos.push(errno) }, 1, Buffer.alloc(48), true, false);
     await Promise.resolve();
@@ -569,7 +595,7 @@ describe('FrameBatch', () => {
     await nextMacrotask();
     const { socket, calls } = fakeSocket(() => 0, 1);
     let open = true;
-    const batch = new FrameBatch(() => (open ? socket : undefined));
+    const batch = new FrameBatch(() => (open ? socket : undefined), MAC);
     const heard: Array<[number, number]> = [];
     for (let i = 1; i <= 40; i++) batch.queue({ frameSent: (errno) => heard.push([i, errno]) }, i, Buffer.alloc(48), false, false);
     await Promise.resolve();
@@ -590,7 +616,7 @@ describe('FrameBatch', () => {
   it('stop() resolves only once its final RA has left, even when the batch sends it in a later macrotask', async () => {
     await nextMacrotask();
     const { socket, calls } = fakeSocket(() => 0, 1);
-    const batch = new FrameBatch(() => socket);
+    const batch = new FrameBatch(() => socket, MAC);
     const clock = new FakeClock(3);
     const host = packetHost(new TimerQueue(clock, 20), {
       queueFrame: (sender, index, packet, final, solicited) => batch.queue(sender, index, packet, final, solicited),
