@@ -55,8 +55,12 @@ class Dumpcap {
         stderr += chunk.toString();
         if (stderr.includes('Capturing on')) resolve();
       });
-      this.child.on('close', () => reject(new Error(`dumpcap on ${dev} exited: ${stderr.trim()}`)));
+      this.child.on('close', (code, signal) => reject(new Error(`dumpcap on ${dev} exited (${signal ?? code}): ${stderr.trim()}`)));
     });
+    // Awaited by start(), but a capture stopped before it was ready (start() failed on
+    // another interface, close() stops them all) must not be an unhandled rejection, which
+    // ends the process before the namespaces are removed.
+    this.ready.catch(() => undefined);
     this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
   }
 
@@ -119,14 +123,23 @@ export class RaSample {
       this.client,
       this.bridges.map((_, i) => `link set vmpsc${i} up`),
     );
-    const addresses = JSON.parse(await runCommand('ip', ['-n', this.client, '-j', '-6', 'address', 'show', 'scope', 'link'])) as {
-      ifname: string;
-      addr_info: { local: string }[];
-    }[];
-    for (let i = 0; i < this.bridges.length; i++) {
-      const local = addresses.find((a) => a.ifname === `vmpsc${i}`)?.addr_info[0]?.local;
-      if (local === undefined) throw new Error(`client interface vmpsc${i} has no link-local address`);
-      this.clientAddresses.push(local);
+    // The kernel adds each link-local address after the link is up (no DAD here), later when
+    // it is busy with thousands of new bridges: waited for, up to 30 s.
+    const linkLocals = async (): Promise<Array<string | undefined>> => {
+      const addresses = JSON.parse(await runCommand('ip', ['-n', this.client, '-j', '-6', 'address', 'show', 'scope', 'link'])) as {
+        ifname: string;
+        addr_info: { local: string }[];
+      }[];
+      return this.bridges.map((_, i) => addresses.find((a) => a.ifname === `vmpsc${i}`)?.addr_info[0]?.local);
+    };
+    let locals = await linkLocals();
+    for (const deadline = Date.now() + 30_000; locals.includes(undefined) && Date.now() < deadline; locals = await linkLocals()) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const missing = locals.indexOf(undefined);
+    if (missing >= 0) throw new Error(`client interface vmpsc${missing} has no link-local address after 30 s`);
+    for (const [i, local] of locals.entries()) {
+      this.clientAddresses.push(local!);
       this.captures.push(new Dumpcap(this.client, `vmpsc${i}`));
     }
     await Promise.all(this.captures.map((c) => c.ready));
