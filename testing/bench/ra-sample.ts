@@ -16,6 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { until } from '../../test/helpers/poll.js';
 import { parsePcap, type CapturedPacket } from '../../test/helpers/ra-pcap.js';
 import { runCommand } from '../run.js';
 
@@ -124,22 +125,21 @@ export class RaSample {
       this.bridges.map((_, i) => `link set vmpsc${i} up`),
     );
     // The kernel adds each link-local address after the link is up (no DAD here), later when
-    // it is busy with thousands of new bridges: waited for, up to 30 s.
-    const linkLocals = async (): Promise<Array<string | undefined>> => {
-      const addresses = JSON.parse(await runCommand('ip', ['-n', this.client, '-j', '-6', 'address', 'show', 'scope', 'link'])) as {
-        ifname: string;
-        addr_info: { local: string }[];
-      }[];
-      return this.bridges.map((_, i) => addresses.find((a) => a.ifname === `vmpsc${i}`)?.addr_info[0]?.local);
-    };
-    let locals = await linkLocals();
-    for (const deadline = Date.now() + 30_000; locals.includes(undefined) && Date.now() < deadline; locals = await linkLocals()) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const missing = locals.indexOf(undefined);
-    if (missing >= 0) throw new Error(`client interface vmpsc${missing} has no link-local address after 30 s`);
+    // it is busy with thousands of new bridges.
+    const locals = await until(
+      "the client interfaces' link-local addresses",
+      async () => {
+        const addresses = JSON.parse(await runCommand('ip', ['-n', this.client, '-j', '-6', 'address', 'show', 'scope', 'link'])) as {
+          ifname: string;
+          addr_info: { local: string }[];
+        }[];
+        const found = this.bridges.map((_, i) => addresses.find((a) => a.ifname === `vmpsc${i}`)?.addr_info[0]?.local);
+        return found.every((a) => a !== undefined) && (found as string[]);
+      },
+      30_000,
+    );
     for (const [i, local] of locals.entries()) {
-      this.clientAddresses.push(local!);
+      this.clientAddresses.push(local);
       this.captures.push(new Dumpcap(this.client, `vmpsc${i}`));
     }
     await Promise.all(this.captures.map((c) => c.ready));
