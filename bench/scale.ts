@@ -6,7 +6,7 @@
  *
  * Phases: create (time, event-loop max delay, fds), settle S seconds (the kernel's first bursts
  * of the new bridges; its CPU is printed apart), serve S seconds in the steady state (CPU % of
- * one core, RSS, RAs sent, loop delay; B bridges sampled by clients whose captures check the
+ * one core, also per 10 s of it, RSS, RAs sent, loop delay; B bridges sampled by clients whose captures check the
  * RFC 4861 timing: testing/bench/ra-sample.ts), destroy (time against the floor's deletion + 1 s, loop delay, fds and
  * timers back). The measurement runs in a child under plain node (this file bundled with
  * esbuild), as bench/ra.ts does: tsx's loader alone adds ~35 MB RSS to a process.
@@ -59,6 +59,8 @@ const USAGE =
 /** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
 const MEMBERSHIP_BYTES = 56;
 const FIRST_ID = 1000;
+/** Serving's CPU is also reported per this many seconds of the window. */
+const SERVE_WINDOW_S = 10;
 /** rdisc6 solicitations per sampled bridge after the serving window. */
 const SOLICIT_ROUNDS = 3;
 
@@ -109,6 +111,8 @@ interface Report {
     settleCpuPercent: number;
     seconds: number;
     cpuPercent: number;
+    /** The CPU % of each whole SERVE_WINDOW_S of the window, in order. */
+    windowCpuPercents: number[];
     userPercent: number;
     systemPercent: number;
     rssMaxMb: number;
@@ -297,10 +301,22 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
       cpu = process.cpuUsage();
       t = performance.now();
       let rssMax = 0;
+      // The CPU of each SERVE_WINDOW_S of the window too: how much serving varies within a run,
+      // to set against how much it varies between runs (bench/FINDINGS.md).
+      const windows: number[] = [];
+      let windowCpu = process.cpuUsage();
+      let windowStart = t;
       for (let s = 0; s < options.serveSeconds; s++) {
         await sleep(1000);
         rssMax = Math.max(rssMax, process.memoryUsage().rss);
         if ((s + 1) % 15 === 0 && s + 1 < options.serveSeconds) snap(`serving ${s + 1} s`);
+        if ((s + 1) % SERVE_WINDOW_S === 0) {
+          const windowUsed = process.cpuUsage(windowCpu);
+          const now = performance.now();
+          windows.push(((windowUsed.user + windowUsed.system) / 1000 / (now - windowStart)) * 100);
+          windowCpu = process.cpuUsage();
+          windowStart = now;
+        }
       }
       const used = process.cpuUsage(cpu);
       const wall = performance.now() - t;
@@ -319,6 +335,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
         settleCpuPercent: ((settleUsed.user + settleUsed.system) / 1000 / settleWall) * 100,
         seconds: wall / 1000,
         cpuPercent: ((used.user + used.system) / 1000 / wall) * 100,
+        windowCpuPercents: windows,
         userPercent: (used.user / 1000 / wall) * 100,
         systemPercent: (used.system / 1000 / wall) * 100,
         rssMaxMb: mb(rssMax),
@@ -389,7 +406,7 @@ function format(r: Report): string {
     `settle:  ${f(r.serve.settleSeconds)} s after create (the kernel's first bursts: ${r.serve.settleEvents} link/address/route events), ` +
       `CPU ${f(r.serve.settleCpuPercent, 2)} % of a core`,
     `serve:   ${f(r.serve.seconds)} s, CPU ${f(r.serve.cpuPercent, 2)} % of a core (user ${f(r.serve.userPercent, 2)}, system ${f(r.serve.systemPercent, 2)}; ` +
-      `target < 2 %), ${r.serve.ras} RAs (${f(r.serve.rasPerSecond)}/s, ${f(r.serve.cpuUsPerRa, 1)} us CPU each), ${r.serve.sendErrors} send errors, ` +
+      `target < 2 %; by ${SERVE_WINDOW_S} s: ${r.serve.windowCpuPercents.map((p) => f(p, 2)).join(', ')}), ${r.serve.ras} RAs (${f(r.serve.rasPerSecond)}/s, ${f(r.serve.cpuUsPerRa, 1)} us CPU each), ${r.serve.sendErrors} send errors, ` +
       `RSS max ${r.serve.rssMaxMb} MB (target < 100), loop max delay ${f(r.serve.loopMaxMs, 1)} ms (idle sentinel ${f(r.serve.idle.maxMs, 1)}; ` +
       `an idle node with the same 20 ms histogram: ${f(r.serve.idle.cpuPercent, 2)} % of a core, so serving itself ~${f(r.serve.cpuPercent - r.serve.idle.cpuPercent, 2)} %)`,
     ...(r.serve.rfc === undefined ? [] : [formatRfc(r.serve.rfc)]),
