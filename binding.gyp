@@ -26,6 +26,7 @@
             "native/rtnl_codec.cc",
             "native/rtnl_link.cc",
             "native/rtnl_addr.cc",
+            "native/rtnl_netconf.cc",
             "native/rtnl_neigh.cc",
             "native/rtnl_route.cc",
             # nf_tables over nfnetlink

@@ -9,7 +9,7 @@ namespace vmplumb {
 
 namespace {
 
-enum class Family { Link, Addr, Neigh, Route, None };
+enum class Family { Link, Addr, Neigh, Route, Netconf, None };
 
 Family FamilyOf(uint16_t type) {
   switch (type) {
@@ -30,6 +30,10 @@ Family FamilyOf(uint16_t type) {
     case RTM_DELROUTE:
     case RTM_GETROUTE:
       return Family::Route;
+    case RTM_NEWNETCONF:
+    case RTM_DELNETCONF:
+    case RTM_GETNETCONF:
+      return Family::Netconf;
     default:
       return Family::None;
   }
@@ -45,6 +49,8 @@ FamilyTables TablesOf(Family f) {
       return NeighTables();
     case Family::Route:
       return RouteTables();
+    case Family::Netconf:
+      return NetconfTables();
     default:
       return FamilyTables{0, nullptr};
   }
@@ -80,6 +86,12 @@ std::string MessageTypeName(uint16_t type) {
       return "RTM_DELROUTE";
     case RTM_GETROUTE:
       return "RTM_GETROUTE";
+    case RTM_NEWNETCONF:
+      return "RTM_NEWNETCONF";
+    case RTM_DELNETCONF:
+      return "RTM_DELNETCONF";
+    case RTM_GETNETCONF:
+      return "RTM_GETNETCONF";
     default:
       return "RTM_" + std::to_string(type);
   }
@@ -101,6 +113,9 @@ void EncodeRequest(Napi::Env env, NlWriter& w, uint16_t type, uint16_t flags, ui
     case Family::Route:
       EncodeRoute(env, w, params);
       break;
+    case Family::Netconf:
+      EncodeNetconf(env, w, params);
+      break;
     default:
       throw Napi::TypeError::New(env, "no codec for message type " + std::to_string(type));
   }
@@ -117,6 +132,8 @@ Napi::Value DecodeMessage(Napi::Env env, const nlmsghdr* h, bool briefLinks) {
       return DecodeNeigh(env, h);
     case Family::Route:
       return DecodeRoute(env, h);
+    case Family::Netconf:
+      return DecodeNetconf(env, h);
     default:
       return env.Undefined();
   }

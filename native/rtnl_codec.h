@@ -4,7 +4,8 @@
 // TypeScript's (lib/netlink/).
 //
 // One file per message family: rtnl_link.cc (links and their kinds), rtnl_addr.cc,
-// rtnl_neigh.cc (bridge FDB), rtnl_route.cc; rtnl_codec.cc dispatches by message type.
+// rtnl_neigh.cc (bridge FDB), rtnl_route.cc, rtnl_netconf.cc; rtnl_codec.cc dispatches by
+// message type.
 #pragma once
 
 #include <linux/netlink.h>
@@ -35,7 +36,7 @@ std::string AttributeAt(const uint8_t* msg, size_t len, uint32_t offset);
 // The C name of a missing attribute of type `type` inside the nest at `nestOffset` (0: top level).
 std::string MissingAttribute(const uint8_t* msg, size_t len, uint32_t nestOffset, uint16_t type);
 
-// Per family (rtnl_link.cc, rtnl_addr.cc, rtnl_neigh.cc, rtnl_route.cc).
+// Per family (rtnl_link.cc, rtnl_addr.cc, rtnl_neigh.cc, rtnl_route.cc, rtnl_netconf.cc).
 void EncodeLink(Napi::Env env, NlWriter& w, const Napi::Object& params);
 // `brief`: only ifinfomsg's fields and IFLA_IFNAME, IFLA_MTU, IFLA_ADDRESS, for a subscriber that
 // needs no more of thousands of links (the RA monitor, lib/ra/monitor.ts): a whole bridge or
@@ -47,6 +48,8 @@ void EncodeNeigh(Napi::Env env, NlWriter& w, const Napi::Object& params);
 Napi::Object DecodeNeigh(Napi::Env env, const nlmsghdr* h);
 void EncodeRoute(Napi::Env env, NlWriter& w, const Napi::Object& params);
 Napi::Object DecodeRoute(Napi::Env env, const nlmsghdr* h);
+void EncodeNetconf(Napi::Env env, NlWriter& w, const Napi::Object& params);
+Napi::Object DecodeNetconf(Napi::Env env, const nlmsghdr* h);
 
 // Attribute tables a family exposes for naming attributes in errors.
 struct FamilyTables {
@@ -57,6 +60,7 @@ FamilyTables LinkTables();
 FamilyTables AddrTables();
 FamilyTables NeighTables();
 FamilyTables RouteTables();
+FamilyTables NetconfTables();
 // Names inside IFLA_LINKINFO: 'IFLA_INFO_DATA/IFLA_VXLAN_TTL' for an offset in that nest.
 std::string LinkInfoAttributeAt(const nlattr* linkinfo, const uint8_t* base, uint32_t offset);
 

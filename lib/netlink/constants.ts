@@ -18,6 +18,9 @@ export const RTM = {
   NEWNEIGH: 28,
   DELNEIGH: 29,
   GETNEIGH: 30,
+  NEWNETCONF: 80,
+  DELNETCONF: 81,
+  GETNETCONF: 82,
 } as const;
 
 /** nlmsg_flags (linux/netlink.h). */
@@ -132,7 +135,10 @@ export const NTF = {
 } as const;
 
 /** Multicast groups (linux/rtnetlink.h enum rtnetlink_groups). */
-export const RTNLGRP = { LINK: 1, NEIGH: 3, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV6_IFADDR: 9, IPV6_ROUTE: 11 } as const;
+export const RTNLGRP = { LINK: 1, NEIGH: 3, IPV4_IFADDR: 5, IPV4_ROUTE: 7, IPV6_IFADDR: 9, IPV6_ROUTE: 11, IPV6_NETCONF: 25 } as const;
+
+/** NETCONFA_IFINDEX's two namespace-wide entries (linux/netconf.h): `all` and `default`. */
+export const NETCONFA_IFINDEX = { ALL: -1, DEFAULT: -2 } as const;
 
 /** Route types (linux/rtnetlink.h RTN_*). */
 export const RTN: Record<string, number> = {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
-import { AF, IFA_F, IFF, NLM_F, NTF, NUD, RTM } from '../../lib/netlink/constants.js';
+import { AF, IFA_F, IFF, NETCONFA_IFINDEX, NLM_F, NTF, NUD, RTM } from '../../lib/netlink/constants.js';
 import { parseAddress, parseFdb, parseLink, parseRoute } from '../../lib/netlink/parse.js';
 
 const roundTrip = (type: number, params: object) => {
@@ -213,6 +213,43 @@ describe('rtnetlink codec', () => {
       protocol: 'boot',
       scope: 'universe',
     });
+  });
+
+  it('encodes RTM_GETNETCONF byte for byte (netconfmsg padded to 4, NETCONFA_IFINDEX as s32)', () => {
+    const buffer = native.rtnlEncode(RTM.GETNETCONF, NLM_F.REQUEST, 3, { family: AF.INET6, index: NETCONFA_IFINDEX.ALL });
+    const expected = Buffer.alloc(16 + 4 + 8);
+    expected.writeUInt32LE(expected.length, 0);
+    expected.writeUInt16LE(RTM.GETNETCONF, 4);
+    expected.writeUInt16LE(NLM_F.REQUEST, 6);
+    expected.writeUInt32LE(3, 8);
+    expected.writeUInt8(AF.INET6, 16); // ncm_family, then 3 bytes of padding
+    expected.writeUInt16LE(8, 20); // nla_len
+    expected.writeUInt16LE(1, 22); // NETCONFA_IFINDEX
+    expected.writeInt32LE(-1, 24); // NETCONFA_IFINDEX_ALL
+    expect(buffer.toString('hex')).toBe(expected.toString('hex'));
+    // A dump request carries the header alone (the kernel's strict check refuses attributes).
+    expect(native.rtnlEncode(RTM.GETNETCONF, NLM_F.REQUEST | NLM_F.DUMP, 3, { family: AF.INET6 })).toHaveLength(20);
+  });
+
+  it('decodes RTM_NEWNETCONF with signed values (index -1 is "all")', () => {
+    // As the kernel sends it (inet6_netconf_fill_devconf): netconfmsg, then s32 attributes.
+    const m = Buffer.alloc(16 + 4 + 8 * 3);
+    m.writeUInt32LE(m.length, 0);
+    m.writeUInt16LE(RTM.NEWNETCONF, 4);
+    m.writeUInt8(AF.INET6, 16);
+    const attrs: Array<[number, number]> = [
+      [1, -1], // NETCONFA_IFINDEX: all
+      [2, 1], // NETCONFA_FORWARDING
+      [5, 0], // NETCONFA_PROXY_NEIGH
+    ];
+    attrs.forEach(([type, value], i) => {
+      m.writeUInt16LE(8, 20 + i * 8);
+      m.writeUInt16LE(type, 22 + i * 8);
+      m.writeInt32LE(value, 24 + i * 8);
+    });
+    const [message] = native.rtnlDecode(m);
+    expect(message).toEqual({ msgType: RTM.NEWNETCONF, family: AF.INET6, index: -1, forwarding: 1, proxyNeigh: 0 });
+    expect(native.rtnlAttributeAt(m, 28)).toBe('NETCONFA_FORWARDING');
   });
 
   it('refuses values of the wrong type instead of sending garbage', () => {
