@@ -127,6 +127,8 @@ export interface ResolvedInterfaceConfig {
   ignoredClients: string[];
   unrestrictedUnicast: boolean;
   removeOnStop: boolean;
+  /** Router lifetime 0 while the namespace does not forward (see RaInterfaceConfig). */
+  followForwarding: boolean;
   snacRouter: boolean;
   captivePortal: string | undefined;
   /** radvd's autoignoreprefixes: own prefixes (`addr/len`, canonical) a `prefix ::/64` skips. */
@@ -394,6 +396,7 @@ export function resolveInterfaceConfig(field: string, value: unknown): ResolvedI
     ignoredClients: shared(checkAddresses(`${field}.ignoredClients`, o.ignoredClients)),
     unrestrictedUnicast: checkBoolean(`${field}.unrestrictedUnicast`, optional<unknown>(o.unrestrictedUnicast, false)),
     removeOnStop: checkBoolean(`${field}.removeOnStop`, optional<unknown>(o.removeOnStop, true)),
+    followForwarding: checkBoolean(`${field}.followForwarding`, optional<unknown>(o.followForwarding, false)),
     snacRouter: checkBoolean(`${field}.snacRouter`, optional<unknown>(o.snacRouter, false)),
     captivePortal: o.captivePortal === undefined ? undefined : checkCaptivePortal(`${field}.captivePortal`, o.captivePortal),
     autoIgnorePrefixes: shared(

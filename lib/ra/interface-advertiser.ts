@@ -30,6 +30,11 @@ export interface LinkInfo {
    * their lifetimes: what radvd's `prefix ::/64` advertises. Absent when there are none.
    */
   prefixes?: OwnPrefix[];
+  /**
+   * The namespace does not forward IPv6 and the config follows forwarding: RAs carry router
+   * lifetime 0 (RFC 4861 §6.2.5), the rest as configured.
+   */
+  notForwarding?: boolean;
 }
 
 /** A prefix of one of the interface's own addresses. */
@@ -330,6 +335,7 @@ export class InterfaceAdvertiser implements FrameSender {
       previous.mac !== link.mac ||
       previous.mtu !== link.mtu ||
       previous.linkLocal !== link.linkLocal ||
+      previous.notForwarding !== link.notForwarding ||
       !samePrefixes(previous.prefixes, link.prefixes)
     ) {
       this.invalidate();
@@ -408,7 +414,8 @@ export class InterfaceAdvertiser implements FrameSender {
 
   private build(final: boolean): Buffer[] {
     const linkMtu = Math.min(this.link?.mtu ?? 1500, this.configValue.raMtu ?? Infinity);
-    const input = { config: this.configValue, mac: this.link?.mac, linkMtu, withdrawn: this.withdrawn, prefixes: this.currentPrefixes() };
+    const config = this.link?.notForwarding === true ? { ...this.configValue, defaultLifetime: 0 } : this.configValue;
+    const input = { config, mac: this.link?.mac, linkMtu, withdrawn: this.withdrawn, prefixes: this.currentPrefixes() };
     if (input.prefixes && this.decrementing) return buildAdvertisements(final ? { ...input, final: true, withdrawn: undefined } : input);
     if (final) return (this.finalPackets ??= buildAdvertisements({ ...input, final: true, withdrawn: undefined }));
     return (this.packets ??= buildAdvertisements(input));

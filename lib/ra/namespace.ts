@@ -21,6 +21,7 @@ import { NetlinkInterfaceMonitor, type InterfaceMonitor } from './monitor.js';
 import { TimerQueue } from './timer-queue.js';
 import { FrameBatch, type FrameSender } from './frame-batch.js';
 import { GroupMemberships } from './memberships.js';
+import { ForwardingWatch } from './forwarding.js';
 import { ERROR_CODES, VmplumbError } from '../errors.js';
 
 const ALL_ROUTERS_BYTES = ipv6ToBytes(ALL_ROUTERS);
@@ -33,6 +34,8 @@ export type NamespaceErrorListener = (error: Error) => void;
 
 interface Served {
   iface: InterfaceAdvertiser;
+  /** The interface as the monitor last reported it (undefined: not ready). */
+  link: LinkInfo | undefined;
   index: number | undefined;
   unwatch: () => void;
   /** Reports a failed ff02::2 join. */
@@ -54,12 +57,14 @@ export class RaNamespace {
   /** The multicast RAs of the current tick, sent together (frames fail EBADF once closed). */
   private readonly frames = new FrameBatch(() => (this.closed ? undefined : this.socket), ALL_NODES_MAC);
   private closed = false;
+  /** The namespace's IPv6 forwarding, opened for the first interface that follows it. */
+  private forwarding: ForwardingWatch | undefined;
 
   private constructor(
     private readonly key: string,
     private readonly socket: NativeIcmp6Socket,
     private readonly monitor: InterfaceMonitor,
-    netns: NativeNetns,
+    private readonly netns: NativeNetns,
     clock: Clock,
   ) {
     this.queue = new TimerQueue(clock);
@@ -147,7 +152,7 @@ export class RaNamespace {
   attach(iface: InterfaceAdvertiser, onJoinError: (errno: number, index: number) => void): void {
     const name = iface.name;
     if (this.served.has(name)) throw new VmplumbError(ERROR_CODES.EXISTS, `interface ${name} is already served in this namespace`);
-    const entry: Served = { iface, index: undefined, unwatch: () => {}, onJoinError };
+    const entry: Served = { iface, link: undefined, index: undefined, unwatch: () => {}, onJoinError };
     this.served.set(name, entry);
     entry.unwatch = this.monitor.watch(name, (link) => this.update(entry, link));
   }
@@ -165,7 +170,44 @@ export class RaNamespace {
         });
       }
     }
-    entry.iface.setLink(link);
+    entry.link = link;
+    this.deliver(entry);
+  }
+
+  /**
+   * Tells the entry's advertiser its interface as last reported, with whether the namespace
+   * forwards when its config follows that: not before the first answer, so no RA leaves with
+   * a lifetime the namespace's forwarding contradicts.
+   */
+  private deliver(entry: Served): void {
+    const link = entry.link;
+    if (!link || !entry.iface.config.followForwarding) {
+      entry.iface.setLink(link);
+      return;
+    }
+    const forwarding = this.watchForwarding().forwarding;
+    if (forwarding === undefined) return; // delivered once known (watchForwarding)
+    entry.iface.setLink({ ...link, notForwarding: !forwarding });
+  }
+
+  /** The namespace's forwarding watch, opened on first use; each answer and change re-delivers the followers' links. */
+  private watchForwarding(): ForwardingWatch {
+    if (this.forwarding) return this.forwarding;
+    const watch = new ForwardingWatch(this.netns, (error) => this.fail(error));
+    this.forwarding = watch;
+    const redeliver = (): void => {
+      if (this.closed) return;
+      for (const entry of this.served.values()) if (entry.link && entry.iface.config.followForwarding) this.deliver(entry);
+    };
+    void watch.ready().then(redeliver);
+    watch.onChange(redeliver);
+    return watch;
+  }
+
+  /** `iface`'s config changed: its link is told again (whether it follows forwarding may have changed). */
+  refresh(iface: InterfaceAdvertiser): void {
+    const entry = this.served.get(iface.name);
+    if (entry?.iface === iface && entry.link) this.deliver(entry);
   }
 
   /** Leaves ff02::2 on the entry's interface (after its join), or drops its join when it has not happened yet. */
@@ -204,6 +246,7 @@ export class RaNamespace {
     this.byIndex.clear();
     this.queue.close();
     this.socket.close();
+    this.forwarding?.close();
     // Waits for a running job (≤ 256 changes; it holds a dup of a membership socket), then
     // closes the membership sockets: release() resolved means no socket of ours is left in
     // the namespace.

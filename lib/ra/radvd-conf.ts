@@ -269,7 +269,8 @@ class Parser {
   }
 
   private interface(name: string, field: string, line: number): { config: RaInterfaceConfig; send: boolean } {
-    const config: RaInterfaceConfig = { name };
+    // radvd sends router lifetime 0 while the host does not forward (RFC 4861 §6.2.5).
+    const config: RaInterfaceConfig = { name, followForwarding: true };
     this.lines.set(field, line);
     const state = { send: false };
     const f = (key: keyof RaInterfaceConfig, convert: (value: Token, name: Token) => unknown): Setter<RaInterfaceConfig> =>

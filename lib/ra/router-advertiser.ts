@@ -248,8 +248,10 @@ export class RouterAdvertiser extends EventEmitter<RouterAdvertiserEvents> {
     this.configs = byName(resolved.interfaces);
     for (const config of resolved.interfaces) {
       const iface = this.interfaces.get(config.name);
-      if (iface) iface.update(config);
-      else if (this.state === 'running') this.serve(config);
+      if (iface) {
+        iface.update(config);
+        this.namespace?.refresh(iface);
+      } else if (this.state === 'running') this.serve(config);
     }
     await Promise.all(
       removed

@@ -143,6 +143,13 @@ export interface RaInterfaceConfig {
   unrestrictedUnicast?: boolean;
   /** RemoveAdvOnExit (default true): stop() sends final RAs; false sends none (the hosts keep the router until its lifetime ends). */
   removeOnStop?: boolean;
+  /**
+   * Advertise router lifetime 0 while the namespace does not forward IPv6
+   * (`net.ipv6.conf.all.forwarding` 0), as RFC 4861 §6.2.5 requires and radvd does; the
+   * configured lifetime again as soon as it does. Default false (the lifetime is what you
+   * configured); parseRadvdConf sets it, so a radvd.conf behaves as under radvd.
+   */
+  followForwarding?: boolean;
   /** AdvSNACRouterFlag (default false): the RA header's SNAC router flag (0x02, draft-ietf-snac-simple; IANA RA flag bit 6). */
   snacRouter?: boolean;
   /** AdvCaptivePortalAPI: the captive portal API URI, sent in the Captive-Portal option (RFC 8910 §2.3). */

@@ -8,7 +8,8 @@ describe('parseRadvdConf', () => {
   it('reads the reference radvd.conf', () => {
     const text = readFileSync(new URL('../fixtures/ra/radvd.conf', import.meta.url), 'utf8');
     // The tests' reference interface (test/helpers/reference.ts) is this file's, field for field.
-    expect(parseRadvdConf(text)).toEqual({ interfaces: [referenceRaInterface()] });
+    // followForwarding: radvd's router lifetime 0 while the host does not forward.
+    expect(parseRadvdConf(text)).toEqual({ interfaces: [{ ...referenceRaInterface(), followForwarding: true }] });
   });
 
   it('reads every supported option, comments and several interfaces', () => {
@@ -33,6 +34,7 @@ interface br3 { AdvSendAdvert off; };
       interfaces: [
         {
           name: 'br1',
+          followForwarding: true,
           maxInterval: 30,
           minInterval: 10.5,
           defaultLifetime: 90,
@@ -51,7 +53,7 @@ interface br3 { AdvSendAdvert off; };
           dnssl: [{ domains: ['a.example', 'b.example'], lifetime: 100 }],
           pref64: [{ prefix: '64:ff9b::/96', lifetime: 1800 }],
         },
-        { name: 'br2' },
+        { name: 'br2', followForwarding: true },
       ],
     });
   });
