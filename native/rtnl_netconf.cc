@@ -18,25 +18,21 @@ namespace vmplumb {
 
 namespace {
 
-// Every attribute is an s32, so the table only names them (for extended acks); decoding is by
-// hand below (the table's wire types have no signed 32-bit one, and the index is -1 for "all").
+// Every attribute is an s32 (the index is -1 for "all"): the table names them, for decoding and
+// for extended acks, and decoding is by hand below, since the table's wire types have no signed
+// 32-bit one. Requests set only NETCONFA_IFINDEX (EncodeNetconf), never through the table.
 constexpr AttrSpec kNetconfRows[] = {
-    {NETCONFA_IFINDEX, Wire::U32, "", "NETCONFA_IFINDEX"},
-    {NETCONFA_FORWARDING, Wire::U32, "", "NETCONFA_FORWARDING"},
-    {NETCONFA_RP_FILTER, Wire::U32, "", "NETCONFA_RP_FILTER"},
-    {NETCONFA_MC_FORWARDING, Wire::U32, "", "NETCONFA_MC_FORWARDING"},
-    {NETCONFA_PROXY_NEIGH, Wire::U32, "", "NETCONFA_PROXY_NEIGH"},
-    {NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN, Wire::U32, "", "NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN"},
-    {NETCONFA_INPUT, Wire::U32, "", "NETCONFA_INPUT"},
-    {NETCONFA_BC_FORWARDING, Wire::U32, "", "NETCONFA_BC_FORWARDING"},
+    {NETCONFA_IFINDEX, Wire::U32, "index", "NETCONFA_IFINDEX"},
+    {NETCONFA_FORWARDING, Wire::U32, "forwarding", "NETCONFA_FORWARDING"},
+    {NETCONFA_RP_FILTER, Wire::U32, "rpFilter", "NETCONFA_RP_FILTER"},
+    {NETCONFA_MC_FORWARDING, Wire::U32, "mcForwarding", "NETCONFA_MC_FORWARDING"},
+    {NETCONFA_PROXY_NEIGH, Wire::U32, "proxyNeigh", "NETCONFA_PROXY_NEIGH"},
+    {NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN, Wire::U32, "ignoreRoutesWithLinkdown",
+     "NETCONFA_IGNORE_ROUTES_WITH_LINKDOWN"},
+    {NETCONFA_INPUT, Wire::U32, "input", "NETCONFA_INPUT"},
+    {NETCONFA_BC_FORWARDING, Wire::U32, "bcForwarding", "NETCONFA_BC_FORWARDING"},
 };
 constexpr AttrTable kNetconf = MakeTable(kNetconfRows);
-
-// The JS property of each decoded attribute, by NETCONFA_* type (index 0 unused).
-constexpr const char* kNetconfKeys[] = {
-    nullptr, "index",        "forwarding", "rpFilter", "mcForwarding", "proxyNeigh", "ignoreRoutesWithLinkdown",
-    "input", "bcForwarding",
-};
 
 }  // namespace
 
@@ -56,11 +52,11 @@ Napi::Object DecodeNetconf(Napi::Env env, const nlmsghdr* h) {
   if (ncm == nullptr) return out;
   out.Set("family", Napi::Number::New(env, ncm->ncm_family));
   for (const nlattr* a : AttrsAfter<netconfmsg>(h)) {
-    uint16_t type = AttrType(a);
-    if (type == 0 || type >= sizeof(kNetconfKeys) / sizeof(kNetconfKeys[0]) || AttrLen(a) < 4) continue;
+    const AttrSpec* spec = kNetconf.ByType(AttrType(a));
+    if (spec == nullptr || AttrLen(a) < 4) continue;
     int32_t value;
     std::memcpy(&value, AttrData(a), 4);
-    out.Set(kNetconfKeys[type], Napi::Number::New(env, value));
+    out.Set(spec->js, Napi::Number::New(env, value));
   }
   return out;
 }

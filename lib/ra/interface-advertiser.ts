@@ -207,11 +207,11 @@ export class InterfaceAdvertiser implements FrameSender {
     private configValue: ResolvedInterfaceConfig,
     private readonly host: AdvertiserHost,
   ) {
-    this.indexClients();
+    this.indexConfig();
   }
 
   /** What the config implies that each RA asks: its clients as bytes and keys, DecrementLifetimes. */
-  private indexClients(): void {
+  private indexConfig(): void {
     this.decrementing = this.configValue.prefixes.some((p) => p.decrementLifetimes === true);
     const clients = this.configValue.clients;
     this.clients = clients.length === 0 ? NO_CLIENTS : clients.map((a) => Buffer.from(ipv6ToBytes(a)));
@@ -623,7 +623,7 @@ export class InterfaceAdvertiser implements FrameSender {
     this.withdrawn = isEmpty(withdrawn) ? undefined : withdrawn;
     this.withdrawnLeft = this.withdrawn ? MAX_INITIAL_RTR_ADVERTISEMENTS : 0;
     this.configValue = config;
-    this.indexClients();
+    this.indexConfig();
     this.invalidate();
     if (this.state === 'serving' && !this.stopping) this.restartInitial();
   }

@@ -65,7 +65,7 @@ describe.skipIf(skipUnlessRoot('RA forwarding tests', ['/usr/bin/rdisc6']))('fol
     const ra = new RouterAdvertiser({ netns: router.name, interfaces: [config(true)] });
     try {
       await ra.start();
-      expect(await until('an RA with router lifetime 0', async () => (await routerLifetime(client, CLIENT)) === 0, 30_000)).toBe(true);
+      await until('an RA with router lifetime 0', async () => (await routerLifetime(client, CLIENT)) === 0, 30_000);
       // Several RAs later the client has still no default route from them.
       await new Promise((r) => setTimeout(r, 5_000));
       expect(defaultRoute()).toBe('');
