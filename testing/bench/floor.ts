@@ -68,7 +68,8 @@ export interface RunFloorOptions {
   binary: string;
   netns: string;
   pairs: number;
-  delete: FloorDelete;
+  /** How the floor deletes; `none` creates only and leaves the links to the caller (bench/radvd.ts). */
+  delete: FloorDelete | 'none';
   threads?: number;
   /** Also add each bridge's router address (fd00:HI:LO::1/64 nodad) in the create phase. */
   address?: boolean;
