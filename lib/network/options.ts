@@ -8,6 +8,7 @@ import { netnsKeyOf, resolveNetns } from '../netns.js';
 import {
   bytesToIPv6,
   checkArray,
+  checkBoolean,
   checkIfname,
   checkInteger,
   checkIPv6,
@@ -116,6 +117,7 @@ function resolveRa(value: unknown): ResolvedNetworkOptions['ra'] {
     maxInterval,
     defaultLifetime: ra.defaultLifetime === undefined ? DEFAULT_RA.defaultLifetime : checkInteger('ra.defaultLifetime', ra.defaultLifetime, 0, 65535),
     dnsLifetime: ra.dnsLifetime === undefined ? DEFAULT_RA.dnsLifetime : checkInteger('ra.dnsLifetime', ra.dnsLifetime, 0, 0xffffffff),
+    followForwarding: ra.followForwarding === undefined ? false : checkBoolean('ra.followForwarding', ra.followForwarding),
     advertiser: checkAdvertiser('ra.advertiser', ra.advertiser),
   };
 }

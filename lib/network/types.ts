@@ -21,6 +21,13 @@ export interface NetworkRaOptions {
   /** Lifetime of the RDNSS and DNSSL options in seconds (6000 by default). */
   dnsLifetime?: number;
   /**
+   * Advertise router lifetime 0 while the network's namespace does not forward IPv6
+   * (`net.ipv6.conf.all.forwarding`), and `defaultLifetime` as soon as it does, as radvd does
+   * (RFC 4861 §6.2.5). Off by default: a platform host forwards, and a moment with forwarding
+   * off (a sysctl reload) would make every guest drop its default route.
+   */
+  followForwarding?: boolean;
+  /**
    * An advertiser of yours to add this network's bridge to (with `addInterface`); it is not
    * stopped by `destroy()`. By default one shared advertiser per namespace serves every
    * network in it.
@@ -75,6 +82,8 @@ export interface AdvertisedInterface {
   mtu?: number;
   /** PREF64 option (RFC 8781): the NAT64 prefix ('64:ff9b::/96'). */
   pref64?: string;
+  /** Router lifetime 0 while the namespace does not forward (NetworkRaOptions.followForwarding). */
+  followForwarding?: boolean;
 }
 
 /** Options of {@link VxlanNetwork.create}. */

@@ -881,6 +881,8 @@ function raInterface(o: ResolvedNetworkOptions): AdvertisedInterface {
     dnssl: o.dnssl.length === 0 ? [] : [{ domains: o.dnssl, lifetime: life }],
     ...(o.mtu === undefined ? {} : { mtu: o.mtu }),
     ...(o.pref64 === undefined ? {} : { pref64: o.pref64 }),
+    // Only when asked: a record without it reads the same in a process that predates it.
+    ...(o.ra.followForwarding ? { followForwarding: true } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { sharedAdvertisers } from '../../lib/network/advertisers.js';
 import { twoHostsWithVeth } from '../helpers/hosts.js';
 import { runAsync, type TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
+import { routerLifetime } from '../helpers/rdisc6.js';
 import { referenceScript } from '../../testing/demo/hosts.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
@@ -132,6 +133,39 @@ describe.skipIf(skipUnlessRoot('VxlanNetwork integration tests'))('VxlanNetwork 
     );
     h2.ip('link', 'del', 'vxlan100');
     h2.ip('link', 'del', 'br100');
+  }, 150_000);
+
+  it('ra.followForwarding: router lifetime 0 while host 1 does not forward, then the configured one (host 2: rdisc6 and its kernel)', async () => {
+    // Host 1's namespace is new, so it does not forward: the first test's 3600 there is the
+    // control (the same namespace, the option off).
+    expect(h1.exec('sysctl', ['-n', 'net.ipv6.conf.all.forwarding']).trim()).toBe('0');
+    const prefix = '2a0a:e5c1:111:889::/64';
+    const net = await VxlanNetwork.create({ id: 102, underlay: 'eth0', prefix, netns: h1.name, ra: { followForwarding: true } });
+    nets.push(net);
+    h2.exec('sh', ['-ec', referenceScript({ id: 102, address: '2a0a:e5c1:111:889::2' }).join('\n')]);
+    const defaultVia102 = (): boolean => h2.ipJson<{ dev: string }[]>('-6', 'route', 'show', 'default').some((r) => r.dev === 'br102');
+    try {
+      await until('host 2 link-local on br102 past DAD', () => h2.linkLocal('br102'));
+      await until('rdisc6 on host 2: router lifetime 0', async () => (await routerLifetime(h2, 'br102')) === 0, 60_000);
+      // Several RAs later host 2's kernel has still taken no default route from them.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(defaultVia102()).toBe(false);
+
+      h1.sysctl('net.ipv6.conf.all.forwarding', 1);
+      await until('rdisc6 on host 2: router lifetime 3600', async () => (await routerLifetime(h2, 'br102')) === 3600, 60_000);
+      await expectHost2Slaac(102, prefix);
+
+      // Kept in the record: the network opened again (as another process would) follows too.
+      await net.close();
+      nets.push(await VxlanNetwork.open({ id: 102, netns: h1.name }));
+      h1.sysctl('net.ipv6.conf.all.forwarding', 0);
+      await until('rdisc6 on host 2: router lifetime 0 from the reopened network', async () => (await routerLifetime(h2, 'br102')) === 0, 60_000);
+    } finally {
+      h1.sysctl('net.ipv6.conf.all.forwarding', 0);
+      await Promise.allSettled(nets.splice(0).map((n) => n.destroy({ timeoutMs: 1000 })));
+      h2.ip('link', 'del', 'vxlan102');
+      h2.ip('link', 'del', 'br102');
+    }
   }, 150_000);
 
   it('unicast VXLAN: no group, an FDB entry for the peer; two networks share one advertiser', async () => {

@@ -5,29 +5,19 @@
  * client routes through the router. Positive control: the same advertiser with followForwarding
  * off sends the configured lifetime while the namespace does not forward.
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { RouterAdvertiser } from '../../lib/ra/index.js';
 import type { RaInterfaceConfig } from '../../lib/ra/types.js';
 import { joinWithVeth, TestNetns } from '../helpers/netns.js';
 import { until } from '../helpers/poll.js';
+import { routerLifetime } from '../helpers/rdisc6.js';
 import { skipUnlessRoot } from '../helpers/privileges.js';
 
 const BRIDGE = 'br100';
 const CLIENT = 'vmprafw-c';
 const PEER = 'vmprafw-r';
 const LIFETIME = 600;
-
-/** The router lifetime of the RA rdisc6 gets on `dev` (undefined: no RA within its wait). */
-function routerLifetime(ns: TestNetns, dev: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', ns.name, 'rdisc6', '-1', '-r', '2', '-w', '1500', dev], { encoding: 'utf8', timeout: 20_000 }, (_error, stdout) => {
-      const m = /Router lifetime\s*:\s*(\d+)/u.exec(stdout);
-      resolve(m ? Number(m[1]) : undefined);
-    });
-  });
-}
 
 describe.skipIf(skipUnlessRoot('RA forwarding tests', ['/usr/bin/rdisc6']))('followForwarding', () => {
   let router: TestNetns;

@@ -271,7 +271,7 @@ describe('VxlanNetwork options', () => {
       ttl: 5,
       routerAddress: '2a0a:e5c1:111:888::1',
       names: { vxlan: 'vxlan100', bridge: 'br100' },
-      ra: { minInterval: 3, maxInterval: 5, defaultLifetime: 3600, dnsLifetime: 6000 },
+      ra: { minInterval: 3, maxInterval: 5, defaultLifetime: 3600, dnsLifetime: 6000, followForwarding: false },
       peers: [],
     });
   });
@@ -296,6 +296,7 @@ describe('VxlanNetwork options', () => {
     [{ mtu: 1000 }, 'Expected "mtu" to be an integer from 1280 to 65535, got 1000'],
     [{ pref64: '64:ff9b::/80' }, 'Expected "pref64" to be an IPv6 prefix of length 32, 40, 48, 56, 64 or 96'],
     [{ ra: { minInterval: 10, maxInterval: 5 } }, 'Expected "ra.minInterval" to be at most 0.75 × ra.maxInterval (5), got 10'],
+    [{ ra: { followForwarding: 'yes' } }, 'Expected "ra.followForwarding" to be a boolean, got "yes"'],
     [{ names: { bridge: 'vxlan100' } }, 'Expected "names.bridge" to be a name other than the vxlan\'s'],
     [{ netns: {} }, 'Expected "netns" to be a namespace name, path or fd'],
   ])('rejects %j', (bad, message) => {
@@ -451,6 +452,19 @@ describe('VxlanNetwork.create', () => {
     w.advertisers[0]?.emit('error', new Error('monitor failed'));
     expect(seen).toEqual(['101: sendmsg ENOBUFS', '100: monitor failed', '101: monitor failed']);
     await Promise.all([a.destroy(), b.destroy()]);
+  });
+
+  it('ra.followForwarding reaches the advertiser only when asked (a record without it reads the same in an older process)', async () => {
+    const { w, internals } = setup();
+    const nets = [
+      await withInternals(internals, () => VxlanNetwork.create({ ...base, ra: { followForwarding: true } })),
+      await withInternals(internals, () => VxlanNetwork.create({ ...base, id: 101, prefix: '2a0a:e5c1:111:889::/64', ra: { followForwarding: false } })),
+    ];
+    expect(w.advertisers[0]?.interfaces.map((i) => [i.name, i.followForwarding])).toEqual([
+      ['br100', true],
+      ['br101', undefined],
+    ]);
+    await Promise.all(nets.map((n) => n.destroy()));
   });
 
   it('ra: false sends none', async () => {
