@@ -47,6 +47,10 @@ describe.skipIf(skipUnlessRoot('agent restart guest test', ['/dev/net/tun']))('a
 
   beforeAll(() => {
     h1 = new TestNetns('vmprs');
+    // The router forwards, as a platform host does: otherwise its answers to the client's
+    // unreachability probes say IsRouter 0 and the client drops its default route (RFC 4861
+    // §7.2.5; test/integration/persist-serve-destroy.test.ts).
+    h1.sysctl('net.ipv6.conf.all.forwarding', 1);
     h2 = new TestNetns('vmprs');
     client = new TestNetns('vmprc');
     joinWithVeth(h1, 'eth0', h2, 'eth0');
