@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleBench } from './bundle.js';
 
-import { buildFloor, runFloor } from '../testing/bench/floor.js';
+import { buildFloor, floorPrefix, runFloor } from '../testing/bench/floor.js';
 import { BenchNamespace, UNDERLAY } from '../testing/bench/namespace.js';
 import { startSentinel, watchEventLoop, type EventLoopDelay, type SentinelReport } from '../testing/bench/event-loop.js';
 import {
@@ -56,8 +56,6 @@ import { VxlanNetwork } from '../lib/network.js';
 const USAGE =
   'usage: npm run bench:scale -- [--networks N (200)] [--settle SECONDS (20)] [--serve SECONDS (30)] [--sample BRIDGES (8)] [--multicast-route] ' +
   "[--memory] [--heap-snapshot DIR] [--alloc-profile DIR] [--node-flags '...'] [--no-floor] [--json]\n";
-/** sizeof(struct ipv6_mc_socklist) as sock_kmalloc charges it (6.x): 131072 / 56 = 2340. */
-const MEMBERSHIP_BYTES = 56;
 const FIRST_ID = 1000;
 /** Serving's CPU is also reported per this many seconds of the window. */
 const SERVE_WINDOW_S = 10;
@@ -69,18 +67,10 @@ const fds = (): number => readdirSync('/proc/self/fd').length;
 const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 
-/** The /64 of network `id`, as the floor's --address makes it (fd00:HI:LO::/64). */
-const prefixOf = (id: number): string => `fd00:${(id >>> 16).toString(16)}:${(id & 0xffff).toString(16)}::/64`;
-
 async function makeNamespace(prefix: string, networks: number): Promise<{ ns: BenchNamespace; optmem: number }> {
   const ns = await BenchNamespace.create(prefix);
-  const needed = Math.ceil((networks * MEMBERSHIP_BYTES * 1.25) / 4096) * 4096;
-  let optmem = Number(execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-n', 'net.core.optmem_max'], { encoding: 'utf8' }).trim());
-  if (optmem < needed) {
-    // The namespace's own sysctl (per netns since Linux 6.9), never the host's.
-    execFileSync('ip', ['netns', 'exec', ns.name, 'sysctl', '-qw', `net.core.optmem_max=${needed}`]);
-    optmem = needed;
-  }
+  // One membership of the namespace's VXLAN socket per network's group (131072 / 56: 2,340).
+  const optmem = await ns.makeRoomForMemberships(networks);
   // eth0p, the underlay's peer, stands for the wire: on a real host nothing of ours processes
   // what the vxlans send. Here it would receive every RA's VXLAN packet and route it
   // (ip6_route_input for ff05::N walks every interface's ff00::/8 multicast route,
@@ -234,7 +224,7 @@ async function measure(networks: number, options: MeasureOptions): Promise<Repor
     const progress = setInterval(() => process.stderr.write(`  ${made} of ${networks} networks made\n`), 10_000);
     const nets = await Promise.all(
       ids.map((id) =>
-        VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: prefixOf(id), netns: ns.name }).then((n) => {
+        VxlanNetwork.create({ id, underlay: UNDERLAY, prefix: floorPrefix(id), netns: ns.name }).then((n) => {
           made += 1;
           return n;
         }),

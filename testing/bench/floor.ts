@@ -16,6 +16,9 @@ import { UNDERLAY } from './namespace.js';
 
 const execFileAsync = promisify(execFile);
 
+/** The /64 of pair K, whose bridge --address gives fd00:HI:LO::1/64 (K = HI:LO). */
+export const floorPrefix = (k: number): string => `fd00:${(k >>> 16).toString(16)}:${(k & 0xffff).toString(16)}::/64`;
+
 /** How the floor deletes: `group` is the fastest the kernel allows (bench/FINDINGS.md). */
 export type FloorDelete = 'group' | 'group-preset' | 'vx-br' | 'br-vx' | 'pairwise' | 'threads' | 'group-threads';
 

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
+import { MULTICAST_MEMBERSHIP_BYTES } from '../../lib/network/kernel-limits.js';
+
 const execFileAsync = promisify(execFile);
 
 /** The underlay device every vxlan of the benchmark uses. */
@@ -59,6 +61,19 @@ export class BenchNamespace {
       throw error;
     }
     return ns;
+  }
+
+  /**
+   * Raises the namespace's own net.core.optmem_max (per namespace since Linux 6.9, never the
+   * host's) when `memberships` IPv6 multicast memberships of one socket would not fit, with a
+   * quarter to spare; returns the value in force.
+   */
+  async makeRoomForMemberships(memberships: number): Promise<number> {
+    const needed = Math.ceil((memberships * MULTICAST_MEMBERSHIP_BYTES * 1.25) / 4096) * 4096;
+    const current = Number((await ip(['netns', 'exec', this.name, 'sysctl', '-n', 'net.core.optmem_max'])).trim());
+    if (current >= needed) return current;
+    await ip(['netns', 'exec', this.name, 'sysctl', '-qw', `net.core.optmem_max=${needed}`]);
+    return needed;
   }
 
   /** Names of the links in the namespace other than lo and the underlay pair. */
