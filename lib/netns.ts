@@ -15,6 +15,9 @@ export type NetnsOption = string | number;
 /** Where `ip netns add` puts named namespaces. */
 export const NETNS_RUN_DIR = '/run/netns';
 
+/** The last namespace name resolveNetns made a path of. */
+let lastName = { name: '', path: '' };
+
 /**
  * Resolves the option into what the addon takes: undefined (the current namespace), a path,
  * or an fd. Throws ERR_INVALID_ARG_* naming `field` for anything else.
@@ -30,7 +33,10 @@ export function resolveNetns(field: string, value: unknown): string | number | u
   // open(2) stops at a NUL: 'A\0x' would open namespace A.
   if (value.includes('\0')) throw invalidValue(field, 'a namespace name or path without NUL bytes', value, 'a NUL would cut it short');
   if (!value.includes('/') && hasControlCharacter(value)) throw invalidValue(field, 'a namespace name without control characters', value);
-  return value.includes('/') ? value : `${NETNS_RUN_DIR}/${value}`;
+  if (value.includes('/')) return value;
+  // The networks of a namespace share one string for its path, not one (or two) each.
+  if (value !== lastName.name) lastName = { name: value, path: `${NETNS_RUN_DIR}/${value}` };
+  return lastName.path;
 }
 
 /** The run directory's key for the current namespace (its folder is `host`, lib/state/run-dir.ts). */

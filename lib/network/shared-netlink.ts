@@ -18,10 +18,28 @@ import type {
 import type { NetlinkPort } from './deps.js';
 import { LinkDeleter } from './link-deleter.js';
 
+/** One namespace's connection, with what its last lease needs to close it. */
 interface Share {
   port: Promise<NetlinkPort>;
   refs: number;
   deleter: LinkDeleter | undefined;
+  /** The map it is kept in, under `key`, while it has leases. */
+  map: Map<string, Share>;
+  key: string;
+}
+
+/**
+ * Drops one reference to `share`; the last closes the connection. A function of the share,
+ * not a closure per lease: a lease lives as long as its network, and a closure made in
+ * acquire() would keep acquire's whole async context with it (~150 bytes a network).
+ */
+async function releaseShare(share: Share, port: NetlinkPort): Promise<void> {
+  share.refs -= 1;
+  if (share.refs > 0) return;
+  if (share.map.get(share.key) === share) share.map.delete(share.key);
+  // Deletions handed in before the last release still go out on this socket.
+  await share.deleter?.whenIdle();
+  await port.close();
 }
 
 /** A network's reference to its namespace's shared connection (a NetlinkPort itself). */
@@ -32,7 +50,6 @@ export class NetlinkLease implements NetlinkPort {
   constructor(
     private readonly port: NetlinkPort,
     private readonly share: Share,
-    private readonly release: () => Promise<void>,
   ) {}
 
   createVxlan(options: CreateVxlanOptions): Promise<void> {
@@ -79,7 +96,7 @@ export class NetlinkLease implements NetlinkPort {
   close(): Promise<void> {
     if (this.#released) return Promise.resolve();
     this.#released = true;
-    return this.release();
+    return releaseShare(this.share, this.port);
   }
 }
 
@@ -97,7 +114,7 @@ export class SharedNetlinks {
     const map = byKey;
     let share = map.get(key);
     if (!share) {
-      const created: Share = { port: open(), refs: 0, deleter: undefined };
+      const created: Share = { port: open(), refs: 0, deleter: undefined, map, key };
       share = created;
       map.set(key, created);
       created.port.catch(() => {
@@ -112,15 +129,7 @@ export class SharedNetlinks {
       share.refs -= 1;
       throw error;
     }
-    const held = share;
-    return new NetlinkLease(port, held, async () => {
-      held.refs -= 1;
-      if (held.refs > 0) return;
-      if (map.get(key) === held) map.delete(key);
-      // Deletions handed in before the last release still go out on this socket.
-      await held.deleter?.whenIdle();
-      await port.close();
-    });
+    return new NetlinkLease(port, share);
   }
 
   /** Open connections of `owner` (for tests and stats). */

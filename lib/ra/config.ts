@@ -249,7 +249,9 @@ function resolvePrefix(field: string, value: unknown): ResolvedPrefix {
   const dhcpv6PdPreferred = checkBoolean(`${field}.dhcpv6PdPreferred`, optional<unknown>(o.dhcpv6PdPreferred, false));
   const deprecateOnStop = checkBoolean(`${field}.deprecateOnStop`, optional<unknown>(o.deprecateOnStop, false));
   const decrementLifetimes = checkBoolean(`${field}.decrementLifetimes`, optional<unknown>(o.decrementLifetimes, false));
-  const resolved: ResolvedPrefix = { ...p, onLink, autonomous, routerAddress, validLifetime, preferredLifetime };
+  // Written out, not `{ ...p, onLink, … }`: node 20's optimized code gives each object made by
+  // spreading and then adding properties a hidden class of its own (~300 B a network served).
+  const resolved: ResolvedPrefix = { address: p.address, length: p.length, onLink, autonomous, routerAddress, validLifetime, preferredLifetime };
   // Present only when on, so the common case stays the plain RFC 4861 option.
   if (dhcpv6PdPreferred) resolved.dhcpv6PdPreferred = true;
   if (deprecateOnStop) resolved.deprecateOnStop = true;

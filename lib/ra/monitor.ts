@@ -5,7 +5,7 @@
  */
 import { AF, IFF } from '../netlink/constants.js';
 import type { NativeRtnlMessage } from '../native.js';
-import { ADDRESSES, EventStream, LINKS, type StreamKind } from '../netlink/events.js';
+import { addressKey, ADDRESSES, EventStream, LINKS, type StreamKind } from '../netlink/events.js';
 import type { NativeNetns } from '../native.js';
 import {
   InterfaceTracker,
@@ -29,7 +29,7 @@ const TRACKED_LINKS: StreamKind<TrackedLink, TrackedLinkEvent> = {
   ...LINKS,
   briefLinks: true,
   parse: briefLink,
-  key: (l) => String(l.index),
+  key: (l) => l.index,
   event: (type, link) => ({ type, link }),
 };
 
@@ -53,7 +53,7 @@ const TRACKED_ADDRESSES: StreamKind<TrackedAddress, TrackedAddressEvent> = {
   ...ADDRESSES,
   accept: (m) => m.family === AF.INET6,
   parse: (m) => trackedAddress(ADDRESSES.parse(m)),
-  key: (a) => `${a.index} ${a.address}/${a.prefixLength}`,
+  key: addressKey,
   event: (type, address) => ({ type, address }),
 };
 

@@ -16,17 +16,25 @@ import { invalidType, invalidValue } from '../validate.js';
 /** The run directory when neither the option nor $VMPLUMB_RUN_DIR says otherwise. */
 export const DEFAULT_RUN_DIR = '/run/vmplumb';
 
+/** The last run directory resolved: the networks of a process share its string, not one copy each. */
+let lastRunDir = DEFAULT_RUN_DIR;
+
+function shared(path: string): string {
+  if (path !== lastRunDir) lastRunDir = path;
+  return lastRunDir;
+}
+
 /** Resolves the `runDir` option: an absolute path, else $VMPLUMB_RUN_DIR, else /run/vmplumb. */
 export function resolveRunDir(value: unknown, field = 'runDir'): string {
   if (value === undefined || value === null) {
     const env = process.env.VMPLUMB_RUN_DIR;
     if (env === undefined || env === '') return DEFAULT_RUN_DIR;
     if (!isAbsolute(env) || env.includes('\0')) throw invalidValue('VMPLUMB_RUN_DIR', 'an absolute path', env);
-    return normalize(env);
+    return shared(normalize(env));
   }
   if (typeof value !== 'string') throw invalidType(field, 'an absolute path', value);
   if (!isAbsolute(value) || value.includes('\0')) throw invalidValue(field, 'an absolute path', value);
-  return normalize(value);
+  return shared(normalize(value));
 }
 
 /** The folder of all VMs. */
