@@ -4,8 +4,8 @@
  * destroyed. Ownership of a network's RAs is its RA lock (lib/state/network-record.ts): a
  * process that manages a network (create/open) advertises it itself while it holds the lock;
  * when that process closes the network or dies, the lock is free and this service takes the
- * network over within one scan interval, with the recorded config, so clients never miss
- * their default router. Restarting the service is a handover too: stop({ final: false })
+ * network over (at once on a close, within a few scan intervals on a death, see below) with
+ * the recorded config, so clients never miss their default router. Restarting the service is a handover too: stop({ final: false })
  * sends no final RA.
  *
  * The service never sends a final RA (router lifetime 0) for a network on its own: when a
@@ -14,19 +14,29 @@
  * lock on inotify, takes it at once — because that process sends the final RA itself before
  * it deletes the bridge (./final-ra.ts). Changes of the records are seen at
  * once (inotify on the record folders) and by the periodic scan, whichever comes first.
+ *
+ * A scan costs what changed, not what is recorded: a host has thousands of networks, and
+ * reading every record twice a second was 57 % of a core at 4,096 (bench/FINDINGS.md, "vmplumb
+ * serve at scale"). A folder event names the file, so only that network is looked at again;
+ * a periodic scan looks at SCAN_SLICE networks more, in turn, for what no event announces (a
+ * manager that died frees its RA lock without touching the file; an event the kernel
+ * dropped), and lists the folders every LIST_EVERY scans.
  */
 import { EventEmitter } from 'node:events';
-import { readdirSync, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, join } from 'node:path';
 
 import type { FileLock } from '../state/lock.js';
 import { releaseAndNotify } from '../state/lock-wait.js';
-import { listNetworkFiles, lockNetworkRa, readNetworkRecord, type NetworkFiles } from '../state/network-record.js';
-import { netRoot, resolveRunDir } from '../state/run-dir.js';
+import { listNetworkFiles, lockNetworkRa, networkFiles, readNetworkRecord, type NetworkFiles, type NetworkRecord } from '../state/network-record.js';
+import { netnsKeyFromDirName, netRoot, resolveRunDir } from '../state/run-dir.js';
 import { AdvertiserRegistry } from './advertisers.js';
 import type { AdvertiserPort } from './deps.js';
 import type { AdvertisedInterface } from './types.js';
 import { netnsIdentity, type NetnsOption } from '../netns.js';
+
+/** A network's record or RA lock file in its namespace's folder (./network-record.ts). */
+const RECORD_FILE = /^(\d+)\.(?:json|ra\.lock)$/u;
 
 /** Options of {@link RaService}. */
 export interface RaServiceOptions {
@@ -34,6 +44,35 @@ export interface RaServiceOptions {
   runDir?: string;
   /** How often the run directory is scanned for new, removed and released networks (ms, default 500). */
   intervalMs?: number;
+}
+
+/**
+ * Networks a periodic scan looks at in turn besides those events named: a crashed manager's
+ * network is taken over within (networks / SCAN_SLICE) scan intervals (one, up to 32 networks).
+ */
+export const SCAN_SLICE = 32;
+
+/** Every this many periodic scans, the folders are listed again (new and removed records an event missed). */
+export const LIST_EVERY = 20;
+
+/** A recorded network the service knows of. */
+interface Known {
+  netnsKey: string;
+  id: number;
+  files: NetworkFiles;
+  /** The record file last read (recordStamp), or undefined before the first read. */
+  stamp?: string | undefined;
+  /** Whether that record was ready with RAs. */
+  ready?: boolean;
+}
+
+/**
+ * Which file the record is: a record is only ever replaced whole (written to a temp file,
+ * renamed into place: a new inode), so one stat tells whether it changed since it was read.
+ */
+function recordStamp(files: NetworkFiles): string | undefined {
+  const st = statSync(files.record, { throwIfNoEntry: false, bigint: false });
+  return st ? `${st.ino}:${st.mtimeMs}:${st.size}` : undefined;
 }
 
 interface Served {
@@ -89,6 +128,15 @@ export class RaService extends EventEmitter<RaServiceEvents> {
   private again = false;
   private readonly watchers = new Map<string, FSWatcher>();
   private stopped = false;
+  /** The networks recorded at the last listing, and those events named since ('<netns-key>/<id>'). */
+  private known = new Map<string, Known>();
+  /** Networks an event named since the last scan, looked at next. */
+  private readonly dirty = new Set<string>();
+  /** Whether the next scan lists the folders (the first, and after an event that names no record). */
+  private listDue = true;
+  private scans = 0;
+  /** Where the next periodic slice starts, in `known`'s order. */
+  private cursor = 0;
 
   constructor(options: RaServiceOptions, createAdvertiser: RaService['createAdvertiser']) {
     super();
@@ -101,7 +149,9 @@ export class RaService extends EventEmitter<RaServiceEvents> {
   async start(): Promise<void> {
     await this.scan();
     this.timer = setInterval(() => {
-      void this.scan();
+      this.scans += 1;
+      if (this.scans % LIST_EVERY === 0) this.listDue = true;
+      void this.scan(true);
     }, this.intervalMs);
   }
 
@@ -126,7 +176,11 @@ export class RaService extends EventEmitter<RaServiceEvents> {
     for (const dir of wanted) {
       if (this.watchers.has(dir)) continue;
       try {
-        const watcher = watch(dir, { persistent: false }, () => this.scanSoon());
+        const netnsKey = dir === root ? undefined : netnsKeyFromDirName(basename(dir));
+        const watcher = watch(dir, { persistent: false }, (_type, name) => {
+          this.noteChange(netnsKey, name);
+          this.scanSoon();
+        });
         watcher.on('error', () => {
           watcher.close();
           this.watchers.delete(dir);
@@ -136,6 +190,23 @@ export class RaService extends EventEmitter<RaServiceEvents> {
         // gone meanwhile, or no net/ yet: the periodic scan covers it
       }
     }
+  }
+
+  /**
+   * Remembers what a folder event names: the network of a record or RA lock file (written,
+   * renamed into place, removed, or touched as its lock was freed); anything else, or an
+   * event in net/ itself (a namespace folder came or went), has the folders listed again.
+   */
+  private noteChange(netnsKey: string | undefined, name: string | Buffer | null): void {
+    const m = netnsKey === undefined || typeof name !== 'string' ? null : RECORD_FILE.exec(name);
+    if (!m) {
+      if (netnsKey === undefined || name === null) this.listDue = true;
+      return; // the management lock, a temp file: nothing for the RAs
+    }
+    const id = Number(m[1]);
+    const key = `${netnsKey!}/${id}`;
+    if (!this.known.has(key)) this.known.set(key, { netnsKey: netnsKey!, id, files: networkFiles(this.runDir, netnsKey!, id) });
+    this.dirty.add(key);
   }
 
   /** A scan after the current one, coalescing a burst of changes into one. */
@@ -153,9 +224,13 @@ export class RaService extends EventEmitter<RaServiceEvents> {
     return [...this.served.keys()].sort();
   }
 
-  /** One pass over the records: take free networks, drop removed or destroying ones. */
-  scan(): Promise<void> {
-    this.scanning ??= this.scanOnce()
+  /**
+   * One pass: the networks events named (all of them on the first scan or after a listing
+   * found new or removed records), and with `periodic`, SCAN_SLICE more in turn. Takes free
+   * networks, drops removed or destroying ones.
+   */
+  scan(periodic = false): Promise<void> {
+    this.scanning ??= this.scanOnce(periodic)
       .catch((error: unknown) => {
         this.emit('error', error instanceof Error ? error : new Error(String(error)));
       })
@@ -165,17 +240,50 @@ export class RaService extends EventEmitter<RaServiceEvents> {
     return this.scanning;
   }
 
-  private async scanOnce(): Promise<void> {
+  private async scanOnce(periodic: boolean): Promise<void> {
     if (this.stopped) return;
     this.watchFolders();
-    const seen = new Set<string>();
-    for (const { netnsKey, id, files } of listNetworkFiles(this.runDir)) {
-      const key = `${netnsKey}/${id}`;
-      const record = await readNetworkRecord(files).catch(() => undefined);
-      if (!record || record.state !== 'ready' || record.ra === false) continue;
-      seen.add(key);
-      if (this.served.has(key)) continue;
-      const lock = lockNetworkRa(files);
+    if (this.listDue) this.list();
+    const keys = new Set(this.dirty);
+    this.dirty.clear();
+    // RA locks taken before reading the record: networks whose manager may have died.
+    const taken = new Map<string, FileLock>();
+    if (periodic) {
+      for (const key of this.nextSlice()) {
+        const known = this.known.get(key);
+        if (!known || keys.has(key)) continue;
+        // Rewritten (a new file, renamed into place), or gone: read it again.
+        if (recordStamp(known.files) !== known.stamp) keys.add(key);
+        else if (known.ready && !this.served.has(key)) {
+          // Unchanged and ready, advertised by another process: free only if that one died.
+          const lock = lockNetworkRa(known.files);
+          if (lock) {
+            taken.set(key, lock);
+            keys.add(key);
+          }
+        }
+      }
+    }
+    // Read together (./record-reads.ts batches them into a few thread-pool jobs): the first
+    // scan of a host reads every record.
+    const looked = [...keys];
+    const records = await Promise.all(looked.map((key) => this.readRecord(key)));
+    const gone: Array<[string, Served]> = [];
+    for (const [i, key] of looked.entries()) {
+      const known = this.known.get(key);
+      const record = records[i];
+      const served = this.served.get(key);
+      const ready = record !== undefined && record.state === 'ready' && record.ra !== false;
+      if (known) known.ready = ready;
+      if (!known || !record || !ready || record.ra === false) {
+        if (!record) this.known.delete(key);
+        if (served) gone.push([key, served]);
+        const early = taken.get(key);
+        if (early) releaseAndNotify(early); // a destroyer may be waiting for it
+        continue;
+      }
+      if (served) continue;
+      const lock = taken.get(key) ?? lockNetworkRa(known.files);
       if (!lock) continue; // its manager advertises it
       let netnsId: string;
       try {
@@ -186,21 +294,52 @@ export class RaService extends EventEmitter<RaServiceEvents> {
         this.emit('error', error instanceof Error ? error : new Error(String(error)));
         continue;
       }
-      this.served.set(key, { files, lock, netnsKey, netnsId, bridge: record.bridge });
-      this.emit('serve', { id, netnsKey, bridge: record.bridge });
+      this.served.set(key, { files: known.files, lock, netnsKey: known.netnsKey, netnsId, bridge: record.bridge });
+      this.emit('serve', { id: known.id, netnsKey: known.netnsKey, bridge: record.bridge });
     }
     // Gone or being destroyed: let go without a final RA; the destroyer sends it before the
     // bridge goes, once it has the RA lock (./final-ra.ts). Nothing waits for this one's removal.
     await Promise.all(
-      [...this.served]
-        .filter(([key]) => !seen.has(key))
-        .map(async ([key, s]) => {
-          this.served.delete(key);
-          await this.registry.remove(s.netnsId, s.bridge, { final: false }).catch(() => undefined);
-          releaseAndNotify(s.lock);
-          this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final: false });
-        }),
+      gone.map(async ([key, s]) => {
+        this.served.delete(key);
+        await this.registry.remove(s.netnsId, s.bridge, { final: false }).catch(() => undefined);
+        releaseAndNotify(s.lock);
+        this.emit('unserve', { id: Number(key.slice(key.lastIndexOf('/') + 1)), netnsKey: s.netnsKey, bridge: s.bridge, final: false });
+      }),
     );
+  }
+
+  /** Reads the record of `key`, noting the file it read (a rewrite after that changes the stamp). */
+  private readRecord(key: string): Promise<NetworkRecord | undefined> {
+    const known = this.known.get(key);
+    if (!known) return Promise.resolve(undefined);
+    known.stamp = recordStamp(known.files);
+    return readNetworkRecord(known.files).catch(() => undefined);
+  }
+
+  /** Lists the record folders: records new since the last listing, and those gone, are looked at next. */
+  private list(): void {
+    this.listDue = false;
+    const listed = new Map<string, Known>();
+    for (const { netnsKey, id, files } of listNetworkFiles(this.runDir)) {
+      const key = `${netnsKey}/${id}`;
+      listed.set(key, this.known.get(key) ?? { netnsKey, id, files });
+      if (!this.known.has(key)) this.dirty.add(key);
+    }
+    for (const key of this.known.keys()) if (!listed.has(key)) this.dirty.add(key);
+    for (const key of this.served.keys()) if (!listed.has(key)) this.dirty.add(key);
+    this.known = listed;
+  }
+
+  /** The next SCAN_SLICE known networks, in turn. */
+  private nextSlice(): string[] {
+    const keys = [...this.known.keys()];
+    if (keys.length <= SCAN_SLICE) return keys;
+    if (this.cursor >= keys.length) this.cursor = 0;
+    const slice = keys.slice(this.cursor, this.cursor + SCAN_SLICE);
+    if (slice.length < SCAN_SLICE) slice.push(...keys.slice(0, SCAN_SLICE - slice.length));
+    this.cursor = (this.cursor + SCAN_SLICE) % keys.length;
+    return slice;
   }
 
   /**
