@@ -14,7 +14,8 @@ import type { AdvertiserPort } from '../../lib/network/deps.js';
 import { RaService, SCAN_SLICE } from '../../lib/network/ra-service.js';
 import { CURRENT_NETNS_KEY } from '../../lib/netns.js';
 import type { FileLock } from '../../lib/state/lock.js';
-import { lockNetworkRa, networkFiles, writeNetworkRecord, type NetworkRecord } from '../../lib/state/network-record.js';
+import { lockNetworkRa, networkFiles, removeNetworkRecord, writeNetworkRecord, type NetworkRecord } from '../../lib/state/network-record.js';
+import { until } from '../helpers/poll.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -106,5 +107,26 @@ describe('vmplumb serve scans', () => {
     await service.scan(true);
     expect(service.networks).toEqual([]);
     expect(advertised.size).toBe(0);
+  });
+
+  it("follows a namespace's folder made again after its last network went, by events alone", async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'vmplumb-serve-'));
+    cleanups.push(() => rmSync(runDir, { recursive: true, force: true }));
+    const advertised = new Set<string>();
+    const service = new RaService({ runDir, intervalMs: 3_600_000 }, (o) => fakeAdvertiser(advertised, o));
+    cleanups.push(() => service.stop());
+    const first = networkFiles(runDir, CURRENT_NETNS_KEY, 1);
+    await writeNetworkRecord(first, record(1));
+    await service.start();
+    expect(service.networks).toEqual([`${CURRENT_NETNS_KEY}/1`]);
+    await removeNetworkRecord(first); // the folder goes with its last network
+    await until('serve to let network 1 go', () => service.networks.length === 0, { timeoutMs: 5_000 });
+    // The folder again, with a network's lock file first, as create() makes it; then its record.
+    const second = networkFiles(runDir, CURRENT_NETNS_KEY, 2);
+    const lock = lockNetworkRa(second)!;
+    lock.release();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the folder's event is handled
+    await writeNetworkRecord(second, record(2));
+    await until('serve to take network 2', () => service.networks.includes(`${CURRENT_NETNS_KEY}/2`), { timeoutMs: 5_000 });
   });
 });
